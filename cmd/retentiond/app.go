@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/retentiond/retentiond/configs"
+	"github.com/retentiond/retentiond/connectors"
+	"github.com/retentiond/retentiond/connectors/fileshare"
+	"github.com/retentiond/retentiond/scheduler"
+)
+
+// app is the state shared by the commands: where output goes, the clock,
+// the connector kinds, and the global flags.
+type app struct {
+	out, errOut io.Writer
+	clock       scheduler.Clock
+	registry    *connectors.Registry
+
+	configFile string
+	as         string
+	verbose    bool
+}
+
+func newApp(out, errOut io.Writer) *app {
+	return &app{out: out, errOut: errOut, clock: scheduler.SystemClock{},
+		registry: connectors.NewRegistry(fileshare.Kind())}
+}
+
+func (a *app) root() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "retentiond",
+		Short:         "Enforce data-retention rules with approvals and a signed ledger",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	def := os.Getenv("RETENTIOND_CONFIG")
+	if def == "" {
+		def = "retentiond.yaml"
+	}
+	root.PersistentFlags().StringVarP(&a.configFile, "config", "c", def, "configuration file (env RETENTIOND_CONFIG)")
+	root.PersistentFlags().StringVar(&a.as, "as", os.Getenv("RETENTIOND_AS"), "who you are: a person id from the configuration (env RETENTIOND_AS)")
+	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log what happens to stderr")
+	root.AddCommand(a.demoCmd(), a.checkCmd(), a.planCmd(), a.batchesCmd(), a.executeCmd(), a.runCmd(), a.ledgerCmd(), a.holdsCmd(), a.versionCmd())
+	return root
+}
+
+// version is the module version the binary was built from.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "devel"
+}
+
+// software is what the ledger records as the software that acted.
+func software() string { return "retentiond/" + version() }
+
+// loadConfig loads the configuration named by --config.
+func (a *app) loadConfig() (*configs.Config, error) {
+	return configs.Load(a.configFile, a.registry)
+}
+
+// cliLogger logs to stderr for humans: warnings only unless --verbose.
+func (a *app) cliLogger() *zap.Logger {
+	level := zapcore.WarnLevel
+	if a.verbose {
+		level = zapcore.DebugLevel
+	}
+	enc := zap.NewDevelopmentEncoderConfig()
+	enc.TimeKey = ""
+	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(a.errOut), level)
+	return zap.New(core)
+}
+
+// pipeline loads the configuration and opens the pipeline.
+func (a *app) pipeline(ctx context.Context, log *zap.Logger) (*scheduler.Pipeline, error) {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = a.cliLogger()
+	}
+	host, _ := os.Hostname()
+	return scheduler.New(ctx, cfg, scheduler.Deps{Clock: a.clock, Log: log, Host: host, Software: software()})
+}
+
+// actor is who a command acts as: --as, or the operating-system user.
+func (a *app) actor() string {
+	if a.as != "" {
+		return a.as
+	}
+	if u, err := user.Current(); err == nil {
+		return "os:" + u.Username
+	}
+	return "os:unknown"
+}
+
+func (a *app) printf(format string, args ...any) { fmt.Fprintf(a.out, format, args...) }

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/retentiond/retentiond/configs"
+	"github.com/retentiond/retentiond/scheduler"
+	"github.com/retentiond/retentiond/store"
+)
+
+// demoConfig is the sandbox's configuration; the demo's people are
+// invented.
+const demoConfig = `# retentiond demo sandbox: a school file share with invented data.
+version: 1
+timezone: Europe/Copenhagen
+database: retentiond.db
+keys:
+  signing: keys/ledger.key        # Ed25519 key that signs ledger checkpoints
+  references: keys/references.key # HMAC key for item references in the ledger
+ledger:
+  origin: demo.retentiond.invalid/ledger
+policies:
+  - policies/fileshare.yaml
+people:
+  - {id: anna, name: "Anna (school leader)", roles: [approver], groups: [leaders]}
+  - {id: bo, name: "Bo (data protection officer)", roles: [approver], groups: [dpo, leaders]}
+  - {id: it, name: "IT operations", roles: [operator]}
+sources:
+  - name: skoledrev
+    kind: fileshare
+    schedule: "0 2 * * *"
+    options:
+      root: share
+execute:
+  schedule: "*/15 * * * *"
+log:
+  level: info
+  format: console
+`
+
+const demoConfigName = "retentiond.yaml"
+
+func (a *app) demoCmd() *cobra.Command {
+	var (
+		dir string
+		yes bool
+	)
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Create a sandbox with a synthetic school file share and show a dry run",
+		Long: `Demo creates DIR (default ./retentiond-demo) holding a configuration, the
+default policy file and a synthetic school file share (student folders under
+"Udmeldte elever", staff folders, dated CCTV recordings, drafts, social-media
+photos; old and new), then runs a dry run and prints what would be deleted and
+why. Nothing is deleted until a batch is approved and executed. If DIR already
+holds a demo, it is planned again as it is.
+
+--yes walks through the whole pipeline without asking: plan, approve as the
+demo's two approvers (anna and bo), execute as the operator (it), and verify
+the ledger.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			cfgFile := filepath.Join(dir, demoConfigName)
+			if _, err := os.Stat(cfgFile); errors.Is(err, fs.ErrNotExist) {
+				if err := a.createDemo(dir); err != nil {
+					return err
+				}
+				a.printf("Created the demo sandbox in %s:\n  %s  configuration\n  %s  policies (a copy of the defaults)\n  %s  a synthetic school file share\n\n",
+					dir, cfgFile, filepath.Join(dir, "policies", "fileshare.yaml"), filepath.Join(dir, "share"))
+			} else if err != nil {
+				return fmt.Errorf("demo: %w", err)
+			} else {
+				a.printf("Using the existing demo sandbox in %s\n\n", dir)
+			}
+			a.configFile = cfgFile
+			p, err := a.pipeline(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			var results []*scheduler.PlanResult
+			for _, src := range p.Config.Sources {
+				res, err := p.Plan(ctx, scheduler.PlanOptions{Source: src.Name, Planner: "it", Samples: 2})
+				if err != nil {
+					return err
+				}
+				writePlanText(a.out, p, res)
+				results = append(results, res)
+			}
+			if !yes {
+				writeNextSteps(a.out, cfgFile, results)
+				a.printf("\nOr let the demo do it: retentiond demo --dir %s --yes\n", dir)
+				return nil
+			}
+			return a.demoWalk(cmd, p, results)
+		},
+	}
+	cmd.Flags().StringVar(&dir, "dir", "retentiond-demo", "directory for the sandbox")
+	cmd.Flags().BoolVar(&yes, "yes", false, "approve as the demo's approvers, execute and verify, without asking")
+	return cmd
+}
+
+// demoWalk approves every waiting batch as the demo's approvers, executes
+// and verifies the ledger.
+func (a *app) demoWalk(cmd *cobra.Command, p *scheduler.Pipeline, results []*scheduler.PlanResult) error {
+	ctx := cmd.Context()
+	for _, res := range results {
+		for _, b := range res.Batches {
+			if b.Status != store.StatusPending {
+				continue
+			}
+			for _, approver := range []string{"anna", "bo"} {
+				got, _, err := p.Approve(ctx, b.ID, approver, b.Fingerprint)
+				if err != nil {
+					if errors.Is(err, scheduler.ErrNotAllowed) || errors.Is(err, scheduler.ErrState) {
+						continue
+					}
+					return err
+				}
+				a.printf("batch %d (rule %s): approved by %s\n", b.ID, b.Rule, approver)
+				if got.Status == store.StatusApproved {
+					break
+				}
+			}
+		}
+	}
+	execResults, err := p.Execute(ctx, 0, "it")
+	if err != nil {
+		return err
+	}
+	for _, r := range execResults {
+		if r.Err != nil {
+			return fmt.Errorf("batch %d: %w", r.Batch, r.Err)
+		}
+		a.printf("batch %d executed: %d deleted, %d skipped, %d failed, %d emptied folders removed\n", r.Batch, r.Deleted, r.Skipped, r.Failed, r.Pruned)
+	}
+	a.printf("\n")
+	verify := a.ledgerVerifyCmd()
+	verify.SetContext(ctx)
+	if err := verify.RunE(verify, nil); err != nil {
+		return err
+	}
+	a.printf("\nEvery other command works on this sandbox, e.g.:\n  retentiond batches list --all --config %s\n", a.configFile)
+	return nil
+}
+
+// createDemo writes the sandbox: configuration, policies and share.
+func (a *app) createDemo(dir string) error {
+	if err := os.MkdirAll(filepath.Join(dir, "policies"), 0o755); err != nil {
+		return fmt.Errorf("create demo directory: %w", err)
+	}
+	pol, err := configs.DefaultPolicy("fileshare.yaml")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "policies", "fileshare.yaml"), pol, 0o644); err != nil {
+		return fmt.Errorf("write demo policy: %w", err)
+	}
+	if err := writeShare(filepath.Join(dir, "share"), a.clock.Now()); err != nil {
+		return err
+	}
+	// The configuration last: its presence marks a complete sandbox.
+	if err := os.WriteFile(filepath.Join(dir, demoConfigName), []byte(demoConfig), 0o644); err != nil {
+		return fmt.Errorf("write demo configuration: %w", err)
+	}
+	return nil
+}
+
+// writeShare creates a synthetic school share under root, dated relative
+// to now. All names are invented.
+func writeShare(root string, now time.Time) error {
+	day := func(n int) time.Time { return now.AddDate(0, 0, -n) }
+	type file struct {
+		path string
+		age  time.Time
+	}
+	var files []file
+	add := func(p string, t time.Time) { files = append(files, file{p, t}) }
+
+	for i, name := range []string{"Alma Jensen", "Bertil Holm", "Cecilie Dahl", "Dennis Krog", "Ea Lund"} {
+		add("Administration/Elever/"+name+"/Elevplan.docx", day(20+i))
+		add("Administration/Elever/"+name+"/Fravær.xlsx", day(3+i))
+	}
+	for i, name := range []string{"Frida Bak", "Gustav Lind", "Hannah Vest"} {
+		add("Administration/Udmeldte elever/"+name+"/Elevplan.docx", day(400+30*i))
+		add("Administration/Udmeldte elever/"+name+"/Statusrapport.pdf", day(380+30*i))
+	}
+	for m := 0; m < 6; m++ {
+		t := now.AddDate(0, -m, -2)
+		add(fmt.Sprintf("Administration/Kladder/Statusrapport %s.docx", t.Format("2006-01")), t)
+	}
+	for i, name := range []string{"Ida Moe", "Jens Aagaard"} {
+		add("Personale/Ansatte/"+name+"/Ansættelseskontrakt.pdf", day(900+i*100))
+	}
+	for i, name := range []string{"Karen Skov", "Lars Bech"} {
+		add("Personale/Fratrådte/"+name+"/Ansættelseskontrakt.pdf", day(2400+i*400))
+		add("Personale/Fratrådte/"+name+"/MUS-referat.docx", day(2100+i*400))
+	}
+	for _, cam := range []string{"Kamera-1 Indgang", "Kamera-2 Skolegård"} {
+		for d := 0; d < 45; d++ {
+			t := day(d)
+			for _, h := range []int{8, 14} {
+				rec := time.Date(t.Year(), t.Month(), t.Day(), h, 0, 0, 0, t.Location())
+				add(fmt.Sprintf("CCTV/%s/%s/%02d-00-00.mp4", cam, rec.Format("2006-01-02"), h), rec)
+			}
+		}
+	}
+	for y := 0; y < 5; y++ {
+		t := now.AddDate(-y, -1, 0)
+		for i := 1; i <= 3; i++ {
+			add(fmt.Sprintf("Kommunikation/Sociale medier/Album %d/Foto %d.jpg", t.Year(), i), t)
+		}
+	}
+	for _, f := range files {
+		p := filepath.Join(root, filepath.FromSlash(f.path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("create demo share: %w", err)
+		}
+		content := "synthetic demo file: " + strings.TrimSuffix(filepath.Base(p), filepath.Ext(p)) + "\n"
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			return fmt.Errorf("create demo share: %w", err)
+		}
+		if err := os.Chtimes(p, f.age, f.age); err != nil {
+			return fmt.Errorf("create demo share: %w", err)
+		}
+	}
+	return nil
+}

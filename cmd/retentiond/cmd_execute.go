@@ -1,0 +1,65 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/retentiond/retentiond/configs"
+	"github.com/retentiond/retentiond/scheduler"
+)
+
+func (a *app) executeCmd() *cobra.Command {
+	var batch int64
+	cmd := &cobra.Command{
+		Use:   "execute",
+		Short: "Delete the items of approved batches and record every outcome in the ledger",
+		Long: `Execute first finishes any execution that was interrupted (a crash or kill),
+then executes every approved batch (or only --batch). Each item is deleted only
+if it still has the version that was planned and no hold covers it; every
+outcome goes into the ledger, and a signed checkpoint is written after each
+batch. Run it as an operator (--as).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			p, err := a.pipeline(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			who, ok := p.Config.Person(a.as)
+			if !ok || !who.Has(configs.RoleOperator) {
+				return fmt.Errorf("say who executes with --as: a person with the operator role in %s: %w", p.Config.File, scheduler.ErrNotAllowed)
+			}
+			results, err := p.Execute(ctx, batch, who.ID)
+			var errs []error
+			for _, r := range results {
+				if r.Err != nil {
+					a.printf("batch %d: not executed: %v\n", r.Batch, r.Err)
+					errs = append(errs, fmt.Errorf("batch %d: %w", r.Batch, r.Err))
+					continue
+				}
+				a.printf("batch %d: %d deleted, %d skipped, %d failed", r.Batch, r.Deleted, r.Skipped, r.Failed)
+				if r.Pruned > 0 {
+					a.printf(", %d emptied folders removed", r.Pruned)
+				}
+				a.printf("\n")
+				if r.Failed > 0 {
+					errs = append(errs, fmt.Errorf("batch %d: %d items could not be deleted; see the log and `retentiond batches show %d`", r.Batch, r.Failed, r.Batch))
+				}
+			}
+			if len(results) == 0 && err == nil {
+				a.printf("no approved batches to execute\n")
+			}
+			if err != nil {
+				p.Log.Warn("execution stopped", zap.Error(err))
+				errs = append(errs, err)
+			}
+			return errors.Join(errs...)
+		},
+	}
+	cmd.Flags().Int64Var(&batch, "batch", 0, "execute only this batch")
+	return cmd
+}

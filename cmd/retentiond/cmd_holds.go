@@ -1,0 +1,124 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/retentiond/retentiond/scheduler"
+)
+
+func (a *app) holdsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "holds",
+		Short: "Add, list and release holds: records that keep items whatever the rules say",
+	}
+	cmd.AddCommand(a.holdsAddCmd(), a.holdsListCmd(), a.holdsReleaseCmd())
+	return cmd
+}
+
+func (a *app) holdsAddCmd() *cobra.Command {
+	var h scheduler.HoldSpec
+	cmd := &cobra.Command{
+		Use:   "add",
+		Short: "Add a hold (a pending case, police evidence, an access request), as an operator (--as)",
+		Long: `Add a hold. It keeps every item it covers from being deleted, from the next
+plan on and also in batches already approved. Give at least one of --source,
+--path, --ref and --subject; an item is covered when it matches all that are
+given. The reason goes into the ledger: describe the case, do not name people.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			p, err := a.pipeline(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			id, err := p.AddHold(ctx, a.as, h)
+			if err != nil {
+				return err
+			}
+			a.printf("hold %s added\n", id)
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&h.Reason, "reason", "", "why, e.g. \"work-injury case 2026-14 pending\" (required)")
+	f.StringVar(&h.Owner, "owner", "", "who is responsible for releasing it, e.g. the DPO (required)")
+	f.StringVar(&h.Source, "source", "", "only items of this source")
+	f.StringVar(&h.Path, "path", "", "only items whose path matches this pattern, e.g. \"Personale/Fratrådte/Eva Olsen/**\"")
+	f.StringVar(&h.Ref, "ref", "", "only this item")
+	f.StringVar(&h.Subject, "subject", "", "only items about this subject, as kind:id (e.g. staff:1234)")
+	f.StringVar(&h.Until, "until", "", "the hold ends on this date (YYYY-MM-DD); default: until released")
+	return cmd
+}
+
+func (a *app) holdsListCmd() *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List active holds (--all: released ones too)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			p, err := a.pipeline(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			hs, err := p.Store.Holds(ctx, all)
+			if err != nil {
+				return err
+			}
+			if len(hs) == 0 {
+				a.printf("no holds\n")
+				return nil
+			}
+			tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tREASON\tOWNER\tSCOPE\tUNTIL\tSTATE")
+			for _, h := range hs {
+				var scope []string
+				for _, kv := range [][2]string{{"source", h.Source}, {"path", h.Path}, {"ref", h.Ref}, {"subject", h.Subject}} {
+					if kv[1] != "" {
+						scope = append(scope, kv[0]+"="+kv[1])
+					}
+				}
+				state := "active"
+				if h.ReleasedAt != nil {
+					state = "released " + h.ReleasedAt.In(p.Config.Location).Format("2006-01-02")
+				}
+				until := h.Until
+				if until == "" {
+					until = "-"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.Reason, h.Owner, strings.Join(scope, " "), until, state)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "include released holds")
+	return cmd
+}
+
+func (a *app) holdsReleaseCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "release ID",
+		Short: "Release a hold, as an operator (--as)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			p, err := a.pipeline(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			if err := p.ReleaseHold(ctx, a.as, args[0]); err != nil {
+				return err
+			}
+			a.printf("hold %s released; its items are decided by the rules again from the next plan\n", args[0])
+			return nil
+		},
+	}
+}

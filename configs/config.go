@@ -1,0 +1,387 @@
+// Package configs loads retentiond's configuration and policy files, strictly:
+// a required version, unknown keys rejected, and every problem reported with
+// file, line and field. It also carries the default policies.
+package configs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/retentiond/retentiond/connectors"
+	"github.com/retentiond/retentiond/policies"
+)
+
+// ConfigVersion is the only configuration format version this build reads.
+const ConfigVersion = 1
+
+// Roles a person can hold.
+const (
+	RoleApprover = "approver" // approves and rejects batches
+	RoleOperator = "operator" // plans, executes, confirms guarded batches, manages holds
+	RoleAuditor  = "auditor"  // reads and exports the ledger
+)
+
+var roles = []string{RoleApprover, RoleOperator, RoleAuditor}
+
+// Config is a loaded, validated configuration. Paths in it are absolute.
+type Config struct {
+	File     string
+	Dir      string
+	Location *time.Location
+	Database string
+	Keys     Keys
+	Origin   string // the ledger's name in its checkpoints
+
+	PolicyFiles []string
+	Policies    *policies.Set
+
+	People  []Person
+	Sources []Source
+
+	// ExecuteSchedule is when the daemon executes approved batches.
+	ExecuteSchedule string
+	Log             Log
+}
+
+// Keys are the files holding the ledger's secrets, kept outside the database.
+type Keys struct {
+	Signing    string
+	References string
+}
+
+// Person is someone who may act on retentiond, by configured id.
+type Person struct {
+	ID     string
+	Name   string
+	Roles  []string
+	Groups []string
+}
+
+// Has reports whether p holds role.
+func (p Person) Has(role string) bool { return slices.Contains(p.Roles, role) }
+
+// Source is one configured connector instance.
+type Source struct {
+	Name     string
+	Kind     connectors.Kind
+	Schedule string // cron spec for planning; "" plans only on demand
+	Options  any    // what Kind.NewConfig returned, decoded
+}
+
+// Open opens the source's connector.
+func (s Source) Open(ctx context.Context, env connectors.Env) (connectors.Connector, error) {
+	c, err := s.Kind.Open(ctx, env, s.Options)
+	if err != nil {
+		return nil, fmt.Errorf("open source %q: %w", s.Name, err)
+	}
+	return c, nil
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string // debug, info, warn, error
+	Format string // json or console
+}
+
+// Person returns the person with id.
+func (c *Config) Person(id string) (Person, bool) {
+	for _, p := range c.People {
+		if p.ID == id {
+			return p, true
+		}
+	}
+	return Person{}, false
+}
+
+// Source returns the source named name.
+func (c *Config) Source(name string) (Source, bool) {
+	for _, s := range c.Sources {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Source{}, false
+}
+
+// GroupMembers returns the ids of the approvers in group.
+func (c *Config) GroupMembers(group string) []string {
+	var ids []string
+	for _, p := range c.People {
+		if p.Has(RoleApprover) && slices.Contains(p.Groups, group) {
+			ids = append(ids, p.ID)
+		}
+	}
+	return ids
+}
+
+type configFile struct {
+	Version  int          `yaml:"version"`
+	Timezone string       `yaml:"timezone"`
+	Database string       `yaml:"database"`
+	Keys     keysYAML     `yaml:"keys"`
+	Ledger   ledgerYAML   `yaml:"ledger"`
+	Policies []string     `yaml:"policies"`
+	People   []personYAML `yaml:"people"`
+	Sources  []sourceYAML `yaml:"sources"`
+	Execute  executeYAML  `yaml:"execute"`
+	Log      logYAML      `yaml:"log"`
+}
+
+type keysYAML struct {
+	Signing    string `yaml:"signing"`
+	References string `yaml:"references"`
+}
+
+type ledgerYAML struct {
+	Origin string `yaml:"origin"`
+}
+
+type personYAML struct {
+	ID     string   `yaml:"id"`
+	Name   string   `yaml:"name"`
+	Roles  []string `yaml:"roles"`
+	Groups []string `yaml:"groups"`
+}
+
+type sourceYAML struct {
+	Name     string    `yaml:"name"`
+	Kind     string    `yaml:"kind"`
+	Schedule string    `yaml:"schedule"`
+	Options  yaml.Node `yaml:"options"`
+}
+
+type executeYAML struct {
+	Schedule string `yaml:"schedule"`
+}
+
+type logYAML struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+// Defaults for optional settings.
+const (
+	DefaultTimezone        = "Europe/Copenhagen"
+	DefaultDatabase        = "retentiond.db"
+	DefaultSigningKey      = "keys/ledger.key"
+	DefaultReferenceKey    = "keys/references.key"
+	DefaultExecuteSchedule = "*/15 * * * *"
+)
+
+// Load reads the configuration at file, the policy files it names and the
+// options of each source (decoded into the kind's options from reg). It
+// opens nothing. All problems found are returned together in a *LoadError.
+func Load(file string, reg *connectors.Registry) (*Config, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("configuration file %s does not exist: give one with --config, or create a sandbox with `retentiond demo`", file)
+		}
+		return nil, fmt.Errorf("read configuration: %w", err)
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return nil, fmt.Errorf("resolve configuration path: %w", err)
+	}
+	return Parse(abs, data, reg)
+}
+
+// Parse is Load for a configuration already read; file must be absolute,
+// since relative paths in it are resolved against its directory.
+func Parse(file string, data []byte, reg *connectors.Registry) (*Config, error) {
+	d, err := parseDoc(file, data)
+	if err != nil {
+		return nil, err
+	}
+	var cf configFile
+	d.decode(d.root, "", &cf)
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	c := &Config{File: file, Dir: filepath.Dir(file)}
+	switch {
+	case cf.Version == 0:
+		d.errorf("version", "missing: write `version: %d` at the top", ConfigVersion)
+	case cf.Version != ConfigVersion:
+		d.errorf("version", "version %d is not supported by this build (it reads version %d)", cf.Version, ConfigVersion)
+	}
+	tz := cf.Timezone
+	if tz == "" {
+		tz = DefaultTimezone
+	}
+	if loc, err := time.LoadLocation(tz); err != nil {
+		d.errorf("timezone", "%q is not a known time zone (write e.g. Europe/Copenhagen or Europe/Stockholm)", tz)
+	} else {
+		c.Location = loc
+	}
+	c.Database = c.path(cf.Database, DefaultDatabase)
+	c.Keys = Keys{Signing: c.path(cf.Keys.Signing, DefaultSigningKey), References: c.path(cf.Keys.References, DefaultReferenceKey)}
+	c.Origin = cf.Ledger.Origin
+	if c.Origin == "" {
+		d.errorf("ledger.origin", "missing: name this ledger, e.g. retentiond.example-skole.dk/ledger; auditors see it in every checkpoint")
+	} else if !validOrigin(c.Origin) {
+		d.errorf("ledger.origin", "%q cannot name a ledger: use letters, digits and . - _ / : without spaces or '+'", c.Origin)
+	}
+	c.ExecuteSchedule = cf.Execute.Schedule
+	if c.ExecuteSchedule == "" {
+		c.ExecuteSchedule = DefaultExecuteSchedule
+	}
+	if _, err := cron.ParseStandard(c.ExecuteSchedule); err != nil {
+		d.errorf("execute.schedule", "%q is not a cron schedule: %v", c.ExecuteSchedule, err)
+	}
+	c.Log = Log{Level: cf.Log.Level, Format: cf.Log.Format}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		d.errorf("log.level", "%q is not a level (use debug, info, warn or error)", c.Log.Level)
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "json"
+	}
+	if !slices.Contains([]string{"json", "console"}, c.Log.Format) {
+		d.errorf("log.format", "%q is not a format (use json or console)", c.Log.Format)
+	}
+
+	groups := map[string]bool{}
+	ids := map[string]bool{}
+	for i, p := range cf.People {
+		path := fmt.Sprintf("people[%d]", i)
+		if !validID(p.ID) {
+			d.errorf(path+".id", "%q is not a valid id: use letters, digits, '-', '_' and '.'", p.ID)
+		} else if ids[p.ID] {
+			d.errorf(path+".id", "%q is listed twice", p.ID)
+		}
+		ids[p.ID] = true
+		if len(p.Roles) == 0 {
+			d.errorf(path+".roles", "missing: give at least one of approver, operator, auditor")
+		}
+		for j, r := range p.Roles {
+			if !slices.Contains(roles, r) {
+				d.errorf(fmt.Sprintf("%s.roles[%d]", path, j), "%q is not a role (use approver, operator or auditor)", r)
+			}
+		}
+		for j, g := range p.Groups {
+			if !validID(g) {
+				d.errorf(fmt.Sprintf("%s.groups[%d]", path, j), "%q is not a valid group name", g)
+			}
+			if slices.Contains(p.Roles, RoleApprover) {
+				groups[g] = true
+			}
+		}
+		c.People = append(c.People, Person{ID: p.ID, Name: p.Name, Roles: p.Roles, Groups: p.Groups})
+	}
+
+	names := map[string]bool{}
+	for i, s := range cf.Sources {
+		path := fmt.Sprintf("sources[%d]", i)
+		if !validID(s.Name) {
+			d.errorf(path+".name", "%q is not a valid source name: use letters, digits, '-', '_' and '.'", s.Name)
+		} else if names[s.Name] {
+			d.errorf(path+".name", "%q is used by two sources", s.Name)
+		}
+		names[s.Name] = true
+		if s.Schedule != "" {
+			if _, err := cron.ParseStandard(s.Schedule); err != nil {
+				d.errorf(path+".schedule", "%q is not a cron schedule: %v", s.Schedule, err)
+			}
+		}
+		kind, ok := reg.Lookup(s.Kind)
+		if !ok {
+			d.errorf(path+".kind", "%q is not a connector kind (known: %v)", s.Kind, reg.Names())
+			continue
+		}
+		opts := kind.NewConfig()
+		if s.Options.Kind == 0 {
+			d.errorf(path+".options", "missing: the %s connector needs options", s.Kind)
+			continue
+		}
+		before := len(d.errs)
+		d.decodeValue(&s.Options, path+".options", reflect.ValueOf(opts).Elem())
+		if len(d.errs) == before {
+			if v, ok := opts.(interface{ Validate() error }); ok {
+				if err := v.Validate(); err != nil {
+					d.errorf(path+".options", "%v", err)
+				}
+			}
+		}
+		c.Sources = append(c.Sources, Source{Name: s.Name, Kind: kind, Schedule: s.Schedule, Options: opts})
+	}
+	if len(cf.Sources) == 0 {
+		d.errorf("sources", "missing: configure at least one source")
+	}
+
+	if len(cf.Policies) == 0 {
+		d.errorf("policies", "missing: list the policy files to enforce (the defaults are in configs/policies/)")
+	}
+	var pols []*policies.Policy
+	for i, pf := range cf.Policies {
+		path := c.path(pf, "")
+		c.PolicyFiles = append(c.PolicyFiles, path)
+		p, err := LoadPolicyFile(path)
+		if err != nil {
+			var le *LoadError
+			if errors.As(err, &le) {
+				d.errs = append(d.errs, le.Errs...)
+			} else {
+				d.errorf(fmt.Sprintf("policies[%d]", i), "%v", err)
+			}
+			continue
+		}
+		for _, r := range p.Rules {
+			for j, src := range r.Sources {
+				if !names[src] {
+					d.errs = append(d.errs, &FieldError{File: path, Field: fmt.Sprintf("rule %s: sources[%d]", r.ID, j),
+						Msg: fmt.Sprintf("%q is not a source in %s", src, filepath.Base(file))})
+				}
+			}
+			for j, st := range r.Approval.Stages {
+				if n := len(c.groupMembers(st.Group)); n < st.Count {
+					d.errs = append(d.errs, &FieldError{File: path, Field: fmt.Sprintf("rule %s: approval[%d]", r.ID, j),
+						Msg: fmt.Sprintf("needs %d approver(s) from group %q, but %s names %d: add people with role approver and that group", st.Count, st.Group, filepath.Base(file), n)})
+				}
+			}
+		}
+		pols = append(pols, p)
+	}
+	if err := d.err(); err != nil {
+		return nil, err
+	}
+	set, err := policies.NewSet(c.Location, pols...)
+	if err != nil {
+		return nil, &LoadError{Errs: []*FieldError{{File: file, Field: "policies", Msg: err.Error()}}}
+	}
+	c.Policies = set
+	return c, nil
+}
+
+func (c *Config) groupMembers(g string) []string { return c.GroupMembers(g) }
+
+// path resolves p (or def when p is empty) against the config's directory.
+func (c *Config) path(p, def string) string {
+	if p == "" {
+		p = def
+	}
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir, filepath.FromSlash(p))
+}
+
+func validOrigin(s string) bool {
+	for _, r := range s {
+		if r <= ' ' || r == '+' || r > 0x7e {
+			return false
+		}
+	}
+	return s != ""
+}

@@ -1,0 +1,177 @@
+// Package connectors defines the contract between retentiond and the systems
+// that hold personal data: file shares, mailboxes, recording folders, exports.
+//
+// A connector lists items and deletes the ones it is told to delete. It never
+// decides what is due (that is package policies) and never sees plans,
+// approvals or the ledger (that is package store). Every implementation must
+// pass the conformance suite in connectors/connectortest.
+package connectors
+
+import (
+	"context"
+	"time"
+)
+
+// Connector is one configured source of items.
+//
+// Implementations must be safe for use by one goroutine at a time; the
+// scheduler never calls a connector concurrently with itself. Errors returned
+// by any method should be, or wrap, an *Error so that callers can classify
+// them with CodeOf; bare errors are classified CodeOther.
+type Connector interface {
+	// Location describes the source for humans and logs, e.g.
+	// "fileshare:/srv/share". It must not contain secrets.
+	Location() string
+
+	// List calls fn once for every item in the source that matches opts, in
+	// a deterministic order, without building the whole listing in memory.
+	// When fn returns an error, List stops and returns that error unwrapped.
+	//
+	// fn is called in the goroutine that called List. The Item passed to fn
+	// may be retained by fn.
+	//
+	// If the source itself cannot be read (root missing, permission denied,
+	// share unreachable), List must return an error and must not report the
+	// source as empty. If only parts of it could not be read, List lists
+	// everything else and then returns an *IncompleteError naming the parts
+	// it skipped; callers may use what was listed, but must treat items in
+	// the skipped parts as unknown (never as absent).
+	List(ctx context.Context, opts ListOptions, fn func(Item) error) error
+
+	// Stat returns the current state of the item with the given ref. If the
+	// item does not exist, the error has CodeNotFound. A ref that could not
+	// have been produced by List (malformed, escaping the source) gives an
+	// error with CodeInvalid.
+	Stat(ctx context.Context, ref string) (Item, error)
+
+	// DeleteBatch deletes the targets and returns exactly one Result per
+	// target, in the order given. An item that is already absent is a
+	// result (OutcomeAbsent), not an error. An item whose current version
+	// differs from Target.Version must not be deleted (OutcomeChanged); the
+	// version check must happen as close to the deletion as the system
+	// allows. Deletion must be effective: where the system keeps a recycle
+	// bin, the implementation purges, and says so in Result.Method.
+	//
+	// The returned error is reserved for failures that prevented the
+	// connector from producing results at all (e.g. the source became
+	// unreachable before the first target); in that case the results are nil
+	// and nothing was deleted. Per-target failures are reported in their
+	// Result. Implementations must stop early when ctx is cancelled and
+	// report the targets they did not attempt as OutcomeFailed with
+	// CodeCancelled.
+	DeleteBatch(ctx context.Context, targets []Target) ([]Result, error)
+
+	// Close releases resources held by the connector.
+	Close() error
+}
+
+// Pruner is implemented by connectors whose items live in containers that
+// may be removed once empty (folders on a file share). It is optional.
+type Pruner interface {
+	// PruneEmpty removes each of the given containers if it is empty, and
+	// then each of its ancestors that became empty, but never stopAt
+	// itself, anything above it, or the source's root. Containers that are
+	// not empty, or that do not exist, are left alone without error. It
+	// returns the refs of the containers it removed, deepest first.
+	PruneEmpty(ctx context.Context, containers []string, stopAt string) ([]string, error)
+}
+
+// Item is one thing a connector lists: a file, a mail message, a recording.
+type Item struct {
+	// Ref identifies the item within its source. It is stable: listing an
+	// unchanged source twice yields the same refs. For file shares it is the
+	// slash-separated path relative to the root.
+	Ref string
+
+	// Version changes whenever the item is modified. It is opaque and
+	// compared only for equality (size+mtime+file id, an ETag, a changeKey).
+	Version string
+
+	// Container is the ref of the folder or mailbox holding the item, or ""
+	// at the top of the source.
+	Container string
+
+	// Kind is what the item is: KindFile, KindMessage, KindRecording.
+	Kind string
+
+	// Size in bytes; -1 if unknown.
+	Size int64
+
+	// The item's own dates; zero when the system does not know them.
+	Modified time.Time
+	Created  time.Time
+	Received time.Time // mail: when it arrived
+	Recorded time.Time // recordings: when the recording started
+
+	// RecordedFrom says where Recorded came from when it is set, as a
+	// phrase policies quote in reasons: "from the file name", "from the
+	// modification time: the name has no time".
+	RecordedFrom string
+
+	// Labels are categories or flags the system attaches to the item
+	// (Outlook categories, "contains CPR number"). May be nil.
+	Labels []string
+}
+
+// Kinds of item.
+const (
+	KindFile      = "file"
+	KindMessage   = "message"
+	KindRecording = "recording"
+)
+
+// ListOptions narrows a listing. The zero value lists everything.
+type ListOptions struct {
+	// Prefix, when set, restricts the listing to refs inside the container
+	// with this ref. A connector that cannot restrict lists everything.
+	Prefix string
+}
+
+// Target is an item the caller wants deleted, at the version it was planned.
+type Target struct {
+	Ref     string
+	Version string
+}
+
+// Outcome is what happened to one target of DeleteBatch.
+type Outcome int
+
+const (
+	// OutcomeDeleted: the item existed at the expected version and is gone.
+	OutcomeDeleted Outcome = iota + 1
+	// OutcomeAbsent: the item was already absent; nothing was done.
+	OutcomeAbsent
+	// OutcomeChanged: the item's version differed; it was not touched.
+	OutcomeChanged
+	// OutcomeHeld: the system itself keeps the item despite the deletion
+	// (e.g. a litigation hold on a mailbox); it must not be reported as
+	// destroyed.
+	OutcomeHeld
+	// OutcomeFailed: the deletion failed; Result.Err says why.
+	OutcomeFailed
+)
+
+var outcomeNames = [...]string{
+	OutcomeDeleted: "deleted",
+	OutcomeAbsent:  "absent",
+	OutcomeChanged: "changed",
+	OutcomeHeld:    "held",
+	OutcomeFailed:  "failed",
+}
+
+func (o Outcome) String() string {
+	if o > 0 && int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return "unknown"
+}
+
+// Result is the outcome for one Target.
+type Result struct {
+	Ref     string
+	Outcome Outcome
+	// Method names how the item was removed: "delete", "purge".
+	Method string
+	// Err is set when Outcome is OutcomeFailed or OutcomeHeld.
+	Err error
+}

@@ -1,0 +1,408 @@
+package policies
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Verdict is what should happen to an item today.
+type Verdict int
+
+const (
+	// Keep: nothing is due (not yet, or never under the rules that match).
+	Keep Verdict = iota
+	// Due: the item must be deleted.
+	Due
+	// Archive: an exemption says the item goes to a restricted archive
+	// instead of being deleted, and that is now due.
+	Archive
+	// Review: a rule might make the item due, but a fact it needs is
+	// unknown. The item is kept and flagged for a person to look at.
+	Review
+	// Held: the item would be due or flagged, but a hold keeps it.
+	Held
+)
+
+var verdictNames = [...]string{Keep: "keep", Due: "due", Archive: "archive", Review: "review", Held: "held"}
+
+func (v Verdict) String() string {
+	if v >= 0 && int(v) < len(verdictNames) {
+		return verdictNames[v]
+	}
+	return fmt.Sprintf("Verdict(%d)", int(v))
+}
+
+// ParseVerdict is the inverse of Verdict.String.
+func ParseVerdict(s string) (Verdict, bool) {
+	for v, name := range verdictNames {
+		if name == s {
+			return Verdict(v), true
+		}
+	}
+	return 0, false
+}
+
+// Decision is the engine's answer for one item, with everything needed to
+// explain it. Reason renders it for people; the fields are recorded.
+type Decision struct {
+	Verdict Verdict
+	Today   Date
+
+	// Rule is the rule the verdict rests on; nil when no rule matched.
+	Rule *Rule
+	// Subject is "kind:id" of the subject Rule links the item to, if any.
+	Subject string
+	// Anchor is the date Rule counts from (before rounding), and Due the
+	// first day on which the item may go; zero when it never will.
+	Anchor Date
+	Due    Date
+	// RecordedFrom is where the recording time came from, for item.recorded.
+	RecordedFrom string
+
+	// Retain and RetainUntil are set when a retention minimum keeps the
+	// item past Rule's deletion date (a reported conflict) or keeps it
+	// although no rule deletes it. RetainForever is set when that minimum
+	// has not started running (its event has not happened).
+	Retain        *Rule
+	RetainUntil   Date
+	RetainForever bool
+	// DeleteDue is what Rule alone would have given when Retain postponed it.
+	DeleteDue Date
+
+	// Exemption, with the rule it belongs to, when one applies.
+	Exemption  *Exemption
+	ExemptRule *Rule
+
+	// Unknown explains the missing fact behind a Review verdict, or a rule
+	// that could not be evaluated while another rule decided.
+	Unknown     string
+	UnknownRule *Rule
+
+	// Hold is the hold that applies, if any.
+	Hold *Hold
+
+	// Never is set when Rule matches but its event has not happened (a
+	// student who has not left).
+	Never string
+}
+
+// Conflict reports whether a deletion rule and a retention minimum
+// disagreed about this item.
+func (d *Decision) Conflict() bool {
+	return d.Retain != nil && d.Rule != nil && d.Rule.Kind == DeleteAfter
+}
+
+// ruleEval is one matching rule's view of an item.
+type ruleEval struct {
+	rule    *Rule
+	subject string // "kind:id"
+	anchor  Date
+	due     Date
+	never   string // the anchor event has not happened: why
+	unknown string // the anchor could not be determined: why
+
+	exempt        *Exemption
+	exemptUnknown string
+}
+
+// maxMatches bounds the matching rules kept on the stack for one item; more
+// spill to the heap.
+const maxMatches = 8
+
+// Evaluate decides what should happen to it on env.Today. It is pure: the
+// same item, environment and policies always give the same decision.
+func (s *Set) Evaluate(it *Item, env *Env) Decision {
+	var buf [maxMatches]ruleEval
+	evals := buf[:0]
+	for _, r := range s.Rules {
+		captures, ok := r.selects(it)
+		if !ok {
+			continue
+		}
+		evals = append(evals, s.evalRule(r, it, env, captures))
+	}
+	d := combine(evals, env.Today)
+	d.Today = env.Today
+	if d.Rule != nil && d.Rule.From.Item == Recorded {
+		d.RecordedFrom = it.RecordedFrom
+	}
+	if h := findHold(env, it, evals); h != nil {
+		d.Hold = h
+		if d.Verdict != Keep {
+			d.Verdict = Held
+		}
+	}
+	return d
+}
+
+// selects reports whether r applies to it, with the path captures.
+func (r *Rule) selects(it *Item) ([]string, bool) {
+	if len(r.Sources) > 0 && !slices.Contains(r.Sources, it.Source) {
+		return nil, false
+	}
+	if len(r.ItemKinds) > 0 && !slices.Contains(r.ItemKinds, it.Kind) {
+		return nil, false
+	}
+	if len(r.Labels) > 0 && !slices.ContainsFunc(r.Labels, func(l string) bool { return slices.Contains(it.Labels, l) }) {
+		return nil, false
+	}
+	if r.Path == nil {
+		return nil, true
+	}
+	return r.Path.Match(it.Path)
+}
+
+func (s *Set) evalRule(r *Rule, it *Item, env *Env, captures []string) ruleEval {
+	e := ruleEval{rule: r}
+
+	var subj Subject
+	subjKnown := false
+	var subjUnknown string
+	if !r.Subject.IsZero() {
+		id := ""
+		for i, n := range r.Path.Names() {
+			if n == r.Subject.Capture {
+				id = captures[i]
+			}
+		}
+		e.subject = r.Subject.Kind + ":" + id
+		switch {
+		case env.Subjects == nil:
+			subjUnknown = fmt.Sprintf("no school-system export is configured, so nothing is known about %s %q", r.Subject.Kind, id)
+		default:
+			subj, subjKnown = env.Subjects.Lookup(r.Subject.Kind, id)
+			switch {
+			case !subjKnown:
+				subjUnknown = fmt.Sprintf("%s %q is not in the school-system exports", r.Subject.Kind, id)
+			case subj.Problem != "":
+				subjKnown = false
+				subjUnknown = fmt.Sprintf("the exports' data about %s %q cannot be trusted: %s", r.Subject.Kind, id, subj.Problem)
+			}
+		}
+	}
+
+	// The anchor.
+	switch {
+	case r.From.Item != noItemDate:
+		t := it.date(r.From.Item)
+		if t.IsZero() {
+			e.unknown = fmt.Sprintf("the item has no %s date", r.From.Item)
+			break
+		}
+		e.anchor = DateOf(t, s.Location)
+	case r.Subject.IsZero():
+		e.unknown = fmt.Sprintf("rule counts from %s but links no subject", r.From)
+	case !subjKnown:
+		e.unknown = subjUnknown
+	default:
+		ev, ok := subj.Events[r.From.Event]
+		if !ok {
+			e.never = fmt.Sprintf("%s has no %s date", e.subject, r.From.Event)
+			if r.From.Event == "left" {
+				e.never = fmt.Sprintf("%s has not left", e.subject)
+			}
+			break
+		}
+		if r.From.Years > 0 {
+			// NewDate normalises: someone born on 29 February has the
+			// birthday on 1 March in common years, the later of the two
+			// candidates, so that nothing is deleted a day early.
+			ev = NewDate(ev.Year+r.From.Years, ev.Month, ev.Day)
+		}
+		e.anchor = ev
+	}
+	if e.unknown == "" && e.never == "" {
+		e.due = r.FromEndOf.After(e.anchor).Add(r.Keep)
+	}
+
+	// Exemptions.
+	for i := range r.Exemptions {
+		x := &r.Exemptions[i]
+		holds, why := x.When.test(it, subj, subjKnown, subjUnknown)
+		switch {
+		case why != "" && e.exemptUnknown == "":
+			e.exemptUnknown = fmt.Sprintf("cannot tell whether exemption %q applies: %s", x.When, why)
+		case holds && e.exempt == nil:
+			e.exempt = x
+		}
+	}
+	return e
+}
+
+// test evaluates c; why is non-empty when a needed fact is unknown.
+func (c Condition) test(it *Item, subj Subject, subjKnown bool, subjUnknown string) (holds bool, why string) {
+	if c.needsSubject() && !subjKnown {
+		if subjUnknown == "" {
+			subjUnknown = "the rule links no subject"
+		}
+		return false, subjUnknown
+	}
+	switch c.Kind {
+	case CondPath:
+		return c.Path.Matches(it.Path), ""
+	case CondLabel:
+		return slices.Contains(it.Labels, c.Label), ""
+	case CondBornFirstOfMonth:
+		born, ok := subj.Events["born"]
+		if !ok {
+			return false, "the birth date is unknown"
+		}
+		return born.Day == 1, ""
+	case CondSubjectFlag:
+		v, ok := subj.Flags[c.Flag]
+		if !ok {
+			return false, fmt.Sprintf("whether the subject is %s is unknown", strings.ReplaceAll(c.Flag, "_", " "))
+		}
+		return v, ""
+	}
+	return false, "unknown condition"
+}
+
+func combine(evals []ruleEval, today Date) Decision {
+	if len(evals) == 0 {
+		return Decision{Verdict: Keep}
+	}
+	var (
+		// del is the deletion rule with the earliest date; it includes
+		// rules whose exemption cannot be tested (they may still delete).
+		del, retain, exempt, exemptUnknown *ruleEval
+		unknownDel, unknownRetain, never   *ruleEval
+		retainForever                      bool
+	)
+	for i := range evals {
+		e := &evals[i]
+		switch {
+		case e.exempt != nil:
+			// Archive beats keep: it is the stronger statement of duty.
+			if exempt == nil || (e.exempt.Then == ExemptArchive && exempt.exempt.Then != ExemptArchive) {
+				exempt = e
+			}
+		case e.exemptUnknown != "" && exemptUnknown == nil:
+			exemptUnknown = e
+		}
+		switch {
+		case e.unknown != "" && e.rule.Kind == RetainFor:
+			if unknownRetain == nil {
+				unknownRetain = e
+			}
+		case e.unknown != "":
+			if unknownDel == nil {
+				unknownDel = e
+			}
+		case e.rule.Kind == RetainFor && e.never != "":
+			retain, retainForever = e, true
+		case e.rule.Kind == RetainFor:
+			if !retainForever && (retain == nil || e.due.After(retain.due)) {
+				retain = e
+			}
+		case e.never != "":
+			if never == nil {
+				never = e
+			}
+		case e.exempt == nil:
+			if del == nil || e.due.Before(del.due) {
+				del = e
+			}
+		}
+	}
+
+	var d Decision
+	set := func(e *ruleEval) {
+		d.Rule, d.Subject, d.Anchor, d.Due = e.rule, e.subject, e.anchor, e.due
+	}
+	review := func(e *ruleEval, why string) Decision {
+		d.Verdict = Review
+		d.Unknown, d.UnknownRule = why, e.rule
+		return d
+	}
+
+	if exempt != nil {
+		// An exemption protects the item from every rule.
+		set(exempt)
+		d.Exemption, d.ExemptRule = exempt.exempt, exempt.rule
+		d.Never = exempt.never
+		switch {
+		case exempt.exempt.Then == ExemptKeep || exempt.rule.Kind != DeleteAfter:
+			d.Due = Date{}
+		case exempt.unknown != "":
+			return review(exempt, exempt.unknown)
+		case exempt.never == "" && !today.Before(exempt.due):
+			d.Verdict = Archive
+		}
+		return d
+	}
+
+	if del != nil {
+		set(del)
+		if retain != nil && (retainForever || retain.due.After(del.due)) {
+			// The minimum wins; the conflict is reported.
+			d.Retain, d.RetainUntil, d.RetainForever = retain.rule, retain.due, retainForever
+			d.DeleteDue = del.due
+			d.Due = retain.due
+			if retainForever {
+				d.Due = Date{}
+			}
+		}
+		due := !d.Due.IsZero() && !today.Before(d.Due)
+		switch {
+		case due && exemptUnknown != nil:
+			return review(exemptUnknown, exemptUnknown.exemptUnknown)
+		case due && unknownRetain != nil:
+			return review(unknownRetain, "the retention minimum cannot be computed: "+unknownRetain.unknown)
+		case due:
+			d.Verdict = Due
+		case unknownDel != nil:
+			// Another deletion rule might already be due.
+			d.Rule, d.Due, d.Anchor, d.Subject = unknownDel.rule, Date{}, Date{}, unknownDel.subject
+			return review(unknownDel, unknownDel.unknown)
+		}
+		if unknownDel != nil {
+			d.Unknown, d.UnknownRule = unknownDel.unknown, unknownDel.rule
+		}
+		return d
+	}
+
+	switch {
+	case unknownDel != nil:
+		set(unknownDel)
+		return review(unknownDel, unknownDel.unknown)
+	case exemptUnknown != nil:
+		// Its event has not happened; nothing is due yet anyway.
+		set(exemptUnknown)
+		d.Never = exemptUnknown.never
+	case retain != nil:
+		set(retain)
+		d.Retain, d.RetainUntil, d.RetainForever = retain.rule, retain.due, retainForever
+		d.Due = Date{}
+		if never != nil {
+			d.Never = never.never
+		}
+	case never != nil:
+		set(never)
+		d.Never = never.never
+	case unknownRetain != nil:
+		set(unknownRetain)
+		d.Due = Date{}
+		d.Unknown, d.UnknownRule = unknownRetain.unknown, unknownRetain.rule
+	}
+	return d
+}
+
+func findHold(env *Env, it *Item, evals []ruleEval) *Hold {
+	if len(env.Holds) == 0 {
+		return nil
+	}
+	var subjects []string
+	for _, e := range evals {
+		if e.subject != "" {
+			subjects = append(subjects, e.subject)
+		}
+	}
+	for _, h := range env.Holds {
+		if h.ActiveOn(env.Today) && h.Matches(it, subjects) {
+			return h
+		}
+	}
+	return nil
+}

@@ -1,0 +1,100 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/robfig/cron/v3"
+	"go.uber.org/zap"
+)
+
+// Daemon runs the pipeline on the configured schedules: each source's plan
+// on its own schedule and the execution of approved batches on
+// execute.schedule. Runs of the same job never overlap.
+type Daemon struct {
+	P *Pipeline
+	// Ready, when set, is called once the schedules are in place (systemd
+	// notification); Stopping when shutdown begins.
+	Ready, Stopping func()
+}
+
+// Run reconciles interrupted executions, then runs the schedules until ctx
+// is cancelled. On cancellation it stops starting jobs, lets running jobs
+// finish their current chunk (each records what it did before returning)
+// and returns nil.
+func (d *Daemon) Run(ctx context.Context) error {
+	p := d.P
+	log := p.Log.Named("daemon")
+	if err := p.Reconcile(ctx); err != nil {
+		return fmt.Errorf("reconcile interrupted executions: %w", err)
+	}
+	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelJobs()
+	c := cron.New(cron.WithLocation(p.Config.Location), cron.WithChain(cron.SkipIfStillRunning(cronLogger{log})))
+	var wg sync.WaitGroup
+	job := func(name string, fn func(context.Context) error) cron.Job {
+		return cron.FuncJob(func() {
+			wg.Add(1)
+			defer wg.Done()
+			if jobCtx.Err() != nil {
+				return
+			}
+			if err := fn(jobCtx); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("job failed", zap.String("job", name), zap.Error(err))
+			}
+		})
+	}
+	for _, src := range p.Config.Sources {
+		if src.Schedule == "" {
+			continue
+		}
+		name := src.Name
+		if _, err := c.AddJob(src.Schedule, job("plan:"+name, func(ctx context.Context) error {
+			_, err := p.Plan(ctx, PlanOptions{Source: name, Planner: "retentiond"})
+			return err
+		})); err != nil {
+			return fmt.Errorf("schedule source %q: %w", name, err)
+		}
+		log.Info("scheduled plan", zap.String("source", name), zap.String("schedule", src.Schedule))
+	}
+	if _, err := c.AddJob(p.Config.ExecuteSchedule, job("execute", func(ctx context.Context) error {
+		results, err := p.Execute(ctx, 0, "retentiond")
+		for _, r := range results {
+			if r.Err != nil {
+				log.Error("batch failed", zap.Int64("batch", r.Batch), zap.Error(r.Err))
+			}
+		}
+		return err
+	})); err != nil {
+		return fmt.Errorf("schedule execution: %w", err)
+	}
+	c.Start()
+	log.Info("running", zap.String("execute_schedule", p.Config.ExecuteSchedule), zap.String("timezone", p.Config.Location.String()))
+	if d.Ready != nil {
+		d.Ready()
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	if d.Stopping != nil {
+		d.Stopping()
+	}
+	stopped := c.Stop()
+	cancelJobs()
+	<-stopped.Done()
+	wg.Wait()
+	log.Info("stopped")
+	return nil
+}
+
+// cronLogger adapts zap to cron's logger.
+type cronLogger struct{ l *zap.Logger }
+
+func (c cronLogger) Info(msg string, kv ...any) {
+	c.l.Debug(msg, zap.Any("details", kv))
+}
+
+func (c cronLogger) Error(err error, msg string, kv ...any) {
+	c.l.Error(msg, zap.Error(err), zap.Any("details", kv))
+}

@@ -1,0 +1,203 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gofrs/flock"
+	"go.uber.org/zap"
+
+	"github.com/retentiond/retentiond/configs"
+	"github.com/retentiond/retentiond/connectors"
+	"github.com/retentiond/retentiond/policies"
+	"github.com/retentiond/retentiond/store"
+	"github.com/retentiond/retentiond/store/ledger"
+)
+
+// Pipeline is everything the scheduler works with. Build it with New.
+type Pipeline struct {
+	Config *configs.Config
+	Store  *store.Store
+	Signer *ledger.Signer
+	Refs   *ledger.RefKey
+	Clock  Clock
+	Log    *zap.Logger
+	// Host and Software are recorded in ledger entries.
+	Host, Software string
+
+	// Open opens a source's connector; by default Source.Open.
+	Open func(ctx context.Context, src configs.Source) (connectors.Connector, error)
+}
+
+// Deps are what New needs beyond the configuration.
+type Deps struct {
+	Clock    Clock
+	Log      *zap.Logger
+	Host     string
+	Software string
+	// MayCreateKeys allows creating missing key files. Only a database with
+	// an empty ledger may get new keys: otherwise a lost key must be
+	// restored, not silently replaced.
+	MayCreateKeys bool
+}
+
+// ErrKeyMissing is returned by New when a key file is missing for a
+// ledger that already has entries.
+var ErrKeyMissing = ledger.ErrKeyMissing
+
+// New opens the store and the keys named in cfg.
+func New(ctx context.Context, cfg *configs.Config, deps Deps) (*Pipeline, error) {
+	if deps.Clock == nil {
+		deps.Clock = SystemClock{}
+	}
+	if deps.Log == nil {
+		deps.Log = zap.NewNop()
+	}
+	st, err := store.Open(ctx, cfg.Database, store.Options{Create: true})
+	if err != nil {
+		return nil, err
+	}
+	n, err := st.TreeSize(ctx)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	mayCreate := n == 0
+	signer, _, err := ledger.LoadOrCreateSigner(cfg.Keys.Signing, cfg.Origin, nil, mayCreate)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("ledger signing key: %w", err)
+	}
+	if signer.Name() != cfg.Origin {
+		st.Close()
+		return nil, fmt.Errorf("the signing key %s is for ledger %q, but the configuration names ledger.origin %q: use the key that belongs to this ledger", cfg.Keys.Signing, signer.Name(), cfg.Origin)
+	}
+	refs, _, err := ledger.LoadOrCreateRefKey(cfg.Keys.References, nil, mayCreate)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("ledger reference key: %w", err)
+	}
+	p := &Pipeline{Config: cfg, Store: st, Signer: signer, Refs: refs, Clock: deps.Clock, Log: deps.Log,
+		Host: deps.Host, Software: deps.Software}
+	p.Open = func(ctx context.Context, src configs.Source) (connectors.Connector, error) {
+		return src.Open(ctx, connectors.Env{Source: src.Name, BaseDir: cfg.Dir, Logger: p.Log.Named("connector").With(zap.String("source", src.Name))})
+	}
+	return p, nil
+}
+
+// Close closes the store.
+func (p *Pipeline) Close() error { return p.Store.Close() }
+
+// entry starts a ledger entry of type t, stamped now.
+func (p *Pipeline) entry(t ledger.Type) ledger.Entry {
+	return ledger.Entry{Type: t, Time: p.Clock.Now().UTC(), Host: p.Host, Software: p.Software}
+}
+
+// appendEntries marshals and appends entries in tx.
+func appendEntries(ctx context.Context, tx *store.Tx, entries ...ledger.Entry) error {
+	leaves := make([][]byte, len(entries))
+	for i, e := range entries {
+		b, err := e.Marshal()
+		if err != nil {
+			return fmt.Errorf("encode ledger entry: %w", err)
+		}
+		leaves[i] = b
+	}
+	_, err := tx.Append(ctx, leaves...)
+	return err
+}
+
+// Checkpoint signs and stores a checkpoint of the ledger if it has grown
+// since the last one. The store runs with synchronous=FULL, so everything
+// the checkpoint covers is on disk before it is signed.
+func (p *Pipeline) Checkpoint(ctx context.Context) error {
+	n, err := p.Store.TreeSize(ctx)
+	if err != nil {
+		return err
+	}
+	cps, err := p.Store.Checkpoints(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 || len(cps) > 0 && cps[len(cps)-1].N == n {
+		return nil
+	}
+	h, err := p.Store.TreeHash(ctx, n)
+	if err != nil {
+		return err
+	}
+	note, err := ledger.SignCheckpoint(p.Signer, ledger.Checkpoint{Origin: p.Config.Origin, N: n, Hash: h})
+	if err != nil {
+		return fmt.Errorf("sign checkpoint: %w", err)
+	}
+	if err := p.Store.AddCheckpoint(ctx, n, note, store.Time{Time: p.Clock.Now()}); err != nil {
+		return err
+	}
+	p.Log.Debug("checkpoint signed", zap.Int64("tree_size", n))
+	return nil
+}
+
+// today is the policy date now.
+func (p *Pipeline) today() policies.Date { return p.Config.Policies.Today(p.Clock.Now()) }
+
+// holds returns the active holds as the policy engine sees them.
+func (p *Pipeline) holds(ctx context.Context) ([]*policies.Hold, error) {
+	stored, err := p.Store.Holds(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	var hs []*policies.Hold
+	for _, h := range stored {
+		ph, err := policyHold(h)
+		if err != nil {
+			return nil, err
+		}
+		hs = append(hs, ph)
+	}
+	return hs, nil
+}
+
+func policyHold(h store.Hold) (*policies.Hold, error) {
+	ph := &policies.Hold{ID: h.ID, Reason: h.Reason, Owner: h.Owner, Source: h.Source, Ref: h.Ref, Subject: h.Subject}
+	if h.Path != "" {
+		pat, err := policies.CompilePattern(h.Path, true)
+		if err != nil {
+			return nil, fmt.Errorf("hold %s: %w", h.ID, err)
+		}
+		ph.Path = pat
+	}
+	if h.Until != "" {
+		d, err := policies.ParseDate(h.Until)
+		if err != nil {
+			return nil, fmt.Errorf("hold %s: %w", h.ID, err)
+		}
+		ph.Until = d
+	}
+	return ph, nil
+}
+
+// lockSource takes the per-source lock that keeps two planners or executors
+// (the daemon and an operator's command) from working on one source at once.
+func (p *Pipeline) lockSource(ctx context.Context, source string) (func(), error) {
+	dir := filepath.Join(filepath.Dir(p.Config.Database), "locks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create lock directory: %w", err)
+	}
+	l := flock.New(filepath.Join(dir, "source-"+strings.ReplaceAll(source, string(filepath.Separator), "_")+".lock"))
+	ok, err := l.TryLock()
+	if err != nil {
+		return nil, fmt.Errorf("lock source %q: %w", source, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("source %q: %w", source, ErrBusy)
+	}
+	return func() { l.Unlock() }, nil
+}
+
+// ErrBusy is returned when another process is planning or executing the
+// same source.
+var ErrBusy = errors.New("another retentiond process is working on it; try again when it has finished")

@@ -1,0 +1,294 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/retentiond/retentiond/configs"
+	"github.com/retentiond/retentiond/connectors"
+	"github.com/retentiond/retentiond/policies"
+	"github.com/retentiond/retentiond/store"
+	"github.com/retentiond/retentiond/store/ledger"
+)
+
+// PlanOptions are the inputs of a dry run.
+type PlanOptions struct {
+	Source string
+	// Today is the date to plan for; zero means today by the clock. A plan
+	// for any other date is saved for reading only: no batches are cut
+	// from it, so asking "what will be due on 1 August?" can never delete
+	// anything early.
+	Today policies.Date
+	// Planner is who asked for the plan. The planner can never be the
+	// only approver of a batch cut from it.
+	Planner string
+	// Samples is how many items per rule and verdict PlanResult keeps for
+	// display (the full plan is in the store).
+	Samples int
+}
+
+// PlanResult is what a dry run found.
+type PlanResult struct {
+	Plan       *store.Plan
+	Totals     []store.RuleTotal
+	Batches    []store.Batch // cut from this plan
+	Superseded []store.Batch // waiting batches of the source this plan replaced
+	// Waiting are approved batches still to be executed; no new batch is
+	// cut for their rules until they have run.
+	Waiting []store.Batch
+	// Samples holds the first items of each rule and verdict, keyed
+	// "rule/verdict".
+	Samples map[string][]store.PlanItem
+	// Incomplete is set when parts of the source could not be listed; the
+	// items in them are unknown and are not in the plan.
+	Incomplete *connectors.IncompleteError
+}
+
+// Plan lists one source, evaluates every item and saves the result as a
+// plan. Planning for today also cuts the due items into batches, one per
+// rule, each waiting for the approvals its rule asks for (or approved at
+// once for rules that need none), and supersedes the source's earlier
+// batches that were still waiting. A listing that fails saves nothing.
+func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, error) {
+	src, ok := p.Config.Source(opts.Source)
+	if !ok {
+		return nil, fmt.Errorf("no source named %q in %s", opts.Source, p.Config.File)
+	}
+	log := p.Log.With(zap.String("source", src.Name))
+	unlock, err := p.lockSource(ctx, src.Name)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	today := p.today()
+	forToday := opts.Today.IsZero() || opts.Today == today
+	if !opts.Today.IsZero() {
+		today = opts.Today
+	}
+	holds, err := p.holds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	env := &policies.Env{Today: today, Holds: holds}
+	set := p.Config.Policies
+
+	conn, err := p.Open(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+
+	now := p.Clock.Now()
+	w, err := p.Store.NewPlan(ctx, store.Plan{Source: src.Name, SourceKind: src.Kind.Name, CreatedAt: store.Time{Time: now},
+		Today: today.String(), Planner: opts.Planner, PolicyDigest: set.Digest(), DryRun: !forToday})
+	if err != nil {
+		return nil, err
+	}
+	res := &PlanResult{Samples: map[string][]store.PlanItem{}}
+	var listed, keep int64
+	pit := policies.Item{Source: src.Name}
+	listErr := conn.List(ctx, connectors.ListOptions{}, func(it connectors.Item) error {
+		listed++
+		pit = policies.Item{Source: src.Name, Kind: it.Kind, Ref: it.Ref, Path: it.Ref, Size: it.Size, Labels: it.Labels,
+			Modified: it.Modified, Created: it.Created, Received: it.Received, Recorded: it.Recorded, RecordedFrom: it.RecordedFrom}
+		d := set.Evaluate(&pit, env)
+		if d.Verdict == policies.Keep {
+			keep++
+			return nil
+		}
+		pi := planItem(it, &d)
+		if key := pi.Rule + "/" + pi.Verdict; len(res.Samples[key]) < opts.Samples {
+			pi.Note = d.Reason()
+			res.Samples[key] = append(res.Samples[key], pi)
+		}
+		return w.Add(ctx, pi)
+	})
+	var inc *connectors.IncompleteError
+	switch {
+	case listErr == nil:
+	case errors.As(listErr, &inc):
+		res.Incomplete = inc
+		log.Warn("source listed incompletely", zap.Int("skipped_parts", len(inc.Skipped)))
+	default:
+		return nil, fmt.Errorf("list source %q: %w (nothing was planned)", src.Name, listErr)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("plan source %q: %w", src.Name, err)
+	}
+	incomplete := ""
+	if inc != nil {
+		incomplete = inc.Error()
+	}
+	plan, totals, err := w.Finish(ctx, store.Plan{Listed: listed, Keep: keep, Incomplete: incomplete}, func(tx *store.Tx, plan *store.Plan, totals []store.RuleTotal) error {
+		if !forToday {
+			return nil
+		}
+		return p.cutBatches(ctx, tx, src, plan, totals, res)
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Plan, res.Totals = plan, totals
+	if err := p.Checkpoint(ctx); err != nil {
+		return nil, err
+	}
+	log.Info("planned", zap.Int64("plan", plan.ID), zap.Int64("listed", listed), zap.Int64("due", plan.Due),
+		zap.Int64("review", plan.Review), zap.Int64("held", plan.Held), zap.Int("batches", len(res.Batches)))
+	return res, nil
+}
+
+// planItem is the stored form of an item that is not simply kept.
+func planItem(it connectors.Item, d *policies.Decision) store.PlanItem {
+	pi := store.PlanItem{Ref: it.Ref, Version: it.Version, Container: it.Container, Size: it.Size,
+		Verdict: d.Verdict.String(), Subject: d.Subject}
+	if d.Rule != nil {
+		pi.Rule = d.Rule.ID
+	}
+	if !d.Anchor.IsZero() {
+		pi.Anchor = d.Anchor.String()
+	}
+	if !d.Due.IsZero() {
+		pi.Due = d.Due.String()
+	}
+	if d.Verdict != policies.Due {
+		// Due items are explained from their rule, anchor and due date
+		// (see Explain); the rest need their reason kept.
+		pi.Note = d.Reason()
+	}
+	return pi
+}
+
+// cutBatches supersedes the source's waiting batches and creates one batch
+// per rule with due items, recording the policies and batches in the ledger.
+func (p *Pipeline) cutBatches(ctx context.Context, tx *store.Tx, src configs.Source, plan *store.Plan, totals []store.RuleTotal, res *PlanResult) error {
+	now := p.Clock.Now()
+	sup, err := tx.SupersedePending(ctx, src.Name, now)
+	if err != nil {
+		return err
+	}
+	res.Superseded = sup
+	var entries []ledger.Entry
+	for _, pol := range p.Config.Policies.Policies {
+		isNew, err := tx.AddPolicyText(ctx, pol.Digest, pol.ID, pol.Text)
+		if err != nil {
+			return err
+		}
+		if isNew {
+			e := p.entry(ledger.TypePolicy)
+			e.Policy, e.PolicyDigest, e.Text = pol.ID, pol.Digest, string(pol.Text)
+			entries = append(entries, e)
+		}
+	}
+	for _, b := range sup {
+		e := p.entry(ledger.TypeRejection)
+		e.Batch, e.Source, e.Rule, e.Reason = b.ID, b.Source, b.Rule, "superseded by plan "+fmt.Sprint(plan.ID)
+		entries = append(entries, e)
+	}
+	for _, t := range totals {
+		if t.Verdict != policies.Due.String() {
+			continue
+		}
+		rule := p.Config.Policies.Rule(t.Rule)
+		out, err := tx.Outstanding(ctx, src.Name, rule.ID)
+		if err != nil {
+			return err
+		}
+		waiting := false
+		for _, ob := range out {
+			if ob.Status == store.StatusApproved && rule.Approval.Automatic() {
+				// Nobody approved it by hand: the new plan's batch replaces it.
+				if err := tx.SetStatus(ctx, ob.ID, store.StatusSuperseded, fmt.Sprintf("replaced by plan %d before it ran", plan.ID), now); err != nil {
+					return err
+				}
+				res.Superseded = append(res.Superseded, ob)
+				e := p.entry(ledger.TypeRejection)
+				e.Batch, e.Source, e.Rule, e.Reason = ob.ID, ob.Source, ob.Rule, "superseded by plan "+fmt.Sprint(plan.ID)
+				entries = append(entries, e)
+				continue
+			}
+			// An approved batch waits for execution (or is running): its
+			// items are in it; do not ask for them to be approved twice.
+			waiting = true
+			res.Waiting = append(res.Waiting, ob)
+		}
+		if waiting {
+			continue
+		}
+		b := store.Batch{PlanID: plan.ID, Source: src.Name, Rule: rule.ID, Policy: rule.Policy.ID, PolicyDigest: rule.Policy.Digest,
+			CreatedAt: store.Time{Time: now}, UpdatedAt: store.Time{Time: now}, Planner: plan.Planner,
+			Items: t.Items, Bytes: t.Bytes, Fingerprint: t.Fingerprint, Status: store.StatusPending}
+		last, err := tx.LastExecuted(ctx, src.Name, rule.ID)
+		if err != nil {
+			return err
+		}
+		if why := guardReason(rule.Guard, t.Items, last); why != "" {
+			b.Status, b.StatusNote = store.StatusGuarded, why
+		} else if rule.Approval.Automatic() {
+			b.Status, b.StatusNote = store.StatusApproved, "the rule needs no approval"
+		}
+		if _, err := tx.CreateBatch(ctx, &b); err != nil {
+			return err
+		}
+		res.Batches = append(res.Batches, b)
+		e := p.entry(ledger.TypeBatch)
+		e.Batch, e.Plan, e.Source, e.SourceKind = b.ID, b.Fingerprint, src.Name, src.Kind.Name
+		e.Policy, e.PolicyDigest, e.Rule, e.Period = rule.Policy.ID, rule.Policy.Digest, rule.ID, rule.Keep.String()
+		e.Basis, e.Items, e.Size, e.Actor = rule.From.String(), b.Items, b.Bytes, plan.Planner
+		entries = append(entries, e)
+		if b.Status == store.StatusApproved {
+			a := p.entry(ledger.TypeApproval)
+			a.Batch, a.Rule, a.Plan, a.Reason = b.ID, rule.ID, b.Fingerprint, "automatic: the rule needs no approval"
+			entries = append(entries, a)
+		}
+	}
+	return appendEntries(ctx, tx, entries...)
+}
+
+// guardReason says why a batch of n items is held by the blast-radius
+// guard, given the size of the rule's last executed batch (-1: none).
+func guardReason(g policies.Guard, n, last int64) string {
+	if g.MaxItems > 0 && n > int64(g.MaxItems) {
+		return fmt.Sprintf("%d items is more than the rule's limit of %d per batch", n, g.MaxItems)
+	}
+	if g.MaxGrowth > 0 && last >= 0 && n >= int64(g.MinItems) && float64(n) > g.MaxGrowth*float64(max(last, 1)) {
+		return fmt.Sprintf("%d items is more than %g times the %d of the rule's last executed batch", n, g.MaxGrowth, last)
+	}
+	return ""
+}
+
+// Explain renders why a stored plan item is in the plan.
+func (p *Pipeline) Explain(it store.PlanItem) string {
+	if it.Note != "" {
+		return it.Note
+	}
+	r := p.Config.Policies.Rule(it.Rule)
+	if r == nil {
+		return fmt.Sprintf("%s under rule %s (no longer in the policies)", it.Verdict, it.Rule)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "due since %s under rule %s", it.Due, r.ID)
+	if r.Title != "" {
+		fmt.Fprintf(&b, " (%s)", r.Title)
+	}
+	fmt.Fprintf(&b, ": %s %s", anchorWords(r.From), it.Anchor)
+	if r.FromEndOf != policies.NoBoundary {
+		fmt.Fprintf(&b, ", counted from the end of that %s", strings.ReplaceAll(r.FromEndOf.String(), "_", " "))
+	}
+	fmt.Fprintf(&b, ", kept %s", r.Keep.Human())
+	return b.String()
+}
+
+func anchorWords(a policies.Anchor) string {
+	if a.IsSubject() {
+		if a.Event == "born" {
+			return fmt.Sprintf("birthday %d on", a.Years)
+		}
+		return "subject " + strings.ReplaceAll(a.Event, "_", " ") + " on"
+	}
+	return a.Item.String()
+}

@@ -1,0 +1,276 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Batch statuses.
+const (
+	StatusGuarded    = "guarded"    // larger than the blast-radius guard allows: waits for an operator
+	StatusPending    = "pending"    // waits for approvals
+	StatusApproved   = "approved"   // may be executed
+	StatusExecuting  = "executing"  // execution started and has not finished
+	StatusDone       = "done"       // executed
+	StatusRejected   = "rejected"   // an approver said no
+	StatusSuperseded = "superseded" // a newer plan of the source replaced it before approval
+)
+
+// Batch is the due items of one plan under one rule: the unit of approval
+// and execution.
+type Batch struct {
+	ID           int64  `db:"id"`
+	PlanID       int64  `db:"plan_id"`
+	Source       string `db:"source"`
+	Rule         string `db:"rule"`
+	Policy       string `db:"policy"`
+	PolicyDigest string `db:"policy_digest"`
+	CreatedAt    Time   `db:"created_at"`
+	Planner      string `db:"planner"`
+	Items        int64  `db:"items"`
+	Bytes        int64  `db:"bytes"`
+	Fingerprint  string `db:"fingerprint"`
+	Status       string `db:"status"`
+	StatusNote   string `db:"status_note"`
+	UpdatedAt    Time   `db:"updated_at"`
+	Deleted      int64  `db:"deleted"`
+	Skipped      int64  `db:"skipped"`
+	Failed       int64  `db:"failed"`
+}
+
+// Approval is one approver's consent to one batch at one fingerprint.
+type Approval struct {
+	BatchID     int64  `db:"batch_id"`
+	Stage       int    `db:"stage"`
+	Approver    string `db:"approver"`
+	Fingerprint string `db:"fingerprint"`
+	At          Time   `db:"at"`
+}
+
+// CreateBatch inserts b, links the plan's due chunks of b.Rule to it, and
+// returns its id.
+func (tx *Tx) CreateBatch(ctx context.Context, b *Batch) (int64, error) {
+	res, err := tx.tx.NamedExecContext(ctx, `INSERT INTO batch(plan_id, source, rule, policy, policy_digest, created_at, planner,
+		items, bytes, fingerprint, status, status_note, updated_at)
+		VALUES (:plan_id, :source, :rule, :policy, :policy_digest, :created_at, :planner,
+		:items, :bytes, :fingerprint, :status, :status_note, :updated_at)`, b)
+	if err != nil {
+		return 0, fmt.Errorf("create batch: %w", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("create batch: %w", err)
+	}
+	res, err = tx.tx.ExecContext(ctx, `UPDATE plan_chunk SET batch_id = ? WHERE plan_id = ? AND rule = ? AND verdict = 'due'`, id, b.PlanID, b.Rule)
+	if err != nil {
+		return 0, fmt.Errorf("create batch: %w", err)
+	}
+	b.ID = id
+	return id, nil
+}
+
+// SupersedePending marks the pending and guarded batches of source as
+// superseded and returns them.
+func (tx *Tx) SupersedePending(ctx context.Context, source string, at time.Time) ([]Batch, error) {
+	var bs []Batch
+	if err := tx.tx.SelectContext(ctx, &bs, `SELECT * FROM batch WHERE source = ? AND status IN ('pending', 'guarded') ORDER BY id`, source); err != nil {
+		return nil, fmt.Errorf("read pending batches: %w", err)
+	}
+	for _, b := range bs {
+		if err := tx.SetStatus(ctx, b.ID, StatusSuperseded, "a newer plan of the source replaced it", at); err != nil {
+			return nil, err
+		}
+	}
+	return bs, nil
+}
+
+// SetStatus changes a batch's status.
+func (tx *Tx) SetStatus(ctx context.Context, id int64, status, note string, at time.Time) error {
+	_, err := tx.tx.ExecContext(ctx, `UPDATE batch SET status = ?, status_note = ?, updated_at = ? WHERE id = ?`, status, note, Time{at}, id)
+	if err != nil {
+		return fmt.Errorf("update batch %d: %w", id, err)
+	}
+	return nil
+}
+
+// AddCounts adds execution outcomes to a batch's totals.
+func (tx *Tx) AddCounts(ctx context.Context, id, deleted, skipped, failed int64) error {
+	_, err := tx.tx.ExecContext(ctx, `UPDATE batch SET deleted = deleted + ?, skipped = skipped + ?, failed = failed + ? WHERE id = ?`, deleted, skipped, failed, id)
+	if err != nil {
+		return fmt.Errorf("update batch %d: %w", id, err)
+	}
+	return nil
+}
+
+// Batch reads a batch inside the transaction.
+func (tx *Tx) Batch(ctx context.Context, id int64) (*Batch, error) {
+	var b Batch
+	if err := tx.tx.GetContext(ctx, &b, `SELECT * FROM batch WHERE id = ?`, id); err != nil {
+		return nil, notFound(err, fmt.Sprintf("batch %d", id))
+	}
+	return &b, nil
+}
+
+// Approvals reads a batch's approvals inside the transaction.
+func (tx *Tx) Approvals(ctx context.Context, id int64) ([]Approval, error) {
+	var as []Approval
+	if err := tx.tx.SelectContext(ctx, &as, `SELECT * FROM approval WHERE batch_id = ? ORDER BY at, approver`, id); err != nil {
+		return nil, fmt.Errorf("read approvals: %w", err)
+	}
+	return as, nil
+}
+
+// AddApproval records an approval.
+func (tx *Tx) AddApproval(ctx context.Context, a Approval) error {
+	_, err := tx.tx.NamedExecContext(ctx, `INSERT INTO approval(batch_id, stage, approver, fingerprint, at) VALUES (:batch_id, :stage, :approver, :fingerprint, :at)`, &a)
+	if err != nil {
+		return fmt.Errorf("record approval: %w", err)
+	}
+	return nil
+}
+
+// LastExecuted returns the item count of the newest done batch of source
+// and rule, or -1 if there is none.
+func (tx *Tx) LastExecuted(ctx context.Context, source, rule string) (int64, error) {
+	var n []int64
+	if err := tx.tx.SelectContext(ctx, &n, `SELECT items FROM batch WHERE source = ? AND rule = ? AND status = 'done' ORDER BY id DESC LIMIT 1`, source, rule); err != nil {
+		return 0, fmt.Errorf("read previous batch: %w", err)
+	}
+	if len(n) == 0 {
+		return -1, nil
+	}
+	return n[0], nil
+}
+
+// Batch returns the batch with id.
+func (s *Store) Batch(ctx context.Context, id int64) (*Batch, error) {
+	var b Batch
+	if err := s.r.GetContext(ctx, &b, `SELECT * FROM batch WHERE id = ?`, id); err != nil {
+		return nil, notFound(err, fmt.Sprintf("batch %d", id))
+	}
+	return &b, nil
+}
+
+// Batches returns batches with one of the given statuses (all when none),
+// newest first.
+func (s *Store) Batches(ctx context.Context, statuses ...string) ([]Batch, error) {
+	q, args, err := sqlxIn(`SELECT * FROM batch WHERE ? OR status IN (?) ORDER BY id DESC`, len(statuses) == 0, append(statuses, ""))
+	if err != nil {
+		return nil, err
+	}
+	var bs []Batch
+	if err := s.r.SelectContext(ctx, &bs, q, args...); err != nil {
+		return nil, fmt.Errorf("read batches: %w", err)
+	}
+	return bs, nil
+}
+
+// Approvals returns a batch's approvals.
+func (s *Store) Approvals(ctx context.Context, id int64) ([]Approval, error) {
+	var as []Approval
+	if err := s.r.SelectContext(ctx, &as, `SELECT * FROM approval WHERE batch_id = ? ORDER BY at, approver`, id); err != nil {
+		return nil, fmt.Errorf("read approvals: %w", err)
+	}
+	return as, nil
+}
+
+// Intent is the record that a chunk of a batch was handed to a connector.
+type Intent struct {
+	ID       int64  `db:"id"`
+	BatchID  int64  `db:"batch_id"`
+	Seq      int64  `db:"seq"`
+	OpenedAt Time   `db:"opened_at"`
+	ClosedAt *Time  `db:"closed_at"`
+	State    string `db:"state"`
+	Progress int    `db:"progress"`
+}
+
+// OpenIntent records that items of chunk seq of batch, from item from on,
+// are about to be deleted. It must be committed before the connector is
+// called.
+func (tx *Tx) OpenIntent(ctx context.Context, batch, seq int64, from int, at time.Time) (int64, error) {
+	res, err := tx.tx.ExecContext(ctx, `INSERT INTO intent(batch_id, seq, opened_at, state, progress) VALUES (?, ?, ?, 'open', ?)`, batch, seq, Time{at}, from)
+	if err != nil {
+		return 0, fmt.Errorf("open intent: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+// CloseIntent closes an intent, recording that the chunk's items
+// [0, progress) have their outcomes in the ledger.
+func (tx *Tx) CloseIntent(ctx context.Context, id int64, progress int, at time.Time) error {
+	res, err := tx.tx.ExecContext(ctx, `UPDATE intent SET state = 'closed', progress = ?, closed_at = ? WHERE id = ? AND state = 'open'`, progress, Time{at}, id)
+	if err != nil {
+		return fmt.Errorf("close intent: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return fmt.Errorf("close intent %d: it is not open", id)
+	}
+	return nil
+}
+
+// DropIntent removes an open intent whose chunk was provably not touched,
+// so that the chunk is attempted again.
+func (tx *Tx) DropIntent(ctx context.Context, id int64) error {
+	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM intent WHERE id = ? AND state = 'open'`, id); err != nil {
+		return fmt.Errorf("drop intent: %w", err)
+	}
+	return nil
+}
+
+// OpenIntents returns intents left open (by a crash), oldest first.
+func (s *Store) OpenIntents(ctx context.Context) ([]Intent, error) {
+	var is []Intent
+	if err := s.r.SelectContext(ctx, &is, `SELECT * FROM intent WHERE state = 'open' ORDER BY id`); err != nil {
+		return nil, fmt.Errorf("read intents: %w", err)
+	}
+	return is, nil
+}
+
+// ChunkProgress returns how many items of chunk seq of batch have their
+// outcomes recorded (by closed intents).
+func (s *Store) ChunkProgress(ctx context.Context, batch, seq int64) (int, error) {
+	var n int
+	if err := s.r.GetContext(ctx, &n, `SELECT coalesce(max(progress), 0) FROM intent WHERE batch_id = ? AND seq = ? AND state = 'closed'`, batch, seq); err != nil {
+		return 0, fmt.Errorf("read intents: %w", err)
+	}
+	return n, nil
+}
+
+// Chunk returns one chunk of a batch.
+func (s *Store) Chunk(ctx context.Context, batch, seq int64) (Chunk, error) {
+	var (
+		n    int
+		data []byte
+	)
+	row := s.r.QueryRowxContext(ctx, `SELECT n, data FROM plan_chunk WHERE batch_id = ? AND seq = ?`, batch, seq)
+	if err := row.Scan(&n, &data); err != nil {
+		return Chunk{}, notFound(err, fmt.Sprintf("chunk %d of batch %d", seq, batch))
+	}
+	items, err := decodeItems(data, n)
+	if err != nil {
+		return Chunk{}, fmt.Errorf("read chunk %d of batch %d: %w", seq, batch, err)
+	}
+	return Chunk{Seq: seq, Items: items}, nil
+}
+
+func sqlxIn(q string, args ...any) (string, []any, error) {
+	q, a, err := sqlx.In(q, args...)
+	if err != nil {
+		return "", nil, fmt.Errorf("build query: %w", err)
+	}
+	return q, a, nil
+}
+
+// Outstanding returns the batches of source and rule that are approved or
+// executing, oldest first.
+func (tx *Tx) Outstanding(ctx context.Context, source, rule string) ([]Batch, error) {
+	var bs []Batch
+	if err := tx.tx.SelectContext(ctx, &bs, `SELECT * FROM batch WHERE source = ? AND rule = ? AND status IN ('approved', 'executing') ORDER BY id`, source, rule); err != nil {
+		return nil, fmt.Errorf("read outstanding batches: %w", err)
+	}
+	return bs, nil
+}

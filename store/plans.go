@@ -1,0 +1,382 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql/driver"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"sort"
+	"time"
+)
+
+// Time is a time.Time stored as RFC 3339 text in UTC.
+type Time struct{ time.Time }
+
+// Value implements driver.Valuer.
+func (t Time) Value() (driver.Value, error) {
+	if t.IsZero() {
+		return "", nil
+	}
+	return t.UTC().Format(time.RFC3339Nano), nil
+}
+
+// Scan implements sql.Scanner.
+func (t *Time) Scan(v any) error {
+	var s string
+	switch v := v.(type) {
+	case nil:
+		t.Time = time.Time{}
+		return nil
+	case string:
+		s = v
+	case []byte:
+		s = string(v)
+	default:
+		return fmt.Errorf("scan time from %T", v)
+	}
+	if s == "" {
+		t.Time = time.Time{}
+		return nil
+	}
+	p, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return fmt.Errorf("scan time: %w", err)
+	}
+	t.Time = p
+	return nil
+}
+
+// Plan is one dry run of one source.
+type Plan struct {
+	ID           int64  `db:"id"`
+	Source       string `db:"source"`
+	SourceKind   string `db:"source_kind"`
+	CreatedAt    Time   `db:"created_at"`
+	Today        string `db:"today"`
+	Planner      string `db:"planner"`
+	PolicyDigest string `db:"policy_digest"`
+	Listed       int64  `db:"listed"`
+	Keep         int64  `db:"keep"`
+	Due          int64  `db:"due"`
+	Review       int64  `db:"review"`
+	Held         int64  `db:"held"`
+	Archive      int64  `db:"archive"`
+	DueBytes     int64  `db:"due_bytes"`
+	Incomplete   string `db:"incomplete"`
+	Fingerprint  string `db:"fingerprint"`
+	DryRun       bool   `db:"dry_run"`
+	State        string `db:"state"`
+}
+
+// RuleTotal is what a plan holds for one rule and verdict.
+type RuleTotal struct {
+	Rule        string
+	Verdict     string
+	Items       int64
+	Bytes       int64
+	Fingerprint string // over the items of this rule and verdict, in plan order
+}
+
+// chunkSize is how many items one plan_chunk row holds.
+const chunkSize = 512
+
+// chunksPerTx is how many chunks are committed together while a plan is
+// being written, so that a long listing does not hold the writer.
+const chunksPerTx = 64
+
+// PlanWriter streams the items of a plan into the store. The plan is in
+// state "listing" until Finish completes it; plans left in that state by a
+// crash are removed by the next NewPlan for the same source. The caller
+// must ensure that only one plan per source is written at a time.
+type PlanWriter struct {
+	s       *Store
+	plan    Plan
+	seq     int64
+	pending map[string]*pendingChunk // by rule+"\x00"+verdict
+	queue   []chunkRow
+	all     hash.Hash
+	totals  map[string]*ruleAcc
+	buf     []byte
+}
+
+type pendingChunk struct {
+	rule, verdict string
+	items         []PlanItem
+}
+
+type chunkRow struct {
+	seq           int64
+	rule, verdict string
+	n             int
+	data          []byte
+}
+
+type ruleAcc struct {
+	RuleTotal
+	h hash.Hash
+}
+
+// NewPlan starts writing a plan. The plan's ID is reserved now; its row is
+// inserted by Finish.
+func (s *Store) NewPlan(ctx context.Context, p Plan) (*PlanWriter, error) {
+	err := s.Write(ctx, func(tx *Tx) error {
+		// Remove plans of this source that were never finished (a crash mid-plan).
+		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM plan_chunk WHERE plan_id IN (SELECT id FROM plan WHERE source = ? AND state = 'listing')`, p.Source); err != nil {
+			return fmt.Errorf("remove unfinished plans: %w", err)
+		}
+		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM plan WHERE source = ? AND state = 'listing'`, p.Source); err != nil {
+			return fmt.Errorf("remove unfinished plans: %w", err)
+		}
+		p.State = "listing"
+		res, err := tx.tx.NamedExecContext(ctx, `INSERT INTO plan(source, source_kind, created_at, today, planner, policy_digest,
+			listed, keep, due, review, held, archive, due_bytes, incomplete, fingerprint, dry_run, state)
+			VALUES (:source, :source_kind, :created_at, :today, :planner, :policy_digest,
+			0, 0, 0, 0, 0, 0, 0, '', '', :dry_run, :state)`, &p)
+		if err != nil {
+			return fmt.Errorf("start plan: %w", err)
+		}
+		p.ID, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &PlanWriter{s: s, plan: p, pending: map[string]*pendingChunk{}, all: sha256.New(), totals: map[string]*ruleAcc{}}, nil
+}
+
+// ID returns the plan's id.
+func (w *PlanWriter) ID() int64 { return w.plan.ID }
+
+// Add records one item. Items must be added in a deterministic order (the
+// connector's listing order): fingerprints are computed over that order.
+func (w *PlanWriter) Add(ctx context.Context, it PlanItem) error {
+	writeFingerprint(w.all, &it)
+	key := it.Rule + "\x00" + it.Verdict
+	acc := w.totals[key]
+	if acc == nil {
+		acc = &ruleAcc{RuleTotal: RuleTotal{Rule: it.Rule, Verdict: it.Verdict}, h: sha256.New()}
+		w.totals[key] = acc
+	}
+	acc.Items++
+	acc.Bytes += max(it.Size, 0)
+	writeFingerprint(acc.h, &it)
+
+	pc := w.pending[key]
+	if pc == nil {
+		pc = &pendingChunk{rule: it.Rule, verdict: it.Verdict, items: make([]PlanItem, 0, chunkSize)}
+		w.pending[key] = pc
+	}
+	pc.items = append(pc.items, it)
+	if len(pc.items) == chunkSize {
+		w.seal(pc)
+		if len(w.queue) >= chunksPerTx {
+			return w.flush(ctx)
+		}
+	}
+	return nil
+}
+
+// writeFingerprint adds one item to a fingerprint: ref, version, rule and
+// due date, NUL-separated, newline-terminated.
+func writeFingerprint(h hash.Hash, it *PlanItem) {
+	h.Write([]byte(it.Ref))
+	h.Write([]byte{0})
+	h.Write([]byte(it.Version))
+	h.Write([]byte{0})
+	h.Write([]byte(it.Rule))
+	h.Write([]byte{0})
+	h.Write([]byte(it.Due))
+	h.Write([]byte{'\n'})
+}
+
+func (w *PlanWriter) seal(pc *pendingChunk) {
+	w.seq++
+	w.buf = encodeItems(w.buf, pc.items)
+	w.queue = append(w.queue, chunkRow{seq: w.seq, rule: pc.rule, verdict: pc.verdict, n: len(pc.items), data: append([]byte(nil), w.buf...)})
+	pc.items = pc.items[:0]
+}
+
+func (w *PlanWriter) flush(ctx context.Context) error {
+	if len(w.queue) == 0 {
+		return nil
+	}
+	err := w.s.Write(ctx, func(tx *Tx) error { return tx.insertChunks(ctx, w.plan.ID, w.queue) })
+	w.queue = w.queue[:0]
+	return err
+}
+
+func (tx *Tx) insertChunks(ctx context.Context, planID int64, rows []chunkRow) error {
+	stmt, err := tx.tx.PrepareContext(ctx, `INSERT INTO plan_chunk(plan_id, seq, rule, verdict, n, data) VALUES (?, ?, ?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("write plan: %w", err)
+	}
+	defer stmt.Close()
+	for _, c := range rows {
+		if _, err := stmt.ExecContext(ctx, planID, c.seq, c.rule, c.verdict, c.n, c.data); err != nil {
+			return fmt.Errorf("write plan: %w", err)
+		}
+	}
+	return nil
+}
+
+// Finish writes the remaining items and, in one transaction, the plan row
+// with the given counts (Listed, Keep, Incomplete… from p; the item counts
+// and fingerprints are computed here) and whatever then does (cutting
+// batches). It returns the totals per rule and verdict, sorted.
+func (w *PlanWriter) Finish(ctx context.Context, p Plan, then func(tx *Tx, plan *Plan, totals []RuleTotal) error) (*Plan, []RuleTotal, error) {
+	keys := make([]string, 0, len(w.pending))
+	for k := range w.pending {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if pc := w.pending[k]; len(pc.items) > 0 {
+			w.seal(pc)
+		}
+	}
+	totals := make([]RuleTotal, 0, len(w.totals))
+	for _, acc := range w.totals {
+		acc.Fingerprint = "sha256:" + hex.EncodeToString(acc.h.Sum(nil))
+		totals = append(totals, acc.RuleTotal)
+	}
+	sort.Slice(totals, func(i, j int) bool {
+		if totals[i].Rule != totals[j].Rule {
+			return totals[i].Rule < totals[j].Rule
+		}
+		return totals[i].Verdict < totals[j].Verdict
+	})
+	p.ID, p.Source, p.SourceKind, p.CreatedAt, p.Today, p.Planner, p.PolicyDigest, p.DryRun =
+		w.plan.ID, w.plan.Source, w.plan.SourceKind, w.plan.CreatedAt, w.plan.Today, w.plan.Planner, w.plan.PolicyDigest, w.plan.DryRun
+	p.Due, p.Review, p.Held, p.Archive, p.DueBytes = 0, 0, 0, 0, 0
+	for _, t := range totals {
+		switch t.Verdict {
+		case "due":
+			p.Due += t.Items
+			p.DueBytes += t.Bytes
+		case "review":
+			p.Review += t.Items
+		case "held":
+			p.Held += t.Items
+		case "archive":
+			p.Archive += t.Items
+		}
+	}
+	p.Fingerprint = "sha256:" + hex.EncodeToString(w.all.Sum(nil))
+	err := w.s.Write(ctx, func(tx *Tx) error {
+		if err := tx.insertChunks(ctx, p.ID, w.queue); err != nil {
+			return err
+		}
+		p.State = "complete"
+		_, err := tx.tx.NamedExecContext(ctx, `UPDATE plan SET listed = :listed, keep = :keep, due = :due, review = :review,
+			held = :held, archive = :archive, due_bytes = :due_bytes, incomplete = :incomplete,
+			fingerprint = :fingerprint, state = :state WHERE id = :id`, &p)
+		if err != nil {
+			return fmt.Errorf("write plan: %w", err)
+		}
+		if then != nil {
+			return then(tx, &p, totals)
+		}
+		return nil
+	})
+	w.queue = nil
+	if err != nil {
+		return nil, nil, err
+	}
+	return &p, totals, nil
+}
+
+// Plan returns the plan with id.
+func (s *Store) Plan(ctx context.Context, id int64) (*Plan, error) {
+	var p Plan
+	if err := s.r.GetContext(ctx, &p, `SELECT * FROM plan WHERE id = ?`, id); err != nil {
+		return nil, notFound(err, fmt.Sprintf("plan %d", id))
+	}
+	return &p, nil
+}
+
+// LatestPlans returns the newest plan of each source.
+func (s *Store) LatestPlans(ctx context.Context) ([]Plan, error) {
+	var ps []Plan
+	err := s.r.SelectContext(ctx, &ps, `SELECT * FROM plan WHERE id IN (SELECT max(id) FROM plan WHERE state = 'complete' GROUP BY source) ORDER BY source`)
+	if err != nil {
+		return nil, fmt.Errorf("read plans: %w", err)
+	}
+	return ps, nil
+}
+
+// Chunk is one stored chunk of plan items.
+type Chunk struct {
+	Seq   int64
+	Items []PlanItem
+}
+
+// PlanItems calls fn for each chunk of the plan's items with the given
+// verdict ("" for all) and rule ("" for all), in plan order.
+func (s *Store) PlanItems(ctx context.Context, planID int64, verdict, rule string, fn func(Chunk) error) error {
+	rows, err := s.r.QueryxContext(ctx, `SELECT seq, n, data FROM plan_chunk WHERE plan_id = ?
+		AND (? = '' OR verdict = ?) AND (? = '' OR rule = ?) ORDER BY seq`, planID, verdict, verdict, rule, rule)
+	if err != nil {
+		return fmt.Errorf("read plan items: %w", err)
+	}
+	defer rows.Close()
+	return scanChunks(rows, fn)
+}
+
+// BatchChunks calls fn for each chunk of a batch's items in order.
+func (s *Store) BatchChunks(ctx context.Context, batchID int64, fn func(Chunk) error) error {
+	rows, err := s.r.QueryxContext(ctx, `SELECT seq, n, data FROM plan_chunk WHERE batch_id = ? ORDER BY seq`, batchID)
+	if err != nil {
+		return fmt.Errorf("read batch items: %w", err)
+	}
+	defer rows.Close()
+	return scanChunks(rows, fn)
+}
+
+type rowScanner interface {
+	Next() bool
+	Scan(...any) error
+	Err() error
+}
+
+func scanChunks(rows rowScanner, fn func(Chunk) error) error {
+	for rows.Next() {
+		var (
+			seq  int64
+			n    int
+			data []byte
+		)
+		if err := rows.Scan(&seq, &n, &data); err != nil {
+			return fmt.Errorf("read plan items: %w", err)
+		}
+		items, err := decodeItems(data, n)
+		if err != nil {
+			return fmt.Errorf("read plan chunk %d: %w", seq, err)
+		}
+		if err := fn(Chunk{Seq: seq, Items: items}); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read plan items: %w", err)
+	}
+	return nil
+}
+
+// Fingerprint recomputes the fingerprint of a batch from its stored items.
+func (s *Store) Fingerprint(ctx context.Context, batchID int64) (string, int64, error) {
+	h := sha256.New()
+	var n int64
+	err := s.BatchChunks(ctx, batchID, func(c Chunk) error {
+		for i := range c.Items {
+			writeFingerprint(h, &c.Items[i])
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		return "", 0, err
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), n, nil
+}

@@ -1,0 +1,225 @@
+// Package store keeps retentiond's state in one SQLite file: plans, batches,
+// approvals, execution intents, holds and the ledger. It knows no workflow
+// (that is package scheduler) and no external system.
+//
+// There is one writer connection, so write transactions are serialised
+// within the process; the database is in WAL mode with synchronous=FULL, so
+// a committed transaction survives a power cut before a checkpoint over it
+// is signed. Another process writing the same file waits up to the busy
+// timeout.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver, pure Go
+)
+
+// ApplicationID marks a SQLite file as a retentiond database ("RTND").
+const ApplicationID = 0x52544e44
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// ErrNotRetentiond is returned by Open for a file that is not a retentiond
+// database.
+var ErrNotRetentiond = errors.New("not a retentiond database")
+
+// ErrNoDatabase is returned by Open when the file does not exist and
+// Options.Create is false.
+var ErrNoDatabase = errors.New("database does not exist")
+
+// ErrNotFound is returned when a requested row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is an open database.
+type Store struct {
+	path string
+	w    *sqlx.DB // exactly one connection: the writer
+	r    *sqlx.DB // readers
+}
+
+// Options for Open.
+type Options struct {
+	// Create the database if it does not exist.
+	Create bool
+}
+
+// Open opens (and, with Create, creates) the database at file and brings
+// its schema up to date.
+func Open(ctx context.Context, file string, opts Options) (*Store, error) {
+	st, err := os.Stat(file)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if !opts.Create {
+			return nil, fmt.Errorf("%s: %w", file, ErrNoDatabase)
+		}
+	case err != nil:
+		return nil, fmt.Errorf("open database: %w", err)
+	case st.IsDir():
+		return nil, fmt.Errorf("%s is a directory: %w", file, ErrNotRetentiond)
+	}
+	s := &Store{path: file}
+	if s.w, err = connect(file, false); err != nil {
+		return nil, err
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxLifetime(0)
+	if err := s.migrate(ctx); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+	if s.r, err = connect(file, true); err != nil {
+		s.w.Close()
+		return nil, err
+	}
+	s.r.SetMaxOpenConns(4)
+	return s, nil
+}
+
+func connect(file string, readOnly bool) (*sqlx.DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_txlock", "immediate")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	}
+	db, err := sqlx.Open("sqlite", "file:"+file+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	return db, nil
+}
+
+// Path returns the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error {
+	var errs []error
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	errs = append(errs, s.w.Close())
+	return errors.Join(errs...)
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	var appID, version int64
+	if err := s.w.GetContext(ctx, &appID, "PRAGMA application_id"); err != nil {
+		if strings.Contains(err.Error(), "not a database") || strings.Contains(err.Error(), "malformed") {
+			return fmt.Errorf("%s: %w (it is not an SQLite file): check database: in the configuration", s.path, ErrNotRetentiond)
+		}
+		return fmt.Errorf("read database header: %w", err)
+	}
+	if err := s.w.GetContext(ctx, &version, "PRAGMA user_version"); err != nil {
+		return fmt.Errorf("read database version: %w", err)
+	}
+	if appID != ApplicationID {
+		var tables int
+		if err := s.w.GetContext(ctx, &tables, "SELECT count(*) FROM sqlite_master"); err != nil {
+			return fmt.Errorf("read database schema: %w", err)
+		}
+		if appID != 0 || tables != 0 {
+			return fmt.Errorf("%s: %w (it is some other SQLite database): check database: in the configuration", s.path, ErrNotRetentiond)
+		}
+	}
+	if _, err := s.w.ExecContext(ctx, "PRAGMA journal_mode=WAL"); err != nil {
+		return fmt.Errorf("enable WAL: %w", err)
+	}
+	steps, err := migrationSteps()
+	if err != nil {
+		return err
+	}
+	if version > int64(len(steps)) {
+		return fmt.Errorf("%s has schema version %d, newer than this build of retentiond knows (%d): upgrade retentiond", s.path, version, len(steps))
+	}
+	for v := version; v < int64(len(steps)); v++ {
+		tx, err := s.w.BeginTxx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("begin migration: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, steps[v]); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate database to version %d: %w", v+1, err)
+		}
+		if _, err := tx.ExecContext(ctx, "PRAGMA application_id = "+strconv.Itoa(ApplicationID)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate database: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "PRAGMA user_version = "+strconv.FormatInt(v+1, 10)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migrate database: %w", err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("commit migration: %w", err)
+		}
+	}
+	return nil
+}
+
+// migrationSteps returns the embedded migrations in order; file i is
+// "00i_name.sql" and brings the schema from version i-1 to i.
+func migrationSteps() ([]string, error) {
+	entries, err := fs.ReadDir(migrations, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].Name() < entries[j].Name() })
+	var steps []string
+	for i, e := range entries {
+		if want := fmt.Sprintf("%03d_", i+1); !strings.HasPrefix(e.Name(), want) {
+			return nil, fmt.Errorf("migration %s is out of sequence (want prefix %s)", e.Name(), want)
+		}
+		b, err := migrations.ReadFile(path.Join("migrations", e.Name()))
+		if err != nil {
+			return nil, fmt.Errorf("read migration: %w", err)
+		}
+		steps = append(steps, string(b))
+	}
+	return steps, nil
+}
+
+// Tx is a write transaction.
+type Tx struct {
+	tx *sqlx.Tx
+}
+
+// Write runs fn in a write transaction and commits it if fn returns nil.
+// Write transactions are serialised.
+func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	tx, err := s.w.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(&Tx{tx: tx}); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func notFound(err error, what string) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return fmt.Errorf("read %s: %w", what, err)
+}
