@@ -52,7 +52,7 @@ func CompilePattern(src string, ignoreCase bool) (*Pattern, error) {
 	var lit strings.Builder
 	seen := map[string]bool{}
 	segRe := make([]string, len(segs)) // each segment's regexp, without the '/' after it
-	lastLit := -1                       // the last segment (not the final one) that is plain text
+	lastLit := -1                      // the last segment (not the final one) that is plain text
 	for i, seg := range segs {
 		last := i == len(segs)-1
 		start := re.Len()

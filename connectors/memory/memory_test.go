@@ -11,11 +11,13 @@ import (
 
 type fixture struct{ s *memory.Source }
 
-func (f fixture) Put(t testing.TB, ref string, content []byte, modified time.Time) { f.s.Put(ref, content, modified) }
-func (f fixture) Modify(t testing.TB, ref string)                                   { f.s.Modify(ref) }
-func (f fixture) Remove(t testing.TB, ref string)                                   { f.s.Remove(ref) }
-func (f fixture) Exists(t testing.TB, ref string) bool                              { return f.s.Exists(ref) }
-func (f fixture) ContainerExists(t testing.TB, ref string) bool                     { return f.s.DirExists(ref) }
+func (f fixture) Put(t testing.TB, ref string, content []byte, modified time.Time) {
+	f.s.Put(ref, content, modified)
+}
+func (f fixture) Modify(t testing.TB, ref string)               { f.s.Modify(ref) }
+func (f fixture) Remove(t testing.TB, ref string)               { f.s.Remove(ref) }
+func (f fixture) Exists(t testing.TB, ref string) bool          { return f.s.Exists(ref) }
+func (f fixture) ContainerExists(t testing.TB, ref string) bool { return f.s.DirExists(ref) }
 
 func TestConformance(t *testing.T) {
 	connectortest.Run(t, connectortest.Harness{
