@@ -1,22 +1,49 @@
-// Package fileshare is the connector for local and mounted file shares
-// (including Windows UNC paths mounted or given directly).
+// Package fileshare is the connector for local folders and mounted file
+// shares (NFS, SMB/CIFS mounts, Windows drive letters and UNC paths).
 //
-// Every operation goes through an os.Root, so nothing can reach outside the
-// configured root, and symbolic links (and on Windows junctions and other
-// reparse points) are never followed: a link inside the tree is neither an
-// item nor a folder to descend into. Refs are '/'-separated paths relative
-// to the root.
+// # Confinement
+//
+// Every file-system operation goes through an [os.Root] opened on the
+// configured root, so no ref can reach outside it. On top of that the
+// connector never follows symbolic links at all, not even ones that point
+// back into the tree: a symbolic link (and on Windows a junction, mount point
+// or other name-surrogate reparse point) inside the tree is neither listed as
+// an item nor descended into, and a ref whose path goes through one is
+// refused with [connectors.CodeInvalid]. Skipped links are logged at debug
+// level. Folders are entered one component at a time: each component is
+// checked with Lstat, opened as its own os.Root, and compared with
+// [os.SameFile] so that a folder swapped for a link between the check and
+// the open is noticed. The root itself may be a link (a mount point
+// configured as /srv/share -> /mnt/nas); it is resolved once, when the
+// connector is opened.
+//
+// # Refs and versions
+//
+// A ref is the slash-separated path of a file relative to the root, as
+// accepted by [ValidRef]. Only regular files are items. An item's Version is
+// "s<size>-m<mtime in Unix nanoseconds>", followed on Unix by "-i<inode>", so
+// a file replaced by another of the same size and time still gets a new
+// version.
+//
+// # Listing
+//
+// List walks the tree depth first, visiting the entries of each folder
+// sorted by name, and holds one folder's names per level of depth in memory.
+// A folder below the listed one that cannot be read is skipped and named in
+// a [connectors.IncompleteError] at the end; the listed folder itself being
+// unreadable is an error. A file whose name cannot be expressed as a valid
+// ref (on Unix, a name containing a backslash) is skipped the same way.
 package fileshare
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"go.uber.org/zap"
@@ -24,33 +51,57 @@ import (
 	"github.com/retentiond/retentiond/connectors"
 )
 
-// Options configure a file-share source.
+// Options configure a file-share source: the `options:` of a source with
+// `kind: fileshare`.
 type Options struct {
 	// Root is the folder to manage, absolute or relative to the directory
 	// of the configuration file.
 	Root string `yaml:"root"`
-	// Exclude lists file and folder names (exact base names) to leave out
-	// of the listing, e.g. "Thumbs.db" or "$RECYCLE.BIN".
+	// Exclude lists names of files and folders to leave out of the listing,
+	// compared exactly with each entry's base name, e.g. "Thumbs.db",
+	// "$RECYCLE.BIN" or "System Volume Information". An excluded folder is
+	// not descended into.
 	Exclude []string `yaml:"exclude"`
 }
 
 // Validate checks the options without touching the file system.
 func (o *Options) Validate() error {
 	if strings.TrimSpace(o.Root) == "" {
-		return errors.New("root: missing: the folder to manage")
+		return errors.New("root is required: set options.root to the folder retentiond manages")
 	}
 	if isFilesystemRoot(o.Root) {
-		return fmt.Errorf("root: %q is the root of a file system; name the share's folder instead", o.Root)
+		return fmt.Errorf("root %q is the root of a whole file system or drive: set options.root to the share's folder instead", o.Root)
+	}
+	for i, name := range o.Exclude {
+		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\\\x00") {
+			return fmt.Errorf("exclude[%d] %q is not a file or folder name: give base names such as \"Thumbs.db\", without slashes", i, name)
+		}
 	}
 	return nil
 }
 
+// isFilesystemRoot reports whether p names the root of a file system: "/"
+// (however spelled), or a drive root such as `C:\`, `C:/` or `C:`, whatever
+// the system the program runs on. UNC share roots (`\\server\share`) are not
+// drive roots and are allowed.
 func isFilesystemRoot(p string) bool {
-	c := filepath.Clean(p)
-	return c == "/" || c == filepath.VolumeName(c)+string(filepath.Separator) || c == filepath.VolumeName(c) && c != "" && !strings.HasPrefix(c, `\\`)
+	s := strings.ReplaceAll(p, `\`, "/")
+	if len(s) >= 2 && s[1] == ':' && isASCIILetter(s[0]) {
+		s = s[2:]
+		if s == "" {
+			return true
+		}
+	}
+	if strings.HasPrefix(s, "//") && strings.Trim(s, "/") != "" {
+		return false // UNC path: //server/share
+	}
+	return path.Clean(s) == "/"
 }
 
-// Kind is the registry entry for `kind: fileshare`.
+func isASCIILetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' }
+
+// Kind is the registry entry for `kind: fileshare`. A relative root is
+// resolved against Env.BaseDir.
 func Kind() connectors.Kind {
 	return connectors.Kind{
 		Name:      "fileshare",
@@ -58,28 +109,42 @@ func Kind() connectors.Kind {
 		Open: func(ctx context.Context, env connectors.Env, options any) (connectors.Connector, error) {
 			o, ok := options.(*Options)
 			if !ok {
-				return nil, fmt.Errorf("fileshare: options of type %T", options)
+				return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", fmt.Errorf("fileshare options have type %T, want *fileshare.Options", options))
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, connectors.Errorf(connectors.CodeCancelled, "open", "", err)
+			}
+			if err := o.Validate(); err != nil {
+				return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", err)
 			}
 			root := o.Root
 			if !filepath.IsAbs(root) {
 				root = filepath.Join(env.BaseDir, root)
 			}
-			c, err := Open(root, env.Logger)
+			c, err := open(root, o.Exclude, env.Logger)
 			if err != nil {
 				return nil, err
 			}
-			c.exclude = o.Exclude
 			return c, nil
 		},
 	}
 }
 
-// Conn is an open file share.
+// Conn is an open file share. It implements [connectors.Connector] and
+// [connectors.Pruner].
 type Conn struct {
 	root    *os.Root
-	dir     string
-	exclude []string
+	abs     string
+	exclude map[string]struct{}
 	log     *zap.Logger
+
+	// readNames returns the names in the folder dir, whose ref is ref, in
+	// any order. Tests replace it to make a folder unreadable even when
+	// they run as root, whom permission bits do not stop.
+	readNames func(dir *os.Root, ref string) ([]string, error)
+	// remove removes name from dir. Tests replace it to make a removal fail
+	// even when they run as root.
+	remove func(dir *os.Root, name string) error
 }
 
 var (
@@ -87,335 +152,106 @@ var (
 	_ connectors.Pruner    = (*Conn)(nil)
 )
 
-// Open opens the folder at dir. It fails, rather than reporting an empty
-// share, when dir does not exist, is not a folder or cannot be read.
-func Open(dir string, log *zap.Logger) (*Conn, error) {
-	if log == nil {
-		log = zap.NewNop()
+// Open opens the folder root. It fails, rather than presenting an empty
+// share, when root does not exist (CodeNotFound), is not a folder
+// (CodeInvalid) or cannot be read (CodePermission when access is denied).
+// It refuses the root of a file system. A nil logger logs nothing.
+func Open(root string, logger *zap.Logger) (*Conn, error) {
+	return open(root, nil, logger)
+}
+
+func open(root string, exclude []string, logger *zap.Logger) (*Conn, error) {
+	if logger == nil {
+		logger = zap.NewNop()
 	}
-	abs, err := filepath.Abs(dir)
+	if strings.TrimSpace(root) == "" {
+		return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", errors.New("root is empty: check options.root"))
+	}
+	abs, err := filepath.Abs(root)
 	if err != nil {
-		return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", err)
+		return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", fmt.Errorf("root %q: %w", root, err))
 	}
-	if isFilesystemRoot(abs) {
-		return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", fmt.Errorf("root %q is the root of a file system; name the share's folder instead", abs))
+	if isFilesystemRoot(abs) || filepath.Dir(abs) == abs && filepath.VolumeName(abs) == "" {
+		return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", fmt.Errorf("root %q is the root of a whole file system or drive: set options.root to the share's folder instead", abs))
 	}
-	st, err := os.Stat(abs)
+	info, err := os.Stat(abs)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, connectors.Errorf(connectors.CodeNotFound, "open", "", fmt.Errorf("root %q does not exist: check options.root (is the share mounted?)", abs))
+		return nil, connectors.Errorf(connectors.CodeNotFound, "open", "", fmt.Errorf("root %q does not exist: check options.root (and that the share is mounted)", abs))
 	case err != nil:
-		return nil, connectors.Errorf(classify(err), "open", "", fmt.Errorf("root %q: %w", abs, err))
-	case !st.IsDir():
-		return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", fmt.Errorf("root %q is not a folder", abs))
+		return nil, connectors.Errorf(rootCode(err), "open", "", fmt.Errorf("root %q cannot be examined: %w", abs, err))
+	case !info.IsDir():
+		return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", fmt.Errorf("root %q is not a directory: check options.root", abs))
 	}
 	r, err := os.OpenRoot(abs)
 	if err != nil {
-		return nil, connectors.Errorf(classify(err), "open", "", fmt.Errorf("root %q: %w", abs, err))
+		return nil, connectors.Errorf(rootCode(err), "open", "", fmt.Errorf("root %q cannot be opened: %w", abs, err))
 	}
-	// Prove the root can be listed: an unreadable root must not look empty.
-	f, err := r.Open(".")
-	if err == nil {
-		_, err = readDir(f, 1)
-		f.Close()
-		if errors.Is(err, errEOF) {
-			err = nil
+	// Prove that the root can be read: an unreadable root must never look
+	// like an empty one.
+	if err := probe(r); err != nil {
+		r.Close()
+		return nil, connectors.Errorf(rootCode(err), "open", "", fmt.Errorf("root %q cannot be read (does the service account have read access?): %w", abs, err))
+	}
+	c := &Conn{
+		root:      r,
+		abs:       abs,
+		log:       logger,
+		readNames: readNames,
+		remove:    func(dir *os.Root, name string) error { return dir.Remove(name) },
+	}
+	if len(exclude) > 0 {
+		c.exclude = make(map[string]struct{}, len(exclude))
+		for _, name := range exclude {
+			c.exclude[name] = struct{}{}
 		}
 	}
-	if err != nil {
-		r.Close()
-		return nil, connectors.Errorf(classify(err), "open", "", fmt.Errorf("root %q cannot be read: %w (does the service account have read access?)", abs, err))
-	}
-	return &Conn{root: r, dir: abs, log: log}, nil
+	logger.Debug("file share opened", zap.String("root", abs), zap.Int("excluded_names", len(exclude)))
+	return c, nil
 }
 
-// Location implements connectors.Connector.
-func (c *Conn) Location() string { return "fileshare:" + c.dir }
+// rootCode classifies a failure to open or read the root: access denied is
+// CodePermission; anything else (a share that dropped, an I/O error) is
+// CodeUnavailable, since trying again later may succeed.
+func rootCode(err error) connectors.Code {
+	if errors.Is(err, fs.ErrPermission) {
+		return connectors.CodePermission
+	}
+	return connectors.CodeUnavailable
+}
 
-// Close implements connectors.Connector.
+func probe(r *os.Root) error {
+	f, err := r.Open(".")
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if _, err := f.Readdirnames(1); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+// readNames is the default Conn.readNames.
+func readNames(dir *os.Root, _ string) ([]string, error) {
+	f, err := dir.Open(".")
+	if err != nil {
+		return nil, err
+	}
+	names, err := f.Readdirnames(-1)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return names, err
+}
+
+// Location returns "fileshare:" followed by the absolute root.
+func (c *Conn) Location() string { return "fileshare:" + c.abs }
+
+// Close releases the root.
 func (c *Conn) Close() error { return c.root.Close() }
 
-// ValidRef reports whether ref could have been produced by List: relative,
-// '/'-separated, clean, without "." or ".." segments, backslashes or NUL.
-func ValidRef(ref string) error {
-	bad := func(why string) error {
-		return connectors.Errorf(connectors.CodeInvalid, "ref", ref, errors.New(why))
-	}
-	switch {
-	case ref == "":
-		return bad("empty")
-	case strings.ContainsAny(ref, "\\\x00"):
-		return bad("contains a backslash or NUL")
-	case strings.HasPrefix(ref, "/"), strings.HasSuffix(ref, "/"):
-		return bad("must be relative, without a trailing slash")
-	case filepath.IsAbs(ref) || filepath.VolumeName(ref) != "":
-		return bad("must be relative")
-	}
-	for _, seg := range strings.Split(ref, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return bad("has an empty, '.' or '..' segment")
-		}
-	}
-	return nil
-}
-
-// List implements connectors.Connector: a depth-first walk, entries sorted
-// by name in each folder, one folder in memory at a time.
-func (c *Conn) List(ctx context.Context, opts connectors.ListOptions, fn func(connectors.Item) error) error {
-	start := "."
-	if opts.Prefix != "" {
-		if err := ValidRef(opts.Prefix); err != nil {
-			return err
-		}
-		start = opts.Prefix
-	}
-	var skipped []error
-	w := walker{c: c, ctx: ctx, fn: fn, skipped: &skipped}
-	if err := w.dir(start, true); err != nil {
-		return err
-	}
-	if len(skipped) > 0 {
-		return &connectors.IncompleteError{Skipped: skipped}
-	}
-	return nil
-}
-
-type walker struct {
-	c       *Conn
-	ctx     context.Context
-	fn      func(connectors.Item) error
-	skipped *[]error
-}
-
-type fnError struct{ err error }
-
-func (e fnError) Error() string { return e.err.Error() }
-
-// dir lists folder ref ("." for the root). Failing to read the starting
-// folder is an error; failing to read one below it is recorded as skipped.
-func (w *walker) dir(ref string, top bool) error {
-	if err := w.ctx.Err(); err != nil {
-		return err
-	}
-	f, err := w.c.root.Open(filepath.FromSlash(ref))
-	var entries []fs.DirEntry
-	if err == nil {
-		entries, err = readDir(f, -1)
-		f.Close()
-	}
-	if err != nil {
-		cerr := connectors.Errorf(classify(err), "list", ref, err)
-		if top {
-			return cerr
-		}
-		w.c.log.Warn("folder skipped", zap.String("code", classify(err).String()))
-		*w.skipped = append(*w.skipped, cerr)
-		return nil
-	}
-	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
-	container := ref
-	if ref == "." {
-		container = ""
-	}
-	for _, e := range entries {
-		name := e.Name()
-		if slices.Contains(w.c.exclude, name) {
-			continue
-		}
-		child := name
-		if container != "" {
-			child = container + "/" + name
-		}
-		typ := e.Type()
-		switch {
-		case typ&fs.ModeSymlink != 0 || typ&fs.ModeIrregular != 0 && typ&fs.ModeDir == 0:
-			w.c.log.Debug("link or special file not followed", zap.String("type", typ.String()))
-		case typ.IsDir():
-			if err := w.dir(child, false); err != nil {
-				return err
-			}
-		case typ.IsRegular():
-			info, err := e.Info()
-			if err != nil {
-				if errors.Is(err, fs.ErrNotExist) {
-					continue // removed while listing
-				}
-				*w.skipped = append(*w.skipped, connectors.Errorf(classify(err), "list", child, err))
-				continue
-			}
-			if err := w.fn(itemOf(child, container, info)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func itemOf(ref, container string, info fs.FileInfo) connectors.Item {
-	return connectors.Item{
-		Ref:       ref,
-		Version:   version(info),
-		Container: container,
-		Kind:      connectors.KindFile,
-		Size:      info.Size(),
-		Modified:  info.ModTime(),
-	}
-}
-
-// version is size, modification time and, where the system has one, the
-// file's identity (inode): a file replaced by another with the same size
-// and time still gets a new version.
-func version(info fs.FileInfo) string {
-	v := fmt.Sprintf("s%d-m%d", info.Size(), info.ModTime().UnixNano())
-	if id := fileID(info); id != "" {
-		v += "-i" + id
-	}
-	return v
-}
-
-// Stat implements connectors.Connector.
-func (c *Conn) Stat(ctx context.Context, ref string) (connectors.Item, error) {
-	if err := ValidRef(ref); err != nil {
-		return connectors.Item{}, err
-	}
-	info, err := c.root.Lstat(filepath.FromSlash(ref))
-	if err != nil {
-		return connectors.Item{}, connectors.Errorf(classify(err), "stat", ref, err)
-	}
-	if !info.Mode().IsRegular() {
-		return connectors.Item{}, connectors.Errorf(connectors.CodeInvalid, "stat", ref, errors.New("not a regular file"))
-	}
-	return itemOf(ref, parent(ref), info), nil
-}
-
-func parent(ref string) string {
-	p := path.Dir(ref)
-	if p == "." {
-		return ""
-	}
-	return p
-}
-
-// DeleteBatch implements connectors.Connector. Each file's version is
-// checked immediately before it is removed; a read-only file is made
-// writable and removed. Absence is verified after each removal.
-func (c *Conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]connectors.Result, error) {
-	results := make([]connectors.Result, len(targets))
-	for i, t := range targets {
-		results[i] = connectors.Result{Ref: t.Ref}
-		if err := ctx.Err(); err != nil {
-			for j := i; j < len(targets); j++ {
-				results[j] = connectors.Result{Ref: targets[j].Ref, Outcome: connectors.OutcomeFailed,
-					Err: connectors.Errorf(connectors.CodeCancelled, "delete", targets[j].Ref, err)}
-			}
-			return results, nil
-		}
-		results[i] = c.deleteOne(t)
-	}
-	return results, nil
-}
-
-func (c *Conn) deleteOne(t connectors.Target) connectors.Result {
-	res := connectors.Result{Ref: t.Ref}
-	fail := func(op string, err error) connectors.Result {
-		res.Outcome, res.Err = connectors.OutcomeFailed, connectors.Errorf(classify(err), op, t.Ref, err)
-		return res
-	}
-	if err := ValidRef(t.Ref); err != nil {
-		res.Outcome, res.Err = connectors.OutcomeFailed, err
-		return res
-	}
-	name := filepath.FromSlash(t.Ref)
-	info, err := c.root.Lstat(name)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		res.Outcome = connectors.OutcomeAbsent
-		return res
-	case err != nil:
-		return fail("stat", err)
-	case !info.Mode().IsRegular() || version(info) != t.Version:
-		res.Outcome = connectors.OutcomeChanged
-		return res
-	}
-	if err := c.root.Remove(name); err != nil {
-		if !errors.Is(err, fs.ErrPermission) {
-			return fail("delete", err)
-		}
-		// A read-only file (the Windows read-only attribute) must not
-		// block deletion: make it writable and try once more.
-		if cerr := c.root.Chmod(name, info.Mode().Perm()|0o200); cerr != nil {
-			return fail("delete", err)
-		}
-		if err := c.root.Remove(name); err != nil {
-			return fail("delete", err)
-		}
-	}
-	if _, err := c.root.Lstat(name); !errors.Is(err, fs.ErrNotExist) {
-		if err == nil {
-			err = errors.New("still present after removal")
-		}
-		return fail("verify", err)
-	}
-	res.Outcome, res.Method = connectors.OutcomeDeleted, "delete"
-	return res
-}
-
-// PruneEmpty implements connectors.Pruner.
-func (c *Conn) PruneEmpty(ctx context.Context, containers []string, stopAt string) ([]string, error) {
-	if stopAt != "" {
-		if err := ValidRef(stopAt); err != nil {
-			return nil, err
-		}
-	}
-	// Deepest first, so a parent is tried after its children.
-	cs := slices.Clone(containers)
-	slices.SortFunc(cs, func(a, b string) int {
-		if d := strings.Count(b, "/") - strings.Count(a, "/"); d != 0 {
-			return d
-		}
-		return strings.Compare(a, b)
-	})
-	cs = slices.Compact(cs)
-	var removed []string
-	for _, dir := range cs {
-		for d := dir; d != "" && d != stopAt && isBelow(d, stopAt); d = parent(d) {
-			if err := ctx.Err(); err != nil {
-				return removed, err
-			}
-			if err := ValidRef(d); err != nil {
-				return removed, err
-			}
-			info, err := c.root.Lstat(filepath.FromSlash(d))
-			if err != nil || !info.IsDir() {
-				break // gone, or not a plain folder (a link): leave it
-			}
-			if err := c.root.Remove(filepath.FromSlash(d)); err != nil {
-				break // not empty (or not removable): stop climbing
-			}
-			removed = append(removed, d)
-		}
-	}
-	return removed, nil
-}
-
-// isBelow reports whether ref lies strictly inside folder stop ("" is the root).
-func isBelow(ref, stop string) bool {
-	return stop == "" || strings.HasPrefix(ref, stop+"/")
-}
-
-// classify maps file-system errors to connector codes.
-func classify(err error) connectors.Code {
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return connectors.CodeNotFound
-	case errors.Is(err, fs.ErrPermission):
-		return connectors.CodePermission
-	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return connectors.CodeCancelled
-	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) && strings.Contains(pe.Err.Error(), "escapes") {
-		return connectors.CodeInvalid
-	}
-	return connectors.CodeIO
+func (c *Conn) excluded(name string) bool {
+	_, ok := c.exclude[name]
+	return ok
 }

@@ -1,6 +1,10 @@
 package ledger
 
-import "golang.org/x/mod/sumdb/tlog"
+import (
+	"crypto/sha256"
+
+	"golang.org/x/mod/sumdb/tlog"
+)
 
 // Tree computes the RFC 6962 root of a growing list of leaves in O(log n)
 // memory: it keeps the roots of the complete subtrees along the right edge.
@@ -29,10 +33,10 @@ func (t *Tree) Append(leaf []byte) {
 func (t *Tree) Size() int64 { return t.n }
 
 // Hash is the tree's root hash, equal to tlog.TreeHash for the same leaves
-// (the zero hash for an empty tree).
+// (SHA-256 of nothing for an empty tree, as RFC 6962 says).
 func (t *Tree) Hash() tlog.Hash {
 	if len(t.frontier) == 0 {
-		return tlog.Hash{}
+		return tlog.Hash(sha256.Sum256(nil))
 	}
 	h := t.frontier[len(t.frontier)-1]
 	for i := len(t.frontier) - 2; i >= 0; i-- {

@@ -1,0 +1,198 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/tlog"
+)
+
+func open(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "r.db"), Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestOpenRefusesOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	text := filepath.Join(dir, "notes.txt")
+	os.WriteFile(text, []byte(strings.Repeat("not a database\n", 100)), 0o644)
+	if _, err := Open(context.Background(), text, Options{}); !errors.Is(err, ErrNotRetentiond) {
+		t.Fatalf("text file: %v", err)
+	}
+	other := filepath.Join(dir, "other.db")
+	db, _ := sql.Open("sqlite", other)
+	db.Exec("CREATE TABLE customers(id INTEGER)")
+	db.Close()
+	if _, err := Open(context.Background(), other, Options{}); !errors.Is(err, ErrNotRetentiond) {
+		t.Fatalf("other SQLite database: %v", err)
+	}
+	if _, err := Open(context.Background(), filepath.Join(dir, "missing.db"), Options{}); !errors.Is(err, ErrNoDatabase) {
+		t.Fatalf("missing: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "missing.db")); err == nil {
+		t.Fatal("Open without Create created a file")
+	}
+}
+
+func TestReopenAndNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.db")
+	s, err := Open(context.Background(), path, Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.w.Exec("PRAGMA user_version = 99")
+	s.Close()
+	if _, err := Open(context.Background(), path, Options{}); err == nil || !strings.Contains(err.Error(), "upgrade retentiond") {
+		t.Fatalf("newer schema: %v", err)
+	}
+}
+
+func TestLedgerIsAppendOnly(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	err := s.Write(ctx, func(tx *Tx) error {
+		_, err := tx.Append(ctx, []byte(`a`), []byte(`b`), []byte(`c`))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AddCheckpoint(ctx, 3, []byte("note"), Time{time.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"UPDATE ledger_entry SET data = 'x' WHERE idx = 1",
+		"DELETE FROM ledger_entry WHERE idx = 2",
+		"UPDATE tlog_hash SET hash = x'00'",
+		"DELETE FROM tlog_hash",
+		"DELETE FROM checkpoint",
+		"UPDATE checkpoint SET n = 2",
+	} {
+		if _, err := s.w.Exec(q); err == nil || !strings.Contains(err.Error(), "append-only") {
+			t.Errorf("%s: %v", q, err)
+		}
+	}
+	n, _ := s.TreeSize(ctx)
+	h, err := s.TreeHash(ctx, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want memHashes
+	for i, l := range []string{"a", "b", "c"} {
+		hs, _ := tlog.StoredHashes(int64(i), []byte(l), want)
+		want = append(want, hs...)
+	}
+	wh, _ := tlog.TreeHash(3, want)
+	if h != wh {
+		t.Fatal("stored tree hash differs from tlog's")
+	}
+}
+
+type memHashes []tlog.Hash
+
+func (m memHashes) ReadHashes(idx []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(idx))
+	for i, x := range idx {
+		out[i] = m[x]
+	}
+	return out, nil
+}
+
+func TestPlanWriter(t *testing.T) {
+	s := open(t)
+	ctx := context.Background()
+	w, err := s.NewPlan(ctx, Plan{Source: "src", SourceKind: "memory", CreatedAt: Time{time.Now()}, Today: "2026-11-22", Planner: "it"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3*chunkSize + 17
+	for i := range n {
+		v := "due"
+		if i%10 == 0 {
+			v = "review"
+		}
+		if err := w.Add(ctx, PlanItem{Ref: fmt.Sprintf("f/%05d", i), Version: "v", Size: 10, Verdict: v, Rule: "R", Due: "2026-01-01"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var batchID int64
+	p, totals, err := w.Finish(ctx, Plan{Listed: n}, func(tx *Tx, p *Plan, totals []RuleTotal) error {
+		for _, tt := range totals {
+			if tt.Verdict == "due" {
+				b := Batch{PlanID: p.ID, Source: "src", Rule: "R", Items: tt.Items, Fingerprint: tt.Fingerprint, Status: StatusPending}
+				var err error
+				batchID, err = tx.CreateBatch(ctx, &b)
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Due != n-n/10-1 || p.Review != n/10+1 || p.DueBytes != 10*p.Due || len(totals) != 2 {
+		t.Fatalf("plan %+v totals %+v", p, totals)
+	}
+	fp, cnt, err := s.Fingerprint(ctx, batchID)
+	if err != nil || cnt != p.Due {
+		t.Fatal(err, cnt)
+	}
+	for _, tt := range totals {
+		if tt.Verdict == "due" && tt.Fingerprint != fp {
+			t.Fatal("recomputed fingerprint differs")
+		}
+	}
+	last := ""
+	err = s.BatchChunks(ctx, batchID, func(c Chunk) error {
+		for _, it := range c.Items {
+			if it.Ref <= last || it.Verdict != "due" {
+				t.Fatalf("order or verdict wrong at %s", it.Ref)
+			}
+			last = it.Ref
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCodecRoundTrip(t *testing.T) {
+	items := []PlanItem{{Ref: "Æ/ø.txt", Version: "s1-m2", Container: "Æ", Size: -1, Verdict: "due", Rule: "S4", Subject: "student:x", Anchor: "2026-01-31", Due: "2026-02-28", Note: "n"}, {}}
+	got, err := decodeItems(encodeItems(nil, items), 2)
+	if err != nil || fmt.Sprint(got) != fmt.Sprint(items) {
+		t.Fatalf("%v %v", err, got)
+	}
+	if _, err := decodeItems(encodeItems(nil, items), 3); err == nil {
+		t.Fatal("decoded more items than encoded")
+	}
+}
+
+func FuzzDecodeItems(f *testing.F) {
+	f.Add(encodeItems(nil, []PlanItem{{Ref: "a", Size: 5}}), 1)
+	f.Fuzz(func(t *testing.T, b []byte, n int) {
+		if n < 0 || n > 1000 {
+			return
+		}
+		items, err := decodeItems(b, n)
+		if err != nil {
+			return
+		}
+		again, err := decodeItems(encodeItems(nil, items), n)
+		if err != nil || fmt.Sprint(again) != fmt.Sprint(items) {
+			t.Fatalf("re-encoding changed the items: %v", err)
+		}
+	})
+}
