@@ -16,7 +16,7 @@ func fileID(fs.FileInfo) (uint64, bool) { return 0, false }
 // other attributes.
 func created(info fs.FileInfo) time.Time {
 	d, ok := info.Sys().(*syscall.Win32FileAttributeData)
-	if !ok || d.CreationTime.Nanoseconds() == 0 {
+	if !ok || d.CreationTime.HighDateTime == 0 && d.CreationTime.LowDateTime == 0 {
 		return time.Time{}
 	}
 	return time.Unix(0, d.CreationTime.Nanoseconds())

@@ -1,15 +1,25 @@
 // Package memory is an in-memory connector for tests: a source whose items
-// are set up by the test, with hooks to inject failures and crashes.
+// a test puts in place, with hooks to inject failures and crashes. It
+// passes the conformance suite in connectors/connectortest, so tests of the
+// scheduler can rely on it behaving like a real connector.
+//
+// Refs are slash-separated paths as on a file share. Containers are folders:
+// putting an item creates its container and the container's ancestors;
+// removing items leaves containers in place until PruneEmpty removes them.
+// Versions are "v" followed by a counter that increases with every Put,
+// PutItem without a version, and Modify.
 package memory
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
+	"io/fs"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/retentiond/retentiond/connectors"
@@ -19,84 +29,123 @@ import (
 type Source struct {
 	name string
 
-	mu      sync.Mutex
-	items   map[string]connectors.Item
-	dirs    map[string]bool
-	counter int
-	faults  Faults
+	mu         sync.Mutex
+	items      map[string]connectors.Item
+	containers map[string]struct{}
+	seq        uint64
+	faults     Faults
 }
 
-// Faults are hooks a test sets to make the source misbehave. Nil hooks do
-// nothing.
+// Faults are hooks a test installs with SetFaults to make the source
+// misbehave. Nil hooks do nothing. Hooks run without the source's lock held,
+// so they may call the Source's methods (e.g. Modify, to simulate a race)
+// and may panic to simulate a crash.
 type Faults struct {
-	// List, when it returns an error, makes List fail before listing.
+	// List is called when List starts. A non-nil error makes List return
+	// before listing anything: the error itself if it has an
+	// *connectors.Error in its chain, otherwise wrapped in one with
+	// CodeUnavailable.
 	List func() error
-	// BeforeDelete, when it returns an error, makes that target fail.
+	// BeforeDelete is called for each target just before it is deleted,
+	// after its existence and version were checked. A non-nil error makes
+	// that target OutcomeFailed with the error, wrapped in a
+	// *connectors.Error with CodeIO unless it has one in its chain.
 	BeforeDelete func(ref string) error
-	// AfterDelete runs after each deletion; a test may panic here to
-	// simulate a crash between deleting and recording.
+	// AfterDelete is called after each successful deletion. A test may
+	// panic here to simulate a crash between deleting and recording.
 	AfterDelete func(ref string)
+	// Stat is called when Stat starts, after the ref was validated. A
+	// non-nil error is returned as BeforeDelete's is.
+	Stat func(ref string) error
 }
 
-// New returns an empty source.
+// New returns an empty source. The name appears in Location.
 func New(name string) *Source {
-	return &Source{name: name, items: map[string]connectors.Item{}, dirs: map[string]bool{}}
+	return &Source{
+		name:       name,
+		items:      map[string]connectors.Item{},
+		containers: map[string]struct{}{},
+	}
 }
 
-// SetFaults installs fault hooks.
+// SetFaults installs fault hooks, replacing any installed before. The zero
+// Faults removes them.
 func (s *Source) SetFaults(f Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = f
 }
 
-// Put adds or replaces a file item.
+func (s *Source) getFaults() Faults {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults
+}
+
+// nextVersion returns a new version. s.mu must be held.
+func (s *Source) nextVersion() string {
+	s.seq++
+	return "v" + strconv.FormatUint(s.seq, 10)
+}
+
+// Put adds or replaces a file item at ref with the size of content and the
+// given modification time. It panics if ref is malformed.
 func (s *Source) Put(ref string, content []byte, modified time.Time) {
 	s.PutItem(connectors.Item{Ref: ref, Kind: connectors.KindFile, Size: int64(len(content)), Modified: modified})
 }
 
-// PutItem adds or replaces an item; Version and Container are filled in
-// when empty.
+// PutItem adds or replaces an item with the given fields. An empty Version
+// is replaced by a new one, an empty Container by the folder part of Ref
+// ("" at the top); the container and its ancestors are created. PutItem
+// panics if Ref or Container is malformed: that is a mistake in the test.
 func (s *Source) PutItem(it connectors.Item) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if err := checkRef(it.Ref); err != nil {
+		panic(fmt.Sprintf("memory: PutItem: ref %q: %v", it.Ref, err))
+	}
 	if it.Container == "" {
 		it.Container = parent(it.Ref)
+	} else if err := checkRef(it.Container); err != nil {
+		panic(fmt.Sprintf("memory: PutItem: container %q: %v", it.Container, err))
 	}
-	if it.Kind == "" {
-		it.Kind = connectors.KindFile
-	}
+	it.Labels = slices.Clone(it.Labels)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if it.Version == "" {
-		s.counter++
-		it.Version = fmt.Sprintf("v%d", s.counter)
+		it.Version = s.nextVersion()
 	}
-	for d := it.Container; d != ""; d = parent(d) {
-		s.dirs[d] = true
+	for c := it.Container; c != ""; c = parent(c) {
+		s.containers[c] = struct{}{}
 	}
 	s.items[it.Ref] = it
 }
 
-// Modify gives an item a new version.
+// Modify changes the item at ref as a write to it would: its size grows by
+// one byte (unless unknown) and it gets a new version. Its modification time
+// is left alone; use PutItem to set one. Modify panics if there is no item
+// at ref.
 func (s *Source) Modify(ref string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	it, ok := s.items[ref]
 	if !ok {
-		panic("memory: Modify of missing " + ref)
+		panic(fmt.Sprintf("memory: Modify: no item %q", ref))
 	}
-	s.counter++
-	it.Version = fmt.Sprintf("v%d", s.counter)
+	if it.Size >= 0 {
+		it.Size++
+	}
+	it.Version = s.nextVersion()
 	s.items[ref] = it
 }
 
-// Remove deletes an item behind the connector's back.
+// Remove deletes the item at ref behind the connector's back. Its container
+// stays. Removing an absent item does nothing.
 func (s *Source) Remove(ref string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.items, ref)
 }
 
-// Exists reports whether ref exists.
+// Exists reports whether there is an item at ref.
 func (s *Source) Exists(ref string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -104,65 +153,114 @@ func (s *Source) Exists(ref string) bool {
 	return ok
 }
 
-// DirExists reports whether the container exists.
-func (s *Source) DirExists(ref string) bool {
+// ContainerExists reports whether the container ref exists. The top of the
+// source, "", always exists.
+func (s *Source) ContainerExists(ref string) bool {
+	if ref == "" {
+		return true
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.dirs[ref]
+	_, ok := s.containers[ref]
+	return ok
 }
 
-// Len is the number of items.
+// Len returns the number of items.
 func (s *Source) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.items)
 }
 
-// Connector returns a connector on the source.
+// Connector returns a new connector on the source, which implements
+// connectors.Connector and connectors.Pruner. Closing it does not affect
+// the source or other connectors on it; using it after Close fails with
+// CodeUnavailable.
 func (s *Source) Connector() connectors.Connector { return &conn{s: s} }
 
-type conn struct{ s *Source }
+type conn struct {
+	s      *Source
+	closed atomic.Bool
+}
 
 var (
 	_ connectors.Connector = (*conn)(nil)
 	_ connectors.Pruner    = (*conn)(nil)
 )
 
-func (c *conn) Location() string { return "memory:" + c.s.name }
-func (c *conn) Close() error     { return nil }
+var errClosed = errors.New("connector is closed")
 
-func validRef(ref string) error {
-	if ref == "" || strings.HasPrefix(ref, "/") || strings.HasSuffix(ref, "/") || strings.ContainsAny(ref, "\\\x00") {
-		return connectors.Errorf(connectors.CodeInvalid, "ref", ref, errors.New("malformed"))
+func (c *conn) Location() string { return "memory:" + c.s.name }
+
+func (c *conn) Close() error {
+	c.closed.Store(true)
+	return nil
+}
+
+// begin fails when the connector is closed or ctx is done.
+func (c *conn) begin(ctx context.Context, op, ref string) error {
+	if c.closed.Load() {
+		return connectors.Errorf(connectors.CodeUnavailable, op, ref, errClosed)
 	}
-	for _, seg := range strings.Split(ref, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return connectors.Errorf(connectors.CodeInvalid, "ref", ref, errors.New("malformed"))
-		}
+	if err := ctx.Err(); err != nil {
+		return connectors.Errorf(connectors.CodeCancelled, op, ref, err)
 	}
 	return nil
 }
 
+// classified returns err if it carries a *connectors.Error, and otherwise
+// wraps it in one with code.
+func classified(err error, code connectors.Code, op, ref string) error {
+	var ce *connectors.Error
+	if errors.As(err, &ce) {
+		return err
+	}
+	return connectors.Errorf(code, op, ref, err)
+}
+
+// inContainer reports whether an item in container c lies inside prefix.
+func inContainer(c, prefix string) bool {
+	return c == prefix || strings.HasPrefix(c, prefix) && len(c) > len(prefix) && c[len(prefix)] == '/'
+}
+
+// List lists the items in ref order. With a Prefix, it lists the items
+// whose container is the prefix or lies inside it. Items put or removed
+// while List runs may or may not be listed; an item is listed as it is when
+// fn is called for it.
 func (c *conn) List(ctx context.Context, opts connectors.ListOptions, fn func(connectors.Item) error) error {
-	c.s.mu.Lock()
-	if f := c.s.faults.List; f != nil {
-		if err := f(); err != nil {
-			c.s.mu.Unlock()
-			return connectors.Errorf(connectors.CodeUnavailable, "list", "", err)
+	if opts.Prefix != "" {
+		if err := checkRef(opts.Prefix); err != nil {
+			return connectors.Errorf(connectors.CodeInvalid, "list", opts.Prefix, err)
 		}
 	}
-	var items []connectors.Item
+	if err := c.begin(ctx, "list", opts.Prefix); err != nil {
+		return err
+	}
+	if f := c.s.getFaults().List; f != nil {
+		if err := f(); err != nil {
+			return classified(err, connectors.CodeUnavailable, "list", opts.Prefix)
+		}
+	}
+	c.s.mu.Lock()
+	refs := make([]string, 0, len(c.s.items))
 	for ref, it := range c.s.items {
-		if opts.Prefix == "" || strings.HasPrefix(ref, opts.Prefix+"/") {
-			items = append(items, it)
+		if opts.Prefix == "" || inContainer(it.Container, opts.Prefix) {
+			refs = append(refs, ref)
 		}
 	}
 	c.s.mu.Unlock()
-	slices.SortFunc(items, func(a, b connectors.Item) int { return strings.Compare(a.Ref, b.Ref) })
-	for _, it := range items {
+	slices.Sort(refs)
+	for _, ref := range refs {
 		if err := ctx.Err(); err != nil {
-			return err
+			return connectors.Errorf(connectors.CodeCancelled, "list", opts.Prefix, err)
 		}
+		c.s.mu.Lock()
+		it, ok := c.s.items[ref]
+		c.s.mu.Unlock()
+		if !ok {
+			continue
+		}
+		it.Labels = slices.Clone(it.Labels)
 		if err := fn(it); err != nil {
 			return err
 		}
@@ -171,146 +269,273 @@ func (c *conn) List(ctx context.Context, opts connectors.ListOptions, fn func(co
 }
 
 func (c *conn) Stat(ctx context.Context, ref string) (connectors.Item, error) {
-	if err := validRef(ref); err != nil {
+	if err := checkRef(ref); err != nil {
+		return connectors.Item{}, connectors.Errorf(connectors.CodeInvalid, "stat", ref, err)
+	}
+	if err := c.begin(ctx, "stat", ref); err != nil {
 		return connectors.Item{}, err
 	}
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	it, ok := c.s.items[ref]
-	if !ok {
-		return connectors.Item{}, connectors.Errorf(connectors.CodeNotFound, "stat", ref, errors.New("no such item"))
+	if f := c.s.getFaults().Stat; f != nil {
+		if err := f(ref); err != nil {
+			return connectors.Item{}, classified(err, connectors.CodeIO, "stat", ref)
+		}
 	}
+	c.s.mu.Lock()
+	it, ok := c.s.items[ref]
+	c.s.mu.Unlock()
+	if !ok {
+		return connectors.Item{}, connectors.Errorf(connectors.CodeNotFound, "stat", ref, fs.ErrNotExist)
+	}
+	it.Labels = slices.Clone(it.Labels)
 	return it, nil
 }
 
+// DeleteBatch deletes the targets in order. It fails as a whole only when
+// the connector is closed.
 func (c *conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]connectors.Result, error) {
+	if c.closed.Load() {
+		return nil, connectors.Errorf(connectors.CodeUnavailable, "delete", "", errClosed)
+	}
 	results := make([]connectors.Result, len(targets))
 	for i, t := range targets {
 		if err := ctx.Err(); err != nil {
 			for j := i; j < len(targets); j++ {
-				results[j] = connectors.Result{Ref: targets[j].Ref, Outcome: connectors.OutcomeFailed,
-					Err: connectors.Errorf(connectors.CodeCancelled, "delete", targets[j].Ref, err)}
+				results[j] = connectors.Result{
+					Ref:     targets[j].Ref,
+					Outcome: connectors.OutcomeFailed,
+					Err:     connectors.Errorf(connectors.CodeCancelled, "delete", targets[j].Ref, err),
+				}
 			}
-			return results, nil
+			break
 		}
 		results[i] = c.deleteOne(t)
 	}
 	return results, nil
 }
 
+// check reports the outcome for t if it cannot be deleted: absent or
+// changed. s.mu must be held.
+func (s *Source) check(t connectors.Target) (connectors.Outcome, bool) {
+	it, ok := s.items[t.Ref]
+	switch {
+	case !ok:
+		return connectors.OutcomeAbsent, true
+	case it.Version != t.Version:
+		return connectors.OutcomeChanged, true
+	}
+	return 0, false
+}
+
 func (c *conn) deleteOne(t connectors.Target) connectors.Result {
 	res := connectors.Result{Ref: t.Ref}
-	if err := validRef(t.Ref); err != nil {
-		res.Outcome, res.Err = connectors.OutcomeFailed, err
+	if err := checkRef(t.Ref); err != nil {
+		res.Outcome, res.Err = connectors.OutcomeFailed, connectors.Errorf(connectors.CodeInvalid, "delete", t.Ref, err)
 		return res
 	}
-	c.s.mu.Lock()
-	before, after := c.s.faults.BeforeDelete, c.s.faults.AfterDelete
-	c.s.mu.Unlock()
-	if before != nil {
-		if err := before(t.Ref); err != nil {
-			if connectors.CodeOf(err) == connectors.CodeOther {
-				err = connectors.Errorf(connectors.CodeIO, "delete", t.Ref, err)
-			}
-			res.Outcome, res.Err = connectors.OutcomeFailed, err
+	s := c.s
+	s.mu.Lock()
+	outcome, done := s.check(t)
+	faults := s.faults
+	s.mu.Unlock()
+	if done {
+		res.Outcome = outcome
+		return res
+	}
+	if faults.BeforeDelete != nil {
+		if err := faults.BeforeDelete(t.Ref); err != nil {
+			res.Outcome, res.Err = connectors.OutcomeFailed, classified(err, connectors.CodeIO, "delete", t.Ref)
 			return res
 		}
 	}
-	c.s.mu.Lock()
-	it, ok := c.s.items[t.Ref]
-	switch {
-	case !ok:
-		res.Outcome = connectors.OutcomeAbsent
-	case it.Version != t.Version:
-		res.Outcome = connectors.OutcomeChanged
-	default:
-		delete(c.s.items, t.Ref)
-		res.Outcome, res.Method = connectors.OutcomeDeleted, "delete"
+	// Check again: the hook may have changed the item, as a user might
+	// between a check and a deletion.
+	s.mu.Lock()
+	outcome, done = s.check(t)
+	if !done {
+		delete(s.items, t.Ref)
 	}
-	c.s.mu.Unlock()
-	if res.Outcome == connectors.OutcomeDeleted && after != nil {
-		after(t.Ref)
+	s.mu.Unlock()
+	if done {
+		res.Outcome = outcome
+		return res
+	}
+	res.Outcome, res.Method = connectors.OutcomeDeleted, "delete"
+	if faults.AfterDelete != nil {
+		faults.AfterDelete(t.Ref)
 	}
 	return res
 }
 
+// PruneEmpty removes empty containers as connectors.Pruner describes:
+// deepest first, never stopAt, anything not strictly inside it, or the
+// top. A container is empty when no item has it as its container and no
+// other container lies inside it. Containers not strictly inside stopAt are
+// left alone; a malformed ref is an error with CodeInvalid.
 func (c *conn) PruneEmpty(ctx context.Context, containers []string, stopAt string) ([]string, error) {
-	c.s.mu.Lock()
-	defer c.s.mu.Unlock()
-	cs := slices.Clone(containers)
-	slices.SortFunc(cs, func(a, b string) int {
-		if d := strings.Count(b, "/") - strings.Count(a, "/"); d != 0 {
-			return d
+	if stopAt != "" {
+		if err := checkRef(stopAt); err != nil {
+			return nil, connectors.Errorf(connectors.CodeInvalid, "prune", stopAt, err)
 		}
-		return strings.Compare(a, b)
-	})
+	}
+	pending := map[string]struct{}{}
+	for _, ref := range containers {
+		if err := checkRef(ref); err != nil {
+			return nil, connectors.Errorf(connectors.CodeInvalid, "prune", ref, err)
+		}
+		if ref != stopAt && (stopAt == "" || inContainer(ref, stopAt)) {
+			pending[ref] = struct{}{}
+		}
+	}
+	if err := c.begin(ctx, "prune", stopAt); err != nil {
+		return nil, err
+	}
+	s := c.s
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	var removed []string
-	for _, dir := range slices.Compact(cs) {
-		for d := dir; d != "" && d != stopAt && (stopAt == "" || strings.HasPrefix(d, stopAt+"/")); d = parent(d) {
-			if !c.s.dirs[d] || c.s.nonEmpty(d) {
-				break
+	for len(pending) > 0 {
+		for _, ref := range deepest(pending) {
+			delete(pending, ref)
+			if _, ok := s.containers[ref]; !ok || !s.emptyLocked(ref) {
+				continue
 			}
-			delete(c.s.dirs, d)
-			removed = append(removed, d)
+			delete(s.containers, ref)
+			removed = append(removed, ref)
+			if p := parent(ref); p != "" && p != stopAt && (stopAt == "" || inContainer(p, stopAt)) {
+				pending[p] = struct{}{}
+			}
 		}
 	}
 	return removed, nil
 }
 
-func (s *Source) nonEmpty(dir string) bool {
-	for ref := range s.items {
-		if strings.HasPrefix(ref, dir+"/") {
-			return true
+// emptyLocked reports whether container ref holds nothing. s.mu must be held.
+func (s *Source) emptyLocked(ref string) bool {
+	for _, it := range s.items {
+		if inContainer(it.Container, ref) {
+			return false
 		}
 	}
-	for d := range s.dirs {
-		if strings.HasPrefix(d, dir+"/") {
-			return true
+	for c := range s.containers {
+		if c != ref && inContainer(c, ref) {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
+// deepest returns the refs in set with the most segments, sorted.
+func deepest(set map[string]struct{}) []string {
+	var refs []string
+	most := -1
+	for ref := range set {
+		switch d := strings.Count(ref, "/"); {
+		case d > most:
+			most, refs = d, append(refs[:0], ref)
+		case d == most:
+			refs = append(refs, ref)
+		}
+	}
+	slices.Sort(refs)
+	return refs
+}
+
+// checkRef accepts non-empty, relative, slash-separated refs without
+// empty, "." or ".." segments, a trailing slash, backslashes or NUL bytes:
+// the refs a file share could produce.
+func checkRef(ref string) error {
+	switch {
+	case ref == "":
+		return errors.New("ref is empty")
+	case strings.ContainsAny(ref, "\\\x00"):
+		return errors.New("ref contains a backslash or NUL byte")
+	case ref[0] == '/':
+		return errors.New("ref is absolute")
+	case ref[len(ref)-1] == '/':
+		return errors.New("ref ends with a slash")
+	}
+	for seg := range strings.SplitSeq(ref, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return errors.New("ref has an empty, '.' or '..' segment")
+		}
+	}
+	return nil
+}
+
+// parent returns the container part of a valid ref, "" at the top.
 func parent(ref string) string {
-	p := path.Dir(ref)
-	if p == "." || p == "/" {
-		return ""
+	if i := strings.LastIndexByte(ref, '/'); i >= 0 {
+		return ref[:i]
 	}
-	return p
+	return ""
 }
 
-var (
-	regMu    sync.Mutex
-	registry = map[string]*Source{}
-)
+var registry = struct {
+	sync.Mutex
+	sources map[string]*Source
+}{sources: map[string]*Source{}}
 
-// Register makes src available to configurations as
-// `kind: memory, options: {name: NAME}`; tests only.
+// Register makes src the source that `kind: memory` with options
+// `{name: NAME}` opens, replacing any source registered under that name
+// before. The registry is process-global; tests should use unique names
+// (e.g. derived from t.Name()) and Unregister them when done.
 func Register(name string, src *Source) {
-	regMu.Lock()
-	defer regMu.Unlock()
-	registry[name] = src
+	registry.Lock()
+	defer registry.Unlock()
+	registry.sources[name] = src
 }
 
-// Options of a memory source.
+// Unregister removes the source registered under name, if any.
+func Unregister(name string) {
+	registry.Lock()
+	defer registry.Unlock()
+	delete(registry.sources, name)
+}
+
+func lookup(name string) (*Source, bool) {
+	registry.Lock()
+	defer registry.Unlock()
+	s, ok := registry.sources[name]
+	return s, ok
+}
+
+// Options are the `options:` of a source with `kind: memory`.
 type Options struct {
+	// Name is the name the source was registered under with Register.
 	Name string `yaml:"name"`
 }
 
-// Kind is the registry entry for `kind: memory`, for tests of the wiring.
+// Validate checks that a name is given.
+func (o *Options) Validate() error {
+	if o.Name == "" {
+		return errors.New("name is required: the name a test registered the source under")
+	}
+	return nil
+}
+
+// Kind is the registry entry for `kind: memory`. Open returns a new
+// connector on the source registered under Options.Name, and fails with
+// CodeUnavailable if there is none.
 func Kind() connectors.Kind {
 	return connectors.Kind{
 		Name:      "memory",
 		NewConfig: func() any { return &Options{} },
 		Open: func(ctx context.Context, env connectors.Env, options any) (connectors.Connector, error) {
-			o := options.(*Options)
-			regMu.Lock()
-			src, ok := registry[o.Name]
-			regMu.Unlock()
+			o, ok := options.(*Options)
 			if !ok {
-				return nil, connectors.Errorf(connectors.CodeUnavailable, "open", "", fmt.Errorf("no memory source %q registered", o.Name))
+				return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", fmt.Errorf("memory options have type %T, want *memory.Options", options))
 			}
-			return src.Connector(), nil
+			if err := o.Validate(); err != nil {
+				return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", err)
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, connectors.Errorf(connectors.CodeCancelled, "open", "", err)
+			}
+			s, ok := lookup(o.Name)
+			if !ok {
+				return nil, connectors.Errorf(connectors.CodeUnavailable, "open", "", fmt.Errorf("no memory source is registered under %q", o.Name))
+			}
+			return s.Connector(), nil
 		},
 	}
 }
