@@ -20,24 +20,71 @@ func (tx *Tx) Append(ctx context.Context, leaves ...[]byte) (int64, error) {
 		return 0, err
 	}
 	first := n
-	hr := hashReader{ctx: ctx, q: tx.tx}
+	insLeaf, err := tx.tx.PrepareContext(ctx, `INSERT INTO ledger_entry(idx, data) VALUES (?, ?)`)
+	if err != nil {
+		return 0, fmt.Errorf("append ledger entry: %w", err)
+	}
+	defer insLeaf.Close()
+	insHash, err := tx.tx.PrepareContext(ctx, `INSERT INTO tlog_hash(idx, hash) VALUES (?, ?)`)
+	if err != nil {
+		return 0, fmt.Errorf("append ledger entry: %w", err)
+	}
+	defer insHash.Close()
+	// Hashes written by this call are read back from memory: StoredHashes
+	// mostly needs the left siblings it has just stored.
+	hr := &cachedHashReader{base: hashReader{ctx: ctx, q: tx.tx}, cache: map[int64]tlog.Hash{}}
 	for _, data := range leaves {
 		hashes, err := tlog.StoredHashes(n, data, hr)
 		if err != nil {
 			return 0, fmt.Errorf("hash ledger entry %d: %w", n, err)
 		}
-		if _, err := tx.tx.ExecContext(ctx, `INSERT INTO ledger_entry(idx, data) VALUES (?, ?)`, n, data); err != nil {
+		if _, err := insLeaf.ExecContext(ctx, n, data); err != nil {
 			return 0, fmt.Errorf("append ledger entry: %w", err)
 		}
 		base := tlog.StoredHashIndex(0, n)
 		for i, h := range hashes {
-			if _, err := tx.tx.ExecContext(ctx, `INSERT INTO tlog_hash(idx, hash) VALUES (?, ?)`, base+int64(i), h[:]); err != nil {
+			if _, err := insHash.ExecContext(ctx, base+int64(i), h[:]); err != nil {
 				return 0, fmt.Errorf("append ledger hash: %w", err)
 			}
+			hr.cache[base+int64(i)] = h
 		}
 		n++
 	}
 	return first, nil
+}
+
+type cachedHashReader struct {
+	base  hashReader
+	cache map[int64]tlog.Hash
+}
+
+func (r *cachedHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	out := make([]tlog.Hash, len(indexes))
+	var missing []int64
+	for i, idx := range indexes {
+		h, ok := r.cache[idx]
+		if !ok {
+			missing = append(missing, idx)
+			continue
+		}
+		out[i] = h
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	got, err := r.base.ReadHashes(missing)
+	if err != nil {
+		return nil, err
+	}
+	j := 0
+	for i, idx := range indexes {
+		if _, ok := r.cache[idx]; !ok {
+			out[i] = got[j]
+			r.cache[idx] = got[j]
+			j++
+		}
+	}
+	return out, nil
 }
 
 // AddPolicyText stores a policy text under its digest unless already there,

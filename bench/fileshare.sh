@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Compare retentiond with GNU find on the same tree, in one run.
+#
+#   bench/fileshare.sh [N]       (default N=1000000)
+#
+# Builds two identical trees of N files (half older than 30 days), then times
+#   find ROOT -type f -mtime +30            vs  retentiond plan (a 30-day rule)
+#   find ROOT -type f -mtime +30 -delete    vs  retentiond batches approve + execute (ledger included)
+# and prints the ratios and retentiond's peak RSS as the last line.
+set -euo pipefail
+N=${1:-1000000}
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+export PATH="/usr/local/go/bin:$PATH"
+
+echo "building in $WORK" >&2
+(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond && go build -o "$WORK/mktree" ./bench/mktree)
+"$WORK/mktree" -n "$N" -dir "$WORK/tree-find"
+"$WORK/mktree" -n "$N" -dir "$WORK/tree-rd"
+
+cat >"$WORK/policy.yaml" <<'YAML'
+version: 1
+id: bench
+rules:
+  - id: OLD
+    type: delete_after
+    path: "**"
+    from: item.modified
+    keep: P30D
+    approval:
+      - {group: leaders, count: 1}
+    guard: {max_items: 0, max_growth: 0}
+YAML
+cat >"$WORK/retentiond.yaml" <<YAML
+version: 1
+ledger: {origin: bench.invalid/ledger}
+policies: [policy.yaml]
+people:
+  - {id: anna, roles: [approver], groups: [leaders]}
+  - {id: it, roles: [operator]}
+sources:
+  - {name: tree, kind: fileshare, options: {root: tree-rd}}
+YAML
+RD="$WORK/retentiond --config $WORK/retentiond.yaml"
+
+# measure CMD...: prints "seconds max_rss_kb"
+measure() {
+	/usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null
+	cat "$WORK/time"
+}
+
+# Warm the page cache for both trees so neither side pays for cold disk.
+find "$WORK/tree-find" -type f >/dev/null
+find "$WORK/tree-rd" -type f >/dev/null
+
+read -r find_s find_kb < <(measure find "$WORK/tree-find" -type f -mtime +30)
+read -r plan_s plan_kb < <(measure $RD plan --examples 0)
+due=$(find "$WORK/tree-find" -type f -mtime +30 | wc -l)
+echo "find: ${find_s}s  plan: ${plan_s}s  (${due} due of ${N})" >&2
+
+read -r del_s _ < <(measure find "$WORK/tree-find" -type f -mtime +30 -delete)
+batch=$($RD batches list | awk 'NR==2 {print $1}')
+read -r appr_s _ < <(measure $RD batches approve "$batch" --as anna)
+read -r exec_s exec_kb < <(measure $RD execute --as it)
+left_find=$(find "$WORK/tree-find" -type f | wc -l)
+left_rd=$(find "$WORK/tree-rd" -type f | wc -l)
+echo "find -delete: ${del_s}s  approve: ${appr_s}s  execute: ${exec_s}s  (left: find ${left_find}, retentiond ${left_rd})" >&2
+if [ "$left_find" != "$left_rd" ]; then
+	echo "MISMATCH: find left $left_find files, retentiond $left_rd" >&2
+	exit 1
+fi
+$RD ledger verify >&2
+
+awk -v f="$find_s" -v p="$plan_s" -v d="$del_s" -v a="$appr_s" -v e="$exec_s" -v pk="$plan_kb" -v ek="$exec_kb" -v n="$N" 'BEGIN {
+	f = (f > 0.01 ? f : 0.01); d = (d > 0.01 ? d : 0.01)
+	printf "files=%d plan_vs_find=%.2f execute_vs_find_delete=%.2f plan_peak_rss_mb=%d execute_peak_rss_mb=%d\n", n, p / f, (a + e) / d, pk / 1024, ek / 1024
+}'
