@@ -65,14 +65,16 @@ sources:
 var now = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	dir string
 	src *memory.Source
 	cfg *configs.Config
 	p   *Pipeline
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvB(t) }
+
+func newEnvB(t testing.TB) *env {
 	t.Helper()
 	dir := t.TempDir()
 	name := strings.ReplaceAll(t.Name(), "/", "_")

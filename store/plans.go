@@ -80,11 +80,11 @@ type RuleTotal struct {
 }
 
 // chunkSize is how many items one plan_chunk row holds.
-const chunkSize = 512
+const chunkSize = 2048
 
 // chunksPerTx is how many chunks are committed together while a plan is
 // being written, so that a long listing does not hold the writer.
-const chunksPerTx = 64
+const chunksPerTx = 16
 
 // PlanWriter streams the items of a plan into the store. The plan is in
 // state "listing" until Finish completes it; plans left in that state by a

@@ -1,319 +1,690 @@
-// Package connectortest is the conformance suite every connector passes:
-// the contract in package connectors, checked against a real source.
+// Package connectortest is the conformance suite every connector must
+// pass: the contract documented in package connectors, checked against a
+// real source that the suite arranges through a Fixture. It is modelled on
+// restic's backend test suite.
+//
+// A connector's tests call Run with a Harness:
+//
+//	func TestConformance(t *testing.T) {
+//		connectortest.Run(t, connectortest.Harness{
+//			New: func(t testing.TB) (connectors.Connector, connectortest.Fixture) {
+//				dir := t.TempDir()
+//				c, err := fileshare.Open(dir, nil)
+//				if err != nil {
+//					t.Fatal(err)
+//				}
+//				return c, dirFixture(dir)
+//			},
+//			Pruner: true,
+//		})
+//	}
+//
+// Each check runs as a parallel subtest on its own fresh source, so New
+// must return independent sources. The suite closes every connector it gets
+// from New; New should register cleanup for the source only.
 package connectortest
 
 import (
 	"context"
 	"errors"
+	"fmt"
+	"path"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/retentiond/retentiond/connectors"
 )
 
-// Fixture arranges the source behind a connector.
+// Fixture lets the suite arrange the source behind a connector.
 type Fixture interface {
-	// Put creates an item at ref with content and modification time,
-	// creating its containers.
+	// Put creates an item at ref (a slash path like "a/b/c.txt") with
+	// content and modification time; its containers are created.
 	Put(t testing.TB, ref string, content []byte, modified time.Time)
-	// Modify changes an item so that its version changes.
+	// Modify changes the item's content so that its Version changes.
 	Modify(t testing.TB, ref string)
-	// Remove deletes an item behind the connector's back.
+	// Remove deletes the item behind the connector's back.
 	Remove(t testing.TB, ref string)
 	// Exists reports whether the item exists.
 	Exists(t testing.TB, ref string) bool
-	// ContainerExists reports whether the container exists.
+	// ContainerExists reports whether the container exists, for the Pruner
+	// checks; it returns false where the source has no such concept.
 	ContainerExists(t testing.TB, ref string) bool
 }
 
-// Harness tells the suite how to make sources.
+// Harness tells the suite how to make sources and what the connector can
+// do.
 type Harness struct {
-	// New returns an open connector on a fresh, empty source and its fixture.
+	// New returns a fresh, empty source's fixture and an open connector on
+	// it.
 	New func(t testing.TB) (connectors.Connector, Fixture)
-	// Pruner says the connector implements connectors.Pruner.
+	// Pruner says the connector implements connectors.Pruner. The suite
+	// checks that the connector does exactly when Pruner is set.
 	Pruner bool
-	// InvalidRefs are refs the connector must refuse with CodeInvalid; the
-	// suite adds a few every connector must refuse.
-	InvalidRefs []string
 }
 
-var base = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
-
-// Run runs the suite.
+// Run runs every check of the suite as a parallel subtest of t.
 func Run(t *testing.T, h Harness) {
-	t.Run("EmptySource", func(t *testing.T) { testEmpty(t, h) })
-	t.Run("ListAll", func(t *testing.T) { testListAll(t, h) })
-	t.Run("VersionChanges", func(t *testing.T) { testVersion(t, h) })
-	t.Run("Prefix", func(t *testing.T) { testPrefix(t, h) })
-	t.Run("CallbackError", func(t *testing.T) { testCallbackError(t, h) })
-	t.Run("Stat", func(t *testing.T) { testStat(t, h) })
-	t.Run("InvalidRefs", func(t *testing.T) { testInvalid(t, h) })
-	t.Run("Delete", func(t *testing.T) { testDelete(t, h) })
-	t.Run("DeleteCancelled", func(t *testing.T) { testCancelled(t, h) })
-	if h.Pruner {
-		t.Run("PruneEmpty", func(t *testing.T) { testPrune(t, h) })
+	t.Helper()
+	if h.New == nil {
+		t.Fatal("connectortest: Harness.New is nil")
+	}
+	for _, c := range checks {
+		if c.pruner && !h.Pruner {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.run(t, h)
+		})
+	}
+}
+
+// check is one conformance check. Checks take a testing.TB, not a
+// *testing.T, so that the suite's own tests can run them against broken
+// connectors and see them fail.
+type check struct {
+	name   string
+	pruner bool // only for connectors that implement connectors.Pruner
+	run    func(t testing.TB, h Harness)
+}
+
+var checks = []check{
+	{name: "Location", run: testLocation},
+	{name: "Capabilities", run: testCapabilities},
+	{name: "ListEmpty", run: testListEmpty},
+	{name: "ListAll", run: testListAll},
+	{name: "ListDeterministic", run: testListDeterministic},
+	{name: "Versions", run: testVersions},
+	{name: "ListPrefix", run: testListPrefix},
+	{name: "ListStop", run: testListStop},
+	{name: "StatMatchesList", run: testStatMatchesList},
+	{name: "StatMissing", run: testStatMissing},
+	{name: "StatInvalid", run: testStatInvalid},
+	{name: "DeleteBatch", run: testDeleteBatch},
+	{name: "DeleteAbsent", run: testDeleteAbsent},
+	{name: "DeleteChanged", run: testDeleteChanged},
+	{name: "DeleteMixed", run: testDeleteMixed},
+	{name: "DeleteCancelled", run: testDeleteCancelled},
+	{name: "DeleteEmpty", run: testDeleteEmpty},
+	{name: "DeleteInvalid", run: testDeleteInvalid},
+	{name: "PruneEmpty", pruner: true, run: testPruneEmpty},
+	{name: "PruneKeepsNonEmpty", pruner: true, run: testPruneKeepsNonEmpty},
+	{name: "PruneStopAt", pruner: true, run: testPruneStopAt},
+}
+
+// base is the modification time of the first sample; whole seconds, so
+// that sources with coarse timestamps keep it.
+var base = time.Date(2021, 3, 4, 5, 6, 8, 0, time.UTC)
+
+type sample struct {
+	ref      string
+	content  string
+	modified time.Time
+}
+
+// samples cover the top of the source, nesting, a sibling whose name
+// extends another's ("ab" next to "a"), an empty file, and names with
+// spaces and non-ASCII letters.
+var samples = []sample{
+	{"top.txt", "at the top", base},
+	{"a/one.txt", "one", base.Add(time.Hour)},
+	{"a/b/two.txt", "", base.Add(-48 * time.Hour)},
+	{"a/b/c/three.txt", "three!", base.Add(-400 * 24 * time.Hour)},
+	{"a/b/c/four.txt", "four four", base.Add(17 * time.Second)},
+	{"ab/five.txt", "five", base.Add(-time.Second)},
+	{"a.txt", "a dot txt", base.Add(time.Minute)},
+	{"Æble grød/ø ü.txt", "non-ascii", base.Add(-30 * time.Minute)},
+}
+
+func (s sample) container() string { return containerOf(s.ref) }
+
+func containerOf(ref string) string {
+	if d := path.Dir(ref); d != "." {
+		return d
+	}
+	return ""
+}
+
+// open calls h.New and closes the connector when the test ends.
+func open(t testing.TB, h Harness) (connectors.Connector, Fixture) {
+	t.Helper()
+	c, f := h.New(t)
+	if c == nil || f == nil {
+		t.Fatal("Harness.New returned a nil connector or fixture")
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return c, f
+}
+
+func putSamples(t testing.TB, f Fixture) {
+	t.Helper()
+	for _, s := range samples {
+		f.Put(t, s.ref, []byte(s.content), s.modified)
 	}
 }
 
 func list(t testing.TB, c connectors.Connector, prefix string) []connectors.Item {
 	t.Helper()
 	var items []connectors.Item
-	if err := c.List(context.Background(), connectors.ListOptions{Prefix: prefix}, func(it connectors.Item) error {
+	err := c.List(t.Context(), connectors.ListOptions{Prefix: prefix}, func(it connectors.Item) error {
 		items = append(items, it)
 		return nil
-	}); err != nil {
-		t.Fatalf("List(%q): %v", prefix, err)
+	})
+	if err != nil {
+		t.Fatalf("List(prefix %q): %v", prefix, err)
 	}
 	return items
 }
 
 func refs(items []connectors.Item) []string {
-	var rs []string
-	for _, it := range items {
-		rs = append(rs, it.Ref)
+	rs := make([]string, len(items))
+	for i, it := range items {
+		rs[i] = it.Ref
 	}
 	return rs
 }
 
-func testEmpty(t *testing.T, h Harness) {
-	c, _ := h.New(t)
-	if items := list(t, c, ""); len(items) != 0 {
-		t.Fatalf("empty source listed %v", refs(items))
+func byRef(t testing.TB, items []connectors.Item) map[string]connectors.Item {
+	t.Helper()
+	m := make(map[string]connectors.Item, len(items))
+	for _, it := range items {
+		if _, dup := m[it.Ref]; dup {
+			t.Errorf("%q listed more than once", it.Ref)
+		}
+		m[it.Ref] = it
+	}
+	return m
+}
+
+func targetsOf(items []connectors.Item, refs ...string) []connectors.Target {
+	var ts []connectors.Target
+	for _, r := range refs {
+		for _, it := range items {
+			if it.Ref == r {
+				ts = append(ts, connectors.Target{Ref: it.Ref, Version: it.Version})
+			}
+		}
+	}
+	return ts
+}
+
+// sameItem reports how a and b differ, or "" if they do not.
+func sameItem(a, b connectors.Item) string {
+	var d []string
+	diff := func(field string, x, y any) { d = append(d, fmt.Sprintf("%s %v != %v", field, x, y)) }
+	if a.Ref != b.Ref {
+		diff("Ref", a.Ref, b.Ref)
+	}
+	if a.Version != b.Version {
+		diff("Version", a.Version, b.Version)
+	}
+	if a.Container != b.Container {
+		diff("Container", a.Container, b.Container)
+	}
+	if a.Kind != b.Kind {
+		diff("Kind", a.Kind, b.Kind)
+	}
+	if a.Size != b.Size {
+		diff("Size", a.Size, b.Size)
+	}
+	for _, f := range []struct {
+		name string
+		x, y time.Time
+	}{{"Modified", a.Modified, b.Modified}, {"Created", a.Created, b.Created}, {"Received", a.Received, b.Received}, {"Recorded", a.Recorded, b.Recorded}} {
+		if !f.x.Equal(f.y) {
+			diff(f.name, f.x, f.y)
+		}
+	}
+	if a.RecordedFrom != b.RecordedFrom {
+		diff("RecordedFrom", a.RecordedFrom, b.RecordedFrom)
+	}
+	if !slices.Equal(a.Labels, b.Labels) {
+		diff("Labels", a.Labels, b.Labels)
+	}
+	return strings.Join(d, ", ")
+}
+
+func testLocation(t testing.TB, h Harness) {
+	c, _ := open(t, h)
+	if c.Location() == "" {
+		t.Error("Location is empty")
 	}
 }
 
-var tree = []string{"a.txt", "b/c.txt", "b/d/e.txt", "b/d/f.txt", "g/h.txt", "Æble/ø.txt"}
-
-func put(t testing.TB, f Fixture, refs ...string) {
-	for i, r := range refs {
-		f.Put(t, r, []byte("content of "+r), base.Add(time.Duration(i)*time.Hour))
+func testCapabilities(t testing.TB, h Harness) {
+	c, _ := open(t, h)
+	_, isPruner := c.(connectors.Pruner)
+	if isPruner != h.Pruner {
+		t.Errorf("connector implements connectors.Pruner: %v, but Harness.Pruner is %v", isPruner, h.Pruner)
 	}
 }
 
-func testListAll(t *testing.T, h Harness) {
-	c, f := h.New(t)
-	put(t, f, tree...)
-	first := list(t, c, "")
-	got := refs(first)
-	want := slices.Clone(tree)
-	slices.Sort(want)
-	sorted := slices.Clone(got)
-	slices.Sort(sorted)
-	if !slices.Equal(sorted, want) {
-		t.Fatalf("listed %v, want %v", got, want)
-	}
-	second := list(t, c, "")
-	if !slices.EqualFunc(first, second, func(a, b connectors.Item) bool { return a.Ref == b.Ref && a.Version == b.Version }) {
-		t.Fatalf("two listings of an unchanged source differ:\n%v\n%v", first, second)
-	}
-	for i, it := range first {
-		idx := slices.Index(tree, it.Ref)
-		if it.Version == "" {
-			t.Errorf("%s: empty version", it.Ref)
-		}
-		if it.Size != int64(len("content of "+it.Ref)) {
-			t.Errorf("%s: size %d", it.Ref, it.Size)
-		}
-		if wantT := base.Add(time.Duration(idx) * time.Hour); !it.Modified.Truncate(time.Second).Equal(wantT) {
-			t.Errorf("%s: modified %v, want %v", it.Ref, it.Modified, wantT)
-		}
-		wantC := ""
-		if j := lastSlash(it.Ref); j >= 0 {
-			wantC = it.Ref[:j]
-		}
-		if it.Container != wantC {
-			t.Errorf("%s: container %q, want %q", it.Ref, it.Container, wantC)
-		}
-		_ = i
-	}
-}
-
-func lastSlash(s string) int {
-	for i := len(s) - 1; i >= 0; i-- {
-		if s[i] == '/' {
-			return i
-		}
-	}
-	return -1
-}
-
-func testVersion(t *testing.T, h Harness) {
-	c, f := h.New(t)
-	put(t, f, "x/y.txt", "z.txt")
-	before, err := c.Stat(context.Background(), "x/y.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.Modify(t, "x/y.txt")
-	after, err := c.Stat(context.Background(), "x/y.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if before.Version == after.Version {
-		t.Fatalf("version %q did not change when the item was modified", before.Version)
-	}
-	other, _ := c.Stat(context.Background(), "z.txt")
-	if other.Version == after.Version {
-		t.Fatalf("two items share version %q", other.Version)
-	}
-}
-
-func testPrefix(t *testing.T, h Harness) {
-	c, f := h.New(t)
-	put(t, f, tree...)
-	got := refs(list(t, c, "b/d"))
-	slices.Sort(got)
-	if want := []string{"b/d/e.txt", "b/d/f.txt"}; !slices.Equal(got, want) {
-		t.Fatalf("prefix b/d listed %v, want %v", got, want)
-	}
-}
-
-func testCallbackError(t *testing.T, h Harness) {
-	c, f := h.New(t)
-	put(t, f, tree...)
-	stop := errors.New("stop here")
-	n := 0
-	err := c.List(context.Background(), connectors.ListOptions{}, func(connectors.Item) error {
-		n++
-		return stop
+func testListEmpty(t testing.TB, h Harness) {
+	c, _ := open(t, h)
+	err := c.List(t.Context(), connectors.ListOptions{}, func(it connectors.Item) error {
+		t.Errorf("empty source listed %q", it.Ref)
+		return nil
 	})
-	if err != stop {
-		t.Fatalf("List returned %v, want the callback's error unwrapped", err)
-	}
-	if n != 1 {
-		t.Fatalf("callback called %d times after returning an error", n)
-	}
-}
-
-func testStat(t *testing.T, h Harness) {
-	c, f := h.New(t)
-	put(t, f, tree...)
-	for _, it := range list(t, c, "") {
-		st, err := c.Stat(context.Background(), it.Ref)
-		if err != nil {
-			t.Fatalf("Stat(%q): %v", it.Ref, err)
-		}
-		if st.Ref != it.Ref || st.Version != it.Version || st.Size != it.Size || st.Container != it.Container {
-			t.Errorf("Stat(%q) = %+v, List gave %+v", it.Ref, st, it)
-		}
-	}
-	_, err := c.Stat(context.Background(), "no/such.txt")
-	if code := connectors.CodeOf(err); code != connectors.CodeNotFound {
-		t.Fatalf("Stat of a missing item: %v (code %v), want not_found", err, code)
-	}
-}
-
-func testInvalid(t *testing.T, h Harness) {
-	c, f := h.New(t)
-	put(t, f, "a.txt")
-	for _, ref := range append([]string{"", "../x", "a/../../b", "a//b", "a\x00b", "/abs"}, h.InvalidRefs...) {
-		if _, err := c.Stat(context.Background(), ref); connectors.CodeOf(err) != connectors.CodeInvalid {
-			t.Errorf("Stat(%q) = %v, want an invalid-ref error", ref, err)
-		}
-		rs, err := c.DeleteBatch(context.Background(), []connectors.Target{{Ref: ref, Version: "v"}})
-		if err != nil {
-			t.Fatalf("DeleteBatch(%q): %v", ref, err)
-		}
-		if rs[0].Outcome == connectors.OutcomeDeleted {
-			t.Errorf("DeleteBatch(%q) deleted something", ref)
-		}
-	}
-	if !f.Exists(t, "a.txt") {
-		t.Fatal("an invalid ref deleted a.txt")
-	}
-}
-
-func testDelete(t *testing.T, h Harness) {
-	c, f := h.New(t)
-	put(t, f, tree...)
-	v := map[string]string{}
-	for _, it := range list(t, c, "") {
-		v[it.Ref] = it.Version
-	}
-	f.Remove(t, "g/h.txt")
-	rs, err := c.DeleteBatch(context.Background(), nil)
-	if err != nil || len(rs) != 0 {
-		t.Fatalf("empty batch: %v, %v", rs, err)
-	}
-	targets := []connectors.Target{
-		{Ref: "b/c.txt", Version: v["b/c.txt"]},
-		{Ref: "g/h.txt", Version: v["g/h.txt"]},
-		{Ref: "a.txt", Version: v["a.txt"] + "-stale"},
-		{Ref: "b/d/e.txt", Version: v["b/d/e.txt"]},
-	}
-	rs, err = c.DeleteBatch(context.Background(), targets)
 	if err != nil {
-		t.Fatal(err)
+		t.Errorf("List of an empty source: %v", err)
 	}
-	want := []connectors.Outcome{connectors.OutcomeDeleted, connectors.OutcomeAbsent, connectors.OutcomeChanged, connectors.OutcomeDeleted}
+}
+
+func testListAll(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	putSamples(t, f)
+	got := byRef(t, list(t, c, ""))
+	for _, s := range samples {
+		it, ok := got[s.ref]
+		if !ok {
+			t.Errorf("%q not listed", s.ref)
+			continue
+		}
+		delete(got, s.ref)
+		if it.Size != int64(len(s.content)) {
+			t.Errorf("%q: Size %d, want %d", s.ref, it.Size, len(s.content))
+		}
+		if it.Modified.Unix() != s.modified.Unix() {
+			t.Errorf("%q: Modified %v, want %v", s.ref, it.Modified, s.modified)
+		}
+		if it.Container != s.container() {
+			t.Errorf("%q: Container %q, want %q", s.ref, it.Container, s.container())
+		}
+		if it.Version == "" {
+			t.Errorf("%q: empty Version", s.ref)
+		}
+	}
+	for ref := range got {
+		t.Errorf("listed %q, which was never put", ref)
+	}
+}
+
+func testListDeterministic(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	putSamples(t, f)
+	first := refs(list(t, c, ""))
+	for range 3 {
+		if again := refs(list(t, c, "")); !slices.Equal(first, again) {
+			t.Fatalf("two listings of an unchanged source differ:\n%q\n%q", first, again)
+		}
+	}
+}
+
+func testVersions(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	putSamples(t, f)
+	first := byRef(t, list(t, c, ""))
+	second := byRef(t, list(t, c, ""))
+	for ref, it := range first {
+		if second[ref].Version != it.Version {
+			t.Errorf("%q: version %q became %q without a change", ref, it.Version, second[ref].Version)
+		}
+	}
+	const changed = "a/b/c/three.txt"
+	f.Modify(t, changed)
+	third := byRef(t, list(t, c, ""))
+	for ref, it := range first {
+		switch v := third[ref].Version; {
+		case ref == changed && v == it.Version:
+			t.Errorf("%q: version %q did not change when the item was modified", ref, v)
+		case ref != changed && v != it.Version:
+			t.Errorf("%q: version %q became %q when another item was modified", ref, it.Version, v)
+		}
+	}
+}
+
+func testListPrefix(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	putSamples(t, f)
+	for _, prefix := range []string{"a", "a/b", "a/b/c", "ab", "Æble grød"} {
+		var want []string
+		for _, s := range samples {
+			if strings.HasPrefix(s.ref, prefix+"/") {
+				want = append(want, s.ref)
+			}
+		}
+		got := refs(list(t, c, prefix))
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("prefix %q listed %q, want %q", prefix, got, want)
+		}
+	}
+}
+
+func testListStop(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	putSamples(t, f)
+	stop := errors.New("stop listing")
+	for _, at := range []int{1, 3} {
+		calls := 0
+		err := c.List(t.Context(), connectors.ListOptions{}, func(connectors.Item) error {
+			calls++
+			if calls == at {
+				return stop
+			}
+			return nil
+		})
+		if err != stop || !errors.Is(err, stop) {
+			t.Errorf("fn failed at item %d: List returned %v, want fn's error unwrapped", at, err)
+		}
+		if calls != at {
+			t.Errorf("fn failed at item %d but was called %d times", at, calls)
+		}
+	}
+}
+
+func testStatMatchesList(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	putSamples(t, f)
+	items := list(t, c, "")
+	if len(items) == 0 {
+		t.Fatal("nothing listed")
+	}
+	for _, it := range items {
+		st, err := c.Stat(t.Context(), it.Ref)
+		if err != nil {
+			t.Errorf("Stat(%q): %v", it.Ref, err)
+			continue
+		}
+		if d := sameItem(st, it); d != "" {
+			t.Errorf("Stat(%q) differs from List: %s", it.Ref, d)
+		}
+	}
+}
+
+func testStatMissing(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	putSamples(t, f)
+	f.Remove(t, "a/one.txt")
+	for _, ref := range []string{"missing.txt", "a/missing.txt", "no/such/folder/x.txt", "a/one.txt"} {
+		_, err := c.Stat(t.Context(), ref)
+		if code := connectors.CodeOf(err); code != connectors.CodeNotFound || !connectors.IsNotFound(err) {
+			t.Errorf("Stat(%q) of a missing item: %v (code %v), want not_found", ref, err, code)
+		}
+	}
+}
+
+// invalidRefs are refs no connector may accept.
+var invalidRefs = []string{"", "../x", "..", "/abs", "a/../../b", "a//b", "a\x00b", "a/", "./a"}
+
+func testStatInvalid(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	putSamples(t, f)
+	for _, ref := range invalidRefs {
+		_, err := c.Stat(t.Context(), ref)
+		if code := connectors.CodeOf(err); code != connectors.CodeInvalid {
+			t.Errorf("Stat(%q): %v (code %v), want invalid", ref, err, code)
+		}
+	}
+}
+
+// checkResults compares results with the targets and wanted outcomes.
+func checkResults(t testing.TB, targets []connectors.Target, rs []connectors.Result, err error, want ...connectors.Outcome) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("DeleteBatch: %v", err)
+	}
 	if len(rs) != len(targets) {
-		t.Fatalf("%d results for %d targets", len(rs), len(targets))
+		t.Fatalf("DeleteBatch returned %d results for %d targets", len(rs), len(targets))
 	}
 	for i, r := range rs {
-		if r.Ref != targets[i].Ref || r.Outcome != want[i] {
-			t.Errorf("result %d = %s %v (%v), want %s %v", i, r.Ref, r.Outcome, r.Err, targets[i].Ref, want[i])
+		if r.Ref != targets[i].Ref {
+			t.Errorf("result %d is for %q, want %q: results must follow the targets' order", i, r.Ref, targets[i].Ref)
 		}
-	}
-	for ref, exists := range map[string]bool{"b/c.txt": false, "b/d/e.txt": false, "a.txt": true, "b/d/f.txt": true} {
-		if f.Exists(t, ref) != exists {
-			t.Errorf("after delete: %s exists=%v, want %v", ref, !exists, exists)
+		if r.Outcome != want[i] {
+			t.Errorf("%q: outcome %v (err %v), want %v", targets[i].Ref, r.Outcome, r.Err, want[i])
 		}
-	}
-	if rs[0].Method == "" {
-		t.Errorf("deleted without saying how (Method)")
+		switch r.Outcome {
+		case connectors.OutcomeDeleted:
+			if r.Method == "" {
+				t.Errorf("%q: deleted without a Method", r.Ref)
+			}
+			fallthrough
+		case connectors.OutcomeAbsent, connectors.OutcomeChanged:
+			if r.Err != nil {
+				t.Errorf("%q: outcome %v with error %v", r.Ref, r.Outcome, r.Err)
+			}
+		case connectors.OutcomeFailed, connectors.OutcomeHeld:
+			if r.Err == nil {
+				t.Errorf("%q: outcome %v without an error", r.Ref, r.Outcome)
+			}
+		}
 	}
 }
 
-func testCancelled(t *testing.T, h Harness) {
-	c, f := h.New(t)
-	put(t, f, "a.txt", "b.txt")
+func testDeleteBatch(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	putSamples(t, f)
 	items := list(t, c, "")
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	var targets []connectors.Target
-	for _, it := range items {
-		targets = append(targets, connectors.Target{Ref: it.Ref, Version: it.Version})
-	}
-	rs, err := c.DeleteBatch(ctx, targets)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rs {
-		if r.Outcome != connectors.OutcomeFailed || connectors.CodeOf(r.Err) != connectors.CodeCancelled {
-			t.Errorf("%s: %v %v, want failed/cancelled", r.Ref, r.Outcome, r.Err)
+	gone := []string{"a/b/c/three.txt", "top.txt", "Æble grød/ø ü.txt"}
+	targets := targetsOf(items, gone...)
+	rs, err := c.DeleteBatch(t.Context(), targets)
+	checkResults(t, targets, rs, err, connectors.OutcomeDeleted, connectors.OutcomeDeleted, connectors.OutcomeDeleted)
+	for _, ref := range gone {
+		if f.Exists(t, ref) {
+			t.Errorf("%q still exists", ref)
 		}
-		if !f.Exists(t, r.Ref) {
-			t.Errorf("%s deleted under a cancelled context", r.Ref)
+		if _, err := c.Stat(t.Context(), ref); !connectors.IsNotFound(err) {
+			t.Errorf("Stat(%q) after deletion: %v, want not_found", ref, err)
+		}
+	}
+	left := refs(list(t, c, ""))
+	for _, s := range samples {
+		if slices.Contains(gone, s.ref) == slices.Contains(left, s.ref) {
+			t.Errorf("%q: deleted %v, listed afterwards %v", s.ref, slices.Contains(gone, s.ref), slices.Contains(left, s.ref))
+		}
+		if !slices.Contains(gone, s.ref) && !f.Exists(t, s.ref) {
+			t.Errorf("%q was deleted but not targeted", s.ref)
 		}
 	}
 }
 
-func testPrune(t *testing.T, h Harness) {
-	c, f := h.New(t)
-	put(t, f, "a/b/c/x.txt", "a/b/c/y.txt", "a/keep/z.txt")
-	pr := c.(connectors.Pruner)
+func testDeleteAbsent(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	putSamples(t, f)
+	items := list(t, c, "")
+	targets := targetsOf(items, "a/one.txt")
+	f.Remove(t, "a/one.txt")
+	targets = append(targets,
+		connectors.Target{Ref: "never.txt", Version: targets[0].Version},
+		connectors.Target{Ref: "no/such/folder/x.txt", Version: targets[0].Version},
+	)
+	rs, err := c.DeleteBatch(t.Context(), targets)
+	checkResults(t, targets, rs, err, connectors.OutcomeAbsent, connectors.OutcomeAbsent, connectors.OutcomeAbsent)
+	if len(list(t, c, "")) != len(samples)-1 {
+		t.Error("deleting absent items changed the source")
+	}
+}
+
+func testDeleteChanged(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	putSamples(t, f)
+	items := list(t, c, "")
+	targets := targetsOf(items, "a/b/two.txt", "ab/five.txt")
+	f.Modify(t, "a/b/two.txt")
+	targets[1].Version += "-stale"
+	rs, err := c.DeleteBatch(t.Context(), targets)
+	checkResults(t, targets, rs, err, connectors.OutcomeChanged, connectors.OutcomeChanged)
+	for _, tg := range targets {
+		if !f.Exists(t, tg.Ref) {
+			t.Errorf("%q was deleted although its version differed", tg.Ref)
+		}
+	}
+	st, err := c.Stat(t.Context(), "a/b/two.txt")
+	if err != nil || st.Version == targets[0].Version {
+		t.Errorf("Stat of the modified item: %+v, %v", st, err)
+	}
+}
+
+func testDeleteMixed(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	putSamples(t, f)
+	items := list(t, c, "")
+	targets := targetsOf(items, "a/one.txt", "a/b/c/four.txt", "a.txt", "ab/five.txt", "top.txt")
+	f.Remove(t, "a/b/c/four.txt")
+	f.Modify(t, "a.txt")
+	targets = slices.Insert(targets, 3, connectors.Target{Ref: "../escape", Version: "v"})
+	rs, err := c.DeleteBatch(t.Context(), targets)
+	checkResults(t, targets, rs, err,
+		connectors.OutcomeDeleted, connectors.OutcomeAbsent, connectors.OutcomeChanged,
+		connectors.OutcomeFailed, connectors.OutcomeDeleted, connectors.OutcomeDeleted)
+	for ref, want := range map[string]bool{"a/one.txt": false, "a.txt": true, "ab/five.txt": false, "top.txt": false, "a/b/two.txt": true} {
+		if f.Exists(t, ref) != want {
+			t.Errorf("%q exists: %v, want %v", ref, !want, want)
+		}
+	}
+}
+
+func testDeleteCancelled(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	putSamples(t, f)
+	items := list(t, c, "")
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	targets := targetsOf(items, "top.txt", "a/one.txt", "a/b/two.txt")
+	rs, err := c.DeleteBatch(ctx, targets)
+	checkResults(t, targets, rs, err, connectors.OutcomeFailed, connectors.OutcomeFailed, connectors.OutcomeFailed)
+	for i, r := range rs {
+		if code := connectors.CodeOf(r.Err); code != connectors.CodeCancelled {
+			t.Errorf("%q: error %v (code %v), want cancelled", r.Ref, r.Err, code)
+		}
+		if !f.Exists(t, targets[i].Ref) {
+			t.Errorf("%q deleted under a cancelled context", targets[i].Ref)
+		}
+	}
+}
+
+func testDeleteEmpty(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	putSamples(t, f)
+	for _, targets := range [][]connectors.Target{nil, {}} {
+		rs, err := c.DeleteBatch(t.Context(), targets)
+		if err != nil || len(rs) != 0 {
+			t.Errorf("DeleteBatch(%#v) = %v, %v; want no results and no error", targets, rs, err)
+		}
+	}
+	if n := len(list(t, c, "")); n != len(samples) {
+		t.Errorf("an empty batch changed the source: %d items, want %d", n, len(samples))
+	}
+}
+
+func testDeleteInvalid(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	putSamples(t, f)
+	items := list(t, c, "")
 	var targets []connectors.Target
-	for _, it := range list(t, c, "a/b") {
-		targets = append(targets, connectors.Target{Ref: it.Ref, Version: it.Version})
+	var want []connectors.Outcome
+	for _, ref := range invalidRefs {
+		targets = append(targets, connectors.Target{Ref: ref, Version: items[0].Version})
+		want = append(want, connectors.OutcomeFailed)
 	}
-	if _, err := c.DeleteBatch(context.Background(), targets); err != nil {
-		t.Fatal(err)
+	targets = append(targets, targetsOf(items, "top.txt")...)
+	want = append(want, connectors.OutcomeDeleted)
+	rs, err := c.DeleteBatch(t.Context(), targets)
+	checkResults(t, targets, rs, err, want...)
+	for _, r := range rs[:len(invalidRefs)] {
+		if code := connectors.CodeOf(r.Err); code != connectors.CodeInvalid {
+			t.Errorf("%q: error %v (code %v), want invalid", r.Ref, r.Err, code)
+		}
 	}
-	removed, err := pr.PruneEmpty(context.Background(), []string{"a/b/c", "a/keep"}, "a")
+	if n := len(list(t, c, "")); n != len(samples)-1 {
+		t.Errorf("%d items left, want %d", n, len(samples)-1)
+	}
+}
+
+// deleteAll deletes every item listed under prefix, failing the test if
+// any is not deleted.
+func deleteAll(t testing.TB, c connectors.Connector, prefix string) {
+	t.Helper()
+	items := list(t, c, prefix)
+	targets := targetsOf(items, refs(items)...)
+	rs, err := c.DeleteBatch(t.Context(), targets)
+	want := make([]connectors.Outcome, len(targets))
+	for i := range want {
+		want[i] = connectors.OutcomeDeleted
+	}
+	checkResults(t, targets, rs, err, want...)
+}
+
+func pruner(t testing.TB, c connectors.Connector) connectors.Pruner {
+	t.Helper()
+	p, ok := c.(connectors.Pruner)
+	if !ok {
+		t.Fatal("Harness.Pruner is set but the connector does not implement connectors.Pruner")
+	}
+	return p
+}
+
+func prune(t testing.TB, p connectors.Pruner, containers []string, stopAt string, want ...string) {
+	t.Helper()
+	removed, err := p.PruneEmpty(t.Context(), containers, stopAt)
 	if err != nil {
-		t.Fatal(err)
+		t.Errorf("PruneEmpty(%q, %q): %v", containers, stopAt, err)
 	}
-	if want := []string{"a/b/c", "a/b"}; !slices.Equal(removed, want) {
-		t.Fatalf("removed %v, want %v", removed, want)
+	if !slices.Equal(removed, want) {
+		t.Errorf("PruneEmpty(%q, %q) removed %q, want %q (deepest first)", containers, stopAt, removed, want)
 	}
-	if f.ContainerExists(t, "a/b") || !f.ContainerExists(t, "a") || !f.ContainerExists(t, "a/keep") {
-		t.Fatal("wrong containers removed")
+}
+
+func wantContainers(t testing.TB, f Fixture, exist map[string]bool) {
+	t.Helper()
+	for ref, want := range exist {
+		if got := f.ContainerExists(t, ref); got != want {
+			t.Errorf("container %q exists: %v, want %v", ref, got, want)
+		}
 	}
-	// stopAt itself is never removed, even when empty.
-	f.Remove(t, "a/keep/z.txt")
-	removed, err = pr.PruneEmpty(context.Background(), []string{"a/keep"}, "a/keep")
-	if err != nil || len(removed) != 0 || !f.ContainerExists(t, "a/keep") {
-		t.Fatalf("pruned stopAt: %v %v", removed, err)
+}
+
+func testPruneEmpty(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	p := pruner(t, c)
+	putSamples(t, f)
+	wantContainers(t, f, map[string]bool{"a/b/c": true})
+	deleteAll(t, c, "a/b/c")
+	f.Remove(t, "a/b/two.txt")
+	prune(t, p, []string{"a/b/c"}, "a", "a/b/c", "a/b")
+	wantContainers(t, f, map[string]bool{"a/b/c": false, "a/b": false, "a": true})
+	if !f.Exists(t, "a/one.txt") {
+		t.Error("a/one.txt is gone")
+	}
+}
+
+func testPruneKeepsNonEmpty(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	p := pruner(t, c)
+	putSamples(t, f)
+	f.Put(t, "a/b/d/other.txt", []byte("other"), base)
+	deleteAll(t, c, "a/b/c")
+	// a/b/c is empty, a/b/d is not, and a/b still holds two.txt.
+	prune(t, p, []string{"a/b/c", "a/b/d", "a/b/c", "a/b", "not/there"}, "", "a/b/c")
+	wantContainers(t, f, map[string]bool{"a/b/c": false, "a/b/d": true, "a/b": true, "a": true})
+	for _, ref := range []string{"a/b/d/other.txt", "a/b/two.txt", "a/one.txt"} {
+		if !f.Exists(t, ref) {
+			t.Errorf("%q is gone", ref)
+		}
+	}
+}
+
+func testPruneStopAt(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	p := pruner(t, c)
+	f.Put(t, "x/y/z.txt", []byte("z"), base)
+	f.Put(t, "keep.txt", []byte("keep"), base)
+	deleteAll(t, c, "x")
+	prune(t, p, []string{"x/y"}, "x/y")
+	wantContainers(t, f, map[string]bool{"x/y": true, "x": true})
+	prune(t, p, []string{"x/y"}, "x", "x/y")
+	wantContainers(t, f, map[string]bool{"x/y": false, "x": true})
+	prune(t, p, []string{"x"}, "", "x")
+	wantContainers(t, f, map[string]bool{"x": false})
+	if !f.Exists(t, "keep.txt") {
+		t.Error("keep.txt is gone")
 	}
 }

@@ -165,6 +165,9 @@ func (s *Source) ContainerExists(ref string) bool {
 	return ok
 }
 
+// DirExists is ContainerExists, under the name file-share tests use.
+func (s *Source) DirExists(ref string) bool { return s.ContainerExists(ref) }
+
 // Len returns the number of items.
 func (s *Source) Len() int {
 	s.mu.Lock()
