@@ -81,7 +81,9 @@ func runRow(t *testing.T, rule string, cases []rowCase) {
 
 var cph, _ = time.LoadLocation("Europe/Copenhagen")
 
-func local(y int, m time.Month, day, h, min int) time.Time { return time.Date(y, m, day, h, min, 0, 0, cph) }
+func local(y int, m time.Month, day, h, min int) time.Time {
+	return time.Date(y, m, day, h, min, 0, 0, cph)
+}
 
 func TestRowS3StudentFolders(t *testing.T) {
 	p := "Administration/Udmeldte elever/Frida Bak/Elevplan.docx"
