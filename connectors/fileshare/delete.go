@@ -55,6 +55,12 @@ func (c *Conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]
 			return nil, connectors.Errorf(rootCode(err), "delete", "", fmt.Errorf("root %q cannot be reached: %w", c.abs, err))
 		}
 	}
+	// Targets come folder by folder: the last folder stays open, so a file
+	// costs one checked lookup, not one per path component. The handle
+	// refers to the folder that was checked when it was opened; replacing
+	// that folder by a link afterwards cannot redirect it.
+	var cache dirCache
+	defer cache.close()
 	for i, t := range targets {
 		if err := ctx.Err(); err != nil {
 			for j := i; j < len(targets); j++ {
@@ -66,12 +72,38 @@ func (c *Conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]
 			}
 			break
 		}
-		results[i] = c.deleteOne(t)
+		results[i] = c.deleteOne(&cache, t)
 	}
 	return results, nil
 }
 
-func (c *Conn) deleteOne(t connectors.Target) connectors.Result {
+// dirCache keeps one opened folder for DeleteBatch.
+type dirCache struct {
+	ref string
+	dir *os.Root
+}
+
+func (d *dirCache) open(c *Conn, ref string) (*os.Root, error) {
+	if d.dir != nil && d.ref == ref {
+		return d.dir, nil
+	}
+	d.close()
+	dir, err := c.openDir(ref)
+	if err != nil {
+		return nil, err
+	}
+	d.ref, d.dir = ref, dir
+	return dir, nil
+}
+
+func (d *dirCache) close() {
+	if d.dir != nil {
+		d.dir.Close()
+		d.dir = nil
+	}
+}
+
+func (c *Conn) deleteOne(cache *dirCache, t connectors.Target) connectors.Result {
 	res := connectors.Result{Ref: t.Ref}
 	failed := func(code connectors.Code, err error) connectors.Result {
 		res.Outcome, res.Err = connectors.OutcomeFailed, connectors.Errorf(code, "delete", t.Ref, err)
@@ -81,7 +113,7 @@ func (c *Conn) deleteOne(t connectors.Target) connectors.Result {
 		return failed(connectors.CodeInvalid, err)
 	}
 	dirRef, name := splitRef(t.Ref)
-	dir, err := c.openDir(dirRef)
+	dir, err := cache.open(c, dirRef)
 	if err != nil {
 		if code := classify(err); code != connectors.CodeNotFound {
 			return failed(code, err)
@@ -89,7 +121,6 @@ func (c *Conn) deleteOne(t connectors.Target) connectors.Result {
 		res.Outcome = connectors.OutcomeAbsent
 		return res
 	}
-	defer dir.Close()
 	info, err := dir.Lstat(name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
