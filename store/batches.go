@@ -22,32 +22,32 @@ const (
 // Batch is the due items of one plan under one rule: the unit of approval
 // and execution.
 type Batch struct {
-	ID           int64  `db:"id"`
-	PlanID       int64  `db:"plan_id"`
-	Source       string `db:"source"`
-	Rule         string `db:"rule"`
-	Policy       string `db:"policy"`
-	PolicyDigest string `db:"policy_digest"`
-	CreatedAt    Time   `db:"created_at"`
-	Planner      string `db:"planner"`
-	Items        int64  `db:"items"`
-	Bytes        int64  `db:"bytes"`
-	Fingerprint  string `db:"fingerprint"`
-	Status       string `db:"status"`
-	StatusNote   string `db:"status_note"`
-	UpdatedAt    Time   `db:"updated_at"`
-	Deleted      int64  `db:"deleted"`
-	Skipped      int64  `db:"skipped"`
-	Failed       int64  `db:"failed"`
+	ID           int64  `db:"id" json:"id"`
+	PlanID       int64  `db:"plan_id" json:"plan_id"`
+	Source       string `db:"source" json:"source"`
+	Rule         string `db:"rule" json:"rule"`
+	Policy       string `db:"policy" json:"policy"`
+	PolicyDigest string `db:"policy_digest" json:"policy_digest"`
+	CreatedAt    Time   `db:"created_at" json:"created_at"`
+	Planner      string `db:"planner" json:"planner"`
+	Items        int64  `db:"items" json:"items"`
+	Bytes        int64  `db:"bytes" json:"bytes"`
+	Fingerprint  string `db:"fingerprint" json:"fingerprint"`
+	Status       string `db:"status" json:"status"`
+	StatusNote   string `db:"status_note" json:"status_note"`
+	UpdatedAt    Time   `db:"updated_at" json:"updated_at"`
+	Deleted      int64  `db:"deleted" json:"deleted"`
+	Skipped      int64  `db:"skipped" json:"skipped"`
+	Failed       int64  `db:"failed" json:"failed"`
 }
 
 // Approval is one approver's consent to one batch at one fingerprint.
 type Approval struct {
-	BatchID     int64  `db:"batch_id"`
-	Stage       int    `db:"stage"`
-	Approver    string `db:"approver"`
-	Fingerprint string `db:"fingerprint"`
-	At          Time   `db:"at"`
+	BatchID     int64  `db:"batch_id" json:"batch_id"`
+	Stage       int    `db:"stage" json:"stage"`
+	Approver    string `db:"approver" json:"approver"`
+	Fingerprint string `db:"fingerprint" json:"fingerprint"`
+	At          Time   `db:"at" json:"at"`
 }
 
 // CreateBatch inserts b, links the plan's due chunks of b.Rule to it, and
@@ -179,13 +179,13 @@ func (s *Store) Approvals(ctx context.Context, id int64) ([]Approval, error) {
 
 // Intent is the record that a chunk of a batch was handed to a connector.
 type Intent struct {
-	ID       int64  `db:"id"`
-	BatchID  int64  `db:"batch_id"`
-	Seq      int64  `db:"seq"`
-	OpenedAt Time   `db:"opened_at"`
-	ClosedAt *Time  `db:"closed_at"`
-	State    string `db:"state"`
-	Progress int    `db:"progress"`
+	ID       int64  `db:"id" json:"id"`
+	BatchID  int64  `db:"batch_id" json:"batch_id"`
+	Seq      int64  `db:"seq" json:"seq"`
+	OpenedAt Time   `db:"opened_at" json:"opened_at"`
+	ClosedAt *Time  `db:"closed_at" json:"closed_at"`
+	State    string `db:"state" json:"state"`
+	Progress int    `db:"progress" json:"progress"`
 }
 
 // OpenIntent records that items of chunk seq of batch, from item from on,

@@ -14,6 +14,9 @@ import (
 // Time is a time.Time stored as RFC 3339 text in UTC.
 type Time struct{ time.Time }
 
+// MarshalJSON writes the time in RFC 3339.
+func (t Time) MarshalJSON() ([]byte, error) { return t.Time.UTC().MarshalJSON() }
+
 // Value implements driver.Valuer.
 func (t Time) Value() (driver.Value, error) {
 	if t.IsZero() {
@@ -50,33 +53,33 @@ func (t *Time) Scan(v any) error {
 
 // Plan is one dry run of one source.
 type Plan struct {
-	ID           int64  `db:"id"`
-	Source       string `db:"source"`
-	SourceKind   string `db:"source_kind"`
-	CreatedAt    Time   `db:"created_at"`
-	Today        string `db:"today"`
-	Planner      string `db:"planner"`
-	PolicyDigest string `db:"policy_digest"`
-	Listed       int64  `db:"listed"`
-	Keep         int64  `db:"keep"`
-	Due          int64  `db:"due"`
-	Review       int64  `db:"review"`
-	Held         int64  `db:"held"`
-	Archive      int64  `db:"archive"`
-	DueBytes     int64  `db:"due_bytes"`
-	Incomplete   string `db:"incomplete"`
-	Fingerprint  string `db:"fingerprint"`
-	DryRun       bool   `db:"dry_run"`
-	State        string `db:"state"`
+	ID           int64  `db:"id" json:"id"`
+	Source       string `db:"source" json:"source"`
+	SourceKind   string `db:"source_kind" json:"source_kind"`
+	CreatedAt    Time   `db:"created_at" json:"created_at"`
+	Today        string `db:"today" json:"today"`
+	Planner      string `db:"planner" json:"planner"`
+	PolicyDigest string `db:"policy_digest" json:"policy_digest"`
+	Listed       int64  `db:"listed" json:"listed"`
+	Keep         int64  `db:"keep" json:"keep"`
+	Due          int64  `db:"due" json:"due"`
+	Review       int64  `db:"review" json:"review"`
+	Held         int64  `db:"held" json:"held"`
+	Archive      int64  `db:"archive" json:"archive"`
+	DueBytes     int64  `db:"due_bytes" json:"due_bytes"`
+	Incomplete   string `db:"incomplete" json:"incomplete"`
+	Fingerprint  string `db:"fingerprint" json:"fingerprint"`
+	DryRun       bool   `db:"dry_run" json:"dry_run"`
+	State        string `db:"state" json:"state"`
 }
 
 // RuleTotal is what a plan holds for one rule and verdict.
 type RuleTotal struct {
-	Rule        string
-	Verdict     string
-	Items       int64
-	Bytes       int64
-	Fingerprint string // over the items of this rule and verdict, in plan order
+	Rule        string `json:"rule"`
+	Verdict     string `json:"verdict"`
+	Items       int64  `json:"items"`
+	Bytes       int64  `json:"bytes"`
+	Fingerprint string `json:"fingerprint"` // over the items of this rule and verdict, in plan order
 }
 
 // chunkSize is how many items one plan_chunk row holds.

@@ -77,7 +77,7 @@ func TestDemoPlanGolden(t *testing.T) {
 		t.Fatalf("look-ahead plan:\n%s", look)
 	}
 	js := mustRun(t, "plan", "--config", cfg, "--format", "json")
-	if !strings.HasPrefix(js, "[") || !strings.Contains(js, `"Rule": "C1"`) {
+	if !strings.HasPrefix(js, "[") || !strings.Contains(js, `"rule": "C1"`) {
 		t.Fatalf("json plan:\n%s", js)
 	}
 }
