@@ -79,7 +79,7 @@ func TestBadConfigs(t *testing.T) {
 	}
 }
 
-func TestMissingConfigSaysWhatToDo(t *testing.T) {
+func TestMissingConfigNamesNextStep(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "none.yaml"), testRegistry())
 	if err == nil || !strings.Contains(err.Error(), "retentiond demo") {
 		t.Fatalf("%v", err)
