@@ -5,12 +5,15 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/retentiond/retentiond/connectors"
 )
 
+// testOptions are the options of the test connector kind. Validate makes
+// the loader's call of it observable.
 type testOptions struct {
 	Root string `yaml:"root"`
 }
@@ -22,66 +25,294 @@ func (o *testOptions) Validate() error {
 	return nil
 }
 
-func testRegistry() *connectors.Registry {
-	return connectors.NewRegistry(connectors.Kind{
-		Name:      "testkind",
+func testKind(name string) connectors.Kind {
+	return connectors.Kind{
+		Name:      name,
 		NewConfig: func() any { return &testOptions{} },
 		Open: func(context.Context, connectors.Env, any) (connectors.Connector, error) {
 			return nil, errors.New("not opened in these tests")
 		},
-	})
+	}
 }
 
-func TestGoodConfig(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "p.yaml"), []byte(`version: 1
-id: p
-rules:
-  - {id: R, type: delete_after, path: "x/**", from: item.modified, keep: P1D, approval: [{group: leaders, count: 1}]}
-`), 0o644)
-	file := filepath.Join(dir, "c.yaml")
-	os.WriteFile(file, []byte(`version: 1
-database: data/r.db
-ledger: {origin: example.invalid/ledger}
-policies: [p.yaml]
-people: [{id: anna, roles: [approver], groups: [leaders]}]
-sources: [{name: s, kind: testkind, schedule: "0 2 * * *", options: {root: /srv}}]
-`), 0o644)
+// testRegistry holds the kinds the test configurations use; two, so that a
+// message listing the known kinds is seen to list them all.
+func testRegistry() *connectors.Registry {
+	return connectors.NewRegistry(testKind("testkind"), testKind("othertest"))
+}
+
+func abs(t testing.TB, path string) string {
+	t.Helper()
+	a, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestGoodConfigDefaults(t *testing.T) {
+	file := filepath.Join("testdata", "good-configs", "good.yaml")
 	c, err := Load(file, testRegistry())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Database != filepath.Join(dir, "data", "r.db") || c.Keys.Signing != filepath.Join(dir, "keys", "ledger.key") {
-		t.Errorf("paths not resolved against the config: %q %q", c.Database, c.Keys.Signing)
+	dir := abs(t, filepath.Join("testdata", "good-configs"))
+	if c.File != filepath.Join(dir, "good.yaml") || c.Dir != dir {
+		t.Errorf("File %q, Dir %q: want them absolute", c.File, c.Dir)
 	}
-	if c.Location.String() != "Europe/Copenhagen" || c.ExecuteSchedule != DefaultExecuteSchedule {
-		t.Errorf("defaults: %v %q", c.Location, c.ExecuteSchedule)
+	for _, p := range []struct{ name, got, want string }{
+		{"database", c.Database, filepath.Join(dir, "data", "retentiond.db")},
+		{"keys.signing", c.Keys.Signing, filepath.Join(dir, "secrets", "ledger.key")},
+		{"keys.references (default)", c.Keys.References, filepath.Join(dir, "keys", "references.key")},
+	} {
+		if p.got != p.want {
+			t.Errorf("%s = %q, want %q", p.name, p.got, p.want)
+		}
 	}
-	if src, ok := c.Source("s"); !ok || src.Options.(*testOptions).Root != "/srv" {
-		t.Errorf("source options: %+v", src)
+	policy := abs(t, filepath.Join("testdata", "good-policy.yaml"))
+	if !slices.Equal(c.PolicyFiles, []string{policy}) {
+		t.Errorf("policy files %q, want %q", c.PolicyFiles, policy)
 	}
-	if c.Policies.Rule("R") == nil || len(c.GroupMembers("leaders")) != 1 {
-		t.Error("policies or groups missing")
+	if c.Location == nil || c.Location.String() != DefaultTimezone || DefaultTimezone != "Europe/Copenhagen" {
+		t.Errorf("time zone %v, want Europe/Copenhagen", c.Location)
+	}
+	if c.Policies == nil || c.Policies.Location != c.Location {
+		t.Error("the policy set does not count days in the configured zone")
+	}
+	if c.ExecuteSchedule != DefaultExecuteSchedule || DefaultExecuteSchedule != "*/15 * * * *" {
+		t.Errorf("execute schedule %q, want the default %q", c.ExecuteSchedule, DefaultExecuteSchedule)
+	}
+	if c.Log != (Log{Level: "info", Format: "json"}) {
+		t.Errorf("log defaults: %+v", c.Log)
+	}
+	if c.Origin != "retentiond.test-skole.dk/ledger" {
+		t.Errorf("origin %q", c.Origin)
+	}
+	src, ok := c.Source("share")
+	if !ok || src.Kind.Name != "testkind" || src.Schedule != "0 2 * * *" {
+		t.Fatalf("source: %+v", src)
+	}
+	if o, ok := src.Options.(*testOptions); !ok || o.Root != "/srv/share" {
+		t.Errorf("options decoded into %#v", src.Options)
+	}
+	if _, ok := c.Source("other"); ok {
+		t.Error("a source that is not configured was found")
+	}
+	if r := c.Policies.Rule("G1"); r == nil || r.Policy.File != policy {
+		t.Errorf("rule G1 not loaded from %s", policy)
+	}
+	anna, ok := c.Person("anna")
+	if !ok || anna.Name != "Anna Skoleleder" || !anna.Has(RoleApprover) || anna.Has(RoleOperator) {
+		t.Errorf("anna: %+v", anna)
+	}
+	// bo is in leaders but is no approver: he does not count.
+	if got := c.GroupMembers("leaders"); !slices.Equal(got, []string{"anna"}) {
+		t.Errorf("leaders' approvers: %q", got)
+	}
+	if _, err := src.Open(context.Background(), connectors.Env{Source: "share"}); err == nil ||
+		!strings.Contains(err.Error(), `open source "share"`) {
+		t.Errorf("Open does not name the source: %v", err)
+	}
+}
+
+func TestGoodConfigExplicit(t *testing.T) {
+	c, err := Load(filepath.Join("testdata", "good-configs", "explicit.yaml"), testRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Location.String() != "Europe/Stockholm" || c.ExecuteSchedule != "30 6 * * 1-5" {
+		t.Errorf("zone %v, schedule %q", c.Location, c.ExecuteSchedule)
+	}
+	if c.Database != "/var/lib/retentiond/r.db" ||
+		c.Keys != (Keys{Signing: "/etc/retentiond/ledger.key", References: "/etc/retentiond/references.key"}) {
+		t.Errorf("absolute paths changed: %q %+v", c.Database, c.Keys)
+	}
+	if c.Log != (Log{Level: "debug", Format: "console"}) {
+		t.Errorf("log: %+v", c.Log)
+	}
+	if src, _ := c.Source("share"); src.Schedule != "" {
+		t.Errorf("a source without schedule got %q", src.Schedule)
+	}
+}
+
+// TestShippedDefaultsInAConfig: the default policy loads through a
+// configuration that provides its approval groups, and fails to when one
+// group lacks approvers.
+func TestShippedDefaultsInAConfig(t *testing.T) {
+	dir := t.TempDir()
+	b, err := DefaultPolicy("fileshare.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "fileshare.yaml"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	config := func(people string) string {
+		return "version: 1\nledger: {origin: skole.example/ledger}\npolicies: [fileshare.yaml]\n" +
+			"people:\n" + people + "sources: [{name: share, kind: testkind, options: {root: /srv}}]\n"
+	}
+	file := filepath.Join(dir, "retentiond.yaml")
+	c, err := Parse(file, []byte(config("  - {id: anna, roles: [approver], groups: [leaders]}\n  - {id: dpo, roles: [approver], groups: [dpo]}\n")), testRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"S3", "S4", "P3", "C1", "O1"} {
+		if c.Policies.Rule(id) == nil {
+			t.Errorf("rule %s missing", id)
+		}
+	}
+	_, err = Parse(file, []byte(config("  - {id: anna, roles: [approver], groups: [leaders]}\n")), testRegistry())
+	want := filepath.Join(dir, "fileshare.yaml") + `: rule P3: approval[1]: needs 1 approver(s) from group "dpo", but retentiond.yaml names 0`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("got %v\nwant %s", err, want)
 	}
 }
 
 func TestBadConfigs(t *testing.T) {
-	for file, want := range readCorpus(t, "bad-configs") {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			_, err := Load(file, testRegistry())
+	corpus := readCorpus(t, "bad-configs")
+	if len(corpus) < 20 {
+		t.Fatalf("the bad-config corpus has only %d files", len(corpus))
+	}
+	for _, c := range corpus {
+		t.Run(strings.TrimSuffix(filepath.Base(c.path), ".yaml"), func(t *testing.T) {
+			file := abs(t, c.path)
+			cfg, err := Load(c.path, testRegistry())
 			if err == nil {
-				t.Fatal("loaded without error")
+				t.Fatalf("loaded without error: %+v", cfg)
 			}
-			if !strings.Contains(err.Error(), want) {
-				t.Fatalf("error:\n%v\nwant it to contain:\n%s", err, want)
+			if cfg != nil {
+				t.Error("a configuration returned along with an error")
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error:\n%v\nwant it to contain:\n%s", err, c.want)
+			}
+			errs := fieldErrors(t, err)
+			if !slices.ContainsFunc(errs, func(fe *FieldError) bool { return strings.Contains(fe.Error(), c.want) }) {
+				t.Errorf("no single problem contains %q:\n%v", c.want, err)
+			}
+			for _, fe := range errs {
+				switch {
+				case fe.File == "":
+					t.Errorf("problem without a file: %+v", *fe)
+				case fe.File == file:
+					// The configuration's own problems name their line.
+					if c.want != wantEmpty && fe.Line <= 0 {
+						t.Errorf("problem without a line: %+v", *fe)
+					}
+				default:
+					// A problem in a policy file names that file.
+					if !filepath.IsAbs(fe.File) || filepath.Ext(fe.File) != ".yaml" || !slices.Contains(policyFilesOf(t, file), fe.File) {
+						t.Errorf("problem names %q, which is neither the configuration nor one of its policies", fe.File)
+					}
+				}
+			}
+			// Parse of the same text gives the same answer.
+			if _, perr := Parse(file, c.data, testRegistry()); perr == nil || perr.Error() != err.Error() {
+				t.Errorf("Parse gave\n%v\nLoad\n%v", perr, err)
 			}
 		})
 	}
 }
 
+// policyFilesOf returns the policy files a configuration names, resolved.
+func policyFilesOf(t testing.TB, file string) []string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := parseDoc(file, b)
+	if err != nil {
+		return nil
+	}
+	var cf struct {
+		Policies []string `yaml:"policies"`
+	}
+	_ = d.root.Decode(&cf) // what it decodes is enough
+	var out []string
+	for _, p := range cf.Policies {
+		out = append(out, filepath.Join(filepath.Dir(file), p))
+	}
+	return out
+}
+
+// TestPolicyProblemsNamePolicyFile: Load reports a problem inside a policy
+// file against that file and its line, and keeps the configuration's own
+// problems, all in one error.
+func TestPolicyProblemsNamePolicyFile(t *testing.T) {
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "policies", "p.yaml")
+	if err := os.MkdirAll(filepath.Dir(policy), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(policy, []byte("version: 1\nid: p\nrules:\n  - id: R\n    type: delete_after\n    from: item.modified\n    keep: P3X\n    approval: none\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "c.yaml")
+	src := "version: 1\nledger: {origin: x}\npolicies: [policies/p.yaml]\npeople: [{id: a, roles: [approver]}]\n" +
+		"sources: [{name: s, kind: testkind, options: {root: /x}}]\nlog: {level: loud}\n"
+	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(file, testRegistry())
+	if err == nil {
+		t.Fatal("loaded without error")
+	}
+	errs := fieldErrors(t, err)
+	var inPolicy, inConfig *FieldError
+	for _, fe := range errs {
+		switch fe.File {
+		case policy:
+			inPolicy = fe
+		case file:
+			inConfig = fe
+		default:
+			t.Errorf("problem in an unexpected file: %v", fe)
+		}
+	}
+	if inPolicy == nil || inPolicy.Line != 7 || inPolicy.Field != "rules[0].keep" || !strings.Contains(inPolicy.Msg, `"P3X" is not a duration`) {
+		t.Errorf("policy problem: %+v", inPolicy)
+	}
+	if inConfig == nil || inConfig.Line != 6 || inConfig.Field != "log.level" {
+		t.Errorf("configuration problem: %+v", inConfig)
+	}
+	if len(errs) != 2 {
+		t.Errorf("%d problems, want 2:\n%v", len(errs), err)
+	}
+}
+
+// TestRuleIDsUniqueAcrossPolicies: two policy files defining the same rule
+// id, or the same policy id, cannot be loaded together.
+func TestRuleIDsUniqueAcrossPolicies(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rule := "rules:\n  - {id: R, type: delete_after, from: item.modified, keep: P1D, approval: none}\n"
+	write("a.yaml", "version: 1\nid: a\n"+rule)
+	write("b.yaml", "version: 1\nid: b\n"+rule)
+	file := filepath.Join(dir, "c.yaml")
+	for _, c := range []struct{ policies, want string }{
+		{"[a.yaml, b.yaml]", `rule id "R" is defined in policy "a" and again in "b"`},
+		{"[a.yaml, a.yaml]", `policy id "a" is used by two policy files`},
+	} {
+		src := "version: 1\nledger: {origin: x}\npolicies: " + c.policies + "\npeople: [{id: a, roles: [operator]}]\nsources: [{name: s, kind: testkind, options: {root: /x}}]\n"
+		_, err := Parse(file, []byte(src), testRegistry())
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("policies %s: got %v, want %q", c.policies, err, c.want)
+			continue
+		}
+		if fe := fieldErrors(t, err); fe[0].File != file {
+			t.Errorf("problem not reported against the configuration: %+v", fe[0])
+		}
+	}
+}
+
 func TestMissingConfigNamesNextStep(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "none.yaml"), testRegistry())
-	if err == nil || !strings.Contains(err.Error(), "retentiond demo") {
+	if err == nil || !strings.Contains(err.Error(), "retentiond demo") || !strings.Contains(err.Error(), "--config") {
 		t.Fatalf("%v", err)
 	}
 }

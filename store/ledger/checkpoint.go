@@ -3,81 +3,146 @@ package ledger
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Checkpoint is the body of a C2SP tlog-checkpoint: the log's origin, its
-// size and its root hash.
+// Checkpoint is the body of a C2SP tlog-checkpoint
+// (https://c2sp.org/tlog-checkpoint): the log's origin, its size N and the
+// RFC 6962 root hash of its first N leaves.
 type Checkpoint struct {
-	Origin string
+	Origin string // the ledger's identity, e.g. "retentiond.example.dk/school-ledger"
 	N      int64
 	Hash   tlog.Hash
 }
 
-// Body returns the checkpoint text: "<origin>\n<N>\n<base64 hash>\n".
+// Body returns the checkpoint text:
+//
+//	<origin>\n<N in decimal>\n<hash in standard base64>\n
 func (c Checkpoint) Body() []byte {
-	return fmt.Appendf(nil, "%s\n%d\n%s\n", c.Origin, c.N, base64.StdEncoding.EncodeToString(c.Hash[:]))
+	b := make([]byte, 0, len(c.Origin)+64)
+	b = append(b, c.Origin...)
+	b = append(b, '\n')
+	b = strconv.AppendInt(b, c.N, 10)
+	b = append(b, '\n')
+	b = base64.StdEncoding.AppendEncode(b, c.Hash[:])
+	return append(b, '\n')
 }
 
-// ParseCheckpointBody parses a checkpoint body. Extension lines after the
-// third are allowed, as C2SP says, and ignored.
+// ParseCheckpointBody parses a checkpoint body. It is strict: the body must
+// be valid UTF-8 without control characters other than newlines and end in
+// a newline; the origin line must not be empty or only spaces; the size
+// must be a decimal int64 without sign or leading zeros ("0" itself is
+// fine); the hash must be exactly 32 bytes in canonical standard base64.
+// Extension lines after the third are allowed, as C2SP says, as long as
+// none is empty; they are ignored.
 func ParseCheckpointBody(b []byte) (Checkpoint, error) {
-	if !bytes.HasSuffix(b, []byte("\n")) {
-		return Checkpoint{}, fmt.Errorf("checkpoint: must end with a newline")
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return Checkpoint{}, errors.New("checkpoint: not valid UTF-8")
+		}
+		if r < 0x20 && r != '\n' || r == 0x7f {
+			return Checkpoint{}, errors.New("checkpoint: control character in body")
+		}
+		i += size
 	}
-	lines := strings.Split(string(b[:len(b)-1]), "\n")
+	text, ok := bytes.CutSuffix(b, []byte("\n"))
+	if !ok {
+		return Checkpoint{}, errors.New("checkpoint: body must end with a newline")
+	}
+	lines := strings.Split(string(text), "\n")
 	if len(lines) < 3 {
-		return Checkpoint{}, fmt.Errorf("checkpoint: want origin, size and hash lines")
+		return Checkpoint{}, errors.New("checkpoint: want origin, size and hash lines")
 	}
 	var c Checkpoint
 	c.Origin = lines[0]
-	if strings.TrimSpace(c.Origin) == "" || strings.ContainsAny(c.Origin, "\r\t") {
-		return Checkpoint{}, fmt.Errorf("checkpoint: empty or invalid origin")
+	if strings.TrimSpace(c.Origin) == "" {
+		return Checkpoint{}, errors.New("checkpoint: empty origin")
 	}
-	n, err := strconv.ParseInt(lines[1], 10, 64)
-	if err != nil || n < 0 || strconv.FormatInt(n, 10) != lines[1] {
-		return Checkpoint{}, fmt.Errorf("checkpoint: bad tree size %q", lines[1])
+	n, err := parseSize(lines[1])
+	if err != nil {
+		return Checkpoint{}, err
 	}
 	c.N = n
 	h, err := base64.StdEncoding.DecodeString(lines[2])
 	if err != nil || len(h) != tlog.HashSize || base64.StdEncoding.EncodeToString(h) != lines[2] {
-		return Checkpoint{}, fmt.Errorf("checkpoint: bad root hash %q", lines[2])
+		return Checkpoint{}, fmt.Errorf("checkpoint: root hash %q is not 32 bytes of standard base64", lines[2])
 	}
 	copy(c.Hash[:], h)
 	for _, ext := range lines[3:] {
 		if ext == "" {
-			return Checkpoint{}, fmt.Errorf("checkpoint: empty extension line")
+			return Checkpoint{}, errors.New("checkpoint: empty extension line")
 		}
 	}
 	return c, nil
 }
 
-// SignCheckpoint signs c as a note. The signer's name must be c.Origin.
+func parseSize(s string) (int64, error) {
+	bad := s == "" || (len(s) > 1 && s[0] == '0')
+	for i := 0; i < len(s) && !bad; i++ {
+		bad = s[i] < '0' || s[i] > '9'
+	}
+	if bad {
+		return 0, fmt.Errorf("checkpoint: tree size %q is not a decimal number without leading zeros", s)
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("checkpoint: tree size %q: %w", s, err)
+	}
+	return n, nil
+}
+
+// SignCheckpoint returns c signed by s as a note: the checkpoint body, a
+// blank line and the signature line. The signer's name must equal
+// c.Origin, so a ledger's key can only vouch for that ledger; c.N must not
+// be negative and the origin must be a valid checkpoint origin line.
 func SignCheckpoint(s *Signer, c Checkpoint) ([]byte, error) {
+	if s == nil {
+		return nil, errors.New("sign checkpoint: no signing key")
+	}
 	if s.Name() != c.Origin {
 		return nil, fmt.Errorf("sign checkpoint: key %q cannot sign for origin %q", s.Name(), c.Origin)
 	}
-	msg, err := note.Sign(&note.Note{Text: string(c.Body())}, s.signer)
+	body := c.Body()
+	if back, err := ParseCheckpointBody(body); err != nil || back != c {
+		return nil, fmt.Errorf("sign checkpoint: size %d with origin %q does not make a valid checkpoint", c.N, c.Origin)
+	}
+	msg, err := note.Sign(&note.Note{Text: string(body)}, s.signer)
 	if err != nil {
 		return nil, fmt.Errorf("sign checkpoint: %w", err)
 	}
 	return msg, nil
 }
 
-// OpenCheckpoint verifies a signed checkpoint against verifiers and parses
-// it; at least one signature must verify.
+// OpenCheckpoint verifies a signed checkpoint note against the trusted keys
+// v and parses its body. At least one signature must verify, and one of the
+// verified signatures must be by a key named like the checkpoint's origin
+// (the ledger's own key, as SignCheckpoint requires); signatures by keys
+// not in v are ignored. Errors from note.Open (such as
+// *note.UnverifiedNoteError and *note.InvalidSignatureError) are wrapped.
 func OpenCheckpoint(msg []byte, v note.Verifiers) (Checkpoint, error) {
 	n, err := note.Open(msg, v)
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("open checkpoint: %w", err)
 	}
 	if len(n.Sigs) == 0 {
-		return Checkpoint{}, fmt.Errorf("open checkpoint: no verified signature")
+		return Checkpoint{}, errors.New("open checkpoint: no verified signature")
 	}
-	return ParseCheckpointBody([]byte(n.Text))
+	c, err := ParseCheckpointBody([]byte(n.Text))
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("open checkpoint: %w", err)
+	}
+	for _, sig := range n.Sigs {
+		if sig.Name == c.Origin {
+			return c, nil
+		}
+	}
+	return Checkpoint{}, fmt.Errorf("open checkpoint: no verified signature by the key of origin %q (signed by %q)", c.Origin, n.Sigs[0].Name)
 }

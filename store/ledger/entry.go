@@ -2,11 +2,13 @@
 // decision and deletion, their one canonical encoding, the keyed references
 // that stand in for names and paths, the signing key, C2SP checkpoints and
 // offline verification. It does no I/O beyond key files; package store keeps
-// the entries as leaves of an RFC 6962 tree (golang.org/x/mod/sumdb/tlog).
+// each entry's canonical bytes as a leaf of an RFC 6962 tree
+// (golang.org/x/mod/sumdb/tlog) and keeps the signed checkpoints.
 //
 // The ledger holds no personal data: items, folders and subjects appear only
-// as HMAC-SHA256 references under a secret kept outside the database, and
-// outcomes are enumerated codes, never error text.
+// as HMAC-SHA256 references under a secret kept outside the database
+// (RefKey), and outcomes and failures are enumerated codes, never error
+// text. Entry.Marshal refuses entries that break either rule.
 package ledger
 
 import (
@@ -14,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 	"unicode/utf8"
 )
@@ -21,7 +24,7 @@ import (
 // Type is the kind of an entry.
 type Type string
 
-// Entry types.
+// Entry types. The set is closed: Marshal and Parse reject any other.
 const (
 	TypePolicy            Type = "policy"             // a policy text came into force
 	TypeBatch             Type = "batch"              // a batch was cut from a plan
@@ -39,149 +42,312 @@ const (
 	TypeAcknowledgement   Type = "acknowledgement"    // an instruction was confirmed carried out
 )
 
-var knownTypes = map[Type]bool{
-	TypePolicy: true, TypeBatch: true, TypeApproval: true, TypeRejection: true, TypeConfirmation: true,
-	TypeDeletion: true, TypePrune: true, TypeHoldAdded: true, TypeHoldReleased: true,
-	TypeExecutionStarted: true, TypeExecutionFinished: true, TypeKeyRotation: true,
-	TypeInstruction: true, TypeAcknowledgement: true,
+func knownType(t Type) bool {
+	switch t {
+	case TypePolicy, TypeBatch, TypeApproval, TypeRejection, TypeConfirmation, TypeDeletion, TypePrune,
+		TypeHoldAdded, TypeHoldReleased, TypeExecutionStarted, TypeExecutionFinished, TypeKeyRotation,
+		TypeInstruction, TypeAcknowledgement:
+		return true
+	}
+	return false
 }
 
-// Entry is one ledger record. It is flat; every field but Type and Time is
-// optional, and zero values are left out of the canonical form. Item,
-// Container and Subject are references made by RefKey.Ref, never names.
+// Entry is one ledger record. It is flat; every field is optional except
+// Type and Time, and zero values are left out of the canonical form. An
+// entry's position in the ledger is its leaf index, which is not part of the
+// entry.
+//
+// Item, Container and Subject hold references made by RefKey.Ref, never
+// names or paths; Outcome, Code, Method and Role hold enumerated tokens
+// (lower-case letters, digits and underscores), never free text. Marshal
+// enforces both so that no personal data reaches the append-only ledger.
 type Entry struct {
 	Type         Type      `json:"type"`
-	Time         time.Time `json:"time"`
-	Source       string    `json:"source,omitempty"`      // configured source name
-	SourceKind   string    `json:"source_kind,omitempty"` // connector kind
-	Item         string    `json:"item,omitempty"`
-	Container    string    `json:"container,omitempty"`
-	Subject      string    `json:"subject,omitempty"`
+	Time         time.Time `json:"time"`                  // encoded as time.RFC3339Nano of Time.UTC()
+	Source       string    `json:"source,omitempty"`      // configured source name, e.g. "admin-share"
+	SourceKind   string    `json:"source_kind,omitempty"` // connector kind: "fileshare", "m365"
+	Item         string    `json:"item,omitempty"`        // reference of the item (never a path)
+	Container    string    `json:"container,omitempty"`   // reference of its folder
+	Subject      string    `json:"subject,omitempty"`     // reference of the data subject
 	Size         int64     `json:"size,omitempty"`
-	Policy       string    `json:"policy,omitempty"`
-	PolicyDigest string    `json:"policy_digest,omitempty"`
+	Policy       string    `json:"policy,omitempty"`        // policy id
+	PolicyDigest string    `json:"policy_digest,omitempty"` // "sha256:<hex>"
 	Rule         string    `json:"rule,omitempty"`
 	Period       string    `json:"period,omitempty"` // "P30D"
 	Basis        string    `json:"basis,omitempty"`  // the anchor: "item.modified", "subject.left"
-	Anchor       string    `json:"anchor,omitempty"` // civil date
-	Due          string    `json:"due,omitempty"`    // civil date
+	Anchor       string    `json:"anchor,omitempty"` // civil date YYYY-MM-DD
+	Due          string    `json:"due,omitempty"`    // civil date YYYY-MM-DD
 	Batch        int64     `json:"batch,omitempty"`
-	Plan         string    `json:"plan,omitempty"` // batch fingerprint
-	Items        int64     `json:"items,omitempty"`
-	Actor        string    `json:"actor,omitempty"` // configured person id
-	Role         string    `json:"role,omitempty"`
+	Plan         string    `json:"plan,omitempty"`  // plan fingerprint "sha256:<hex>"
+	Items        int64     `json:"items,omitempty"` // count, for batch and execution entries
+	Actor        string    `json:"actor,omitempty"` // configured person id who approved, rejected, confirmed or executed
+	Role         string    `json:"role,omitempty"`  // "approver", "operator"
 	Stage        int       `json:"stage,omitempty"`
-	Approvals    []string  `json:"approvals,omitempty"`
-	Outcome      string    `json:"outcome,omitempty"` // deleted, absent, changed, held, failed, skipped_hold, not_due, pruned
-	Code         string    `json:"code,omitempty"`    // enumerated error code
-	Method       string    `json:"method,omitempty"`  // delete, purge, archive
-	Verified     bool      `json:"verified,omitempty"`
+	Approvals    []string  `json:"approvals,omitempty"` // ids of the approvers, for deletion entries
+	Outcome      string    `json:"outcome,omitempty"`   // deleted, absent, changed, held, failed, skipped_hold, not_due, archived, pruned
+	Code         string    `json:"code,omitempty"`      // enumerated error code, e.g. "permission_denied"; never error text
+	Method       string    `json:"method,omitempty"`    // delete, purge, archive
+	Verified     bool      `json:"verified,omitempty"`  // absence verified after deletion
 	Host         string    `json:"host,omitempty"`
 	Software     string    `json:"software,omitempty"`
-	Hold         string    `json:"hold,omitempty"`
-	Reason       string    `json:"reason,omitempty"`
-	Text         string    `json:"text,omitempty"` // policy or instruction text
-	Key          string    `json:"key,omitempty"`  // verifier key, for key rotation
+	Hold         string    `json:"hold,omitempty"`   // hold id
+	Reason       string    `json:"reason,omitempty"` // short non-personal reason set by operators
+	Text         string    `json:"text,omitempty"`   // policy text (TypePolicy) or instruction text
+	Key          string    `json:"key,omitempty"`    // verifier key in note format (TypeKeyRotation)
 }
 
-// wireEntry is Entry with the time as canonical text.
-type wireEntry struct {
-	Type         Type     `json:"type"`
-	Time         string   `json:"time"`
-	Source       string   `json:"source,omitempty"`
-	SourceKind   string   `json:"source_kind,omitempty"`
-	Item         string   `json:"item,omitempty"`
-	Container    string   `json:"container,omitempty"`
-	Subject      string   `json:"subject,omitempty"`
-	Size         int64    `json:"size,omitempty"`
-	Policy       string   `json:"policy,omitempty"`
-	PolicyDigest string   `json:"policy_digest,omitempty"`
-	Rule         string   `json:"rule,omitempty"`
-	Period       string   `json:"period,omitempty"`
-	Basis        string   `json:"basis,omitempty"`
-	Anchor       string   `json:"anchor,omitempty"`
-	Due          string   `json:"due,omitempty"`
-	Batch        int64    `json:"batch,omitempty"`
-	Plan         string   `json:"plan,omitempty"`
-	Items        int64    `json:"items,omitempty"`
-	Actor        string   `json:"actor,omitempty"`
-	Role         string   `json:"role,omitempty"`
-	Stage        int      `json:"stage,omitempty"`
-	Approvals    []string `json:"approvals,omitempty"`
-	Outcome      string   `json:"outcome,omitempty"`
-	Code         string   `json:"code,omitempty"`
-	Method       string   `json:"method,omitempty"`
-	Verified     bool     `json:"verified,omitempty"`
-	Host         string   `json:"host,omitempty"`
-	Software     string   `json:"software,omitempty"`
-	Hold         string   `json:"hold,omitempty"`
-	Reason       string   `json:"reason,omitempty"`
-	Text         string   `json:"text,omitempty"`
-	Key          string   `json:"key,omitempty"`
-}
-
-// ErrNotCanonical is wrapped by Parse for bytes that decode but are not the
-// entry's one canonical encoding.
+// ErrNotCanonical is wrapped by Parse's error for bytes that decode to an
+// entry but are not that entry's one canonical encoding.
 var ErrNotCanonical = errors.New("entry is not in canonical form")
 
-// Marshal returns the canonical bytes of e: compact JSON with the fields in
-// the order of the struct, zero fields left out, HTML characters not
-// escaped, the time in UTC (RFC 3339 with nanoseconds trimmed), no trailing
-// newline. Every entry has exactly one encoding, so its tree hash is stable.
+// Marshal returns the canonical bytes of e: compact JSON with the keys in
+// the order of the struct fields, zero fields left out, no insignificant
+// whitespace, no trailing newline, HTML characters not escaped, and the
+// time as time.RFC3339Nano of e.Time.UTC() (trailing zeros of the fraction
+// trimmed). The bytes are what encoding/json produces for the same entry
+// with SetEscapeHTML(false), but they are built here so that a change in
+// encoding/json cannot change the encoding of entries already in a ledger.
+//
+// Marshal fails if Type is empty or unknown, Time is zero or its year is
+// outside 0000-9999, a string is not valid UTF-8, Item, Container or
+// Subject is set but is not a reference (see ParseRef), or Outcome, Code,
+// Method or Role is set but is not a token of [a-z0-9_].
 func (e Entry) Marshal() ([]byte, error) {
-	if !knownTypes[e.Type] {
-		return nil, fmt.Errorf("marshal entry: unknown type %q", e.Type)
+	if err := e.check(); err != nil {
+		return nil, fmt.Errorf("marshal entry: %w", err)
+	}
+	w := encoder{b: make([]byte, 0, e.sizeHint())}
+	w.b = append(w.b, `{"type":`...)
+	w.b = appendString(w.b, string(e.Type))
+	w.b = append(w.b, `,"time":"`...)
+	w.b = e.Time.UTC().AppendFormat(w.b, time.RFC3339Nano)
+	w.b = append(w.b, '"')
+	w.str("source", e.Source)
+	w.str("source_kind", e.SourceKind)
+	w.str("item", e.Item)
+	w.str("container", e.Container)
+	w.str("subject", e.Subject)
+	w.int("size", e.Size)
+	w.str("policy", e.Policy)
+	w.str("policy_digest", e.PolicyDigest)
+	w.str("rule", e.Rule)
+	w.str("period", e.Period)
+	w.str("basis", e.Basis)
+	w.str("anchor", e.Anchor)
+	w.str("due", e.Due)
+	w.int("batch", e.Batch)
+	w.str("plan", e.Plan)
+	w.int("items", e.Items)
+	w.str("actor", e.Actor)
+	w.str("role", e.Role)
+	w.int("stage", int64(e.Stage))
+	if len(e.Approvals) > 0 {
+		w.key("approvals")
+		w.b = append(w.b, '[')
+		for i, a := range e.Approvals {
+			if i > 0 {
+				w.b = append(w.b, ',')
+			}
+			w.b = appendString(w.b, a)
+		}
+		w.b = append(w.b, ']')
+	}
+	w.str("outcome", e.Outcome)
+	w.str("code", e.Code)
+	w.str("method", e.Method)
+	if e.Verified {
+		w.key("verified")
+		w.b = append(w.b, "true"...)
+	}
+	w.str("host", e.Host)
+	w.str("software", e.Software)
+	w.str("hold", e.Hold)
+	w.str("reason", e.Reason)
+	w.str("text", e.Text)
+	w.str("key", e.Key)
+	w.b = append(w.b, '}')
+	return w.b, nil
+}
+
+// sizeHint is a generous estimate of the length of e's encoding, so that
+// Marshal allocates once in the common case.
+func (e *Entry) sizeHint() int {
+	n := 96 + len(e.Type) + 8*20 // braces, type and time; the numbers
+	for _, s := range [...]string{e.Source, e.SourceKind, e.Item, e.Container, e.Subject, e.Policy, e.PolicyDigest,
+		e.Rule, e.Period, e.Basis, e.Anchor, e.Due, e.Plan, e.Actor, e.Role, e.Outcome, e.Code, e.Method, e.Host,
+		e.Software, e.Hold, e.Reason, e.Text, e.Key} {
+		if s != "" {
+			n += len(s) + len(s)/8 + 20 // escapes; key, quotes and comma
+		}
+	}
+	for _, a := range e.Approvals {
+		n += len(a) + len(a)/8 + 3
+	}
+	return n
+}
+
+// check enforces what Marshal promises to refuse.
+func (e *Entry) check() error {
+	if e.Type == "" {
+		return errors.New("type is not set")
+	}
+	if !knownType(e.Type) {
+		return fmt.Errorf("unknown type %q", e.Type)
 	}
 	if e.Time.IsZero() {
-		return nil, fmt.Errorf("marshal %s entry: time is not set", e.Type)
+		return fmt.Errorf("%s entry: time is not set", e.Type)
 	}
-	w := toWire(e)
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&w); err != nil {
-		return nil, fmt.Errorf("marshal %s entry: %w", e.Type, err)
+	if y := e.Time.UTC().Year(); y < 0 || y > 9999 {
+		return fmt.Errorf("%s entry: year %d cannot be written in RFC 3339", e.Type, y)
 	}
-	b := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	if !utf8.Valid(b) || bytes.Contains(b, []byte(`\ufffd`)) {
-		return nil, fmt.Errorf("marshal %s entry: a field is not valid UTF-8", e.Type)
+	for _, f := range [...]struct{ name, v string }{
+		{"source", e.Source}, {"source_kind", e.SourceKind}, {"item", e.Item}, {"container", e.Container},
+		{"subject", e.Subject}, {"policy", e.Policy}, {"policy_digest", e.PolicyDigest}, {"rule", e.Rule},
+		{"period", e.Period}, {"basis", e.Basis}, {"anchor", e.Anchor}, {"due", e.Due}, {"plan", e.Plan},
+		{"actor", e.Actor}, {"role", e.Role}, {"outcome", e.Outcome}, {"code", e.Code}, {"method", e.Method},
+		{"host", e.Host}, {"software", e.Software}, {"hold", e.Hold}, {"reason", e.Reason}, {"text", e.Text},
+		{"key", e.Key},
+	} {
+		if !utf8.ValidString(f.v) {
+			return fmt.Errorf("%s entry: %s is not valid UTF-8", e.Type, f.name)
+		}
 	}
-	return b, nil
+	for i, a := range e.Approvals {
+		if !utf8.ValidString(a) {
+			return fmt.Errorf("%s entry: approval %d is not valid UTF-8", e.Type, i)
+		}
+	}
+	for _, f := range [...]struct{ name, v string }{{"item", e.Item}, {"container", e.Container}, {"subject", e.Subject}} {
+		if f.v == "" {
+			continue
+		}
+		if !isRef(f.v) {
+			return fmt.Errorf("%s entry: %s must be a reference made by RefKey.Ref (h1:<key id>:<mac>), never a name or path", e.Type, f.name)
+		}
+	}
+	for _, f := range [...]struct{ name, v string }{{"outcome", e.Outcome}, {"code", e.Code}, {"method", e.Method}, {"role", e.Role}} {
+		if f.v != "" && !isToken(f.v) {
+			return fmt.Errorf("%s entry: %s %q is not an enumerated token of [a-z0-9_] (never error or free text)", e.Type, f.name, f.v)
+		}
+	}
+	return nil
 }
 
-func toWire(e Entry) wireEntry {
-	return wireEntry{Type: e.Type, Time: e.Time.UTC().Format(time.RFC3339Nano), Source: e.Source, SourceKind: e.SourceKind,
-		Item: e.Item, Container: e.Container, Subject: e.Subject, Size: e.Size, Policy: e.Policy, PolicyDigest: e.PolicyDigest,
-		Rule: e.Rule, Period: e.Period, Basis: e.Basis, Anchor: e.Anchor, Due: e.Due, Batch: e.Batch, Plan: e.Plan,
-		Items: e.Items, Actor: e.Actor, Role: e.Role, Stage: e.Stage, Approvals: e.Approvals, Outcome: e.Outcome,
-		Code: e.Code, Method: e.Method, Verified: e.Verified, Host: e.Host, Software: e.Software, Hold: e.Hold,
-		Reason: e.Reason, Text: e.Text, Key: e.Key}
+const maxToken = 64
+
+// isToken reports whether s is a non-empty string of at most maxToken
+// lower-case ASCII letters, digits and underscores.
+func isToken(s string) bool {
+	if s == "" || len(s) > maxToken {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
 }
 
-// Parse decodes canonical entry bytes. It rejects unknown fields, trailing
-// data, and any encoding other than the canonical one (ErrNotCanonical).
+// encoder appends the optional members of an entry.
+type encoder struct{ b []byte }
+
+func (w *encoder) key(k string) {
+	w.b = append(w.b, ',', '"')
+	w.b = append(w.b, k...)
+	w.b = append(w.b, '"', ':')
+}
+
+func (w *encoder) str(k, v string) {
+	if v == "" {
+		return
+	}
+	w.key(k)
+	w.b = appendString(w.b, v)
+}
+
+func (w *encoder) int(k string, v int64) {
+	if v == 0 {
+		return
+	}
+	w.key(k)
+	w.b = strconv.AppendInt(w.b, v, 10)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s, which must be valid UTF-8, as a JSON string
+// escaped exactly as encoding/json does with SetEscapeHTML(false): '"' and
+// '\\' and the control characters \b, \f, \n, \r, \t get short escapes,
+// other bytes below 0x20 become \u00xx, U+2028 and U+2029 become \u2028
+// and \u2029, and everything else is written as is.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// Parse decodes the canonical bytes of an entry. It is strict, so that
+// every entry has exactly one encoding and therefore one leaf hash: it
+// rejects invalid UTF-8, unknown fields, data after the entry, and any
+// bytes that are not exactly what Marshal produces for the decoded entry
+// (reordered or duplicate keys, whitespace, needless escapes, zero values
+// written out, a time not in UTC); the error for those wraps
+// ErrNotCanonical. Whatever Marshal refuses, Parse refuses too. The
+// returned entry's Time is in UTC.
 func Parse(b []byte) (Entry, error) {
 	if !utf8.Valid(b) {
-		return Entry{}, fmt.Errorf("parse entry: not valid UTF-8")
+		return Entry{}, errors.New("parse entry: not valid UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	var w wireEntry
-	if err := dec.Decode(&w); err != nil {
+	var e Entry
+	if err := dec.Decode(&e); err != nil {
 		return Entry{}, fmt.Errorf("parse entry: %w", err)
 	}
-	if dec.More() {
-		return Entry{}, fmt.Errorf("parse entry: data after the entry")
+	if dec.InputOffset() != int64(len(b)) {
+		return Entry{}, errors.New("parse entry: data after the entry")
 	}
-	t, err := time.Parse(time.RFC3339Nano, w.Time)
-	if err != nil {
-		return Entry{}, fmt.Errorf("parse entry: time: %w", err)
-	}
-	e := Entry{Type: w.Type, Time: t, Source: w.Source, SourceKind: w.SourceKind, Item: w.Item, Container: w.Container,
-		Subject: w.Subject, Size: w.Size, Policy: w.Policy, PolicyDigest: w.PolicyDigest, Rule: w.Rule, Period: w.Period,
-		Basis: w.Basis, Anchor: w.Anchor, Due: w.Due, Batch: w.Batch, Plan: w.Plan, Items: w.Items, Actor: w.Actor,
-		Role: w.Role, Stage: w.Stage, Approvals: w.Approvals, Outcome: w.Outcome, Code: w.Code, Method: w.Method,
-		Verified: w.Verified, Host: w.Host, Software: w.Software, Hold: w.Hold, Reason: w.Reason, Text: w.Text, Key: w.Key}
 	again, err := e.Marshal()
 	if err != nil {
 		return Entry{}, fmt.Errorf("parse entry: %w", err)
@@ -189,5 +355,6 @@ func Parse(b []byte) (Entry, error) {
 	if !bytes.Equal(again, b) {
 		return Entry{}, fmt.Errorf("parse entry: %w", ErrNotCanonical)
 	}
+	e.Time = e.Time.UTC()
 	return e, nil
 }

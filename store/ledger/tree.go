@@ -6,41 +6,43 @@ import (
 	"golang.org/x/mod/sumdb/tlog"
 )
 
-// Tree computes the RFC 6962 root of a growing list of leaves in O(log n)
-// memory: it keeps the roots of the complete subtrees along the right edge.
+// Tree computes the RFC 6962 root hash of a growing list of leaves in
+// O(log n) memory. It keeps the roots of the complete subtrees along the
+// tree's right edge: one for each set bit of the size, largest first. Its
+// hashes equal those of tlog.TreeHash over leaves stored with
+// tlog.StoredHashes. The zero Tree is empty and ready to use.
 type Tree struct {
-	n        int64
-	frontier []tlog.Hash // frontier[i] is the root of a complete subtree; sizes decrease
-	sizes    []int64
+	n     int64
+	roots []tlog.Hash // roots[i] covers 2^k leaves, k the i-th highest set bit of n
 }
 
-// Append adds a leaf.
-func (t *Tree) Append(leaf []byte) {
-	h := tlog.RecordHash(leaf)
-	size := int64(1)
-	for len(t.sizes) > 0 && t.sizes[len(t.sizes)-1] == size {
-		last := len(t.sizes) - 1
-		h = tlog.NodeHash(t.frontier[last], h)
-		size *= 2
-		t.frontier, t.sizes = t.frontier[:last], t.sizes[:last]
+// Append adds a leaf with the given data (hashed with tlog.RecordHash). It
+// does not retain data.
+func (t *Tree) Append(leafData []byte) {
+	h := tlog.RecordHash(leafData)
+	// Each trailing one bit of n is a complete subtree of the same size as
+	// the one being carried: merge them, as binary addition carries.
+	for m := t.n; m&1 == 1; m >>= 1 {
+		last := len(t.roots) - 1
+		h = tlog.NodeHash(t.roots[last], h)
+		t.roots = t.roots[:last]
 	}
-	t.frontier = append(t.frontier, h)
-	t.sizes = append(t.sizes, size)
+	t.roots = append(t.roots, h)
 	t.n++
 }
 
-// Size is the number of leaves.
+// Size is the number of leaves appended.
 func (t *Tree) Size() int64 { return t.n }
 
-// Hash is the tree's root hash, equal to tlog.TreeHash for the same leaves
-// (SHA-256 of nothing for an empty tree, as RFC 6962 says).
+// Hash is the root hash of the tree. For an empty tree it is SHA-256 of
+// nothing, as RFC 6962 defines and tlog.TreeHash(0, r) returns.
 func (t *Tree) Hash() tlog.Hash {
-	if len(t.frontier) == 0 {
+	if len(t.roots) == 0 {
 		return tlog.Hash(sha256.Sum256(nil))
 	}
-	h := t.frontier[len(t.frontier)-1]
-	for i := len(t.frontier) - 2; i >= 0; i-- {
-		h = tlog.NodeHash(t.frontier[i], h)
+	h := t.roots[len(t.roots)-1]
+	for i := len(t.roots) - 2; i >= 0; i-- {
+		h = tlog.NodeHash(t.roots[i], h)
 	}
 	return h
 }
