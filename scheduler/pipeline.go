@@ -24,8 +24,11 @@ type Pipeline struct {
 	Store  *store.Store
 	Signer *ledger.Signer
 	Refs   *ledger.RefKey
-	Clock  Clock
-	Log    *zap.Logger
+	// retired are rotated-out signing keys that co-sign checkpoints until
+	// their overlap ends.
+	retired []retiredSigner
+	Clock   Clock
+	Log     *zap.Logger
 	// Host and Software are recorded in ledger entries.
 	Host, Software string
 
@@ -67,6 +70,10 @@ func New(ctx context.Context, cfg *configs.Config, deps Deps) (*Pipeline, error)
 		return nil, err
 	}
 	mayCreate := n == 0
+	if err := recoverRotations(ctx, cfg, st, deps.Log); err != nil {
+		st.Close()
+		return nil, err
+	}
 	signer, _, err := ledger.LoadOrCreateSigner(cfg.Keys.Signing, cfg.Origin, nil, mayCreate)
 	if err != nil {
 		st.Close()
@@ -81,7 +88,12 @@ func New(ctx context.Context, cfg *configs.Config, deps Deps) (*Pipeline, error)
 		st.Close()
 		return nil, fmt.Errorf("ledger reference key: %w", err)
 	}
-	p := &Pipeline{Config: cfg, Store: st, Signer: signer, Refs: refs, Clock: deps.Clock, Log: deps.Log,
+	retired, err := loadRetired(ctx, cfg, st, deps.Clock.Now(), deps.Log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	p := &Pipeline{Config: cfg, Store: st, Signer: signer, retired: retired, Refs: refs, Clock: deps.Clock, Log: deps.Log,
 		Host: deps.Host, Software: deps.Software}
 	p.Open = func(ctx context.Context, src configs.Source) (connectors.Connector, error) {
 		return src.Open(ctx, connectors.Env{Source: src.Name, BaseDir: cfg.Dir, Logger: p.Log.Named("connector").With(zap.String("source", src.Name))})
@@ -130,7 +142,7 @@ func (p *Pipeline) Checkpoint(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	note, err := ledger.SignCheckpoint(p.Signer, ledger.Checkpoint{Origin: p.Config.Origin, N: n, Hash: h})
+	note, err := ledger.SignCheckpoint(ledger.Checkpoint{Origin: p.Config.Origin, N: n, Hash: h}, p.signers()...)
 	if err != nil {
 		return fmt.Errorf("sign checkpoint: %w", err)
 	}
@@ -139,6 +151,19 @@ func (p *Pipeline) Checkpoint(ctx context.Context) error {
 	}
 	p.Log.Debug("checkpoint signed", zap.Int64("tree_size", n))
 	return nil
+}
+
+// signers are the keys that sign a checkpoint now: the current one and the
+// retired ones whose overlap has not ended.
+func (p *Pipeline) signers() []*ledger.Signer {
+	out := []*ledger.Signer{p.Signer}
+	now := p.Clock.Now()
+	for _, r := range p.retired {
+		if now.Before(r.until) {
+			out = append(out, r.s)
+		}
+	}
+	return out
 }
 
 // today is the policy date now.

@@ -1,94 +1,253 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/retentiond/retentiond/configs"
+	"github.com/retentiond/retentiond/scheduler"
 	"github.com/retentiond/retentiond/store"
 	"github.com/retentiond/retentiond/store/ledger"
+	"github.com/retentiond/retentiond/store/ledger/bundle"
 )
 
 func (a *app) ledgerCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ledger",
-		Short: "Work with the signed ledger of deletions",
+		Short: "Verify, export and prove from the signed ledger of deletions",
 	}
-	cmd.AddCommand(a.ledgerVerifyCmd())
+	cmd.AddCommand(a.ledgerVerifyCmd(), a.ledgerExportCmd(), a.ledgerRotateCmd())
 	return cmd
 }
 
 func (a *app) ledgerVerifyCmd() *cobra.Command {
-	var keys []string
+	var keys, anchors []string
 	cmd := &cobra.Command{
-		Use:   "verify",
-		Short: "Recompute the ledger's tree and check every signed checkpoint",
-		Long: `Verify reads every ledger entry, checks that each is in canonical form,
-recomputes the RFC 6962 tree and checks every stored checkpoint's signature and
-tree hash. A removed, changed or reordered entry, or a checkpoint not signed by
-the ledger's key, is reported with its position. The verifier key is read from
-the signing key's .pub file, or given with --key (a file holding a verifier
-key in note format) to check against a copy you trust.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Use:   "verify [BUNDLE_OR_DATABASE]",
+		Short: "Verify an exported bundle or a database, offline",
+		Long: `Verify re-reads every ledger entry and checks that it is in canonical form,
+recomputes the RFC 6962 tree and every stored hash, checks every checkpoint's
+signature and root hash (following key rotations recorded in the ledger), and
+checks what the entries say: every policy digest resolves to a policy text,
+nothing ran before its batch was approved, outcomes and codes are from the
+enumerated sets. It names the first entry that fails and why.
+
+With no argument it verifies the configured database. Given a directory made by
+'ledger export', it also checks the manifest's signature and every file's
+checksum, on a machine that has never seen the database. Given a database
+file, it verifies that file.
+
+--key names files holding verifier keys (note format) you trust, obtained
+outside what you verify; without it the configured key (for a database) or the
+bundle's own initial key is trusted and its id is printed for you to compare.
+--anchor names checkpoints received by anchoring (files, or directories of
+*.checkpoint files): each must match the entries, so a history rewritten after
+it was sent is detected even if the rewriter had the signing key.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			cfg, err := a.loadConfig()
+			trusted, err := readKeyFiles(keys)
 			if err != nil {
 				return err
 			}
-			st, err := store.Open(ctx, cfg.Database, store.Options{})
+			anchored, err := readAnchors(anchors)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			if len(keys) == 0 {
-				keys = []string{cfg.Keys.Signing + ".pub"}
+			if len(args) == 1 && bundle.IsBundle(args[0]) {
+				return a.verifyBundle(ctx, args[0], trusted, anchored)
 			}
-			var vkeys []string
-			for _, k := range keys {
-				b, err := os.ReadFile(k)
-				if err != nil {
-					if errors.Is(err, os.ErrNotExist) {
-						return fmt.Errorf("verifier key %s is missing: restore it from backup or give the key with --key", k)
-					}
-					return fmt.Errorf("read verifier key: %w", err)
-				}
-				vkeys = append(vkeys, strings.TrimSpace(string(b)))
-			}
-			verifiers, err := ledger.NewVerifiers(vkeys...)
-			if err != nil {
-				return err
-			}
-			cps, err := st.Checkpoints(ctx)
-			if err != nil {
-				return err
-			}
-			src := ledger.Source{Entries: st.Entries, Verifiers: verifiers, Origin: cfg.Origin}
-			for _, c := range cps {
-				src.Checkpoints = append(src.Checkpoints, c.Note)
-			}
-			rep, err := ledger.Verify(ctx, src)
-			if err != nil {
-				return fmt.Errorf("ledger verification FAILED: %w", err)
-			}
-			a.printf("ledger %s: OK\n", cfg.Origin)
-			a.printf("  %d entries, %d checkpoints, latest covers %d entries\n", rep.Entries, rep.Checkpoints, rep.Latest.N)
-			if rep.UncheckpointedEntries > 0 {
-				a.printf("  WARNING: the last %d entries are not covered by a checkpoint yet\n", rep.UncheckpointedEntries)
-			}
-			var types []string
-			for t, n := range rep.Types {
-				types = append(types, fmt.Sprintf("%s=%d", t, n))
-			}
-			sort.Strings(types)
-			a.printf("  %s\n", strings.Join(types, " "))
-			return nil
+			return a.verifyDatabase(ctx, args, trusted, anchored)
 		},
 	}
-	cmd.Flags().StringSliceVar(&keys, "key", nil, "verifier key file(s) to trust (default: the signing key's .pub file)")
+	cmd.Flags().StringSliceVar(&keys, "key", nil, "verifier key file(s) to trust")
+	cmd.Flags().StringSliceVar(&anchors, "anchor", nil, "anchored checkpoint file(s) or directories to check against")
 	return cmd
+}
+
+func (a *app) verifyBundle(ctx context.Context, dir string, trusted []string, anchors [][]byte) error {
+	rep, err := bundle.Verify(ctx, dir, bundle.Options{Keys: trusted, Anchors: anchors})
+	if err != nil {
+		return fmt.Errorf("ledger verification FAILED: %w", err)
+	}
+	a.printf("bundle %s: OK\n", dir)
+	a.printf("  ledger %s, exported %s by %s\n", rep.Export.Origin, rep.Export.Generated.Format("2006-01-02 15:04 UTC"), rep.Export.Software)
+	a.printReport(rep.Report, len(anchors)-len(rep.AnchorsBeyond))
+	a.printf("  %d files match the signed manifest; %d policy texts match their digests\n", rep.Files, rep.Policies)
+	if rep.KeysFromBundle {
+		a.printf("  NOTE: trusted the bundle's own initial key %s; compare it with the key id you hold, or give --key\n", strings.Join(rep.TrustedKeys, ", "))
+	}
+	if len(rep.AnchorsBeyond) > 0 {
+		a.printf("  NOTE: %d anchored checkpoint(s) cover entries after this export's end (--to); not checked\n", len(rep.AnchorsBeyond))
+	}
+	return nil
+}
+
+func (a *app) verifyDatabase(ctx context.Context, args []string, trusted []string, anchors [][]byte) error {
+	var (
+		file   string
+		origin string
+		cfg    *configs.Config
+	)
+	if len(args) == 1 {
+		file = args[0]
+	} else {
+		var err error
+		if cfg, err = a.loadConfig(); err != nil {
+			return err
+		}
+		file, origin = cfg.Database, cfg.Origin
+	}
+	st, err := store.Open(ctx, file, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if len(trusted) == 0 {
+		if cfg == nil {
+			return errors.New("give the verifier key to trust with --key (a database file carries no key you could trust)")
+		}
+		k, err := readKeyFiles([]string{cfg.Keys.Signing + ".pub"})
+		if err != nil {
+			return fmt.Errorf("%w: restore it from backup or give the key with --key", err)
+		}
+		rotated, err := scheduler.RotatedVerifierKeys(ctx, st)
+		if err != nil {
+			return err
+		}
+		trusted = append(k, rotated...)
+	}
+	verifiers, err := ledger.NewVerifiers(trusted...)
+	if err != nil {
+		return err
+	}
+	cps, err := st.Checkpoints(ctx)
+	if err != nil {
+		return err
+	}
+	rules := ledger.NewContentRules()
+	src := ledger.Source{Entries: st.Entries, StoredHashes: st.StoredHashes(ctx), Verifiers: verifiers, Origin: origin, Content: rules}
+	for i, c := range cps {
+		body, err := ledger.ParseCheckpointBody(noteText(c.Note))
+		if err == nil && body.N != c.N {
+			err = fmt.Errorf("stored under size %d but signs size %d", c.N, body.N)
+		}
+		if err != nil {
+			return fmt.Errorf("ledger verification FAILED: checkpoint %d: %w", i, err)
+		}
+		src.Checkpoints = append(src.Checkpoints, c.Note)
+	}
+	src.Checkpoints = append(src.Checkpoints, anchors...)
+	rep, err := ledger.Verify(ctx, src)
+	if err != nil {
+		if ve, ok := errors.AsType[*ledger.VerifyError](err); ok && ve.Checkpoint >= len(cps) {
+			return fmt.Errorf("ledger verification FAILED against anchored checkpoint %d: %w", ve.Checkpoint-len(cps)+1, err)
+		}
+		return fmt.Errorf("ledger verification FAILED: %w", err)
+	}
+	texts, err := st.PolicyTexts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, pt := range texts {
+		i, ok := rules.PolicyEntry(pt.Digest)
+		if !ok {
+			return fmt.Errorf("ledger verification FAILED: stored policy text %s is cited by no policy entry", pt.Digest)
+		}
+		sum := sha256.Sum256(pt.Text)
+		if "sha256:"+hex.EncodeToString(sum[:]) != pt.Digest {
+			return fmt.Errorf("ledger verification FAILED: entry %d: the stored text of policy %s does not match its digest %s", i, pt.ID, pt.Digest)
+		}
+	}
+	if origin == "" {
+		origin = rep.Latest.Origin
+	}
+	a.printf("ledger %s: OK\n", origin)
+	a.printReport(rep, len(anchors))
+	return nil
+}
+
+func (a *app) printReport(rep *ledger.Report, anchors int) {
+	a.printf("  %d entries, %d checkpoints, latest covers %d entries\n", rep.Entries, rep.Checkpoints, rep.Latest.N)
+	if rep.StoredHashes {
+		a.printf("  every stored tree hash recomputed\n")
+	}
+	if anchors > 0 {
+		a.printf("  %d anchored checkpoint(s) given match the entries\n", anchors)
+	}
+	a.printf("  signed by %s\n", strings.Join(rep.Keys, ", "))
+	if rep.UncheckpointedEntries > 0 {
+		a.printf("  WARNING: the last %d entries are not covered by a checkpoint yet\n", rep.UncheckpointedEntries)
+	}
+	var types []string
+	for t, n := range rep.Types {
+		types = append(types, fmt.Sprintf("%s=%d", t, n))
+	}
+	sort.Strings(types)
+	a.printf("  %s\n", strings.Join(types, " "))
+}
+
+// noteText is a signed note's text, up to the blank line.
+func noteText(msg []byte) []byte {
+	if i := bytes.Index(msg, []byte("\n\n")); i >= 0 {
+		return msg[:i+1]
+	}
+	return msg
+}
+
+// readKeyFiles reads verifier keys in note format, one per file.
+func readKeyFiles(files []string) ([]string, error) {
+	var keys []string
+	for _, k := range files {
+		b, err := os.ReadFile(k)
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, fmt.Errorf("verifier key %s is missing", k)
+			}
+			return nil, fmt.Errorf("read verifier key: %w", err)
+		}
+		keys = append(keys, strings.TrimSpace(string(b)))
+	}
+	return keys, nil
+}
+
+// readAnchors reads signed checkpoints from files and from the
+// *.checkpoint files of directories.
+func readAnchors(paths []string) ([][]byte, error) {
+	var out [][]byte
+	for _, p := range paths {
+		st, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("anchored checkpoint: %w", err)
+		}
+		files := []string{p}
+		if st.IsDir() {
+			if files, err = filepath.Glob(filepath.Join(p, "*.checkpoint")); err != nil {
+				return nil, err
+			}
+			if len(files) == 0 {
+				return nil, fmt.Errorf("anchored checkpoints: %s holds no *.checkpoint file", p)
+			}
+			sort.Strings(files)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return nil, fmt.Errorf("anchored checkpoint: %w", err)
+			}
+			out = append(out, b)
+		}
+	}
+	return out, nil
 }

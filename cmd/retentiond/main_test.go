@@ -145,7 +145,7 @@ func TestTamperedLedgerFailsVerification(t *testing.T) {
 	}
 	db.Close()
 	out, err := run(t, "ledger", "verify", "--config", filepath.Join(dir, "retentiond.yaml"))
-	if err == nil || !strings.Contains(err.Error(), "history was rewritten") {
+	if err == nil || !strings.Contains(err.Error(), "entry was altered") {
 		t.Fatalf("tampered ledger verified: %v\n%s", err, out)
 	}
 }

@@ -99,22 +99,31 @@ func parseSize(s string) (int64, error) {
 	return n, nil
 }
 
-// SignCheckpoint returns c signed by s as a note: the checkpoint body, a
-// blank line and the signature line. The signer's name must equal
-// c.Origin, so a ledger's key can only vouch for that ledger; c.N must not
-// be negative and the origin must be a valid checkpoint origin line.
-func SignCheckpoint(s *Signer, c Checkpoint) ([]byte, error) {
-	if s == nil {
+// SignCheckpoint returns c signed by each of signers as a note: the
+// checkpoint body, a blank line and one signature line per signer. Every
+// signer's name must equal c.Origin, so a ledger's key can only vouch for
+// that ledger; there is more than one signer while a rotated key's overlap
+// lasts. c.N must not be negative and the origin must be a valid checkpoint
+// origin line.
+func SignCheckpoint(c Checkpoint, signers ...*Signer) ([]byte, error) {
+	if len(signers) == 0 {
 		return nil, errors.New("sign checkpoint: no signing key")
 	}
-	if s.Name() != c.Origin {
-		return nil, fmt.Errorf("sign checkpoint: key %q cannot sign for origin %q", s.Name(), c.Origin)
+	ns := make([]note.Signer, 0, len(signers))
+	for _, s := range signers {
+		if s == nil {
+			return nil, errors.New("sign checkpoint: no signing key")
+		}
+		if s.Name() != c.Origin {
+			return nil, fmt.Errorf("sign checkpoint: key %q cannot sign for origin %q", s.Name(), c.Origin)
+		}
+		ns = append(ns, s.signer)
 	}
 	body := c.Body()
 	if back, err := ParseCheckpointBody(body); err != nil || back != c {
 		return nil, fmt.Errorf("sign checkpoint: size %d with origin %q does not make a valid checkpoint", c.N, c.Origin)
 	}
-	msg, err := note.Sign(&note.Note{Text: string(body)}, s.signer)
+	msg, err := note.Sign(&note.Note{Text: string(body)}, ns...)
 	if err != nil {
 		return nil, fmt.Errorf("sign checkpoint: %w", err)
 	}
@@ -128,21 +137,27 @@ func SignCheckpoint(s *Signer, c Checkpoint) ([]byte, error) {
 // not in v are ignored. Errors from note.Open (such as
 // *note.UnverifiedNoteError and *note.InvalidSignatureError) are wrapped.
 func OpenCheckpoint(msg []byte, v note.Verifiers) (Checkpoint, error) {
+	c, _, err := openCheckpoint(msg, v)
+	return c, err
+}
+
+// openCheckpoint is OpenCheckpoint that also returns the opened note.
+func openCheckpoint(msg []byte, v note.Verifiers) (Checkpoint, *note.Note, error) {
 	n, err := note.Open(msg, v)
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("open checkpoint: %w", err)
+		return Checkpoint{}, nil, fmt.Errorf("open checkpoint: %w", err)
 	}
 	if len(n.Sigs) == 0 {
-		return Checkpoint{}, errors.New("open checkpoint: no verified signature")
+		return Checkpoint{}, nil, errors.New("open checkpoint: no verified signature")
 	}
 	c, err := ParseCheckpointBody([]byte(n.Text))
 	if err != nil {
-		return Checkpoint{}, fmt.Errorf("open checkpoint: %w", err)
+		return Checkpoint{}, nil, fmt.Errorf("open checkpoint: %w", err)
 	}
 	for _, sig := range n.Sigs {
 		if sig.Name == c.Origin {
-			return c, nil
+			return c, n, nil
 		}
 	}
-	return Checkpoint{}, fmt.Errorf("open checkpoint: no verified signature by the key of origin %q (signed by %q)", c.Origin, n.Sigs[0].Name)
+	return Checkpoint{}, nil, fmt.Errorf("open checkpoint: no verified signature by the key of origin %q (signed by %q)", c.Origin, n.Sigs[0].Name)
 }

@@ -157,11 +157,11 @@ func TestSignCheckpointRefuses(t *testing.T) {
 		"origin prefix": {Origin: "o\n1", N: 1},
 		"empty origin":  {Origin: "", N: 1},
 	} {
-		if msg, err := SignCheckpoint(s, c); err == nil {
+		if msg, err := SignCheckpoint(c, s); err == nil {
 			t.Errorf("%s: signed\n%s", name, msg)
 		}
 	}
-	if _, err := SignCheckpoint(nil, Checkpoint{Origin: "o"}); err == nil {
+	if _, err := SignCheckpoint(Checkpoint{Origin: "o"}, nil); err == nil {
 		t.Error("signed without a key")
 	}
 }

@@ -71,7 +71,7 @@ func newSignerT(t testing.TB, name string) *Signer {
 
 func signT(t testing.TB, s *Signer, c Checkpoint) []byte {
 	t.Helper()
-	msg, err := SignCheckpoint(s, c)
+	msg, err := SignCheckpoint(c, s)
 	if err != nil {
 		t.Fatal(err)
 	}

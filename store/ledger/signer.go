@@ -18,6 +18,7 @@ import (
 // Signer signs checkpoints with an Ed25519 key in golang.org/x/mod/sumdb/note
 // format. Its name is the origin of the ledger whose checkpoints it signs.
 type Signer struct {
+	priv     ed25519.PrivateKey
 	signer   note.Signer
 	verifier note.Verifier
 	vkey     string
@@ -94,7 +95,7 @@ func newSigner(skey string) (*Signer, error) {
 	if v.KeyHash() != s.KeyHash() || !v.Verify(msg, sig) {
 		return nil, errors.New("derived verifier key does not verify the key's signatures")
 	}
-	return &Signer{signer: s, verifier: v, vkey: vkey}, nil
+	return &Signer{priv: ed25519.NewKeyFromSeed(raw[1:]), signer: s, verifier: v, vkey: vkey}, nil
 }
 
 // LoadSigner reads the note signing key at path (one line, optionally

@@ -1,14 +1,17 @@
 package ledger
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 
 	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 )
 
 // Source is a ledger to verify: a live database or an auditor's export.
@@ -17,12 +20,32 @@ type Source struct {
 	// canonical bytes, and returns the first error fn returns. fn does not
 	// retain data, so the caller may reuse its buffer.
 	Entries func(ctx context.Context, fn func(index int64, data []byte) error) error
+	// StoredHashes, if set, yields the tree's stored hashes in the order of
+	// their tlog stored-hash index (tlog.StoredHashIndex), as the database
+	// keeps them and an export copies them. Verify recomputes every one: an
+	// altered entry is then named by its index even where the signed root
+	// alone could only say that something changed.
+	StoredHashes iter.Seq2[tlog.Hash, error]
 	// Checkpoints are signed checkpoint notes, in any order.
 	Checkpoints [][]byte
-	// Verifiers are the keys checkpoints may be signed with.
+	// Verifiers are the keys trusted from the start. A key introduced by a
+	// key_rotation entry becomes trusted once a checkpoint covering that
+	// entry is signed by an already trusted key; from then on every
+	// checkpoint must carry the new key's signature.
 	Verifiers note.Verifiers
 	// Origin, if set, is the origin every checkpoint must carry.
 	Origin string
+	// Content, if set, checks each parsed entry against the rules of the
+	// ledger's content (see NewContentRules); Verify stops at the first
+	// entry it refuses.
+	Content ContentChecker
+}
+
+// ContentChecker checks the meaning of entries in ledger order.
+type ContentChecker interface {
+	// Check is called once per entry, in order; it returns a reason to
+	// refuse the entry, or "" to accept it.
+	Check(index int64, e *Entry) string
 }
 
 // Report is what a successful verification found.
@@ -34,6 +57,11 @@ type Report struct {
 	// they are well formed, but no signature vouches for them yet.
 	UncheckpointedEntries int64
 	Types                 map[Type]int64 // entries by type
+	// Keys are the verifier keys that signed verified checkpoints, in the
+	// order they were first seen.
+	Keys []string
+	// StoredHashes reports whether stored hashes were checked too.
+	StoredHashes bool
 }
 
 // VerifyError says what verification found wrong and where.
@@ -75,28 +103,32 @@ func (e *VerifyError) Unwrap() error { return e.Err }
 // context.
 const ctxCheckEvery = 1024
 
-// Verify checks a ledger offline. It opens every checkpoint with
-// src.Verifiers (and checks its origin if src.Origin is set), then streams
-// the entries once: each must be in canonical form (Parse), and the RFC
-// 6962 tree recomputed over them must have, at every checkpoint's size,
-// that checkpoint's root hash. It keeps O(log n) state besides the
-// checkpoints.
+// Verify checks a ledger offline. It streams the entries once: each must be
+// in canonical form (Parse) and, if src.Content is set, pass its checks;
+// the RFC 6962 tree recomputed over them must have, at every checkpoint's
+// size, that checkpoint's root hash, and every checkpoint must be signed by
+// a trusted key (see Source.Verifiers) with the right origin. If
+// src.StoredHashes is set, every stored hash must equal the recomputed one.
+// It keeps O(log n) state besides the checkpoints and what src.Content
+// keeps.
 //
 // A ledger that fails returns a *VerifyError (use errors.As):
-//   - a checkpoint whose signature does not verify or whose origin is wrong
+//   - a checkpoint that does not parse, whose signature does not verify
+//     with the keys trusted at its size, or whose origin is wrong
 //     (Checkpoint set);
-//   - an entry that does not parse or is not canonical, or an index out of
-//     sequence (Index set);
+//   - an entry that does not parse or is not canonical, is refused by
+//     src.Content, whose stored hash differs, or an index out of sequence
+//     (Index set);
 //   - a tree hash that differs from a checkpoint's: "history was rewritten"
-//     somewhere after the previous matching checkpoint (Checkpoint set,
-//     Index -1);
+//     (Checkpoint set; Index set too when stored hashes name the entry);
 //   - a checkpoint covering more entries than there are: "entries were
 //     removed" (Checkpoint set, Index the first missing entry);
 //   - entries but no checkpoint at all (both -1).
 //
 // Entries after the latest checkpoint are allowed and counted in
-// Report.UncheckpointedEntries. An error from src.Entries that is not a
-// *VerifyError, or the end of ctx, is returned wrapped.
+// Report.UncheckpointedEntries. An error from src.Entries or
+// src.StoredHashes that is not a *VerifyError, or the end of ctx, is
+// returned wrapped.
 func Verify(ctx context.Context, src Source) (*Report, error) {
 	if src.Entries == nil {
 		return nil, errors.New("verify ledger: no entries to read")
@@ -104,62 +136,69 @@ func Verify(ctx context.Context, src Source) (*Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("verify ledger: %w", err)
 	}
-	type checkpoint struct {
-		Checkpoint
-		idx int // in src.Checkpoints
-	}
-	cps := make([]checkpoint, 0, len(src.Checkpoints))
+	v := &verifier{src: src, keys: newKeyRing(src.Verifiers), rep: &Report{Types: map[Type]int64{}}, suspect: -1}
 	for i, msg := range src.Checkpoints {
-		c, err := OpenCheckpoint(msg, src.Verifiers)
+		c, err := checkpointBody(msg)
 		if err != nil {
 			return nil, &VerifyError{Index: -1, Checkpoint: i, Reason: "signature does not verify with the trusted keys", Err: err}
 		}
-		if src.Origin != "" && c.Origin != src.Origin {
-			return nil, &VerifyError{Index: -1, Checkpoint: i, Reason: fmt.Sprintf("checkpoint is for ledger %q, not %q", c.Origin, src.Origin)}
-		}
-		cps = append(cps, checkpoint{c, i})
+		v.cps = append(v.cps, pendingCheckpoint{c, i, msg})
 	}
-	slices.SortStableFunc(cps, func(a, b checkpoint) int { return cmp.Compare(a.N, b.N) })
-
-	rep := &Report{Checkpoints: len(cps), Types: map[Type]int64{}}
-	var t Tree
-	next := 0           // the first checkpoint not yet checked
-	matched := int64(0) // the size of the last checkpoint that matched
-	check := func() error {
-		if next == len(cps) || cps[next].N != t.Size() {
-			return nil
-		}
-		// All checkpoints of this size must carry the tree's hash.
-		h := t.Hash()
-		end := next
-		anyMatch := false
-		for ; end < len(cps) && cps[end].N == t.Size(); end++ {
-			anyMatch = anyMatch || cps[end].Hash == h
-		}
-		for _, c := range cps[next:end] {
-			if c.Hash == h {
-				continue
-			}
-			var where string
-			switch {
-			case anyMatch:
-				where = "another checkpoint of the same size matches: two different histories were signed"
-			case c.N > matched:
-				where = fmt.Sprintf("an entry from %d to %d was changed, removed, inserted or moved", matched, c.N-1)
-			default:
-				where = "it does not carry the hash of the empty ledger"
-			}
-			return &VerifyError{Index: -1, Checkpoint: c.idx,
-				Reason: fmt.Sprintf("tree hash at size %d does not match checkpoint: history was rewritten (%s)", c.N, where)}
-		}
-		matched, next = t.Size(), end
-		return nil
+	slices.SortStableFunc(v.cps, func(a, b pendingCheckpoint) int { return cmp.Compare(a.N, b.N) })
+	if src.StoredHashes != nil {
+		next, stop := iter.Pull2(src.StoredHashes)
+		defer stop()
+		v.nextHash = next
+		v.rep.StoredHashes = true
 	}
-	if err := check(); err != nil {
+	if err := v.check(); err != nil {
 		return nil, err
 	}
-	err := src.Entries(ctx, func(i int64, data []byte) error {
-		if n := t.Size(); i != n {
+	err := src.Entries(ctx, v.entry(ctx))
+	if err != nil {
+		if ve, ok := errors.AsType[*VerifyError](err); ok {
+			return nil, ve
+		}
+		return nil, fmt.Errorf("verify ledger: read entries: %w", err)
+	}
+	return v.finish()
+}
+
+type pendingCheckpoint struct {
+	Checkpoint
+	idx int // in Source.Checkpoints
+	msg []byte
+}
+
+// checkpointBody parses a signed checkpoint's body without checking its
+// signatures, to learn its size.
+func checkpointBody(msg []byte) (Checkpoint, error) {
+	i := bytes.Index(msg, []byte("\n\n"))
+	if i < 0 {
+		return Checkpoint{}, errors.New("not a signed note")
+	}
+	return ParseCheckpointBody(msg[:i+1])
+}
+
+type verifier struct {
+	src      Source
+	keys     *keyRing
+	cps      []pendingCheckpoint
+	rep      *Report
+	t        Tree
+	next     int   // the first checkpoint not yet checked
+	matched  int64 // the size of the last checkpoint that matched
+	nextHash func() (tlog.Hash, error, bool)
+	stored   int64 // stored hashes read
+	// suspect is the first entry whose leaf hash differs from its stored
+	// hash, or -1: either it or the stored hash was altered, which the
+	// next checkpoint decides.
+	suspect int64
+}
+
+func (v *verifier) entry(ctx context.Context) func(int64, []byte) error {
+	return func(i int64, data []byte) error {
+		if n := v.t.Size(); i != n {
 			reason := fmt.Sprintf("entry is missing: the next entry read has index %d", i)
 			if i < n {
 				reason = fmt.Sprintf("entries out of order: index %d read again after entry %d", i, n-1)
@@ -175,30 +214,148 @@ func Verify(ctx context.Context, src Source) (*Report, error) {
 		if err != nil {
 			return &VerifyError{Index: i, Checkpoint: -1, Reason: "entry does not parse as a canonical entry", Err: err}
 		}
-		rep.Types[e.Type]++
-		t.Append(data)
-		return check()
-	})
-	if err != nil {
-		if ve, ok := errors.AsType[*VerifyError](err); ok {
-			return nil, ve
+		if v.src.Content != nil {
+			if reason := v.src.Content.Check(i, &e); reason != "" {
+				return &VerifyError{Index: i, Checkpoint: -1, Reason: reason}
+			}
 		}
-		return nil, fmt.Errorf("verify ledger: read entries: %w", err)
+		if e.Type == TypeKeyRotation && e.Method == KeySigning {
+			if err := v.keys.introduce(i, e.Key); err != nil {
+				return &VerifyError{Index: i, Checkpoint: -1, Reason: "key rotation names a key that does not parse", Err: err}
+			}
+		}
+		v.rep.Types[e.Type]++
+		if err := v.append(i, data); err != nil {
+			return err
+		}
+		return v.check()
 	}
-	rep.Entries = t.Size()
-	if next < len(cps) {
-		c := cps[next]
-		return nil, &VerifyError{Index: t.Size(), Checkpoint: c.idx,
-			Reason: fmt.Sprintf("checkpoint covers %d entries but the ledger has only %d: entries were removed", c.N, t.Size())}
+}
+
+// append adds the leaf to the tree and compares the hashes tlog stores for
+// it with the stored ones.
+func (v *verifier) append(i int64, data []byte) error {
+	if v.nextHash == nil {
+		v.t.Append(data)
+		return nil
 	}
-	if len(cps) == 0 {
-		if t.Size() > 0 {
+	var fail error
+	v.t.appendStored(data, func(k int, want tlog.Hash) {
+		if fail != nil {
+			return
+		}
+		got, err, ok := v.nextHash()
+		switch {
+		case err != nil:
+			fail = fmt.Errorf("verify ledger: read stored hashes: %w", err)
+		case !ok:
+			fail = &VerifyError{Index: i, Checkpoint: -1, Reason: fmt.Sprintf("stored hashes end at %d: the hashes of this entry are missing", v.stored)}
+		case got == want, v.suspect >= 0:
+			// Once a leaf differs, the hashes above it differ too; the
+			// next checkpoint says whether the entry or its hash changed.
+		case k == 0:
+			v.suspect = i
+		default:
+			fail = &VerifyError{Index: i, Checkpoint: -1,
+				Reason: fmt.Sprintf("stored tree hash %d, written with this entry, was altered", v.stored)}
+		}
+		v.stored++
+	})
+	return fail
+}
+
+// check verifies the checkpoints of the tree's current size.
+func (v *verifier) check() error {
+	if v.next == len(v.cps) || v.cps[v.next].N != v.t.Size() {
+		return nil
+	}
+	h := v.t.Hash()
+	end := v.next
+	anyMatch := false
+	for ; end < len(v.cps) && v.cps[end].N == v.t.Size(); end++ {
+		anyMatch = anyMatch || v.cps[end].Hash == h
+	}
+	for _, c := range v.cps[v.next:end] {
+		if err := v.open(c); err != nil {
+			return err
+		}
+		if c.Hash == h {
+			continue
+		}
+		if v.suspect >= 0 {
+			return &VerifyError{Index: v.suspect, Checkpoint: c.idx,
+				Reason: "entry was altered: its hash differs from the stored one and the tree no longer matches the signed checkpoint"}
+		}
+		var where string
+		switch {
+		case anyMatch:
+			where = "another checkpoint of the same size matches: two different histories were signed"
+		case c.N > v.matched:
+			where = fmt.Sprintf("an entry from %d to %d was changed, removed, inserted or moved", v.matched, c.N-1)
+		default:
+			where = "it does not carry the hash of the empty ledger"
+		}
+		return &VerifyError{Index: -1, Checkpoint: c.idx,
+			Reason: fmt.Sprintf("tree hash at size %d does not match checkpoint: history was rewritten (%s)", c.N, where)}
+	}
+	if v.suspect >= 0 {
+		return &VerifyError{Index: v.suspect, Checkpoint: -1,
+			Reason: "stored leaf hash was altered: the entry matches the signed tree but not its stored hash"}
+	}
+	v.matched, v.next = v.t.Size(), end
+	return nil
+}
+
+// open checks a checkpoint's signatures with the keys trusted at its size
+// and its origin.
+func (v *verifier) open(c pendingCheckpoint) error {
+	_, n, err := openCheckpoint(c.msg, v.keys)
+	if err != nil {
+		return &VerifyError{Index: -1, Checkpoint: c.idx, Reason: "signature does not verify with the trusted keys", Err: err}
+	}
+	if v.src.Origin != "" && c.Origin != v.src.Origin {
+		return &VerifyError{Index: -1, Checkpoint: c.idx, Reason: fmt.Sprintf("checkpoint is for ledger %q, not %q", c.Origin, v.src.Origin)}
+	}
+	if reason := v.keys.signed(c.N, c.msg); reason != "" {
+		return &VerifyError{Index: -1, Checkpoint: c.idx, Reason: reason}
+	}
+	for _, s := range n.Sigs {
+		if k := keyName(s.Name, s.Hash); !slices.Contains(v.rep.Keys, k) {
+			v.rep.Keys = append(v.rep.Keys, k)
+		}
+	}
+	v.rep.Checkpoints++
+	return nil
+}
+
+func (v *verifier) finish() (*Report, error) {
+	rep := v.rep
+	rep.Entries = v.t.Size()
+	if v.next < len(v.cps) {
+		c := v.cps[v.next]
+		return nil, &VerifyError{Index: v.t.Size(), Checkpoint: c.idx,
+			Reason: fmt.Sprintf("checkpoint covers %d entries but the ledger has only %d: entries were removed", c.N, v.t.Size())}
+	}
+	if v.suspect >= 0 {
+		return nil, &VerifyError{Index: v.suspect, Checkpoint: -1,
+			Reason: "entry or its stored hash was altered after the latest checkpoint: they differ"}
+	}
+	if v.nextHash != nil {
+		if _, err, ok := v.nextHash(); err != nil {
+			return nil, fmt.Errorf("verify ledger: read stored hashes: %w", err)
+		} else if ok {
 			return nil, &VerifyError{Index: -1, Checkpoint: -1,
-				Reason: fmt.Sprintf("the ledger has %d entries and no signed checkpoint", t.Size())}
+				Reason: fmt.Sprintf("there are more stored hashes than the %d entries need (%d): hashes were added", v.t.Size(), v.stored)}
+		}
+	}
+	if len(v.cps) == 0 {
+		if v.t.Size() > 0 {
+			return nil, &VerifyError{Index: -1, Checkpoint: -1,
+				Reason: fmt.Sprintf("the ledger has %d entries and no signed checkpoint", v.t.Size())}
 		}
 		return rep, nil
 	}
-	rep.Latest = cps[len(cps)-1].Checkpoint
-	rep.UncheckpointedEntries = t.Size() - rep.Latest.N
+	rep.Latest = v.cps[len(v.cps)-1].Checkpoint
+	rep.UncheckpointedEntries = v.t.Size() - rep.Latest.N
 	return rep, nil
 }

@@ -1,0 +1,152 @@
+package ledger
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+)
+
+// Outcomes are the outcomes a deletion or prune entry may record.
+var Outcomes = []string{
+	"deleted",      // the item existed at the approved version and is gone
+	"absent",       // the item was already gone
+	"changed",      // the item changed since it was planned; not touched
+	"held",         // the system itself keeps the item (e.g. a litigation hold)
+	"failed",       // the deletion failed; Code says why
+	"skipped_hold", // a retentiond hold covers the item; not touched
+	"not_due",      // the item was no longer due at execution; not touched
+	"archived",     // moved to the archive the policy names
+	"pruned",       // a folder the batch emptied was removed
+}
+
+// Codes are the failure codes an entry may record (see package connectors).
+var Codes = []string{"other", "not_found", "permission_denied", "unavailable", "invalid", "held_by_system", "cancelled", "io_error"}
+
+// Methods are how an item was removed.
+var Methods = []string{"delete", "purge", "archive"}
+
+// ContentRules checks what entries mean, in ledger order: every policy
+// digest an entry cites resolves to a policy entry earlier in the ledger
+// whose text has that digest; every batch is recorded before anything that
+// refers to it; nothing is executed or deleted before its batch was
+// approved, and the approvers a deletion names approved that batch;
+// outcomes, codes and methods are enumerated; key rotations name a key.
+// Its memory grows with the number of batches and policy versions, not
+// with the number of entries.
+type ContentRules struct {
+	digests map[string]int64 // policy digest -> index of its policy entry
+	batches map[int64]*batchState
+}
+
+type batchState struct {
+	created   int64
+	approvers []string // actor ids; "" for an automatic approval
+	approved  bool
+}
+
+// NewContentRules returns the rules for a ledger read from its first entry.
+func NewContentRules() *ContentRules {
+	return &ContentRules{digests: map[string]int64{}, batches: map[int64]*batchState{}}
+}
+
+var _ ContentChecker = (*ContentRules)(nil)
+
+// Check implements ContentChecker.
+func (r *ContentRules) Check(i int64, e *Entry) string {
+	if _, ok := r.digests[e.PolicyDigest]; e.PolicyDigest != "" && e.Type != TypePolicy && !ok {
+		return fmt.Sprintf("%s entry cites policy %s with digest %s, which no earlier policy entry carries", e.Type, e.Policy, e.PolicyDigest)
+	}
+	switch e.Type {
+	case TypePolicy:
+		if e.Policy == "" || e.Text == "" {
+			return "policy entry without a policy id or text"
+		}
+		sum := sha256.Sum256([]byte(e.Text))
+		if want := "sha256:" + hex.EncodeToString(sum[:]); e.PolicyDigest != want {
+			return fmt.Sprintf("policy %s: digest %s does not match its text (%s)", e.Policy, e.PolicyDigest, want)
+		}
+		if _, ok := r.digests[e.PolicyDigest]; !ok {
+			r.digests[e.PolicyDigest] = i
+		}
+	case TypeBatch:
+		if e.Batch <= 0 || e.Rule == "" {
+			return "batch entry without a batch number or rule"
+		}
+		if b, ok := r.batches[e.Batch]; ok {
+			return fmt.Sprintf("batch %d was already recorded at entry %d", e.Batch, b.created)
+		}
+		r.batches[e.Batch] = &batchState{created: i}
+	case TypeApproval:
+		b, reason := r.batch(e)
+		if reason != "" {
+			return reason
+		}
+		if e.Actor == "" && e.Reason == "" {
+			return fmt.Sprintf("approval of batch %d names neither an approver nor why none was needed", e.Batch)
+		}
+		b.approved = true
+		b.approvers = append(b.approvers, e.Actor)
+	case TypeRejection, TypeConfirmation:
+		if _, reason := r.batch(e); reason != "" {
+			return reason
+		}
+	case TypeExecutionStarted, TypeExecutionFinished, TypeDeletion, TypePrune:
+		b, reason := r.batch(e)
+		if reason != "" {
+			return reason
+		}
+		if !b.approved {
+			return fmt.Sprintf("%s entry for batch %d, which no earlier entry approved", e.Type, e.Batch)
+		}
+		for _, a := range e.Approvals {
+			if !slices.Contains(b.approvers, a) {
+				return fmt.Sprintf("deletion names approver %q, who did not approve batch %d before it", a, e.Batch)
+			}
+		}
+		if e.Type == TypeDeletion || e.Type == TypePrune {
+			if e.Outcome == "" {
+				return fmt.Sprintf("%s entry without an outcome", e.Type)
+			}
+			if (e.Type == TypeDeletion) != (e.Item != "") {
+				return fmt.Sprintf("%s entry must name an item reference exactly when it is a deletion", e.Type)
+			}
+		}
+	case TypeHoldAdded, TypeHoldReleased:
+		if e.Hold == "" {
+			return fmt.Sprintf("%s entry without a hold id", e.Type)
+		}
+	case TypeKeyRotation:
+		if e.Key == "" || (e.Method != KeySigning && e.Method != KeyReference) {
+			return "key rotation entry must name the new key and whether it signs checkpoints or makes references"
+		}
+		return ""
+	}
+	if e.Outcome != "" && !slices.Contains(Outcomes, e.Outcome) {
+		return fmt.Sprintf("outcome %q is not one of the enumerated outcomes", e.Outcome)
+	}
+	if e.Code != "" && !slices.Contains(Codes, e.Code) {
+		return fmt.Sprintf("code %q is not one of the enumerated failure codes", e.Code)
+	}
+	if e.Method != "" && !slices.Contains(Methods, e.Method) {
+		return fmt.Sprintf("method %q is not one of the enumerated methods", e.Method)
+	}
+	return ""
+}
+
+// PolicyEntry returns the index of the first policy entry with digest.
+func (r *ContentRules) PolicyEntry(digest string) (int64, bool) {
+	i, ok := r.digests[digest]
+	return i, ok
+}
+
+func (r *ContentRules) batch(e *Entry) (*batchState, string) {
+	if e.Batch <= 0 {
+		return nil, fmt.Sprintf("%s entry without a batch number", e.Type)
+	}
+	b, ok := r.batches[e.Batch]
+	if !ok {
+		return nil, fmt.Sprintf("%s entry for batch %d, which no earlier batch entry records", e.Type, e.Batch)
+	}
+	return b, ""
+}
