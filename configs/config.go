@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/retentiond/retentiond/connectors"
 	"github.com/retentiond/retentiond/policies"
+	"github.com/retentiond/retentiond/scheduler/anchor"
 )
 
 // ConfigVersion is the only configuration format version this build reads.
@@ -49,7 +51,11 @@ type Config struct {
 
 	// ExecuteSchedule is when the daemon executes approved batches.
 	ExecuteSchedule string
-	Log             Log
+	// Anchors are where the latest checkpoint is sent after every run and
+	// on AnchorSchedule; none if empty.
+	Anchors        []anchor.Target
+	AnchorSchedule string
+	Log            Log
 }
 
 // Keys are the files holding the ledger's secrets, kept outside the database.
@@ -142,7 +148,27 @@ type keysYAML struct {
 }
 
 type ledgerYAML struct {
-	Origin string `yaml:"origin"`
+	Origin string     `yaml:"origin"`
+	Anchor anchorYAML `yaml:"anchor"`
+}
+
+type anchorYAML struct {
+	Schedule string   `yaml:"schedule"`
+	Dir      string   `yaml:"dir"`
+	SMTP     smtpYAML `yaml:"smtp"`
+}
+
+type smtpYAML struct {
+	Host         string   `yaml:"host"`
+	Port         int      `yaml:"port"`
+	From         string   `yaml:"from"`
+	To           []string `yaml:"to"`
+	Username     string   `yaml:"username"`
+	PasswordFile string   `yaml:"password_file"`
+	PasswordEnv  string   `yaml:"password_env"`
+	TLS          string   `yaml:"tls"`
+	CAFile       string   `yaml:"ca_file"`
+	Timeout      string   `yaml:"timeout"`
 }
 
 type personYAML struct {
@@ -175,6 +201,7 @@ const (
 	DefaultSigningKey      = "keys/ledger.key"
 	DefaultReferenceKey    = "keys/references.key"
 	DefaultExecuteSchedule = "*/15 * * * *"
+	DefaultAnchorSchedule  = "30 6 * * *"
 )
 
 // Load reads the configuration at file, the policy files it names and the
@@ -231,6 +258,7 @@ func Parse(file string, data []byte, reg *connectors.Registry) (*Config, error) 
 	} else if !validOrigin(c.Origin) {
 		d.errorf("ledger.origin", "%q cannot name a ledger: use letters, digits and . - _ / : without spaces or '+'", c.Origin)
 	}
+	c.loadAnchors(d, cf.Ledger.Anchor)
 	c.ExecuteSchedule = cf.Execute.Schedule
 	if c.ExecuteSchedule == "" {
 		c.ExecuteSchedule = DefaultExecuteSchedule
@@ -384,4 +412,49 @@ func validOrigin(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// loadAnchors reads ledger.anchor: a directory and/or an SMTP relay, and
+// the schedule on which the latest checkpoint is sent even without a run.
+func (c *Config) loadAnchors(d *doc, a anchorYAML) {
+	c.AnchorSchedule = a.Schedule
+	if c.AnchorSchedule == "" {
+		c.AnchorSchedule = DefaultAnchorSchedule
+	}
+	if _, err := cron.ParseStandard(c.AnchorSchedule); err != nil {
+		d.errorf("ledger.anchor.schedule", "%q is not a cron schedule: %v", c.AnchorSchedule, err)
+	}
+	if a.Dir != "" {
+		dir := c.path(a.Dir, "")
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			d.errorf("ledger.anchor.dir", "%s is not a directory: create it (a share the DPO owns) or remove the setting", dir)
+		}
+		c.Anchors = append(c.Anchors, anchor.Dir{Path: dir})
+	}
+	m := a.SMTP
+	if m.Host == "" && m.From == "" && len(m.To) == 0 {
+		return
+	}
+	t := &anchor.SMTP{Host: m.Host, Port: m.Port, From: m.From, To: m.To, Username: m.Username, PasswordEnv: m.PasswordEnv, TLS: m.TLS}
+	if m.PasswordFile != "" {
+		t.PasswordFile = c.path(m.PasswordFile, "")
+	}
+	if m.CAFile != "" {
+		t.CAFile = c.path(m.CAFile, "")
+	}
+	if m.Timeout != "" {
+		to, err := time.ParseDuration(m.Timeout)
+		if err != nil || to <= 0 {
+			d.errorf("ledger.anchor.smtp.timeout", "%q is not a duration such as 30s", m.Timeout)
+		}
+		t.Timeout = to
+	}
+	if err := t.Validate(); err != nil {
+		field, msg, ok := strings.Cut(err.Error(), ": ")
+		if !ok || strings.Contains(field, " ") {
+			field, msg = "", err.Error()
+		}
+		d.errorf(strings.TrimSuffix("ledger.anchor.smtp."+field, "."), "%s", msg)
+	}
+	c.Anchors = append(c.Anchors, t)
 }

@@ -53,7 +53,8 @@ func (d *Daemon) Run(ctx context.Context) error {
 		name := src.Name
 		if _, err := c.AddJob(src.Schedule, job("plan:"+name, func(ctx context.Context) error {
 			_, err := p.Plan(ctx, PlanOptions{Source: name, Planner: "retentiond"})
-			return err
+			_, aerr := p.Anchor(ctx)
+			return errors.Join(err, aerr)
 		})); err != nil {
 			return fmt.Errorf("schedule source %q: %w", name, err)
 		}
@@ -66,9 +67,21 @@ func (d *Daemon) Run(ctx context.Context) error {
 				log.Error("batch failed", zap.Int64("batch", r.Batch), zap.Error(r.Err))
 			}
 		}
+		if len(results) > 0 {
+			_, aerr := p.Anchor(ctx)
+			err = errors.Join(err, aerr)
+		}
 		return err
 	})); err != nil {
 		return fmt.Errorf("schedule execution: %w", err)
+	}
+	if len(p.Config.Anchors) > 0 {
+		if _, err := c.AddJob(p.Config.AnchorSchedule, job("anchor", func(ctx context.Context) error {
+			_, err := p.Anchor(ctx)
+			return err
+		})); err != nil {
+			return fmt.Errorf("schedule anchoring: %w", err)
+		}
 	}
 	c.Start()
 	log.Info("running", zap.String("execute_schedule", p.Config.ExecuteSchedule), zap.String("timezone", p.Config.Location.String()))

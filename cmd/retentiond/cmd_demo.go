@@ -27,6 +27,8 @@ keys:
   references: keys/references.key # HMAC key for item references in the ledger
 ledger:
   origin: demo.retentiond.invalid/ledger
+  anchor:
+    dir: dpo-anchors  # checkpoints are copied here; in real life, a share the DPO owns
 policies:
   - policies/fileshare.yaml
 people:
@@ -143,6 +145,9 @@ func (a *app) demoWalk(cmd *cobra.Command, p *scheduler.Pipeline, results []*sch
 		}
 		a.printf("batch %d executed: %d deleted, %d skipped, %d failed, %d emptied folders removed\n", r.Batch, r.Deleted, r.Skipped, r.Failed, r.Pruned)
 	}
+	if err := a.anchor(ctx, p); err != nil {
+		return err
+	}
 	a.printf("\n")
 	verify := a.ledgerVerifyCmd()
 	verify.SetContext(ctx)
@@ -150,6 +155,7 @@ func (a *app) demoWalk(cmd *cobra.Command, p *scheduler.Pipeline, results []*sch
 		return err
 	}
 	a.printf("\nEvery other command works on this sandbox, e.g.:\n  retentiond batches list --all --config %s\n", a.configFile)
+	a.printf("  retentiond ledger export --config %s --out %s   (the auditor's bundle)\n", a.configFile, filepath.Join(filepath.Dir(a.configFile), "export"))
 	return nil
 }
 
@@ -164,6 +170,9 @@ func (a *app) createDemo(dir string) error {
 	}
 	if err := os.WriteFile(filepath.Join(dir, "policies", "fileshare.yaml"), pol, 0o644); err != nil {
 		return fmt.Errorf("write demo policy: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "dpo-anchors"), 0o755); err != nil {
+		return fmt.Errorf("create demo directory: %w", err)
 	}
 	if err := writeShare(filepath.Join(dir, "share"), a.clock.Now()); err != nil {
 		return err

@@ -53,6 +53,9 @@ batch. Run it as an operator (--as).`,
 			if len(results) == 0 && err == nil {
 				a.printf("no approved batches to execute\n")
 			}
+			if len(results) > 0 {
+				errs = append(errs, a.anchor(ctx, p))
+			}
 			if err != nil {
 				p.Log.Warn("execution stopped", zap.Error(err))
 				errs = append(errs, err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"database/sql"
 	"fmt"
 	"io/fs"
@@ -11,6 +12,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/retentiond/retentiond/store"
+	"github.com/retentiond/retentiond/store/ledger"
 )
 
 // demoRun runs the demo through execution and returns its directory and
@@ -223,4 +227,143 @@ func TestDatabaseRowTamperingDetected(t *testing.T) {
 		}
 	}
 	t.Logf("%d row changes, all detected", len(changes))
+}
+
+// TestAnchorDetectsRewriteWithSigningKey: the demo anchors its checkpoint;
+// someone with the database and the signing key rewrites an outcome and
+// re-signs the whole ledger. The database verifies on its own, but not
+// against the anchored checkpoint, nor does an export made from it.
+func TestAnchorDetectsRewriteWithSigningKey(t *testing.T) {
+	dir, cfg := demoRun(t)
+	anchors, _ := filepath.Glob(filepath.Join(dir, "dpo-anchors", "*.checkpoint"))
+	if len(anchors) != 1 {
+		t.Fatalf("demo anchored %d checkpoints", len(anchors))
+	}
+	if out := mustRun(t, "ledger", "verify", "--config", cfg, "--anchor", filepath.Join(dir, "dpo-anchors")); !strings.Contains(out, "1 anchored checkpoint(s) given match") {
+		t.Fatalf("verify with anchor:\n%s", out)
+	}
+	if out := mustRun(t, "ledger", "anchor", "--config", cfg); !strings.Contains(out, "already has the latest checkpoint") {
+		t.Fatalf("anchor again:\n%s", out)
+	}
+
+	// The rewrite: every entry re-appended to a fresh database with one
+	// outcome changed, every checkpoint re-signed with the real key.
+	rewriteLedger(t, dir, cfg)
+	if out, err := run(t, "ledger", "verify", "--config", cfg); err != nil {
+		t.Fatalf("the rewritten ledger should verify on its own: %v\n%s", err, out)
+	}
+	out, err := run(t, "ledger", "verify", "--config", cfg, "--anchor", filepath.Join(dir, "dpo-anchors"))
+	if err == nil || !strings.Contains(err.Error(), "anchored checkpoint 1") || !strings.Contains(err.Error(), "two different histories") {
+		t.Fatalf("rewrite not detected against the anchor: %v\n%s", err, out)
+	}
+	bundleDir := filepath.Join(t.TempDir(), "b")
+	mustRun(t, "ledger", "export", "--config", cfg, "--out", bundleDir)
+	if _, err := run(t, "ledger", "verify", "--anchor", anchors[0], bundleDir); err == nil {
+		t.Fatal("an export of the rewritten ledger verified against the anchor")
+	}
+	// Anchoring again refuses to replace the anchored checkpoint.
+	if _, err := run(t, "ledger", "anchor", "--config", cfg); err == nil || !strings.Contains(err.Error(), "different checkpoint of the same size") {
+		t.Fatalf("anchoring the rewritten ledger: %v", err)
+	}
+}
+
+func TestRotateKeys(t *testing.T) {
+	dir, cfg := demoRun(t)
+	oldPub := filepath.Join(t.TempDir(), "old.vkey")
+	b, _ := os.ReadFile(filepath.Join(dir, "keys", "ledger.key.pub"))
+	os.WriteFile(oldPub, b, 0o644)
+	out := mustRun(t, "ledger", "rotate-key", "--config", cfg, "--as", "it", "--overlap", "240h")
+	if !strings.Contains(out, "signing key rotated") {
+		t.Fatalf("rotate-key:\n%s", out)
+	}
+	if b2, _ := os.ReadFile(filepath.Join(dir, "keys", "ledger.key.pub")); bytes.Equal(b, b2) {
+		t.Fatal("the signing key did not change")
+	}
+	mustRun(t, "ledger", "rotate-key", "--references", "--config", cfg, "--as", "it")
+	refs, _ := filepath.Glob(filepath.Join(dir, "keys", "references.key.*"))
+	if len(refs) != 1 {
+		t.Fatalf("retired reference keys: %v", refs)
+	}
+	// More history under the new keys.
+	mustRun(t, "holds", "add", "--config", cfg, "--as", "it", "--reason", "case 9", "--owner", "dpo", "--path", "CCTV/**")
+	// A verifier who knows only the old key follows the rotation.
+	if v := mustRun(t, "ledger", "verify", "--config", cfg, "--key", oldPub); !strings.Contains(v, "key_rotation=2") {
+		t.Fatalf("verify with the old key:\n%s", v)
+	}
+	bundleDir := filepath.Join(t.TempDir(), "b")
+	mustRun(t, "ledger", "export", "--config", cfg, "--out", bundleDir)
+	v := mustRun(t, "ledger", "verify", "--key", oldPub, bundleDir)
+	if !strings.Contains(v, "OK") {
+		t.Fatalf("bundle verify with the old key:\n%s", v)
+	}
+	keys, _ := os.ReadFile(filepath.Join(bundleDir, "keys", "keys.csv"))
+	if strings.Count(string(keys), "\n") != 3 {
+		t.Fatalf("keys.csv should list both keys:\n%s", keys)
+	}
+	// Users without the operator role cannot rotate.
+	if _, err := run(t, "ledger", "rotate-key", "--config", cfg, "--as", "anna"); err == nil {
+		t.Fatal("an approver rotated the signing key")
+	}
+}
+
+// rewriteLedger replaces the demo's database with one whose ledger has the
+// first deletion's outcome changed, appended afresh and re-signed at every
+// original checkpoint size with the real signing key.
+func rewriteLedger(t *testing.T, dir, cfg string) {
+	t.Helper()
+	ctx := context.Background()
+	dbFile := filepath.Join(dir, "retentiond.db")
+	old, err := store.Open(ctx, dbFile, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leaves [][]byte
+	changed := false
+	old.Entries(ctx, func(_ int64, data []byte) error {
+		b := bytes.Clone(data)
+		if !changed && bytes.Contains(b, []byte(`"outcome":"deleted"`)) {
+			b = bytes.Replace(b, []byte(`"outcome":"deleted"`), []byte(`"outcome":"absent"`), 1)
+			b = bytes.Replace(b, []byte(`,"verified":true`), nil, 1)
+			changed = true
+		}
+		leaves = append(leaves, b)
+		return nil
+	})
+	cps, err := old.Checkpoints(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+	forged := filepath.Join(dir, "forged.db")
+	st, err := store.Open(ctx, forged, store.Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Write(ctx, func(tx *store.Tx) error { _, err := tx.Append(ctx, leaves...); return err }); err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ledger.LoadSigner(filepath.Join(dir, "keys", "ledger.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cps {
+		h, err := st.TreeHash(ctx, c.N)
+		if err != nil {
+			t.Fatal(err)
+		}
+		note, err := ledger.SignCheckpoint(ledger.Checkpoint{Origin: signer.Name(), N: c.N, Hash: h}, signer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.AddCheckpoint(ctx, c.N, note, c.At); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(dbFile + suffix)
+	}
+	if err := os.Rename(forged, dbFile); err != nil {
+		t.Fatal(err)
+	}
 }

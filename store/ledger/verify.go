@@ -319,6 +319,10 @@ func (v *verifier) open(c pendingCheckpoint) error {
 	if reason := v.keys.signed(c.N, c.msg); reason != "" {
 		return &VerifyError{Index: -1, Checkpoint: c.idx, Reason: reason}
 	}
+	// Keys this checkpoint endorsed have verified their signatures too.
+	if again, err := note.Open(c.msg, v.keys); err == nil {
+		n = again
+	}
 	for _, s := range n.Sigs {
 		if k := keyName(s.Name, s.Hash); !slices.Contains(v.rep.Keys, k) {
 			v.rep.Keys = append(v.rep.Keys, k)
