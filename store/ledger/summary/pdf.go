@@ -38,6 +38,7 @@ func (s *Summary) WritePDF(w io.Writer, m Meta) error {
 	f := fpdf.New("P", "mm", "A4", "")
 	f.SetMargins(marginL, 18, marginR)
 	f.SetAutoPageBreak(true, 18)
+	f.SetCatalogSort(true) // deterministic output
 	f.SetCreationDate(m.Generated)
 	f.SetModificationDate(m.Generated)
 	f.SetTitle("Deletion ledger summary: "+m.Origin, true)
