@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
 
@@ -9,34 +10,27 @@ import (
 
 func TestZZScratch(t *testing.T) {
 	for _, s := range []string{
-		"a: 1\nb: [1,\nc: 2\n",
-		"a: 1\nb:\n  - x\n  y: 2\n",
-		"a: 1\n  b: 2\n",
-		"a:\n  b: 1\n c: 2\n",
-		"- a\nb: 1\n",
-		"a: 1\nb: 2\n- c\n",
-		"a: {x: 1\nb: 2\n",
-		"a: 1\nb: *nope\n",
-		"a: 1\nb: \"x\x01\"\n",
-		"a: 1\nb: x\xff\n",
-		" \r0",
+		"# c\n",
+		"",
+		"---\n",
 		"a: 1\n---\nb: 2\n",
-		"a: 1\nb: !<x y\n",
-		"a: 1\nb: 'abc\n",
-		"a: 1\n\tb: 2\n",
-		"key: [a, b\n",
-		"%YAML 1.1\n%YAML 1.1\n---\na: 1\n",
-		"a: 1\nb: !x!y c\n",
+		"a: 1\n---\n",
+		"a: 1\n...\n",
 		"a: 1\n...\nfoo\n",
-		"a: 1\nb: c\n---\n- d\n",
-		"a:\n  - b\n  c\n",
-		"a: b\nc\nd: e\n",
-		"x\ny: z\n",
-		"a: 1\n? b\n",
-		"a:\n- b\n-c: d\n  e\n",
+		"a: 1\n...\n# c\n",
+		"---\n---\na: 1\n",
+		"a: 1\n---\nb: [\n",
+		"a: 1\nb: x\xff\n",
+		"a: 1\n--- x\n",
 	} {
-		var n yaml.Node
-		err := yaml.Unmarshal([]byte(s), &n)
-		fmt.Printf("%q\n    -> %v\n", s, err)
+		dec := yaml.NewDecoder(bytes.NewReader([]byte(s)))
+		for i := 0; i < 3; i++ {
+			var n yaml.Node
+			err := dec.Decode(&n)
+			fmt.Printf("%q[%d] -> kind %v line %d content %d err %v\n", s, i, n.Kind, n.Line, len(n.Content), err)
+			if err != nil {
+				break
+			}
+		}
 	}
 }

@@ -378,3 +378,41 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 }
+
+// FuzzParseFast checks that the fast parser and encoding/json agree on
+// every input both accept, and that Parse's verdict does not depend on
+// which one decoded.
+func FuzzParseFast(f *testing.F) {
+	for _, e := range sample(f) {
+		b, err := e.Marshal()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if !utf8.Valid(b) {
+			return // Parse refuses it before decoding
+		}
+		fast, err := parseFast(b)
+		if err != nil {
+			return
+		}
+		var slow Entry
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&slow); err != nil || dec.InputOffset() != int64(len(b)) {
+			// The fast parser may accept what json refuses only if
+			// the re-marshal check then refuses it.
+			if _, perr := Parse(b); perr == nil {
+				t.Fatalf("Parse accepted %q, which encoding/json refuses: %v", b, err)
+			}
+			return
+		}
+		fb, ferr := fast.Marshal()
+		sb, serr := slow.Marshal()
+		if (ferr == nil) != (serr == nil) || !bytes.Equal(fb, sb) {
+			t.Fatalf("fast and json decoding differ for %q:\n%s\n%s", b, fb, sb)
+		}
+	})
+}
