@@ -154,12 +154,25 @@ func Verify(ctx context.Context, src Source) (*Report, error) {
 	if err := v.check(); err != nil {
 		return nil, err
 	}
-	err := src.Entries(ctx, v.entry(ctx))
+	pw := newParseWorker(v)
+	err := src.Entries(ctx, v.entry(ctx, pw))
 	if err != nil {
 		if ve, ok := errors.AsType[*VerifyError](err); ok {
+			ve = pw.first(ve)
+			pw.stop()
 			return nil, ve
 		}
+		pe := pw.sync()
+		pw.stop()
+		if pe != nil {
+			return nil, pe
+		}
 		return nil, fmt.Errorf("verify ledger: read entries: %w", err)
+	}
+	pe := pw.sync()
+	pw.stop()
+	if pe != nil {
+		return nil, pe
 	}
 	return v.finish()
 }
@@ -196,40 +209,164 @@ type verifier struct {
 	suspect int64
 }
 
-func (v *verifier) entry(ctx context.Context) func(int64, []byte) error {
+// entry returns the callback for src.Entries. It hashes each leaf at once
+// and hands its bytes to a second goroutine that parses them and applies
+// the content rules, so that the two halves of the work use two cores. The
+// two meet at every checkpoint (whose keys may depend on rotation entries)
+// and at the end, and the fault with the lowest index wins.
+func (v *verifier) entry(ctx context.Context, pw *parseWorker) func(int64, []byte) error {
 	return func(i int64, data []byte) error {
 		if n := v.t.Size(); i != n {
 			reason := fmt.Sprintf("entry is missing: the next entry read has index %d", i)
 			if i < n {
 				reason = fmt.Sprintf("entries out of order: index %d read again after entry %d", i, n-1)
 			}
-			return &VerifyError{Index: n, Checkpoint: -1, Reason: reason}
+			return pw.first(&VerifyError{Index: n, Checkpoint: -1, Reason: reason})
 		}
 		if i%ctxCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		e, err := Parse(data)
-		if err != nil {
-			return &VerifyError{Index: i, Checkpoint: -1, Reason: "entry does not parse as a canonical entry", Err: err}
-		}
-		if v.src.Content != nil {
-			if reason := v.src.Content.Check(i, &e); reason != "" {
-				return &VerifyError{Index: i, Checkpoint: -1, Reason: reason}
-			}
-		}
-		if e.Type == TypeKeyRotation && e.Method == KeySigning {
-			if err := v.keys.introduce(i, e.Key); err != nil {
-				return &VerifyError{Index: i, Checkpoint: -1, Reason: "key rotation names a key that does not parse", Err: err}
-			}
-		}
-		v.rep.Types[e.Type]++
+		pw.add(i, data)
 		if err := v.append(i, data); err != nil {
+			if ve, ok := err.(*VerifyError); ok {
+				return pw.first(ve)
+			}
 			return err
 		}
-		return v.check()
+		if v.next < len(v.cps) && v.cps[v.next].N == v.t.Size() {
+			if ve := pw.sync(); ve != nil {
+				return ve
+			}
+			return v.check()
+		}
+		return nil
 	}
+}
+
+// parseWorker parses entries and applies the content rules on its own
+// goroutine, in ledger order.
+type parseWorker struct {
+	v     *verifier
+	in    chan parseMsg
+	free  chan *parseChunk
+	cur   *parseChunk
+	err   *VerifyError // the first fault found; read only after sync
+	ended chan struct{}
+}
+
+type parseChunk struct {
+	first int64
+	data  []byte
+	ends  []int
+}
+
+type parseMsg struct {
+	chunk   *parseChunk
+	barrier chan struct{}
+}
+
+const parseChunkEntries = 256
+
+func newParseWorker(v *verifier) *parseWorker {
+	pw := &parseWorker{v: v, in: make(chan parseMsg, 4), free: make(chan *parseChunk, 6), ended: make(chan struct{})}
+	go pw.run()
+	return pw
+}
+
+func (pw *parseWorker) run() {
+	defer close(pw.ended)
+	for m := range pw.in {
+		if m.barrier != nil {
+			close(m.barrier)
+			continue
+		}
+		c := m.chunk
+		if pw.err == nil {
+			start := 0
+			for k, end := range c.ends {
+				if ve := pw.v.parse(c.first+int64(k), c.data[start:end]); ve != nil {
+					pw.err = ve
+					break
+				}
+				start = end
+			}
+		}
+		select {
+		case pw.free <- c:
+		default:
+		}
+	}
+}
+
+// add queues an entry's bytes, which the caller may reuse afterwards.
+func (pw *parseWorker) add(i int64, data []byte) {
+	if pw.cur == nil {
+		select {
+		case pw.cur = <-pw.free:
+			pw.cur.data, pw.cur.ends = pw.cur.data[:0], pw.cur.ends[:0]
+		default:
+			pw.cur = &parseChunk{}
+		}
+		pw.cur.first = i
+	}
+	pw.cur.data = append(pw.cur.data, data...)
+	pw.cur.ends = append(pw.cur.ends, len(pw.cur.data))
+	if len(pw.cur.ends) == parseChunkEntries {
+		pw.flush()
+	}
+}
+
+func (pw *parseWorker) flush() {
+	if pw.cur != nil && len(pw.cur.ends) > 0 {
+		pw.in <- parseMsg{chunk: pw.cur}
+	}
+	pw.cur = nil
+}
+
+// sync waits until every queued entry is parsed and returns the first
+// fault found.
+func (pw *parseWorker) sync() *VerifyError {
+	pw.flush()
+	b := make(chan struct{})
+	pw.in <- parseMsg{barrier: b}
+	<-b
+	return pw.err
+}
+
+// first returns the fault with the lower index: ve, found while hashing,
+// or one the parser found in an earlier entry.
+func (pw *parseWorker) first(ve *VerifyError) *VerifyError {
+	if pe := pw.sync(); pe != nil && (ve.Index < 0 || pe.Index <= ve.Index) {
+		return pe
+	}
+	return ve
+}
+
+func (pw *parseWorker) stop() {
+	close(pw.in)
+	<-pw.ended
+}
+
+// parse checks one entry: canonical form, content rules, key rotations.
+func (v *verifier) parse(i int64, data []byte) *VerifyError {
+	e, err := Parse(data)
+	if err != nil {
+		return &VerifyError{Index: i, Checkpoint: -1, Reason: "entry does not parse as a canonical entry", Err: err}
+	}
+	if v.src.Content != nil {
+		if reason := v.src.Content.Check(i, &e); reason != "" {
+			return &VerifyError{Index: i, Checkpoint: -1, Reason: reason}
+		}
+	}
+	if e.Type == TypeKeyRotation && e.Method == KeySigning {
+		if err := v.keys.introduce(i, e.Key); err != nil {
+			return &VerifyError{Index: i, Checkpoint: -1, Reason: "key rotation names a key that does not parse", Err: err}
+		}
+	}
+	v.rep.Types[e.Type]++
+	return nil
 }
 
 // append adds the leaf to the tree and compares the hashes tlog stores for
