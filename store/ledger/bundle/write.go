@@ -226,8 +226,7 @@ func write(ctx context.Context, dir string, in Input) (*Result, error) {
 		sum        = in.Summary
 	)
 	// Entries after the latest checkpoint are left out: no signature
-	// vouches for them yet. The summary needs the cut, so it reads the
-	// written file back afterwards.
+	// vouches for them yet.
 	err = in.Entries(ctx, func(i int64, data []byte) error {
 		ledgerSize = i + 1
 		if i >= latest.N {
@@ -239,6 +238,9 @@ func write(ctx context.Context, dir string, in Input) (*Result, error) {
 		}
 		if !in.To.IsZero() && e.Time.Before(in.To) {
 			lastBefore = i
+		}
+		if in.To.IsZero() && (in.From.IsZero() || !e.Time.Before(in.From)) {
+			sum.Add(i, e) // without --to every entry read is exported
 		}
 		switch e.Type {
 		case ledger.TypeKeyRotation:
@@ -286,21 +288,25 @@ func write(ctx context.Context, dir string, in Input) (*Result, error) {
 		return nil, fmt.Errorf("export ledger: %w", err)
 	}
 
-	// The summary, reading the written entries back.
-	if _, err := ef.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("export ledger: %w", err)
-	}
-	if err := readLines(ef, func(i int64, line []byte) error {
-		e, err := ledger.Parse(line)
+	// With --to, the summary reads the written entries back: only now is
+	// the cut known.
+	if !in.To.IsZero() {
+		if _, err := ef.Seek(0, io.SeekStart); err != nil {
+			return nil, fmt.Errorf("export ledger: %w", err)
+		}
+		err = readLines(ef, func(i int64, line []byte) error {
+			e, err := ledger.Parse(line)
+			if err != nil {
+				return err
+			}
+			if (in.From.IsZero() || !e.Time.Before(in.From)) && e.Time.Before(in.To) {
+				sum.Add(i, e)
+			}
+			return nil
+		})
 		if err != nil {
-			return err
+			return nil, fmt.Errorf("export ledger: summary: %w", err)
 		}
-		if (in.From.IsZero() || !e.Time.Before(in.From)) && (in.To.IsZero() || e.Time.Before(in.To)) {
-			sum.Add(i, e)
-		}
-		return nil
-	}); err != nil {
-		return nil, fmt.Errorf("export ledger: summary: %w", err)
 	}
 
 	if err := writeHashes(filepath.Join(dir, FileHashes), in.StoredHashes, tlog.StoredHashCount(cut.N)); err != nil {
