@@ -263,7 +263,7 @@ func Parse(file string, data []byte, reg *connectors.Registry) (*Config, error) 
 	if c.ExecuteSchedule == "" {
 		c.ExecuteSchedule = DefaultExecuteSchedule
 	}
-	if _, err := cron.ParseStandard(c.ExecuteSchedule); err != nil {
+	if err := checkSchedule(c.ExecuteSchedule); err != nil {
 		d.errorf("execute.schedule", "%q is not a cron schedule: %v", c.ExecuteSchedule, err)
 	}
 	c.Log = Log{Level: cf.Log.Level, Format: cf.Log.Format}
@@ -319,7 +319,7 @@ func Parse(file string, data []byte, reg *connectors.Registry) (*Config, error) 
 		}
 		names[s.Name] = true
 		if s.Schedule != "" {
-			if _, err := cron.ParseStandard(s.Schedule); err != nil {
+			if err := checkSchedule(s.Schedule); err != nil {
 				d.errorf(path+".schedule", "%q is not a cron schedule: %v", s.Schedule, err)
 			}
 		}
@@ -352,33 +352,56 @@ func Parse(file string, data []byte, reg *connectors.Registry) (*Config, error) 
 		d.errorf("policies", "missing: list the policy files to enforce (the defaults are in configs/policies/)")
 	}
 	var pols []*policies.Policy
+	listed := map[string]int{}         // policy file → its index in policies
+	policyFiles := map[string]string{} // policy id → the policies entry with it
+	ruleIDs := map[string]string{}     // rule id → the id of the policy with it
 	for i, pf := range cf.Policies {
+		field := fmt.Sprintf("policies[%d]", i)
 		path := c.path(pf, "")
+		if j, dup := listed[path]; dup && path != "" {
+			d.errorf(field, "%s is listed twice (also as policies[%d])", pf, j)
+			continue
+		}
+		listed[path] = i
 		c.PolicyFiles = append(c.PolicyFiles, path)
-		p, err := LoadPolicyFile(path)
+		p, pd, err := loadPolicy(path)
 		if err != nil {
 			var le *LoadError
 			if errors.As(err, &le) {
 				d.errs = append(d.errs, le.Errs...)
 			} else {
-				d.errorf(fmt.Sprintf("policies[%d]", i), "%v", err)
+				d.errorf(field, "%v", err)
 			}
 			continue
 		}
-		for _, r := range p.Rules {
+		// What the policy asks of this configuration, reported at the
+		// policy's lines: p.Rules[k] is the file's rules[k].
+		for k, r := range p.Rules {
 			for j, src := range r.Sources {
 				if !names[src] {
-					d.errs = append(d.errs, &FieldError{File: path, Field: fmt.Sprintf("rule %s: sources[%d]", r.ID, j),
-						Msg: fmt.Sprintf("%q is not a source in %s", src, filepath.Base(file))})
+					pd.errorf(fmt.Sprintf("rules[%d].sources[%d]", k, j), "%q is not a source in %s", src, filepath.Base(file))
 				}
 			}
 			for j, st := range r.Approval.Stages {
-				if n := len(c.groupMembers(st.Group)); n < st.Count {
-					d.errs = append(d.errs, &FieldError{File: path, Field: fmt.Sprintf("rule %s: approval[%d]", r.ID, j),
-						Msg: fmt.Sprintf("needs %d approver(s) from group %q, but %s names %d: add people with role approver and that group", st.Count, st.Group, filepath.Base(file), n)})
+				if n := len(c.GroupMembers(st.Group)); n < st.Count {
+					pd.errorf(fmt.Sprintf("rules[%d].approval[%d]", k, j),
+						"needs %d approver(s) from group %q, but %s names %d: add people with role approver and that group", st.Count, st.Group, filepath.Base(file), n)
 				}
 			}
 		}
+		if other, dup := policyFiles[p.ID]; dup {
+			pd.errorf("id", "policy id %q is used by two policy files: %s and %s", p.ID, other, pf)
+		} else {
+			policyFiles[p.ID] = pf
+			for k, r := range p.Rules {
+				if owner, dup := ruleIDs[r.ID]; dup {
+					pd.errorf(fmt.Sprintf("rules[%d].id", k), "rule id %q is defined in policy %q and again in %q", r.ID, owner, p.ID)
+				} else {
+					ruleIDs[r.ID] = p.ID
+				}
+			}
+		}
+		d.errs = append(d.errs, pd.errs...)
 		pols = append(pols, p)
 	}
 	if err := d.err(); err != nil {
@@ -386,13 +409,41 @@ func Parse(file string, data []byte, reg *connectors.Registry) (*Config, error) 
 	}
 	set, err := policies.NewSet(c.Location, pols...)
 	if err != nil {
-		return nil, &LoadError{Errs: []*FieldError{{File: file, Field: "policies", Msg: err.Error()}}}
+		d.errorf("policies", "%v", err)
+		return nil, d.err()
 	}
 	c.Policies = set
 	return c, nil
 }
 
-func (c *Config) groupMembers(g string) []string { return c.GroupMembers(g) }
+// parseCron parses a schedule as the daemon's cron does.
+var parseCron = cron.ParseStandard
+
+// checkSchedule returns why spec is not a schedule the daemon can run, or
+// nil. The cron parser panics on a time zone prefix without a schedule
+// after it, so that is caught first, and any other panic of it recovered.
+func checkSchedule(spec string) (err error) {
+	for _, prefix := range []string{"CRON_TZ=", "TZ="} {
+		rest, ok := strings.CutPrefix(spec, prefix)
+		if !ok {
+			continue
+		}
+		zone, _, ok := strings.Cut(rest, " ")
+		switch {
+		case !ok:
+			return fmt.Errorf("%s must be followed by a time zone, a space and the schedule, e.g. %sEurope/Copenhagen 0 2 * * *", prefix, prefix)
+		case zone == "":
+			return fmt.Errorf("%s names no time zone: write e.g. %sEurope/Copenhagen, or leave it out to use the configured timezone", prefix, prefix)
+		}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the cron parser cannot read it (%v)", r)
+		}
+	}()
+	_, err = parseCron(spec)
+	return err
+}
 
 // path resolves p (or def when p is empty) against the config's directory.
 func (c *Config) path(p, def string) string {
@@ -421,7 +472,7 @@ func (c *Config) loadAnchors(d *doc, a anchorYAML) {
 	if c.AnchorSchedule == "" {
 		c.AnchorSchedule = DefaultAnchorSchedule
 	}
-	if _, err := cron.ParseStandard(c.AnchorSchedule); err != nil {
+	if err := checkSchedule(c.AnchorSchedule); err != nil {
 		d.errorf("ledger.anchor.schedule", "%q is not a cron schedule: %v", c.AnchorSchedule, err)
 	}
 	if a.Dir != "" {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/retentiond/retentiond/connectors"
 )
 
@@ -162,7 +164,8 @@ func TestShippedDefaultsInAConfig(t *testing.T) {
 		}
 	}
 	_, err = Parse(file, []byte(config("  - {id: anna, roles: [approver], groups: [leaders]}\n")), testRegistry())
-	want := filepath.Join(dir, "fileshare.yaml") + `: rule P3: approval[1]: needs 1 approver(s) from group "dpo", but retentiond.yaml names 0`
+	// P3, the third rule, asks for dpo in the second stage of its approval.
+	want := filepath.Join(dir, "fileshare.yaml") + `:66: rules[2].approval[1]: needs 1 approver(s) from group "dpo", but retentiond.yaml names 0`
 	if err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("got %v\nwant %s", err, want)
 	}
@@ -175,6 +178,9 @@ func TestBadConfigs(t *testing.T) {
 	}
 	for _, c := range corpus {
 		t.Run(strings.TrimSuffix(filepath.Base(c.path), ".yaml"), func(t *testing.T) {
+			if c.want != wantEmpty && !lineAndField.MatchString(c.want) {
+				t.Fatalf("want %q names no line", c.want)
+			}
 			file := abs(t, c.path)
 			cfg, err := Load(c.path, testRegistry())
 			if err == nil {
@@ -187,23 +193,27 @@ func TestBadConfigs(t *testing.T) {
 				t.Fatalf("error:\n%v\nwant it to contain:\n%s", err, c.want)
 			}
 			errs := fieldErrors(t, err)
-			if !slices.ContainsFunc(errs, func(fe *FieldError) bool { return strings.Contains(fe.Error(), c.want) }) {
+			i := slices.IndexFunc(errs, func(fe *FieldError) bool { return strings.Contains(fe.Error(), c.want) })
+			if i < 0 {
 				t.Errorf("no single problem contains %q:\n%v", c.want, err)
+			} else if line := wantLine(c.want); errs[i].Line != line {
+				t.Errorf("problem on line %d, want line %d: %v", errs[i].Line, line, errs[i])
 			}
 			for _, fe := range errs {
 				switch {
 				case fe.File == "":
 					t.Errorf("problem without a file: %+v", *fe)
 				case fe.File == file:
-					// The configuration's own problems name their line.
-					if c.want != wantEmpty && fe.Line <= 0 {
-						t.Errorf("problem without a line: %+v", *fe)
-					}
 				default:
 					// A problem in a policy file names that file.
 					if !filepath.IsAbs(fe.File) || filepath.Ext(fe.File) != ".yaml" || !slices.Contains(policyFilesOf(t, file), fe.File) {
 						t.Errorf("problem names %q, which is neither the configuration nor one of its policies", fe.File)
 					}
+				}
+				// Every problem but an empty file's names its line, in the
+				// configuration or in the policy file.
+				if c.want != wantEmpty && fe.Line <= 0 {
+					t.Errorf("problem without a line: %+v", *fe)
 				}
 			}
 			// Parse of the same text gives the same answer.
@@ -282,30 +292,82 @@ func TestPolicyProblemsNamePolicyFile(t *testing.T) {
 }
 
 // TestRuleIDsUniqueAcrossPolicies: two policy files defining the same rule
-// id, or the same policy id, cannot be loaded together.
+// id, or the same policy id, cannot be loaded together; the problem is
+// reported at the second one's line. A file listed twice is reported in the
+// configuration.
 func TestRuleIDsUniqueAcrossPolicies(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, body string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+	write := func(name, body string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		return path
 	}
-	rule := "rules:\n  - {id: R, type: delete_after, from: item.modified, keep: P1D, approval: none}\n"
+	rule := "rules:\n  - {id: Q, type: delete_after, from: item.modified, keep: P1D, approval: none}\n  - {id: R, type: delete_after, from: item.modified, keep: P1D, approval: none}\n"
 	write("a.yaml", "version: 1\nid: a\n"+rule)
-	write("b.yaml", "version: 1\nid: b\n"+rule)
+	b := write("b.yaml", "version: 1\n\nid: b\nrules:\n  - {id: S, type: delete_after, from: item.modified, keep: P1D, approval: none}\n  - {id: R, type: delete_after, from: item.modified, keep: P1D, approval: none}\n")
+	a2 := write("a2.yaml", "version: 1\n\n\nid: a\nrules:\n  - {id: T, type: delete_after, from: item.modified, keep: P1D, approval: none}\n")
 	file := filepath.Join(dir, "c.yaml")
-	for _, c := range []struct{ policies, want string }{
-		{"[a.yaml, b.yaml]", `rule id "R" is defined in policy "a" and again in "b"`},
-		{"[a.yaml, a.yaml]", `policy id "a" is used by two policy files`},
+	for _, c := range []struct {
+		policies string
+		want     FieldError
+	}{
+		{"[a.yaml, b.yaml]", FieldError{File: b, Line: 6, Field: "rules[1].id", Msg: `rule id "R" is defined in policy "a" and again in "b"`}},
+		{"[a.yaml, a2.yaml]", FieldError{File: a2, Line: 4, Field: "id", Msg: `policy id "a" is used by two policy files: a.yaml and a2.yaml`}},
+		{"[a.yaml, a.yaml]", FieldError{File: file, Line: 3, Field: "policies[1]", Msg: `a.yaml is listed twice (also as policies[0])`}},
 	} {
 		src := "version: 1\nledger: {origin: x}\npolicies: " + c.policies + "\npeople: [{id: a, roles: [operator]}]\nsources: [{name: s, kind: testkind, options: {root: /x}}]\n"
 		_, err := Parse(file, []byte(src), testRegistry())
-		if err == nil || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("policies %s: got %v, want %q", c.policies, err, c.want)
+		if err == nil {
+			t.Errorf("policies %s: loaded", c.policies)
 			continue
 		}
-		if fe := fieldErrors(t, err); fe[0].File != file {
-			t.Errorf("problem not reported against the configuration: %+v", fe[0])
+		if fe := fieldErrors(t, err); len(fe) != 1 || *fe[0] != c.want {
+			t.Errorf("policies %s: got\n%v\nwant\n%v", c.policies, err, &c.want)
+		}
+	}
+}
+
+// TestErrorsGroupedByFile: the problems of one load are grouped by file, the
+// configuration's first and then each policy file's in the order it lists
+// them, by line within each, although their lines interleave.
+func TestErrorsGroupedByFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	// A problem on line 7 (keep), which fails the file on its own.
+	p := write("p.yaml", "version: 1\nid: p\nrules:\n  - id: R\n    type: delete_after\n    sources: [nope]\n    keep: P3X\n    from: item.modified\n    approval: none\n")
+	// Problems with the configuration on lines 5 (an unknown source) and
+	// 9 (no leaders to approve).
+	q := write("q.yaml", "version: 1\nid: q\nrules:\n  - id: S\n    sources: [nope]\n    type: delete_after\n    from: item.modified\n    keep: P1D\n    approval: [{group: leaders, count: 2}]\n")
+	file := filepath.Join(dir, "c.yaml")
+	src := "version: 1\nledger: {origin: x}\ntimezone: Mars/Olympus\npolicies: [q.yaml, p.yaml]\npeople: [{id: a, roles: [operator]}]\n" +
+		"sources: [{name: s, kind: testkind, options: {root: /x}}]\n" +
+		"log: {level: loud}\n\n\n\nexecute: {schedule: never}\n"
+	write("c.yaml", src)
+	_, err := Load(file, testRegistry())
+	if err == nil {
+		t.Fatal("loaded without error")
+	}
+	// The configuration's timezone, log.level and execute.schedule, then
+	// q.yaml's, then p.yaml's.
+	want := []struct {
+		file string
+		line int
+	}{{file, 3}, {file, 7}, {file, 11}, {q, 5}, {q, 9}, {p, 7}}
+	errs := fieldErrors(t, err)
+	if len(errs) != len(want) {
+		t.Fatalf("%d problems, want %d:\n%v", len(errs), len(want), err)
+	}
+	for i, w := range want {
+		if errs[i].File != w.file || errs[i].Line != w.line {
+			t.Errorf("problem %d is %v, want one at %s:%d", i, errs[i], w.file, w.line)
 		}
 	}
 }
@@ -314,5 +376,36 @@ func TestMissingConfigNamesNextStep(t *testing.T) {
 	_, err := Load(filepath.Join(t.TempDir(), "none.yaml"), testRegistry())
 	if err == nil || !strings.Contains(err.Error(), "retentiond demo") || !strings.Contains(err.Error(), "--config") {
 		t.Fatalf("%v", err)
+	}
+}
+
+// TestCheckSchedule: schedules are checked as the daemon's cron reads them,
+// including a time zone prefix, on which the cron parser itself panics
+// unless a space and a schedule follow it; any other panic of the parser is
+// an error too.
+func TestCheckSchedule(t *testing.T) {
+	for _, c := range []struct{ spec, err string }{
+		{"0 2 * * *", ""},
+		{"@daily", ""},
+		{"CRON_TZ=Europe/Copenhagen 0 2 * * *", ""},
+		{"TZ=UTC */15 * * * *", ""},
+		{"CRON_TZ=Europe/Copenhagen", "CRON_TZ= must be followed by a time zone, a space and the schedule"},
+		{"CRON_TZ=Europe/Copenhagen\t0\t2\t*\t*\t*", "CRON_TZ= must be followed by a time zone, a space and the schedule"},
+		{"TZ=", "TZ= must be followed by a time zone, a space and the schedule"},
+		{"TZ= 0 2 * * *", "TZ= names no time zone"},
+		{"CRON_TZ=Mars/Olympus 0 2 * * *", "provided bad location Mars/Olympus"},
+		{"TZ=UTC ", "expected exactly 5 fields"},
+		{"0 2 * *", "expected exactly 5 fields"},
+	} {
+		err := checkSchedule(c.spec)
+		if c.err == "" && err != nil || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("%q: got %v, want %q", c.spec, err, c.err)
+		}
+	}
+
+	defer func(p func(string) (cron.Schedule, error)) { parseCron = p }(parseCron)
+	parseCron = func(string) (cron.Schedule, error) { panic("index out of range") }
+	if err := checkSchedule("0 2 * * *"); err == nil || !strings.Contains(err.Error(), "index out of range") {
+		t.Errorf("a panic in the cron parser: %v", err)
 	}
 }

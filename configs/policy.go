@@ -75,25 +75,39 @@ var itemKinds = []string{"file", "message", "recording"}
 
 // LoadPolicyFile reads and parses one policy file.
 func LoadPolicyFile(file string) (*policies.Policy, error) {
+	p, _, err := loadPolicy(file)
+	return p, err
+}
+
+// loadPolicy is LoadPolicyFile that also returns the parsed file, whose
+// positions let a configuration report its own problems with a policy by
+// the policy's file, line and field. Its rules[i] is the policy's Rules[i].
+func loadPolicy(file string) (*policies.Policy, *doc, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, fmt.Errorf("read policy file: %w", err)
+		return nil, nil, fmt.Errorf("read policy file: %w", err)
 	}
-	return ParsePolicy(file, data)
+	return parsePolicy(file, data)
 }
 
 // ParsePolicy parses a policy file's text. Every problem is reported as a
 // *FieldError naming file, line and field; all of them are collected into
 // one *LoadError. The returned policy's Digest covers data exactly.
 func ParsePolicy(file string, data []byte) (*policies.Policy, error) {
+	p, _, err := parsePolicy(file, data)
+	return p, err
+}
+
+// parsePolicy is ParsePolicy that also returns the parsed file.
+func parsePolicy(file string, data []byte) (*policies.Policy, *doc, error) {
 	d, err := parseDoc(file, data)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var pf policyFile
 	d.decode(d.root, "", &pf)
 	if err := d.err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p := &policies.Policy{ID: pf.ID, Title: pf.Title, File: file, Text: data, Digest: policies.DigestOf(data)}
 	switch {
@@ -108,22 +122,23 @@ func ParsePolicy(file string, data []byte) (*policies.Policy, error) {
 	if len(pf.Rules) == 0 {
 		d.errorf("rules", "a policy needs at least one rule")
 	}
-	ids := map[string]int{}
+	first := map[string]int{} // rule id → index of the rule that used it first
 	for i, pr := range pf.Rules {
 		path := fmt.Sprintf("rules[%d]", i)
-		if j, dup := ids[pr.ID]; dup && pr.ID != "" {
+		if j, dup := first[pr.ID]; dup && pr.ID != "" {
 			d.errorf(path+".id", "rule id %q is already used by rules[%d]", pr.ID, j)
+		} else if !dup {
+			first[pr.ID] = i
 		}
-		ids[pr.ID] = i
 		if r := d.rule(path, pr); r != nil {
 			r.Policy = p
 			p.Rules = append(p.Rules, r)
 		}
 	}
 	if err := d.err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return p, nil
+	return p, d, nil
 }
 
 func (d *doc) rule(path string, pr policyRule) *policies.Rule {
@@ -273,20 +288,27 @@ func (d *doc) exemption(path string, ex exemptionYAML, r *policies.Rule, ignoreC
 	return e, true
 }
 
-// approval reads `approval: none` or a list of stages.
+// approval reads `approval: none` or a list of stages. n may be an alias
+// of them, which decode then counts against the file's alias budget.
 func (d *doc) approval(path string, n *yaml.Node, r *policies.Rule) {
+	v := n
+	for v.Kind == yaml.AliasNode && v.Alias != nil {
+		v = v.Alias
+	}
 	switch {
-	case n.Kind == 0:
+	case v.Kind == 0:
 		if r.Kind == policies.DeleteAfter {
 			d.errorf(path, "missing: say who approves deletions (a list of {group, count}), or `none` for rules that run automatically")
 		}
-	case n.Kind == yaml.ScalarNode && n.Value == "none":
-	case n.Kind == yaml.SequenceNode:
-		if len(n.Content) == 0 {
+	case v.Kind == yaml.ScalarNode && v.Value == "none":
+	case v.Kind == yaml.SequenceNode:
+		if len(v.Content) == 0 {
 			d.errorf(path, "an empty list: write `none` if deletions need no approval")
 		}
 		var stages []stageYAML
-		d.decode(n, path, &stages)
+		if d.decode(n, path, &stages); d.aliasBomb != nil {
+			return
+		}
 		for i, s := range stages {
 			sp := fmt.Sprintf("%s[%d]", path, i)
 			if !validID(s.Group) {
@@ -298,7 +320,7 @@ func (d *doc) approval(path string, n *yaml.Node, r *policies.Rule) {
 			r.Approval.Stages = append(r.Approval.Stages, policies.Stage{Group: s.Group, Count: s.Count})
 		}
 	default:
-		d.errorf(path, "want `none` or a list of stages like [{group: leaders, count: 1}], got %s", describe(n))
+		d.errorf(path, "want `none` or a list of stages like [{group: leaders, count: 1}], got %s", describe(v))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -50,6 +51,16 @@ func readCorpus(t testing.TB, dir string) []corpusFile {
 	return out
 }
 
+// wantLine returns the line a corpus want names (":9: "), or 0.
+func wantLine(want string) int {
+	m := lineAndField.FindString(want)
+	if m == "" {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.Trim(m, ": "))
+	return n
+}
+
 // fieldErrors returns the problems of err, failing t unless err is a
 // *LoadError with at least one.
 func fieldErrors(t testing.TB, err error) []*FieldError {
@@ -87,8 +98,11 @@ func TestBadPolicies(t *testing.T) {
 			}
 			errs := fieldErrors(t, err)
 			// The want is about one problem, not spread over two lines.
-			if !slices.ContainsFunc(errs, func(fe *FieldError) bool { return strings.Contains(fe.Error(), c.want) }) {
+			i := slices.IndexFunc(errs, func(fe *FieldError) bool { return strings.Contains(fe.Error(), c.want) })
+			if i < 0 {
 				t.Errorf("no single problem contains %q:\n%v", c.want, err)
+			} else if line := wantLine(c.want); errs[i].Line != line {
+				t.Errorf("problem on line %d, want line %d: %v", errs[i].Line, line, errs[i])
 			}
 			for _, fe := range errs {
 				if fe.File != c.path {

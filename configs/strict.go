@@ -1,12 +1,16 @@
 package configs
 
 import (
+	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -33,7 +37,10 @@ func (e *FieldError) Error() string {
 	return b.String()
 }
 
-// LoadError collects every problem found in a load, in file order.
+// LoadError collects every problem found in a load, grouped by file (the
+// file loaded first, then the others in the order their problems were
+// found, which for a configuration is the order it lists its policy files)
+// and in line order within each file.
 type LoadError struct {
 	Errs []*FieldError
 }
@@ -63,36 +70,232 @@ type doc struct {
 	root  *yaml.Node
 	lines map[string]int // field path → line
 	errs  []*FieldError
+
+	// Alias accounting: every value decoded through an alias counts
+	// against maxAliasValues, so that a few lines of nested aliases
+	// cannot expand to millions of values.
+	aliasDepth  int         // aliases being expanded around the current value
+	aliasLine   int         // line of the outermost of them
+	aliasPath   string      // and the field it stands for
+	aliasValues int         // values decoded through aliases so far
+	aliasBomb   *FieldError // once the budget is spent: decode nothing more
 }
 
-// parseDoc parses one YAML document. Syntax errors are reported with the
-// line yaml gives.
+// maxAliasValues is how many values a file's aliases may expand to in all.
+// Sharing an approval list or a rule body between a few rules costs tens;
+// exceeding it takes aliases of aliases, as in a "billion laughs" file.
+const maxAliasValues = 10000
+
+// parseDoc parses a file holding one YAML document. Syntax errors are
+// reported with the line they are on; a second document is an error.
 func parseDoc(file string, data []byte) (*doc, error) {
-	d := &doc{file: file, lines: map[string]int{}}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, &LoadError{Errs: []*FieldError{syntaxError(file, err)}}
+	if err := dec.Decode(&root); errors.Is(err, io.EOF) {
+		return nil, &LoadError{Errs: []*FieldError{{File: file, Msg: "the file is empty"}}}
+	} else if err != nil {
+		return nil, &LoadError{Errs: []*FieldError{syntaxError(file, data, err)}}
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
 		return nil, &LoadError{Errs: []*FieldError{{File: file, Msg: "the file is empty"}}}
 	}
-	d.root = root.Content[0]
-	return d, nil
+	var next yaml.Node
+	if err := dec.Decode(&next); err != nil && !errors.Is(err, io.EOF) {
+		return nil, &LoadError{Errs: []*FieldError{syntaxError(file, data, err)}}
+	} else if err == nil {
+		return nil, &LoadError{Errs: []*FieldError{{File: file, Line: next.Line,
+			Msg: "a second YAML document starts here: a file holds one document, so remove this `---` and what follows, or move it to a file of its own"}}}
+	}
+	return &doc{file: file, root: root.Content[0], lines: map[string]int{}}, nil
+}
+
+// parserProblems are the messages of yaml's parser (as opposed to its
+// scanner) errors. yaml reports their line counted from 0 (parser.fail adds
+// 1 to the 0-based mark only for scanner errors), and leaves the line out
+// when it is the first.
+var parserProblems = []string{
+	"did not find expected <stream-start>",
+	"did not find expected <document start>",
+	"did not find expected node content",
+	"did not find expected key",
+	"did not find expected '-' indicator",
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+	"found duplicate %YAML directive",
+	"found duplicate %TAG directive",
+	"found incompatible YAML document",
+	"found undefined tag handle",
+}
+
+// readerProblems are the messages of yaml's errors in decoding characters,
+// which carry no line at all.
+var readerProblems = []string{
+	"invalid leading UTF-8 octet",
+	"incomplete UTF-8 octet sequence",
+	"invalid trailing UTF-8 octet",
+	"invalid length of a UTF-8 sequence",
+	"invalid Unicode character",
+	"control characters are not allowed",
+	"incomplete UTF-16 character",
+	"unexpected low surrogate area",
+	"incomplete UTF-16 surrogate pair",
+	"expected low surrogate area",
 }
 
 // syntaxError turns yaml's "yaml: line 3: mapping values are not allowed"
-// into a FieldError with the line split out.
-func syntaxError(file string, err error) *FieldError {
+// into a FieldError with the line split out, as a 1-based line of data.
+func syntaxError(file string, data []byte, err error) *FieldError {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	fe := &FieldError{File: file, Msg: "invalid YAML: " + msg}
+	line := 0
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		if num, tail, ok := strings.Cut(rest, ": "); ok {
-			if n, err := strconv.Atoi(num); err == nil {
-				fe.Line, fe.Msg = n, "invalid YAML: "+tail
+			if n, err := strconv.Atoi(num); err == nil && n >= 0 {
+				line, msg = n, tail
 			}
 		}
 	}
-	return fe
+	switch {
+	case slices.Contains(parserProblems, msg):
+		line++
+	case line > 0:
+		// A scanner error, already counted from 1.
+	case slices.Contains(readerProblems, msg):
+		line = badCharLine(data)
+	case strings.HasPrefix(msg, "unknown anchor '") && strings.HasSuffix(msg, "' referenced"):
+		line = aliasLine(data, strings.TrimSuffix(strings.TrimPrefix(msg, "unknown anchor '"), "' referenced"))
+	default:
+		// yaml leaves the line out when it is the first.
+		line = 1
+	}
+	// An error at the end of the text is on the last line, not after it.
+	line = min(line, lastLine(data))
+	return &FieldError{File: file, Line: line, Msg: "invalid YAML: " + msg}
+}
+
+// lineBreak returns the length of the line break yaml sees at data[i:]
+// (\n, \r, \r\n, NEL, LS or PS), or 0.
+func lineBreak(data []byte, i int) int {
+	switch {
+	case data[i] == '\n':
+		return 1
+	case data[i] == '\r':
+		if i+1 < len(data) && data[i+1] == '\n' {
+			return 2
+		}
+		return 1
+	}
+	if r, size := utf8.DecodeRune(data[i:]); r == 0x85 || r == 0x2028 || r == 0x2029 {
+		return size
+	}
+	return 0
+}
+
+// lineAt returns the 1-based line of byte offset off in data.
+func lineAt(data []byte, off int) int {
+	line := 1
+	for i := 0; i < off && i < len(data); {
+		if n := lineBreak(data, i); n > 0 {
+			line++
+			i += n
+			continue
+		}
+		i++
+	}
+	return line
+}
+
+// lastLine returns the number of the last line of data that has any text:
+// a final line break starts no line of its own.
+func lastLine(data []byte) int {
+	n := len(data)
+	for i := 0; i < len(data); {
+		if b := lineBreak(data, i); b > 0 {
+			if i+b == len(data) {
+				n = i
+			}
+			i += b
+			continue
+		}
+		i++
+	}
+	return max(1, lineAt(data, n))
+}
+
+// yamlChar reports whether yaml accepts r in a text.
+func yamlChar(r rune) bool {
+	return r == 0x09 || r == 0x0A || r == 0x0D || r >= 0x20 && r <= 0x7E || r == 0x85 ||
+		r >= 0xA0 && r <= 0xD7FF || r >= 0xE000 && r <= 0xFFFD || r >= 0x10000 && r <= 0x10FFFF
+}
+
+// badCharLine returns the line of the first character yaml's reader
+// rejects (bad encoding or a control character), or 0 if there is none.
+func badCharLine(data []byte) int {
+	if len(data) >= 2 && (data[0] == 0xFF && data[1] == 0xFE || data[0] == 0xFE && data[1] == 0xFF) {
+		return badUTF16Line(data[2:], data[0] == 0xFF)
+	}
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 || !yamlChar(r) {
+			return lineAt(data, i)
+		}
+		i += size
+	}
+	return 0
+}
+
+// badUTF16Line is badCharLine for UTF-16 text after its byte order mark.
+func badUTF16Line(data []byte, littleEndian bool) int {
+	unit := func(i int) rune {
+		if littleEndian {
+			return rune(data[i]) | rune(data[i+1])<<8
+		}
+		return rune(data[i])<<8 | rune(data[i+1])
+	}
+	line := 1
+	prevCR := false
+	for i := 0; i < len(data); {
+		if i+1 >= len(data) {
+			return line
+		}
+		r, width := unit(i), 2
+		switch {
+		case r&0xFC00 == 0xDC00:
+			return line
+		case r&0xFC00 == 0xD800:
+			if i+3 >= len(data) || unit(i+2)&0xFC00 != 0xDC00 {
+				return line
+			}
+			r, width = 0x10000+(r&0x3FF)<<10+(unit(i+2)&0x3FF), 4
+		}
+		if !yamlChar(r) {
+			return line
+		}
+		if r == '\n' && !prevCR || r == '\r' || r == 0x85 || r == 0x2028 || r == 0x2029 {
+			line++
+		}
+		prevCR = r == '\r'
+		i += width
+	}
+	return 0
+}
+
+// aliasLine returns the line of the first alias *name in data, or 0.
+func aliasLine(data []byte, name string) int {
+	token := []byte("*" + name)
+	for off := 0; ; {
+		i := bytes.Index(data[off:], token)
+		if i < 0 {
+			return 0
+		}
+		i += off
+		end := i + len(token)
+		before := i == 0 || bytes.IndexByte([]byte(" \t\r\n[{,"), data[i-1]) >= 0
+		after := end == len(data) || bytes.IndexByte([]byte(" \t\r\n]},"), data[end]) >= 0
+		if before && after {
+			return lineAt(data, i)
+		}
+		off = i + 1
+	}
 }
 
 // errorf records a problem with the field at path.
@@ -120,8 +323,28 @@ func (d *doc) err() error {
 	if len(d.errs) == 0 {
 		return nil
 	}
-	slices.SortStableFunc(d.errs, func(a, b *FieldError) int { return a.Line - b.Line })
+	if d.aliasBomb != nil {
+		// What was found in the file besides is about values cut short
+		// or repeated by the aliases: report only the aliases.
+		d.errs = slices.DeleteFunc(d.errs, func(fe *FieldError) bool { return fe.File == d.file && fe != d.aliasBomb })
+	}
+	sortErrs(d.file, d.errs)
 	return &LoadError{Errs: d.errs}
+}
+
+// sortErrs orders errs as a LoadError holds them: first's problems, then
+// those of each other file in the order they first appear, each file's by
+// line. The sort is stable, so problems on one line keep their order.
+func sortErrs(first string, errs []*FieldError) {
+	rank := map[string]int{first: 0}
+	for _, fe := range errs {
+		if _, ok := rank[fe.File]; !ok {
+			rank[fe.File] = len(rank)
+		}
+	}
+	slices.SortStableFunc(errs, func(a, b *FieldError) int {
+		return cmp.Or(cmp.Compare(rank[a.File], rank[b.File]), cmp.Compare(a.Line, b.Line))
+	})
 }
 
 // decode fills out, a pointer to a struct of plain fields tagged `yaml:"…"`,
@@ -135,12 +358,36 @@ func (d *doc) decode(node *yaml.Node, path string, out any) {
 var nodeType = reflect.TypeFor[yaml.Node]()
 
 func (d *doc) decodeValue(n *yaml.Node, path string, v reflect.Value) {
-	for n.Kind == yaml.AliasNode {
-		n = n.Alias
+	if d.aliasBomb != nil {
+		return
+	}
+	if n.Kind == yaml.AliasNode {
+		if d.aliasDepth == 0 {
+			d.aliasLine, d.aliasPath = n.Line, path
+		}
+		for n.Kind == yaml.AliasNode && n.Alias != nil {
+			n = n.Alias
+		}
+		d.aliasDepth++
+		defer func() { d.aliasDepth-- }()
+	}
+	if d.aliasDepth > 0 {
+		if d.aliasValues++; d.aliasValues > maxAliasValues {
+			d.aliasBomb = &FieldError{File: d.file, Line: d.aliasLine, Field: d.aliasPath,
+				Msg: fmt.Sprintf("the file's aliases expand to more than %d values, so it is not read further: write the repeated parts out, or alias less deeply", maxAliasValues)}
+			d.errs = append(d.errs, d.aliasBomb)
+			return
+		}
 	}
 	d.lines[path] = n.Line
 	if v.Type() == nodeType {
-		v.Set(reflect.ValueOf(*n))
+		if d.aliasDepth > 0 {
+			// Hand the value on behind an alias, so that decoding it
+			// later counts as expanding an alias too.
+			v.Set(reflect.ValueOf(yaml.Node{Kind: yaml.AliasNode, Alias: n, Line: d.aliasLine, Column: n.Column}))
+		} else {
+			v.Set(reflect.ValueOf(*n))
+		}
 		return
 	}
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
