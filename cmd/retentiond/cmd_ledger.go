@@ -27,7 +27,7 @@ func (a *app) ledgerCmd() *cobra.Command {
 		Use:   "ledger",
 		Short: "Verify, export and prove from the signed ledger of deletions",
 	}
-	cmd.AddCommand(a.ledgerVerifyCmd(), a.ledgerExportCmd(), a.ledgerRotateCmd(), a.ledgerAnchorCmd())
+	cmd.AddCommand(a.ledgerVerifyCmd(), a.ledgerExportCmd(), a.ledgerProveCmd(), a.ledgerVerifyProofCmd(), a.ledgerRotateCmd(), a.ledgerAnchorCmd())
 	return cmd
 }
 

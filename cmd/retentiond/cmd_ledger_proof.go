@@ -1,0 +1,209 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/retentiond/retentiond/configs"
+	"github.com/retentiond/retentiond/store/ledger"
+)
+
+func (a *app) ledgerProveCmd() *cobra.Command {
+	var source, item, out string
+	cmd := &cobra.Command{
+		Use:   "prove --source NAME --item PATH_OR_ID [--out FILE]",
+		Short: "Was this item deleted? Show its ledger entries and write a proof",
+		Long: `Prove answers "was this item deleted?" for an item named as its connector names
+it (for a file share: the path below the source's root, with '/'). It computes
+the item's reference with the reference key (and every retired one), lists
+every ledger entry about it, and writes a C2SP .tlog-proof of the latest
+deletion entry against the latest checkpoint: a self-contained file that
+'retentiond ledger verify-proof' checks offline, revealing only that entry.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if source == "" || item == "" {
+				return errors.New("give the source and the item: --source NAME --item PATH_OR_ID")
+			}
+			p, err := a.pipeline(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			src, ok := p.Config.Source(source)
+			if !ok {
+				return fmt.Errorf("no source %q in %s", source, p.Config.File)
+			}
+			ring, err := ledger.LoadRefKeyRing(p.Config.Keys.References)
+			if err != nil {
+				return err
+			}
+			refs := ring.Refs("item:"+src.Kind.Name+":"+src.Name, item)
+			type found struct {
+				idx  int64
+				data []byte
+				e    ledger.Entry
+			}
+			var hits []found
+			err = p.Store.EntriesMentioning(ctx, refs, func(idx int64, data []byte) error {
+				e, err := ledger.Parse(data)
+				if err != nil {
+					return fmt.Errorf("entry %d does not parse; run `retentiond ledger verify`: %w", idx, err)
+				}
+				if slices.Contains(refs, e.Item) {
+					hits = append(hits, found{idx, append([]byte(nil), data...), e})
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if len(hits) == 0 {
+				return fmt.Errorf("no ledger entry for %q in source %s: it was never deleted, held or skipped by retentiond (check the spelling: the path below the root, with '/')", item, source)
+			}
+			a.printf("%d ledger entries for %q in source %s:\n", len(hits), item, source)
+			var last *found
+			for i := range hits {
+				h := &hits[i]
+				a.printf("  entry %d  %s  %s", h.idx, h.e.Time.In(p.Config.Location).Format("2006-01-02 15:04"), describe(h.e))
+				a.printf("\n")
+				if h.e.Type == ledger.TypeDeletion {
+					last = h
+				}
+			}
+			if last == nil {
+				return errors.New("none of them is a deletion entry; no proof written")
+			}
+			cps, err := p.Store.Checkpoints(ctx)
+			if err != nil {
+				return err
+			}
+			if len(cps) == 0 || cps[len(cps)-1].N <= last.idx {
+				return fmt.Errorf("entry %d is not covered by a signed checkpoint yet; run any command that writes to the ledger, or wait for the daemon", last.idx)
+			}
+			cp := cps[len(cps)-1]
+			pf, err := ledger.MakeProof(last.idx, last.data, cp.Note, cp.N, p.Store.HashReader(ctx))
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = fmt.Sprintf("%s-entry-%d.tlog-proof", source, last.idx)
+			}
+			if err := os.WriteFile(out, pf, 0o644); err != nil {
+				return fmt.Errorf("write proof: %w", err)
+			}
+			a.printf("proof of entry %d against the checkpoint of size %d written to %s\n", last.idx, cp.N, out)
+			a.printf("check it with: retentiond ledger verify-proof %s\n", out)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&source, "source", "", "configured source the item belongs to")
+	cmd.Flags().StringVar(&item, "item", "", "the item as its connector names it (a path below the root, a message id)")
+	cmd.Flags().StringVar(&out, "out", "", "proof file to write (default SOURCE-entry-N.tlog-proof)")
+	return cmd
+}
+
+func (a *app) ledgerVerifyProofCmd() *cobra.Command {
+	var keys []string
+	var origin, source, item string
+	cmd := &cobra.Command{
+		Use:   "verify-proof FILE [--key F] [--source NAME --item PATH_OR_ID]",
+		Short: "Check a .tlog-proof offline",
+		Long: `Verify-proof checks a single-item proof without the database: the checkpoint's
+signature with the trusted key (--key, or the configured one), that the entry
+is canonical, and that it is in the signed tree at its index. With --source and
+--item, and the reference key at hand, it also confirms the entry is about that
+item.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := os.ReadFile(args[0])
+			if err != nil {
+				return fmt.Errorf("read proof: %w", err)
+			}
+			var cfg *configs.Config
+			if len(keys) == 0 || item != "" {
+				if cfg, err = a.loadConfig(); err != nil {
+					if len(keys) == 0 {
+						return fmt.Errorf("give the verifier key to trust with --key (%w)", err)
+					}
+					return err
+				}
+			}
+			if len(keys) == 0 {
+				keys = []string{cfg.Keys.Signing + ".pub"}
+				if origin == "" {
+					origin = cfg.Origin
+				}
+			}
+			trusted, err := readKeyFiles(keys)
+			if err != nil {
+				return err
+			}
+			vs, err := ledger.NewVerifiers(trusted...)
+			if err != nil {
+				return err
+			}
+			res, err := ledger.VerifyProof(b, vs, origin)
+			if err != nil {
+				return fmt.Errorf("proof verification FAILED: %w", err)
+			}
+			if item != "" {
+				src, ok := cfg.Source(source)
+				if !ok {
+					return fmt.Errorf("no source %q in %s", source, cfg.File)
+				}
+				ring, err := ledger.LoadRefKeyRing(cfg.Keys.References)
+				if err != nil {
+					return err
+				}
+				if !slices.Contains(ring.Refs("item:"+src.Kind.Name+":"+src.Name, item), res.Entry.Item) {
+					return fmt.Errorf("proof verification FAILED: the proven entry is not about %q in source %s", item, source)
+				}
+			}
+			a.printf("proof OK: entry %d of ledger %s is in the signed tree of size %d\n", res.Index, res.Checkpoint.Origin, res.Checkpoint.N)
+			a.printf("  %s  %s\n", res.Entry.Time.Format("2006-01-02 15:04 UTC"), describe(res.Entry))
+			if item != "" {
+				a.printf("  the entry is about %q in source %s\n", item, source)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringSliceVar(&keys, "key", nil, "verifier key file(s) to trust")
+	cmd.Flags().StringVar(&origin, "origin", "", "the ledger the proof must come from")
+	cmd.Flags().StringVar(&source, "source", "", "with --item: the item's source")
+	cmd.Flags().StringVar(&item, "item", "", "confirm the proof is about this item (needs the reference key)")
+	return cmd
+}
+
+// describe says what an entry records, in a line.
+func describe(e ledger.Entry) string {
+	var b strings.Builder
+	b.WriteString(string(e.Type))
+	if e.Outcome != "" {
+		fmt.Fprintf(&b, ": %s", e.Outcome)
+		if e.Code != "" {
+			fmt.Fprintf(&b, " (%s)", e.Code)
+		}
+	}
+	if e.Rule != "" {
+		fmt.Fprintf(&b, ", rule %s", e.Rule)
+	}
+	if e.Batch != 0 {
+		fmt.Fprintf(&b, ", batch %d", e.Batch)
+	}
+	if e.Due != "" {
+		fmt.Fprintf(&b, ", due %s", e.Due)
+	}
+	if len(e.Approvals) > 0 {
+		fmt.Fprintf(&b, ", approved by %s", strings.Join(e.Approvals, ", "))
+	}
+	if e.Hold != "" {
+		fmt.Fprintf(&b, ", hold %s", e.Hold)
+	}
+	return b.String()
+}
