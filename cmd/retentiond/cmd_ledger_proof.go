@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/retentiond/retentiond/configs"
+	"github.com/retentiond/retentiond/store"
 	"github.com/retentiond/retentiond/store/ledger"
 )
 
@@ -30,19 +31,24 @@ deletion entry against the latest checkpoint: a self-contained file that
 			if source == "" || item == "" {
 				return errors.New("give the source and the item: --source NAME --item PATH_OR_ID")
 			}
-			p, err := a.pipeline(ctx, nil)
+			cfg, err := a.loadConfig()
 			if err != nil {
 				return err
 			}
-			defer p.Close()
-			src, ok := p.Config.Source(source)
+			src, ok := cfg.Source(source)
 			if !ok {
-				return fmt.Errorf("no source %q in %s", source, p.Config.File)
+				return fmt.Errorf("no source %q in %s", source, cfg.File)
 			}
-			ring, err := ledger.LoadRefKeyRing(p.Config.Keys.References)
+			ring, err := ledger.LoadRefKeyRing(cfg.Keys.References)
 			if err != nil {
 				return err
 			}
+			// Only reads: no key is created, nothing is signed.
+			st, err := store.Open(ctx, cfg.Database, store.Options{})
+			if err != nil {
+				return err
+			}
+			defer st.Close()
 			refs := ring.Refs("item:"+src.Kind.Name+":"+src.Name, item)
 			type found struct {
 				idx  int64
@@ -50,7 +56,7 @@ deletion entry against the latest checkpoint: a self-contained file that
 				e    ledger.Entry
 			}
 			var hits []found
-			err = p.Store.EntriesMentioning(ctx, refs, func(idx int64, data []byte) error {
+			err = st.EntriesMentioning(ctx, refs, func(idx int64, data []byte) error {
 				e, err := ledger.Parse(data)
 				if err != nil {
 					return fmt.Errorf("entry %d does not parse; run `retentiond ledger verify`: %w", idx, err)
@@ -64,14 +70,13 @@ deletion entry against the latest checkpoint: a self-contained file that
 				return err
 			}
 			if len(hits) == 0 {
-				return fmt.Errorf("no ledger entry for %q in source %s: it was never deleted, held or skipped by retentiond (check the spelling: the path below the root, with '/')", item, source)
+				return fmt.Errorf("no ledger entry for this item in source %s: %q was never deleted, held or skipped by retentiond (check the spelling: the path below the root, with '/')", source, item)
 			}
 			a.printf("%d ledger entries for %q in source %s:\n", len(hits), item, source)
 			var last *found
 			for i := range hits {
 				h := &hits[i]
-				a.printf("  entry %d  %s  %s", h.idx, h.e.Time.In(p.Config.Location).Format("2006-01-02 15:04"), describe(h.e))
-				a.printf("\n")
+				a.printf("  entry %d  %s  %s\n", h.idx, h.e.Time.In(cfg.Location).Format("2006-01-02 15:04 MST"), describe(h.e))
 				if h.e.Type == ledger.TypeDeletion {
 					last = h
 				}
@@ -79,15 +84,21 @@ deletion entry against the latest checkpoint: a self-contained file that
 			if last == nil {
 				return errors.New("none of them is a deletion entry; no proof written")
 			}
-			cps, err := p.Store.Checkpoints(ctx)
+			cps, err := st.Checkpoints(ctx)
 			if err != nil {
 				return err
 			}
-			if len(cps) == 0 || cps[len(cps)-1].N <= last.idx {
-				return fmt.Errorf("entry %d is not covered by a signed checkpoint yet; run any command that writes to the ledger, or wait for the daemon", last.idx)
+			if len(cps) == 0 {
+				return fmt.Errorf("the ledger has no signed checkpoint yet, so entry %d cannot be proven; run any command that writes to the ledger, or wait for the daemon", last.idx)
 			}
 			cp := cps[len(cps)-1]
-			pf, err := ledger.MakeProof(last.idx, last.data, cp.Note, cp.N, p.Store.HashReader(ctx))
+			if last.idx >= cp.N {
+				return fmt.Errorf("the latest deletion entry for this item, %d, is newer than the latest signed checkpoint (size %d), so no proof can be made yet; run any command that writes to the ledger, or wait for the daemon", last.idx, cp.N)
+			}
+			if newest := hits[len(hits)-1].idx; newest >= cp.N {
+				a.printf("NOTE: entry %d about this item is newer than the latest signed checkpoint, which covers entries 0 to %d\n", newest, cp.N-1)
+			}
+			pf, err := ledger.MakeProof(last.idx, last.data, cp.Note, cp.N, st.HashReader(ctx))
 			if err != nil {
 				return err
 			}
@@ -97,7 +108,10 @@ deletion entry against the latest checkpoint: a self-contained file that
 			if err := os.WriteFile(out, pf, 0o644); err != nil {
 				return fmt.Errorf("write proof: %w", err)
 			}
-			a.printf("proof of entry %d against the checkpoint of size %d written to %s\n", last.idx, cp.N, out)
+			if later := hits[len(hits)-1]; later.idx > last.idx {
+				a.printf("NOTE: the proof is of the latest deletion entry, %d; entry %d (%s) came after it\n", last.idx, later.idx, later.e.Type)
+			}
+			a.printf("proof of entry %d (%s: %s) against the checkpoint of size %d written to %s\n", last.idx, last.e.Type, last.e.Outcome, cp.N, out)
 			a.printf("check it with: retentiond ledger verify-proof %s\n", out)
 			return nil
 		},
@@ -121,6 +135,9 @@ is canonical, and that it is in the signed tree at its index. With --source and
 item.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if (item == "") != (source == "") {
+				return errors.New("give both --item and --source to confirm what the proof is about, or neither")
+			}
 			b, err := os.ReadFile(args[0])
 			if err != nil {
 				return fmt.Errorf("read proof: %w", err)
@@ -159,7 +176,7 @@ item.`,
 				}
 				ring, err := ledger.LoadRefKeyRing(cfg.Keys.References)
 				if err != nil {
-					return err
+					return fmt.Errorf("the proof verifies, but whether it is about %q cannot be told without the reference key: %w", item, err)
 				}
 				if !slices.Contains(ring.Refs("item:"+src.Kind.Name+":"+src.Name, item), res.Entry.Item) {
 					return fmt.Errorf("proof verification FAILED: the proven entry is not about %q in source %s", item, source)
@@ -167,6 +184,9 @@ item.`,
 			}
 			a.printf("proof OK: entry %d of ledger %s is in the signed tree of size %d\n", res.Index, res.Checkpoint.Origin, res.Checkpoint.N)
 			a.printf("  %s  %s\n", res.Entry.Time.Format("2006-01-02 15:04 UTC"), describe(res.Entry))
+			if res.Entry.Source != "" {
+				a.printf("  in source %s\n", res.Entry.Source)
+			}
 			if item != "" {
 				a.printf("  the entry is about %q in source %s\n", item, source)
 			}
@@ -201,6 +221,9 @@ func describe(e ledger.Entry) string {
 	}
 	if len(e.Approvals) > 0 {
 		fmt.Fprintf(&b, ", approved by %s", strings.Join(e.Approvals, ", "))
+	} else if e.Type == ledger.TypeDeletion {
+		// A batch approved by nobody is one whose rule needs no approval.
+		b.WriteString(", approved automatically (the rule needs no approval)")
 	}
 	if e.Hold != "" {
 		fmt.Fprintf(&b, ", hold %s", e.Hold)

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -12,33 +13,47 @@ import (
 // still be computed.
 type RefKeyRing struct {
 	Current *RefKey
-	Retired []*RefKey
+	Retired []*RefKey // in the order of their key ids
 }
 
 // LoadRefKeyRing loads the reference key at path and every retired key
-// beside it. A retired file whose key id differs from its name is an error.
+// beside it: each file named <path>.<key id> (8 lower-case hex digits), in
+// the format LoadRefKey reads. Other files beside it (<path>.next during a
+// rotation, backups) are not keys of the ring. There may be no retired key
+// at all. A retired file whose key id differs from its name is an error,
+// and so is one that cannot be read.
 func LoadRefKeyRing(path string) (*RefKeyRing, error) {
 	cur, err := LoadRefKey(path)
 	if err != nil {
 		return nil, err
 	}
 	ring := &RefKeyRing{Current: cur}
-	matches, err := filepath.Glob(path + ".*")
-	if err != nil {
-		return nil, err
+	// The directory is listed rather than globbed, so that a path with
+	// '*', '?' or '[' in it is taken literally.
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
 	}
-	sort.Strings(matches)
-	for _, m := range matches {
-		id := strings.TrimPrefix(m, path+".")
-		if !isKeyID(id) {
-			continue // .next, .pub and other files
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("retired reference keys beside %s: %w", path, err)
+	}
+	var ids []string
+	for _, de := range des {
+		id, ok := strings.CutPrefix(de.Name(), base+".")
+		if ok && isKeyID(id) {
+			ids = append(ids, id)
 		}
-		k, err := LoadRefKey(m)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		name := path + "." + id
+		k, err := LoadRefKey(name)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("retired key %s: %w", name, err)
 		}
 		if k.ID() != id {
-			return nil, fmt.Errorf("retired reference key %s holds key %s, not %s", m, k.ID(), id)
+			return nil, fmt.Errorf("retired reference key %s holds key %s, not %s: rename it to %s.%s", name, k.ID(), id, path, k.ID())
 		}
 		ring.Retired = append(ring.Retired, k)
 	}
@@ -48,7 +63,8 @@ func LoadRefKeyRing(path string) (*RefKeyRing, error) {
 // Refs returns the reference of value in domain under every key of the
 // ring, the current key's first.
 func (r *RefKeyRing) Refs(domain, value string) []string {
-	out := []string{r.Current.Ref(domain, value)}
+	out := make([]string, 0, 1+len(r.Retired))
+	out = append(out, r.Current.Ref(domain, value))
 	for _, k := range r.Retired {
 		out = append(out, k.Ref(domain, value))
 	}
