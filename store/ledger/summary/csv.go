@@ -5,36 +5,116 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
+
+	"github.com/retentiond/retentiond/store/ledger"
 )
 
-// CSVHeader are the columns of WriteCSV: one row per rule and month.
-var CSVHeader = []string{"policy", "rule", "month", "deleted", "already_absent", "failed", "held_by_system", "skipped_hold",
-	"changed", "not_due", "archived", "bytes_deleted", "batches_executed", "failure_codes"}
+// Column is one column of the CSV summary.
+type Column struct {
+	Name string
+	Doc  string
+	get  func(r *Row) string
+}
 
-// WriteCSV writes the counts per rule and month. failure_codes lists
-// code=count pairs separated by spaces.
+// Columns are the columns of WriteCSV, in order. The file has a header row
+// of their names, then one row per rule and month that had activity,
+// sorted by policy, rule and month; counts are plain integers.
+//
+//	policy                   policy id
+//	rule                     rule id
+//	policy_digest            short digests (sha256: and 12 hex digits) of the policy versions cited that month, space-separated
+//	month                    YYYY-MM in the summary's time zone (Europe/Copenhagen unless configured)
+//	deleted                  deletion entries with outcome deleted
+//	bytes_deleted            sum of their sizes, in bytes
+//	already_absent           outcome absent: the item was already gone
+//	failed                   outcome failed; the failed_* columns split it by failure code
+//	failed_<code>            failed entries with that code, one column per code of ledger.Codes, in that order
+//	failed_unlisted          failed entries with no code or a code not in ledger.Codes
+//	held_by_system           outcome held: the system itself keeps the item
+//	skipped_by_hold          outcome skipped_hold: a retentiond hold covers the item
+//	changed                  outcome changed: changed since planned, not touched
+//	not_due                  outcome not_due: no longer due at execution, not touched
+//	archived                 outcome archived
+//	folders_pruned           prune entries: emptied folders removed
+//	batches_planned          batch entries
+//	batches_approved         batches whose latest approval entry falls in the month
+//	automatic_approvals      approvals by no person (the rule needs no approval)
+//	approvers                ids of the people who approved the rule's batches that month, sorted, space-separated
+//	batches_rejected         rejections by a person
+//	batches_superseded       batches a later plan replaced
+//	batches_executed         execution_finished entries
+var Columns = columns()
+
+func columns() []Column {
+	n := func(f func(r *Row) int64) func(r *Row) string {
+		return func(r *Row) string { return strconv.FormatInt(f(r), 10) }
+	}
+	cols := []Column{
+		{"policy", "policy id", func(r *Row) string { return r.Policy }},
+		{"rule", "rule id", func(r *Row) string { return r.Rule }},
+		{"policy_digest", "short digests of the policy versions cited that month", func(r *Row) string { return strings.Join(r.Digests, " ") }},
+		{"month", "YYYY-MM in the summary's time zone", func(r *Row) string { return r.Month }},
+		{"deleted", "items deleted", n(func(r *Row) int64 { return r.Deleted })},
+		{"bytes_deleted", "bytes deleted", n(func(r *Row) int64 { return r.BytesDeleted })},
+		{"already_absent", "items already gone", n(func(r *Row) int64 { return r.Absent })},
+		{"failed", "deletions failed", n(func(r *Row) int64 { return r.Failed })},
+	}
+	for _, code := range ledger.Codes {
+		cols = append(cols, Column{"failed_" + code, "deletions failed with code " + code,
+			n(func(r *Row) int64 { return r.FailureCodes[code] })})
+	}
+	cols = append(cols,
+		Column{"failed_unlisted", "deletions failed with no code or an unlisted one", n(func(r *Row) int64 {
+			var u int64
+			for code, c := range r.FailureCodes {
+				if !slices.Contains(ledger.Codes, code) {
+					u += c
+				}
+			}
+			return u
+		})},
+		Column{"held_by_system", "items the system itself keeps", n(func(r *Row) int64 { return r.Held })},
+		Column{"skipped_by_hold", "items a retentiond hold covers", n(func(r *Row) int64 { return r.SkippedHold })},
+		Column{"changed", "items changed since planned", n(func(r *Row) int64 { return r.Changed })},
+		Column{"not_due", "items no longer due", n(func(r *Row) int64 { return r.NotDue })},
+		Column{"archived", "items archived", n(func(r *Row) int64 { return r.Archived })},
+		Column{"folders_pruned", "emptied folders removed", n(func(r *Row) int64 { return r.Pruned })},
+		Column{"batches_planned", "batches planned", n(func(r *Row) int64 { return r.BatchesPlanned })},
+		Column{"batches_approved", "batches whose latest approval falls in the month", n(func(r *Row) int64 { return r.BatchesApproved })},
+		Column{"automatic_approvals", "approvals by no person", n(func(r *Row) int64 { return r.AutomaticApprovals })},
+		Column{"approvers", "ids of the approvers, space-separated", func(r *Row) string { return strings.Join(r.Approvers, " ") }},
+		Column{"batches_rejected", "batches rejected by a person", n(func(r *Row) int64 { return r.BatchesRejected })},
+		Column{"batches_superseded", "batches a later plan replaced", n(func(r *Row) int64 { return r.BatchesSuperseded })},
+		Column{"batches_executed", "batches whose execution finished", n(func(r *Row) int64 { return r.BatchesExecuted })},
+	)
+	return cols
+}
+
+// WriteCSV writes the header row of Columns and one row per rule and
+// month (Rows). Lines end in "\n"; fields are quoted only where RFC 4180
+// needs it.
 func (s *Summary) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	cw.Write(CSVHeader)
+	rec := make([]string, len(Columns))
+	for i, c := range Columns {
+		rec[i] = c.Name
+	}
+	if err := cw.Write(rec); err != nil {
+		return fmt.Errorf("write summary csv: %w", err)
+	}
 	for _, r := range s.Rows() {
-		cw.Write([]string{r.Policy, r.Rule, r.Month, itoa(r.Deleted), itoa(r.Absent), itoa(r.Failed), itoa(r.Held), itoa(r.SkippedHold),
-			itoa(r.Changed), itoa(r.NotDue), itoa(r.Archived), itoa(r.Bytes), itoa(r.Batches), codes(r.Codes)})
+		for i, c := range Columns {
+			rec[i] = c.get(&r)
+		}
+		if err := cw.Write(rec); err != nil {
+			return fmt.Errorf("write summary csv: %w", err)
+		}
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("write summary csv: %w", err)
 	}
 	return nil
-}
-
-func itoa(n int64) string { return fmt.Sprint(n) }
-
-func codes(m map[string]int64) string {
-	var out []string
-	for c, n := range m {
-		out = append(out, fmt.Sprintf("%s=%d", c, n))
-	}
-	slices.Sort(out)
-	return strings.Join(out, " ")
 }

@@ -1,182 +1,93 @@
 package summary
 
 import (
+	"cmp"
+	_ "embed"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/go-pdf/fpdf"
+	"codeberg.org/go-pdf/fpdf"
 )
 
-// Meta is what the report's header says about the export.
+// The report is set in DejaVu Sans Condensed, embedded in the binary so that
+// æ, ø, å, ä and ö render the same on every machine and in every viewer
+// (fonts/LICENSE); the PDF carries the subset of glyphs it uses.
+var (
+	//go:embed fonts/DejaVuSansCondensed.ttf
+	fontRegular []byte
+	//go:embed fonts/DejaVuSansCondensed-Bold.ttf
+	fontBold []byte
+)
+
+// Meta is what the report's header says about the export it summarises.
 type Meta struct {
-	Origin         string
-	From, To       time.Time // the period reported; zero is open
-	Generated      time.Time
-	Entries        int64
-	CheckpointSize int64
-	CheckpointHash string
-	Software       string
+	Origin         string    // the ledger's origin line, as in its checkpoints
+	From, To       time.Time // the period summarised: From inclusive, To exclusive; zero is open
+	Generated      time.Time // when the export was made (injected: the report never reads the clock)
+	Entries        int64     // entries in the export
+	CheckpointSize int64     // size of the latest signed checkpoint the export holds
+	CheckpointHash string    // its root hash, base64
+	Software       string    // software and version that made the export
+	// Location is the time zone the report prints times in; nil is the
+	// summary's (New). Months are always counted in the summary's.
+	Location *time.Location
 }
 
-// Notice is the statement every report carries.
-const Notice = "This summary is not authoritative. The signed entries (entries.jsonl) and checkpoints of this export are: " +
-	"verify them with `retentiond ledger verify` or by the steps in README.md."
-
+// Page geometry, in millimetres: A4 portrait.
 const (
-	pageW, marginL, marginR = 210.0, 15.0, 15.0
-	contentW                = pageW - marginL - marginR
-	rowH                    = 5.5
+	pageW, pageH     = 210.0, 297.0
+	marginL, marginR = 16.0, 16.0
+	marginT          = 20.0
+	contentW         = pageW - marginL - marginR
+	bottom           = pageH - 20.0 // nothing but the footer below this
+	lineH            = 3.8          // a line of table text
+	cellPad          = 1.1          // above and below a table row's text
+	cellMargin       = 1.3          // left and right of a cell's text
 )
 
-// WritePDF writes the report: A4, the metadata and notice, a table per rule
-// of the months' counts, the batches with their approvals, and holds,
-// policy versions and key rotations. It is deterministic for the same
-// entries and meta.
+// Colours.
+var (
+	ink     = rgb{25, 30, 40}
+	grey    = rgb{100, 108, 120}
+	accent  = rgb{28, 60, 110}
+	rule    = rgb{186, 194, 206}
+	headBg  = rgb{224, 231, 241}
+	zebraBg = rgb{245, 247, 250}
+	totalBg = rgb{233, 237, 243}
+	alert   = rgb{150, 35, 30}
+	noteBg  = rgb{255, 244, 209}
+	noteBd  = rgb{196, 146, 20}
+)
+
+type rgb struct{ r, g, b int }
+
+// WritePDF writes the report: A4, a title, the notice that the summary is
+// not authoritative, the export's metadata and an overview; then a table
+// per rule of its months' deletion outcomes, the approvals per rule and
+// month, every batch with who approved it at which stage and when and when
+// it was executed, holds, policy versions and key rotations. Every page has
+// a footer with the origin, the generation time and the page number, and
+// a table that runs onto another page repeats its header there. The same
+// entries and meta give the same bytes. Meta.Generated must be set: it is
+// the document's date too.
 func (s *Summary) WritePDF(w io.Writer, m Meta) error {
-	f := fpdf.New("P", "mm", "A4", "")
-	f.SetMargins(marginL, 18, marginR)
-	f.SetAutoPageBreak(true, 18)
-	f.SetCatalogSort(true) // deterministic output
-	f.SetCreationDate(m.Generated)
-	f.SetModificationDate(m.Generated)
-	f.SetTitle("Deletion ledger summary: "+m.Origin, true)
-	f.SetCreator(m.Software, true)
-	tr := f.UnicodeTranslatorFromDescriptor("") // cp1252: æ, ø, å, ä, ö
-	f.AliasNbPages("{nb}")
-	generated := m.Generated.In(s.loc).Format("2006-01-02 15:04 MST")
-	f.SetFooterFunc(func() {
-		f.SetY(-12)
-		f.SetFont("Helvetica", "", 7.5)
-		f.SetTextColor(110, 110, 110)
-		f.CellFormat(contentW/2, 4, tr(m.Origin+" - generated "+generated), "", 0, "L", false, 0, "")
-		f.CellFormat(contentW/2, 4, fmt.Sprintf("Page %d of {nb}", f.PageNo()), "", 0, "R", false, 0, "")
-		f.SetTextColor(0, 0, 0)
-	})
-	f.AddPage()
-
-	f.SetFont("Helvetica", "B", 17)
-	f.CellFormat(contentW, 9, tr("Deletion ledger summary"), "", 1, "L", false, 0, "")
-	f.SetFont("Helvetica", "", 11)
-	f.CellFormat(contentW, 6, tr(m.Origin), "", 1, "L", false, 0, "")
-	f.Ln(3)
-
-	period := "all entries"
-	switch {
-	case !m.From.IsZero() && !m.To.IsZero():
-		period = m.From.In(s.loc).Format(time.DateOnly) + " to " + m.To.In(s.loc).Add(-time.Nanosecond).Format(time.DateOnly)
-	case !m.From.IsZero():
-		period = "from " + m.From.In(s.loc).Format(time.DateOnly)
-	case !m.To.IsZero():
-		period = "until " + m.To.In(s.loc).Add(-time.Nanosecond).Format(time.DateOnly)
+	if m.Generated.IsZero() {
+		return errors.New("write summary pdf: Meta.Generated is not set (the report never reads the clock)")
 	}
-	f.SetFont("Helvetica", "", 9)
-	for _, kv := range [][2]string{
-		{"Period reported", period},
-		{"Entries in the export", fmt.Sprint(m.Entries)},
-		{"Signed checkpoint", fmt.Sprintf("size %d, root %s", m.CheckpointSize, m.CheckpointHash)},
-		{"Generated", generated + " by " + m.Software},
-		{"Time zone", s.loc.String()},
-	} {
-		f.SetFont("Helvetica", "B", 9)
-		f.CellFormat(42, rowH, tr(kv[0]), "", 0, "L", false, 0, "")
-		f.SetFont("Helvetica", "", 9)
-		f.CellFormat(contentW-42, rowH, tr(kv[1]), "", 1, "L", false, 0, "")
+	// The first pass counts the pages, for "page n of N".
+	first, err := s.render(m, 0)
+	if err != nil {
+		return fmt.Errorf("write summary pdf: %w", err)
 	}
-	f.Ln(3)
-	f.SetFillColor(255, 244, 214)
-	f.SetDrawColor(214, 170, 60)
-	f.SetFont("Helvetica", "B", 9)
-	f.MultiCell(contentW, 5, tr(Notice), "1", "L", true)
-	f.SetDrawColor(0, 0, 0)
-	f.Ln(4)
-
-	// Totals.
-	rows := s.Rows()
-	var tot Row
-	for _, r := range rows {
-		tot.Deleted += r.Deleted
-		tot.Failed += r.Failed
-		tot.Held += r.Held + r.SkippedHold
-		tot.Bytes += r.Bytes
-	}
-	section(f, tr, "Overview")
-	f.SetFont("Helvetica", "", 9.5)
-	f.MultiCell(contentW, 5, tr(fmt.Sprintf("%d items deleted (%s), %d deletions failed, %d items kept by a hold. %d batches planned, %d rules.",
-		tot.Deleted, size(tot.Bytes), tot.Failed, tot.Held, len(s.batches), countRules(rows))), "", "L", false)
-	f.Ln(2)
-
-	// Per rule and month.
-	section(f, tr, "Deletions per rule and month")
-	cols := []col{{"Month", 24, "L"}, {"Deleted", 20, "R"}, {"Already gone", 24, "R"}, {"Failed", 18, "R"}, {"Held by system", 26, "R"},
-		{"Skipped: hold", 24, "R"}, {"Changed", 18, "R"}, {"Size deleted", 26, "R"}}
-	if len(rows) == 0 {
-		empty(f, tr, "No deletions in this period.")
-	}
-	for i := 0; i < len(rows); {
-		j := i
-		for j < len(rows) && rows[j].Policy == rows[i].Policy && rows[j].Rule == rows[i].Rule {
-			j++
-		}
-		ensure(f, 3*rowH+8)
-		f.SetFont("Helvetica", "B", 10)
-		f.CellFormat(contentW, 7, tr(fmt.Sprintf("Rule %s (policy %s)", rows[i].Rule, rows[i].Policy)), "", 1, "L", false, 0, "")
-		t := table{f: f, tr: tr, cols: cols}
-		t.header()
-		for _, r := range rows[i:j] {
-			t.row(r.Month, itoa(r.Deleted), itoa(r.Absent), itoa(r.Failed), itoa(r.Held), itoa(r.SkippedHold), itoa(r.Changed), size(r.Bytes))
-			if len(r.Codes) > 0 {
-				t.note("failures: " + strings.ReplaceAll(codes(r.Codes), "_", " "))
-			}
-		}
-		f.Ln(3)
-		i = j
-	}
-
-	// Batches and approvals.
-	section(f, tr, "Batches and approvals")
-	batches := s.Batches()
-	if len(batches) == 0 {
-		empty(f, tr, "No batches in this period.")
-	} else {
-		t := table{f: f, tr: tr, cols: []col{{"Batch", 13, "R"}, {"Rule", 14, "L"}, {"Source", 26, "L"}, {"Items", 14, "R"},
-			{"Planned", 20, "L"}, {"Approved by (stage, date)", 51, "L"}, {"Executed", 20, "L"}, {"Deleted", 22, "R"}}}
-		t.header()
-		for _, b := range batches {
-			var appr []string
-			for _, a := range b.Approvals {
-				if a.Automatic {
-					appr = append(appr, "automatic (rule needs none)")
-					continue
-				}
-				appr = append(appr, fmt.Sprintf("%s (%d, %s)", a.By, a.Stage, a.At.Format("02-01")))
-			}
-			if b.Rejected != "" {
-				appr = append(appr, "rejected: "+b.Rejected)
-			}
-			if len(appr) == 0 {
-				appr = []string{"not approved"}
-			}
-			executed := "-"
-			if !b.Executed.IsZero() {
-				executed = b.Executed.Format(time.DateOnly)
-			}
-			t.row(fmt.Sprint(b.ID), b.Rule, b.Source, itoa(b.Items), b.Planned.Format(time.DateOnly), strings.Join(appr, "; "), executed, itoa(b.Deleted))
-		}
-	}
-	f.Ln(3)
-
-	// Events.
-	section(f, tr, "Holds, policy versions and key rotations")
-	if len(s.events) == 0 {
-		empty(f, tr, "None in this period.")
-	} else {
-		t := table{f: f, tr: tr, cols: []col{{"Date", 34, "L"}, {"Event", contentW - 34, "L"}}}
-		t.header()
-		for _, e := range s.events {
-			t.row(e.At.Format("2006-01-02 15:04"), e.What)
-		}
+	f, err := s.render(m, first.PageCount())
+	if err != nil {
+		return fmt.Errorf("write summary pdf: %w", err)
 	}
 	if err := f.Output(w); err != nil {
 		return fmt.Errorf("write summary pdf: %w", err)
@@ -184,109 +95,876 @@ func (s *Summary) WritePDF(w io.Writer, m Meta) error {
 	return nil
 }
 
-type col struct {
-	title string
+type report struct {
+	pending *heading // the section heading not yet drawn
+	f       *fpdf.Fpdf
+	s       *Summary
+	m       Meta
+	loc     *time.Location
+	pages   int
+}
+
+func (s *Summary) render(m Meta, pages int) (*fpdf.Fpdf, error) {
+	loc := m.Location
+	if loc == nil {
+		loc = s.loc
+	}
+	f := fpdf.New("P", "mm", "A4", "")
+	r := &report{f: f, s: s, m: m, loc: loc, pages: pages}
+	f.AddUTF8FontFromBytes(fontFamily, "", fontRegular)
+	f.AddUTF8FontFromBytes(fontFamily, "B", fontBold)
+	f.SetMargins(marginL, marginT, marginR)
+	f.SetCellMargin(cellMargin)
+	f.SetAutoPageBreak(true, pageH-bottom)
+	f.SetCatalogSort(true)
+	f.SetCreationDate(m.Generated.UTC())
+	f.SetModificationDate(m.Generated.UTC())
+	f.SetTitle("Deletion ledger summary: "+m.Origin, true)
+	f.SetSubject("Non-authoritative summary of a retentiond ledger export", true)
+	f.SetCreator(m.Software, true)
+	f.SetLang("en")
+	f.SetHeaderFunc(r.pageHeader)
+	f.SetFooterFunc(r.pageFooter)
+	f.AddPage()
+
+	r.titleBlock()
+	r.overview()
+	r.verification()
+	r.deletions()
+	r.approvals()
+	r.batches()
+	r.holds()
+	r.policyVersions()
+	r.keyRotations()
+	return f, f.Error()
+}
+
+// ---- text helpers ----
+
+const fontFamily = "DejaVuSansCondensed"
+
+func (r *report) font(style string, size float64) { r.f.SetFont(fontFamily, style, size) }
+
+func (r *report) color(c rgb) { r.f.SetTextColor(c.r, c.g, c.b) }
+
+func (r *report) fill(c rgb) { r.f.SetFillColor(c.r, c.g, c.b) }
+
+func (r *report) draw(c rgb) { r.f.SetDrawColor(c.r, c.g, c.b) }
+
+func (r *report) time(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(r.loc).Format("2006-01-02 15:04")
+}
+
+// para writes a paragraph across the content width.
+func (r *report) para(size float64, text string) {
+	r.font("", size)
+	r.color(ink)
+	r.f.MultiCell(contentW, size*0.5, text, "", "L", false)
+}
+
+// need starts a new page unless h millimetres fit on this one.
+func (r *report) need(h float64) {
+	if r.f.GetY()+h > bottom {
+		r.f.AddPage()
+	}
+}
+
+// section starts a numbered section. Its heading is drawn with what
+// follows it (flush), so that a heading never ends a page.
+func (r *report) section(title, intro string) { r.pending = &heading{title, intro} }
+
+type heading struct{ title, intro string }
+
+const introSize = 8.5
+
+// headingHeight is the height of the pending heading, if any.
+func (r *report) headingHeight() float64 {
+	if r.pending == nil {
+		return 0
+	}
+	h := 4 + 7 + 2.0
+	if r.pending.intro != "" {
+		r.font("", introSize)
+		h += float64(len(r.f.SplitText(r.pending.intro, contentW)))*introSize*0.5 + 1.5
+	}
+	return h
+}
+
+// flush draws the pending heading, on a new page unless it and h
+// millimetres of what follows fit on this one.
+func (r *report) flush(h float64) {
+	if r.pending == nil {
+		r.need(h)
+		return
+	}
+	r.need(r.headingHeight() + h)
+	title, intro := r.pending.title, r.pending.intro
+	r.pending = nil
+	if r.f.GetY() > marginT+1 {
+		r.f.Ln(4)
+	}
+	r.font("B", 13)
+	r.color(accent)
+	r.f.CellFormat(contentW, 7, title, "", 1, "L", false, 0, "")
+	r.draw(accent)
+	r.f.SetLineWidth(0.4)
+	y := r.f.GetY()
+	r.f.Line(marginL, y, marginL+contentW, y)
+	r.f.SetLineWidth(0.2)
+	r.f.Ln(2)
+	if intro != "" {
+		r.para(introSize, intro)
+		r.f.Ln(1.5)
+	}
+}
+
+func (r *report) none(text string) {
+	r.flush(6)
+	r.font("", 9)
+	r.color(grey)
+	r.f.CellFormat(contentW, 6, text, "", 1, "L", false, 0, "")
+	r.color(ink)
+}
+
+func (r *report) pageHeader() {
+	if r.f.PageNo() == 1 {
+		return
+	}
+	r.font("", 7.5)
+	r.color(grey)
+	r.f.SetXY(marginL, 10)
+	r.f.CellFormat(contentW/2, 4, r.clip("Deletion ledger summary · "+r.m.Origin, contentW/2), "", 0, "L", false, 0, "")
+	r.f.CellFormat(contentW/2, 4, r.clip("Period: "+r.period(), contentW/2), "", 0, "R", false, 0, "")
+	r.draw(rule)
+	r.f.Line(marginL, 15, marginL+contentW, 15)
+	r.f.SetXY(marginL, marginT)
+	r.color(ink)
+}
+
+func (r *report) pageFooter() {
+	r.draw(rule)
+	r.f.Line(marginL, pageH-15, marginL+contentW, pageH-15)
+	r.font("", 7)
+	r.color(grey)
+	r.f.SetXY(marginL, pageH-14)
+	r.f.CellFormat(contentW-30, 3.5, r.clip(r.m.Origin+" · generated "+r.generated(), contentW-30), "", 2, "L", false, 0, "")
+	r.f.CellFormat(contentW-30, 3.5, "Not authoritative: the signed entries and checkpoints are. Verify with retentiond ledger verify.",
+		"", 0, "L", false, 0, "")
+	page := fmt.Sprintf("Page %d", r.f.PageNo())
+	if r.pages > 0 {
+		page += fmt.Sprintf(" of %d", r.pages)
+	}
+	r.f.SetXY(marginL+contentW-30, pageH-14)
+	r.font("B", 7.5)
+	r.f.CellFormat(30, 3.5, page, "", 0, "R", false, 0, "")
+	r.color(ink)
+}
+
+func (r *report) generated() string {
+	return r.m.Generated.In(r.loc).Format("2006-01-02 15:04 MST")
+}
+
+// period describes Meta.From and To; To is exclusive.
+func (r *report) period() string {
+	from, to := r.m.From.In(r.loc), r.m.To.In(r.loc)
+	midnight := func(t time.Time) bool {
+		return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
+	}
+	day := func(t time.Time) string { return t.Format(time.DateOnly) }
+	exact := func(t time.Time) string { return t.Format("2006-01-02 15:04") }
+	fromS, toS := exact(from), "before "+exact(to)
+	if r.m.From.IsZero() || midnight(from) {
+		fromS = day(from)
+	}
+	if r.m.To.IsZero() || midnight(to) {
+		toS = day(to.AddDate(0, 0, -1))
+	}
+	switch {
+	case r.m.From.IsZero() && r.m.To.IsZero():
+		return "all entries"
+	case r.m.To.IsZero():
+		return "from " + fromS
+	case r.m.From.IsZero():
+		return "up to and including " + toS
+	}
+	return fromS + " to " + toS
+}
+
+// ---- first page ----
+
+func (r *report) titleBlock() {
+	f := r.f
+	r.font("B", 21)
+	r.color(accent)
+	f.CellFormat(contentW, 10, "Deletion ledger summary", "", 1, "L", false, 0, "")
+	r.font("", 11)
+	r.color(ink)
+	f.MultiCell(contentW, 5.5, r.m.Origin, "", "L", false)
+	r.font("", 8.5)
+	r.color(grey)
+	f.MultiCell(contentW, 4.5, "What retentiond deleted, kept and was approved to delete, per rule and month, for the annual data protection review.",
+		"", "L", false)
+	f.Ln(3)
+
+	// The notice, in a box.
+	notice := strings.NewReplacer("`", "", "retentiond ledger verify", "“retentiond ledger verify”").Replace(Notice)
+	detail := "It is computed from those entries to be read by people, and it is not evidence. It holds no reference to an item, " +
+		"a folder or a data subject: only counts, sizes, rule, batch and hold ids, policy digests and the ids of the staff who acted."
+	r.font("B", 9.5)
+	n1 := len(f.SplitText(notice, contentW-8))
+	r.font("", 8)
+	n2 := len(f.SplitText(detail, contentW-8))
+	h := float64(n1)*4.8 + float64(n2)*3.9 + 6
+	y := f.GetY()
+	r.fill(noteBg)
+	r.draw(noteBd)
+	f.SetLineWidth(0.5)
+	f.Rect(marginL, y, contentW, h, "DF")
+	f.SetLineWidth(0.2)
+	f.SetXY(marginL+4, y+3)
+	r.font("B", 9.5)
+	r.color(ink)
+	f.MultiCell(contentW-8, 4.8, notice, "", "L", false)
+	f.SetX(marginL + 4)
+	r.font("", 8)
+	f.MultiCell(contentW-8, 3.9, detail, "", "L", false)
+	f.SetXY(marginL, y+h+5)
+
+	// About the export.
+	n, first, last := r.s.Entries()
+	summarised := fmt.Sprintf("%s (ledger entries %d to %d)", num(n), first, last)
+	if n == 0 {
+		summarised = "none"
+	}
+	cp := "none"
+	if r.m.CheckpointSize > 0 || r.m.CheckpointHash != "" {
+		cp = fmt.Sprintf("size %s, root hash %s", num(r.m.CheckpointSize), r.m.CheckpointHash)
+	}
+	zone := r.s.loc.String()
+	if r.loc.String() != zone {
+		zone = "months counted in " + zone + "; times shown in " + r.loc.String()
+	}
+	r.subheading("About this export")
+	r.keyValues([][2]string{
+		{"Ledger origin", cmp.Or(r.m.Origin, "not given")},
+		{"Period covered", r.period()},
+		{"Entries in the export", num(r.m.Entries)},
+		{"Entries summarised", summarised},
+		{"Latest signed checkpoint", cp},
+		{"Generated", r.generated()},
+		{"Software", cmp.Or(r.m.Software, "not given")},
+		{"Time zone", zone},
+	})
+}
+
+func (r *report) subheading(title string) {
+	r.need(20)
+	r.font("B", 10.5)
+	r.color(accent)
+	r.f.CellFormat(contentW, 6, title, "", 1, "L", false, 0, "")
+	r.color(ink)
+}
+
+// keyValues writes label/value pairs as a two-column table.
+func (r *report) keyValues(kv [][2]string) {
+	t := table{r: r, cols: aboutCols, size: 8.5, noHeader: true, labels: true}
+	t.begin(float64(len(kv)) * (lineH + 2*cellPad))
+	for _, p := range kv {
+		t.row(p[0], p[1])
+	}
+	r.f.Ln(3)
+}
+
+// overview writes the period's totals.
+func (r *report) overview() {
+	rows := r.s.Rows()
+	var c Counts
+	var planned, approved, auto, rejected, superseded, executed int64
+	rules := map[[2]string]bool{}
+	months := map[string]bool{}
+	for _, row := range rows {
+		c.merge(&row.Counts)
+		planned += row.BatchesPlanned
+		approved += row.BatchesApproved
+		auto += row.AutomaticApprovals
+		rejected += row.BatchesRejected
+		superseded += row.BatchesSuperseded
+		executed += row.BatchesExecuted
+		rules[[2]string{row.Policy, row.Rule}] = true
+		months[row.Month] = true
+	}
+	var placed, released int64
+	for _, h := range r.s.Holds() {
+		if !h.Placed.IsZero() {
+			placed++
+		}
+		if !h.Released.IsZero() {
+			released++
+		}
+	}
+	monthSpan := "none"
+	if len(months) > 0 {
+		ms := slices.Sorted(maps.Keys(months))
+		monthSpan = fmt.Sprintf("%d (%s to %s)", len(ms), ms[0], ms[len(ms)-1])
+	}
+	pairs := [][2]string{
+		{"Rules with activity", num(int64(len(rules)))}, {"Months with activity", monthSpan},
+		{"Items deleted", num(c.Deleted)}, {"Bytes deleted", bytesText(c.BytesDeleted)},
+		{"Already absent", num(c.Absent)}, {"Deletions failed", num(c.Failed)},
+		{"Held by the system", num(c.Held)}, {"Skipped because of a hold", num(c.SkippedHold)},
+		{"Changed since planned", num(c.Changed)}, {"No longer due", num(c.NotDue)},
+	}
+	if c.Archived > 0 || c.Pruned > 0 {
+		pairs = append(pairs, [2]string{"Archived", num(c.Archived)}, [2]string{"Emptied folders removed", num(c.Pruned)})
+	}
+	pairs = append(pairs,
+		[2]string{"Batches planned", num(planned)}, [2]string{"Batches approved", num(approved)},
+		[2]string{"Automatic approvals", num(auto)}, [2]string{"Batches executed", num(executed)},
+		[2]string{"Batches rejected", num(rejected)}, [2]string{"Batches superseded", num(superseded)},
+		[2]string{"Holds placed", num(placed)}, [2]string{"Holds released", num(released)},
+		[2]string{"Policy versions in force", num(int64(len(r.s.policies)))}, [2]string{"Key rotations", num(int64(len(r.s.rotations)))},
+	)
+	r.subheading("Overview")
+	t := table{r: r, cols: overviewCols, size: 8.5, noHeader: true, labels: true}
+	t.begin(float64(len(pairs)/2) * (lineH + 2*cellPad))
+	for i := 0; i+1 < len(pairs); i += 2 {
+		t.row(pairs[i][0], pairs[i][1], pairs[i+1][0], pairs[i+1][1])
+	}
+}
+
+// ---- sections ----
+
+func (r *report) deletions() {
+	r.section("1  Deletions per rule and month",
+		"The outcome of every deletion entry, by rule and by the calendar month ("+r.s.loc.String()+") it was recorded in. "+
+			"Already absent: the item was gone before retentiond reached it. Held by system: the storage system itself keeps the item "+
+			"(e.g. a litigation hold); skipped (hold): a retentiond hold covers it. Changed and not due: the item changed or was no "+
+			"longer due at execution and was not touched. Bytes: the size of the items deleted.")
+	rows := r.s.Rows()
+	wrote := false
+	for i := 0; i < len(rows); {
+		j := i
+		for j < len(rows) && rows[j].Policy == rows[i].Policy && rows[j].Rule == rows[i].Rule {
+			j++
+		}
+		var months []Row
+		digests := map[string]bool{}
+		for _, row := range rows[i:j] {
+			if row.Entries() > 0 || row.Pruned > 0 {
+				months = append(months, row)
+				for _, d := range row.Digests {
+					digests[d] = true
+				}
+			}
+		}
+		i = j
+		if len(months) == 0 {
+			continue
+		}
+		wrote = true
+		caption := "Rule " + months[0].Rule + " · policy " + cmp.Or(months[0].Policy, "(not named)")
+		if len(digests) > 0 {
+			caption += " · version " + strings.Join(slices.Sorted(maps.Keys(digests)), ", ")
+		}
+		t := table{r: r, cols: deletionCols, caption: caption, size: 8, zebra: true}
+		// Keep a rule's table on one page where it fits on one.
+		h := float64(len(months)+1) * (lineH + 2*cellPad)
+		for _, row := range months {
+			if outcomeNote(&row.Counts) != "" {
+				h += lineH + cellPad
+			}
+		}
+		t.begin(h)
+		var tot Counts
+		for _, row := range months {
+			tot.merge(&row.Counts)
+			t.rowNote(outcomeNote(&row.Counts), row.Month, num(row.Deleted), num(row.Absent), num(row.Failed), num(row.Held),
+				num(row.SkippedHold), num(row.Changed), num(row.NotDue), bytesText(row.BytesDeleted))
+		}
+		if len(months) > 1 {
+			t.total("Total", num(tot.Deleted), num(tot.Absent), num(tot.Failed), num(tot.Held), num(tot.SkippedHold),
+				num(tot.Changed), num(tot.NotDue), bytesText(tot.BytesDeleted))
+		}
+		r.f.Ln(4)
+	}
+	if !wrote {
+		r.none("No deletion entries in this period.")
+	}
+}
+
+// outcomeNote says why deletions failed, and what was archived or pruned.
+func outcomeNote(c *Counts) string {
+	var parts []string
+	if c.Failed > 0 {
+		var codes []string
+		for _, code := range slices.Sorted(maps.Keys(c.FailureCodes)) {
+			name := strings.ReplaceAll(cmp.Or(code, "no code"), "_", " ")
+			codes = append(codes, fmt.Sprintf("%s %s", name, num(c.FailureCodes[code])))
+		}
+		parts = append(parts, "Failed: "+strings.Join(codes, ", "))
+	}
+	if c.Archived > 0 {
+		parts = append(parts, "archived "+num(c.Archived))
+	}
+	if c.Pruned > 0 {
+		parts = append(parts, "emptied folders removed "+num(c.Pruned))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (r *report) approvals() {
+	r.section("2  Approvals per rule and month",
+		"Batches planned, approved (counted in the month of their latest approval), approved automatically because the rule needs "+
+			"no approval, rejected by an approver, superseded by a later plan, and executed; and who approved. Approvers are the "+
+			"staff ids configured in retentiond.")
+	var rows []Row
+	for _, row := range r.s.Rows() {
+		if row.BatchesPlanned+row.BatchesApproved+row.AutomaticApprovals+row.BatchesRejected+row.BatchesSuperseded+row.BatchesExecuted > 0 ||
+			len(row.Approvers) > 0 {
+			rows = append(rows, row)
+		}
+	}
+	if len(rows) == 0 {
+		r.none("No batches were planned, approved or executed in this period.")
+		return
+	}
+	t := table{r: r, size: 8, zebra: true, caption: "Approvals", cols: approvalCols}
+	t.begin(0)
+	for _, row := range rows {
+		t.row(ruleName(row.Policy, row.Rule), row.Month, num(row.BatchesPlanned), num(row.BatchesApproved), num(row.AutomaticApprovals),
+			num(row.BatchesRejected), num(row.BatchesSuperseded), num(row.BatchesExecuted), cmp.Or(strings.Join(row.Approvers, ", "), "–"))
+	}
+}
+
+func ruleName(policy, rule string) string {
+	if policy == "" {
+		return rule
+	}
+	return rule + " (" + policy + ")"
+}
+
+func (r *report) batches() {
+	r.section("3  Batches",
+		"Every batch the period's entries name: when and by whom it was planned, each approval with its stage (automatic when "+
+			"the rule needs none), and when it was executed or why not. Result counts its deletion entries in the period.")
+	bs := r.s.Batches()
+	if len(bs) == 0 {
+		r.none("No batches in this period.")
+		return
+	}
+	t := table{r: r, size: 7.5, zebra: true, caption: "Batches", cols: batchCols}
+	t.begin(0)
+	for _, b := range bs {
+		rule := b.Rule
+		if b.Policy != "" {
+			rule += "\n" + b.Policy
+		}
+		planned := "before the period"
+		if !b.Planned.IsZero() {
+			planned = r.time(b.Planned) + "\n" + num(b.Items) + " items, " + bytesText(b.Bytes)
+			if b.Planner != "" {
+				planned += "\nby " + b.Planner
+			}
+		}
+		if b.Source != "" {
+			planned += "\nsource " + b.Source
+		}
+		var appr []string
+		if b.ConfirmedBy != "" {
+			appr = append(appr, "size confirmed by "+b.ConfirmedBy+"\n"+r.time(b.Confirmed))
+		}
+		for _, a := range b.Approvals {
+			switch {
+			case a.Automatic:
+				appr = append(appr, "automatic, "+r.time(a.At))
+			case a.By == "":
+				appr = append(appr, "stage "+strconv.Itoa(a.Stage)+": (no one named), "+r.time(a.At))
+			default:
+				appr = append(appr, "stage "+strconv.Itoa(a.Stage)+": "+a.By+", "+r.time(a.At))
+			}
+		}
+		if len(appr) == 0 {
+			appr = []string{"no approval in the period"}
+		}
+		var exec []string
+		if !b.Started.IsZero() {
+			exec = append(exec, "started "+r.time(b.Started))
+		}
+		if !b.Finished.IsZero() {
+			exec = append(exec, "finished "+r.time(b.Finished))
+		}
+		if b.StartedBy != "" && len(exec) > 0 {
+			exec = append(exec, "by "+b.StartedBy)
+		}
+		if !b.Rejected.IsZero() {
+			exec = append(exec, "rejected by "+b.RejectedBy+", "+r.time(b.Rejected))
+		}
+		if !b.Superseded.IsZero() {
+			exec = append(exec, "superseded by a later plan, "+r.time(b.Superseded))
+		}
+		if len(exec) == 0 {
+			exec = []string{"not executed in the period"}
+		}
+		t.row(strconv.FormatInt(b.ID, 10), rule, planned, strings.Join(appr, "\n"), strings.Join(exec, "\n"), resultText(&b.Outcomes))
+	}
+}
+
+func resultText(c *Counts) string {
+	var lines []string
+	add := func(n int64, what string) {
+		if n > 0 {
+			lines = append(lines, num(n)+" "+what)
+		}
+	}
+	if c.Deleted > 0 {
+		lines = append(lines, num(c.Deleted)+" deleted ("+bytesText(c.BytesDeleted)+")")
+	}
+	add(c.Absent, "already absent")
+	add(c.Failed, "failed")
+	add(c.Held, "held by system")
+	add(c.SkippedHold, "skipped (hold)")
+	add(c.Changed, "changed")
+	add(c.NotDue, "not due")
+	add(c.Archived, "archived")
+	switch {
+	case c.Pruned == 1:
+		lines = append(lines, "1 emptied folder removed")
+	case c.Pruned > 1:
+		lines = append(lines, num(c.Pruned)+" emptied folders removed")
+	}
+	if len(lines) == 0 {
+		return "–"
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (r *report) holds() {
+	hs := r.s.Holds()
+	var placed, released int
+	for _, h := range hs {
+		if !h.Placed.IsZero() {
+			placed++
+		}
+		if !h.Released.IsZero() {
+			released++
+		}
+	}
+	r.section("4  Holds", fmt.Sprintf("Holds stop retentiond from deleting what they cover. %d placed and %d released in the period. "+
+		"What a hold covers is not shown: the ledger names it only by references.", placed, released))
+	if len(hs) == 0 {
+		r.none("No holds were placed or released in this period.")
+		return
+	}
+	t := table{r: r, size: 8, zebra: true, caption: "Holds", cols: holdCols}
+	t.begin(float64(len(hs)) * (lineH + 2*cellPad))
+	for _, h := range hs {
+		placedAt := r.time(h.Placed)
+		if h.Placed.IsZero() {
+			placedAt = "before the period"
+		}
+		releasedAt := r.time(h.Released)
+		if h.Released.IsZero() {
+			releasedAt = "–"
+		}
+		t.row(h.ID, cmp.Or(h.Source, "all sources"), placedAt, h.PlacedBy, cmp.Or(h.Until, "–"), releasedAt, h.ReleasedBy)
+	}
+}
+
+func (r *report) policyVersions() {
+	r.section("5  Policy versions",
+		"Policy texts that came into force in the period. The export's policies/ directory holds each text, named by policy id and digest.")
+	ps := r.s.PolicyVersions()
+	if len(ps) == 0 {
+		r.none("No policy version came into force in this period.")
+		return
+	}
+	t := table{r: r, size: 7.5, zebra: true, caption: "Policy versions", cols: policyCols}
+	t.begin(float64(len(ps)) * (lineH + 2*cellPad))
+	for _, p := range ps {
+		t.row(r.time(p.At), p.Policy, p.Digest)
+	}
+}
+
+func (r *report) keyRotations() {
+	r.section("6  Key rotations",
+		"A new signing key signs checkpoints from the rotation on; the old one co-signs for the overlap. A new reference key "+
+			"makes the references of later entries.")
+	ks := r.s.KeyRotations()
+	if len(ks) == 0 {
+		r.none("No key was rotated in this period.")
+		return
+	}
+	t := table{r: r, size: 8, zebra: true, caption: "Key rotations", cols: keyCols}
+	t.begin(float64(len(ks)) * (lineH + 2*cellPad))
+	for _, k := range ks {
+		kind := strings.ReplaceAll(k.Kind, "_", " ")
+		t.row(r.time(k.At), kind, cmp.Or(k.KeyID, "–"), k.By, duration(k.Overlap))
+	}
+}
+
+func (r *report) verification() {
+	r.f.Ln(3)
+	r.subheading("How to check this summary")
+	r.para(introSize, "The export's entries.jsonl holds every ledger entry as it was signed, and its checkpoints sign the root of the "+
+		"tree over them. Run “retentiond ledger verify” on the export directory: it checks every entry, the tree, each checkpoint's "+
+		"signature, key rotations and the manifest. The export's README.md gives the same checks with standard tools. "+
+		"If this summary and the entries disagree, the entries are right.")
+}
+
+// ---- tables ----
+
+type column struct {
+	title string // "\n" breaks it where the column is narrow
 	w     float64
 	align string
 }
 
-// table draws rows under a header that is repeated on every page the
-// table runs onto.
+// The tables' columns; each set is contentW (178 mm) wide.
+var (
+	aboutCols    = []column{{"", 44, "L"}, {"", 134, "L"}}
+	overviewCols = []column{{"", 46, "L"}, {"", 43, "R"}, {"", 46, "L"}, {"", 43, "R"}}
+	deletionCols = []column{{"Month", 20, "L"}, {"Deleted", 18, "R"}, {"Already\nabsent", 20, "R"}, {"Failed", 16, "R"},
+		{"Held by\nsystem", 20, "R"}, {"Skipped\n(hold)", 20, "R"}, {"Changed", 18, "R"}, {"Not due", 18, "R"},
+		{"Bytes deleted", 28, "R"}}
+	approvalCols = []column{{"Rule (policy)", 38, "L"}, {"Month", 15, "L"}, {"Planned", 15, "R"}, {"Approved", 17, "R"},
+		{"Auto-\nmatic", 14, "R"}, {"Rejected", 16, "R"}, {"Super-\nseded", 14, "R"}, {"Executed", 16, "R"},
+		{"Approved by", 33, "L"}}
+	batchCols = []column{{"Batch", 11, "R"}, {"Rule", 21, "L"}, {"Planned", 30, "L"}, {"Approvals (stage: who, when)", 47, "L"},
+		{"Execution", 36, "L"}, {"Result", 33, "L"}}
+	holdCols = []column{{"Hold", 20, "L"}, {"Source", 30, "L"}, {"Placed", 30, "L"}, {"By", 22, "L"}, {"Until", 22, "L"},
+		{"Released", 30, "L"}, {"By", 24, "L"}}
+	policyCols = []column{{"In force from", 30, "L"}, {"Policy", 36, "L"}, {"Digest", 112, "L"}}
+	keyCols    = []column{{"Date", 30, "L"}, {"Key", 30, "L"}, {"New key id", 72, "L"}, {"By", 24, "L"}, {"Overlap", 22, "L"}}
+)
+
+// table draws rows whose cells wrap, under a header that is repeated,
+// with the caption, on every page the table runs onto.
 type table struct {
-	f    *fpdf.Fpdf
-	tr   func(string) string
-	cols []col
-	odd  bool
+	r        *report
+	cols     []column
+	caption  string
+	size     float64
+	zebra    bool
+	noHeader bool
+	labels   bool // the even columns are labels, the odd their values
+	odd      bool
 }
 
-func (t *table) header() {
-	t.f.SetFont("Helvetica", "B", 8)
-	t.f.SetFillColor(228, 233, 240)
-	for _, c := range t.cols {
-		t.f.CellFormat(c.w, rowH+0.5, t.tr(c.title), "B", 0, c.align, true, 0, "")
+// begin starts the table: on this page if its caption, header and first
+// rows fit, and if the whole table (h millimetres of rows, 0 for
+// unknown) fits or would not fit on a page of its own either; else on
+// the next page.
+func (t *table) begin(h float64) {
+	head := t.r.headingHeight() + 7 + 9
+	if t.noHeader {
+		head = 0
 	}
-	t.f.Ln(-1)
-	t.odd = false
+	room := bottom - t.r.f.GetY()
+	if room < head+3*(lineH+2*cellPad) || h > 0 && head+h > room && head+h <= bottom-marginT {
+		t.r.f.AddPage()
+	}
+	t.r.flush(0)
+	t.head(false)
 }
 
-func (t *table) row(cells ...string) {
-	t.f.SetFont("Helvetica", "", 8)
-	// The tallest cell decides the row's height.
-	lines := 1
-	for i, c := range cells {
-		if n := len(t.f.SplitLines([]byte(t.tr(c)), t.cols[i].w-2)); n > lines {
-			lines = n
+func (t *table) head(continued bool) {
+	f := t.r.f
+	if t.caption != "" {
+		t.r.font("B", 9)
+		t.r.color(ink)
+		c := t.caption
+		if continued {
+			c += " (continued)"
 		}
+		for i, l := range f.SplitText(c, contentW) {
+			if i > 0 {
+				f.Ln(-1)
+			}
+			f.CellFormat(contentW, 4.5, l, "", 0, "L", false, 0, "")
+		}
+		f.Ln(6)
 	}
-	h := float64(lines) * 4.2
-	if h < rowH {
-		h = rowH
+	t.odd = false
+	if t.noHeader {
+		return
 	}
-	if t.f.GetY()+h > 297-20 {
-		t.f.AddPage()
-		t.header()
-		t.f.SetFont("Helvetica", "", 8)
+	t.r.font("B", t.size)
+	t.r.fill(headBg)
+	t.r.color(accent)
+	h := 0.0
+	for _, c := range t.cols {
+		h = max(h, float64(len(f.SplitText(c.title, c.w)))*lineH+2*cellPad)
 	}
-	if t.odd {
-		t.f.SetFillColor(247, 248, 250)
-	} else {
-		t.f.SetFillColor(255, 255, 255)
+	x, y := marginL, f.GetY()
+	f.Rect(x, y, contentW, h, "F")
+	for _, c := range t.cols {
+		t.cell(x, y, c, c.title, h)
+		x += c.w
 	}
-	t.odd = !t.odd
-	x, y := t.f.GetX(), t.f.GetY()
-	for i, c := range cells {
-		t.f.Rect(x, y, t.cols[i].w, h, "F")
-		t.f.SetXY(x, y+(h-float64(len(t.f.SplitLines([]byte(t.tr(c)), t.cols[i].w-2)))*4.2)/2)
-		t.f.MultiCell(t.cols[i].w, 4.2, t.tr(c), "", t.cols[i].align, false)
+	t.r.draw(accent)
+	f.Line(marginL, y+h, marginL+contentW, y+h)
+	f.SetXY(marginL, y+h)
+	t.r.color(ink)
+}
+
+// cell writes text's lines in column c at x, y, vertically centred in a
+// row of height h.
+func (t *table) cell(x, y float64, c column, text string, h float64) {
+	lines := t.r.f.SplitText(text, c.w)
+	top := y + (h-float64(len(lines))*lineH)/2
+	for i, l := range lines {
+		t.r.f.SetXY(x, top+float64(i)*lineH)
+		t.r.f.CellFormat(c.w, lineH, l, "", 0, c.align, false, 0, "")
+	}
+}
+
+func (t *table) style(i int, bold bool) string {
+	if bold || t.labels && i%2 == 0 {
+		return "B"
+	}
+	return ""
+}
+
+func (t *table) height(cells []string, bold bool) float64 {
+	lines := 1
+	for i, s := range cells {
+		t.r.font(t.style(i, bold), t.size)
+		lines = max(lines, len(t.r.f.SplitText(s, t.cols[i].w)))
+	}
+	return float64(lines)*lineH + 2*cellPad
+}
+
+func (t *table) noteLines(note string) []string {
+	if note == "" {
+		return nil
+	}
+	t.r.font("", t.size-0.5)
+	return t.r.f.SplitText(note, contentW-t.cols[0].w)
+}
+
+// draw writes a row and, under it, a note across all but the first
+// column, breaking the page before them unless both fit.
+func (t *table) draw(cells []string, note string, bold bool, bg *rgb) {
+	f := t.r.f
+	h := t.height(cells, bold)
+	notes := t.noteLines(note)
+	nh := 0.0
+	if len(notes) > 0 {
+		nh = float64(len(notes))*lineH + cellPad
+	}
+	if f.GetY()+h+nh > bottom {
+		f.AddPage()
+		t.head(true)
+	}
+	x, y := marginL, f.GetY()
+	if bg != nil {
+		t.r.fill(*bg)
+		f.Rect(x, y, contentW, h+nh, "F")
+	}
+	t.r.color(ink)
+	for i, s := range cells {
+		t.r.font(t.style(i, bold), t.size)
+		t.cell(x, y, t.cols[i], s, h)
 		x += t.cols[i].w
 	}
-	t.f.SetXY(marginL, y+h)
+	if len(notes) > 0 {
+		t.r.font("", t.size-0.5)
+		t.r.color(alert)
+		for i, l := range notes {
+			f.SetXY(marginL+t.cols[0].w, y+h-cellPad+float64(i)*lineH)
+			f.CellFormat(contentW-t.cols[0].w, lineH, l, "", 0, "L", false, 0, "")
+		}
+		t.r.color(ink)
+	}
+	t.r.draw(rule)
+	f.SetLineWidth(0.1)
+	f.Line(marginL, y+h+nh, marginL+contentW, y+h+nh)
+	f.SetLineWidth(0.2)
+	f.SetXY(marginL, y+h+nh)
 }
 
-func (t *table) note(s string) {
-	t.f.SetFont("Helvetica", "I", 7.5)
-	t.f.SetTextColor(150, 40, 40)
-	t.f.CellFormat(contentW, 4.5, t.tr("    "+s), "", 1, "L", false, 0, "")
-	t.f.SetTextColor(0, 0, 0)
+func (t *table) row(cells ...string) { t.rowNote("", cells...) }
+
+// rowNote writes a row with a note under it ("" for none).
+func (t *table) rowNote(note string, cells ...string) {
+	var bg *rgb
+	if t.zebra && t.odd {
+		bg = &zebraBg
+	}
+	t.odd = !t.odd
+	t.draw(cells, note, false, bg)
 }
 
-func section(f *fpdf.Fpdf, tr func(string) string, title string) {
-	ensure(f, 20)
-	f.SetFont("Helvetica", "B", 12.5)
-	f.SetTextColor(30, 60, 110)
-	f.CellFormat(contentW, 8, tr(title), "", 1, "L", false, 0, "")
-	f.SetTextColor(0, 0, 0)
+func (t *table) total(cells ...string) { t.draw(cells, "", true, &totalBg) }
+
+// ---- formatting ----
+
+// clip shortens s with "…" to fit w millimetres in the current font.
+func (r *report) clip(s string, w float64) string {
+	w -= 2 * cellMargin
+	if r.f.GetStringWidth(s) <= w {
+		return s
+	}
+	rs := []rune(s)
+	for len(rs) > 0 && r.f.GetStringWidth(string(rs)+"…") > w {
+		rs = rs[:len(rs)-1]
+	}
+	return string(rs) + "…"
 }
 
-func empty(f *fpdf.Fpdf, tr func(string) string, s string) {
-	f.SetFont("Helvetica", "I", 9)
-	f.CellFormat(contentW, rowH, tr(s), "", 1, "L", false, 0, "")
-}
-
-// ensure starts a new page unless h millimetres fit on this one.
-func ensure(f *fpdf.Fpdf, h float64) {
-	if f.GetY()+h > 297-20 {
-		f.AddPage()
+// duration writes an ISO 8601 period of days ("P7D") for people.
+func duration(p string) string {
+	days, ok := strings.CutPrefix(p, "P")
+	if days, ok = strings.CutSuffix(days, "D"); !ok {
+		return cmp.Or(p, "–")
+	}
+	switch n, err := strconv.Atoi(days); {
+	case err != nil:
+		return p
+	case n == 1:
+		return "1 day"
+	default:
+		return days + " days"
 	}
 }
 
-func countRules(rows []Row) int {
-	seen := map[[2]string]bool{}
-	for _, r := range rows {
-		seen[[2]string{r.Policy, r.Rule}] = true
+// num writes a count with its thousands grouped by spaces, as ISO 80000
+// does, which Danish and English readers read alike.
+func num(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	if len(s) > 4 {
+		var b strings.Builder
+		for i, c := range s {
+			if i > 0 && (len(s)-i)%3 == 0 {
+				b.WriteRune('\u00a0')
+			}
+			b.WriteRune(c)
+		}
+		s = b.String()
 	}
-	return len(seen)
+	if neg {
+		s = "-" + s
+	}
+	return s
 }
 
-// size writes a byte count for people.
-func size(b int64) string {
-	switch {
-	case b >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(b)/(1<<30))
-	case b >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(b)/(1<<20))
-	case b >= 1<<10:
-		return fmt.Sprintf("%.1f kB", float64(b)/(1<<10))
+// bytesText writes a size for people, in decimal units (1 MB = 10⁶ bytes);
+// the CSV has the exact number.
+func bytesText(b int64) string {
+	units := []string{"kB", "MB", "GB", "TB", "PB"}
+	if b < 1000 {
+		return num(b) + " B"
 	}
-	return fmt.Sprintf("%d B", b)
+	v := float64(b) / 1000
+	u := 0
+	for v >= 999.95 && u < len(units)-1 {
+		v /= 1000
+		u++
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64) + " " + units[u]
 }

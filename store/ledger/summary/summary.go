@@ -1,15 +1,28 @@
-// Package summary makes the human summary of a ledger export: counts per
-// rule and month of what was deleted, already gone, failed or held, the
-// batches and who approved them, holds and policy versions, as CSV and as a
-// PDF report a data protection officer can attach to the annual review.
+// Package summary makes the human summary of a ledger export: per rule and
+// month, how many items were deleted, already gone, failed, held or
+// skipped, and how many bytes were deleted; every batch with who planned
+// and approved it, at which stage and when, and when it was executed;
+// holds, policy versions and key rotations. It writes that as CSV
+// (WriteCSV) and as an A4 PDF report (WritePDF) that a data protection
+// officer can attach to the annual review.
 //
-// The summary is not evidence: it is computed from the signed entries,
-// which are. It holds no references to items, folders or subjects, only
-// counts, rule and batch numbers and the ids of the people who acted.
+// The summary is not evidence and says so (Notice): it is computed from the
+// signed entries, which are. It is derived from ledger entries only, and it
+// carries no reference to an item, a folder or a data subject (Entry.Item,
+// Container and Subject are never read), and no free text an operator typed
+// (Entry.Reason is read only to tell an automatic approval; Text is never
+// read): only counts, sizes, policy, rule, batch and hold ids, policy
+// digests, key ids and the configured ids of the people who acted.
+//
+// A Summary reads entries one at a time, in ledger order (Add). Its memory
+// grows with the rules × months that had activity, with the batches, and
+// with the holds, policy versions and key rotations of the period: never
+// with the number of deletion entries.
 package summary
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -17,155 +30,439 @@ import (
 	"github.com/retentiond/retentiond/store/ledger"
 )
 
-// Key is a rule in a month.
-type Key struct {
-	Policy string // policy id
-	Rule   string
-	Month  string // YYYY-MM in the summary's time zone
+// DefaultLocation is the time zone New uses when given none.
+const DefaultLocation = "Europe/Copenhagen"
+
+// Notice is the statement every summary carries: the PDF on its first page
+// and in every page's footer.
+const Notice = "This summary is not authoritative; the signed entries.jsonl and checkpoints are. " +
+	"Verify with `retentiond ledger verify`."
+
+// Counts are the deletion entries of a rule in a month, or of a batch, by
+// outcome.
+type Counts struct {
+	Deleted      int64 // outcome "deleted": the item is gone
+	Absent       int64 // outcome "absent": the item was already gone
+	Failed       int64 // outcome "failed"; FailureCodes says why
+	Held         int64 // outcome "held": the system itself keeps the item (e.g. a litigation hold)
+	SkippedHold  int64 // outcome "skipped_hold": a retentiond hold covers the item; not touched
+	Changed      int64 // outcome "changed": changed since it was planned; not touched
+	NotDue       int64 // outcome "not_due": no longer due at execution; not touched
+	Archived     int64 // outcome "archived": moved to the archive the policy names
+	Pruned       int64 // prune entries: folders the batch emptied and removed
+	BytesDeleted int64 // the sum of Entry.Size over the "deleted" entries
+	// FailureCodes counts the failed entries by Entry.Code ("" where an
+	// entry has none). It is nil when nothing failed.
+	FailureCodes map[string]int64
 }
 
-// Row counts the deletion entries of one rule in one month.
+// Entries is the number of deletion entries counted (prunes excluded).
+func (c *Counts) Entries() int64 {
+	return c.Deleted + c.Absent + c.Failed + c.Held + c.SkippedHold + c.Changed + c.NotDue + c.Archived
+}
+
+func (c *Counts) add(e *ledger.Entry) {
+	switch e.Outcome {
+	case "deleted":
+		c.Deleted++
+		c.BytesDeleted += max(e.Size, 0)
+	case "absent":
+		c.Absent++
+	case "failed":
+		c.Failed++
+		if c.FailureCodes == nil {
+			c.FailureCodes = map[string]int64{}
+		}
+		c.FailureCodes[e.Code]++
+	case "held":
+		c.Held++
+	case "skipped_hold":
+		c.SkippedHold++
+	case "changed":
+		c.Changed++
+	case "not_due":
+		c.NotDue++
+	case "archived":
+		c.Archived++
+	}
+}
+
+func (c *Counts) merge(o *Counts) {
+	c.Deleted += o.Deleted
+	c.Absent += o.Absent
+	c.Failed += o.Failed
+	c.Held += o.Held
+	c.SkippedHold += o.SkippedHold
+	c.Changed += o.Changed
+	c.NotDue += o.NotDue
+	c.Archived += o.Archived
+	c.Pruned += o.Pruned
+	c.BytesDeleted += o.BytesDeleted
+	for code, n := range o.FailureCodes {
+		if c.FailureCodes == nil {
+			c.FailureCodes = map[string]int64{}
+		}
+		c.FailureCodes[code] += n
+	}
+}
+
+func (c Counts) clone() Counts {
+	c.FailureCodes = maps.Clone(c.FailureCodes)
+	return c
+}
+
+// Row is one rule in one month: what its deletion entries recorded and
+// what happened to its batches.
 type Row struct {
-	Key
-	Deleted     int64
-	Absent      int64 // already gone
-	Failed      int64
-	Held        int64 // kept by the system itself (e.g. a litigation hold)
-	SkippedHold int64 // kept because of a retentiond hold
-	Changed     int64 // changed since planned; not touched
-	NotDue      int64 // no longer due at execution
-	Archived    int64
-	Bytes       int64 // size of what was deleted
-	Codes       map[string]int64
-	Batches     int64 // batches of this rule executed this month
+	Policy  string   // policy id (Entry.Policy)
+	Rule    string   // rule id (Entry.Rule)
+	Digests []string // short forms (ShortDigest) of the policy versions the month's entries cite, sorted
+	Month   string   // YYYY-MM, in the summary's time zone
+
+	Counts
+
+	BatchesPlanned     int64    // batch entries
+	BatchesApproved    int64    // batches whose latest approval entry falls in this month
+	AutomaticApprovals int64    // approval entries with no person: the rule needs no approval
+	BatchesRejected    int64    // rejection entries naming the person who rejected
+	BatchesSuperseded  int64    // rejection entries naming nobody: a later plan replaced the batch
+	BatchesExecuted    int64    // execution_finished entries
+	Approvers          []string // ids of the people who approved the rule's batches this month, sorted
 }
 
-// Batch is one batch and what happened to it.
+// Batch is one batch and what the period's entries say happened to it.
 type Batch struct {
-	ID        int64
-	Policy    string
-	Rule      string
-	Source    string
-	Items     int64
-	Bytes     int64
-	Planned   time.Time
-	Planner   string
-	Approvals []Approval
-	Rejected  string // who, or "superseded"; "" if not rejected
-	Executed  time.Time
-	Deleted   int64
+	ID      int64
+	Policy  string
+	Rule    string
+	Source  string // configured source name
+	Digest  string // short form of the policy version it was planned under
+	Items   int64  // items planned
+	Bytes   int64  // bytes planned
+	Planned time.Time
+	Planner string // who planned it; "" for the scheduler
+
+	ConfirmedBy string // operator who confirmed a batch the size guard held
+	Confirmed   time.Time
+
+	Approvals []Approval // in ledger order
+
+	RejectedBy string // who rejected it; "" if nobody did
+	Rejected   time.Time
+	Superseded time.Time // when a later plan replaced it; zero if none did
+
+	StartedBy string // who executed it
+	Started   time.Time
+	Finished  time.Time
+
+	Outcomes Counts // its deletion and prune entries in the period
 }
 
-// Approval is one approval of a batch.
+// Approval is one approval entry of a batch.
 type Approval struct {
 	By        string // person id; "" for an automatic approval
-	Stage     int
+	Stage     int    // 1-based; 0 for an automatic approval
 	At        time.Time
-	Automatic bool
+	Automatic bool // no person: the rule needs no approval ("automatic: ..." reason)
 }
 
-// Event is a hold, a policy version or a key rotation.
-type Event struct {
-	At   time.Time
-	What string
+// Hold is a hold placed or released in the period.
+type Hold struct {
+	ID         string
+	Source     string // "" for every source
+	PlacedBy   string
+	Placed     time.Time // zero: placed before the period
+	Until      string    // civil date the hold ends by itself; "" for none
+	ReleasedBy string
+	Released   time.Time // zero: not released in the period
 }
 
-// Summary accumulates entries. Its memory grows with rules × months and
-// batches, not with entries.
+// PolicyVersion is a policy text that came into force.
+type PolicyVersion struct {
+	At     time.Time
+	Policy string
+	Digest string // "sha256:<hex>", as the entry gives it
+}
+
+// KeyRotation is a new signing or reference key taking over.
+type KeyRotation struct {
+	At      time.Time
+	Kind    string // ledger.KeySigning or ledger.KeyReference
+	KeyID   string // the new key's id; "" if the entry's key cannot be read
+	By      string
+	Overlap string // how long the old signing key still signs, e.g. "P7D"
+}
+
+type rowKey struct{ policy, rule, month string }
+
+type row struct {
+	Row
+	digests   map[string]struct{}
+	approvers map[string]struct{}
+}
+
+type batch struct {
+	Batch
+	approvedIn rowKey // the row counting it in BatchesApproved; zero if none
+}
+
+// Summary accumulates ledger entries. The zero value is not usable: call
+// New.
 type Summary struct {
-	loc     *time.Location
-	rows    map[Key]*Row
-	batches map[int64]*Batch
-	events  []Event
-	entries int64
+	loc        *time.Location
+	rows       map[rowKey]*row
+	batches    map[int64]*batch
+	holds      map[string]*Hold
+	holdOrder  []string
+	policies   []PolicyVersion
+	rotations  []KeyRotation
+	rulePolicy map[string]string // rule id -> the policy id entries last gave it
+
+	entries     int64 // entries added
+	first, last int64 // their ledger indexes
 }
 
-// New returns an empty summary whose months are in loc (UTC if nil).
+// New returns an empty summary that counts months in loc. A nil loc means
+// DefaultLocation (Europe/Copenhagen), or UTC on a machine that has no
+// time zone database; Location says which.
 func New(loc *time.Location) *Summary {
 	if loc == nil {
-		loc = time.UTC
+		var err error
+		if loc, err = time.LoadLocation(DefaultLocation); err != nil {
+			loc = time.UTC
+		}
 	}
-	return &Summary{loc: loc, rows: map[Key]*Row{}, batches: map[int64]*Batch{}}
+	return &Summary{loc: loc, rows: map[rowKey]*row{}, batches: map[int64]*batch{}, holds: map[string]*Hold{},
+		rulePolicy: map[string]string{}}
 }
 
-// Add counts an entry; entries come in ledger order.
-func (s *Summary) Add(_ int64, e ledger.Entry) {
+// Location is the time zone whose calendar months the summary counts.
+func (s *Summary) Location() *time.Location { return s.loc }
+
+// Add counts entry e, which is entry index of the ledger. Entries must come
+// in ledger order, as they were appended.
+func (s *Summary) Add(index int64, e ledger.Entry) {
+	if s.entries == 0 {
+		s.first = index
+	}
+	s.last = index
 	s.entries++
-	at := e.Time.In(s.loc)
+	month := e.Time.In(s.loc).Format("2006-01")
+	if e.Policy != "" && e.Rule != "" {
+		s.rulePolicy[e.Rule] = e.Policy
+	}
 	switch e.Type {
-	case ledger.TypeDeletion:
-		r := s.row(Key{Policy: e.Policy, Rule: e.Rule, Month: at.Format("2006-01")})
-		switch e.Outcome {
-		case "deleted":
-			r.Deleted++
-			r.Bytes += e.Size
-		case "absent":
-			r.Absent++
-		case "failed":
-			r.Failed++
-		case "held":
-			r.Held++
-		case "skipped_hold":
-			r.SkippedHold++
-		case "changed":
-			r.Changed++
-		case "not_due":
-			r.NotDue++
-		case "archived":
-			r.Archived++
+	case ledger.TypeDeletion, ledger.TypePrune:
+		b := s.batchOf(&e)
+		r := s.row(s.policyOf(&e, b), s.ruleOf(&e, b), month)
+		r.digest(e.PolicyDigest)
+		var c *Counts
+		if b != nil {
+			c = &b.Outcomes
 		}
-		if e.Code != "" {
-			r.Codes[e.Code]++
+		if e.Type == ledger.TypePrune {
+			r.Pruned++
+			if c != nil {
+				c.Pruned++
+			}
+			break
 		}
-		if b := s.batches[e.Batch]; b != nil && e.Outcome == "deleted" {
-			b.Deleted++
+		r.add(&e)
+		if c != nil {
+			c.add(&e)
 		}
 	case ledger.TypeBatch:
-		s.batches[e.Batch] = &Batch{ID: e.Batch, Policy: e.Policy, Rule: e.Rule, Source: e.Source, Items: e.Items, Bytes: e.Size,
-			Planned: at, Planner: e.Actor}
+		b := s.batchOf(&e)
+		if b == nil {
+			break
+		}
+		b.Policy, b.Rule, b.Source, b.Digest = e.Policy, e.Rule, e.Source, ShortDigest(e.PolicyDigest)
+		b.Items, b.Bytes, b.Planned, b.Planner = e.Items, e.Size, e.Time, e.Actor
+		r := s.row(s.policyOf(&e, b), s.ruleOf(&e, b), month)
+		r.digest(e.PolicyDigest)
+		r.BatchesPlanned++
 	case ledger.TypeApproval:
-		if b := s.batch(e); b != nil {
-			b.Approvals = append(b.Approvals, Approval{By: e.Actor, Stage: e.Stage, At: at, Automatic: e.Actor == ""})
+		b := s.batchOf(&e)
+		r := s.row(s.policyOf(&e, b), s.ruleOf(&e, b), month)
+		a := Approval{By: e.Actor, Stage: e.Stage, At: e.Time, Automatic: e.Actor == "" && strings.HasPrefix(e.Reason, "automatic")}
+		switch {
+		case a.Automatic:
+			r.AutomaticApprovals++
+		case a.By != "":
+			if r.approvers == nil {
+				r.approvers = map[string]struct{}{}
+			}
+			r.approvers[a.By] = struct{}{}
+		}
+		if b == nil {
+			break
+		}
+		b.Approvals = append(b.Approvals, a)
+		k := rowKey{r.Policy, r.Rule, r.Month}
+		if b.approvedIn != k {
+			if old, ok := s.rows[b.approvedIn]; ok {
+				old.BatchesApproved--
+			}
+			b.approvedIn = k
+			r.BatchesApproved++
 		}
 	case ledger.TypeRejection:
-		if b := s.batch(e); b != nil {
-			b.Rejected = e.Actor
-			if b.Rejected == "" {
-				b.Rejected = "superseded"
+		b := s.batchOf(&e)
+		r := s.row(s.policyOf(&e, b), s.ruleOf(&e, b), month)
+		if e.Actor == "" {
+			r.BatchesSuperseded++
+		} else {
+			r.BatchesRejected++
+		}
+		if b != nil {
+			if e.Actor == "" {
+				b.Superseded = e.Time
+			} else {
+				b.RejectedBy, b.Rejected = e.Actor, e.Time
 			}
 		}
+	case ledger.TypeConfirmation:
+		if b := s.batchOf(&e); b != nil {
+			b.ConfirmedBy, b.Confirmed = e.Actor, e.Time
+		}
+	case ledger.TypeExecutionStarted:
+		if b := s.batchOf(&e); b != nil {
+			b.StartedBy, b.Started = e.Actor, e.Time
+		}
 	case ledger.TypeExecutionFinished:
-		if b := s.batch(e); b != nil {
-			b.Executed = at
-			s.row(Key{Policy: b.Policy, Rule: b.Rule, Month: at.Format("2006-01")}).Batches++
+		b := s.batchOf(&e)
+		s.row(s.policyOf(&e, b), s.ruleOf(&e, b), month).BatchesExecuted++
+		if b != nil {
+			b.Finished = e.Time
+			if b.StartedBy == "" {
+				b.StartedBy = e.Actor
+			}
 		}
 	case ledger.TypeHoldAdded:
-		s.events = append(s.events, Event{at, "hold " + e.Hold + " placed by " + e.Actor})
+		h := s.hold(e.Hold)
+		h.Source, h.PlacedBy, h.Placed, h.Until = e.Source, e.Actor, e.Time, e.Due
 	case ledger.TypeHoldReleased:
-		s.events = append(s.events, Event{at, "hold " + e.Hold + " released by " + e.Actor})
+		h := s.hold(e.Hold)
+		h.ReleasedBy, h.Released = e.Actor, e.Time
 	case ledger.TypePolicy:
-		s.events = append(s.events, Event{at, "policy " + e.Policy + " version " + shortDigest(e.PolicyDigest) + " in force"})
+		s.policies = append(s.policies, PolicyVersion{At: e.Time, Policy: e.Policy, Digest: e.PolicyDigest})
 	case ledger.TypeKeyRotation:
-		s.events = append(s.events, Event{at, strings.ReplaceAll(e.Method, "_", " ") + " rotated by " + e.Actor})
+		s.rotations = append(s.rotations, KeyRotation{At: e.Time, Kind: e.Method, KeyID: keyID(e.Method, e.Key), By: e.Actor, Overlap: e.Period})
 	}
 }
 
-func (s *Summary) batch(e ledger.Entry) *Batch { return s.batches[e.Batch] }
+// batchOf returns the batch e names, made on first mention: a batch planned
+// before the period is known only by what later entries say.
+func (s *Summary) batchOf(e *ledger.Entry) *batch {
+	if e.Batch == 0 {
+		return nil
+	}
+	b, ok := s.batches[e.Batch]
+	if !ok {
+		b = &batch{Batch: Batch{ID: e.Batch, Rule: e.Rule, Policy: e.Policy, Source: e.Source}}
+		s.batches[e.Batch] = b
+	}
+	if b.Rule == "" {
+		b.Rule = e.Rule
+	}
+	if b.Policy == "" {
+		b.Policy = cmp.Or(e.Policy, s.rulePolicy[b.Rule])
+	}
+	if b.Source == "" {
+		b.Source = e.Source
+	}
+	if b.Digest == "" {
+		b.Digest = ShortDigest(e.PolicyDigest)
+	}
+	return b
+}
 
-func (s *Summary) row(k Key) *Row {
+func (s *Summary) ruleOf(e *ledger.Entry, b *batch) string {
+	if e.Rule == "" && b != nil {
+		return b.Rule
+	}
+	return e.Rule
+}
+
+// policyOf is the policy of e's rule: e's own, its batch's, or the one the
+// rule had in earlier entries (approval and execution entries name none).
+func (s *Summary) policyOf(e *ledger.Entry, b *batch) string {
+	if e.Policy != "" {
+		return e.Policy
+	}
+	if b != nil && b.Policy != "" {
+		return b.Policy
+	}
+	return s.rulePolicy[s.ruleOf(e, b)]
+}
+
+func (s *Summary) row(policy, rule, month string) *row {
+	k := rowKey{policy, rule, month}
 	r, ok := s.rows[k]
 	if !ok {
-		r = &Row{Key: k, Codes: map[string]int64{}}
+		r = &row{Row: Row{Policy: policy, Rule: rule, Month: month}}
 		s.rows[k] = r
 	}
 	return r
 }
 
-// Rows returns the counts sorted by policy, rule and month.
+func (r *row) digest(d string) {
+	if d == "" {
+		return
+	}
+	if r.digests == nil {
+		r.digests = map[string]struct{}{}
+	}
+	r.digests[ShortDigest(d)] = struct{}{}
+}
+
+func (s *Summary) hold(id string) *Hold {
+	h, ok := s.holds[id]
+	if !ok {
+		h = &Hold{ID: id}
+		s.holds[id] = h
+		s.holdOrder = append(s.holdOrder, id)
+	}
+	return h
+}
+
+// Rows returns one row per rule and month that had activity, sorted by
+// policy, rule and month. A rule whose early entries in the period named
+// no policy (approvals of a batch planned before the period) is counted
+// under the policy later entries give it.
 func (s *Summary) Rows() []Row {
-	out := make([]Row, 0, len(s.rows))
-	for _, r := range s.rows {
-		out = append(out, *r)
+	merged := map[rowKey]*Row{}
+	digests := map[rowKey]map[string]struct{}{}
+	approvers := map[rowKey]map[string]struct{}{}
+	for k, r := range s.rows {
+		if k.policy == "" {
+			k.policy = s.rulePolicy[k.rule]
+		}
+		m, ok := merged[k]
+		if !ok {
+			m = &Row{Policy: k.policy, Rule: k.rule, Month: k.month}
+			merged[k] = m
+			digests[k], approvers[k] = map[string]struct{}{}, map[string]struct{}{}
+		}
+		m.Counts.merge(&r.Counts)
+		m.BatchesPlanned += r.BatchesPlanned
+		m.BatchesApproved += r.BatchesApproved
+		m.AutomaticApprovals += r.AutomaticApprovals
+		m.BatchesRejected += r.BatchesRejected
+		m.BatchesSuperseded += r.BatchesSuperseded
+		m.BatchesExecuted += r.BatchesExecuted
+		maps.Copy(digests[k], r.digests)
+		maps.Copy(approvers[k], r.approvers)
+	}
+	out := make([]Row, 0, len(merged))
+	for k, m := range merged {
+		m.Digests = slices.Sorted(maps.Keys(digests[k]))
+		m.Approvers = slices.Sorted(maps.Keys(approvers[k]))
+		if m.Entries() == 0 && m.Pruned == 0 && m.BatchesPlanned == 0 && m.BatchesApproved == 0 && m.AutomaticApprovals == 0 &&
+			m.BatchesRejected == 0 && m.BatchesSuperseded == 0 && m.BatchesExecuted == 0 && len(m.Approvers) == 0 {
+			continue // a month whose only approval was followed by a later one
+		}
+		out = append(out, *m)
 	}
 	slices.SortFunc(out, func(a, b Row) int {
 		return cmp.Or(cmp.Compare(a.Policy, b.Policy), cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.Month, b.Month))
@@ -173,23 +470,68 @@ func (s *Summary) Rows() []Row {
 	return out
 }
 
-// Batches returns the batches by number.
+// Batches returns the batches the period's entries name, by number.
 func (s *Summary) Batches() []Batch {
 	out := make([]Batch, 0, len(s.batches))
 	for _, b := range s.batches {
-		out = append(out, *b)
+		c := b.Batch
+		c.Approvals = slices.Clone(b.Approvals)
+		c.Outcomes = b.Outcomes.clone()
+		if c.Policy == "" {
+			c.Policy = s.rulePolicy[c.Rule]
+		}
+		out = append(out, c)
 	}
 	slices.SortFunc(out, func(a, b Batch) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 
-// Events returns holds, policy versions and key rotations in ledger order.
-func (s *Summary) Events() []Event { return slices.Clone(s.events) }
-
-func shortDigest(d string) string {
-	d = strings.TrimPrefix(d, "sha256:")
-	if len(d) > 12 {
-		d = d[:12]
+// Holds returns the holds placed or released in the period, in the order
+// the ledger first names them.
+func (s *Summary) Holds() []Hold {
+	out := make([]Hold, 0, len(s.holdOrder))
+	for _, id := range s.holdOrder {
+		out = append(out, *s.holds[id])
 	}
-	return d
+	return out
+}
+
+// PolicyVersions returns the policy versions that came into force in the
+// period, in ledger order.
+func (s *Summary) PolicyVersions() []PolicyVersion { return slices.Clone(s.policies) }
+
+// KeyRotations returns the key rotations of the period, in ledger order.
+func (s *Summary) KeyRotations() []KeyRotation { return slices.Clone(s.rotations) }
+
+// Entries returns how many entries were added and the ledger indexes of the
+// first and the last.
+func (s *Summary) Entries() (n, first, last int64) { return s.entries, s.first, s.last }
+
+// ShortDigest is the short form of a policy digest that the summary prints:
+// "sha256:" and the first 12 hex digits. The bundle's policies/ directory
+// names each text by its full digest.
+func ShortDigest(d string) string {
+	if d == "" {
+		return ""
+	}
+	hex, ok := strings.CutPrefix(d, "sha256:")
+	if len(hex) > 12 {
+		hex = hex[:12]
+	}
+	if ok {
+		return "sha256:" + hex
+	}
+	return hex
+}
+
+// keyID is the id of the key a rotation entry names.
+func keyID(kind, key string) string {
+	if kind != ledger.KeySigning {
+		return key // a reference key's entry holds its id
+	}
+	k, err := ledger.ParseVerifierKey(key)
+	if err != nil {
+		return ""
+	}
+	return k.ID()
 }

@@ -1,175 +1,188 @@
 package summary
 
 import (
-	"bytes"
-	"flag"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/retentiond/retentiond/store/ledger"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files")
-
-var cph = mustLoc("Europe/Copenhagen")
-
-func mustLoc(name string) *time.Location {
-	l, err := time.LoadLocation(name)
-	if err != nil {
-		panic(err)
-	}
-	return l
-}
-
-// realistic returns the entries of a year of a school's ledger: 6 rules,
-// 14 months, 42 batches with approvals, failures and holds.
-func realistic(t testing.TB) []ledger.Entry {
-	refs, err := ledger.NewRefKey(bytes.Repeat([]byte{3}, 32))
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Date(2025, 10, 3, 7, 0, 0, 0, time.UTC)
-	rules := []string{"C1", "M1", "M2", "S3", "P3", "O1"}
-	var out []ledger.Entry
-	out = append(out, ledger.Entry{Type: ledger.TypePolicy, Time: start, Policy: "skole", PolicyDigest: "sha256:0123456789abcdef", Text: "version: 1\n"})
-	batch := int64(0)
-	for m := 0; m < 14; m++ {
-		for r, rule := range rules {
-			if (m+r)%2 == 1 {
-				continue
-			}
-			batch++
-			at := start.AddDate(0, m, r)
-			out = append(out,
-				ledger.Entry{Type: ledger.TypeBatch, Time: at, Batch: batch, Policy: "skole", Rule: rule, Source: "skoledrev", Items: 10, Size: 1 << 20, Actor: "it"},
-				ledger.Entry{Type: ledger.TypeApproval, Time: at.Add(time.Hour), Batch: batch, Actor: "søren", Stage: 1})
-			if rule == "P3" {
-				out = append(out, ledger.Entry{Type: ledger.TypeApproval, Time: at.Add(2 * time.Hour), Batch: batch, Actor: "bo", Stage: 2})
-			}
-			for i := 0; i < 10; i++ {
-				e := ledger.Entry{Type: ledger.TypeDeletion, Time: at.Add(24 * time.Hour), Batch: batch, Policy: "skole", Rule: rule,
-					Item: refs.Ref("item:fileshare:skoledrev", "Elever/Åse Ørsted/"+string(rune('a'+i))), Size: 100 << 10, Outcome: "deleted"}
-				switch {
-				case i == 9 && m%3 == 0:
-					e.Outcome, e.Code = "failed", "permission_denied"
-				case i == 8 && rule == "M1":
-					e.Outcome = "held"
-				case i == 7:
-					e.Outcome = "skipped_hold"
-				}
-				out = append(out, e)
-			}
-			out = append(out, ledger.Entry{Type: ledger.TypeExecutionFinished, Time: at.Add(25 * time.Hour), Batch: batch, Items: 8})
-		}
-		if m == 4 {
-			out = append(out, ledger.Entry{Type: ledger.TypeHoldAdded, Time: start.AddDate(0, m, 5), Hold: "H-1", Actor: "it"},
-				ledger.Entry{Type: ledger.TypeRejection, Time: start.AddDate(0, m, 6), Batch: 3, Actor: "bo"})
-		}
-	}
-	return out
-}
-
-func build(t testing.TB, entries []ledger.Entry) *Summary {
-	s := New(cph)
-	for i, e := range entries {
-		s.Add(int64(i), e)
-	}
-	return s
-}
-
-var meta = Meta{Origin: "skole.example/ledger", Generated: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC), Entries: 1234,
-	CheckpointSize: 1234, CheckpointHash: "udWIGsmsHtS3dKQ5wUI89clVU3w6LqxZV6/ojR/t0NM=", Software: "retentiond/test",
-	From: time.Date(2025, 10, 1, 0, 0, 0, 0, cph), To: time.Date(2026, 12, 1, 0, 0, 0, 0, cph)}
-
-func TestCSVGolden(t *testing.T) {
-	var b bytes.Buffer
-	if err := build(t, realistic(t)).WriteCSV(&b); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join("testdata", "summary.csv.golden")
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		os.WriteFile(path, b.Bytes(), 0o644)
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(b.Bytes(), want) {
-		t.Fatalf("CSV differs from %s (go test -update if intended):\n%s", path, b.String())
-	}
-	if strings.Contains(b.String(), "h1:") {
-		t.Fatal("the CSV holds a reference")
-	}
-}
-
-// TestMonthBoundaries: months are those of the configured time zone.
+// TestMonthBoundaries: an entry counts in the calendar month of its time in
+// the summary's time zone, across daylight saving time and year ends.
 func TestMonthBoundaries(t *testing.T) {
+	stockholm := mustLoc("Europe/Stockholm")
 	for _, tt := range []struct {
+		loc   *time.Location
 		at    time.Time
 		month string
 	}{
-		{time.Date(2026, 3, 31, 21, 59, 59, 0, time.UTC), "2026-03"}, // 23:59:59 CEST... still March
-		{time.Date(2026, 3, 31, 22, 0, 0, 0, time.UTC), "2026-04"},   // midnight CEST: April
-		{time.Date(2026, 12, 31, 22, 59, 0, 0, time.UTC), "2026-12"}, // 23:59 CET
-		{time.Date(2026, 12, 31, 23, 0, 0, 0, time.UTC), "2027-01"},  // New Year in Copenhagen
-		{time.Date(2026, 7, 31, 21, 30, 0, 0, time.UTC), "2026-07"},  // end of the school year
-		{time.Date(2028, 2, 29, 12, 0, 0, 0, time.UTC), "2028-02"},   // leap day
+		{cph, time.Date(2026, 3, 31, 21, 59, 59, 0, time.UTC), "2026-03"}, // 23:59:59 CEST
+		{cph, time.Date(2026, 3, 31, 22, 0, 0, 0, time.UTC), "2026-04"},   // midnight CEST
+		{cph, time.Date(2026, 3, 31, 22, 30, 0, 0, time.UTC), "2026-04"},  // 00:30 CEST, 1 April
+		{cph, time.Date(2026, 3, 29, 0, 59, 59, 0, time.UTC), "2026-03"},  // 01:59:59 CET, before the clocks go forward
+		{cph, time.Date(2026, 3, 29, 1, 0, 0, 0, time.UTC), "2026-03"},    // 03:00 CEST, after
+		{cph, time.Date(2025, 10, 31, 22, 30, 0, 0, time.UTC), "2025-10"}, // 23:30 CET: winter time since 26 October
+		{cph, time.Date(2025, 10, 31, 23, 0, 0, 0, time.UTC), "2025-11"},  // midnight CET
+		{cph, time.Date(2025, 9, 30, 21, 59, 0, 0, time.UTC), "2025-09"},  // 23:59 CEST
+		{cph, time.Date(2025, 9, 30, 22, 0, 0, 0, time.UTC), "2025-10"},   // midnight CEST
+		{cph, time.Date(2026, 12, 31, 22, 59, 0, 0, time.UTC), "2026-12"}, // 23:59 CET, New Year's Eve
+		{cph, time.Date(2026, 12, 31, 23, 0, 0, 0, time.UTC), "2027-01"},  // New Year in Copenhagen, not yet in UTC
+		{cph, time.Date(2028, 2, 29, 23, 30, 0, 0, time.UTC), "2028-03"},  // leap day, 00:30 on 1 March
+		{stockholm, time.Date(2026, 3, 31, 22, 30, 0, 0, time.UTC), "2026-04"},
+		{time.UTC, time.Date(2026, 3, 31, 22, 30, 0, 0, time.UTC), "2026-03"},
+		{nil, time.Date(2026, 3, 31, 22, 30, 0, 0, time.UTC), "2026-04"}, // the default is Europe/Copenhagen
 	} {
-		s := New(cph)
-		s.Add(0, ledger.Entry{Type: ledger.TypeDeletion, Time: tt.at, Rule: "C1", Outcome: "deleted"})
-		if rows := s.Rows(); len(rows) != 1 || rows[0].Month != tt.month {
-			t.Errorf("%v: rows %+v, want month %s", tt.at, rows, tt.month)
+		s := New(tt.loc)
+		s.Add(0, ledger.Entry{Type: ledger.TypeDeletion, Time: tt.at, Policy: "p", Rule: "r", Outcome: "deleted", Size: 5})
+		if rows := s.Rows(); len(rows) != 1 || rows[0].Month != tt.month || rows[0].Deleted != 1 || rows[0].BytesDeleted != 5 {
+			t.Errorf("%v in %v: rows %+v, want one in %s", tt.at, s.Location(), rows, tt.month)
 		}
 	}
 }
 
-func pdfText(t *testing.T, pdf []byte) string {
-	t.Helper()
-	bin, err := exec.LookPath("pdftotext")
-	if err != nil {
-		t.Fatal("pdftotext is needed to read the report (.ci/run installs poppler-utils)")
+func TestDefaultLocation(t *testing.T) {
+	if got := New(nil).Location().String(); got != DefaultLocation {
+		t.Errorf("New(nil) counts months in %s, want %s", got, DefaultLocation)
 	}
-	f := filepath.Join(t.TempDir(), "s.pdf")
-	os.WriteFile(f, pdf, 0o644)
-	out, err := exec.Command(bin, "-layout", f, "-").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
 }
 
-func TestPDF(t *testing.T) {
-	var b bytes.Buffer
-	if err := build(t, realistic(t)).WritePDF(&b, meta); err != nil {
-		t.Fatal(err)
+// TestCounts: each outcome lands in its column; failure codes are counted
+// apart; bytes are those of the deleted items only.
+func TestCounts(t *testing.T) {
+	at := time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
+	d := func(outcome, code string, size int64) ledger.Entry {
+		return ledger.Entry{Type: ledger.TypeDeletion, Time: at, Batch: 3, Policy: "elevdata", PolicyDigest: "sha256:aabbccddeeff00112233",
+			Rule: "fravær", Outcome: outcome, Code: code, Size: size}
 	}
-	text := pdfText(t, b.Bytes())
-	for _, want := range []string{"Deletion ledger summary", "skole.example/ledger", "not authoritative", "Rule C1 (policy skole)",
-		"søren (1,", "bo (2,", "rejected: bo", "permission denied=", "hold H-1 placed by it", "Page 1 of", "2025-10-01 to 2026-11-30"} {
-		if !strings.Contains(text, want) {
-			t.Errorf("the report lacks %q", want)
+	s := New(cph)
+	for i, e := range []ledger.Entry{
+		{Type: ledger.TypeBatch, Time: at, Batch: 3, Policy: "elevdata", PolicyDigest: "sha256:aabbccddeeff00112233", Rule: "fravær",
+			Items: 12, Size: 999, Actor: "retentiond"},
+		{Type: ledger.TypeApproval, Time: at, Batch: 3, Rule: "fravær", Actor: "søren", Stage: 1},
+		{Type: ledger.TypeApproval, Time: at, Batch: 3, Rule: "fravær", Actor: "åse", Stage: 2},
+		{Type: ledger.TypeExecutionStarted, Time: at, Batch: 3, Rule: "fravær", Actor: "it"},
+		d("deleted", "", 100), d("deleted", "", 250), d("absent", "", 7), d("failed", "permission_denied", 1),
+		d("failed", "permission_denied", 1), d("failed", "io_error", 1), d("failed", "", 1), d("held", "held_by_system", 1),
+		d("skipped_hold", "", 1), d("changed", "", 1), d("not_due", "", 1), d("archived", "", 1),
+		{Type: ledger.TypePrune, Time: at, Batch: 3, Rule: "fravær", Outcome: "pruned"},
+		{Type: ledger.TypeExecutionFinished, Time: at, Batch: 3, Rule: "fravær", Items: 2},
+	} {
+		s.Add(int64(i), e)
+	}
+	want := Row{Policy: "elevdata", Rule: "fravær", Digests: []string{"sha256:aabbccddeeff"}, Month: "2026-05",
+		Counts: Counts{Deleted: 2, Absent: 1, Failed: 4, Held: 1, SkippedHold: 1, Changed: 1, NotDue: 1, Archived: 1, Pruned: 1,
+			BytesDeleted: 350, FailureCodes: map[string]int64{"permission_denied": 2, "io_error": 1, "": 1}},
+		BatchesPlanned: 1, BatchesApproved: 1, BatchesExecuted: 1, Approvers: []string{"søren", "åse"}}
+	rows := s.Rows()
+	if len(rows) != 1 || !reflect.DeepEqual(rows[0], want) {
+		t.Fatalf("rows\n%+v\nwant\n%+v", rows, want)
+	}
+	bs := s.Batches()
+	if len(bs) != 1 || bs[0].Outcomes.Deleted != 2 || bs[0].Outcomes.Failed != 4 || bs[0].Outcomes.Pruned != 1 || bs[0].StartedBy != "it" ||
+		bs[0].Planner != "retentiond" || bs[0].Items != 12 || bs[0].Digest != "sha256:aabbccddeeff" || len(bs[0].Approvals) != 2 {
+		t.Errorf("batch %+v", bs)
+	}
+	if n, first, last := s.Entries(); n != 18 || first != 0 || last != 17 {
+		t.Errorf("Entries() = %d, %d, %d", n, first, last)
+	}
+}
+
+// TestApprovalsAcrossMonths: a batch counts as approved once, in the
+// month of its latest approval; each month names who approved in it.
+func TestApprovalsAcrossMonths(t *testing.T) {
+	s := New(cph)
+	for i, e := range []ledger.Entry{
+		{Type: ledger.TypeBatch, Time: time.Date(2026, 3, 30, 8, 0, 0, 0, time.UTC), Batch: 1, Policy: "p", Rule: "karakterer"},
+		{Type: ledger.TypeApproval, Time: time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC), Batch: 1, Rule: "karakterer", Actor: "søren", Stage: 1},
+		// 00:30 on 1 April in Copenhagen.
+		{Type: ledger.TypeApproval, Time: time.Date(2026, 3, 31, 22, 30, 0, 0, time.UTC), Batch: 1, Rule: "karakterer", Actor: "åse", Stage: 2},
+		{Type: ledger.TypeBatch, Time: time.Date(2026, 4, 2, 8, 0, 0, 0, time.UTC), Batch: 2, Policy: "p", Rule: "logfiler"},
+		{Type: ledger.TypeApproval, Time: time.Date(2026, 4, 2, 8, 0, 0, 0, time.UTC), Batch: 2, Rule: "logfiler",
+			Reason: "automatic: the rule needs no approval"},
+		{Type: ledger.TypeBatch, Time: time.Date(2026, 4, 3, 8, 0, 0, 0, time.UTC), Batch: 3, Policy: "p", Rule: "logfiler"},
+		{Type: ledger.TypeRejection, Time: time.Date(2026, 4, 4, 8, 0, 0, 0, time.UTC), Batch: 3, Rule: "logfiler",
+			Reason: "superseded by plan 4"},
+		{Type: ledger.TypeBatch, Time: time.Date(2026, 4, 5, 8, 0, 0, 0, time.UTC), Batch: 4, Policy: "p", Rule: "logfiler"},
+		{Type: ledger.TypeApproval, Time: time.Date(2026, 4, 5, 9, 0, 0, 0, time.UTC), Batch: 4, Rule: "logfiler", Actor: "bo", Stage: 1},
+		{Type: ledger.TypeRejection, Time: time.Date(2026, 4, 6, 8, 0, 0, 0, time.UTC), Batch: 4, Rule: "logfiler", Actor: "åse",
+			Reason: "not yet"},
+	} {
+		s.Add(int64(i), e)
+	}
+	want := []Row{
+		{Policy: "p", Rule: "karakterer", Month: "2026-03", BatchesPlanned: 1, Approvers: []string{"søren"}},
+		{Policy: "p", Rule: "karakterer", Month: "2026-04", BatchesApproved: 1, Approvers: []string{"åse"}},
+		{Policy: "p", Rule: "logfiler", Month: "2026-04", BatchesPlanned: 3, BatchesApproved: 2, AutomaticApprovals: 1,
+			BatchesRejected: 1, BatchesSuperseded: 1, Approvers: []string{"bo"}},
+	}
+	got := s.Rows()
+	for i := range got {
+		got[i].Digests = nil
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("rows\n%+v\nwant\n%+v", got, want)
+	}
+	bs := s.Batches()
+	if a := bs[1].Approvals; len(a) != 1 || !a[0].Automatic || a[0].By != "" {
+		t.Errorf("batch 2's approval %+v is not automatic", a)
+	}
+	if !bs[2].Superseded.Equal(time.Date(2026, 4, 4, 8, 0, 0, 0, time.UTC)) || bs[2].RejectedBy != "" {
+		t.Errorf("batch 3 %+v", bs[2])
+	}
+	if bs[3].RejectedBy != "åse" || !bs[3].Superseded.IsZero() {
+		t.Errorf("batch 4 %+v", bs[3])
+	}
+}
+
+// TestBatchBeforePeriod: entries of a batch planned before the period name
+// no policy; they count under the policy later entries give the rule.
+func TestBatchBeforePeriod(t *testing.T) {
+	at := time.Date(2026, 2, 10, 9, 0, 0, 0, time.UTC)
+	s := New(cph)
+	for i, e := range []ledger.Entry{
+		{Type: ledger.TypeApproval, Time: at, Batch: 9, Rule: "fravær", Actor: "åse", Stage: 2},
+		{Type: ledger.TypeDeletion, Time: at, Batch: 9, Rule: "fravær", Policy: "elevdata", Outcome: "deleted"},
+		{Type: ledger.TypeExecutionFinished, Time: at, Batch: 9, Rule: "fravær"},
+	} {
+		s.Add(int64(i), e)
+	}
+	rows := s.Rows()
+	if len(rows) != 1 || rows[0].Policy != "elevdata" || rows[0].BatchesApproved != 1 || rows[0].Deleted != 1 || rows[0].BatchesExecuted != 1 {
+		t.Errorf("rows %+v", rows)
+	}
+	if bs := s.Batches(); len(bs) != 1 || bs[0].Policy != "elevdata" || !bs[0].Planned.IsZero() {
+		t.Errorf("batches %+v", bs)
+	}
+}
+
+// TestMemory: the summary keeps counts per rule and month and per batch,
+// never per entry.
+func TestMemory(t *testing.T) {
+	s := New(cph)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	const n = 200_000
+	for i := range n {
+		s.Add(int64(i), ledger.Entry{Type: ledger.TypeDeletion, Time: start.Add(time.Duration(i) * time.Minute), Batch: 1, Policy: "p",
+			Rule: "r", Outcome: "deleted", Size: 1, Item: "h1:00000000:x"})
+	}
+	if len(s.rows) != 5 || len(s.batches) != 1 { // 200 000 minutes: January to May
+		t.Errorf("%d rows and %d batches for %d entries", len(s.rows), len(s.batches), n)
+	}
+	var sum int64
+	for _, r := range s.Rows() {
+		sum += r.Deleted
+	}
+	if sum != n {
+		t.Errorf("counted %d of %d", sum, n)
+	}
+}
+
+func TestShortDigest(t *testing.T) {
+	for in, want := range map[string]string{"": "", "sha256:0123456789abcdef": "sha256:0123456789ab", "sha256:0123": "sha256:0123",
+		"0123456789abcdef": "0123456789ab"} {
+		if got := ShortDigest(in); got != want {
+			t.Errorf("ShortDigest(%q) = %q, want %q", in, got, want)
 		}
-	}
-	if strings.Contains(text, "h1:") || strings.Contains(text, "Ørsted") {
-		t.Error("the report holds a reference or a name")
-	}
-	// The same entries give the same bytes.
-	var again bytes.Buffer
-	build(t, realistic(t)).WritePDF(&again, meta)
-	if !bytes.Equal(b.Bytes(), again.Bytes()) {
-		t.Error("the report is not deterministic")
-	}
-	// An empty ledger still makes a readable report.
-	var empty bytes.Buffer
-	if err := New(cph).WritePDF(&empty, Meta{Origin: "o", Generated: meta.Generated}); err != nil {
-		t.Fatal(err)
-	}
-	if text := pdfText(t, empty.Bytes()); !strings.Contains(text, "No deletions in this period.") || !strings.Contains(text, "all entries") {
-		t.Errorf("empty report:\n%s", text)
 	}
 }

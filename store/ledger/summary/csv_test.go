@@ -1,0 +1,108 @@
+package summary
+
+import (
+	"bytes"
+	"encoding/csv"
+	"flag"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test -update writes it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (go test -update if the change is intended):\n%s", path, got)
+	}
+}
+
+func TestCSVGolden(t *testing.T) {
+	entries, priv := schoolYear(t)
+	var b bytes.Buffer
+	if err := build(entries).WriteCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "summary.csv.golden", b.Bytes())
+	assertNoPrivate(t, "CSV", b.String(), priv)
+
+	var e bytes.Buffer
+	if err := New(cph).WriteCSV(&e); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "empty.csv.golden", e.Bytes())
+}
+
+// TestCSVShape: one header row of Columns, rows as wide, failures split by
+// code adding up, and the documentation of Columns naming every column.
+func TestCSVShape(t *testing.T) {
+	entries, _ := schoolYear(t)
+	var b bytes.Buffer
+	if err := build(entries).WriteCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := map[string]int{}
+	for i, c := range Columns {
+		if recs[0][i] != c.Name {
+			t.Fatalf("header %q, want %q at %d", recs[0][i], c.Name, i)
+		}
+		col[c.Name] = i
+	}
+	if len(recs) < 2 {
+		t.Fatal("no rows")
+	}
+	var failed, anyFailed int64
+	for _, rec := range recs[1:] {
+		n := func(name string) int64 {
+			v, err := strconv.ParseInt(rec[col[name]], 10, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			return v
+		}
+		var byCode int64
+		for _, c := range Columns {
+			if strings.HasPrefix(c.Name, "failed_") {
+				byCode += n(c.Name)
+			}
+		}
+		if byCode != n("failed") {
+			t.Errorf("%v: failed %d, by code %d", rec, n("failed"), byCode)
+		}
+		failed += n("failed_permission_denied") + n("failed_unavailable")
+		anyFailed += n("failed")
+	}
+	if failed == 0 || failed != anyFailed {
+		t.Errorf("failures by code %d of %d", failed, anyFailed)
+	}
+	src, err := os.ReadFile("csv.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range Columns {
+		name := c.Name
+		if strings.HasPrefix(name, "failed_") && name != "failed_unlisted" {
+			name = "failed_<code>"
+		}
+		if !strings.Contains(string(src), "//\t"+name+" ") {
+			t.Errorf("the documentation of Columns does not name %s", name)
+		}
+	}
+}
