@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 	"golang.org/x/mod/sumdb/tlog"
@@ -14,160 +17,337 @@ import (
 
 // Append adds leaves to the ledger inside the transaction and returns the
 // index of the first.
+//
+// It reads the roots of the tree's right edge that the leaves complete, in
+// one query, computes every stored hash (tlog.StoredHashes) in memory from
+// them, and writes leaves and hashes
+// with multi-row INSERTs, so that a batch costs a few statements per
+// hundred entries rather than several per entry.
 func (tx *Tx) Append(ctx context.Context, leaves ...[]byte) (int64, error) {
 	n, err := treeSize(ctx, tx.tx)
 	if err != nil {
 		return 0, err
 	}
 	first := n
-	insLeaf, err := tx.tx.PrepareContext(ctx, `INSERT INTO ledger_entry(idx, data) VALUES (?, ?)`)
-	if err != nil {
-		return 0, fmt.Errorf("append ledger entry: %w", err)
+	if len(leaves) == 0 {
+		return first, nil
 	}
-	defer insLeaf.Close()
-	insHash, err := tx.tx.PrepareContext(ctx, `INSERT INTO tlog_hash(idx, hash) VALUES (?, ?)`)
+	edge, err := rightEdge(ctx, tx.tx, n, len(leaves))
 	if err != nil {
-		return 0, fmt.Errorf("append ledger entry: %w", err)
+		return 0, fmt.Errorf("hash ledger entry %d: %w", n, err)
 	}
-	defer insHash.Close()
-	// Hashes written by this call are read back from memory: StoredHashes
-	// mostly needs the left siblings it has just stored.
-	hr := &cachedHashReader{base: hashReader{ctx: ctx, q: tx.tx}, cache: map[int64]tlog.Hash{}}
+	leafRows := &rowInserter{tx: tx.tx, into: "ledger_entry(idx, data)", what: "append ledger entry", max: min(len(leaves), leafRowsPerInsert)}
+	defer leafRows.close()
+	hashRows := &rowInserter{tx: tx.tx, into: "tlog_hash(idx, hash)", what: "append ledger hash", max: min(2*len(leaves), hashRowsPerInsert)}
+	defer hashRows.close()
+	var slab []byte // the stored hashes' bytes for hashRows, kept until it flushes
 	for _, data := range leaves {
-		hashes, err := tlog.StoredHashes(n, data, hr)
-		if err != nil {
-			return 0, fmt.Errorf("hash ledger entry %d: %w", n, err)
+		if err := leafRows.add(ctx, n, data); err != nil {
+			return 0, err
 		}
-		if _, err := insLeaf.ExecContext(ctx, n, data); err != nil {
-			return 0, fmt.Errorf("append ledger entry: %w", err)
-		}
-		base := tlog.StoredHashIndex(0, n)
-		for i, h := range hashes {
-			if _, err := insHash.ExecContext(ctx, base+int64(i), h[:]); err != nil {
-				return 0, fmt.Errorf("append ledger hash: %w", err)
+		// As ledger.Tree does: the leaf hash, then one hash for each
+		// complete subtree the leaf closes, at consecutive stored indexes.
+		h := tlog.RecordHash(data)
+		idx := tlog.StoredHashIndex(0, n)
+		for m := n; ; m >>= 1 {
+			if len(slab)+tlog.HashSize > cap(slab) {
+				slab = make([]byte, 0, hashRows.max*tlog.HashSize)
 			}
-			hr.cache[base+int64(i)] = h
+			slab = append(slab, h[:]...)
+			if err := hashRows.add(ctx, idx, slab[len(slab)-tlog.HashSize:]); err != nil {
+				return 0, err
+			}
+			if m&1 == 0 {
+				break
+			}
+			last := len(edge) - 1
+			h = tlog.NodeHash(edge[last], h)
+			edge = edge[:last]
+			idx++
 		}
+		edge = append(edge, h)
 		n++
+	}
+	if err := leafRows.flush(ctx); err != nil {
+		return 0, err
+	}
+	if err := hashRows.flush(ctx); err != nil {
+		return 0, err
 	}
 	return first, nil
 }
 
-type cachedHashReader struct {
-	base  hashReader
-	cache map[int64]tlog.Hash
+// Rows per multi-row INSERT: large enough that the per-statement cost
+// vanishes, small enough to stay far below SQLite's limit on parameters.
+const (
+	leafRowsPerInsert = 64
+	hashRowsPerInsert = 256
+)
+
+// rowInserter writes (idx, value) rows, max rows per statement. The values
+// it is given must stay unchanged until it flushes.
+type rowInserter struct {
+	tx   *sqlx.Tx
+	into string // table(idx column, value column)
+	what string // for errors
+	max  int
+	args []any
+	full *sql.Stmt // the statement for max rows, prepared on first use
 }
 
-func (r *cachedHashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
-	out := make([]tlog.Hash, len(indexes))
-	var missing []int64
-	for i, idx := range indexes {
-		h, ok := r.cache[idx]
-		if !ok {
-			missing = append(missing, idx)
-			continue
-		}
-		out[i] = h
+func (r *rowInserter) add(ctx context.Context, idx int64, value []byte) error {
+	if r.args == nil {
+		r.args = make([]any, 0, 2*r.max)
 	}
-	if len(missing) == 0 {
-		return out, nil
-	}
-	got, err := r.base.ReadHashes(missing)
-	if err != nil {
-		return nil, err
-	}
-	j := 0
-	for i, idx := range indexes {
-		if _, ok := r.cache[idx]; !ok {
-			out[i] = got[j]
-			r.cache[idx] = got[j]
-			j++
-		}
-	}
-	return out, nil
-}
-
-// AddPolicyText stores a policy text under its digest unless already there,
-// and reports whether it was new.
-func (tx *Tx) AddPolicyText(ctx context.Context, digest, id string, text []byte) (bool, error) {
-	res, err := tx.tx.ExecContext(ctx, `INSERT OR IGNORE INTO policy_text(digest, id, text) VALUES (?, ?, ?)`, digest, id, text)
-	if err != nil {
-		return false, fmt.Errorf("store policy text: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
-}
-
-// AddCheckpoint stores a signed checkpoint for tree size n.
-func (s *Store) AddCheckpoint(ctx context.Context, n int64, note []byte, at Time) error {
-	return s.Write(ctx, func(tx *Tx) error {
-		if _, err := tx.tx.ExecContext(ctx, `INSERT OR IGNORE INTO checkpoint(n, note, at) VALUES (?, ?, ?)`, n, note, at); err != nil {
-			return fmt.Errorf("store checkpoint: %w", err)
-		}
+	r.args = append(r.args, idx, value)
+	if len(r.args) < 2*r.max {
 		return nil
-	})
-}
-
-// Checkpoint is a stored signed checkpoint.
-type Checkpoint struct {
-	N    int64  `db:"n"`
-	Note []byte `db:"note"`
-	At   Time   `db:"at"`
-}
-
-// Checkpoints returns every stored checkpoint, smallest tree first.
-func (s *Store) Checkpoints(ctx context.Context) ([]Checkpoint, error) {
-	var cs []Checkpoint
-	if err := s.r.SelectContext(ctx, &cs, `SELECT * FROM checkpoint ORDER BY n`); err != nil {
-		return nil, fmt.Errorf("read checkpoints: %w", err)
 	}
-	return cs, nil
-}
-
-// TreeSize returns the number of ledger entries.
-func (s *Store) TreeSize(ctx context.Context) (int64, error) { return treeSize(ctx, s.w) }
-
-// TreeHash returns the hash of the ledger tree of size n from the stored
-// hashes.
-func (s *Store) TreeHash(ctx context.Context, n int64) (tlog.Hash, error) {
-	h, err := tlog.TreeHash(n, hashReader{ctx: ctx, q: s.w})
+	if r.full == nil {
+		st, err := r.tx.PrepareContext(ctx, r.query(r.max))
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.what, err)
+		}
+		r.full = st
+	}
+	_, err := r.full.ExecContext(ctx, r.args...)
+	clear(r.args)
+	r.args = r.args[:0]
 	if err != nil {
-		return tlog.Hash{}, fmt.Errorf("compute tree hash: %w", err)
-	}
-	return h, nil
-}
-
-// HashReader returns a tlog.HashReader over the stored hashes, for proofs.
-func (s *Store) HashReader(ctx context.Context) tlog.HashReader { return hashReader{ctx: ctx, q: s.r} }
-
-// Entries calls fn with each ledger leaf in order.
-func (s *Store) Entries(ctx context.Context, fn func(index int64, data []byte) error) error {
-	rows, err := s.r.QueryxContext(ctx, `SELECT idx, data FROM ledger_entry ORDER BY idx`)
-	if err != nil {
-		return fmt.Errorf("read ledger: %w", err)
-	}
-	defer rows.Close()
-	var want int64
-	for rows.Next() {
-		var (
-			idx  int64
-			data []byte
-		)
-		if err := rows.Scan(&idx, &data); err != nil {
-			return fmt.Errorf("read ledger: %w", err)
-		}
-		if idx != want {
-			return fmt.Errorf("read ledger: entry %d is missing", want)
-		}
-		want++
-		if err := fn(idx, data); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read ledger: %w", err)
+		return fmt.Errorf("%s: %w", r.what, err)
 	}
 	return nil
+}
+
+// flush writes the rows not written yet.
+func (r *rowInserter) flush(ctx context.Context) error {
+	if len(r.args) == 0 {
+		return nil
+	}
+	_, err := r.tx.ExecContext(ctx, r.query(len(r.args)/2), r.args...)
+	clear(r.args)
+	r.args = r.args[:0]
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.what, err)
+	}
+	return nil
+}
+
+func (r *rowInserter) close() {
+	if r.full != nil {
+		r.full.Close()
+	}
+}
+
+func (r *rowInserter) query(rows int) string {
+	return "INSERT INTO " + r.into + " VALUES (?, ?)" + strings.Repeat(",(?, ?)", rows-1)
+}
+
+// rightEdge returns the roots of the complete subtrees along the right edge
+// of the tree of size n, largest first, one for each set bit of n, as
+// ledger.Tree keeps them. It reads, in one query, only those that appending
+// k leaves merges: the root of 2^j leaves is merged once the leaves after
+// it reach 2^j, completing a subtree of 2^(j+1). The others are left zero;
+// they stay on the edge untouched.
+func rightEdge(ctx context.Context, q queryer, n int64, k int) ([]tlog.Hash, error) {
+	var (
+		pos     []int   // in edge
+		indexes []int64 // their stored hash indexes
+		start   int64   // the first leaf under the root at bit j
+		bits    int
+	)
+	for j := 62; j >= 0; j-- {
+		if n&(1<<j) == 0 {
+			continue
+		}
+		if n&(1<<j-1)+int64(k) >= 1<<j {
+			pos = append(pos, bits)
+			indexes = append(indexes, tlog.StoredHashIndex(j, start>>j))
+		}
+		start += 1 << j
+		bits++
+	}
+	edge := make([]tlog.Hash, bits, bits+64)
+	if len(indexes) == 0 {
+		return edge, nil
+	}
+	args := make([]any, len(indexes))
+	for i, idx := range indexes {
+		args[i] = idx
+	}
+	rows, err := q.QueryxContext(ctx, `SELECT idx, hash FROM tlog_hash WHERE idx IN (?`+strings.Repeat(", ?", len(indexes)-1)+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read ledger hashes: %w", err)
+	}
+	defer rows.Close()
+	found := 0
+	for rows.Next() {
+		var (
+			idx int64
+			b   []byte
+		)
+		if err := rows.Scan(&idx, &b); err != nil {
+			return nil, fmt.Errorf("read ledger hashes: %w", err)
+		}
+		i := slices.Index(indexes, idx)
+		if i < 0 {
+			continue
+		}
+		if len(b) != tlog.HashSize {
+			return nil, fmt.Errorf("ledger hash %d is corrupt", idx)
+		}
+		copy(edge[pos[i]][:], b)
+		found++
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read ledger hashes: %w", err)
+	}
+	if found != len(indexes) {
+		return nil, fmt.Errorf("ledger hashes of the tree of size %d: %w", n, ErrNotFound)
+	}
+	return edge, nil
+}
+
+// Entries calls fn with each ledger leaf in order. data is valid only until
+// fn returns: fn must copy what it keeps (ledger.Parse does).
+//
+// A second goroutine steps through the rows while fn runs: stepping SQLite
+// through its pages costs about as much per leaf as hashing and parsing it,
+// so on two cores reading overlaps with what fn does. They pass a few
+// reused chunks of leaves between them, so memory stays flat.
+func (s *Store) Entries(ctx context.Context, fn func(index int64, data []byte) error) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT idx, data FROM ledger_entry ORDER BY idx`)
+	if err != nil {
+		return fmt.Errorf("read ledger: %w", err)
+	}
+	r := &leafReader{rows: rows, out: make(chan *leafChunk, leafChunks-2), free: make(chan *leafChunk, leafChunks), stop: make(chan struct{})}
+	go r.run()
+	defer func() {
+		close(r.stop)
+		for range r.out {
+			// The reader ends at its next send and closes out.
+		}
+	}()
+	var want int64
+	for c := range r.out {
+		// The reader may be chunks ahead of a cancellation.
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("read ledger: %w", err)
+		}
+		start := 0
+		for k, end := range c.ends {
+			if c.idx[k] != want {
+				return fmt.Errorf("read ledger: entry %d is missing", want)
+			}
+			want++
+			if err := fn(c.idx[k], c.data[start:end:end]); err != nil {
+				return err
+			}
+			start = end
+		}
+		if c.err != nil {
+			return fmt.Errorf("read ledger: %w", c.err)
+		}
+		r.free <- c // never blocks: free holds every chunk
+	}
+	return nil
+}
+
+// The reader hands over chunks of up to leafChunkSize leaves or about
+// leafChunkBytes, whichever comes first; there are leafChunks chunks: one
+// being filled, one being read and the rest waiting on the channel.
+const (
+	leafChunkSize  = 512
+	leafChunkBytes = 1 << 20
+	leafChunks     = 4
+)
+
+// leafChunk is consecutive rows of ledger_entry: leaf k is
+// data[ends[k-1]:ends[k]] with index idx[k]. err, if set, ends the rows.
+type leafChunk struct {
+	idx  []int64
+	data []byte
+	ends []int
+	err  error
+}
+
+// leafReader reads rows into chunks on its own goroutine, until the rows end
+// or stop is closed. It makes leafChunks chunks and then reuses those it
+// gets back on free.
+type leafReader struct {
+	rows *sql.Rows
+	out  chan *leafChunk // closed when the reader ends
+	free chan *leafChunk
+	stop chan struct{}
+	made int
+}
+
+// chunk returns an empty chunk, or nil if stop was closed first.
+func (r *leafReader) chunk() *leafChunk {
+	if r.made < leafChunks {
+		r.made++
+		return &leafChunk{idx: make([]int64, 0, leafChunkSize), ends: make([]int, 0, leafChunkSize),
+			data: make([]byte, 0, leafChunkBytes+leafChunkBytes/4)}
+	}
+	select {
+	case c := <-r.free:
+		c.idx, c.data, c.ends = c.idx[:0], c.data[:0], c.ends[:0]
+		return c
+	case <-r.stop:
+		return nil
+	}
+}
+
+// send hands c over, and reports false if stop was closed first.
+func (r *leafReader) send(c *leafChunk) bool {
+	select {
+	case r.out <- c:
+		return true
+	case <-r.stop:
+		return false
+	}
+}
+
+func (r *leafReader) run() {
+	defer close(r.out)
+	defer r.rows.Close()
+	var (
+		c    *leafChunk
+		idx  int64
+		data sql.RawBytes // the driver's bytes, copied into the chunk at once
+	)
+	for r.rows.Next() {
+		if c == nil {
+			if c = r.chunk(); c == nil {
+				return
+			}
+		}
+		if err := r.rows.Scan(&idx, &data); err != nil {
+			c.err = err
+			r.send(c)
+			return
+		}
+		c.idx = append(c.idx, idx)
+		c.data = append(c.data, data...)
+		c.ends = append(c.ends, len(c.data))
+		if len(c.ends) == leafChunkSize || len(c.data) >= leafChunkBytes {
+			if !r.send(c) {
+				return
+			}
+			c = nil
+		}
+	}
+	if err := r.rows.Err(); err != nil {
+		if c == nil {
+			if c = r.chunk(); c == nil {
+				return
+			}
+		}
+		c.err = err
+	}
+	if c != nil {
+		r.send(c)
+	}
 }
 
 type queryer interface {

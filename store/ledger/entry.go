@@ -221,7 +221,7 @@ func (e *Entry) check() error {
 		if f.v == "" {
 			continue
 		}
-		if !isRef(f.v) {
+		if !isRefByTable(f.v) {
 			return fmt.Errorf("%s entry: %s must be a reference made by RefKey.Ref (h1:<key id>:<mac>), never a name or path", e.Type, f.name)
 		}
 	}
@@ -336,6 +336,18 @@ func appendString(dst []byte, s string) []byte {
 // ErrNotCanonical. Whatever Marshal refuses, Parse refuses too. The
 // returned entry's Time is in UTC.
 func Parse(b []byte) (Entry, error) {
+	// Canonical bytes, which is what a ledger holds, are recognised as
+	// they are read; anything else goes to parseGeneral, which refuses it
+	// with the reason.
+	if e, ok := parseCanonical(b); ok {
+		return e, nil
+	}
+	return parseGeneral(b)
+}
+
+// parseGeneral is Parse for any bytes: it decodes them, re-encodes the
+// entry and compares, and says what is wrong with bytes it refuses.
+func parseGeneral(b []byte) (Entry, error) {
 	if !utf8.Valid(b) {
 		return Entry{}, errors.New("parse entry: not valid UTF-8")
 	}
