@@ -351,17 +351,14 @@ func parseGeneral(b []byte) (Entry, error) {
 	if !utf8.Valid(b) {
 		return Entry{}, errors.New("parse entry: not valid UTF-8")
 	}
-	e, err := parseFast(b)
-	if err != nil {
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		e = Entry{}
-		if err := dec.Decode(&e); err != nil {
-			return Entry{}, fmt.Errorf("parse entry: %w", err)
-		}
-		if dec.InputOffset() != int64(len(b)) {
-			return Entry{}, errors.New("parse entry: data after the entry")
-		}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var e Entry
+	if err := dec.Decode(&e); err != nil {
+		return Entry{}, fmt.Errorf("parse entry: %w", err)
+	}
+	if dec.InputOffset() != int64(len(b)) {
+		return Entry{}, errors.New("parse entry: data after the entry")
 	}
 	again, err := e.Marshal()
 	if err != nil {
