@@ -478,15 +478,15 @@ func (r *report) deletions() {
 			}
 		}
 		t.begin(h)
-		var tot Counts
+		var sum Counts
 		for _, row := range months {
-			tot.merge(&row.Counts)
+			sum.merge(&row.Counts)
 			t.rowNote(outcomeNote(&row.Counts), row.Month, num(row.Deleted), num(row.Absent), num(row.Failed), num(row.Held),
 				num(row.SkippedHold), num(row.Changed), num(row.NotDue), bytesText(row.BytesDeleted))
 		}
 		if len(months) > 1 {
-			t.total("Total", num(tot.Deleted), num(tot.Absent), num(tot.Failed), num(tot.Held), num(tot.SkippedHold),
-				num(tot.Changed), num(tot.NotDue), bytesText(tot.BytesDeleted))
+			t.total("Total", num(sum.Deleted), num(sum.Absent), num(sum.Failed), num(sum.Held), num(sum.SkippedHold),
+				num(sum.Changed), num(sum.NotDue), bytesText(sum.BytesDeleted))
 		}
 		r.f.Ln(4)
 	}
