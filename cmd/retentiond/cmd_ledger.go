@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -139,7 +138,7 @@ func (a *app) verifyDatabase(ctx context.Context, args []string, trusted []strin
 	rules := ledger.NewContentRules()
 	src := ledger.Source{Entries: st.Entries, StoredHashes: st.StoredHashes(ctx), Verifiers: verifiers, Origin: origin, Content: rules}
 	for i, c := range cps {
-		body, err := ledger.ParseCheckpointBody(noteText(c.Note))
+		body, err := ledger.PeekCheckpoint(c.Note)
 		if err == nil && body.N != c.N {
 			err = fmt.Errorf("stored under size %d but signs size %d", c.N, body.N)
 		}
@@ -196,14 +195,6 @@ func (a *app) printReport(rep *ledger.Report, anchors int) {
 	}
 	sort.Strings(types)
 	a.printf("  %s\n", strings.Join(types, " "))
-}
-
-// noteText is a signed note's text, up to the blank line.
-func noteText(msg []byte) []byte {
-	if i := bytes.Index(msg, []byte("\n\n")); i >= 0 {
-		return msg[:i+1]
-	}
-	return msg
 }
 
 // readKeyFiles reads verifier keys in note format, one per file.

@@ -118,7 +118,7 @@ func TestKeyRotationChain(t *testing.T) {
 }
 
 func cpSize(t *testing.T, msg []byte) int {
-	c, err := checkpointBody(msg)
+	c, err := PeekCheckpoint(msg)
 	if err != nil {
 		t.Fatal(err)
 	}

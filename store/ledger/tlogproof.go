@@ -71,7 +71,7 @@ func VerifyProof(b []byte, v note.Verifiers, origin string) (*ProofResult, error
 	// The origin is read before the signatures are checked, so that a proof
 	// from another ledger is called that, rather than one signed by a key
 	// nobody trusts.
-	if body, err := checkpointBody(p.Checkpoint); err == nil && origin != "" && body.Origin != origin {
+	if body, err := PeekCheckpoint(p.Checkpoint); err == nil && origin != "" && body.Origin != origin {
 		return nil, fmt.Errorf("proof's checkpoint is for ledger %q, not %q", body.Origin, origin)
 	}
 	if err := strictSignatures(p.Checkpoint); err != nil {

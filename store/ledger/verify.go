@@ -138,7 +138,7 @@ func Verify(ctx context.Context, src Source) (*Report, error) {
 	}
 	v := &verifier{src: src, keys: newKeyRing(src.Verifiers), rep: &Report{Types: map[Type]int64{}}, suspect: -1}
 	for i, msg := range src.Checkpoints {
-		c, err := checkpointBody(msg)
+		c, err := PeekCheckpoint(msg)
 		if err != nil {
 			return nil, &VerifyError{Index: -1, Checkpoint: i, Reason: "signature does not verify with the trusted keys", Err: err}
 		}
@@ -183,9 +183,9 @@ type pendingCheckpoint struct {
 	msg []byte
 }
 
-// checkpointBody parses a signed checkpoint's body without checking its
-// signatures, to learn its size.
-func checkpointBody(msg []byte) (Checkpoint, error) {
+// PeekCheckpoint parses the body of a signed checkpoint note without
+// checking its signatures: to learn its size or origin before trusting it.
+func PeekCheckpoint(msg []byte) (Checkpoint, error) {
 	i := bytes.Index(msg, []byte("\n\n"))
 	if i < 0 {
 		return Checkpoint{}, errors.New("not a signed note")

@@ -15,6 +15,7 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -150,7 +151,7 @@ func Verify(ctx context.Context, dir string, opts Options) (*Report, error) {
 		cps = append(cps, b)
 	}
 	for i, a := range opts.Anchors {
-		c, err := ledger.ParseCheckpointBody(noteBody(a))
+		c, err := ledger.PeekCheckpoint(a)
 		if err != nil {
 			return nil, &Error{File: fmt.Sprintf("anchor %d", i+1), Reason: "is not a signed checkpoint", Err: err}
 		}
@@ -230,7 +231,7 @@ func Verify(ctx context.Context, dir string, opts Options) (*Report, error) {
 	}
 	signedOK := false
 	for _, k := range bundleKeys {
-		if !containsString(lrep.Keys, k.id) {
+		if !slices.Contains(lrep.Keys, k.id) {
 			continue // only keys the checkpoints proved
 		}
 		vk, err := ledger.ParseVerifierKey(k.text)
@@ -283,23 +284,6 @@ func Verify(ctx context.Context, dir string, opts Options) (*Report, error) {
 	}
 	rep.Files = len(listed)
 	return rep, nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-func noteBody(msg []byte) []byte {
-	i := bytes.Index(msg, []byte("\n\n"))
-	if i < 0 {
-		return msg
-	}
-	return msg[:i+1]
 }
 
 // hashFile yields the 32-byte hashes of a hashes.bin file.

@@ -393,7 +393,7 @@ func write(ctx context.Context, dir string, in Input) (*Result, error) {
 
 	// Summary, export.json, README.
 	var csvBuf, pdfBuf bytes.Buffer
-	body, err := ledger.ParseCheckpointBody(cut.Note[:bytes.Index(cut.Note, []byte("\n\n"))+1])
+	body, err := ledger.PeekCheckpoint(cut.Note)
 	if err != nil {
 		return nil, fmt.Errorf("export ledger: checkpoint: %w", err)
 	}
