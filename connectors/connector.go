@@ -125,6 +125,12 @@ type ListOptions struct {
 	// Prefix, when set, restricts the listing to refs inside the container
 	// with this ref. A connector that cannot restrict lists everything.
 	Prefix string
+
+	// ReceivedBefore, when set, says the caller needs only messages
+	// received before this instant: no rule could make a younger one due.
+	// Connectors that can filter on receipt (mailboxes) skip younger
+	// messages; others ignore it.
+	ReceivedBefore time.Time
 }
 
 // Target is an item the caller wants deleted, at the version it was planned.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -36,6 +37,9 @@ type Env struct {
 	BaseDir string
 	// Logger is named for the source; never nil.
 	Logger *zap.Logger
+	// Now returns the current time, for connectors that must reason about
+	// it (an HTTP-date Retry-After). Nil means the system clock.
+	Now func() time.Time
 }
 
 // Registry holds the known connector kinds.

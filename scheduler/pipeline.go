@@ -96,7 +96,7 @@ func New(ctx context.Context, cfg *configs.Config, deps Deps) (*Pipeline, error)
 	p := &Pipeline{Config: cfg, Store: st, Signer: signer, retired: retired, Refs: refs, Clock: deps.Clock, Log: deps.Log,
 		Host: deps.Host, Software: deps.Software}
 	p.Open = func(ctx context.Context, src configs.Source) (connectors.Connector, error) {
-		return src.Open(ctx, connectors.Env{Source: src.Name, BaseDir: cfg.Dir, Logger: p.Log.Named("connector").With(zap.String("source", src.Name))})
+		return src.Open(ctx, connectors.Env{Source: src.Name, BaseDir: cfg.Dir, Logger: p.Log.Named("connector").With(zap.String("source", src.Name)), Now: p.Clock.Now})
 	}
 	return p, nil
 }

@@ -62,6 +62,29 @@ type Harness struct {
 	// Pruner says the connector implements connectors.Pruner. The suite
 	// checks that the connector does exactly when Pruner is set.
 	Pruner bool
+	// Flat says items live exactly one level deep, in containers such as
+	// mailboxes: refs are "<container>/<name>" and nothing is at the top.
+	// The suite then uses samples of that shape (mailboxes of a school).
+	Flat bool
+	// SizeUnknown says the connector reports Size -1 for every item, as
+	// it may when the system does not say (mail messages).
+	SizeUnknown bool
+}
+
+// layout is the set of samples for one shape of source, and the roles the
+// checks give some of them.
+type layout struct {
+	samples                                         []sample
+	top, one, two, three, four, five, dot, nonASCII string
+	prefixes                                        []string
+	missing                                         []string // never existed
+}
+
+func (h Harness) layout() *layout {
+	if h.Flat {
+		return &flatLayout
+	}
+	return &treeLayout
 }
 
 // Run runs every check of the suite as a parallel subtest of t.
@@ -124,19 +147,49 @@ type sample struct {
 	modified time.Time
 }
 
-// samples cover the top of the source, nesting, a sibling whose name
-// extends another's ("ab" next to "a"), an empty file, and names with
+// The tree samples cover the top of the source, nesting, a sibling whose
+// name extends another's ("ab" next to "a"), an empty file, and names with
 // spaces and non-ASCII letters.
-var samples = []sample{
-	{"top.txt", "at the top", base},
-	{"a/one.txt", "one", base.Add(time.Hour)},
-	{"a/b/two.txt", "", base.Add(-48 * time.Hour)},
-	{"a/b/c/three.txt", "three!", base.Add(-400 * 24 * time.Hour)},
-	{"a/b/c/four.txt", "four four", base.Add(17 * time.Second)},
-	{"ab/five.txt", "five", base.Add(-time.Second)},
-	{"a.txt", "a dot txt", base.Add(time.Minute)},
-	{"Æble grød/ø ü.txt", "non-ascii", base.Add(-30 * time.Minute)},
+var treeLayout = layout{
+	samples: []sample{
+		{"top.txt", "at the top", base},
+		{"a/one.txt", "one", base.Add(time.Hour)},
+		{"a/b/two.txt", "", base.Add(-48 * time.Hour)},
+		{"a/b/c/three.txt", "three!", base.Add(-400 * 24 * time.Hour)},
+		{"a/b/c/four.txt", "four four", base.Add(17 * time.Second)},
+		{"ab/five.txt", "five", base.Add(-time.Second)},
+		{"a.txt", "a dot txt", base.Add(time.Minute)},
+		{"Æble grød/ø ü.txt", "non-ascii", base.Add(-30 * time.Minute)},
+	},
+	top: "top.txt", one: "a/one.txt", two: "a/b/two.txt", three: "a/b/c/three.txt", four: "a/b/c/four.txt",
+	five: "ab/five.txt", dot: "a.txt", nonASCII: "Æble grød/ø ü.txt",
+	prefixes: []string{"a", "a/b", "a/b/c", "ab", "Æble grød"},
+	missing:  []string{"missing.txt", "a/missing.txt", "no/such/folder/x.txt"},
 }
+
+// The flat samples are mailboxes: a container whose name extends another's
+// ("bob" next to "bo"), several items per container, an empty body, and an
+// id with non-ASCII letters, a space and padding.
+var flatLayout = layout{
+	samples: []sample{
+		{"anna@skole.test/top", "at the top", base},
+		{"bo@skole.test/one", "one", base.Add(time.Hour)},
+		{"bo@skole.test/two", "", base.Add(-48 * time.Hour)},
+		{"carl@skole.test/three", "three!", base.Add(-400 * 24 * time.Hour)},
+		{"carl@skole.test/four", "four four", base.Add(17 * time.Second)},
+		{"bob@skole.test/five", "five", base.Add(-time.Second)},
+		{"anna@skole.test/a.txt", "a dot txt", base.Add(time.Minute)},
+		{"dorte@skole.test/ø ü=", "non-ascii", base.Add(-30 * time.Minute)},
+	},
+	top: "anna@skole.test/top", one: "bo@skole.test/one", two: "bo@skole.test/two", three: "carl@skole.test/three",
+	four: "carl@skole.test/four", five: "bob@skole.test/five", dot: "anna@skole.test/a.txt", nonASCII: "dorte@skole.test/ø ü=",
+	prefixes: []string{"anna@skole.test", "bo@skole.test", "bob@skole.test", "carl@skole.test", "dorte@skole.test"},
+	missing:  []string{"anna@skole.test/missing", "bo@skole.test/missing", "dorte@skole.test/x"},
+}
+
+// FlatContainers are the containers of the flat samples, which a Flat
+// harness's source must hold (empty) when New returns.
+var FlatContainers = []string{"anna@skole.test", "bo@skole.test", "bob@skole.test", "carl@skole.test", "dorte@skole.test"}
 
 func (s sample) container() string { return containerOf(s.ref) }
 
@@ -162,9 +215,9 @@ func open(t testing.TB, h Harness) (connectors.Connector, Fixture) {
 	return c, f
 }
 
-func putSamples(t testing.TB, f Fixture) {
+func putSamples(t testing.TB, f Fixture, l *layout) {
 	t.Helper()
-	for _, s := range samples {
+	for _, s := range l.samples {
 		f.Put(t, s.ref, []byte(s.content), s.modified)
 	}
 }
@@ -278,17 +331,24 @@ func testListEmpty(t testing.TB, h Harness) {
 
 func testListAll(t testing.TB, h Harness) {
 	c, f := open(t, h)
-	putSamples(t, f)
+	L := h.layout()
+	putSamples(t, f, L)
 	got := byRef(t, list(t, c, ""))
-	for _, s := range samples {
+	for _, s := range L.samples {
 		it, ok := got[s.ref]
 		if !ok {
 			t.Errorf("%q not listed", s.ref)
 			continue
 		}
 		delete(got, s.ref)
-		if it.Size != int64(len(s.content)) {
+		switch {
+		case h.SizeUnknown && it.Size != -1:
+			t.Errorf("%q: Size %d, want -1 (Harness.SizeUnknown)", s.ref, it.Size)
+		case !h.SizeUnknown && it.Size != int64(len(s.content)):
 			t.Errorf("%q: Size %d, want %d", s.ref, it.Size, len(s.content))
+		}
+		if h.Flat && strings.Count(it.Ref, "/") != 1 {
+			t.Errorf("%q: a flat source's ref must be <container>/<name>", it.Ref)
 		}
 		if it.Modified.Unix() != s.modified.Unix() {
 			t.Errorf("%q: Modified %v, want %v", s.ref, it.Modified, s.modified)
@@ -307,7 +367,8 @@ func testListAll(t testing.TB, h Harness) {
 
 func testListDeterministic(t testing.TB, h Harness) {
 	c, f := open(t, h)
-	putSamples(t, f)
+	L := h.layout()
+	putSamples(t, f, L)
 	first := refs(list(t, c, ""))
 	for range 3 {
 		if again := refs(list(t, c, "")); !slices.Equal(first, again) {
@@ -318,7 +379,8 @@ func testListDeterministic(t testing.TB, h Harness) {
 
 func testVersions(t testing.TB, h Harness) {
 	c, f := open(t, h)
-	putSamples(t, f)
+	L := h.layout()
+	putSamples(t, f, L)
 	first := byRef(t, list(t, c, ""))
 	second := byRef(t, list(t, c, ""))
 	for ref, it := range first {
@@ -326,7 +388,7 @@ func testVersions(t testing.TB, h Harness) {
 			t.Errorf("%q: version %q became %q without a change", ref, it.Version, second[ref].Version)
 		}
 	}
-	const changed = "a/b/c/three.txt"
+	changed := L.three
 	f.Modify(t, changed)
 	third := byRef(t, list(t, c, ""))
 	for ref, it := range first {
@@ -341,10 +403,11 @@ func testVersions(t testing.TB, h Harness) {
 
 func testListPrefix(t testing.TB, h Harness) {
 	c, f := open(t, h)
-	putSamples(t, f)
-	for _, prefix := range []string{"a", "a/b", "a/b/c", "ab", "Æble grød"} {
+	L := h.layout()
+	putSamples(t, f, L)
+	for _, prefix := range L.prefixes {
 		var want []string
-		for _, s := range samples {
+		for _, s := range L.samples {
 			if strings.HasPrefix(s.ref, prefix+"/") {
 				want = append(want, s.ref)
 			}
@@ -360,7 +423,8 @@ func testListPrefix(t testing.TB, h Harness) {
 
 func testListStop(t testing.TB, h Harness) {
 	c, f := open(t, h)
-	putSamples(t, f)
+	L := h.layout()
+	putSamples(t, f, L)
 	stop := errors.New("stop listing")
 	for _, at := range []int{1, 3} {
 		calls := 0
@@ -382,7 +446,8 @@ func testListStop(t testing.TB, h Harness) {
 
 func testStatMatchesList(t testing.TB, h Harness) {
 	c, f := open(t, h)
-	putSamples(t, f)
+	L := h.layout()
+	putSamples(t, f, L)
 	items := list(t, c, "")
 	if len(items) == 0 {
 		t.Fatal("nothing listed")
@@ -401,9 +466,10 @@ func testStatMatchesList(t testing.TB, h Harness) {
 
 func testStatMissing(t testing.TB, h Harness) {
 	c, f := open(t, h)
-	putSamples(t, f)
-	f.Remove(t, "a/one.txt")
-	for _, ref := range []string{"missing.txt", "a/missing.txt", "no/such/folder/x.txt", "a/one.txt"} {
+	L := h.layout()
+	putSamples(t, f, L)
+	f.Remove(t, L.one)
+	for _, ref := range append(slices.Clone(L.missing), L.one) {
 		_, err := c.Stat(t.Context(), ref)
 		if code := connectors.CodeOf(err); code != connectors.CodeNotFound || !connectors.IsNotFound(err) {
 			t.Errorf("Stat(%q) of a missing item: %v (code %v), want not_found", ref, err, code)
@@ -416,7 +482,8 @@ var invalidRefs = []string{"", "../x", "..", "/abs", "a/../../b", "a//b", "a\x00
 
 func testStatInvalid(t testing.TB, h Harness) {
 	c, f := open(t, h)
-	putSamples(t, f)
+	L := h.layout()
+	putSamples(t, f, L)
 	for _, ref := range invalidRefs {
 		_, err := c.Stat(t.Context(), ref)
 		if code := connectors.CodeOf(err); code != connectors.CodeInvalid {
@@ -461,9 +528,10 @@ func checkResults(t testing.TB, targets []connectors.Target, rs []connectors.Res
 
 func testDeleteBatch(t testing.TB, h Harness) {
 	c, f := open(t, h)
-	putSamples(t, f)
+	L := h.layout()
+	putSamples(t, f, L)
 	items := list(t, c, "")
-	gone := []string{"a/b/c/three.txt", "top.txt", "Æble grød/ø ü.txt"}
+	gone := []string{L.three, L.top, L.nonASCII}
 	targets := targetsOf(items, gone...)
 	rs, err := c.DeleteBatch(t.Context(), targets)
 	checkResults(t, targets, rs, err, connectors.OutcomeDeleted, connectors.OutcomeDeleted, connectors.OutcomeDeleted)
@@ -476,7 +544,7 @@ func testDeleteBatch(t testing.TB, h Harness) {
 		}
 	}
 	left := refs(list(t, c, ""))
-	for _, s := range samples {
+	for _, s := range L.samples {
 		if slices.Contains(gone, s.ref) == slices.Contains(left, s.ref) {
 			t.Errorf("%q: deleted %v, listed afterwards %v", s.ref, slices.Contains(gone, s.ref), slices.Contains(left, s.ref))
 		}
@@ -488,27 +556,29 @@ func testDeleteBatch(t testing.TB, h Harness) {
 
 func testDeleteAbsent(t testing.TB, h Harness) {
 	c, f := open(t, h)
-	putSamples(t, f)
+	L := h.layout()
+	putSamples(t, f, L)
 	items := list(t, c, "")
-	targets := targetsOf(items, "a/one.txt")
-	f.Remove(t, "a/one.txt")
+	targets := targetsOf(items, L.one)
+	f.Remove(t, L.one)
 	targets = append(targets,
-		connectors.Target{Ref: "never.txt", Version: targets[0].Version},
-		connectors.Target{Ref: "no/such/folder/x.txt", Version: targets[0].Version},
+		connectors.Target{Ref: L.missing[0], Version: targets[0].Version},
+		connectors.Target{Ref: L.missing[2], Version: targets[0].Version},
 	)
 	rs, err := c.DeleteBatch(t.Context(), targets)
 	checkResults(t, targets, rs, err, connectors.OutcomeAbsent, connectors.OutcomeAbsent, connectors.OutcomeAbsent)
-	if len(list(t, c, "")) != len(samples)-1 {
+	if len(list(t, c, "")) != len(L.samples)-1 {
 		t.Error("deleting absent items changed the source")
 	}
 }
 
 func testDeleteChanged(t testing.TB, h Harness) {
 	c, f := open(t, h)
-	putSamples(t, f)
+	L := h.layout()
+	putSamples(t, f, L)
 	items := list(t, c, "")
-	targets := targetsOf(items, "a/b/two.txt", "ab/five.txt")
-	f.Modify(t, "a/b/two.txt")
+	targets := targetsOf(items, L.two, L.five)
+	f.Modify(t, L.two)
 	targets[1].Version += "-stale"
 	rs, err := c.DeleteBatch(t.Context(), targets)
 	checkResults(t, targets, rs, err, connectors.OutcomeChanged, connectors.OutcomeChanged)
@@ -517,7 +587,7 @@ func testDeleteChanged(t testing.TB, h Harness) {
 			t.Errorf("%q was deleted although its version differed", tg.Ref)
 		}
 	}
-	st, err := c.Stat(t.Context(), "a/b/two.txt")
+	st, err := c.Stat(t.Context(), L.two)
 	if err != nil || st.Version == targets[0].Version {
 		t.Errorf("Stat of the modified item: %+v, %v", st, err)
 	}
@@ -525,17 +595,18 @@ func testDeleteChanged(t testing.TB, h Harness) {
 
 func testDeleteMixed(t testing.TB, h Harness) {
 	c, f := open(t, h)
-	putSamples(t, f)
+	L := h.layout()
+	putSamples(t, f, L)
 	items := list(t, c, "")
-	targets := targetsOf(items, "a/one.txt", "a/b/c/four.txt", "a.txt", "ab/five.txt", "top.txt")
-	f.Remove(t, "a/b/c/four.txt")
-	f.Modify(t, "a.txt")
+	targets := targetsOf(items, L.one, L.four, L.dot, L.five, L.top)
+	f.Remove(t, L.four)
+	f.Modify(t, L.dot)
 	targets = slices.Insert(targets, 3, connectors.Target{Ref: "../escape", Version: "v"})
 	rs, err := c.DeleteBatch(t.Context(), targets)
 	checkResults(t, targets, rs, err,
 		connectors.OutcomeDeleted, connectors.OutcomeAbsent, connectors.OutcomeChanged,
 		connectors.OutcomeFailed, connectors.OutcomeDeleted, connectors.OutcomeDeleted)
-	for ref, want := range map[string]bool{"a/one.txt": false, "a.txt": true, "ab/five.txt": false, "top.txt": false, "a/b/two.txt": true} {
+	for ref, want := range map[string]bool{L.one: false, L.dot: true, L.five: false, L.top: false, L.two: true} {
 		if f.Exists(t, ref) != want {
 			t.Errorf("%q exists: %v, want %v", ref, !want, want)
 		}
@@ -544,11 +615,12 @@ func testDeleteMixed(t testing.TB, h Harness) {
 
 func testDeleteCancelled(t testing.TB, h Harness) {
 	c, f := open(t, h)
-	putSamples(t, f)
+	L := h.layout()
+	putSamples(t, f, L)
 	items := list(t, c, "")
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	targets := targetsOf(items, "top.txt", "a/one.txt", "a/b/two.txt")
+	targets := targetsOf(items, L.top, L.one, L.two)
 	rs, err := c.DeleteBatch(ctx, targets)
 	checkResults(t, targets, rs, err, connectors.OutcomeFailed, connectors.OutcomeFailed, connectors.OutcomeFailed)
 	for i, r := range rs {
@@ -563,21 +635,23 @@ func testDeleteCancelled(t testing.TB, h Harness) {
 
 func testDeleteEmpty(t testing.TB, h Harness) {
 	c, f := open(t, h)
-	putSamples(t, f)
+	L := h.layout()
+	putSamples(t, f, L)
 	for _, targets := range [][]connectors.Target{nil, {}} {
 		rs, err := c.DeleteBatch(t.Context(), targets)
 		if err != nil || len(rs) != 0 {
 			t.Errorf("DeleteBatch(%#v) = %v, %v; want no results and no error", targets, rs, err)
 		}
 	}
-	if n := len(list(t, c, "")); n != len(samples) {
-		t.Errorf("an empty batch changed the source: %d items, want %d", n, len(samples))
+	if n := len(list(t, c, "")); n != len(L.samples) {
+		t.Errorf("an empty batch changed the source: %d items, want %d", n, len(L.samples))
 	}
 }
 
 func testDeleteInvalid(t testing.TB, h Harness) {
 	c, f := open(t, h)
-	putSamples(t, f)
+	L := h.layout()
+	putSamples(t, f, L)
 	items := list(t, c, "")
 	var targets []connectors.Target
 	var want []connectors.Outcome
@@ -585,7 +659,7 @@ func testDeleteInvalid(t testing.TB, h Harness) {
 		targets = append(targets, connectors.Target{Ref: ref, Version: items[0].Version})
 		want = append(want, connectors.OutcomeFailed)
 	}
-	targets = append(targets, targetsOf(items, "top.txt")...)
+	targets = append(targets, targetsOf(items, L.top)...)
 	want = append(want, connectors.OutcomeDeleted)
 	rs, err := c.DeleteBatch(t.Context(), targets)
 	checkResults(t, targets, rs, err, want...)
@@ -594,8 +668,8 @@ func testDeleteInvalid(t testing.TB, h Harness) {
 			t.Errorf("%q: error %v (code %v), want invalid", r.Ref, r.Err, code)
 		}
 	}
-	if n := len(list(t, c, "")); n != len(samples)-1 {
-		t.Errorf("%d items left, want %d", n, len(samples)-1)
+	if n := len(list(t, c, "")); n != len(L.samples)-1 {
+		t.Errorf("%d items left, want %d", n, len(L.samples)-1)
 	}
 }
 
@@ -645,7 +719,8 @@ func wantContainers(t testing.TB, f Fixture, exist map[string]bool) {
 func testPruneEmpty(t testing.TB, h Harness) {
 	c, f := open(t, h)
 	p := pruner(t, c)
-	putSamples(t, f)
+	L := h.layout()
+	putSamples(t, f, L)
 	wantContainers(t, f, map[string]bool{"a/b/c": true})
 	deleteAll(t, c, "a/b/c")
 	f.Remove(t, "a/b/two.txt")
@@ -659,7 +734,8 @@ func testPruneEmpty(t testing.TB, h Harness) {
 func testPruneKeepsNonEmpty(t testing.TB, h Harness) {
 	c, f := open(t, h)
 	p := pruner(t, c)
-	putSamples(t, f)
+	L := h.layout()
+	putSamples(t, f, L)
 	f.Put(t, "a/b/d/other.txt", []byte("other"), base)
 	deleteAll(t, c, "a/b/c")
 	// a/b/c is empty, a/b/d is not, and a/b still holds two.txt.
