@@ -50,11 +50,12 @@ func TestDefaultPolicies(t *testing.T) {
 	var ids []string
 	for _, r := range set.Rules {
 		ids = append(ids, r.ID)
-		if r.Kind != policies.DeleteAfter || r.Path == nil || r.From.IsZero() {
-			t.Errorf("%s: %v rule, path %v, from %v", r.ID, r.Kind, r.Path, r.From)
+		mail := slices.Equal(r.ItemKinds, []string{"message"})
+		if r.Kind != policies.DeleteAfter || (r.Path == nil) != mail || r.From.IsZero() || len(r.ItemKinds) == 0 {
+			t.Errorf("%s: %v rule, kinds %v, path %v, from %v", r.ID, r.Kind, r.ItemKinds, r.Path, r.From)
 		}
 	}
-	if want := []string{"S3", "S4", "P3", "C1", "O1"}; !slices.Equal(ids, want) {
+	if want := []string{"S3", "S4", "P3", "C1", "O1", "M1", "M2"}; !slices.Equal(ids, want) {
 		t.Errorf("default rules %v, want %v", ids, want)
 	}
 	if _, err := DefaultPolicy("nope.yaml"); err == nil || !strings.Contains(err.Error(), "fileshare.yaml") {
@@ -180,7 +181,7 @@ func TestRowS3StudentFolders(t *testing.T) {
 	runRow(t, "", []rowCase{
 		{name: "current students are not selected", path: "Administration/Elever/Frida Bak/Elevplan.docx", mod: mod, today: "2040-01-01", subj: march, verdict: policies.Keep},
 		{name: "a loose file in Udmeldte elever is no student folder", path: "Administration/Udmeldte elever/oversigt.xlsx", mod: mod, today: "2040-01-01", subj: march, verdict: policies.Keep},
-		{name: "S3 selects files only", path: p, kind: "message", mod: mod, today: "2040-01-01", subj: march, verdict: policies.Keep},
+		{name: "S3 selects files only", path: p, kind: "recording", mod: mod, today: "2040-01-01", subj: march, verdict: policies.Keep},
 	})
 }
 
@@ -345,4 +346,41 @@ func TestUnmatchedItemsAreKept(t *testing.T) {
 		{name: "held but unmatched stays keep", path: "Elsewhere/x.pdf", mod: mod, today: "2030-01-01", verdict: policies.Keep,
 			holds: []*policies.Hold{{ID: "H", Reason: "r", Path: policies.MustCompilePattern("Elsewhere/**")}}},
 	})
+}
+
+// M1 and M2: sensitive mail goes a month after it arrived, all mail after
+// three years; the earlier deadline wins.
+func TestMailRules(t *testing.T) {
+	set := defaultSet(t)
+	for _, c := range []struct {
+		name     string
+		received time.Time
+		labels   []string
+		today    string
+		rule     string
+		verdict  policies.Verdict
+		due      string
+	}{
+		{"sensitive, the day before", local(2026, 1, 15, 9, 30), []string{"sensitive"}, "2026-02-14", "M1", policies.Keep, ""},
+		{"sensitive, on the day", local(2026, 1, 15, 9, 30), []string{"sensitive"}, "2026-02-15", "M1", policies.Due, "2026-02-15"},
+		{"sensitive, a day after", local(2026, 1, 15, 9, 30), []string{"sensitive"}, "2026-02-16", "M1", policies.Due, "2026-02-15"},
+		{"sensitive on 31 January: February has no 31st", local(2026, 1, 31, 23, 59), []string{"sensitive"}, "2026-02-28", "M1", policies.Due, "2026-02-28"},
+		{"received just after midnight Copenhagen time (still the day before in UTC)", time.Date(2026, 1, 14, 23, 30, 0, 0, time.UTC), []string{"sensitive"}, "2026-02-14", "M1", policies.Keep, ""},
+		{"ordinary mail, a day before three years", local(2023, 3, 1, 8, 0), nil, "2026-02-28", "M2", policies.Keep, ""},
+		{"ordinary mail, three years", local(2023, 3, 1, 8, 0), nil, "2026-03-01", "M2", policies.Due, "2026-03-01"},
+		{"ordinary mail of a leap day", local(2024, 2, 29, 8, 0), nil, "2027-02-28", "M2", policies.Due, "2027-02-28"},
+		{"ordinary mail across DST", local(2023, 3, 26, 2, 30), nil, "2026-03-26", "M2", policies.Due, "2026-03-26"},
+		{"other labels do not make mail sensitive", local(2026, 1, 15, 9, 30), []string{"sensitive: the keyword \"x\" in the subject"}, "2026-03-01", "M2", policies.Keep, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			it := &policies.Item{Source: "mail", Kind: "message", Ref: "anna@skole.dk/AAMk", Path: "anna@skole.dk/AAMk", Received: c.received, Labels: c.labels}
+			dec := set.Evaluate(it, &policies.Env{Today: date(c.today)})
+			if dec.Verdict != c.verdict || dec.Rule == nil || dec.Rule.ID != c.rule {
+				t.Fatalf("%v by %v, want %v by %s: %s", dec.Verdict, dec.Rule, c.verdict, c.rule, dec.Reason())
+			}
+			if c.due != "" && dec.Due.String() != c.due {
+				t.Errorf("due %v, want %s: %s", dec.Due, c.due, dec.Reason())
+			}
+		})
+	}
 }

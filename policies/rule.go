@@ -245,3 +245,36 @@ func (s *Set) Digest() string {
 
 // Today returns the policy date of now.
 func (s *Set) Today(now time.Time) Date { return DateOf(now, s.Location) }
+
+// ReceivedCutoff returns an instant such that no message of the source
+// received at or after it can be due on today under any rule: connectors
+// that can filter on receipt then list only older mail. It is
+// conservative: a period counts as its shortest possible length, and two
+// days of slack cover time zones. ok is false when some delete_after rule
+// that may select the source's messages counts from anything but
+// item.received, so that every message must be listed.
+func (s *Set) ReceivedCutoff(source string, today Date) (cutoff time.Time, ok bool) {
+	found := false
+	for _, r := range s.Rules {
+		if r.Kind != DeleteAfter {
+			continue // retain_for rules only ever keep
+		}
+		if len(r.Sources) > 0 && !slices.Contains(r.Sources, source) {
+			continue
+		}
+		if len(r.ItemKinds) > 0 && !slices.Contains(r.ItemKinds, "message") {
+			continue
+		}
+		if r.From.IsSubject() || r.From.Item != Received {
+			return time.Time{}, false
+		}
+		p := r.Keep
+		days := p.Years*365 + p.Months*28 + p.Weeks*7 + p.Days - 2
+		c := today.AddDays(-days)
+		t := time.Date(c.Year, c.Month, c.Day, 0, 0, 0, 0, time.UTC)
+		if !found || t.After(cutoff) {
+			cutoff, found = t, true
+		}
+	}
+	return cutoff, found
+}

@@ -92,7 +92,13 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 	res := &PlanResult{Samples: map[string][]store.PlanItem{}}
 	var listed, keep int64
 	pit := policies.Item{Source: src.Name}
-	listErr := conn.List(ctx, connectors.ListOptions{}, func(it connectors.Item) error {
+	var lopts connectors.ListOptions
+	if cutoff, ok := set.ReceivedCutoff(src.Name, today); ok {
+		// Mail younger than every rule's period cannot be due: mailboxes
+		// need not send it at all.
+		lopts.ReceivedBefore = cutoff
+	}
+	listErr := conn.List(ctx, lopts, func(it connectors.Item) error {
 		listed++
 		pit = policies.Item{Source: src.Name, Kind: it.Kind, Ref: it.Ref, Path: it.Ref, Size: it.Size, Labels: it.Labels,
 			Modified: it.Modified, Created: it.Created, Received: it.Received, Recorded: it.Recorded, RecordedFrom: it.RecordedFrom}
