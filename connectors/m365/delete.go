@@ -10,6 +10,7 @@ import (
 	"time"
 
 	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
+	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 	"go.uber.org/zap"
 
@@ -275,13 +276,13 @@ func (c *Connector) deleteChunk(ctx context.Context, mb string, chunk []*delTarg
 		return again, c.retry.wait(http.StatusInternalServerError, "", chunk[0].attempts, c.now())
 	}
 	if err != nil {
-		if connectors.CodeOf(classify0("delete", mb, err)) == connectors.CodeCancelled {
+		if connectors.CodeOf(connectorError("delete", mb, err)) == connectors.CodeCancelled {
 			for _, t := range stepOf {
 				t.state, t.err = stUnclear, connectors.Errorf(connectors.CodeCancelled, "delete", mb+"/"+t.id, err)
 			}
 			return nil, 0
 		}
-		return retryAll(classify0("delete", mb, err))
+		return retryAll(connectorError("delete", mb, err))
 	}
 	answered := map[string]bool{}
 	for _, r := range resp.GetResponses() {
@@ -392,46 +393,14 @@ func (c *Connector) presentByListing(ctx context.Context, mb string, ts []*delTa
 	filter := fmt.Sprintf("receivedDateTime ge %s and receivedDateTime lt %s",
 		lo.Add(-time.Second).UTC().Format(time.RFC3339), hi.Add(2*time.Second).UTC().Format(time.RFC3339))
 	q := &users.ItemMessagesRequestBuilderGetQueryParameters{Select: []string{"id", "changeKey"}, Top: ptr(int32(c.opts.PageSize)), Filter: &filter}
-	builder := c.users.ByUserId(mb).Messages()
-	seen := map[string]bool{}
-	next := ""
-	for {
-		var err error
-		var ids []string
-		var cks []string
-		err = c.call(ctx, mb, 1, func() error {
-			cfg := &users.ItemMessagesRequestBuilderGetRequestConfiguration{Headers: headers(), QueryParameters: q}
-			b := builder
-			if next != "" {
-				b, cfg.QueryParameters = builder.WithUrl(next), nil
-			}
-			res, err := b.Get(ctx, cfg)
-			if err != nil {
-				return err
-			}
-			for _, m := range res.GetValue() {
-				ids = append(ids, deref(m.GetId()))
-				cks = append(cks, deref(m.GetChangeKey()))
-			}
-			next = deref(res.GetOdataNextLink())
-			return nil
-		})
-		if err != nil {
-			return classify0("list", mb, err)
-		}
-		for i, id := range ids {
-			if want[id] {
-				found[id] = cks[i]
+	return c.eachPage(ctx, mb, q, func(res models.MessageCollectionResponseable) error {
+		for _, m := range res.GetValue() {
+			if id := deref(m.GetId()); want[id] {
+				found[id] = deref(m.GetChangeKey())
 			}
 		}
-		if next == "" {
-			return nil
-		}
-		if seen[canonicalURL(next)] {
-			return connectors.Errorf(connectors.CodeIO, "list", mb, errors.New("Graph returned a nextLink that loops"))
-		}
-		seen[canonicalURL(next)] = true
-	}
+		return nil
+	})
 }
 
 // presentByGet asks for up to 20 messages in one JSON batch.
@@ -462,7 +431,7 @@ func (c *Connector) presentByGet(ctx context.Context, mb string, ts []*delTarget
 			return err
 		})
 		if err != nil {
-			return classify0("stat", mb, err)
+			return connectorError("stat", mb, err)
 		}
 		var again []*delTarget
 		var wait time.Duration

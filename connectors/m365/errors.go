@@ -82,8 +82,9 @@ func codeOf(status int, code string) connectors.Code {
 	return connectors.CodeOther
 }
 
-// classify0 turns an error of a Graph call into a connectors.Error.
-func classify0(op, ref string, err error) error {
+// connectorError turns an error of a Graph call into a classified
+// connectors.Error.
+func connectorError(op, ref string, err error) error {
 	if err == nil {
 		return nil
 	}

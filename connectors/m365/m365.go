@@ -333,7 +333,7 @@ func (c *Connector) scope(ctx context.Context) ([]string, error) {
 		ri.Headers.Add("Accept", "application/json")
 		res, err := c.adapter.Send(ctx, ri, models.CreateUserCollectionResponseFromDiscriminatorValue, errorMapping)
 		if err != nil {
-			return nil, classify0("list", "", err)
+			return nil, connectorError("list", "", err)
 		}
 		page, ok := res.(models.UserCollectionResponseable)
 		if !ok {
@@ -447,7 +447,7 @@ func (c *Connector) Stat(ctx context.Context, ref string) (connectors.Item, erro
 		return err
 	})
 	if err != nil {
-		return connectors.Item{}, classify0("stat", ref, err)
+		return connectors.Item{}, connectorError("stat", ref, err)
 	}
 	it, err := c.item(mb, m)
 	if err != nil {
@@ -566,14 +566,36 @@ func (c *Connector) listMailbox(ctx context.Context, mb string, before time.Time
 			return false
 		}
 	}
-	fail := func(err error) { send(page{err: err}) }
 	q := &users.ItemMessagesRequestBuilderGetQueryParameters{Select: listFields, Top: ptr(int32(c.opts.PageSize))}
 	if !before.IsZero() {
 		q.Filter = ptr("receivedDateTime lt " + before.UTC().Format(time.RFC3339))
 	}
+	err := c.eachPage(ctx, mb, q, func(res models.MessageCollectionResponseable) error {
+		var p page
+		for _, m := range res.GetValue() {
+			it, err := c.item(mb, m)
+			if err != nil {
+				return connectors.Errorf(connectors.CodeIO, "list", mb, err)
+			}
+			p.items = append(p.items, it)
+		}
+		if !send(p) {
+			return connectors.Errorf(connectors.CodeCancelled, "list", mb, ctx.Err())
+		}
+		return nil
+	})
+	if err != nil {
+		send(page{err: err})
+	}
+}
+
+// eachPage fetches the pages of a mailbox's messages for q, holding one of
+// the mailbox's concurrency slots per request, and calls fn with each,
+// stopping at fn's first error. A nextLink already followed, or pointing
+// back at the first page, is a paging loop: it stops with an error rather
+// than read the same messages again.
+func (c *Connector) eachPage(ctx context.Context, mb string, q *users.ItemMessagesRequestBuilderGetQueryParameters, fn func(models.MessageCollectionResponseable) error) error {
 	builder := c.users.ByUserId(mb).Messages()
-	// A nextLink already followed, or pointing back at the first page, is a
-	// loop: stop rather than list the same messages again.
 	seen := map[string]bool{}
 	if ri, err := builder.ToGetRequestInformation(ctx, &users.ItemMessagesRequestBuilderGetRequestConfiguration{QueryParameters: q}); err == nil {
 		if u, err := ri.GetUri(); err == nil {
@@ -593,28 +615,19 @@ func (c *Connector) listMailbox(ctx context.Context, mb string, before time.Time
 			return err
 		})
 		if err != nil {
-			fail(classify0("list", mb, err))
-			return
+			return connectorError("list", mb, err)
 		}
-		var p page
-		for _, m := range res.GetValue() {
-			it, err := c.item(mb, m)
-			if err != nil {
-				fail(connectors.Errorf(connectors.CodeIO, "list", mb, err))
-				return
-			}
-			p.items = append(p.items, it)
+		if err := fn(res); err != nil {
+			return err
 		}
 		next = deref(res.GetOdataNextLink())
-		if next != "" && seen[canonicalURL(next)] {
-			p.err = connectors.Errorf(connectors.CodeIO, "list", mb, errors.New("Graph returned a nextLink that was already followed (a paging loop); the mailbox was not listed completely"))
-			send(p)
-			return
+		if next == "" {
+			return nil
+		}
+		if seen[canonicalURL(next)] {
+			return connectors.Errorf(connectors.CodeIO, "list", mb, errors.New("Graph returned a nextLink that was already followed (a paging loop); the mailbox was not read completely"))
 		}
 		seen[canonicalURL(next)] = true
-		if !send(p) || next == "" {
-			return
-		}
 	}
 }
 

@@ -247,7 +247,7 @@ func validMailbox(s string) bool {
 	return true
 }
 
-// secretFrom reads a credential from a file, an environment variable or
+// readCredential reads a credential from a file, an environment variable or
 // systemd's credentials directory.
 func readCredential(baseDir, file, env, cred string) ([]byte, string, error) {
 	switch {

@@ -143,7 +143,7 @@ func Start(t interface{ Cleanup(func()) }) *Server {
 // Client returns an HTTP client that trusts the server's certificate.
 func (s *Server) Client() *http.Client { return s.srv.Client() }
 
-// Certificate returns the server's TLS certificate in PEM, for a CA file.
+// CertificatePEM returns the server's TLS certificate in PEM, for a CA file.
 func (s *Server) CertificatePEM() []byte { return pemCert(s.srv.Certificate().Raw) }
 
 // GraphURL is the base URL of Graph v1.0 on the server.
