@@ -1,27 +1,96 @@
 #!/usr/bin/env bash
-# Measure the Microsoft 365 mailbox connector against the fake Graph
-# (connectors/m365/graphtest): 50 ms per request, at most 4 concurrent
-# requests per mailbox, 10,000 messages over 20 mailboxes listed and
-# deleted with permanentDelete. Prints requests per deleted message and
-# wall time against the throttle bound (see bench/graphbench), for all
-# targets in one DeleteBatch call and for the executor's chunks of 2048,
-# then peak RSS at 10k and 200k messages (5 ms latency; the process
-# includes the fake server's own store of the messages).
+# Measure mailbox retention against the fake Graph (connectors/m365/graphtest):
+# 50 ms per request, at most 4 concurrent requests per mailbox, 10,000
+# messages over 20 mailboxes, listed and purged with permanentDelete.
+#
+# 1. The connector alone (bench/graphbench): one listing, one DeleteBatch.
+# 2. The product: the fake Graph in a process of its own, the retentiond
+#    binary planning and executing (a rule with approval: none, so the
+#    plan's batch is approved at once). Wall time is plan + execute.
+# Both print requests per deleted message and wall time against the
+# throttle bound (see bench/graphbench). Then peak RSS of retentiond at
+# 10k, 100k and 200k messages (5 ms per request), plan and execute
+# separately.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-graph-bench.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+SERVER=
+trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"' EXIT
 export PATH="/usr/local/go/bin:$PATH"
-(cd "$HERE" && go build -o "$WORK/graphbench" ./bench/graphbench)
+(cd "$HERE" && go build -o "$WORK/graphbench" ./bench/graphbench && go build -o "$WORK/retentiond" ./cmd/retentiond)
 
-echo "== one DeleteBatch call"
+echo "== connector: one listing, one DeleteBatch call"
 "$WORK/graphbench" -n 10000 -mailboxes 20 -latency 50ms
-echo "== executor chunks of 2048"
-"$WORK/graphbench" -n 10000 -mailboxes 20 -latency 50ms -chunk 2048
-rss() {
-	/usr/bin/time -f '%M' "$WORK/graphbench" -n "$1" -mailboxes 20 -latency 5ms -chunk 2048 2>"$WORK/rss" >/dev/null
-	tail -1 "$WORK/rss"
+
+# product N LATENCY: plan and execute N messages through retentiond; sets
+# plan_rss, exec_rss (KiB), wall (s), requests.
+product() {
+	local n=$1 latency=$2 dir="$WORK/product-$1-$2"
+	mkdir -p "$dir/policies"
+	"$WORK/graphbench" -serve "$dir" -n "$n" -mailboxes 20 -latency "$latency" >"$dir/server.out" &
+	SERVER=$!
+	while [ ! -f "$dir/source.yaml" ]; do
+		kill -0 "$SERVER" 2>/dev/null || { echo "fake Graph did not start" >&2; exit 1; }
+		sleep 0.1
+	done
+	cat >"$dir/policies/mail.yaml" <<'POLICY'
+version: 1
+id: bench
+rules:
+  - id: M2
+    title: All mail
+    type: delete_after
+    kinds: [message]
+    from: item.received
+    keep: P3Y
+    approval: none
+POLICY
+	{
+		cat <<'CONFIG'
+version: 1
+timezone: Europe/Copenhagen
+database: retentiond.db
+keys: {signing: keys/ledger.key, references: keys/references.key}
+ledger: {origin: bench.retentiond.invalid/ledger}
+policies: [policies/mail.yaml]
+people:
+  - {id: it, roles: [operator]}
+sources:
+CONFIG
+		cat "$dir/source.yaml"
+	} >"$dir/retentiond.yaml"
+	local t0 t1 t2
+	t0=$(date +%s.%N)
+	/usr/bin/time -f '%M' -o "$dir/plan.rss" "$WORK/retentiond" plan --config "$dir/retentiond.yaml" --as it >"$dir/plan.out"
+	t1=$(date +%s.%N)
+	/usr/bin/time -f '%M' -o "$dir/exec.rss" "$WORK/retentiond" execute --config "$dir/retentiond.yaml" --as it >"$dir/exec.out"
+	t2=$(date +%s.%N)
+	kill "$SERVER"
+	wait "$SERVER" || true
+	SERVER=
+	grep -q "$n deleted" "$dir/exec.out" || { echo "execute did not delete $n messages:" >&2; cat "$dir/exec.out" >&2; exit 1; }
+	plan_rss=$(tail -1 "$dir/plan.rss")
+	exec_rss=$(tail -1 "$dir/exec.rss")
+	requests=$(sed -n 's/^requests=\([0-9]*\).*/\1/p' "$dir/server.out")
+	wall=$(awk -v a="$t0" -v b="$t1" -v c="$t2" 'BEGIN { printf "%.2f", c - a }')
+	plan_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
+	exec_s=$(awk -v b="$t1" -v c="$t2" 'BEGIN { printf "%.2f", c - b }')
 }
-r10=$(rss 10000)
-r200=$(rss 200000)
-echo "peak_rss_10k_mb=$((r10 / 1024)) peak_rss_200k_mb=$((r200 / 1024))"
+
+echo "== retentiond plan + execute (fake Graph in its own process)"
+product 10000 50ms
+# 500 messages per mailbox: one listing page and 25 batches of 20.
+bound=$(awk 'BEGIN { printf "%.2f", 0.050 * (1 + 25) }')
+echo "messages=10000 requests=$requests plan_s=$plan_s execute_s=$exec_s wall_s=$wall bound_s=$bound"
+awk -v r="$requests" -v w="$wall" -v b="$bound" 'BEGIN { printf "http_requests_per_deleted=%.4f (1/%.1f) wall_vs_throttle_bound=%.2f\n", r / 10000, 10000 / r, w / b }'
+
+# Memory is bounded by what is in flight, parallel_mailboxes (here 20)
+# mailboxes of one page (1000 messages) or one chunk (2048) each, not by
+# the number of messages: 10k fills only half a page per mailbox.
+echo "== peak RSS of retentiond (5 ms per request)"
+line=
+for n in 10000 100000 200000; do
+	product "$n" 5ms
+	line="$line plan_rss_$((n / 1000))k_mb=$((plan_rss / 1024)) execute_rss_$((n / 1000))k_mb=$((exec_rss / 1024))"
+done
+echo "${line# }"

@@ -15,7 +15,8 @@ import (
 // Connector is one configured source of items.
 //
 // Implementations must be safe for use by one goroutine at a time; the
-// scheduler never calls a connector concurrently with itself. Errors returned
+// scheduler never calls a connector concurrently with itself, except for
+// DeleteBatch on a connector that implements ConcurrentDeleter. Errors returned
 // by any method should be, or wrap, an *Error so that callers can classify
 // them with CodeOf; bare errors are classified CodeOther.
 type Connector interface {
@@ -74,6 +75,19 @@ type Pruner interface {
 	// not empty, or that do not exist, are left alone without error. It
 	// returns the refs of the containers it removed, deepest first.
 	PruneEmpty(ctx context.Context, containers []string, stopAt string) ([]string, error)
+}
+
+// ConcurrentDeleter is implemented by connectors whose DeleteBatch may be
+// called from several goroutines at once, each call with different
+// targets: connectors that spend most of a call waiting on a remote
+// service (mailboxes over Graph). It is optional; the scheduler calls
+// other connectors' DeleteBatch one call at a time.
+type ConcurrentDeleter interface {
+	// DeleteConcurrency returns how many DeleteBatch calls may be in
+	// flight at once; at least 1. Limits the system imposes across calls
+	// (requests per mailbox, a request budget) remain the connector's to
+	// enforce: the caller only bounds the number of calls.
+	DeleteConcurrency() int
 }
 
 // Item is one thing a connector lists: a file, a mail message, a recording.

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/connectors"
@@ -134,17 +137,19 @@ func (p *Pipeline) executeBatch(ctx context.Context, b *store.Batch, executor st
 			return fail(err)
 		}
 	}
-	log.Info("executing batch", zap.Int64("items", b.Items))
-	var containers []string
-	err = p.Store.BatchChunks(ctx, b.ID, func(c store.Chunk) error {
-		done, err := p.Store.ChunkProgress(ctx, b.ID, c.Seq)
-		if err != nil {
-			return err
-		}
-		if done >= len(c.Items) {
-			return nil
-		}
+	parallel := 1
+	if cd, ok := conn.(connectors.ConcurrentDeleter); ok {
+		parallel = max(1, cd.DeleteConcurrency())
+	}
+	log.Info("executing batch", zap.Int64("items", b.Items), zap.Int("parallel_chunks", parallel))
+	var (
+		mu         sync.Mutex
+		containers []string
+	)
+	err = p.eachChunk(ctx, b.ID, parallel, func(c store.Chunk, done int) error {
 		cr, err := p.runChunk(ctx, run, c, done, 0)
+		mu.Lock()
+		defer mu.Unlock()
 		res.Deleted += cr.deleted
 		res.Skipped += cr.skipped
 		res.Failed += cr.failed
@@ -186,6 +191,54 @@ func (p *Pipeline) executeBatch(ctx context.Context, b *store.Batch, executor st
 	log.Info("batch executed", zap.Int64("deleted", res.Deleted), zap.Int64("skipped", res.Skipped), zap.Int64("failed", res.Failed), zap.Int64("pruned", res.Pruned))
 	return res
 }
+
+// eachChunk calls fn for every chunk of the batch that has items without
+// a recorded outcome, with the number of items that have one, running up
+// to parallel calls at once. Each chunk has its own intent, so chunks run
+// concurrently are recorded, and after a crash reconciled, independently.
+// After the first error no further chunk is started; those running
+// finish, and the first error is returned. With parallel 1, fn runs in the
+// calling goroutine.
+func (p *Pipeline) eachChunk(ctx context.Context, batch int64, parallel int, fn func(c store.Chunk, done int) error) error {
+	var (
+		g      errgroup.Group
+		failed atomic.Bool
+	)
+	g.SetLimit(parallel)
+	err := p.Store.BatchChunks(ctx, batch, func(c store.Chunk) error {
+		done, err := p.Store.ChunkProgress(ctx, batch, c.Seq)
+		if err != nil {
+			return err
+		}
+		if done >= len(c.Items) {
+			return nil
+		}
+		if parallel == 1 {
+			return fn(c, done)
+		}
+		g.Go(func() error { // waits while parallel chunks are running
+			if failed.Load() {
+				return nil
+			}
+			err := fn(c, done)
+			if err != nil {
+				failed.Store(true)
+			}
+			return err
+		})
+		if failed.Load() {
+			return errStopChunks
+		}
+		return nil
+	})
+	if gErr := g.Wait(); gErr != nil {
+		return gErr // the chunk's error, not errStopChunks
+	}
+	return err
+}
+
+// errStopChunks stops the iteration over chunks after a chunk failed.
+var errStopChunks = errors.New("a chunk failed")
 
 type chunkOutcome struct {
 	deleted, skipped, failed int64

@@ -82,7 +82,7 @@ type RuleTotal struct {
 	Fingerprint string `json:"fingerprint"` // over the items of this rule and verdict, in plan order
 }
 
-// chunkSize is how many items one plan_chunk row holds.
+// chunkSize is the most items one plan_chunk row holds.
 const chunkSize = 2048
 
 // chunksPerTx is how many chunks are committed together while a plan is
@@ -170,6 +170,17 @@ func (w *PlanWriter) Add(ctx context.Context, it PlanItem) error {
 	if pc == nil {
 		pc = &pendingChunk{rule: it.Rule, verdict: it.Verdict, items: make([]PlanItem, 0, chunkSize)}
 		w.pending[key] = pc
+	}
+	// A chunk that is at least half full ends where a container ends, so
+	// that chunks executed side by side rarely share a container (a
+	// mailbox, whose requests Graph limits).
+	if n := len(pc.items); n >= chunkSize/2 && pc.items[n-1].Container != it.Container {
+		w.seal(pc)
+		if len(w.queue) >= chunksPerTx {
+			if err := w.flush(ctx); err != nil {
+				return err
+			}
+		}
 	}
 	pc.items = append(pc.items, it)
 	if len(pc.items) == chunkSize {

@@ -196,3 +196,51 @@ func FuzzDecodeItems(f *testing.F) {
 		}
 	})
 }
+
+// Chunks hold at most chunkSize items and, once half full, end where a
+// container ends, so that chunks executed side by side rarely share a
+// mailbox.
+func TestPlanChunksFollowContainers(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		containers []int // items per container, in listing order
+		want       []int // items per chunk
+	}{
+		{"one small container", []int{10}, []int{10}},
+		{"small containers share a chunk", []int{300, 300, 300}, []int{900}},
+		{"a container ends after half", []int{500, 500, 500, 500, 500}, []int{1500, 1000}},
+		{"exactly half, then a new container", []int{chunkSize / 2, 1}, []int{chunkSize / 2, 1}},
+		{"one short of half does not end the chunk", []int{chunkSize/2 - 1, 1}, []int{chunkSize / 2}},
+		{"a large container is split at chunkSize", []int{2*chunkSize + 5}, []int{chunkSize, chunkSize, 5}},
+		{"a large container after a small one", []int{100, chunkSize}, []int{chunkSize, 100}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := open(t)
+			ctx := context.Background()
+			w, err := s.NewPlan(ctx, Plan{Source: "src", SourceKind: "memory", CreatedAt: Time{time.Now()}, Today: "2026-11-22", Planner: "it"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for c, n := range tc.containers {
+				for i := range n {
+					it := PlanItem{Ref: fmt.Sprintf("c%d/%05d", c, i), Container: fmt.Sprintf("c%d", c), Version: "v", Verdict: "due", Rule: "R", Due: "2026-01-01"}
+					if err := w.Add(ctx, it); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			p, _, err := w.Finish(ctx, Plan{}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int
+			err = s.PlanItems(ctx, p.ID, "due", "R", func(c Chunk) error { got = append(got, len(c.Items)); return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("chunks of %v items, want %v", got, tc.want)
+			}
+		})
+	}
+}

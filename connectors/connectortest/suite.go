@@ -31,6 +31,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,6 +70,11 @@ type Harness struct {
 	// SizeUnknown says the connector reports Size -1 for every item, as
 	// it may when the system does not say (mail messages).
 	SizeUnknown bool
+	// Concurrent says the connector implements connectors.ConcurrentDeleter
+	// with a DeleteConcurrency above 1. The suite checks that it does
+	// exactly when Concurrent is set, and then deletes through concurrent
+	// calls.
+	Concurrent bool
 }
 
 // layout is the set of samples for one shape of source, and the roles the
@@ -94,7 +100,7 @@ func Run(t *testing.T, h Harness) {
 		t.Fatal("connectortest: Harness.New is nil")
 	}
 	for _, c := range checks {
-		if c.pruner && !h.Pruner {
+		if c.pruner && !h.Pruner || c.concurrent && !h.Concurrent {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {
@@ -108,9 +114,10 @@ func Run(t *testing.T, h Harness) {
 // *testing.T, so that the suite's own tests can run them against broken
 // connectors and see them fail.
 type check struct {
-	name   string
-	pruner bool // only for connectors that implement connectors.Pruner
-	run    func(t testing.TB, h Harness)
+	name       string
+	pruner     bool // only for connectors that implement connectors.Pruner
+	concurrent bool // only for connectors whose DeleteBatch may run concurrently
+	run        func(t testing.TB, h Harness)
 }
 
 var checks = []check{
@@ -132,6 +139,7 @@ var checks = []check{
 	{name: "DeleteCancelled", run: testDeleteCancelled},
 	{name: "DeleteEmpty", run: testDeleteEmpty},
 	{name: "DeleteInvalid", run: testDeleteInvalid},
+	{name: "DeleteConcurrent", concurrent: true, run: testDeleteConcurrent},
 	{name: "PruneEmpty", pruner: true, run: testPruneEmpty},
 	{name: "PruneKeepsNonEmpty", pruner: true, run: testPruneKeepsNonEmpty},
 	{name: "PruneStopAt", pruner: true, run: testPruneStopAt},
@@ -315,6 +323,15 @@ func testCapabilities(t testing.TB, h Harness) {
 	_, isPruner := c.(connectors.Pruner)
 	if isPruner != h.Pruner {
 		t.Errorf("connector implements connectors.Pruner: %v, but Harness.Pruner is %v", isPruner, h.Pruner)
+	}
+	n := 1
+	if cd, ok := c.(connectors.ConcurrentDeleter); ok {
+		if n = cd.DeleteConcurrency(); n < 1 {
+			t.Errorf("DeleteConcurrency() = %d, want at least 1", n)
+		}
+	}
+	if (n > 1) != h.Concurrent {
+		t.Errorf("DeleteConcurrency is %d, but Harness.Concurrent is %v", n, h.Concurrent)
 	}
 }
 
@@ -670,6 +687,57 @@ func testDeleteInvalid(t testing.TB, h Harness) {
 	}
 	if n := len(list(t, c, "")); n != len(L.samples)-1 {
 		t.Errorf("%d items left, want %d", n, len(L.samples)-1)
+	}
+}
+
+// testDeleteConcurrent deletes every sample in a call of its own, with
+// as many calls in flight as the connector allows, all started together:
+// each call must report on its own targets only, check their versions,
+// and delete exactly them.
+func testDeleteConcurrent(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	L := h.layout()
+	putSamples(t, f, L)
+	items := list(t, c, "")
+	f.Modify(t, L.four)
+	f.Remove(t, L.two)
+	n := c.(connectors.ConcurrentDeleter).DeleteConcurrency()
+	type call struct {
+		target connectors.Target
+		rs     []connectors.Result
+		err    error
+	}
+	calls := make([]call, len(L.samples))
+	for i, s := range L.samples {
+		calls[i].target = targetsOf(items, s.ref)[0]
+	}
+	start := make(chan struct{})
+	slots := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	for i := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			calls[i].rs, calls[i].err = c.DeleteBatch(t.Context(), []connectors.Target{calls[i].target})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	for _, cl := range calls {
+		want := connectors.OutcomeDeleted
+		switch cl.target.Ref {
+		case L.four:
+			want = connectors.OutcomeChanged
+		case L.two:
+			want = connectors.OutcomeAbsent
+		}
+		checkResults(t, []connectors.Target{cl.target}, cl.rs, cl.err, want)
+		if exists := f.Exists(t, cl.target.Ref); exists != (cl.target.Ref == L.four) {
+			t.Errorf("%q exists after the concurrent deletions: %v", cl.target.Ref, exists)
+		}
 	}
 }
 

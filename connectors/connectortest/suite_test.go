@@ -39,6 +39,15 @@ type broken struct {
 	stat   func(inner connectors.Connector, ctx context.Context, ref string) (connectors.Item, error)
 	delete func(inner connectors.Connector, ctx context.Context, targets []connectors.Target) ([]connectors.Result, error)
 	prune  func(inner connectors.Pruner, ctx context.Context, containers []string, stopAt string) ([]string, error)
+	// concurrency, when set, replaces DeleteConcurrency's answer.
+	concurrency func() int
+}
+
+func (b *broken) DeleteConcurrency() int {
+	if b.concurrency != nil {
+		return b.concurrency()
+	}
+	return b.inner.(connectors.ConcurrentDeleter).DeleteConcurrency()
 }
 
 func (b *broken) Location() string {
@@ -83,13 +92,15 @@ func harness(breakIt func(*broken)) Harness {
 	return Harness{
 		New: func(t testing.TB) (connectors.Connector, Fixture) {
 			s := memory.New(t.Name())
+			s.SetDeleteConcurrency(4)
 			b := &broken{inner: s.Connector()}
 			if breakIt != nil {
 				breakIt(b)
 			}
 			return b, memFixture{s}
 		},
-		Pruner: true,
+		Pruner:     true,
+		Concurrent: true,
 	}
 }
 
@@ -318,6 +329,34 @@ var mutants = []struct {
 				err = connectors.Errorf(connectors.CodeNotFound, "stat", ref, nil)
 			}
 			return it, err
+		}
+	}},
+	{"no concurrency", "Capabilities", func(b *broken) { b.concurrency = func() int { return 0 } }},
+	{"concurrent calls share state", "DeleteConcurrent", func(b *broken) {
+		// Each call parks its targets in one field, waits for a second
+		// call to arrive, and then deletes what the field holds.
+		var (
+			mu      sync.Mutex
+			parked  []connectors.Target
+			arrived int
+		)
+		b.delete = func(inner connectors.Connector, ctx context.Context, targets []connectors.Target) ([]connectors.Result, error) {
+			mu.Lock()
+			parked = targets
+			arrived++
+			mu.Unlock()
+			for deadline := time.Now().Add(time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+				mu.Lock()
+				n := arrived
+				mu.Unlock()
+				if n >= 2 {
+					break
+				}
+			}
+			mu.Lock()
+			mine := parked
+			mu.Unlock()
+			return inner.DeleteBatch(ctx, mine)
 		}
 	}},
 	{"results reversed", "DeleteBatch", mapResults(func(_ []connectors.Target, rs []connectors.Result) []connectors.Result { return reversed(rs) })},

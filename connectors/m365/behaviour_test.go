@@ -492,3 +492,68 @@ func TestRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// DeleteBatch calls running side by side, as the executor runs chunks,
+// share the limits: at most 4 requests per mailbox and parallel_mailboxes
+// mailboxes at once, across calls, even when two calls hold targets of the
+// same mailbox.
+func TestConcurrentDeleteCallsShareLimits(t *testing.T) {
+	mbs := []string{"anna@skole.test", "bo@skole.test", "carl@skole.test", "dorte@skole.test"}
+	srv, o := fake(t, mbs...)
+	for _, mb := range mbs {
+		fill(srv, mb, 120)
+	}
+	srv.Latency = 2 * time.Millisecond
+	o.ParallelMailboxes = 2
+	c := open(t, o)
+	items, err := listAll(t, c, connectors.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.DeleteConcurrency() != 2 {
+		t.Fatalf("DeleteConcurrency() = %d, want parallel_mailboxes", c.DeleteConcurrency())
+	}
+	// Four calls, each with every fourth message: every call touches
+	// every mailbox.
+	parts := make([][]connectors.Target, 4)
+	for i, tg := range targets(items) {
+		parts[i%4] = append(parts[i%4], tg)
+	}
+	results := make([][]connectors.Result, len(parts))
+	errs := make([]error, len(parts))
+	done := make(chan struct{})
+	for i := range parts {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			results[i], errs[i] = c.DeleteBatch(t.Context(), parts[i])
+		}()
+	}
+	for range parts {
+		<-done
+	}
+	for i := range parts {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if got := outcomes(results[i]); got[connectors.OutcomeDeleted] != len(parts[i]) {
+			t.Errorf("call %d: outcomes %v", i, got)
+		}
+	}
+	st := srv.Stats()
+	for mb, n := range st.MaxInflight {
+		if n > 4 {
+			t.Errorf("%s: %d concurrent requests, want at most 4", mb, n)
+		}
+	}
+	if st.Throttled != 0 {
+		t.Errorf("%d requests throttled: the calls did not share the mailbox limit", st.Throttled)
+	}
+	if st.MaxMailboxes > 2 {
+		t.Errorf("%d mailboxes worked on at once, want at most parallel_mailboxes (2)", st.MaxMailboxes)
+	}
+	for _, mb := range mbs {
+		if n := srv.Count(mb); n != 0 {
+			t.Errorf("%s: %d messages left", mb, n)
+		}
+	}
+}

@@ -66,6 +66,12 @@ type delTarget struct {
 	err      error
 }
 
+// DeleteConcurrency implements connectors.ConcurrentDeleter: a call spends
+// its time waiting on Graph, so as many calls may run as mailboxes may be
+// worked on at once (parallel_mailboxes). All calls share that bound, the
+// limit of concurrent requests per mailbox and the request budget.
+func (c *Connector) DeleteConcurrency() int { return c.opts.ParallelMailboxes }
+
 // DeleteBatch implements connectors.Connector.
 func (c *Connector) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]connectors.Result, error) {
 	results := make([]connectors.Result, len(targets))
@@ -93,13 +99,17 @@ func (c *Connector) DeleteBatch(ctx context.Context, targets []connectors.Target
 		groups[mb] = append(groups[mb], dt)
 	}
 	var wg sync.WaitGroup
-	slots := make(chan struct{}, c.opts.ParallelMailboxes)
 	for _, mb := range order {
-		slots <- struct{}{}
+		if err := c.enterMailbox(ctx, mb); err != nil {
+			for _, t := range groups[mb] {
+				t.state, t.err = stFailed, connectors.Errorf(connectors.CodeCancelled, "delete", mb+"/"+t.id, err)
+			}
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer func() { <-slots }()
+			defer c.leaveMailbox(mb)
 			c.deleteMailbox(ctx, mb, groups[mb])
 		}()
 	}

@@ -91,6 +91,7 @@ func TestConformance(t *testing.T) {
 		},
 		Flat:        true,
 		SizeUnknown: true,
+		Concurrent:  true,
 	})
 }
 
@@ -106,5 +107,6 @@ func TestConformanceThrottledSmallPages(t *testing.T) {
 		},
 		Flat:        true,
 		SizeUnknown: true,
+		Concurrent:  true,
 	})
 }

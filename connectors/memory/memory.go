@@ -34,6 +34,7 @@ type Source struct {
 	containers map[string]struct{}
 	seq        uint64
 	faults     Faults
+	parallel   int // DeleteConcurrency; 0 means 1
 }
 
 // Faults are hooks a test installs with SetFaults to make the source
@@ -74,6 +75,15 @@ func (s *Source) SetFaults(f Faults) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.faults = f
+}
+
+// SetDeleteConcurrency sets what the source's connectors return from
+// DeleteConcurrency: how many DeleteBatch calls the scheduler may run at
+// once. The default is 1.
+func (s *Source) SetDeleteConcurrency(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.parallel = n
 }
 
 func (s *Source) getFaults() Faults {
@@ -176,9 +186,9 @@ func (s *Source) Len() int {
 }
 
 // Connector returns a new connector on the source, which implements
-// connectors.Connector and connectors.Pruner. Closing it does not affect
-// the source or other connectors on it; using it after Close fails with
-// CodeUnavailable.
+// connectors.Connector, connectors.Pruner and connectors.ConcurrentDeleter.
+// Closing it does not affect the source or other connectors on it; using it
+// after Close fails with CodeUnavailable.
 func (s *Source) Connector() connectors.Connector { return &conn{s: s} }
 
 type conn struct {
@@ -187,8 +197,9 @@ type conn struct {
 }
 
 var (
-	_ connectors.Connector = (*conn)(nil)
-	_ connectors.Pruner    = (*conn)(nil)
+	_ connectors.Connector         = (*conn)(nil)
+	_ connectors.Pruner            = (*conn)(nil)
+	_ connectors.ConcurrentDeleter = (*conn)(nil)
 )
 
 var errClosed = errors.New("connector is closed")
@@ -291,6 +302,14 @@ func (c *conn) Stat(ctx context.Context, ref string) (connectors.Item, error) {
 	}
 	it.Labels = slices.Clone(it.Labels)
 	return it, nil
+}
+
+// DeleteConcurrency implements connectors.ConcurrentDeleter with the value
+// set by SetDeleteConcurrency.
+func (c *conn) DeleteConcurrency() int {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return max(1, c.s.parallel)
 }
 
 // DeleteBatch deletes the targets in order. It fails as a whole only when

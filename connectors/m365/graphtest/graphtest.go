@@ -84,6 +84,8 @@ type Server struct {
 	certs    map[string][]byte // thumbprint (hex sha1 or sha256) -> DER, see cert.go
 	faults   []*Fault
 	inflight map[string]int
+	busy     int // mailboxes with requests in flight
+	maxBusy  int
 	maxSeen  map[string]int
 	seq      int
 
@@ -327,6 +329,9 @@ type Stats struct {
 	TokenRequests    int64
 	// MaxInflight is the highest concurrency seen per mailbox (UPN).
 	MaxInflight map[string]int
+	// MaxMailboxes is the most mailboxes seen with requests in flight at
+	// once.
+	MaxMailboxes int
 }
 
 // Stats returns a snapshot of the counters.
@@ -336,11 +341,13 @@ func (s *Server) Stats() Stats {
 	for k, v := range s.maxSeen {
 		max[k] = v
 	}
+	busy := s.maxBusy
 	s.mu.Unlock()
 	return Stats{
 		Requests: s.requests.Load(), Batches: s.batches.Load(), Steps: s.steps.Load(),
 		Throttled: s.throttled.Load(), PermanentDeletes: s.permanentDeletes.Load(),
 		SoftDeletes: s.softDeletes.Load(), TokenRequests: s.tokenRequests.Load(), MaxInflight: max,
+		MaxMailboxes: busy,
 	}
 }
 
@@ -559,10 +566,19 @@ func (s *Server) acquire(need map[string]int) (response, bool) {
 		}
 	}
 	for m, n := range need {
-		s.inflight[m] += n
-		s.maxSeen[m] = max(s.maxSeen[m], s.inflight[m])
+		s.take(m, n)
 	}
 	return response{}, true
+}
+
+// take adds n requests in flight on mailbox m. s.mu must be held.
+func (s *Server) take(m string, n int) {
+	if s.inflight[m] == 0 && n > 0 {
+		s.busy++
+		s.maxBusy = max(s.maxBusy, s.busy)
+	}
+	s.inflight[m] += n
+	s.maxSeen[m] = max(s.maxSeen[m], s.inflight[m])
 }
 
 // grant takes up to n slots on a mailbox for a batch and returns how many
@@ -577,8 +593,7 @@ func (s *Server) grant(m string, n int) int {
 		s.throttled.Add(1)
 		return 0
 	}
-	s.inflight[m] += n
-	s.maxSeen[m] = max(s.maxSeen[m], s.inflight[m])
+	s.take(m, n)
 	return n
 }
 
@@ -586,7 +601,9 @@ func (s *Server) release(need map[string]int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for m, n := range need {
-		s.inflight[m] -= n
+		if s.inflight[m] -= n; s.inflight[m] == 0 && n > 0 {
+			s.busy--
+		}
 	}
 }
 
