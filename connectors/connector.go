@@ -145,6 +145,19 @@ type ListOptions struct {
 	// Connectors that can filter on receipt (mailboxes) skip younger
 	// messages; others ignore it.
 	ReceivedBefore time.Time
+
+	// ContainerDone, when set, is called by connectors that list container
+	// by container (mailboxes) once every item of a container has been
+	// passed to fn, with a nil error, or once the container failed, with
+	// the error that the final *IncompleteError also holds. It is called in
+	// fn's goroutine, once per container listed, never for a container in
+	// Skip. Callers use it to checkpoint a long listing; connectors that
+	// list a tree never call it.
+	ContainerDone func(container string, err error)
+
+	// Skip holds containers a resumed listing already has. Connectors that
+	// call ContainerDone list nothing of them; others ignore Skip.
+	Skip map[string]bool
 }
 
 // Target is an item the caller wants deleted, at the version it was planned.

@@ -32,6 +32,13 @@ type Pipeline struct {
 	// Host and Software are recorded in ledger entries.
 	Host, Software string
 
+	// CheckpointItems and CheckpointContainers say how often a listing
+	// that reports finished containers (mailboxes) is checkpointed: at the
+	// first container boundary after that many items or containers. Zero
+	// means 20,000 items or 100 containers.
+	CheckpointItems      int64
+	CheckpointContainers int
+
 	// Open opens a source's connector; by default Source.Open.
 	Open func(ctx context.Context, src configs.Source) (connectors.Connector, error)
 }

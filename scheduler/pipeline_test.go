@@ -47,6 +47,13 @@ rules:
       - {group: leaders, count: 1}
       - {group: dpo, count: 1}
     guard: {max_items: 50}
+  - id: BOX
+    title: Mailboxes
+    type: delete_after
+    path: "*.mbx/**"
+    from: item.modified
+    keep: P30D
+    approval: none
 `
 
 const testConfig = `version: 1

@@ -2,6 +2,9 @@ package scheduler
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -84,22 +87,58 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 	defer conn.Close()
 
 	now := p.Clock.Now()
-	w, err := p.Store.NewPlan(ctx, store.Plan{Source: src.Name, SourceKind: src.Kind.Name, CreatedAt: store.Time{Time: now},
-		Today: today.String(), Planner: opts.Planner, PolicyDigest: set.Digest(), DryRun: !forToday})
+	want := store.Plan{Source: src.Name, SourceKind: src.Kind.Name, CreatedAt: store.Time{Time: now},
+		Today: today.String(), Planner: opts.Planner, PolicyDigest: set.Digest(), DryRun: !forToday}
+	scope, err := sourceDigest(src)
 	if err != nil {
 		return nil, err
 	}
+	w, callerState, done, err := p.Store.ResumePlan(ctx, want, scope)
+	if err != nil {
+		return nil, err
+	}
+	var rs resumeState
+	if w != nil {
+		if err := json.Unmarshal(callerState, &rs); err != nil {
+			return nil, fmt.Errorf("resume plan %d: %w", w.ID(), err)
+		}
+		log.Info("resuming an interrupted plan", zap.Int64("plan", w.ID()), zap.Int("containers_done", len(done)), zap.Int64("listed", rs.Listed))
+	} else if w, err = p.Store.NewPlan(ctx, want); err != nil {
+		return nil, err
+	}
 	res := &PlanResult{Samples: map[string][]store.PlanItem{}}
-	var listed, keep int64
+	listed, keep, earlier := rs.Listed, rs.Keep, len(rs.Failed)
 	pit := policies.Item{Source: src.Name}
-	var lopts connectors.ListOptions
+	lopts := connectors.ListOptions{Skip: done}
 	if cutoff, ok := set.ReceivedCutoff(src.Name, today); ok {
 		// Mail younger than every rule's period cannot be due: mailboxes
 		// need not send it at all.
 		lopts.ReceivedBefore = cutoff
 	}
+	// Connectors that list container by container (mailboxes) report each
+	// finished container; the plan is checkpointed between containers now
+	// and then, so that an interrupted listing resumes where it was.
+	var newlyDone []string
+	sinceItems, sinceContainers := int64(0), 0
+	lopts.ContainerDone = func(container string, err error) {
+		newlyDone = append(newlyDone, container)
+		if err != nil {
+			rs.Failed = append(rs.Failed, err.Error())
+		}
+		if sinceContainers++; sinceItems < p.checkpointItems() && sinceContainers < p.checkpointContainers() {
+			return
+		}
+		rs.Listed, rs.Keep = listed, keep
+		state, _ := json.Marshal(rs) // plain data: cannot fail
+		if cpErr := w.Checkpoint(ctx, scope, newlyDone, state); cpErr != nil {
+			log.Warn("plan checkpoint failed; an interruption would start the listing over", zap.Error(cpErr))
+			return
+		}
+		newlyDone, sinceItems, sinceContainers = nil, 0, 0
+	}
 	listErr := conn.List(ctx, lopts, func(it connectors.Item) error {
 		listed++
+		sinceItems++
 		pit = policies.Item{Source: src.Name, Kind: it.Kind, Ref: it.Ref, Path: it.Ref, Size: it.Size, Labels: it.Labels,
 			Modified: it.Modified, Created: it.Created, Received: it.Received, Recorded: it.Recorded, RecordedFrom: it.RecordedFrom}
 		d := set.Evaluate(&pit, env)
@@ -118,10 +157,24 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 	switch {
 	case listErr == nil:
 	case errors.As(listErr, &inc):
-		res.Incomplete = inc
-		log.Warn("source listed incompletely", zap.Int("skipped_parts", len(inc.Skipped)))
 	default:
 		return nil, fmt.Errorf("list source %q: %w (nothing was planned)", src.Name, listErr)
+	}
+	if earlier > 0 {
+		// Containers that failed before the interruption stay failed: their
+		// items are unknown, as if the listing had not been interrupted.
+		merged := &connectors.IncompleteError{}
+		for _, f := range rs.Failed[:earlier] {
+			merged.Skipped = append(merged.Skipped, errors.New(f))
+		}
+		if inc != nil {
+			merged.Skipped = append(merged.Skipped, inc.Skipped...)
+		}
+		inc = merged
+	}
+	if inc != nil {
+		res.Incomplete = inc
+		log.Warn("source listed incompletely", zap.Int("skipped_parts", len(inc.Skipped)))
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("plan source %q: %w", src.Name, err)
@@ -146,6 +199,45 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 	log.Info("planned", zap.Int64("plan", plan.ID), zap.Int64("listed", listed), zap.Int64("due", plan.Due),
 		zap.Int64("review", plan.Review), zap.Int64("held", plan.Held), zap.Int("batches", len(res.Batches)))
 	return res, nil
+}
+
+// resumeState is the planner's part of a plan checkpoint.
+type resumeState struct {
+	Listed int64    `json:"listed"`
+	Keep   int64    `json:"keep"`
+	Failed []string `json:"failed,omitempty"` // containers that could not be listed
+}
+
+// A plan is checkpointed at the first container boundary after this many
+// items or containers.
+const (
+	defaultCheckpointItems      = 20000
+	defaultCheckpointContainers = 100
+)
+
+func (p *Pipeline) checkpointItems() int64 {
+	if p.CheckpointItems > 0 {
+		return p.CheckpointItems
+	}
+	return defaultCheckpointItems
+}
+
+func (p *Pipeline) checkpointContainers() int {
+	if p.CheckpointContainers > 0 {
+		return p.CheckpointContainers
+	}
+	return defaultCheckpointContainers
+}
+
+// sourceDigest identifies a source's settings: a plan interrupted under
+// other settings (another list of mailboxes) is not resumed.
+func sourceDigest(src configs.Source) (string, error) {
+	b, err := json.Marshal(src.Options)
+	if err != nil {
+		return "", fmt.Errorf("digest the settings of source %q: %w", src.Name, err)
+	}
+	sum := sha256.Sum256(append([]byte(src.Kind.Name+"\x00"), b...))
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // planItem is the stored form of an item that is not simply kept.

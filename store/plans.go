@@ -126,8 +126,10 @@ type ruleAcc struct {
 func (s *Store) NewPlan(ctx context.Context, p Plan) (*PlanWriter, error) {
 	err := s.Write(ctx, func(tx *Tx) error {
 		// Remove plans of this source that were never finished (a crash mid-plan).
-		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM plan_chunk WHERE plan_id IN (SELECT id FROM plan WHERE source = ? AND state = 'listing')`, p.Source); err != nil {
-			return fmt.Errorf("remove unfinished plans: %w", err)
+		for _, table := range []string{"plan_chunk", "plan_resume", "plan_done"} {
+			if _, err := tx.tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE plan_id IN (SELECT id FROM plan WHERE source = ? AND state = 'listing')`, p.Source); err != nil {
+				return fmt.Errorf("remove unfinished plans: %w", err)
+			}
 		}
 		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM plan WHERE source = ? AND state = 'listing'`, p.Source); err != nil {
 			return fmt.Errorf("remove unfinished plans: %w", err)
@@ -281,6 +283,11 @@ func (w *PlanWriter) Finish(ctx context.Context, p Plan, then func(tx *Tx, plan 
 	err := w.s.Write(ctx, func(tx *Tx) error {
 		if err := tx.insertChunks(ctx, p.ID, w.queue); err != nil {
 			return err
+		}
+		for _, table := range []string{"plan_resume", "plan_done"} {
+			if _, err := tx.tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE plan_id = ?`, p.ID); err != nil {
+				return fmt.Errorf("write plan: %w", err)
+			}
 		}
 		p.State = "complete"
 		_, err := tx.tx.NamedExecContext(ctx, `UPDATE plan SET listed = :listed, keep = :keep, due = :due, review = :review,

@@ -100,7 +100,7 @@ func Run(t *testing.T, h Harness) {
 		t.Fatal("connectortest: Harness.New is nil")
 	}
 	for _, c := range checks {
-		if c.pruner && !h.Pruner || c.concurrent && !h.Concurrent {
+		if c.pruner && !h.Pruner || c.concurrent && !h.Concurrent || c.flat && !h.Flat {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {
@@ -117,6 +117,7 @@ type check struct {
 	name       string
 	pruner     bool // only for connectors that implement connectors.Pruner
 	concurrent bool // only for connectors whose DeleteBatch may run concurrently
+	flat       bool // only for flat sources (Harness.Flat)
 	run        func(t testing.TB, h Harness)
 }
 
@@ -129,6 +130,7 @@ var checks = []check{
 	{name: "Versions", run: testVersions},
 	{name: "ListPrefix", run: testListPrefix},
 	{name: "ListStop", run: testListStop},
+	{name: "ListContainers", flat: true, run: testListContainers},
 	{name: "StatMatchesList", run: testStatMatchesList},
 	{name: "StatMissing", run: testStatMissing},
 	{name: "StatInvalid", run: testStatInvalid},
@@ -457,6 +459,75 @@ func testListStop(t testing.TB, h Harness) {
 		}
 		if calls != at {
 			t.Errorf("fn failed at item %d but was called %d times", at, calls)
+		}
+	}
+}
+
+// testListContainers checks that a flat source is listed container by
+// container, each reported to ContainerDone once, after its last item and
+// before the next container's first, and that Skip leaves containers out.
+func testListContainers(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	L := h.layout()
+	putSamples(t, f, L)
+	var (
+		order    []string // containers in the order their items came
+		reported []string
+	)
+	err := c.List(t.Context(), connectors.ListOptions{ContainerDone: func(container string, err error) {
+		if err != nil {
+			t.Errorf("ContainerDone(%q) with error %v", container, err)
+		}
+		if len(order) == 0 || order[len(order)-1] != container || slices.Contains(reported, container) {
+			t.Errorf("ContainerDone(%q) after items of %v, reported before: %v", container, order, reported)
+		}
+		reported = append(reported, container)
+	}}, func(it connectors.Item) error {
+		if n := len(order); n == 0 || order[n-1] != it.Container {
+			if slices.Contains(order, it.Container) {
+				t.Errorf("items of %q are not listed together", it.Container)
+			}
+			if n > 0 && !slices.Contains(reported, order[n-1]) {
+				t.Errorf("%q listed before ContainerDone(%q)", it.Ref, order[n-1])
+			}
+			order = append(order, it.Container)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("List: %v", err)
+	}
+	if !slices.Equal(order, reported) {
+		t.Fatalf("containers listed %v, reported done %v", order, reported)
+	}
+	if len(order) < 3 {
+		t.Fatalf("only %d containers listed", len(order))
+	}
+	skip := map[string]bool{order[0]: true, order[2]: true}
+	var got, want []string
+	reported = nil
+	err = c.List(t.Context(), connectors.ListOptions{Skip: skip, ContainerDone: func(container string, err error) {
+		reported = append(reported, container)
+	}}, func(it connectors.Item) error {
+		got = append(got, it.Ref)
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("List with Skip: %v", err)
+	}
+	for _, s := range L.samples {
+		if !skip[containerOf(s.ref)] {
+			want = append(want, s.ref)
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("with %v skipped, listed %v, want %v", skip, got, want)
+	}
+	for _, r := range reported {
+		if skip[r] {
+			t.Errorf("ContainerDone(%q) for a skipped container", r)
 		}
 	}
 }

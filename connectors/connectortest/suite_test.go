@@ -162,10 +162,21 @@ func runCheck(t *testing.T, name string, h Harness) (bool, []string) {
 	return r.Failed(), r.msgs
 }
 
+// flatHarness is harness with the flat (mailbox) layout.
+func flatHarness(breakIt func(*broken)) Harness {
+	h := harness(breakIt)
+	h.Flat = true
+	return h
+}
+
 func TestCorrectConnectorPassesEveryCheck(t *testing.T) {
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
-			if failed, msgs := runCheck(t, c.name, harness(nil)); failed {
+			h := harness(nil)
+			if c.flat {
+				h = flatHarness(nil)
+			}
+			if failed, msgs := runCheck(t, c.name, h); failed {
 				t.Fatalf("memory connector failed %s: %s", c.name, strings.Join(msgs, "; "))
 			}
 		})
@@ -197,11 +208,43 @@ func mapResults(f func(targets []connectors.Target, rs []connectors.Result) []co
 	}
 }
 
-var mutants = []struct {
+type mutant struct {
 	name   string
 	fails  string // the check that must fail
 	breaks func(*broken)
-}{
+}
+
+// flatMutants run against a flat source.
+var flatMutants = []mutant{
+	{"skip ignored", "ListContainers", func(b *broken) {
+		b.list = func(inner connectors.Connector, ctx context.Context, opts connectors.ListOptions, fn func(connectors.Item) error) error {
+			opts.Skip = nil
+			return inner.List(ctx, opts, fn)
+		}
+	}},
+	{"container reported before its items", "ListContainers", func(b *broken) {
+		b.list = func(inner connectors.Connector, ctx context.Context, opts connectors.ListOptions, fn func(connectors.Item) error) error {
+			done := opts.ContainerDone
+			opts.ContainerDone = nil
+			last := ""
+			return inner.List(ctx, opts, func(it connectors.Item) error {
+				if it.Container != last && done != nil {
+					done(it.Container, nil)
+				}
+				last = it.Container
+				return fn(it)
+			})
+		}
+	}},
+	{"container never reported", "ListContainers", func(b *broken) {
+		b.list = func(inner connectors.Connector, ctx context.Context, opts connectors.ListOptions, fn func(connectors.Item) error) error {
+			opts.ContainerDone = nil
+			return inner.List(ctx, opts, fn)
+		}
+	}},
+}
+
+var mutants = []mutant{
 	{"empty location", "Location", func(b *broken) { b.loc = func() string { return "" } }},
 	{"list of empty source fails", "ListEmpty", func(b *broken) {
 		b.list = func(inner connectors.Connector, ctx context.Context, opts connectors.ListOptions, fn func(connectors.Item) error) error {
@@ -480,10 +523,15 @@ var mutants = []struct {
 
 func TestEveryCheckCanFail(t *testing.T) {
 	covered := map[string]bool{}
-	for _, m := range mutants {
+	all := append(slices.Clone(mutants), flatMutants...)
+	for i, m := range all {
 		covered[m.fails] = true
 		t.Run(m.name, func(t *testing.T) {
-			if failed, _ := runCheck(t, m.fails, harness(m.breaks)); !failed {
+			h := harness(m.breaks)
+			if i >= len(mutants) {
+				h = flatHarness(m.breaks)
+			}
+			if failed, _ := runCheck(t, m.fails, h); !failed {
 				t.Fatalf("check %s passed a connector whose %s", m.fails, m.name)
 			}
 		})

@@ -381,7 +381,8 @@ func TestListSkipsBadMailboxes(t *testing.T) {
 	srv.Inject(graphtest.Fault{Method: "GET", Path: "/users/erik@skole.test/messages", Status: 500, Code: "generalException"})
 	o.PageSize = 10
 	c := open(t, o)
-	items, err := listAll(t, c, connectors.ListOptions{})
+	reported := map[string]error{}
+	items, err := listAll(t, c, connectors.ListOptions{ContainerDone: func(mb string, err error) { reported[mb] = err }})
 	var inc *connectors.IncompleteError
 	if !errors.As(err, &inc) {
 		t.Fatalf("List: %v, want an incomplete listing", err)
@@ -401,6 +402,12 @@ func TestListSkipsBadMailboxes(t *testing.T) {
 	}
 	if len(want) > 0 {
 		t.Errorf("not reported: %v", want)
+	}
+	// Every mailbox is reported finished, the failed ones with their error,
+	// so that a resumed plan neither lists them again nor forgets they failed.
+	if len(reported) != 7 || reported["anna@skole.test"] != nil || connectors.CodeOf(reported["bo@skole.test"]) != connectors.CodePermission ||
+		connectors.CodeOf(reported["erik@skole.test"]) != connectors.CodeUnavailable {
+		t.Errorf("ContainerDone calls: %v", reported)
 	}
 	perMailbox := map[string]int{}
 	for _, it := range items {

@@ -521,8 +521,16 @@ func (c *Connector) List(ctx context.Context, opts connectors.ListOptions, fn fu
 			mbs = nil
 		}
 	}
+	if len(opts.Skip) > 0 {
+		mbs = slices.DeleteFunc(slices.Clone(mbs), func(mb string) bool { return opts.Skip[mb] })
+	}
 	if len(mbs) == 0 {
 		return nil
+	}
+	done := func(mb string, err error) {
+		if opts.ContainerDone != nil {
+			opts.ContainerDone(mb, err)
+		}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -556,6 +564,7 @@ func (c *Connector) List(ctx context.Context, opts connectors.ListOptions, fn fu
 	var skipped []error
 	failed := 0
 	for i, mb := range mbs {
+		var mbErr error
 		for {
 			var p page
 			var ok bool
@@ -565,6 +574,7 @@ func (c *Connector) List(ctx context.Context, opts connectors.ListOptions, fn fu
 				return ctx.Err()
 			}
 			if !ok {
+				done(mb, mbErr)
 				break
 			}
 			for _, it := range p.items {
@@ -586,6 +596,7 @@ func (c *Connector) List(ctx context.Context, opts connectors.ListOptions, fn fu
 				}
 				c.log.Warn("mailbox skipped", zap.String("mailbox", mb), zap.Error(p.err))
 				skipped = append(skipped, p.err)
+				mbErr = p.err
 				failed++
 			}
 		}

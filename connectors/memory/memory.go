@@ -240,7 +240,9 @@ func inContainer(c, prefix string) bool {
 // List lists the items in ref order. With a Prefix, it lists the items
 // whose container is the prefix or lies inside it. Items put or removed
 // while List runs may or may not be listed; an item is listed as it is when
-// fn is called for it.
+// fn is called for it. When every item to list lies directly in a top-level
+// container (a flat source, like mailboxes), List lists container by
+// container: it calls ListOptions.ContainerDone and honours Skip.
 func (c *conn) List(ctx context.Context, opts connectors.ListOptions, fn func(connectors.Item) error) error {
 	if opts.Prefix != "" {
 		if err := checkRef(opts.Prefix); err != nil {
@@ -257,16 +259,34 @@ func (c *conn) List(ctx context.Context, opts connectors.ListOptions, fn func(co
 	}
 	c.s.mu.Lock()
 	refs := make([]string, 0, len(c.s.items))
+	flat := true
 	for ref, it := range c.s.items {
 		if opts.Prefix == "" || inContainer(it.Container, opts.Prefix) {
 			refs = append(refs, ref)
+			flat = flat && it.Container != "" && !strings.Contains(it.Container, "/") && strings.HasPrefix(ref, it.Container+"/")
 		}
 	}
 	c.s.mu.Unlock()
-	slices.Sort(refs)
+	slices.Sort(refs) // a flat source's containers are contiguous: refs start with "<container>/"
+	container := ""
+	finish := func() {
+		if flat && container != "" && opts.ContainerDone != nil {
+			opts.ContainerDone(container, nil)
+		}
+	}
 	for _, ref := range refs {
 		if err := ctx.Err(); err != nil {
 			return connectors.Errorf(connectors.CodeCancelled, "list", opts.Prefix, err)
+		}
+		if flat {
+			next, _, _ := strings.Cut(ref, "/")
+			if opts.Skip[next] {
+				continue
+			}
+			if next != container {
+				finish()
+				container = next
+			}
 		}
 		c.s.mu.Lock()
 		it, ok := c.s.items[ref]
@@ -279,6 +299,7 @@ func (c *conn) List(ctx context.Context, opts connectors.ListOptions, fn func(co
 			return err
 		}
 	}
+	finish()
 	return nil
 }
 
