@@ -118,7 +118,10 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 	// Connectors that list container by container (mailboxes) report each
 	// finished container; the plan is checkpointed between containers now
 	// and then, so that an interrupted listing resumes where it was.
-	var newlyDone []string
+	var (
+		newlyDone []string
+		cpErr     error // a failed checkpoint stops the listing at the next item
+	)
 	sinceItems, sinceContainers := int64(0), 0
 	lopts.ContainerDone = func(container string, err error) {
 		newlyDone = append(newlyDone, container)
@@ -130,13 +133,15 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 		}
 		rs.Listed, rs.Keep = listed, keep
 		state, _ := json.Marshal(rs) // plain data: cannot fail
-		if cpErr := w.Checkpoint(ctx, scope, newlyDone, state); cpErr != nil {
-			log.Warn("plan checkpoint failed; an interruption would start the listing over", zap.Error(cpErr))
+		if cpErr = w.Checkpoint(ctx, scope, newlyDone, state); cpErr != nil {
 			return
 		}
 		newlyDone, sinceItems, sinceContainers = nil, 0, 0
 	}
 	listErr := conn.List(ctx, lopts, func(it connectors.Item) error {
+		if cpErr != nil {
+			return cpErr
+		}
 		listed++
 		sinceItems++
 		pit = policies.Item{Source: src.Name, Kind: it.Kind, Ref: it.Ref, Path: it.Ref, Size: it.Size, Labels: it.Labels,
@@ -153,6 +158,9 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 		}
 		return w.Add(ctx, pi)
 	})
+	if cpErr != nil {
+		return nil, fmt.Errorf("plan source %q: checkpoint: %w (nothing was planned)", src.Name, cpErr)
+	}
 	var inc *connectors.IncompleteError
 	switch {
 	case listErr == nil:
