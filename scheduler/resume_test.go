@@ -49,20 +49,15 @@ func (e *env) wrapList(after int, listed *int) {
 	}
 }
 
-// A plan whose listing dies after 17½ of 30 mailboxes resumes after the
-// last checkpoint (15 mailboxes, checkpointing every 5): the 15 are not
-// listed again, and the finished plan is the one an uninterrupted listing
-// makes, down to its fingerprint.
-func TestPlanResumesAfterInterruptedListing(t *testing.T) {
-	whole := newEnv(t)
-	whole.mailboxes()
-	want := whole.plan()
-
-	e := newEnv(t)
+// interrupted returns an environment whose plan of 30 mailboxes,
+// checkpointed every 5, died after 175 messages and which was restarted;
+// listed counts what its connectors list from then on.
+func interrupted(t *testing.T) (e *env, listed *int) {
+	e = newEnv(t)
 	e.mailboxes()
 	e.p.CheckpointContainers = 5
-	listed := 0
-	e.wrapList(175, &listed)
+	listed = new(int)
+	e.wrapList(175, listed)
 	func() {
 		defer func() {
 			if _, ok := recover().(crash); !ok {
@@ -74,11 +69,24 @@ func TestPlanResumesAfterInterruptedListing(t *testing.T) {
 	e.p.Close()
 	e.reopen()
 	e.p.CheckpointContainers = 5
-	listed = 0
-	e.wrapList(0, &listed)
+	*listed = 0
+	e.wrapList(0, listed)
+	return e, listed
+}
+
+// A plan whose listing dies after 17½ of 30 mailboxes resumes after the
+// last checkpoint (15 mailboxes): the 15 are not listed again, and the
+// finished plan is the one an uninterrupted listing makes, down to its
+// fingerprint.
+func TestPlanResumesAfterInterruptedListing(t *testing.T) {
+	whole := newEnv(t)
+	whole.mailboxes()
+	want := whole.plan()
+
+	e, listed := interrupted(t)
 	got := e.plan()
-	if listed != 150 {
-		t.Errorf("the resumed listing listed %d items, want the 150 of the 15 mailboxes after the checkpoint", listed)
+	if *listed != 150 {
+		t.Errorf("the resumed listing listed %d items, want the 150 of the 15 mailboxes after the checkpoint", *listed)
 	}
 	if got.Plan.Listed != 300 || got.Plan.Due != 300 || got.Plan.Fingerprint != want.Plan.Fingerprint {
 		t.Fatalf("resumed plan: listed %d, due %d, fingerprint %s; uninterrupted: listed %d, due %d, fingerprint %s",
@@ -96,33 +104,30 @@ func TestPlanResumesAfterInterruptedListing(t *testing.T) {
 		t.Fatalf("%d items left", e.src.Len())
 	}
 	// The next plan starts afresh.
-	listed = 0
-	if e.plan(); listed != 0 {
-		t.Errorf("a new plan after the finished one listed %d items of an empty source", listed)
+	*listed = 0
+	if e.plan(); *listed != 0 {
+		t.Errorf("a new plan after the finished one listed %d items of an empty source", *listed)
 	}
 }
 
-// A plan interrupted under other settings, for another day or by another
-// planner starts over; an interrupted plan never mixes with a new one.
-func TestPlanDoesNotResumeUnderOtherSettings(t *testing.T) {
-	e := newEnv(t)
-	e.mailboxes()
-	e.p.CheckpointContainers = 5
-	listed := 0
-	e.wrapList(175, &listed)
-	func() {
-		defer func() { recover() }()
-		e.plan()
-	}()
-	e.p.Close()
-	e.reopen()
-	listed = 0
-	e.wrapList(0, &listed)
-	res, err := e.p.Plan(context.Background(), PlanOptions{Source: "src", Planner: "anna", Samples: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if listed != 300 || res.Plan.Listed != 300 || res.Plan.Due != 300 {
-		t.Fatalf("another planner's plan listed %d (plan: %d listed, %d due), want all 300", listed, res.Plan.Listed, res.Plan.Due)
+// An interrupted plan is resumed only by a plan for the same day and
+// planner; any other starts over and never mixes with it.
+func TestPlanDoesNotResumeForAnotherPlanOrDay(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		planner string
+		day     int
+	}{{"another planner", "anna", 0}, {"the next day", "it", 1}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e, listed := interrupted(t)
+			e.p.Clock = FixedClock{now.AddDate(0, 0, tc.day)}
+			res, err := e.p.Plan(context.Background(), PlanOptions{Source: "src", Planner: tc.planner, Samples: 5})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if *listed != 300 || res.Plan.Listed != 300 || res.Plan.Due != 300 {
+				t.Fatalf("listed %d (plan: %d listed, %d due), want all 300", *listed, res.Plan.Listed, res.Plan.Due)
+			}
+		})
 	}
 }

@@ -207,6 +207,15 @@ func writeFingerprint(h hash.Hash, it *PlanItem) {
 	h.Write([]byte{'\n'})
 }
 
+// sealPending seals every chunk that holds items, in a fixed order.
+func (w *PlanWriter) sealPending() {
+	for _, k := range sortedKeys(w.pending) {
+		if pc := w.pending[k]; len(pc.items) > 0 {
+			w.seal(pc)
+		}
+	}
+}
+
 func (w *PlanWriter) seal(pc *pendingChunk) {
 	w.seq++
 	w.buf = encodeItems(w.buf, pc.items)
@@ -242,16 +251,7 @@ func (tx *Tx) insertChunks(ctx context.Context, planID int64, rows []chunkRow) e
 // and fingerprints are computed here) and whatever then does (cutting
 // batches). It returns the totals per rule and verdict, sorted.
 func (w *PlanWriter) Finish(ctx context.Context, p Plan, then func(tx *Tx, plan *Plan, totals []RuleTotal) error) (*Plan, []RuleTotal, error) {
-	keys := make([]string, 0, len(w.pending))
-	for k := range w.pending {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if pc := w.pending[k]; len(pc.items) > 0 {
-			w.seal(pc)
-		}
-	}
+	w.sealPending()
 	totals := make([]RuleTotal, 0, len(w.totals))
 	for _, acc := range w.totals {
 		acc.Fingerprint = "sha256:" + hex.EncodeToString(acc.h.Sum(nil))

@@ -35,16 +35,7 @@ type resumeTotal struct {
 // container that is not done. scope identifies the source's settings; a
 // plan resumes only under the same scope.
 func (w *PlanWriter) Checkpoint(ctx context.Context, scope string, done []string, caller []byte) error {
-	keys := make([]string, 0, len(w.pending))
-	for k := range w.pending {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if pc := w.pending[k]; len(pc.items) > 0 {
-			w.seal(pc)
-		}
-	}
+	w.sealPending()
 	st := resumeState{Seq: w.seq, Caller: caller}
 	var err error
 	if st.All, err = hashState(w.all); err != nil {
