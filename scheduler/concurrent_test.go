@@ -15,24 +15,28 @@ import (
 // three chunks to run side by side.
 const items = 5000
 
-// putOld puts n items due under rule OLD.
-func (e *env) putOld(n int) {
-	for i := range n {
+// approvedOld returns an environment whose source allows parallel
+// DeleteBatch calls and holds items due under rule OLD, a recent item under
+// old/ and one elsewhere, with the OLD batch planned and approved.
+func approvedOld(t *testing.T, parallel int) (*env, store.Batch) {
+	e := newEnv(t)
+	e.src.SetDeleteConcurrency(parallel)
+	for i := range items {
 		e.put(fmt.Sprintf("old/%04d.txt", i), 40*24*time.Hour)
 	}
-}
-
-// A connector that allows concurrent DeleteBatch calls gets up to that
-// many chunks at once, never more, and every item is recorded once.
-func TestExecuteRunsChunksConcurrently(t *testing.T) {
-	e := newEnv(t)
-	e.src.SetDeleteConcurrency(2)
-	e.putOld(items)
+	e.put("old/recent.txt", time.Hour)
 	e.put("elsewhere/x.txt", 400*24*time.Hour)
 	b := e.batch(e.plan(), "OLD")
 	if _, _, err := e.p.Approve(context.Background(), b.ID, "anna", ""); err != nil {
 		t.Fatal(err)
 	}
+	return e, b
+}
+
+// A connector that allows concurrent DeleteBatch calls gets up to that
+// many chunks at once, never more, and every item is recorded once.
+func TestExecuteRunsChunksConcurrently(t *testing.T) {
+	e, b := approvedOld(t, 2)
 	var (
 		mu             sync.Mutex
 		inFlight, most int
@@ -58,8 +62,8 @@ func TestExecuteRunsChunksConcurrently(t *testing.T) {
 	if most != 2 {
 		t.Errorf("at most %d deletions were in flight at once, want 2 (DeleteConcurrency)", most)
 	}
-	if e.src.Len() != 1 || !e.src.Exists("elsewhere/x.txt") {
-		t.Fatalf("%d items left, want only elsewhere/x.txt", e.src.Len())
+	if e.src.Len() != 2 || !e.src.Exists("old/recent.txt") || !e.src.Exists("elsewhere/x.txt") {
+		t.Fatalf("%d items left, want old/recent.txt and elsewhere/x.txt", e.src.Len())
 	}
 	d := e.deletions()
 	if len(d) != items {
@@ -84,15 +88,7 @@ func TestExecuteRunsChunksConcurrently(t *testing.T) {
 func TestCrashRecoveryConcurrentChunks(t *testing.T) {
 	for _, after := range []int{1, 2100, 4500} {
 		t.Run(fmt.Sprintf("crash_after_%d_deletions", after), func(t *testing.T) {
-			e := newEnv(t)
-			e.src.SetDeleteConcurrency(3)
-			e.putOld(items)
-			e.put("old/recent.txt", time.Hour)
-			e.put("elsewhere/x.txt", 400*24*time.Hour)
-			b := e.batch(e.plan(), "OLD")
-			if _, _, err := e.p.Approve(context.Background(), b.ID, "anna", ""); err != nil {
-				t.Fatal(err)
-			}
+			e, b := approvedOld(t, 3)
 			var (
 				mu      sync.Mutex
 				deleted int
