@@ -17,7 +17,7 @@ func TestUnrepresentableNamesAndSpecialFiles(t *testing.T) {
 	c, f, logs := openTest(t)
 	f.Put(t, `back\slash.txt`, []byte("x"), when)
 	f.Put(t, "ok.txt", []byte("x"), when)
-	if err := syscall.Mkfifo(f.p("pipe"), 0o644); err != nil {
+	if err := syscall.Mkfifo(f.Path("pipe"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	items, err := listAll(t, c, "")

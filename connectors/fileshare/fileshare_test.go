@@ -24,63 +24,8 @@ import (
 )
 
 // fixture arranges files in a directory with the os package directly.
-type fixture struct{ dir string }
+type fixture = connectortest.DirFixture
 
-func (f fixture) p(ref string) string { return filepath.Join(f.dir, filepath.FromSlash(ref)) }
-
-func (f fixture) Put(t testing.TB, ref string, content []byte, modified time.Time) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(f.p(ref)), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(f.p(ref), content, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(f.p(ref), modified, modified); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (f fixture) Modify(t testing.TB, ref string) {
-	t.Helper()
-	fh, err := os.OpenFile(f.p(ref), os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := fh.WriteString(" and more"); err != nil {
-		t.Fatal(err)
-	}
-	if err := fh.Close(); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (f fixture) Remove(t testing.TB, ref string) {
-	t.Helper()
-	if err := os.Remove(f.p(ref)); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func (f fixture) Exists(t testing.TB, ref string) bool {
-	t.Helper()
-	_, err := os.Lstat(f.p(ref))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		t.Fatal(err)
-	}
-	return err == nil
-}
-
-func (f fixture) ContainerExists(t testing.TB, ref string) bool {
-	t.Helper()
-	st, err := os.Lstat(f.p(ref))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		t.Fatal(err)
-	}
-	return err == nil && st.IsDir()
-}
-
-// openTest opens a connector on a fresh directory, logging to an observer.
 func openTest(t testing.TB) (*Conn, fixture, *observer.ObservedLogs) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "share")
@@ -93,7 +38,7 @@ func openTest(t testing.TB) (*Conn, fixture, *observer.ObservedLogs) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return c, fixture{dir}, logs
+	return c, fixture{Dir: dir}, logs
 }
 
 func TestConformance(t *testing.T) {
@@ -104,7 +49,7 @@ func TestConformance(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return c, fixture{dir}
+			return c, fixture{Dir: dir}
 		},
 		Pruner: true,
 	})
@@ -156,7 +101,7 @@ func TestItemFields(t *testing.T) {
 	if !strings.HasPrefix(it.Version, want) {
 		t.Fatalf("version %q, want prefix %q", it.Version, want)
 	}
-	if c.Location() != "fileshare:"+f.dir {
+	if c.Location() != "fileshare:"+f.Dir {
 		t.Fatalf("location %q", c.Location())
 	}
 }
@@ -271,7 +216,7 @@ func TestValidateOptions(t *testing.T) {
 
 func TestKindOpen(t *testing.T) {
 	base := t.TempDir()
-	f := fixture{filepath.Join(base, "share")}
+	f := fixture{Dir: filepath.Join(base, "share")}
 	f.Put(t, "keep/a.txt", []byte("a"), when)
 	f.Put(t, "keep/Thumbs.db", []byte("t"), when)
 	f.Put(t, "$RECYCLE.BIN/S-1-5/old.txt", []byte("r"), when)
@@ -319,7 +264,7 @@ func TestKindOpen(t *testing.T) {
 func TestReadOnlyFileIsDeleted(t *testing.T) {
 	c, f, _ := openTest(t)
 	f.Put(t, "ro/file.txt", []byte("x"), when)
-	if err := os.Chmod(f.p("ro/file.txt"), 0o444); err != nil {
+	if err := os.Chmod(f.Path("ro/file.txt"), 0o444); err != nil {
 		t.Fatal(err)
 	}
 	it, err := c.Stat(t.Context(), "ro/file.txt")
@@ -351,7 +296,7 @@ func removeFails(c *Conn, errno error, n int) *int {
 func TestReadOnlyAttributeCleared(t *testing.T) {
 	c, f, _ := openTest(t)
 	f.Put(t, "ro.txt", []byte("x"), when)
-	if err := os.Chmod(f.p("ro.txt"), 0o444); err != nil {
+	if err := os.Chmod(f.Path("ro.txt"), 0o444); err != nil {
 		t.Fatal(err)
 	}
 	it, _ := c.Stat(t.Context(), "ro.txt")
@@ -369,7 +314,7 @@ func TestUndeletableFileInjected(t *testing.T) {
 	c, f, _ := openTest(t)
 	f.Put(t, "locked/ro.txt", []byte("x"), when)
 	f.Put(t, "locked/rw.txt", []byte("x"), when)
-	if err := os.Chmod(f.p("locked/ro.txt"), 0o444); err != nil {
+	if err := os.Chmod(f.Path("locked/ro.txt"), 0o444); err != nil {
 		t.Fatal(err)
 	}
 	items, _ := listAll(t, c, "")
@@ -390,7 +335,7 @@ func TestUndeletableFileInjected(t *testing.T) {
 	if *attempts != 3 { // two for the read-only file, one for the other
 		t.Errorf("%d removal attempts, want 3", *attempts)
 	}
-	if st, _ := os.Stat(f.p("locked/ro.txt")); st.Mode().Perm()&0o200 != 0 {
+	if st, _ := os.Stat(f.Path("locked/ro.txt")); st.Mode().Perm()&0o200 != 0 {
 		t.Errorf("mode of the read-only file not restored: %v", st.Mode())
 	}
 }
@@ -529,12 +474,12 @@ func TestDeepTreeOrder(t *testing.T) {
 	// The order is filepath.WalkDir's: depth first, names sorted by bytes
 	// in each folder, files and folders interleaved.
 	var want []string
-	err := filepath.WalkDir(f.dir, func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(f.Dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.Type().IsRegular() {
-			rel, _ := filepath.Rel(f.dir, p)
+			rel, _ := filepath.Rel(f.Dir, p)
 			want = append(want, filepath.ToSlash(rel))
 		}
 		return nil
@@ -555,7 +500,7 @@ func TestDeepTreeOrder(t *testing.T) {
 func TestPruneLeavesFilesAndMissing(t *testing.T) {
 	c, f, _ := openTest(t)
 	f.Put(t, "a/b/c.txt", nil, when)
-	if err := os.MkdirAll(f.p("a/empty/deeper"), 0o755); err != nil {
+	if err := os.MkdirAll(f.Path("a/empty/deeper"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	removed, err := c.PruneEmpty(t.Context(), []string{"a/b/c.txt", "a/b", "a/gone", "a/empty/deeper"}, "")

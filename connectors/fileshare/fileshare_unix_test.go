@@ -31,12 +31,12 @@ func TestSymlinksAreNotFollowed(t *testing.T) {
 	for link, target := range map[string]string{
 		"in/linkdir":       outside,
 		"in/linkfile.txt":  secret,
-		"in/inner":         filepath.Join(f.dir, "inside"),
+		"in/inner":         filepath.Join(f.Dir, "inside"),
 		"in/relative":      "../inside",
 		"in/dangling.txt":  filepath.Join(outside, "nothing"),
 		"in/linkfile2.txt": "../inside/target.txt",
 	} {
-		if err := os.Symlink(target, f.p(link)); err != nil {
+		if err := os.Symlink(target, f.Path(link)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -63,7 +63,7 @@ func TestSymlinksAreNotFollowed(t *testing.T) {
 	}
 	// Targets with the right versions of what the links point to.
 	secretInfo, _ := os.Stat(secret)
-	innerInfo, _ := os.Stat(f.p("inside/target.txt"))
+	innerInfo, _ := os.Stat(f.Path("inside/target.txt"))
 	targets := []connectors.Target{
 		{Ref: "in/linkdir/secret.txt", Version: version(secretInfo)},
 		{Ref: "in/inner/target.txt", Version: version(innerInfo)},
@@ -86,20 +86,20 @@ func TestSymlinksAreNotFollowed(t *testing.T) {
 			t.Errorf("%s: %v %v, want %v %v", r.Ref, r.Outcome, r.Err, want[i].outcome, want[i].code)
 		}
 	}
-	for _, p := range []string{secret, f.p("inside/target.txt"), f.p("in/linkfile.txt")} {
+	for _, p := range []string{secret, f.Path("inside/target.txt"), f.Path("in/linkfile.txt")} {
 		if _, err := os.Lstat(p); err != nil {
 			t.Errorf("%s is gone: %v", p, err)
 		}
 	}
 	// A linked folder is never pruned, and nothing behind it is touched.
-	if err := os.Remove(f.p("inside/target.txt")); err != nil {
+	if err := os.Remove(f.Path("inside/target.txt")); err != nil {
 		t.Fatal(err)
 	}
 	removed, err := c.PruneEmpty(t.Context(), []string{"in/inner", "in/linkdir"}, "")
 	if err != nil || len(removed) != 0 {
 		t.Fatalf("pruned %q, %v", removed, err)
 	}
-	if _, err := os.Lstat(f.p("in/inner")); err != nil {
+	if _, err := os.Lstat(f.Path("in/inner")); err != nil {
 		t.Fatal("link removed")
 	}
 }
@@ -109,7 +109,7 @@ func TestSymlinksAreNotFollowed(t *testing.T) {
 func TestRootThroughLink(t *testing.T) {
 	dir := t.TempDir()
 	real := filepath.Join(dir, "real")
-	f := fixture{real}
+	f := fixture{Dir: real}
 	f.Put(t, "a.txt", []byte("a"), when)
 	link := filepath.Join(dir, "link")
 	if err := os.Symlink(real, link); err != nil {
@@ -130,10 +130,10 @@ func TestUnreadableFolderChmod(t *testing.T) {
 	f.Put(t, "a/1.txt", nil, when)
 	f.Put(t, "locked/2.txt", nil, when)
 	f.Put(t, "z/3.txt", nil, when)
-	if err := os.Chmod(f.p("locked"), 0); err != nil {
+	if err := os.Chmod(f.Path("locked"), 0); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.Chmod(f.p("locked"), 0o755) })
+	t.Cleanup(func() { os.Chmod(f.Path("locked"), 0o755) })
 	items, err := listAll(t, c, "")
 	got := refsOf(items)
 	if asRoot {
@@ -182,13 +182,13 @@ func TestReadOnlyFolderChmod(t *testing.T) {
 	c, f, _ := openTest(t)
 	f.Put(t, "ro/ro.txt", []byte("x"), when)
 	f.Put(t, "ro/rw.txt", []byte("x"), when)
-	if err := os.Chmod(f.p("ro/ro.txt"), 0o444); err != nil {
+	if err := os.Chmod(f.Path("ro/ro.txt"), 0o444); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chmod(f.p("ro"), 0o555); err != nil {
+	if err := os.Chmod(f.Path("ro"), 0o555); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.Chmod(f.p("ro"), 0o755) })
+	t.Cleanup(func() { os.Chmod(f.Path("ro"), 0o755) })
 	items, _ := listAll(t, c, "")
 	targets := []connectors.Target{{Ref: items[0].Ref, Version: items[0].Version}, {Ref: items[1].Ref, Version: items[1].Version}}
 	rs, err := c.DeleteBatch(t.Context(), targets)
@@ -208,7 +208,7 @@ func TestReadOnlyFolderChmod(t *testing.T) {
 		}
 	}
 	if !asRoot {
-		if st, _ := os.Stat(f.p("ro/ro.txt")); st.Mode().Perm() != 0o444 {
+		if st, _ := os.Stat(f.Path("ro/ro.txt")); st.Mode().Perm() != 0o444 {
 			t.Errorf("mode of the read-only file not restored: %v", st.Mode())
 		}
 	}
@@ -224,7 +224,7 @@ func TestReplacedFileChangesVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Put(t, "new.tmp", []byte("same"), when)
-	if err := os.Rename(f.p("new.tmp"), f.p("a.txt")); err != nil {
+	if err := os.Rename(f.Path("new.tmp"), f.Path("a.txt")); err != nil {
 		t.Fatal(err)
 	}
 	after, _ := c.Stat(t.Context(), "a.txt")
