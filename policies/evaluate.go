@@ -196,21 +196,7 @@ func (s *Set) evalRule(r *Rule, it *Item, env *Env, captures []string) ruleEval 
 	case !subjKnown:
 		e.unknown = subjUnknown
 	default:
-		ev, ok := subj.Events[r.From.Event]
-		if !ok {
-			e.never = fmt.Sprintf("%s has no %s date", e.subject, r.From.Event)
-			if r.From.Event == "left" {
-				e.never = fmt.Sprintf("%s has not left", e.subject)
-			}
-			break
-		}
-		if r.From.Years > 0 {
-			// NewDate normalises: someone born on 29 February has the
-			// birthday on 1 March in common years, the later of the two
-			// candidates, so that nothing is deleted a day early.
-			ev = NewDate(ev.Year+r.From.Years, ev.Month, ev.Day)
-		}
-		e.anchor = ev
+		e.anchor, e.never = r.subjectAnchor(subj, e.subject)
 	}
 	if e.unknown == "" && e.never == "" {
 		e.due = r.FromEndOf.After(e.anchor).Add(r.Keep)
@@ -228,6 +214,66 @@ func (s *Set) evalRule(r *Rule, it *Item, env *Env, captures []string) ruleEval 
 		}
 	}
 	return e
+}
+
+// subjectAnchor is the date r counts from for subject key, or why there is
+// none yet (the event has not happened).
+func (r *Rule) subjectAnchor(subj Subject, key string) (Date, string) {
+	ev, ok := subj.Events[r.From.Event]
+	if !ok {
+		if r.From.Event == "left" {
+			return Date{}, fmt.Sprintf("%s has not left", key)
+		}
+		return Date{}, fmt.Sprintf("%s has no %s date", key, r.From.Event)
+	}
+	if r.From.Years > 0 {
+		// NewDate normalises: someone born on 29 February has the
+		// birthday on 1 March in common years, the later of the two
+		// candidates, so that nothing is deleted a day early.
+		ev = NewDate(ev.Year+r.From.Years, ev.Month, ev.Day)
+	}
+	return ev, ""
+}
+
+// Recheck answers, just before an item planned as due under r is deleted,
+// whether the facts about its subject (key "kind:id") still say so: the
+// exports may have changed since the plan (a leaving date withdrawn on
+// re-enrolment, a person gone from the export, a new manager). It returns
+// the due date under the current facts, zero when r does not count from a
+// subject event, or why the item must not go now.
+func (r *Rule) Recheck(key string, env *Env) (Date, string) {
+	kind, id, _ := strings.Cut(key, ":")
+	if env.Subjects == nil {
+		return Date{}, "no school-system export is configured"
+	}
+	subj, ok := env.Subjects.Lookup(kind, id)
+	switch {
+	case !ok:
+		return Date{}, fmt.Sprintf("%s is not in the school-system exports", key)
+	case subj.Problem != "":
+		return Date{}, fmt.Sprintf("the exports' data about %s cannot be trusted: %s", key, subj.Problem)
+	}
+	for i := range r.Exemptions {
+		x := &r.Exemptions[i]
+		if !x.When.needsSubject() {
+			continue
+		}
+		holds, why := x.When.test(nil, subj, true, "")
+		switch {
+		case why != "":
+			return Date{}, fmt.Sprintf("cannot tell whether exemption %q applies: %s", x.When, why)
+		case holds:
+			return Date{}, fmt.Sprintf("exemption %q applies", x.When)
+		}
+	}
+	if !r.From.IsSubject() {
+		return Date{}, ""
+	}
+	anchor, never := r.subjectAnchor(subj, key)
+	if never != "" {
+		return Date{}, never
+	}
+	return r.FromEndOf.After(anchor).Add(r.Keep), ""
 }
 
 // test evaluates c; why is non-empty when a needed fact is unknown.

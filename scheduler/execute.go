@@ -115,11 +115,11 @@ func (p *Pipeline) executeBatch(ctx context.Context, b *store.Batch, executor st
 		return fail(err)
 	}
 	defer conn.Close()
-	holds, err := p.holds(ctx)
+	env, err := p.policyEnv(ctx, p.today())
 	if err != nil {
 		return fail(err)
 	}
-	run := &chunkRun{b: b, rule: rule, src: src, conn: conn, env: &policies.Env{Today: p.today(), Holds: holds}, executor: executor}
+	run := &chunkRun{b: b, rule: rule, src: src, conn: conn, env: env, executor: executor}
 	for _, ss := range st.Stages {
 		run.approved = append(run.approved, ss.Approvers...)
 	}
@@ -267,6 +267,14 @@ func (p *Pipeline) runChunk(ctx context.Context, run *chunkRun, c store.Chunk, f
 		if d, err := policies.ParseDate(it.Due); err != nil || run.env.Today.Before(d) {
 			skip[i] = "not_due"
 			continue
+		}
+		if it.Subject != "" {
+			// The exports may have changed since the plan: the facts
+			// about the person must still make the item due.
+			if due, why := run.rule.Recheck(it.Subject, run.env); why != "" || run.env.Today.Before(due) {
+				skip[i] = "not_due"
+				continue
+			}
 		}
 		targets = append(targets, connectors.Target{Ref: it.Ref, Version: it.Version})
 		targetIdx = append(targetIdx, i)

@@ -177,6 +177,21 @@ func (p *Pipeline) signers() []*ledger.Signer {
 func (p *Pipeline) today() policies.Date { return p.Config.Policies.Today(p.Clock.Now()) }
 
 // holds returns the active holds as the policy engine sees them.
+// policyEnv is what decisions on day depend on besides the items: the
+// holds in force, and the people from the school-system exports with the
+// holds their pending cases make.
+func (p *Pipeline) policyEnv(ctx context.Context, day policies.Date) (*policies.Env, error) {
+	holds, err := p.holds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	subjects, err := p.subjects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &policies.Env{Today: day, Holds: append(holds, subjects.Holds...), Subjects: subjects}, nil
+}
+
 func (p *Pipeline) holds(ctx context.Context) ([]*policies.Hold, error) {
 	stored, err := p.Store.Holds(ctx, false)
 	if err != nil {

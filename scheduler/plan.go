@@ -32,10 +32,16 @@ type PlanOptions struct {
 	// Samples is how many items per rule and verdict PlanResult keeps for
 	// display (the full plan is in the store).
 	Samples int
+	// NoImport plans with the people already imported, without reading
+	// the school-system exports first.
+	NoImport bool
 }
 
 // PlanResult is what a dry run found.
 type PlanResult struct {
+	// Imports are what reading the school-system exports before planning
+	// did.
+	Imports    []ImportResult
 	Plan       *store.Plan
 	Totals     []store.RuleTotal
 	Batches    []store.Batch // cut from this plan
@@ -73,11 +79,18 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 	if !opts.Today.IsZero() {
 		today = opts.Today
 	}
-	holds, err := p.holds(ctx)
+	var imports []ImportResult
+	if !opts.NoImport {
+		// Facts from the school-system exports first: a leaving date
+		// corrected since the last run changes due dates in this plan.
+		if imports, err = p.ImportSubjects(ctx, ImportOptions{}); err != nil {
+			return nil, err
+		}
+	}
+	env, err := p.policyEnv(ctx, today)
 	if err != nil {
 		return nil, err
 	}
-	env := &policies.Env{Today: today, Holds: holds}
 	set := p.Config.Policies
 
 	conn, err := p.Open(ctx, src)
@@ -106,7 +119,7 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 	} else if w, err = p.Store.NewPlan(ctx, want); err != nil {
 		return nil, err
 	}
-	res := &PlanResult{Samples: map[string][]store.PlanItem{}}
+	res := &PlanResult{Samples: map[string][]store.PlanItem{}, Imports: imports}
 	listed, keep, earlier := rs.Listed, rs.Keep, len(rs.Failed)
 	pit := policies.Item{Source: src.Name}
 	lopts := connectors.ListOptions{Skip: done}

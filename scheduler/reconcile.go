@@ -6,7 +6,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/retentiond/retentiond/policies"
 	"github.com/retentiond/retentiond/store"
 )
 
@@ -75,11 +74,11 @@ func (p *Pipeline) reconcileIntent(ctx context.Context, in store.Intent) error {
 		return fmt.Errorf("reconcile batch %d: %w", b.ID, err)
 	}
 	defer conn.Close()
-	holds, err := p.holds(ctx)
+	env, err := p.policyEnv(ctx, p.today())
 	if err != nil {
 		return err
 	}
-	run := &chunkRun{b: b, rule: rule, src: src, conn: conn, env: &policies.Env{Today: p.today(), Holds: holds}, executor: "reconcile"}
+	run := &chunkRun{b: b, rule: rule, src: src, conn: conn, env: env, executor: "reconcile"}
 	for _, ss := range st.Stages {
 		run.approved = append(run.approved, ss.Approvers...)
 	}

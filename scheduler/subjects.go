@@ -1,0 +1,333 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/retentiond/retentiond/configs"
+	"github.com/retentiond/retentiond/connectors"
+	"github.com/retentiond/retentiond/policies"
+	"github.com/retentiond/retentiond/store"
+)
+
+// MinExportRatio is how small an export may be against the previous one
+// of its source before it is refused: a half-finished export must not make
+// hundreds of students look gone. An operator who knows the drop is right
+// imports it with ImportOptions.AcceptShrink.
+const MinExportRatio = 0.8
+
+// ImportOptions select what ImportSubjects does.
+type ImportOptions struct {
+	// Source limits the import to one source; "" imports every source
+	// whose connector is a [connectors.SubjectSource].
+	Source string
+	// AcceptShrink applies an export even if it is much smaller than the
+	// previous one.
+	AcceptShrink bool
+	// Force re-reads an export that was already imported.
+	Force bool
+}
+
+// ImportResult is what importing one source's latest export did.
+type ImportResult struct {
+	Source, File string
+	Rows         int
+	// Status is "applied", "refused", or "unchanged" when the export was
+	// imported before.
+	Status string
+	// Why says why an export was refused.
+	Why      string
+	Stats    store.ImportStats
+	Problems int      // people whose facts cannot be trusted
+	Warnings []string // about the export as a whole
+}
+
+// ImportSubjects imports the latest export of each subject source. An
+// export that cannot be read, or is much smaller than the previous one, is
+// refused: the store keeps the facts it had, and nothing is planned on the
+// strength of the refused file. The error is for failures of retentiond
+// itself; refusals are in the results.
+func (p *Pipeline) ImportSubjects(ctx context.Context, opts ImportOptions) ([]ImportResult, error) {
+	var results []ImportResult
+	found := false
+	for _, src := range p.Config.Sources {
+		if opts.Source != "" && src.Name != opts.Source || opts.Source == "" && !isSubjectKind(src) {
+			continue
+		}
+		conn, err := p.Open(ctx, src)
+		if err != nil {
+			results = append(results, ImportResult{Source: src.Name, Status: store.ImportRefused, Why: err.Error()})
+			continue
+		}
+		ss, ok := conn.(connectors.SubjectSource)
+		if !ok {
+			conn.Close()
+			continue
+		}
+		found = true
+		res, err := p.importSource(ctx, src, ss, opts)
+		conn.Close()
+		if err != nil {
+			return results, err
+		}
+		results = append(results, res)
+	}
+	if opts.Source != "" && !found && len(results) == 0 {
+		if _, ok := p.Config.Source(opts.Source); !ok {
+			return nil, fmt.Errorf("no source named %q in %s", opts.Source, p.Config.File)
+		}
+		return nil, fmt.Errorf("source %q is not a school-system export (kind export)", opts.Source)
+	}
+	return results, nil
+}
+
+// isSubjectKind reports whether src is of a kind that lists subjects,
+// without opening it.
+func isSubjectKind(src configs.Source) bool { return src.Kind.Name == "export" }
+
+func (p *Pipeline) importSource(ctx context.Context, src configs.Source, ss connectors.SubjectSource, opts ImportOptions) (ImportResult, error) {
+	log := p.Log.With(zap.String("source", src.Name))
+	res := ImportResult{Source: src.Name}
+	today := p.today()
+	prev, err := p.Store.LastImport(ctx, src.Name, store.ImportApplied)
+	hasPrev := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return res, err
+	}
+
+	var subjects []store.Subject
+	at := map[string]int{}    // id -> index in subjects
+	lines := map[string]int{} // id -> line of its first row
+	info, readErr := ss.ReadSubjects(ctx, func(r connectors.SubjectRow) error {
+		s := subjectOf(r, today)
+		if i, dup := at[r.ID]; dup {
+			if !sameFacts(&subjects[i], &s) {
+				subjects[i].Problem = joinProblem(subjects[i].Problem, fmt.Sprintf("listed twice with different facts (lines %d and %d)", lines[r.ID], r.Line))
+			}
+			return nil
+		}
+		at[r.ID], lines[r.ID] = len(subjects), r.Line
+		subjects = append(subjects, s)
+		return nil
+	})
+	res.File, res.Rows = info.Ref, info.Rows
+	imp := store.SubjectImport{Source: src.Name, Kind: info.Kind, File: info.Ref, Version: info.Version, Rows: int64(info.Rows), ImportedAt: store.Time{Time: p.Clock.Now()}}
+	refuse := func(why string) (ImportResult, error) {
+		res.Status, res.Why = store.ImportRefused, why
+		imp.Note = why
+		log.Warn("export refused; the facts from the previous import stay in force", zap.String("file", info.Ref), zap.String("why", why))
+		err := p.Store.Write(ctx, func(tx *store.Tx) error {
+			_, err := tx.RefuseImport(ctx, imp)
+			return err
+		})
+		return res, err
+	}
+	if readErr != nil {
+		if ctx.Err() != nil {
+			return res, readErr
+		}
+		return refuse(readErr.Error())
+	}
+	if hasPrev && !opts.Force && prev.File == info.Ref && prev.Version == info.Version {
+		res.Status = "unchanged"
+		return res, nil
+	}
+	if hasPrev && prev.Rows > 0 && float64(info.Rows) < MinExportRatio*float64(prev.Rows) && !opts.AcceptShrink {
+		return refuse(fmt.Sprintf("the export has %d rows, the previous one (%s) had %d: fewer than %.0f%%, as a half-finished export would; if the drop is right, import it with --accept-shrink",
+			info.Rows, prev.File, prev.Rows, MinExportRatio*100))
+	}
+	for i := range subjects {
+		subjects[i].Kind = info.Kind
+		if subjects[i].Problem != "" {
+			res.Problems++
+		}
+	}
+	if res.Problems > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d people have facts that cannot be trusted; their data is kept and flagged for review", res.Problems, len(subjects)))
+	}
+	err = p.Store.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		_, res.Stats, err = tx.ApplyImport(ctx, imp, subjects)
+		return err
+	})
+	if err != nil {
+		return res, err
+	}
+	res.Status = store.ImportApplied
+	if res.Stats.Missing > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d people of the previous export are not in this one; their data is kept and flagged for review", res.Stats.Missing))
+	}
+	log.Info("export imported", zap.String("file", info.Ref), zap.Int("rows", info.Rows), zap.Int("added", res.Stats.Added),
+		zap.Int("changed", res.Stats.Changed), zap.Int("missing", res.Stats.Missing), zap.Int("problems", res.Problems))
+	return res, nil
+}
+
+func subjectOf(r connectors.SubjectRow, today policies.Date) store.Subject {
+	s := store.Subject{ID: r.ID, Email: r.Email, Started: civil(r.Started), Left: civil(r.Left), Born: civil(r.Born),
+		CaseClosed: civil(r.CaseClosed), PendingCase: r.PendingCase, Manager: r.Manager, Problem: strings.Join(r.Problems, "; ")}
+	if s.Born != "" && s.Born > today.String() {
+		s.Problem = joinProblem(s.Problem, fmt.Sprintf("born %s, which is in the future", s.Born))
+	}
+	if s.Born != "" && s.Started != "" && s.Started < s.Born {
+		s.Problem = joinProblem(s.Problem, fmt.Sprintf("started on %s, before being born on %s", s.Started, s.Born))
+	}
+	return s
+}
+
+func civil(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
+
+func joinProblem(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}
+
+func sameFacts(a, b *store.Subject) bool {
+	return a.Email == b.Email && a.Started == b.Started && a.Left == b.Left && a.Born == b.Born && a.CaseClosed == b.CaseClosed &&
+		tri(a.PendingCase) == tri(b.PendingCase) && tri(a.Manager) == tri(b.Manager)
+}
+
+func tri(b *bool) string {
+	if b == nil {
+		return "?"
+	}
+	return fmt.Sprint(*b)
+}
+
+// SubjectIndex is every stored person's facts, for the policy engine. It
+// implements [policies.Subjects].
+type SubjectIndex struct {
+	byKey   map[string]policies.Subject
+	byEmail map[string]string // address -> "kind:id"
+	// Holds are the pending cases: each keeps everything of its person.
+	Holds []*policies.Hold
+}
+
+// Lookup implements [policies.Subjects].
+func (x *SubjectIndex) Lookup(kind, id string) (policies.Subject, bool) {
+	if x == nil {
+		return policies.Subject{}, false
+	}
+	s, ok := x.byKey[kind+":"+id]
+	return s, ok
+}
+
+// ByEmail returns the "kind:id" of the person with the address.
+func (x *SubjectIndex) ByEmail(addr string) (string, bool) {
+	if x == nil {
+		return "", false
+	}
+	k, ok := x.byEmail[strings.ToLower(addr)]
+	return k, ok
+}
+
+// Len is the number of people.
+func (x *SubjectIndex) Len() int { return len(x.byKey) }
+
+var _ policies.Subjects = (*SubjectIndex)(nil)
+
+// subjects loads the index from the store. People listed by more than one
+// source are merged; where the sources disagree, the person's facts cannot
+// be trusted.
+func (p *Pipeline) subjects(ctx context.Context) (*SubjectIndex, error) {
+	x := &SubjectIndex{byKey: map[string]policies.Subject{}, byEmail: map[string]string{}}
+	imports := map[int64]string{}
+	imps, err := p.Store.Imports(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, imp := range imps {
+		imports[imp.ID] = imp.ImportedAt.Format(time.DateOnly)
+	}
+	var prev store.Subject
+	err = p.Store.Subjects(ctx, func(s store.Subject) error {
+		key := s.Key()
+		ps, err := policySubject(&s, imports)
+		if err != nil {
+			return err
+		}
+		if old, dup := x.byKey[key]; dup {
+			ps = mergeSubjects(old, ps, prev.Source, s.Source)
+		}
+		x.byKey[key] = ps
+		if s.Email != "" {
+			if other, dup := x.byEmail[s.Email]; dup && other != key {
+				x.byEmail[s.Email] = "" // ambiguous: link nobody
+			} else if !dup {
+				x.byEmail[s.Email] = key
+			}
+		}
+		prev = s
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for key, s := range x.byKey {
+		if s.Flags["pending_case"] && s.Problem == "" {
+			x.Holds = append(x.Holds, &policies.Hold{ID: "case:" + key, Subject: key, Owner: "HR export",
+				Reason: "a work-injury case, lawsuit or labour dispute is pending (004 section 55.2 U2)"})
+		}
+	}
+	slices.SortFunc(x.Holds, func(a, b *policies.Hold) int { return strings.Compare(a.ID, b.ID) })
+	return x, nil
+}
+
+func policySubject(s *store.Subject, imports map[int64]string) (policies.Subject, error) {
+	ps := policies.Subject{Events: map[string]policies.Date{}, Flags: map[string]bool{}, Problem: s.Problem}
+	for name, v := range map[string]string{"started": s.Started, "left": s.Left, "born": s.Born, "case_closed": s.CaseClosed} {
+		if v == "" {
+			continue
+		}
+		d, err := policies.ParseDate(v)
+		if err != nil {
+			return ps, fmt.Errorf("stored subject %s: %s: %w", s.Key(), name, err)
+		}
+		ps.Events[name] = d
+	}
+	if s.PendingCase != nil {
+		ps.Flags["pending_case"] = *s.PendingCase
+	}
+	if s.Manager != nil {
+		ps.Flags["manager"] = *s.Manager
+	}
+	if s.MissingSince != nil {
+		ps.Problem = joinProblem(ps.Problem, fmt.Sprintf("not in the latest export of %s (missing since the import of %s)", s.Source, imports[*s.MissingSince]))
+	}
+	return ps, nil
+}
+
+// mergeSubjects combines what two sources say about one person.
+func mergeSubjects(a, b policies.Subject, srcA, srcB string) policies.Subject {
+	m := policies.Subject{Events: map[string]policies.Date{}, Flags: map[string]bool{}, Problem: joinProblem(a.Problem, b.Problem)}
+	for _, s := range []policies.Subject{a, b} {
+		for k, v := range s.Events {
+			if old, ok := m.Events[k]; ok && old != v {
+				m.Problem = joinProblem(m.Problem, fmt.Sprintf("sources %s and %s disagree about %s (%s, %s)", srcA, srcB, k, old, v))
+			}
+			m.Events[k] = v
+		}
+		for k, v := range s.Flags {
+			if old, ok := m.Flags[k]; ok && old != v {
+				m.Problem = joinProblem(m.Problem, fmt.Sprintf("sources %s and %s disagree about %s", srcA, srcB, strings.ReplaceAll(k, "_", " ")))
+			}
+			m.Flags[k] = m.Flags[k] || v
+		}
+	}
+	return m
+}
