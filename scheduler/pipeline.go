@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/gofrs/flock"
@@ -189,7 +190,11 @@ func (p *Pipeline) policyEnv(ctx context.Context, day policies.Date) (*policies.
 	if err != nil {
 		return nil, err
 	}
-	return &policies.Env{Today: day, Holds: append(holds, subjects.Holds...), Subjects: subjects}, nil
+	env := &policies.Env{Today: day, Holds: append(holds, subjects.Holds...), Subjects: subjects}
+	if !slices.ContainsFunc(p.Config.Sources, isSubjectKind) {
+		env.Subjects = nil // reasons then say that no export is configured
+	}
+	return env, nil
 }
 
 func (p *Pipeline) holds(ctx context.Context) ([]*policies.Hold, error) {

@@ -162,7 +162,11 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 		d := set.Evaluate(&pit, env)
 		if d.Verdict == policies.Keep {
 			keep++
-			return nil
+			if d.Subject == "" {
+				return nil
+			}
+			// Items about a person are kept in the plan too, so that
+			// "explain" can list everything held about them.
 		}
 		pi := planItem(it, &d)
 		if key := pi.Rule + "/" + pi.Verdict; len(res.Samples[key]) < opts.Samples {

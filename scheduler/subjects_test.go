@@ -147,6 +147,8 @@ func TestSubjectFactsDecideAndReenrolmentStopsExecution(t *testing.T) {
 	got := e.verdicts(res)
 	want := map[string]string{
 		"Udmeldte elever/1001/plan.docx": "due S3",    // left 20 June 2026: due at the end of that school year
+		"Udmeldte elever/1002/plan.docx": "keep S3",   // has not left (kept items about people are listed for explain)
+		"Udmeldte elever/1003/plan.docx": "keep S3",   // leaves 31 August 2026: due at the end of July 2027
 		"Udmeldte elever/9999/plan.docx": "review S3", // not in the export
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -203,6 +205,7 @@ func TestStaffExemptionsAndPendingCase(t *testing.T) {
 		"Personalesager/2/kontrakt.pdf": "archive P3",
 		"Personalesager/3/kontrakt.pdf": "archive P3",
 		"Personalesager/4/kontrakt.pdf": "held P3",
+		"Personalesager/5/kontrakt.pdf": "keep P3",
 		"Personalesager/6/kontrakt.pdf": "review P3",
 	}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
