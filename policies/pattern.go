@@ -14,7 +14,10 @@ import (
 //   - any run of characters within one path segment
 //     ?        any single character within one path segment
 //     **       as a whole segment: zero or more segments
-//     {name}   capture one or more characters within a segment as name
+//     {name}   capture one or more characters within a segment as name: as few
+//              as the rest allows, so "{staff} *" captures the number in
+//              "4711 Karen Skov"; directly before a *, as many, so
+//              "{staff}*" captures the whole name
 //     \c       the character c literally
 //
 // So "Udmeldte elever/{student}/**" matches every file inside a student's
@@ -99,7 +102,11 @@ func CompilePattern(src string, ignoreCase bool) (*Pattern, error) {
 				seen[name] = true
 				p.names = append(p.names, name)
 				literal = false
-				re.WriteString("([^/]+)")
+				if j+end+1 < len(seg) && seg[j+end+1] == '*' {
+					re.WriteString("([^/]+)") // "{staff}*": the whole rest of the name
+				} else {
+					re.WriteString("([^/]+?)") // "{staff} *": "4711" of "4711 Karen Skov"
+				}
 				j += end
 			case '}':
 				return nil, fmt.Errorf("pattern %q: } without {", src)

@@ -157,8 +157,7 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 		}
 		listed++
 		sinceItems++
-		pit = policies.Item{Source: src.Name, Kind: it.Kind, Ref: it.Ref, Path: it.Ref, Size: it.Size, Labels: it.Labels,
-			Modified: it.Modified, Created: it.Created, Received: it.Received, Recorded: it.Recorded, RecordedFrom: it.RecordedFrom}
+		pit = policyItem(src.Name, it)
 		d := set.Evaluate(&pit, env)
 		if d.Verdict == policies.Keep {
 			keep++
@@ -263,6 +262,12 @@ func sourceDigest(src configs.Source) (string, error) {
 	}
 	sum := sha256.Sum256(append([]byte(src.Kind.Name+"\x00"), b...))
 	return hex.EncodeToString(sum[:]), nil
+}
+
+// policyItem is what the policy engine knows about a listed item.
+func policyItem(source string, it connectors.Item) policies.Item {
+	return policies.Item{Source: source, Kind: it.Kind, Ref: it.Ref, Path: it.Ref, Size: it.Size, Labels: it.Labels,
+		Modified: it.Modified, Created: it.Created, Received: it.Received, Recorded: it.Recorded, RecordedFrom: it.RecordedFrom}
 }
 
 // planItem is the stored form of an item that is not simply kept.
