@@ -15,9 +15,9 @@ import (
 //     ?        any single character within one path segment
 //     **       as a whole segment: zero or more segments
 //     {name}   capture one or more characters within a segment as name: as few
-//              as the rest allows, so "{staff} *" captures the number in
-//              "4711 Karen Skov"; directly before a *, as many, so
-//              "{staff}*" captures the whole name
+//     as the rest allows, so "{staff} *" captures the number in
+//     "4711 Karen Skov"; directly before a *, as many, so
+//     "{staff}*" captures the whole name
 //     \c       the character c literally
 //
 // So "Udmeldte elever/{student}/**" matches every file inside a student's
