@@ -28,6 +28,7 @@ type policyRule struct {
 	IgnoreCase        bool            `yaml:"ignore_case"`
 	Labels            []string        `yaml:"labels"`
 	Subject           *subjectLink    `yaml:"subject"`
+	OnlyIfSubjectHas  string          `yaml:"only_if_subject_has"`
 	From              string          `yaml:"from"`
 	FromEndOf         string          `yaml:"from_end_of"`
 	Keep              string          `yaml:"keep"`
@@ -71,7 +72,7 @@ type guardYAML struct {
 const PolicyVersion = 1
 
 // itemKinds are the values of a rule's `kinds:`.
-var itemKinds = []string{"file", "message", "recording"}
+var itemKinds = []string{"file", "message", "recording", "record"}
 
 // LoadPolicyFile reads and parses one policy file.
 func LoadPolicyFile(file string) (*policies.Policy, error) {
@@ -180,6 +181,14 @@ func (d *doc) rule(path string, pr policyRule) *policies.Rule {
 		}
 		if r.Path == nil || !contains(r.Path.Names(), pr.Subject.Capture) {
 			d.errorf(path+".subject.capture", "%q is not a capture of the rule's path (write the path with {%s})", pr.Subject.Capture, pr.Subject.Capture)
+		}
+	}
+	if pr.OnlyIfSubjectHas != "" {
+		r.OnlyIfEvent = pr.OnlyIfSubjectHas
+		if !validIdent(pr.OnlyIfSubjectHas) {
+			d.errorf(path+".only_if_subject_has", "%q is not an event name (write e.g. case_closed)", pr.OnlyIfSubjectHas)
+		} else if r.Subject.IsZero() {
+			d.errorf(path+".only_if_subject_has", "needs a subject: link one with subject: {kind, capture}")
 		}
 	}
 	if pr.From == "" {

@@ -104,6 +104,8 @@ type ruleEval struct {
 
 	exempt        *Exemption
 	exemptUnknown string
+
+	skip bool // the subject lacks the rule's OnlyIfEvent: the rule does not apply
 }
 
 // maxMatches bounds the matching rules kept on the stack for one item; more
@@ -120,7 +122,9 @@ func (s *Set) Evaluate(it *Item, env *Env) Decision {
 		if !ok {
 			continue
 		}
-		evals = append(evals, s.evalRule(r, it, env, captures))
+		if e := s.evalRule(r, it, env, captures); !e.skip {
+			evals = append(evals, e)
+		}
 	}
 	d := combine(evals, env.Today)
 	d.Today = env.Today
@@ -179,6 +183,13 @@ func (s *Set) evalRule(r *Rule, it *Item, env *Env, captures []string) ruleEval 
 				subjKnown = false
 				subjUnknown = fmt.Sprintf("the exports' data about %s %q cannot be trusted: %s", r.Subject.Kind, id, subj.Problem)
 			}
+		}
+	}
+
+	if r.OnlyIfEvent != "" && subjKnown {
+		if _, has := subj.Events[r.OnlyIfEvent]; !has {
+			e.skip = true
+			return e
 		}
 	}
 

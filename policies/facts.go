@@ -9,7 +9,7 @@ import (
 // reported, in connector-neutral terms.
 type Item struct {
 	Source string // configured source name
-	Kind   string // "file", "message", "recording"
+	Kind   string // "file", "message", "recording", or "record": one category of a person's data in a system without a deletion API (Lectio), for deletion instructions
 	Ref    string // the connector's ref; holds can name it
 	Path   string // '/'-separated path that rules match against
 	Size   int64

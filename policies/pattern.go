@@ -14,11 +14,12 @@ import (
 //   - any run of characters within one path segment
 //     ?        any single character within one path segment
 //     **       as a whole segment: zero or more segments
-//     {name}   capture one or more characters within a segment as name: as few
-//     as the rest allows, so "{staff} *" captures the number in
-//     "4711 Karen Skov"; directly before a *, as many, so
-//     "{staff}*" captures the whole name
+//     {name}   capture one or more characters within a segment as name
 //     \c       the character c literally
+//
+// A capture takes as few characters as the rest of the segment allows, so
+// "{staff} *" captures "4711" of "4711 Karen Skov"; directly before a *, it
+// takes as many, so "{staff}*" captures the whole name.
 //
 // So "Udmeldte elever/{student}/**" matches every file inside a student's
 // folder and captures the folder name as "student"; "CCTV/**/*.mp4" matches

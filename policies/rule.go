@@ -40,13 +40,17 @@ type Rule struct {
 
 	// Selection: an item matches when every non-empty selector matches.
 	Sources   []string // configured source names
-	ItemKinds []string // "file", "message", "recording"
+	ItemKinds []string // "file", "message", "recording", "record"
 	Path      *Pattern // nil: any path
 	Labels    []string // the item carries at least one of these labels
 
 	// Subject, when set, names the capture of Path that identifies the
 	// person the item is about, and what kind of person that is.
 	Subject SubjectLink
+	// OnlyIfEvent, when set, limits the rule to items whose subject has
+	// that event: "3 years after the case closed" applies only to people
+	// who had a case. Whether the subject has it must be known.
+	OnlyIfEvent string
 
 	// The period: Keep counted from From, rounded up to the end of
 	// FromEndOf when set.

@@ -1,0 +1,198 @@
+package configs
+
+import (
+	"testing"
+
+	"github.com/retentiond/retentiond/policies"
+)
+
+// The rows of RULES.md added with the school-system exports: students
+// (S1, S2, S5-S14), Lectio's categories (L1-L6 and the teachers'), staff
+// (P1, P2, P3b, P4, P5) and M6. Each case is a dated scenario with the day
+// before, on and after its deadline where one exists.
+
+// pupil returns the export's view of student 1003.
+func pupil(left, born string) subjects {
+	ev := map[string]policies.Date{"started": date("2020-08-12")}
+	if left != "" {
+		ev["left"] = date(left)
+	}
+	if born != "" {
+		ev["born"] = date(born)
+	}
+	return subjects{"student:1003": {Events: ev}}
+}
+
+// employee returns the export's view of employee 4711.
+func employee(left string, events map[string]string, flags map[string]bool) subjects {
+	ev := map[string]policies.Date{"started": date("2001-08-01"), "born": date("1970-06-14")}
+	if left != "" {
+		ev["left"] = date(left)
+	}
+	for k, v := range events {
+		ev[k] = date(v)
+	}
+	if flags == nil {
+		flags = map[string]bool{"manager": false}
+	}
+	return subjects{"staff:4711": {Events: ev, Flags: flags}}
+}
+
+// days returns cases for the day before, on and after due.
+func days(name, path, kind string, subj subjects, before, on, after string) []rowCase {
+	return []rowCase{
+		{name: name + ": day before", path: path, kind: kind, mod: local(2020, 1, 1, 0, 0), today: before, subj: subj, verdict: policies.Keep, due: on},
+		{name: name + ": on the day", path: path, kind: kind, mod: local(2020, 1, 1, 0, 0), today: on, subj: subj, verdict: policies.Due, due: on},
+		{name: name + ": day after", path: path, kind: kind, mod: local(2020, 1, 1, 0, 0), today: after, subj: subj, verdict: policies.Due, due: on},
+	}
+}
+
+func cat(groups ...[]rowCase) []rowCase {
+	var all []rowCase
+	for _, g := range groups {
+		all = append(all, g...)
+	}
+	return all
+}
+
+func TestRowS1DataProcessors(t *testing.T) {
+	runRow(t, "S1", cat(
+		days("24 months after leaving on 31 July", "Databehandlere/Elevdata/1003", "record", pupil("2026-07-31", ""), "2028-07-30", "2028-07-31", "2028-08-01"),
+		days("leaving on 29 February", "Databehandlere/Elevdata/1003", "record", pupil("2024-02-29", ""), "2026-02-27", "2026-02-28", "2026-03-01"),
+		[]rowCase{{name: "enrolled: kept", path: "Databehandlere/Elevdata/1003", kind: "record", today: "2040-01-01", subj: pupil("", ""), verdict: policies.Keep, due: "none"}},
+	))
+}
+
+func TestRowS2SkoleIntra(t *testing.T) {
+	runRow(t, "S2", days("1 year under Udmeldte Elever", "SkoleIntra/Udmeldte elever/1003", "record", pupil("2026-06-26", ""), "2027-06-25", "2027-06-26", "2027-06-27"))
+}
+
+func TestRowS5IdentityHasNoDeadline(t *testing.T) {
+	const p = "Administration/Elever/1003/Stamdata/cpr.pdf"
+	// S8 would delete at the end of the year of leaving; S5's minimum
+	// (until a death is recorded) keeps identity data, and the conflict is
+	// reported.
+	set := defaultSet(t)
+	dec := set.Evaluate(&policies.Item{Source: "share", Kind: "file", Path: p}, &policies.Env{Today: date("2060-01-01"), Subjects: pupil("2026-06-26", "")})
+	if dec.Verdict != policies.Keep || dec.Retain == nil || dec.Retain.ID != "S5" || !dec.RetainForever || !dec.Conflict() {
+		t.Fatalf("%v: %s", dec.Verdict, dec.Reason())
+	}
+}
+
+func TestRowS6S7S8StudentFiles(t *testing.T) {
+	left := pupil("2026-07-31", "")
+	runRow(t, "S8", cat(
+		days("end of the calendar year of leaving on 31 July", "Administration/Elever/1003/Elevplan.docx", "", left, "2026-12-31", "2027-01-01", "2027-01-02"),
+		days("leaving on 1 August: same calendar year", "Administration/Elever/1003/Elevplan.docx", "", pupil("2026-08-01", ""), "2026-12-31", "2027-01-01", "2027-01-02"),
+		days("leaving on 31 December", "Administration/Elever/1003/x.pdf", "", pupil("2026-12-31", ""), "2026-12-31", "2027-01-01", "2027-01-02"),
+		days("leaving on 1 January: a year later", "Administration/Elever/1003/x.pdf", "", pupil("2027-01-01", ""), "2027-12-31", "2028-01-01", "2028-01-02"),
+		// S6 and S7 are minimums S8 waits for.
+		days("exam certificates: 30 years", "Administration/Elever/1003/Eksamen/bevis.pdf", "", left, "2056-07-30", "2056-07-31", "2056-08-01"),
+		days("merit, SU, SPS: 5 years from the end of the year", "Administration/Elever/1003/Økonomi og støtte/SU.pdf", "", left, "2031-12-31", "2032-01-01", "2032-01-02"),
+		[]rowCase{{name: "current students are kept", path: "Administration/Elever/1003/Elevplan.docx", today: "2040-01-01", subj: pupil("", ""), verdict: policies.Keep, due: "none"}},
+	))
+	set := defaultSet(t)
+	dec := set.Evaluate(&policies.Item{Source: "share", Kind: "file", Path: "Administration/Elever/1003/Eksamen/bevis.pdf"}, &policies.Env{Today: date("2030-01-01"), Subjects: left})
+	if dec.Retain == nil || dec.Retain.ID != "S6" || dec.DeleteDue.String() != "2027-01-01" {
+		t.Errorf("exam certificate: %s", dec.Reason())
+	}
+}
+
+func TestRowS9S10S12S14ItemDated(t *testing.T) {
+	runRow(t, "S9", []rowCase{
+		{name: "6 months from logging: day before", path: "IT/Logs/Elevnet/2026-01-31.log", mod: local(2026, 1, 31, 10, 0), today: "2026-07-30", verdict: policies.Keep, due: "2026-07-31"},
+		{name: "6 months from logging: on", path: "IT/Logs/Elevnet/2026-01-31.log", mod: local(2026, 1, 31, 10, 0), today: "2026-07-31", verdict: policies.Due, due: "2026-07-31"},
+		{name: "31 August + 6 months is 28 February", path: "IT/Logs/Elevnet/x.log", mod: local(2025, 8, 31, 10, 0), today: "2026-02-28", verdict: policies.Due, due: "2026-02-28"},
+	})
+	runRow(t, "S10", []rowCase{
+		{name: "5 years after the calendar year paid: day before", path: "Administration/Brobygning/tilskud.pdf", mod: local(2026, 3, 1, 10, 0), today: "2031-12-31", verdict: policies.Keep, due: "2032-01-01"},
+		{name: "5 years after the calendar year paid: on", path: "Administration/Brobygning/tilskud.pdf", mod: local(2026, 12, 31, 23, 30), today: "2032-01-01", verdict: policies.Due, due: "2032-01-01"},
+	})
+	runRow(t, "S12a", []rowCase{
+		{name: "accounts: 5 years from the end of the financial year", path: "Økonomi/GymBetaling/Regnskab/2026.xlsx", mod: local(2026, 6, 1, 10, 0), today: "2032-01-01", verdict: policies.Due, due: "2032-01-01"},
+	})
+	runRow(t, "S14", []rowCase{
+		{name: "applied 31 July: admission ends that day", path: "Optagelse/Ansøgere/Ikke optaget/a.pdf", mod: local(2026, 7, 31, 12, 0), today: "2026-08-01", verdict: policies.Due, due: "2026-08-01"},
+		{name: "applied 1 August: the next school year", path: "Optagelse/Ansøgere/Ikke optaget/a.pdf", mod: local(2026, 8, 1, 12, 0), today: "2027-07-31", verdict: policies.Keep, due: "2027-08-01"},
+	})
+}
+
+func TestRowS11GuardiansAt18(t *testing.T) {
+	const p = "Administration/Forældre/1003/kontakt.pdf"
+	runRow(t, "S11", cat(
+		days("18th birthday", p, "", pupil("", "2008-11-23"), "2026-11-22", "2026-11-23", "2026-11-24"),
+		// Born on 29 February: the 18th birthday in a common year is taken
+		// as 1 March, never a day early.
+		days("born on 29 February", p, "", pupil("", "2008-02-29"), "2026-02-28", "2026-03-01", "2026-03-02"),
+		[]rowCase{{name: "no birth date in the export: kept", path: p, today: "2040-01-01", subj: pupil("", ""), verdict: policies.Keep, due: "none"}},
+	))
+}
+
+func TestRowS12bS13(t *testing.T) {
+	runRow(t, "S12b", days("consents: 7 years from graduation", "Økonomi/GymBetaling/Samtykker/1003/samtykke.pdf", "", pupil("2026-06-26", ""), "2033-06-25", "2033-06-26", "2033-06-27"))
+	runRow(t, "S13", days("processors by the end of the calendar year", "UNI-login/Databehandlere/1003", "record", pupil("2026-06-26", ""), "2026-12-31", "2027-01-01", "2027-01-02"))
+}
+
+func TestRowsLectio(t *testing.T) {
+	left := pupil("2026-07-31", "2008-02-29")
+	runRow(t, "L1", days("master data: 2 years", "Lectio/Stamdata/1003", "record", left, "2028-07-30", "2028-07-31", "2028-08-01"))
+	runRow(t, "L2a", days("guardians: 1 year after the end date", "Lectio/Forældre/1003", "record", pupil("2026-07-31", "2009-01-15"), "2027-07-30", "2027-07-31", "2027-08-01"))
+	// Born 29 February 2008: 20th birthday 29 February 2028, deleted from
+	// the first of the following month, before L2a's date.
+	runRow(t, "L2b", days("guardians: from the 1st of the month after the 20th birthday", "Lectio/Forældre/1003", "record", pupil("2027-06-30", "2008-02-29"), "2028-02-29", "2028-03-01", "2028-03-02"))
+	runRow(t, "L3", days("absence reasons: 5 months", "Lectio/Fraværsårsager/1003", "record", left, "2026-12-30", "2026-12-31", "2027-01-01"))
+	runRow(t, "L4", days("grades: 10 years", "Lectio/Karakterer og fravær/1003", "record", left, "2036-07-30", "2036-07-31", "2036-08-01"))
+	runRow(t, "L5", days("hand-in notes: 2 years", "Lectio/Opgavenoter/1003", "record", left, "2028-07-30", "2028-07-31", "2028-08-01"))
+	runRow(t, "L6", days("photos and logons: 3 months", "Lectio/Fotos og logins/1003", "record", pupil("2026-05-31", ""), "2026-08-30", "2026-08-31", "2026-09-01"))
+	runRow(t, "LT1", days("teachers' master data: 1 year", "Lectio/Lærere/Stamdata/4711", "record", employee("2026-07-31", nil, nil), "2027-07-30", "2027-07-31", "2027-08-01"))
+	runRow(t, "LT2", days("teachers' logon: 30 days", "Lectio/Lærere/Login/4711", "record", employee("2026-07-31", nil, nil), "2026-08-29", "2026-08-30", "2026-08-31"))
+	runRow(t, "LT3", days("time registrations: 5 financial years", "Lectio/Lærere/Tidsregistrering/4711", "record", employee("2026-07-31", nil, nil), "2031-12-31", "2032-01-01", "2032-01-02"))
+}
+
+func TestRowsStaff(t *testing.T) {
+	runRow(t, "P1a", []rowCase{
+		{name: "applicants: 6 months: day before", path: "Personale/Rekruttering/Lærer 2026/Ikke ansat/ansøgning.pdf", mod: local(2026, 3, 31, 9, 0), today: "2026-09-29", verdict: policies.Keep, due: "2026-09-30"},
+		{name: "applicants: 6 months: on", path: "Personale/Rekruttering/Lærer 2026/Ikke ansat/ansøgning.pdf", mod: local(2026, 3, 31, 9, 0), today: "2026-09-30", verdict: policies.Due, due: "2026-09-30"},
+	})
+	runRow(t, "P1b", []rowCase{
+		{name: "candidate bank: 3 years", path: "Personale/Kandidatbank/cv.pdf", mod: local(2023, 11, 23, 9, 0), today: "2026-11-23", verdict: policies.Due, due: "2026-11-23"},
+	})
+	runRow(t, "P2", []rowCase{
+		{name: "current employees are kept", path: "Personale/Ansatte/4711/kontrakt.pdf", today: "2040-01-01", subj: employee("", nil, nil), verdict: policies.Keep, due: "none"},
+	})
+	runRow(t, "P4", days("user account: 30 days", "Konti/4711", "record", employee("2026-07-31", nil, nil), "2026-08-29", "2026-08-30", "2026-08-31"))
+	runRow(t, "P5", days("loose notes: a month", "Personale/Løse noter/4711/MUS.docx", "", employee("2026-07-31", nil, nil), "2026-08-30", "2026-08-31", "2026-09-01"))
+	runRow(t, "M6", days("mailbox: closed after 30 days", "Microsoft 365/Postkasser/4711", "record", employee("2026-07-31", nil, nil), "2026-08-29", "2026-08-30", "2026-08-31"))
+}
+
+// P3b: a closed case keeps the personnel file 3 years after closing when
+// that is later than P3's 5 years; people without a case are not affected.
+func TestRowP3bClosedCase(t *testing.T) {
+	const p = "Personale/Fratrådte/4711/kontrakt.pdf"
+	set := defaultSet(t)
+	for _, c := range []struct {
+		name    string
+		subj    subjects
+		today   string
+		verdict policies.Verdict
+		due     string
+	}{
+		{"no case: P3 alone", employee("2020-03-15", nil, nil), "2026-01-01", policies.Due, "2026-01-01"},
+		{"case closed 2025-06-30: day before", employee("2020-03-15", map[string]string{"case_closed": "2025-06-30"}, nil), "2028-06-29", policies.Keep, "2028-06-30"},
+		{"case closed 2025-06-30: on", employee("2020-03-15", map[string]string{"case_closed": "2025-06-30"}, nil), "2028-06-30", policies.Due, "2028-06-30"},
+		{"case closed long before: P3's date stands", employee("2020-03-15", map[string]string{"case_closed": "2019-01-10"}, nil), "2026-01-01", policies.Due, "2026-01-01"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dec := set.Evaluate(&policies.Item{Source: "share", Kind: "file", Path: p}, &policies.Env{Today: date(c.today), Subjects: c.subj})
+			if dec.Verdict != c.verdict || dec.Due.String() != c.due || dec.Rule == nil || dec.Rule.ID != "P3" {
+				t.Fatalf("%v due %v: %s", dec.Verdict, dec.Due, dec.Reason())
+			}
+		})
+	}
+	// A pending case is a hold on the employee (made from the HR export).
+	pending := &policies.Hold{ID: "case:staff:4711", Reason: "a case is pending", Subject: "staff:4711"}
+	dec := set.Evaluate(&policies.Item{Source: "share", Kind: "file", Path: p}, &policies.Env{Today: date("2030-01-01"), Subjects: employee("2020-03-15", nil, nil), Holds: []*policies.Hold{pending}})
+	if dec.Verdict != policies.Held {
+		t.Fatalf("pending case: %v: %s", dec.Verdict, dec.Reason())
+	}
+}
