@@ -50,15 +50,16 @@ func TestDefaultPolicies(t *testing.T) {
 	var ids []string
 	for _, r := range set.Rules {
 		ids = append(ids, r.ID)
-		mail := slices.Equal(r.ItemKinds, []string{"message"})
-		if (r.Path == nil) != mail || r.From.IsZero() || len(r.ItemKinds) == 0 {
+		anyPath := slices.Equal(r.ItemKinds, []string{"message"}) || len(r.Labels) > 0
+		if (r.Path == nil) != anyPath || r.From.IsZero() || len(r.ItemKinds) == 0 && len(r.Labels) == 0 {
 			t.Errorf("%s: %v rule, kinds %v, path %v, from %v", r.ID, r.Kind, r.ItemKinds, r.Path, r.From)
 		}
 		if r.Kind == policies.DeleteAfter && r.Approval.Automatic() && r.ID != "C1" {
 			t.Errorf("%s deletes without approval", r.ID)
 		}
 	}
-	want := []string{"S3", "S4", "P3", "C1", "O1", // fileshare.yaml
+	want := []string{"X1", // exports.yaml
+		"S3", "S4", "P3", "C1", "O1", // fileshare.yaml
 		"L1", "L2a", "L2b", "L3", "L4", "L5", "L6", "LT1", "LT2", "LT3", // lectio.yaml
 		"M1", "M2", // mail.yaml
 		"P1a", "P1b", "P2", "P3b", "P4", "P5", "M6", // staff.yaml
@@ -68,6 +69,24 @@ func TestDefaultPolicies(t *testing.T) {
 	}
 	if _, err := DefaultPolicy("nope.yaml"); err == nil || !strings.Contains(err.Error(), "fileshare.yaml") {
 		t.Errorf("unknown default policy: %v", err)
+	}
+}
+
+// RULES.md cross-cutting duties: the exports themselves are personal data;
+// older ones go once newer ones supersede them.
+func TestRowX1SupersededExports(t *testing.T) {
+	set := defaultSet(t)
+	for _, c := range []struct {
+		labels  []string
+		verdict policies.Verdict
+	}{
+		{[]string{"export", "superseded-export"}, policies.Due},
+		{[]string{"export"}, policies.Keep},
+	} {
+		it := &policies.Item{Source: "elever", Kind: "file", Path: "elever_2026-01-01.csv", Labels: c.labels, Modified: local(2026, 1, 1, 6, 0)}
+		if dec := set.Evaluate(it, &policies.Env{Today: date("2026-01-02")}); dec.Verdict != c.verdict {
+			t.Errorf("%v: %v: %s", c.labels, dec.Verdict, dec.Reason())
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/text/encoding/charmap"
 
 	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/scheduler"
@@ -31,6 +33,7 @@ ledger:
     dir: dpo-anchors  # checkpoints are copied here; in real life, a share the DPO owns
 policies:
   - policies/fileshare.yaml
+  - policies/exports.yaml
 people:
   - {id: anna, name: "Anna (school leader)", roles: [approver], groups: [leaders]}
   - {id: bo, name: "Bo (data protection officer)", roles: [approver], groups: [dpo, leaders]}
@@ -41,6 +44,20 @@ sources:
     schedule: "0 2 * * *"
     options:
       root: share
+  - name: elever          # the student list from TEA, saved as CSV by the office
+    kind: export
+    schedule: "0 1 * * *"
+    options:
+      dir: exports/elever
+      files: "elever_*.csv"
+      preset: tea-students
+      keep_latest: 3
+  - name: personale       # the staff list from the HR system
+    kind: export
+    schedule: "0 1 * * *"
+    options:
+      dir: exports/personale
+      preset: hr
 execute:
   schedule: "*/15 * * * *"
 log:
@@ -76,8 +93,8 @@ the ledger.`,
 				if err := a.createDemo(dir); err != nil {
 					return err
 				}
-				a.printf("Created the demo sandbox in %s:\n  %s  configuration\n  %s  policies (a copy of the defaults)\n  %s  a synthetic school file share\n\n",
-					dir, cfgFile, filepath.Join(dir, "policies", "fileshare.yaml"), filepath.Join(dir, "share"))
+				a.printf("Created the demo sandbox in %s:\n  %s  configuration\n  %s  policies (copies of the defaults)\n  %s  a synthetic school file share\n  %s  student and staff lists as the school systems export them\n\n",
+					dir, cfgFile, filepath.Join(dir, "policies"), filepath.Join(dir, "share"), filepath.Join(dir, "exports"))
 			} else if err != nil {
 				return fmt.Errorf("demo: %w", err)
 			} else {
@@ -164,17 +181,22 @@ func (a *app) createDemo(dir string) error {
 	if err := os.MkdirAll(filepath.Join(dir, "policies"), 0o755); err != nil {
 		return fmt.Errorf("create demo directory: %w", err)
 	}
-	pol, err := configs.DefaultPolicy("fileshare.yaml")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "policies", "fileshare.yaml"), pol, 0o644); err != nil {
-		return fmt.Errorf("write demo policy: %w", err)
+	for _, name := range []string{"fileshare.yaml", "exports.yaml"} {
+		pol, err := configs.DefaultPolicy(name)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "policies", name), pol, 0o644); err != nil {
+			return fmt.Errorf("write demo policy: %w", err)
+		}
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "dpo-anchors"), 0o755); err != nil {
 		return fmt.Errorf("create demo directory: %w", err)
 	}
 	if err := writeShare(filepath.Join(dir, "share"), a.clock.Now()); err != nil {
+		return err
+	}
+	if err := writeExports(filepath.Join(dir, "exports"), a.clock.Now()); err != nil {
 		return err
 	}
 	// The configuration last: its presence marks a complete sandbox.
@@ -199,9 +221,11 @@ func writeShare(root string, now time.Time) error {
 		add("Administration/Elever/"+name+"/Elevplan.docx", day(20+i))
 		add("Administration/Elever/"+name+"/Fravær.xlsx", day(3+i))
 	}
-	for i, name := range []string{"Frida Bak", "Gustav Lind", "Hannah Vest"} {
-		add("Administration/Udmeldte elever/"+name+"/Elevplan.docx", day(400+30*i))
-		add("Administration/Udmeldte elever/"+name+"/Statusrapport.pdf", day(380+30*i))
+	// Folders of students and staff are named by their number in the
+	// exports (see writeExports), which is how the rules link them.
+	for i, id := range []string{"1003", "1004", "1005"} {
+		add("Administration/Udmeldte elever/"+id+"/Elevplan.docx", day(400+30*i))
+		add("Administration/Udmeldte elever/"+id+"/Statusrapport.pdf", day(380+30*i))
 	}
 	for m := 0; m < 6; m++ {
 		t := now.AddDate(0, -m, -2)
@@ -210,9 +234,9 @@ func writeShare(root string, now time.Time) error {
 	for i, name := range []string{"Ida Moe", "Jens Aagaard"} {
 		add("Personale/Ansatte/"+name+"/Ansættelseskontrakt.pdf", day(900+i*100))
 	}
-	for i, name := range []string{"Karen Skov", "Lars Bech"} {
-		add("Personale/Fratrådte/"+name+"/Ansættelseskontrakt.pdf", day(2400+i*400))
-		add("Personale/Fratrådte/"+name+"/MUS-referat.docx", day(2100+i*400))
+	for i, id := range []string{"4711", "4712"} {
+		add("Personale/Fratrådte/"+id+"/Ansættelseskontrakt.pdf", day(2400+i*400))
+		add("Personale/Fratrådte/"+id+"/MUS-referat.docx", day(2100+i*400))
 	}
 	for _, cam := range []string{"Kamera-1 Indgang", "Kamera-2 Skolegård"} {
 		for d := 0; d < 45; d++ {
@@ -240,6 +264,57 @@ func writeShare(root string, now time.Time) error {
 		}
 		if err := os.Chtimes(p, f.age, f.age); err != nil {
 			return fmt.Errorf("create demo share: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeExports creates the exports a school office would save: four
+// student lists from TEA (Windows-1252, semicolons, Danish dates), of
+// which the oldest is superseded, and one staff list from HR (UTF-8 with a
+// byte-order mark). All names and numbers are invented.
+func writeExports(root string, now time.Time) error {
+	students := "Elevnummer;Fornavn;Efternavn;Klasse;Indmeldt;Udmeldt;Fødselsdato\r\n" +
+		"1001;Alma;Jensen;7.b;01-08-2019;;12-05-2013\r\n" +
+		"1002;Bertil;Holm;7.b;01-08-2019;;29-02-2012\r\n" +
+		"1003;Frida;Bak;9.a;01-08-2016;20-06-2025;03-09-2009\r\n" + // left a school year ago: due
+		"1004;Gustav;Lind;9.a;01-08-2016;19-06-2026;14-01-2010\r\n" + // left in June: due since 1 August
+		"1005;Hannah;Vest;8.c;01-08-2017;31-10-2026;22-11-2011\r\n" // left in October: due next August
+	staff := "\uFEFFMedarbejdernummer;Navn;E-mail;Ansættelsesdato;Fratrædelsesdato;Fødselsdato;Lønramme;Stilling;Verserende sag;Sag afsluttet\n" +
+		"4711;Karen Skov;karen.skov@demo-skole.invalid;01-08-2004;31-07-2019;14-03-1962;33;Lærer;Nej;\n" + // 5 years from the end of 2019: due
+		"4712;Lars Bech;lars.bech@demo-skole.invalid;01-08-2001;31-12-2020;01-09-1958;33;Lærer;Nej;\n" + // born on the 1st: archive duty
+		"4713;Ida Moe;ida.moe@demo-skole.invalid;01-08-2022;;17-04-1990;32;Pædagog;Nej;\n" +
+		"4714;Jens Aagaard;jens.aagaard@demo-skole.invalid;01-08-2010;;08-10-1975;37;Skoleleder;Nej;\n"
+	enc := charmap.Windows1252.NewEncoder()
+	type file struct {
+		path    string
+		content []byte
+		age     time.Time
+	}
+	var files []file
+	for i, days := range []int{60, 30, 14, 1} {
+		t := now.AddDate(0, 0, -days)
+		b, err := enc.Bytes([]byte(students))
+		if err != nil {
+			return fmt.Errorf("create demo exports: %w", err)
+		}
+		if i < 2 {
+			// Older exports did not yet list the latest leaving date.
+			b = bytes.Replace(b, []byte("31-10-2026"), nil, 1)
+		}
+		files = append(files, file{fmt.Sprintf("elever/elever_%s.csv", t.Format("2006-01-02")), b, t})
+	}
+	files = append(files, file{"personale/medarbejdere.csv", []byte(staff), now.AddDate(0, 0, -1)})
+	for _, f := range files {
+		p := filepath.Join(root, filepath.FromSlash(f.path))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return fmt.Errorf("create demo exports: %w", err)
+		}
+		if err := os.WriteFile(p, f.content, 0o644); err != nil {
+			return fmt.Errorf("create demo exports: %w", err)
+		}
+		if err := os.Chtimes(p, f.age, f.age); err != nil {
+			return fmt.Errorf("create demo exports: %w", err)
 		}
 	}
 	return nil

@@ -69,7 +69,7 @@ the item is looked up in its source now and decided as a plan today would.`,
 			if len(r.History) > 0 {
 				a.printf("History:\n")
 				for _, c := range r.History {
-					a.printf("  %s  %s (%s): %s %s\n", c.ImportedAt.Local().Format("2006-01-02 15:04"), c.Source, c.File, c.Field, change(c.Old, c.New))
+					a.printf("  %s  %s (%s): %s\n", c.ImportedAt.Local().Format("2006-01-02 15:04"), c.Source, c.File, change(c.Field, c.Old, c.New))
 				}
 			}
 			for _, h := range r.Holds {
@@ -99,12 +99,23 @@ func yesNo(b bool) string {
 	return "no"
 }
 
-func change(old, new string) string {
+// change describes one change an import made to a person.
+func change(field, old, new string) string {
+	if field == "listed" {
+		switch {
+		case old == "":
+			return "first listed"
+		case new == "no":
+			return "no longer listed"
+		}
+		return "listed again"
+	}
+	field = strings.ReplaceAll(field, "_", " ")
 	switch {
 	case old == "":
-		return fmt.Sprintf("set to %s", new)
+		return fmt.Sprintf("%s set to %s", field, new)
 	case new == "":
-		return fmt.Sprintf("%s withdrawn", old)
+		return fmt.Sprintf("%s %s withdrawn", field, old)
 	}
-	return fmt.Sprintf("%s -> %s", old, new)
+	return fmt.Sprintf("%s changed from %s to %s", field, old, new)
 }

@@ -82,6 +82,9 @@ such a plan is saved for reading only and never produces batches.`,
 
 func writePlanText(w io.Writer, p *scheduler.Pipeline, res *scheduler.PlanResult) {
 	pl := res.Plan
+	if n := writeImports(w, res.Imports, false); n > 0 || len(res.Imports) > 0 && res.Imports[0].Status != "unchanged" {
+		fmt.Fprintln(w)
+	}
 	fmt.Fprintf(w, "Plan %d for source %q on %s", pl.ID, pl.Source, pl.Today)
 	if pl.DryRun {
 		fmt.Fprintf(w, " (a look ahead: saved for reading only, no batches)")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 
@@ -51,23 +52,7 @@ from the newest export, is flagged: their data is kept for review.`,
 				a.printf("no source of kind export is configured\n")
 				return nil
 			}
-			refused := 0
-			for _, r := range results {
-				switch r.Status {
-				case "refused":
-					refused++
-					a.printf("%s: REFUSED %s: %s\n  The facts from the previous import stay in force.\n", r.Source, r.File, r.Why)
-				case "unchanged":
-					a.printf("%s: %s was imported before; nothing to do (--force reads it again)\n", r.Source, r.File)
-				default:
-					s := r.Stats
-					a.printf("%s: imported %s: %d rows; %d new, %d changed, %d unchanged, %d no longer listed, %d listed again\n",
-						r.Source, r.File, r.Rows, s.Added, s.Changed, s.Unchanged, s.Missing, s.Returned)
-				}
-				for _, w := range r.Warnings {
-					a.printf("  warning: %s\n", w)
-				}
-			}
+			refused := writeImports(a.out, results, true)
 			if refused > 0 {
 				return fmt.Errorf("%d export(s) refused", refused)
 			}
@@ -109,4 +94,29 @@ func (a *app) subjectsImportsCmd() *cobra.Command {
 			return tw.Flush()
 		},
 	}
+}
+
+// writeImports prints what importing exports did; unchanged exports only
+// when all is set. It returns the number of refused exports.
+func writeImports(w io.Writer, results []scheduler.ImportResult, all bool) int {
+	refused := 0
+	for _, r := range results {
+		switch r.Status {
+		case "refused":
+			refused++
+			fmt.Fprintf(w, "%s: REFUSED %s: %s\n  The facts from the previous import stay in force.\n", r.Source, r.File, r.Why)
+		case "unchanged":
+			if all {
+				fmt.Fprintf(w, "%s: %s was imported before; nothing to do (--force reads it again)\n", r.Source, r.File)
+			}
+		default:
+			s := r.Stats
+			fmt.Fprintf(w, "%s: imported %s: %d rows; %d new, %d changed, %d unchanged, %d no longer listed, %d listed again\n",
+				r.Source, r.File, r.Rows, s.Added, s.Changed, s.Unchanged, s.Missing, s.Returned)
+		}
+		for _, warn := range r.Warnings {
+			fmt.Fprintf(w, "  warning: %s\n", warn)
+		}
+	}
+	return refused
 }

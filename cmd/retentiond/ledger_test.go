@@ -117,6 +117,19 @@ func TestExportHoldsNoPersonalData(t *testing.T) {
 		}
 		return nil
 	})
+	// Folders of people are named by their number in the exports, which
+	// hex digests contain by chance: look for the number with the words
+	// around it instead, and for the people's names and addresses.
+	for n := range names {
+		if strings.Trim(n, "0123456789") == "" {
+			delete(names, n)
+			names["elever/"+n] = true
+			names["Fratrådte/"+n] = true
+		}
+	}
+	for _, n := range []string{"Frida", "Gustav", "Karen Skov", "Lars Bech", "karen.skov@demo-skole.invalid", "medarbejdere.csv", "elever_"} {
+		names[n] = true
+	}
 	if len(names) < 20 {
 		t.Fatalf("only %d names collected", len(names))
 	}

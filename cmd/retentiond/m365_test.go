@@ -59,12 +59,12 @@ execute:
 	if strings.Contains(out, "010215") {
 		t.Fatalf("the plan shows a CPR number:\n%s", out)
 	}
-	// The demo's file-share plan made batches 1-3; the mail plan 4 (M1)
-	// and 5 (M2).
-	for _, id := range []string{"4", "5"} {
+	// The demo's file-share plan made batches 1-5 and its export plan 6;
+	// the mail plan 7 (M1) and 8 (M2).
+	for _, id := range []string{"7", "8"} {
 		mustRun(t, "batches", "approve", id, "--config", cfg, "--as", "anna")
 	}
-	if ex := mustRun(t, "execute", "--config", cfg, "--as", "it"); !strings.Contains(ex, "batch 4: 2 deleted") || !strings.Contains(ex, "batch 5: 1 deleted") {
+	if ex := mustRun(t, "execute", "--config", cfg, "--as", "it"); !strings.Contains(ex, "batch 7: 2 deleted") || !strings.Contains(ex, "batch 8: 1 deleted") {
 		t.Fatalf("execute:\n%s", ex)
 	}
 	for mb, ids := range map[string][]string{"anna@skole.test": {"old", "cpr"}, "bo@skole.test": {"cat"}} {

@@ -61,7 +61,7 @@ func TestDemoPlanGolden(t *testing.T) {
 	dir := t.TempDir()
 	out := mustRun(t, "demo", "--dir", dir)
 	golden(t, "demo-plan.golden", strings.ReplaceAll(out, dir, "DIR"))
-	for _, f := range []string{"retentiond.yaml", "policies/fileshare.yaml", "share/CCTV", "keys/ledger.key", "keys/ledger.key.pub", "keys/references.key", "retentiond.db"} {
+	for _, f := range []string{"retentiond.yaml", "policies/fileshare.yaml", "policies/exports.yaml", "exports/personale/medarbejdere.csv", "share/CCTV", "keys/ledger.key", "keys/ledger.key.pub", "keys/references.key", "retentiond.db"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("demo did not create %s", f)
 		}
@@ -101,8 +101,11 @@ func TestDemoYesAndVerbs(t *testing.T) {
 			t.Fatalf("demo --yes output lacks %q:\n%s", want, out)
 		}
 	}
-	if n := countFiles(t, filepath.Join(dir, "share")); n != 223-71 {
-		t.Fatalf("%d files left, want %d", n, 223-71)
+	if n := countFiles(t, filepath.Join(dir, "share")); n != 223-77 {
+		t.Fatalf("%d files left, want %d", n, 223-77)
+	}
+	if n := countFiles(t, filepath.Join(dir, "exports", "elever")); n != 3 {
+		t.Fatalf("%d student exports left, want the newest 3", n)
 	}
 	cfg := filepath.Join(dir, "retentiond.yaml")
 	list := mustRun(t, "batches", "list", "--all", "--config", cfg)

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeExport saves a newer student export into the demo, as the office
+// would.
+func writeExport(t *testing.T, dir, name, content string) {
+	t.Helper()
+	p := filepath.Join(dir, "exports", "elever", name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	at := fixedNow.Add(24 * time.Hour) // newer than the demo's exports
+	if err := os.Chtimes(p, at, at); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSubjectsImportAndExplain(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, "demo", "--dir", dir)
+	cfg := filepath.Join(dir, "retentiond.yaml")
+
+	if out := mustRun(t, "subjects", "import", "--config", cfg); !strings.Contains(out, "elever: elever_") || !strings.Contains(out, "was imported before") {
+		t.Fatalf("import of unchanged exports:\n%s", out)
+	}
+	out := mustRun(t, "explain", "student:1005", "--config", cfg)
+	for _, want := range []string{"left 2026-10-31", "first listed", "KEEP under S3, due 2027-08-01", "Administration/Udmeldte elever/1005/Elevplan.docx"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("explain lacks %q:\n%s", want, out)
+		}
+	}
+
+	// A truncated export is refused, and says why.
+	header := "Elevnummer;Fornavn;Efternavn;Klasse;Indmeldt;Udmeldt;Fødselsdato\n"
+	writeExport(t, dir, "elever_9999-01-01.csv", header+"1001;Alma;Jensen;7.b;01-08-2019;;12-05-2013\n1002;Bertil;Ho")
+	out, err := run(t, "subjects", "import", "--config", cfg)
+	if err == nil || !strings.Contains(out, "REFUSED elever_9999-01-01.csv") || !strings.Contains(out, "line 3") {
+		t.Fatalf("truncated export: %v\n%s", err, out)
+	}
+	if out := mustRun(t, "subjects", "imports", "--config", cfg); !strings.Contains(out, "refused") {
+		t.Fatalf("imports:\n%s", out)
+	}
+
+	// Hannah re-enrols: the next export withdraws her leaving date, and
+	// explain shows the change and that her folder is no longer due.
+	writeExport(t, dir, "elever_9999-01-01.csv", header+
+		"1001;Alma;Jensen;7.b;01-08-2019;;12-05-2013\n1002;Bertil;Holm;7.b;01-08-2019;;29-02-2012\n"+
+		"1003;Frida;Bak;9.a;01-08-2016;20-06-2025;03-09-2009\n1004;Gustav;Lind;9.a;01-08-2016;19-06-2026;14-01-2010\n"+
+		"1005;Hannah;Vest;8.c;01-08-2017;;22-11-2011\n")
+	mustRun(t, "plan", "--config", cfg, "--source", "skoledrev")
+	out = mustRun(t, "explain", "student:1005", "--config", cfg)
+	for _, want := range []string{"left 2026-10-31 withdrawn", "has not left", "KEEP under S3, due not yet known"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("explain after re-enrolment lacks %q:\n%s", want, out)
+		}
+	}
+	if out := mustRun(t, "explain", "skoledrev:Administration/Udmeldte elever/1003/Elevplan.docx", "--config", cfg); !strings.Contains(out, "due since 2025-08-01") {
+		t.Fatalf("explain item:\n%s", out)
+	}
+	if out := mustRun(t, "explain", "karen.skov@demo-skole.invalid", "--config", cfg); !strings.Contains(out, "staff:4711") {
+		t.Fatalf("explain by address:\n%s", out)
+	}
+	if _, err := run(t, "explain", "student:0000", "--config", cfg); err == nil || !strings.Contains(err.Error(), "nothing is known") {
+		t.Fatalf("unknown student: %v", err)
+	}
+}
