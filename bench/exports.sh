@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Import a school-system export and plan a file share linked to it.
+#
+#   bench/exports.sh [STUDENTS] [FILES_PER_STUDENT]   (default 200000 and 5: 1M files)
+#
+# Builds a TEA student export of STUDENTS rows and a share with one folder
+# per student ("Udmeldte elever/<id>/", FILES_PER_STUDENT files each), then
+# times, in one run:
+#   retentiond subjects import                          -> rows/s
+#   retentiond plan with rule S3 linked to the students (subject.left, end of school year)
+#   retentiond plan with the same rule unlinked (item.modified), as the baseline
+# and prints plan_linked_vs_unlinked (target <= 1.5) and the peak RSS.
+set -euo pipefail
+STUDENTS=${1:-200000}
+FILES=${2:-5}
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+export PATH="/usr/local/go/bin:$PATH"
+
+echo "building in $WORK" >&2
+(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond && go build -o "$WORK/exportbench" ./bench/exportbench)
+mkdir -p "$WORK/exports"
+"$WORK/exportbench" -students "$STUDENTS" -files "$FILES" -dir "$WORK/share" -export "$WORK/exports/elever.csv"
+
+policy() { # $1: linked or unlinked
+	if [ "$1" = linked ]; then
+		anchor='subject: {kind: student, capture: student}
+    from: subject.left
+    from_end_of: school_year
+    keep: P0D'
+	else
+		anchor='from: item.modified
+    from_end_of: school_year
+    keep: P0D'
+	fi
+	cat <<YAML
+version: 1
+id: bench
+rules:
+  - id: S3
+    type: delete_after
+    path: "Udmeldte elever/{student}/**"
+    $anchor
+    approval:
+      - {group: leaders, count: 1}
+    guard: {max_items: 0, max_growth: 0}
+YAML
+}
+config() { # $1: policy file, $2: with the export source or not
+	cat <<YAML
+version: 1
+database: $1.db
+ledger: {origin: bench.invalid/ledger}
+policies: [$1.yaml]
+people:
+  - {id: anna, roles: [approver], groups: [leaders]}
+  - {id: it, roles: [operator]}
+sources:
+  - {name: share, kind: fileshare, options: {root: share}}
+YAML
+	if [ "$2" = yes ]; then
+		echo "  - {name: elever, kind: export, options: {dir: exports, preset: tea-students, ignore_other_columns: true}}"
+	fi
+}
+policy linked >"$WORK/linked.yaml"
+policy unlinked >"$WORK/unlinked.yaml"
+config linked yes >"$WORK/linked-config.yaml"
+config unlinked no >"$WORK/unlinked-config.yaml"
+
+measure() { # prints "seconds max_rss_kb"
+	/usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null
+	cat "$WORK/time"
+}
+find "$WORK/share" -type f >/dev/null # warm the page cache
+
+read -r imp_s imp_kb < <(measure "$WORK/retentiond" --config "$WORK/linked-config.yaml" subjects import)
+read -r linked_s linked_kb < <(measure "$WORK/retentiond" --config "$WORK/linked-config.yaml" plan --source share --examples 0)
+read -r unlinked_s unlinked_kb < <(measure "$WORK/retentiond" --config "$WORK/unlinked-config.yaml" plan --source share --examples 0)
+files=$((STUDENTS * FILES))
+echo "import: ${imp_s}s for ${STUDENTS} rows (peak RSS $((imp_kb / 1024)) MB)" >&2
+echo "plan of ${files} files: linked ${linked_s}s (peak RSS $((linked_kb / 1024)) MB), unlinked ${unlinked_s}s (peak RSS $((unlinked_kb / 1024)) MB)" >&2
+awk -v r="$STUDENTS" -v i="$imp_s" -v l="$linked_s" -v u="$unlinked_s" 'BEGIN {
+	printf "import_rows_per_s=%.0f plan_linked_vs_unlinked=%.2f\n", r / i, l / u }'
