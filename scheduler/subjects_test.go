@@ -47,6 +47,16 @@ rules:
     archive_to: Arkiv
     approval:
       - {group: leaders, count: 1}
+  - id: L1
+    title: Lectio master data
+    type: delete_after
+    kinds: [record]
+    path: "Lectio/Stamdata/{student}"
+    subject: {kind: student, capture: student}
+    from: subject.left
+    keep: P2Y
+    approval:
+      - {group: leaders, count: 1}
 `
 
 const subjectConfig = `version: 1

@@ -33,6 +33,8 @@ ledger:
     dir: dpo-anchors  # checkpoints are copied here; in real life, a share the DPO owns
 policies:
   - policies/fileshare.yaml
+  - policies/students.yaml
+  - policies/staff.yaml
   - policies/exports.yaml
 people:
   - {id: anna, name: "Anna (school leader)", roles: [approver], groups: [leaders]}
@@ -162,6 +164,13 @@ func (a *app) demoWalk(cmd *cobra.Command, p *scheduler.Pipeline, results []*sch
 		}
 		a.printf("batch %d executed: %d deleted, %d skipped, %d failed, %d emptied folders removed\n", r.Batch, r.Deleted, r.Skipped, r.Failed, r.Pruned)
 	}
+	a.printf("\nSystems without a deletion API get instructions instead:\n")
+	inst := a.instructionsCmd()
+	inst.SetContext(ctx)
+	a.as = "it"
+	if err := inst.RunE(inst, nil); err != nil {
+		return err
+	}
 	if err := a.anchor(ctx, p); err != nil {
 		return err
 	}
@@ -172,6 +181,8 @@ func (a *app) demoWalk(cmd *cobra.Command, p *scheduler.Pipeline, results []*sch
 		return err
 	}
 	a.printf("\nEvery other command works on this sandbox, e.g.:\n  retentiond batches list --all --config %s\n", a.configFile)
+	a.printf("  retentiond explain student:1005 --config %s   (everything about one student)\n", a.configFile)
+	a.printf("  retentiond instructions list --config %s\n", a.configFile)
 	a.printf("  retentiond ledger export --config %s --out %s   (the auditor's bundle)\n", a.configFile, filepath.Join(filepath.Dir(a.configFile), "export"))
 	return nil
 }
@@ -181,7 +192,7 @@ func (a *app) createDemo(dir string) error {
 	if err := os.MkdirAll(filepath.Join(dir, "policies"), 0o755); err != nil {
 		return fmt.Errorf("create demo directory: %w", err)
 	}
-	for _, name := range []string{"fileshare.yaml", "exports.yaml"} {
+	for _, name := range []string{"fileshare.yaml", "students.yaml", "staff.yaml", "exports.yaml"} {
 		pol, err := configs.DefaultPolicy(name)
 		if err != nil {
 			return err
@@ -217,9 +228,9 @@ func writeShare(root string, now time.Time) error {
 	var files []file
 	add := func(p string, t time.Time) { files = append(files, file{p, t}) }
 
-	for i, name := range []string{"Alma Jensen", "Bertil Holm", "Cecilie Dahl", "Dennis Krog", "Ea Lund"} {
-		add("Administration/Elever/"+name+"/Elevplan.docx", day(20+i))
-		add("Administration/Elever/"+name+"/Fravær.xlsx", day(3+i))
+	for i, id := range []string{"1001", "1002", "1006", "1007", "1008"} {
+		add("Administration/Elever/"+id+"/Elevplan.docx", day(20+i))
+		add("Administration/Elever/"+id+"/Fravær.xlsx", day(3+i))
 	}
 	// Folders of students and staff are named by their number in the
 	// exports (see writeExports), which is how the rules link them.
@@ -231,8 +242,8 @@ func writeShare(root string, now time.Time) error {
 		t := now.AddDate(0, -m, -2)
 		add(fmt.Sprintf("Administration/Kladder/Statusrapport %s.docx", t.Format("2006-01")), t)
 	}
-	for i, name := range []string{"Ida Moe", "Jens Aagaard"} {
-		add("Personale/Ansatte/"+name+"/Ansættelseskontrakt.pdf", day(900+i*100))
+	for i, id := range []string{"4713", "4714"} {
+		add("Personale/Ansatte/"+id+"/Ansættelseskontrakt.pdf", day(900+i*100))
 	}
 	for i, id := range []string{"4711", "4712"} {
 		add("Personale/Fratrådte/"+id+"/Ansættelseskontrakt.pdf", day(2400+i*400))
@@ -279,7 +290,10 @@ func writeExports(root string, now time.Time) error {
 		"1002;Bertil;Holm;7.b;01-08-2019;;29-02-2012\r\n" +
 		"1003;Frida;Bak;9.a;01-08-2016;20-06-2025;03-09-2009\r\n" + // left a school year ago: due
 		"1004;Gustav;Lind;9.a;01-08-2016;19-06-2026;14-01-2010\r\n" + // left in June: due since 1 August
-		"1005;Hannah;Vest;8.c;01-08-2017;31-10-2026;22-11-2011\r\n" // left in October: due next August
+		"1005;Hannah;Vest;8.c;01-08-2017;31-10-2026;22-11-2011\r\n" + // left in October: due next August
+		"1006;Cecilie;Dahl;6.a;01-08-2020;;07-07-2014\r\n" +
+		"1007;Dennis;Krog;6.a;01-08-2020;;18-12-2014\r\n" +
+		"1008;Ea;Lund;5.b;01-08-2021;;01-03-2015\r\n"
 	staff := "\uFEFFMedarbejdernummer;Navn;E-mail;Ansættelsesdato;Fratrædelsesdato;Fødselsdato;Lønramme;Stilling;Verserende sag;Sag afsluttet\n" +
 		"4711;Karen Skov;karen.skov@demo-skole.invalid;01-08-2004;31-07-2019;14-03-1962;33;Lærer;Nej;\n" + // 5 years from the end of 2019: due
 		"4712;Lars Bech;lars.bech@demo-skole.invalid;01-08-2001;31-12-2020;01-09-1958;33;Lærer;Nej;\n" + // born on the 1st: archive duty

@@ -53,7 +53,8 @@ func TestSubjectsImportAndExplain(t *testing.T) {
 	writeExport(t, dir, "elever_9999-01-01.csv", header+
 		"1001;Alma;Jensen;7.b;01-08-2019;;12-05-2013\n1002;Bertil;Holm;7.b;01-08-2019;;29-02-2012\n"+
 		"1003;Frida;Bak;9.a;01-08-2016;20-06-2025;03-09-2009\n1004;Gustav;Lind;9.a;01-08-2016;19-06-2026;14-01-2010\n"+
-		"1005;Hannah;Vest;8.c;01-08-2017;;22-11-2011\n")
+		"1005;Hannah;Vest;8.c;01-08-2017;;22-11-2011\n"+
+		"1006;Cecilie;Dahl;6.a;01-08-2020;;07-07-2014\n1007;Dennis;Krog;6.a;01-08-2020;;18-12-2014\n1008;Ea;Lund;5.b;01-08-2021;;01-03-2015\n")
 	mustRun(t, "plan", "--config", cfg, "--source", "skoledrev")
 	out = mustRun(t, "explain", "student:1005", "--config", cfg)
 	for _, want := range []string{"left 2026-10-31 withdrawn", "has not left", "KEEP under S3, due not yet known"} {
@@ -69,5 +70,42 @@ func TestSubjectsImportAndExplain(t *testing.T) {
 	}
 	if _, err := run(t, "explain", "student:0000", "--config", cfg); err == nil || !strings.Contains(err.Error(), "nothing is known") {
 		t.Fatalf("unknown student: %v", err)
+	}
+}
+
+func TestInstructionsIssueConfirmList(t *testing.T) {
+	dir := t.TempDir()
+	out := mustRun(t, "demo", "--dir", dir, "--yes")
+	for _, want := range []string{"instruction I-1 for Konti: 2 lines", "I-3 for SkoleIntra: 1 line, first due 2026-06-20, to be confirmed by 2026-12-06"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("demo --yes lacks %q:\n%s", want, out)
+		}
+	}
+	csv, err := os.ReadFile(filepath.Join(dir, "instructions", "I-3-skoleintra.csv"))
+	if err != nil || string(csv) != "delete_by,rule,category,person\n2026-06-20,S2,\"SkoleIntra, students unenrolled in TEA\",1003\n" {
+		t.Fatalf("I-3 CSV (%v):\n%s", err, csv)
+	}
+	for _, f := range []string{"I-3-skoleintra.md", "I-3-skoleintra.note"} {
+		if _, err := os.Stat(filepath.Join(dir, "instructions", f)); err != nil {
+			t.Error(err)
+		}
+	}
+	cfg := filepath.Join(dir, "retentiond.yaml")
+	if out := mustRun(t, "instructions", "--config", cfg, "--as", "it"); !strings.Contains(out, "no new deletion instructions") {
+		t.Fatalf("second issue:\n%s", out)
+	}
+	if _, err := run(t, "instructions", "confirm", "I-3", "--config", cfg, "--as", "anna", "--by", "Ole"); err == nil {
+		t.Fatal("an approver confirmed an instruction")
+	}
+	mustRun(t, "instructions", "confirm", "I-3", "--config", cfg, "--as", "it", "--by", "SkoleIntra administrator")
+	list := mustRun(t, "instructions", "list", "--config", cfg)
+	if !strings.Contains(list, "confirmed 2026-11-22 by SkoleIntra administrator (recorded by it)") || !strings.Contains(list, "I-1") {
+		t.Fatalf("list:\n%s", list)
+	}
+	if show := mustRun(t, "instructions", "show", "I-3", "--config", cfg); show != string(csv) {
+		t.Fatalf("show:\n%s", show)
+	}
+	if v := mustRun(t, "ledger", "verify", "--config", cfg); !strings.Contains(v, "instruction=6") || !strings.Contains(v, "acknowledgement=1") {
+		t.Fatalf("verify:\n%s", v)
 	}
 }

@@ -86,6 +86,7 @@ func parseCanonical(b []byte) (Entry, bool) {
 	ok = p.str(`,"host":`, &e.Host) &&
 		p.str(`,"software":`, &e.Software) &&
 		p.str(`,"hold":`, &e.Hold) &&
+		p.str(`,"instruction":`, &e.Instruction) &&
 		p.str(`,"reason":`, &e.Reason) &&
 		p.str(`,"text":`, &e.Text) &&
 		p.str(`,"key":`, &e.Key)

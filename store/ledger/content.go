@@ -37,6 +37,8 @@ var Methods = []string{"delete", "purge", "archive"}
 type ContentRules struct {
 	digests map[string]int64 // policy digest -> index of its policy entry
 	batches map[int64]*batchState
+	// instructions issued so far, so that acknowledgements refer to one.
+	instructions map[string]bool
 }
 
 type batchState struct {
@@ -47,7 +49,7 @@ type batchState struct {
 
 // NewContentRules returns the rules for a ledger read from its first entry.
 func NewContentRules() *ContentRules {
-	return &ContentRules{digests: map[string]int64{}, batches: map[int64]*batchState{}}
+	return &ContentRules{digests: map[string]int64{}, batches: map[int64]*batchState{}, instructions: map[string]bool{}}
 }
 
 var _ ContentChecker = (*ContentRules)(nil)
@@ -115,6 +117,18 @@ func (r *ContentRules) Check(i int64, e *Entry) string {
 	case TypeHoldAdded, TypeHoldReleased:
 		if e.Hold == "" {
 			return fmt.Sprintf("%s entry without a hold id", e.Type)
+		}
+	case TypeInstruction:
+		if e.Instruction == "" || e.Rule == "" || e.Subject == "" || e.Due == "" {
+			return "instruction entry without an instruction id, rule, subject reference or due date"
+		}
+		r.instructions[e.Instruction] = true
+	case TypeAcknowledgement:
+		if e.Instruction == "" || e.Actor == "" {
+			return "acknowledgement entry without an instruction id or the person who recorded it"
+		}
+		if !r.instructions[e.Instruction] {
+			return fmt.Sprintf("acknowledgement of instruction %s, which no earlier entry issued", e.Instruction)
 		}
 	case TypeKeyRotation:
 		if e.Key == "" || (e.Method != KeySigning && e.Method != KeyReference) {

@@ -90,10 +90,11 @@ type Entry struct {
 	Verified     bool      `json:"verified,omitempty"`  // absence verified after deletion
 	Host         string    `json:"host,omitempty"`
 	Software     string    `json:"software,omitempty"`
-	Hold         string    `json:"hold,omitempty"`   // hold id
-	Reason       string    `json:"reason,omitempty"` // short non-personal reason set by operators
-	Text         string    `json:"text,omitempty"`   // policy text (TypePolicy) or instruction text
-	Key          string    `json:"key,omitempty"`    // verifier key in note format (TypeKeyRotation)
+	Hold         string    `json:"hold,omitempty"`        // hold id
+	Instruction  string    `json:"instruction,omitempty"` // deletion instruction id
+	Reason       string    `json:"reason,omitempty"`      // short non-personal reason set by operators
+	Text         string    `json:"text,omitempty"`        // policy text (TypePolicy) or instruction text
+	Key          string    `json:"key,omitempty"`         // verifier key in note format (TypeKeyRotation)
 }
 
 // ErrNotCanonical is wrapped by Parse's error for bytes that decode to an
@@ -162,6 +163,7 @@ func (e Entry) Marshal() ([]byte, error) {
 	w.str("host", e.Host)
 	w.str("software", e.Software)
 	w.str("hold", e.Hold)
+	w.str("instruction", e.Instruction)
 	w.str("reason", e.Reason)
 	w.str("text", e.Text)
 	w.str("key", e.Key)
@@ -175,7 +177,7 @@ func (e *Entry) sizeHint() int {
 	n := 96 + len(e.Type) + 8*20 // braces, type and time; the numbers
 	for _, s := range [...]string{e.Source, e.SourceKind, e.Item, e.Container, e.Subject, e.Policy, e.PolicyDigest,
 		e.Rule, e.Period, e.Basis, e.Anchor, e.Due, e.Plan, e.Actor, e.Role, e.Outcome, e.Code, e.Method, e.Host,
-		e.Software, e.Hold, e.Reason, e.Text, e.Key} {
+		e.Software, e.Hold, e.Instruction, e.Reason, e.Text, e.Key} {
 		if s != "" {
 			n += len(s) + len(s)/8 + 20 // escapes; key, quotes and comma
 		}
@@ -205,7 +207,7 @@ func (e *Entry) check() error {
 		{"subject", e.Subject}, {"policy", e.Policy}, {"policy_digest", e.PolicyDigest}, {"rule", e.Rule},
 		{"period", e.Period}, {"basis", e.Basis}, {"anchor", e.Anchor}, {"due", e.Due}, {"plan", e.Plan},
 		{"actor", e.Actor}, {"role", e.Role}, {"outcome", e.Outcome}, {"code", e.Code}, {"method", e.Method},
-		{"host", e.Host}, {"software", e.Software}, {"hold", e.Hold}, {"reason", e.Reason}, {"text", e.Text},
+		{"host", e.Host}, {"software", e.Software}, {"hold", e.Hold}, {"instruction", e.Instruction}, {"reason", e.Reason}, {"text", e.Text},
 		{"key", e.Key},
 	} {
 		if !utf8.ValidString(f.v) {

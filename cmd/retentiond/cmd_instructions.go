@@ -1,0 +1,199 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/retentiond/retentiond/scheduler"
+	"github.com/retentiond/retentiond/store"
+)
+
+func (a *app) instructionsCmd() *cobra.Command {
+	var out string
+	var horizon int
+	cmd := &cobra.Command{
+		Use:   "instructions",
+		Short: "Issue deletion instructions for systems without a deletion API (Lectio, SkoleIntra, processors), as an operator (--as)",
+		Long: `Issue deletion instructions. For every person in the school-system exports
+and every rule of kind record (Lectio's categories, SkoleIntra, data
+processors, user accounts, mailboxes to close), retentiond decides whether
+their data in that system is due, or will be within --horizon days. The lines
+not issued before go into one instruction per system, written to --out as
+Markdown and CSV with a note signed by the ledger's key, and each line is
+recorded in the ledger by reference. People appear by their number in the
+export, never by name.
+
+Whoever runs the system deletes the data and the operator confirms it:
+  retentiond instructions confirm I-3 --by "Lectio administrator" --as it
+Instructions not confirmed by their first date are reported as overdue here
+and by "instructions list".`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			p, err := a.pipeline(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			res, err := p.IssueInstructions(ctx, scheduler.InstructionOptions{Horizon: horizon, Person: a.as})
+			if err != nil {
+				return err
+			}
+			dir := out
+			if !filepath.IsAbs(dir) {
+				dir = filepath.Join(p.Config.Dir, dir)
+			}
+			if len(res.Issued) > 0 {
+				if err := os.MkdirAll(dir, 0o750); err != nil {
+					return fmt.Errorf("create %s: %w", dir, err)
+				}
+			}
+			for _, in := range res.Issued {
+				base := filepath.Join(dir, in.ID+"-"+fileSafe(in.System))
+				for ext, data := range map[string][]byte{".md": in.Markdown, ".csv": in.CSV, ".note": in.Note} {
+					if err := os.WriteFile(base+ext, data, 0o640); err != nil {
+						return fmt.Errorf("write instruction %s: %w", in.ID, err)
+					}
+				}
+				a.printf("instruction %s for %s: %s, first due %s, to be confirmed by %s\n  %s.md, .csv and .note (signed)\n", in.ID, in.System, plural(len(in.Lines), "line"), in.EarliestDue, in.Deadline, base)
+			}
+			if len(res.Issued) == 0 {
+				a.printf("no new deletion instructions\n")
+			}
+			if res.Flagged > 0 {
+				a.printf("%d people have export data that cannot be trusted; their records are in no instruction until it is corrected (retentiond explain)\n", res.Flagged)
+			}
+			writeOverdue(a, res.Overdue)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "instructions", "folder for the documents, relative to the configuration's folder")
+	cmd.Flags().IntVar(&horizon, "horizon", scheduler.DefaultInstructionHorizon, "also list deletions due within this many days (-1: only those due now)")
+	cmd.AddCommand(a.instructionsListCmd(), a.instructionsConfirmCmd(), a.instructionsShowCmd())
+	return cmd
+}
+
+func writeOverdue(a *app, overdue []store.Instruction) {
+	for _, in := range overdue {
+		a.printf("OVERDUE: instruction %s for %s (%s) was to be confirmed by %s\n", in.ID, in.System, plural(int(in.Lines), "line"), in.Deadline)
+	}
+}
+
+func fileSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == ':' || r == ' ' {
+			return '-'
+		}
+		return r
+	}, strings.ToLower(s))
+}
+
+func (a *app) instructionsListCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List issued instructions, whether they were confirmed, and which are overdue",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			p, err := a.pipeline(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			all, err := p.Store.Instructions(ctx)
+			if err != nil {
+				return err
+			}
+			if len(all) == 0 {
+				a.printf("no instructions issued\n")
+				return nil
+			}
+			overdue, err := p.OverdueInstructions(ctx)
+			if err != nil {
+				return err
+			}
+			late := map[string]bool{}
+			for _, in := range overdue {
+				late[in.ID] = true
+			}
+			tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tSYSTEM\tISSUED\tLINES\tFIRST DUE\tCONFIRM BY\tSTATE")
+			for _, in := range all {
+				state := "waiting"
+				switch {
+				case in.ConfirmedAt != nil:
+					state = fmt.Sprintf("confirmed %s by %s (recorded by %s)", in.ConfirmedAt.Local().Format("2006-01-02"), deref(in.ConfirmedBy), deref(in.ConfirmedAs))
+				case late[in.ID]:
+					state = "OVERDUE"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", in.ID, in.System, in.CreatedAt.Local().Format("2006-01-02"), in.Lines, in.EarliestDue, in.Deadline, state)
+			}
+			return tw.Flush()
+		},
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func (a *app) instructionsConfirmCmd() *cobra.Command {
+	var by string
+	cmd := &cobra.Command{
+		Use:   "confirm ID",
+		Short: "Record that an instruction was carried out (--by who did it), as an operator (--as)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			p, err := a.pipeline(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			if err := p.ConfirmInstruction(ctx, args[0], by, a.as); err != nil {
+				return err
+			}
+			a.printf("instruction %s confirmed as carried out by %s; recorded in the ledger\n", args[0], by)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&by, "by", "", "who carried it out, e.g. \"Lectio administrator\" (required)")
+	return cmd
+}
+
+func (a *app) instructionsShowCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "show ID",
+		Short: "Print an instruction's CSV document as issued",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			p, err := a.pipeline(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			in, err := p.Store.Instruction(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			_, err = a.out.Write(in.Document)
+			return err
+		},
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
