@@ -196,3 +196,44 @@ func TestRowP3bClosedCase(t *testing.T) {
 		t.Fatalf("pending case: %v: %s", dec.Verdict, dec.Reason())
 	}
 }
+
+// byEmail adds the address lookup of the real subject index.
+type byEmail struct {
+	subjects
+	addr map[string]string
+}
+
+func (b byEmail) ByEmail(a string) (string, bool) { k, ok := b.addr[a]; return k, ok }
+
+// P5 for mail: the mailbox of a departed employee, linked by the address in
+// the HR export, goes 30 days after leaving; shared mailboxes and current
+// staff are left to M1 and M2.
+func TestRowP5mMailOfDepartedStaff(t *testing.T) {
+	set := defaultSet(t)
+	departed := byEmail{employee("2026-07-31", nil, nil), map[string]string{"eva@skole.dk": "staff:4711"}}
+	current := byEmail{employee("", nil, nil), map[string]string{"eva@skole.dk": "staff:4711"}}
+	for _, c := range []struct {
+		name, mailbox, today string
+		subj                 policies.Subjects
+		verdict              policies.Verdict
+		rule, due            string
+	}{
+		{"departed: day before", "eva@skole.dk", "2026-08-29", departed, policies.Keep, "P5m", "2026-08-30"},
+		{"departed: on the day", "eva@skole.dk", "2026-08-30", departed, policies.Due, "P5m", "2026-08-30"},
+		{"departed: day after", "eva@skole.dk", "2026-08-31", departed, policies.Due, "P5m", "2026-08-30"},
+		{"current staff: M2 decides", "eva@skole.dk", "2026-08-30", current, policies.Keep, "M2", "2029-08-01"},
+		{"shared mailbox: M2 decides", "kontor@skole.dk", "2026-08-30", departed, policies.Keep, "M2", "2029-08-01"},
+		{"no export: M2 decides", "eva@skole.dk", "2026-08-30", nil, policies.Keep, "M2", "2029-08-01"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			it := &policies.Item{Source: "mail", Kind: "message", Path: c.mailbox + "/AAMkAD", Received: local(2026, 8, 1, 9, 0)}
+			d := set.Evaluate(it, &policies.Env{Today: date(c.today), Subjects: c.subj})
+			if d.Verdict != c.verdict || d.Rule == nil || d.Rule.ID != c.rule || d.Due.String() != c.due {
+				t.Fatalf("%v by %v due %v: %s", d.Verdict, d.Rule, d.Due, d.Reason())
+			}
+			if c.rule == "P5m" && d.Subject != "staff:4711" {
+				t.Errorf("linked to %q", d.Subject)
+			}
+		})
+	}
+}

@@ -50,7 +50,7 @@ func TestDefaultPolicies(t *testing.T) {
 	var ids []string
 	for _, r := range set.Rules {
 		ids = append(ids, r.ID)
-		anyPath := slices.Equal(r.ItemKinds, []string{"message"}) || len(r.Labels) > 0
+		anyPath := slices.Equal(r.ItemKinds, []string{"message"}) && r.Subject.IsZero() || len(r.Labels) > 0
 		if (r.Path == nil) != anyPath || r.From.IsZero() || len(r.ItemKinds) == 0 && len(r.Labels) == 0 {
 			t.Errorf("%s: %v rule, kinds %v, path %v, from %v", r.ID, r.Kind, r.ItemKinds, r.Path, r.From)
 		}
@@ -62,7 +62,7 @@ func TestDefaultPolicies(t *testing.T) {
 		"S3", "S4", "P3", "C1", "O1", // fileshare.yaml
 		"L1", "L2a", "L2b", "L3", "L4", "L5", "L6", "LT1", "LT2", "LT3", // lectio.yaml
 		"M1", "M2", // mail.yaml
-		"P1a", "P1b", "P2", "P3b", "P4", "P5", "M6", // staff.yaml
+		"P1a", "P1b", "P2", "P3b", "P4", "P5", "P5m", "M6", // staff.yaml
 		"S1", "S2", "S5", "S6", "S7", "S8", "S9", "S10", "S11", "S12a", "S12b", "S13", "S14"} // students.yaml
 	if !slices.Equal(ids, want) {
 		t.Errorf("default rules %v, want %v", ids, want)

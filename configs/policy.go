@@ -42,6 +42,7 @@ type policyRule struct {
 type subjectLink struct {
 	Kind    string `yaml:"kind"`
 	Capture string `yaml:"capture"`
+	By      string `yaml:"by"` // id (default) or email
 }
 
 type exemptionYAML struct {
@@ -175,7 +176,13 @@ func (d *doc) rule(path string, pr policyRule) *policies.Rule {
 		d.errorf(path+".ignore_case", "only meaningful with path")
 	}
 	if pr.Subject != nil {
-		r.Subject = policies.SubjectLink{Kind: pr.Subject.Kind, Capture: pr.Subject.Capture}
+		r.Subject = policies.SubjectLink{Kind: pr.Subject.Kind, Capture: pr.Subject.Capture, By: pr.Subject.By}
+		if pr.Subject.By != "" && pr.Subject.By != "id" && pr.Subject.By != "email" {
+			d.errorf(path+".subject.by", "%q is not what a capture can hold (write id or email)", pr.Subject.By)
+		}
+		if pr.Subject.By == "id" {
+			r.Subject.By = ""
+		}
 		if !validIdent(pr.Subject.Kind) {
 			d.errorf(path+".subject.kind", "%q is not a subject kind (write e.g. student or staff)", pr.Subject.Kind)
 		}

@@ -171,6 +171,19 @@ func (s *Set) evalRule(r *Rule, it *Item, env *Env, captures []string) ruleEval 
 			}
 		}
 		e.subject = r.Subject.Kind + ":" + id
+		if r.Subject.By == "email" {
+			es, _ := env.Subjects.(EmailSubjects)
+			if es == nil {
+				e.skip = true
+				return e
+			}
+			key, ok := es.ByEmail(id)
+			if !ok || !strings.HasPrefix(key, r.Subject.Kind+":") {
+				e.skip = true
+				return e
+			}
+			e.subject, id = key, strings.TrimPrefix(key, r.Subject.Kind+":")
+		}
 		switch {
 		case env.Subjects == nil:
 			subjUnknown = fmt.Sprintf("no school-system export is configured, so nothing is known about %s %q", r.Subject.Kind, id)

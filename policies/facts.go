@@ -58,6 +58,13 @@ type Subjects interface {
 	Lookup(kind, id string) (Subject, bool)
 }
 
+// EmailSubjects is implemented by Subjects that can also find a person by
+// e-mail address, for rules linked by address (mailboxes).
+type EmailSubjects interface {
+	// ByEmail returns the "kind:id" of the one person with the address.
+	ByEmail(addr string) (string, bool)
+}
+
 // Hold keeps items regardless of any rule: litigation, police evidence, an
 // open access request. A hold matches an item when every non-empty scope
 // field matches it.

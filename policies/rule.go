@@ -77,6 +77,10 @@ type Rule struct {
 type SubjectLink struct {
 	Kind    string // "student", "staff"
 	Capture string
+	// By is what the capture holds: "" for the subject's id, "email" for
+	// an e-mail address (a mailbox). A rule linked by address applies only
+	// to addresses the exports list: a shared mailbox is no person.
+	By string
 }
 
 // IsZero reports whether no subject is linked.

@@ -13,6 +13,7 @@ import (
 	"github.com/retentiond/retentiond/connectors"
 	"github.com/retentiond/retentiond/connectors/exports"
 	"github.com/retentiond/retentiond/connectors/memory"
+	"github.com/retentiond/retentiond/policies"
 	"github.com/retentiond/retentiond/store"
 )
 
@@ -301,5 +302,46 @@ func TestBadExportsChangeNothing(t *testing.T) {
 	}
 	if v["Udmeldte elever/2000/a.txt"] != "due S3" {
 		t.Errorf("student 2000: %q", v["Udmeldte elever/2000/a.txt"])
+	}
+}
+
+func TestSubjectIndexAddressesAndSources(t *testing.T) {
+	e := newSubjEnv(t)
+	e.export("elever", 1, teaHeader+"1001;A;01-08-2019;;12-05-2010\n")
+	e.export("hr", 1, hrHeader+
+		"1;A;eva@x.dk;01-08-2001;;14-04-1960;33;Lærer;Nej;\n"+
+		"2;B;delt@x.dk;01-08-2001;;14-04-1960;33;Lærer;Nej;\n"+
+		"3;C;DELT@x.dk;01-08-2001;;14-04-1960;33;Lærer;Nej;\n")
+	if _, err := e.p.ImportSubjects(context.Background(), ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	x, err := e.p.subjects(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if k, ok := x.ByEmail("EVA@x.dk"); !ok || k != "staff:1" {
+		t.Errorf("eva: %q %v", k, ok)
+	}
+	if k, _ := x.ByEmail("delt@x.dk"); k != "" {
+		t.Errorf("an address two people share links %q", k)
+	}
+	if s, ok := x.Lookup("student", "1001"); !ok || s.Problem != "" || len(s.Events) != 2 {
+		t.Errorf("student 1001: %+v %v", s, ok)
+	}
+	if _, ok := x.Lookup("staff", "1001"); ok {
+		t.Error("kinds are mixed up")
+	}
+}
+
+func TestMergeSubjectsFromTwoSources(t *testing.T) {
+	d := func(s string) policies.Date { x, _ := policies.ParseDate(s); return x }
+	a := policies.Subject{Events: map[string]policies.Date{"left": d("2026-06-20")}, Flags: map[string]bool{}}
+	same := policies.Subject{Events: map[string]policies.Date{"left": d("2026-06-20"), "born": d("2010-01-01")}, Flags: map[string]bool{"manager": false}}
+	other := policies.Subject{Events: map[string]policies.Date{"left": d("2025-06-20")}, Flags: map[string]bool{}}
+	if m := mergeSubjects(a, same, "lectio", "tea"); m.Problem != "" || len(m.Events) != 2 || len(m.Flags) != 1 {
+		t.Errorf("agreeing sources: %+v", m)
+	}
+	if m := mergeSubjects(a, other, "lectio", "tea"); !strings.Contains(m.Problem, "sources lectio and tea disagree about left (2026-06-20, 2025-06-20)") {
+		t.Errorf("disagreeing sources: %q", m.Problem)
 	}
 }
