@@ -77,6 +77,25 @@ type Pruner interface {
 	PruneEmpty(ctx context.Context, containers []string, stopAt string) ([]string, error)
 }
 
+// Archiver is implemented by connectors that can move items into a
+// restricted archive inside the same source, for data under archive duty
+// (personnel files of staff born on the 1st of a month, managers). It is
+// optional; without it such items are planned but never moved.
+type Archiver interface {
+	// Archive moves each target to the ref dest + "/" + target.Ref,
+	// creating folders as needed. dest is a container ref inside the
+	// source and never inside a target's own path. As DeleteBatch, it
+	// returns one result per target in order: OutcomeArchived when the
+	// item is now in the archive (also when an earlier call moved it and
+	// the archived copy has the target's version), OutcomeAbsent when it
+	// is neither at its ref nor in the archive, OutcomeChanged when its
+	// version differs, and OutcomeFailed, with an error, when it cannot be
+	// moved; an item already at the destination with another version is
+	// never overwritten but fails with CodeConflict. The error return is
+	// as for DeleteBatch: set only when nothing was attempted.
+	Archive(ctx context.Context, targets []Target, dest string) ([]Result, error)
+}
+
 // ConcurrentDeleter is implemented by connectors whose DeleteBatch may be
 // called from several goroutines at once, each call with different
 // targets: connectors that spend most of a call waiting on a remote
@@ -182,14 +201,17 @@ const (
 	OutcomeHeld
 	// OutcomeFailed: the deletion failed; Result.Err says why.
 	OutcomeFailed
+	// OutcomeArchived: Archiver.Archive moved the item into the archive.
+	OutcomeArchived
 )
 
 var outcomeNames = [...]string{
-	OutcomeDeleted: "deleted",
-	OutcomeAbsent:  "absent",
-	OutcomeChanged: "changed",
-	OutcomeHeld:    "held",
-	OutcomeFailed:  "failed",
+	OutcomeDeleted:  "deleted",
+	OutcomeAbsent:   "absent",
+	OutcomeChanged:  "changed",
+	OutcomeHeld:     "held",
+	OutcomeFailed:   "failed",
+	OutcomeArchived: "archived",
 }
 
 func (o Outcome) String() string {
@@ -203,7 +225,7 @@ func (o Outcome) String() string {
 type Result struct {
 	Ref     string
 	Outcome Outcome
-	// Method names how the item was removed: "delete", "purge".
+	// Method names how the item was removed: "delete", "purge", "archive".
 	Method string
 	// Err is set when Outcome is OutcomeFailed or OutcomeHeld.
 	Err error

@@ -30,6 +30,8 @@ const (
 	CodeCancelled
 	// CodeIO: a local or remote I/O failure that is not one of the above.
 	CodeIO
+	// CodeConflict: the destination of a move holds another item.
+	CodeConflict
 )
 
 var codeNames = [...]string{
@@ -41,6 +43,7 @@ var codeNames = [...]string{
 	CodeHeld:        "held_by_system",
 	CodeCancelled:   "cancelled",
 	CodeIO:          "io_error",
+	CodeConflict:    "conflict",
 }
 
 // String returns the code's stable snake_case name, as written to the ledger.

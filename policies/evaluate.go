@@ -85,6 +85,10 @@ type Decision struct {
 	// Never is set when Rule matches but its event has not happened (a
 	// student who has not left).
 	Never string
+
+	// InArchive is the archive folder the item is in, if any: archived
+	// data is kept and no rule applies to it.
+	InArchive string
 }
 
 // Conflict reports whether a deletion rule and a retention minimum
@@ -115,6 +119,14 @@ const maxMatches = 8
 // Evaluate decides what should happen to it on env.Today. It is pure: the
 // same item, environment and policies always give the same decision.
 func (s *Set) Evaluate(it *Item, env *Env) Decision {
+	for _, r := range s.Rules {
+		// The archive is where data under archive duty goes to be kept:
+		// no rule selects what is in it, or the archived copy would be
+		// archived again.
+		if r.ArchiveTo != "" && (it.Path == r.ArchiveTo || strings.HasPrefix(it.Path, r.ArchiveTo+"/")) && (len(r.Sources) == 0 || slices.Contains(r.Sources, it.Source)) {
+			return Decision{Verdict: Keep, Today: env.Today, InArchive: r.ArchiveTo}
+		}
+	}
 	var buf [maxMatches]ruleEval
 	evals := buf[:0]
 	for _, r := range s.Rules {
@@ -264,8 +276,10 @@ func (r *Rule) subjectAnchor(subj Subject, key string) (Date, string) {
 // exports may have changed since the plan (a leaving date withdrawn on
 // re-enrolment, a person gone from the export, a new manager). It returns
 // the due date under the current facts, zero when r does not count from a
-// subject event, or why the item must not go now.
-func (r *Rule) Recheck(key string, env *Env) (Date, string) {
+// subject event, or why the item must not go now. With archive, the item
+// is to be archived rather than deleted, and an archive exemption must
+// still apply.
+func (r *Rule) Recheck(key string, env *Env, archive bool) (Date, string) {
 	kind, id, _ := strings.Cut(key, ":")
 	if env.Subjects == nil {
 		return Date{}, "no school-system export is configured"
@@ -277,6 +291,7 @@ func (r *Rule) Recheck(key string, env *Env) (Date, string) {
 	case subj.Problem != "":
 		return Date{}, fmt.Sprintf("the exports' data about %s cannot be trusted: %s", key, subj.Problem)
 	}
+	archived := false // an archive exemption still applies
 	for i := range r.Exemptions {
 		x := &r.Exemptions[i]
 		if !x.When.needsSubject() {
@@ -286,9 +301,14 @@ func (r *Rule) Recheck(key string, env *Env) (Date, string) {
 		switch {
 		case why != "":
 			return Date{}, fmt.Sprintf("cannot tell whether exemption %q applies: %s", x.When, why)
+		case holds && archive && x.Then == ExemptArchive:
+			archived = true
 		case holds:
 			return Date{}, fmt.Sprintf("exemption %q applies", x.When)
 		}
+	}
+	if archive && !archived {
+		return Date{}, "no archive exemption applies any more"
 	}
 	if !r.From.IsSubject() {
 		return Date{}, ""

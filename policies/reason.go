@@ -26,6 +26,10 @@ func (d *Decision) Reason() string {
 		}
 		b.WriteString("; without it: ")
 	}
+	if d.InArchive != "" {
+		fmt.Fprintf(&b, "in the archive %q under archive duty: kept, no rule applies", d.InArchive)
+		return b.String()
+	}
 	if d.Rule == nil {
 		b.WriteString("no rule applies")
 		return b.String()

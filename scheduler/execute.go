@@ -21,8 +21,9 @@ import (
 // ExecuteResult sums up the execution of one batch.
 type ExecuteResult struct {
 	Batch   int64
-	Deleted int64 // deleted now, or found deleted after an interrupted run
-	Skipped int64 // changed, already absent, held, no longer due
+	Method  string // store.MethodDelete or store.MethodArchive
+	Deleted int64  // deleted (or archived) now, or found so after an interrupted run
+	Skipped int64  // changed, already absent, held, no longer due
 	Failed  int64
 	Pruned  int64 // empty folders removed
 	Err     error // why the batch was not (fully) executed
@@ -76,7 +77,7 @@ type chunkRun struct {
 }
 
 func (p *Pipeline) executeBatch(ctx context.Context, b *store.Batch, executor string) (res ExecuteResult) {
-	res.Batch = b.ID
+	res.Batch, res.Method = b.ID, b.Method
 	log := p.Log.With(zap.Int64("batch", b.ID), zap.String("source", b.Source), zap.String("rule", b.Rule))
 	fail := func(err error) ExecuteResult {
 		res.Err = err
@@ -252,6 +253,7 @@ type chunkOutcome struct {
 // found absent are then recorded as deleted by that run.
 func (p *Pipeline) runChunk(ctx context.Context, run *chunkRun, c store.Chunk, from int, intent int64) (chunkOutcome, error) {
 	reconciling := intent != 0
+	archiving := run.b.Method == store.MethodArchive
 	items := c.Items[from:]
 	var out chunkOutcome
 	skip := make([]string, len(items)) // outcome for items not handed to the connector
@@ -271,7 +273,7 @@ func (p *Pipeline) runChunk(ctx context.Context, run *chunkRun, c store.Chunk, f
 		if it.Subject != "" {
 			// The exports may have changed since the plan: the facts
 			// about the person must still make the item due.
-			if due, why := run.rule.Recheck(it.Subject, run.env); why != "" || run.env.Today.Before(due) {
+			if due, why := run.rule.Recheck(it.Subject, run.env, archiving); why != "" || run.env.Today.Before(due) {
 				skip[i] = "not_due"
 				continue
 			}
@@ -287,7 +289,17 @@ func (p *Pipeline) runChunk(ctx context.Context, run *chunkRun, c store.Chunk, f
 	}
 	results := make([]connectors.Result, len(items))
 	if len(targets) > 0 {
-		rs, err := run.conn.DeleteBatch(ctx, targets)
+		var rs []connectors.Result
+		var err error
+		if archiving {
+			a, ok := run.conn.(connectors.Archiver)
+			if !ok {
+				return out, fmt.Errorf("batch %d archives, but %s cannot move items", run.b.ID, run.conn.Location())
+			}
+			rs, err = a.Archive(ctx, targets, run.rule.ArchiveTo)
+		} else {
+			rs, err = run.conn.DeleteBatch(ctx, targets)
+		}
 		if err != nil && reconciling {
 			return out, fmt.Errorf("reconcile batch %d: %w", run.b.ID, err)
 		}
@@ -322,7 +334,7 @@ func (p *Pipeline) runChunk(ctx context.Context, run *chunkRun, c store.Chunk, f
 			out.skipped++
 		default:
 			r := results[i]
-			if reconciling && r.Outcome == connectors.OutcomeAbsent {
+			if reconciling && !archiving && r.Outcome == connectors.OutcomeAbsent {
 				// The interrupted run most likely deleted it before it
 				// could record so; the ledger must not miss a deletion.
 				r.Outcome, r.Method = connectors.OutcomeDeleted, "delete"
@@ -330,7 +342,7 @@ func (p *Pipeline) runChunk(ctx context.Context, run *chunkRun, c store.Chunk, f
 			}
 			e.Outcome, e.Method = r.Outcome.String(), r.Method
 			switch r.Outcome {
-			case connectors.OutcomeDeleted:
+			case connectors.OutcomeDeleted, connectors.OutcomeArchived:
 				e.Verified = true
 				out.deleted++
 				out.emptied = append(out.emptied, items[i].Container)

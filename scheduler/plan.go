@@ -211,7 +211,8 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 		if !forToday {
 			return nil
 		}
-		return p.cutBatches(ctx, tx, src, plan, totals, res)
+		_, canArchive := conn.(connectors.Archiver)
+		return p.cutBatches(ctx, tx, src, plan, totals, res, canArchive)
 	})
 	if err != nil {
 		return nil, err
@@ -293,7 +294,7 @@ func planItem(it connectors.Item, d *policies.Decision) store.PlanItem {
 
 // cutBatches supersedes the source's waiting batches and creates one batch
 // per rule with due items, recording the policies and batches in the ledger.
-func (p *Pipeline) cutBatches(ctx context.Context, tx *store.Tx, src configs.Source, plan *store.Plan, totals []store.RuleTotal, res *PlanResult) error {
+func (p *Pipeline) cutBatches(ctx context.Context, tx *store.Tx, src configs.Source, plan *store.Plan, totals []store.RuleTotal, res *PlanResult, canArchive bool) error {
 	now := p.Clock.Now()
 	sup, err := tx.SupersedePending(ctx, src.Name, now)
 	if err != nil {
@@ -318,11 +319,22 @@ func (p *Pipeline) cutBatches(ctx context.Context, tx *store.Tx, src configs.Sou
 		entries = append(entries, e)
 	}
 	for _, t := range totals {
-		if t.Verdict != policies.Due.String() {
+		method := store.MethodDelete
+		switch t.Verdict {
+		case policies.Due.String():
+		case policies.Archive.String():
+			// Items under archive duty are moved into the rule's archive,
+			// where the connector can move them; elsewhere they stay in
+			// the plan for a person to move.
+			method = store.MethodArchive
+			if !canArchive || p.Config.Policies.Rule(t.Rule).ArchiveTo == "" {
+				continue
+			}
+		default:
 			continue
 		}
 		rule := p.Config.Policies.Rule(t.Rule)
-		out, err := tx.Outstanding(ctx, src.Name, rule.ID)
+		out, err := tx.Outstanding(ctx, src.Name, rule.ID, method)
 		if err != nil {
 			return err
 		}
@@ -349,7 +361,7 @@ func (p *Pipeline) cutBatches(ctx context.Context, tx *store.Tx, src configs.Sou
 		}
 		b := store.Batch{PlanID: plan.ID, Source: src.Name, Rule: rule.ID, Policy: rule.Policy.ID, PolicyDigest: rule.Policy.Digest,
 			CreatedAt: store.Time{Time: now}, UpdatedAt: store.Time{Time: now}, Planner: plan.Planner,
-			Items: t.Items, Bytes: t.Bytes, Fingerprint: t.Fingerprint, Status: store.StatusPending}
+			Items: t.Items, Bytes: t.Bytes, Fingerprint: t.Fingerprint, Status: store.StatusPending, Method: method}
 		last, err := tx.LastExecuted(ctx, src.Name, rule.ID)
 		if err != nil {
 			return err
@@ -367,6 +379,9 @@ func (p *Pipeline) cutBatches(ctx context.Context, tx *store.Tx, src configs.Sou
 		e.Batch, e.Plan, e.Source, e.SourceKind = b.ID, b.Fingerprint, src.Name, src.Kind.Name
 		e.Policy, e.PolicyDigest, e.Rule, e.Period = rule.Policy.ID, rule.Policy.Digest, rule.ID, rule.Keep.String()
 		e.Basis, e.Items, e.Size, e.Actor = rule.From.String(), b.Items, b.Bytes, plan.Planner
+		if method == store.MethodArchive {
+			e.Method = method
+		}
 		entries = append(entries, e)
 		if b.Status == store.StatusApproved {
 			a := p.entry(ledger.TypeApproval)

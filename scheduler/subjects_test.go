@@ -345,3 +345,62 @@ func TestMergeSubjectsFromTwoSources(t *testing.T) {
 		t.Errorf("disagreeing sources: %q", m.Problem)
 	}
 }
+
+func TestArchiveBatchMovesFilesUnderArchiveDuty(t *testing.T) {
+	e := newSubjEnv(t)
+	ctx := context.Background()
+	e.export("elever", 1, teaHeader)
+	staff := hrHeader +
+		"2;B;b@x.dk;01-08-2001;31-07-2020;01-04-1960;33;Lærer;Nej;\n" + // born on the 1st
+		"3;C;c@x.dk;01-08-2001;31-07-2020;14-04-1960;37;Skoleleder;Nej;\n" // manager
+	e.export("hr", 1, staff)
+	for _, id := range []string{"2", "3"} {
+		e.put("Personalesager/"+id+"/kontrakt.pdf", 3000*24*time.Hour)
+	}
+	res := e.planShare()
+	var b store.Batch
+	for _, x := range res.Batches {
+		if x.Rule == "P3" && x.Method == store.MethodArchive {
+			b = x
+		}
+	}
+	if b.ID == 0 || b.Items != 2 {
+		t.Fatalf("no archive batch of 2 items in %+v", res.Batches)
+	}
+	if _, _, err := e.p.Approve(ctx, b.ID, "anna", b.Fingerprint); err != nil {
+		t.Fatal(err)
+	}
+	// Before execution, the HR export says employee 3 was no manager after
+	// all: that file is not moved.
+	e.export("hr", 2, strings.Replace(staff, ";37;Skoleleder;", ";33;Lærer;", 1))
+	if _, err := e.p.ImportSubjects(ctx, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.p.Execute(ctx, b.ID, "it"); err != nil {
+		t.Fatal(err)
+	}
+	if e.src.Exists("Personalesager/2/kontrakt.pdf") || !e.src.Exists("Arkiv/Personalesager/2/kontrakt.pdf") {
+		t.Error("the file of the employee born on the 1st was not moved into the archive")
+	}
+	if !e.src.Exists("Personalesager/3/kontrakt.pdf") {
+		t.Error("the file of an employee no longer under archive duty was moved")
+	}
+	ref := func(item string) string { return e.p.Refs.Ref("item:memory:share", item) }
+	got := e.deletions()
+	if fmt.Sprint(got[ref("Personalesager/2/kontrakt.pdf")]) != "[archived]" || fmt.Sprint(got[ref("Personalesager/3/kontrakt.pdf")]) != "[not_due]" {
+		t.Errorf("ledger outcomes %v", got)
+	}
+	// What is in the archive stays there: the next plan keeps it.
+	v := e.verdicts(e.planShare())
+	if _, planned := v["Arkiv/Personalesager/2/kontrakt.pdf"]; planned {
+		t.Errorf("the archived copy was planned: %v", v)
+	}
+	it := policiesItem("share", "Arkiv/Personalesager/2/kontrakt.pdf")
+	if d := e.p.Config.Policies.Evaluate(&it, &policies.Env{Today: policies.DateOf(now, time.UTC)}); d.Verdict != policies.Keep || !strings.Contains(d.Reason(), "archive duty") {
+		t.Errorf("archived copy: %v: %s", d.Verdict, d.Reason())
+	}
+}
+
+func policiesItem(source, path string) policies.Item {
+	return policies.Item{Source: source, Kind: "file", Ref: path, Path: path}
+}

@@ -39,7 +39,16 @@ type Batch struct {
 	Deleted      int64  `db:"deleted" json:"deleted"`
 	Skipped      int64  `db:"skipped" json:"skipped"`
 	Failed       int64  `db:"failed" json:"failed"`
+	// Method is MethodDelete, or MethodArchive for a batch that moves
+	// items under archive duty into the rule's archive.
+	Method string `db:"method" json:"method"`
 }
+
+// Batch methods.
+const (
+	MethodDelete  = "delete"
+	MethodArchive = "archive"
+)
 
 // Approval is one approver's consent to one batch at one fingerprint.
 type Approval struct {
@@ -53,10 +62,13 @@ type Approval struct {
 // CreateBatch inserts b, links the plan's due chunks of b.Rule to it, and
 // returns its id.
 func (tx *Tx) CreateBatch(ctx context.Context, b *Batch) (int64, error) {
+	if b.Method == "" {
+		b.Method = MethodDelete
+	}
 	res, err := tx.tx.NamedExecContext(ctx, `INSERT INTO batch(plan_id, source, rule, policy, policy_digest, created_at, planner,
-		items, bytes, fingerprint, status, status_note, updated_at)
+		items, bytes, fingerprint, status, status_note, updated_at, method)
 		VALUES (:plan_id, :source, :rule, :policy, :policy_digest, :created_at, :planner,
-		:items, :bytes, :fingerprint, :status, :status_note, :updated_at)`, b)
+		:items, :bytes, :fingerprint, :status, :status_note, :updated_at, :method)`, b)
 	if err != nil {
 		return 0, fmt.Errorf("create batch: %w", err)
 	}
@@ -64,7 +76,11 @@ func (tx *Tx) CreateBatch(ctx context.Context, b *Batch) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("create batch: %w", err)
 	}
-	res, err = tx.tx.ExecContext(ctx, `UPDATE plan_chunk SET batch_id = ? WHERE plan_id = ? AND rule = ? AND verdict = 'due'`, id, b.PlanID, b.Rule)
+	verdict := "due"
+	if b.Method == MethodArchive {
+		verdict = "archive"
+	}
+	res, err = tx.tx.ExecContext(ctx, `UPDATE plan_chunk SET batch_id = ? WHERE plan_id = ? AND rule = ? AND verdict = ?`, id, b.PlanID, b.Rule, verdict)
 	if err != nil {
 		return 0, fmt.Errorf("create batch: %w", err)
 	}
@@ -267,9 +283,9 @@ func sqlxIn(q string, args ...any) (string, []any, error) {
 
 // Outstanding returns the batches of source and rule that are approved or
 // executing, oldest first.
-func (tx *Tx) Outstanding(ctx context.Context, source, rule string) ([]Batch, error) {
+func (tx *Tx) Outstanding(ctx context.Context, source, rule, method string) ([]Batch, error) {
 	var bs []Batch
-	if err := tx.tx.SelectContext(ctx, &bs, `SELECT * FROM batch WHERE source = ? AND rule = ? AND status IN ('approved', 'executing') ORDER BY id`, source, rule); err != nil {
+	if err := tx.tx.SelectContext(ctx, &bs, `SELECT * FROM batch WHERE source = ? AND rule = ? AND method = ? AND status IN ('approved', 'executing') ORDER BY id`, source, rule, method); err != nil {
 		return nil, fmt.Errorf("read outstanding batches: %w", err)
 	}
 	return bs, nil

@@ -162,7 +162,7 @@ func (a *app) demoWalk(cmd *cobra.Command, p *scheduler.Pipeline, results []*sch
 		if r.Err != nil {
 			return fmt.Errorf("batch %d: %w", r.Batch, r.Err)
 		}
-		a.printf("batch %d executed: %d deleted, %d skipped, %d failed, %d emptied folders removed\n", r.Batch, r.Deleted, r.Skipped, r.Failed, r.Pruned)
+		a.printf("batch %d executed: %d %s, %d skipped, %d failed, %d emptied folders removed\n", r.Batch, r.Deleted, doneWord(r.Method), r.Skipped, r.Failed, r.Pruned)
 	}
 	a.printf("\nSystems without a deletion API get instructions instead:\n")
 	inst := a.instructionsCmd()

@@ -9,6 +9,7 @@ import (
 
 	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/scheduler"
+	"github.com/retentiond/retentiond/store"
 )
 
 func (a *app) executeCmd() *cobra.Command {
@@ -41,7 +42,7 @@ batch. Run it as an operator (--as).`,
 					errs = append(errs, fmt.Errorf("batch %d: %w", r.Batch, r.Err))
 					continue
 				}
-				a.printf("batch %d: %d deleted, %d skipped, %d failed", r.Batch, r.Deleted, r.Skipped, r.Failed)
+				a.printf("batch %d: %d %s, %d skipped, %d failed", r.Batch, r.Deleted, doneWord(r.Method), r.Skipped, r.Failed)
 				if r.Pruned > 0 {
 					a.printf(", %d emptied folders removed", r.Pruned)
 				}
@@ -65,4 +66,12 @@ batch. Run it as an operator (--as).`,
 	}
 	cmd.Flags().Int64Var(&batch, "batch", 0, "execute only this batch")
 	return cmd
+}
+
+// doneWord is what a batch with method did to its items.
+func doneWord(method string) string {
+	if method == store.MethodArchive {
+		return "archived"
+	}
+	return "deleted"
 }

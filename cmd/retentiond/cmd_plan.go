@@ -96,7 +96,11 @@ func writePlanText(w io.Writer, p *scheduler.Pipeline, res *scheduler.PlanResult
 	}
 	batchOf := map[string]store.Batch{}
 	for _, b := range res.Batches {
-		batchOf[b.Rule] = b
+		verdict := "due"
+		if b.Method == store.MethodArchive {
+			verdict = "archive"
+		}
+		batchOf[b.Rule+"/"+verdict] = b
 	}
 	order := map[string]int{"due": 0, "archive": 1, "held": 2, "review": 3}
 	totals := append([]store.RuleTotal(nil), res.Totals...)
@@ -107,7 +111,7 @@ func writePlanText(w io.Writer, p *scheduler.Pipeline, res *scheduler.PlanResult
 			title = r.Title
 		}
 		fmt.Fprintf(w, "\n  %-7s %-4s %-44s %6d items  %s\n", verdictLabel(t.Verdict), t.Rule, title, t.Items, humanBytes(t.Bytes))
-		if b, ok := batchOf[t.Rule]; ok && t.Verdict == "due" {
+		if b, ok := batchOf[t.Rule+"/"+t.Verdict]; ok {
 			fmt.Fprintf(w, "          batch %d: %s", b.ID, b.Status)
 			if b.StatusNote != "" {
 				fmt.Fprintf(w, " (%s)", b.StatusNote)

@@ -104,6 +104,9 @@ func TestDemoYesAndVerbs(t *testing.T) {
 	if n := countFiles(t, filepath.Join(dir, "share")); n != 223-77 {
 		t.Fatalf("%d files left, want %d", n, 223-77)
 	}
+	if _, err := os.Stat(filepath.Join(dir, "share", "Personale", "Arkiv", "Personale", "Fratrådte", "4712", "MUS-referat.docx")); err != nil || !strings.Contains(out, "2 archived") {
+		t.Fatalf("the personnel file under archive duty was not archived (%v):\n%s", err, out)
+	}
 	if n := countFiles(t, filepath.Join(dir, "exports", "elever")); n != 3 {
 		t.Fatalf("%d student exports left, want the newest 3", n)
 	}

@@ -75,6 +75,9 @@ type Harness struct {
 	// exactly when Concurrent is set, and then deletes through concurrent
 	// calls.
 	Concurrent bool
+	// Archiver says the connector implements connectors.Archiver. The
+	// suite checks that it does exactly when Archiver is set.
+	Archiver bool
 }
 
 // layout is the set of samples for one shape of source, and the roles the
@@ -100,7 +103,7 @@ func Run(t *testing.T, h Harness) {
 		t.Fatal("connectortest: Harness.New is nil")
 	}
 	for _, c := range checks {
-		if c.pruner && !h.Pruner || c.concurrent && !h.Concurrent || c.flat && !h.Flat {
+		if c.pruner && !h.Pruner || c.concurrent && !h.Concurrent || c.flat && !h.Flat || c.archiver && !h.Archiver {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {
@@ -118,6 +121,7 @@ type check struct {
 	pruner     bool // only for connectors that implement connectors.Pruner
 	concurrent bool // only for connectors whose DeleteBatch may run concurrently
 	flat       bool // only for flat sources (Harness.Flat)
+	archiver   bool // only for connectors that implement connectors.Archiver
 	run        func(t testing.TB, h Harness)
 }
 
@@ -145,6 +149,8 @@ var checks = []check{
 	{name: "PruneEmpty", pruner: true, run: testPruneEmpty},
 	{name: "PruneKeepsNonEmpty", pruner: true, run: testPruneKeepsNonEmpty},
 	{name: "PruneStopAt", pruner: true, run: testPruneStopAt},
+	{name: "Archive", archiver: true, run: testArchive},
+	{name: "ArchiveOutcomes", archiver: true, run: testArchiveOutcomes},
 }
 
 // base is the modification time of the first sample; whole seconds, so
@@ -325,6 +331,9 @@ func testCapabilities(t testing.TB, h Harness) {
 	_, isPruner := c.(connectors.Pruner)
 	if isPruner != h.Pruner {
 		t.Errorf("connector implements connectors.Pruner: %v, but Harness.Pruner is %v", isPruner, h.Pruner)
+	}
+	if _, isArchiver := c.(connectors.Archiver); isArchiver != h.Archiver {
+		t.Errorf("connector implements connectors.Archiver: %v, but Harness.Archiver is %v", isArchiver, h.Archiver)
 	}
 	n := 1
 	if cd, ok := c.(connectors.ConcurrentDeleter); ok {
@@ -901,5 +910,97 @@ func testPruneStopAt(t testing.TB, h Harness) {
 	wantContainers(t, f, map[string]bool{"x": false})
 	if !f.Exists(t, "keep.txt") {
 		t.Error("keep.txt is gone")
+	}
+}
+
+// archiveDest is the archive folder the Archiver checks move items to.
+const archiveDest = "Arkiv"
+
+func archiver(t testing.TB, c connectors.Connector) connectors.Archiver {
+	t.Helper()
+	a, ok := c.(connectors.Archiver)
+	if !ok {
+		t.Fatal("Harness.Archiver is set but the connector does not implement connectors.Archiver")
+	}
+	return a
+}
+
+func checkArchived(t testing.TB, targets []connectors.Target, rs []connectors.Result, err error, want ...connectors.Outcome) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("Archive: %v", err)
+	}
+	if len(rs) != len(targets) {
+		t.Fatalf("Archive returned %d results for %d targets", len(rs), len(targets))
+	}
+	for i, r := range rs {
+		if r.Ref != targets[i].Ref || r.Outcome != want[i] {
+			t.Errorf("result %d: %q %v (err %v), want %q %v", i, r.Ref, r.Outcome, r.Err, targets[i].Ref, want[i])
+		}
+		if r.Outcome == connectors.OutcomeArchived && r.Method != "archive" {
+			t.Errorf("%q: archived with method %q", r.Ref, r.Method)
+		}
+		if (r.Outcome == connectors.OutcomeFailed) != (r.Err != nil) {
+			t.Errorf("%q: outcome %v with error %v", r.Ref, r.Outcome, r.Err)
+		}
+	}
+}
+
+func testArchive(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	L := h.layout()
+	putSamples(t, f, L)
+	items := list(t, c, "")
+	moved := []string{L.three, L.top}
+	targets := targetsOf(items, moved...)
+	a := archiver(t, c)
+	rs, err := a.Archive(t.Context(), targets, archiveDest)
+	checkArchived(t, targets, rs, err, connectors.OutcomeArchived, connectors.OutcomeArchived)
+	for _, ref := range moved {
+		if f.Exists(t, ref) {
+			t.Errorf("%q is still in place", ref)
+		}
+		if !f.Exists(t, archiveDest+"/"+ref) {
+			t.Errorf("%q is not in the archive", ref)
+		}
+	}
+	// The archive copy keeps the item's version: an interrupted run that
+	// moves it again finds it done.
+	for _, it := range list(t, c, archiveDest) {
+		for _, tg := range targets {
+			if it.Ref == archiveDest+"/"+tg.Ref && it.Version != tg.Version {
+				t.Errorf("%q: archived version %q, was %q", tg.Ref, it.Version, tg.Version)
+			}
+		}
+	}
+	rs, err = a.Archive(t.Context(), targets, archiveDest)
+	checkArchived(t, targets, rs, err, connectors.OutcomeArchived, connectors.OutcomeArchived)
+	if n := len(list(t, c, "")); n != len(L.samples) {
+		t.Errorf("after archiving the source lists %d items, want %d", n, len(L.samples))
+	}
+	if _, err := a.Archive(t.Context(), targets, "../outside"); connectors.CodeOf(err) != connectors.CodeInvalid {
+		t.Errorf("archive folder outside the source: %v, want invalid", err)
+	}
+}
+
+func testArchiveOutcomes(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	L := h.layout()
+	putSamples(t, f, L)
+	items := list(t, c, "")
+	targets := targetsOf(items, L.one, L.two, L.three, L.four)
+	f.Remove(t, L.one)
+	f.Modify(t, L.two)
+	// Another file already has L.four's name in the archive.
+	f.Put(t, archiveDest+"/"+L.four, []byte("another file"), base)
+	targets = append(targets, connectors.Target{Ref: L.missing[0], Version: targets[0].Version})
+	rs, err := archiver(t, c).Archive(t.Context(), targets, archiveDest)
+	checkArchived(t, targets, rs, err, connectors.OutcomeAbsent, connectors.OutcomeChanged, connectors.OutcomeArchived,
+		connectors.OutcomeFailed, connectors.OutcomeAbsent)
+	if code := connectors.CodeOf(rs[3].Err); code != connectors.CodeConflict {
+		t.Errorf("archive name taken: code %v, want conflict", code)
+	}
+	if !f.Exists(t, L.two) || !f.Exists(t, L.four) {
+		t.Error("a changed or conflicting item was moved")
 	}
 }

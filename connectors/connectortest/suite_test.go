@@ -33,12 +33,13 @@ type listFunc func(ctx context.Context, opts connectors.ListOptions, fn func(con
 // broken is a memory connector with some methods replaced. Each replacement
 // gets the correct connector to build on.
 type broken struct {
-	inner  connectors.Connector
-	loc    func() string
-	list   func(inner connectors.Connector, ctx context.Context, opts connectors.ListOptions, fn func(connectors.Item) error) error
-	stat   func(inner connectors.Connector, ctx context.Context, ref string) (connectors.Item, error)
-	delete func(inner connectors.Connector, ctx context.Context, targets []connectors.Target) ([]connectors.Result, error)
-	prune  func(inner connectors.Pruner, ctx context.Context, containers []string, stopAt string) ([]string, error)
+	inner   connectors.Connector
+	loc     func() string
+	list    func(inner connectors.Connector, ctx context.Context, opts connectors.ListOptions, fn func(connectors.Item) error) error
+	stat    func(inner connectors.Connector, ctx context.Context, ref string) (connectors.Item, error)
+	delete  func(inner connectors.Connector, ctx context.Context, targets []connectors.Target) ([]connectors.Result, error)
+	prune   func(inner connectors.Pruner, ctx context.Context, containers []string, stopAt string) ([]string, error)
+	archive func(inner connectors.Archiver, ctx context.Context, targets []connectors.Target, dest string) ([]connectors.Result, error)
 	// concurrency, when set, replaces DeleteConcurrency's answer.
 	concurrency func() int
 }
@@ -86,6 +87,14 @@ func (b *broken) PruneEmpty(ctx context.Context, containers []string, stopAt str
 	return p.PruneEmpty(ctx, containers, stopAt)
 }
 
+func (b *broken) Archive(ctx context.Context, targets []connectors.Target, dest string) ([]connectors.Result, error) {
+	a := b.inner.(connectors.Archiver)
+	if b.archive != nil {
+		return b.archive(a, ctx, targets, dest)
+	}
+	return a.Archive(ctx, targets, dest)
+}
+
 func (b *broken) Close() error { return b.inner.Close() }
 
 func harness(breakIt func(*broken)) Harness {
@@ -101,6 +110,7 @@ func harness(breakIt func(*broken)) Harness {
 		},
 		Pruner:     true,
 		Concurrent: true,
+		Archiver:   true,
 	}
 }
 
@@ -245,6 +255,28 @@ var flatMutants = []mutant{
 }
 
 var mutants = []mutant{
+	{"archive deletes instead of moving", "Archive", func(b *broken) {
+		b.archive = func(a connectors.Archiver, ctx context.Context, targets []connectors.Target, dest string) ([]connectors.Result, error) {
+			rs, err := b.inner.DeleteBatch(ctx, targets)
+			for i := range rs {
+				if rs[i].Outcome == connectors.OutcomeDeleted {
+					rs[i].Outcome, rs[i].Method = connectors.OutcomeArchived, "archive"
+				}
+			}
+			return rs, err
+		}
+	}},
+	{"archive ignores versions and conflicts", "ArchiveOutcomes", func(b *broken) {
+		b.archive = func(a connectors.Archiver, ctx context.Context, targets []connectors.Target, dest string) ([]connectors.Result, error) {
+			rs, err := a.Archive(ctx, targets, dest)
+			for i := range rs {
+				if rs[i].Outcome == connectors.OutcomeChanged || rs[i].Outcome == connectors.OutcomeFailed {
+					rs[i] = connectors.Result{Ref: rs[i].Ref, Outcome: connectors.OutcomeArchived, Method: "archive"}
+				}
+			}
+			return rs, err
+		}
+	}},
 	{"empty location", "Location", func(b *broken) { b.loc = func() string { return "" } }},
 	{"list of empty source fails", "ListEmpty", func(b *broken) {
 		b.list = func(inner connectors.Connector, ctx context.Context, opts connectors.ListOptions, fn func(connectors.Item) error) error {

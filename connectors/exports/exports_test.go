@@ -26,7 +26,8 @@ func TestConformance(t *testing.T) {
 		New: func(t testing.TB) (connectors.Connector, connectortest.Fixture) {
 			return openDir(t, Options{Dir: ".", Preset: "tea-students", KeepLatest: 2})
 		},
-		Pruner: true,
+		Pruner:   true,
+		Archiver: true,
 	})
 }
 

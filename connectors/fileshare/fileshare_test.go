@@ -51,7 +51,8 @@ func TestConformance(t *testing.T) {
 			}
 			return c, fixture{Dir: dir}
 		},
-		Pruner: true,
+		Pruner:   true,
+		Archiver: true,
 	})
 }
 

@@ -409,6 +409,96 @@ func (c *conn) deleteOne(t connectors.Target) connectors.Result {
 	return res
 }
 
+// Archive moves the targets to dest/<ref> as connectors.Archiver
+// describes, keeping each item's version. It fails as a whole when the
+// connector is closed or dest is malformed. The delete fault hooks apply to
+// moves too.
+func (c *conn) Archive(ctx context.Context, targets []connectors.Target, dest string) ([]connectors.Result, error) {
+	if c.closed.Load() {
+		return nil, connectors.Errorf(connectors.CodeUnavailable, "archive", "", errClosed)
+	}
+	if err := checkRef(dest); err != nil {
+		return nil, connectors.Errorf(connectors.CodeInvalid, "archive", dest, err)
+	}
+	results := make([]connectors.Result, len(targets))
+	for i, t := range targets {
+		if err := ctx.Err(); err != nil {
+			for j := i; j < len(targets); j++ {
+				results[j] = connectors.Result{Ref: targets[j].Ref, Outcome: connectors.OutcomeFailed,
+					Err: connectors.Errorf(connectors.CodeCancelled, "archive", targets[j].Ref, err)}
+			}
+			break
+		}
+		results[i] = c.archiveOne(t, dest)
+	}
+	return results, nil
+}
+
+func (c *conn) archiveOne(t connectors.Target, dest string) connectors.Result {
+	res := connectors.Result{Ref: t.Ref}
+	fail := func(code connectors.Code, err error) connectors.Result {
+		res.Outcome, res.Err = connectors.OutcomeFailed, connectors.Errorf(code, "archive", t.Ref, err)
+		return res
+	}
+	if err := checkRef(t.Ref); err != nil {
+		return fail(connectors.CodeInvalid, err)
+	}
+	if inContainer(t.Ref, dest) {
+		return fail(connectors.CodeInvalid, errors.New("the item is inside the archive folder already"))
+	}
+	to := dest + "/" + t.Ref
+	s := c.s
+	s.mu.Lock()
+	faults := s.faults
+	old, present := s.items[t.Ref]
+	there, taken := s.items[to]
+	s.mu.Unlock()
+	switch {
+	case taken && there.Version != t.Version:
+		if present && old.Version != t.Version {
+			res.Outcome = connectors.OutcomeChanged
+			return res
+		}
+		return fail(connectors.CodeConflict, errors.New("the archive already holds another item under this name"))
+	case taken && !present:
+		res.Outcome, res.Method = connectors.OutcomeArchived, "archive"
+		return res
+	case !present:
+		res.Outcome = connectors.OutcomeAbsent
+		return res
+	case old.Version != t.Version:
+		res.Outcome = connectors.OutcomeChanged
+		return res
+	}
+	if faults.BeforeDelete != nil {
+		if err := faults.BeforeDelete(t.Ref); err != nil {
+			return fail(connectors.CodeIO, err)
+		}
+	}
+	s.mu.Lock()
+	it, ok := s.items[t.Ref]
+	if !ok || it.Version != t.Version {
+		s.mu.Unlock()
+		res.Outcome = connectors.OutcomeChanged
+		if !ok {
+			res.Outcome = connectors.OutcomeAbsent
+		}
+		return res
+	}
+	delete(s.items, t.Ref)
+	it.Ref, it.Container = to, parent(to)
+	for k := it.Container; k != ""; k = parent(k) {
+		s.containers[k] = struct{}{}
+	}
+	s.items[to] = it
+	s.mu.Unlock()
+	res.Outcome, res.Method = connectors.OutcomeArchived, "archive"
+	if faults.AfterDelete != nil {
+		faults.AfterDelete(t.Ref)
+	}
+	return res
+}
+
 // PruneEmpty removes empty containers as connectors.Pruner describes:
 // deepest first, never stopAt, anything not strictly inside it, or the
 // top. A container is empty when no item has it as its container and no

@@ -30,7 +30,8 @@ func TestConformance(t *testing.T) {
 			s := memory.New(t.Name())
 			return s.Connector(), fixture{s}
 		},
-		Pruner: true,
+		Pruner:   true,
+		Archiver: true,
 	})
 }
 

@@ -21,7 +21,7 @@ var Outcomes = []string{
 }
 
 // Codes are the failure codes an entry may record (see package connectors).
-var Codes = []string{"other", "not_found", "permission_denied", "unavailable", "invalid", "held_by_system", "cancelled", "io_error"}
+var Codes = []string{"other", "not_found", "permission_denied", "unavailable", "invalid", "held_by_system", "cancelled", "io_error", "conflict"}
 
 // Methods are how an item was removed.
 var Methods = []string{"delete", "purge", "archive"}
