@@ -8,6 +8,8 @@ import (
 
 	"github.com/robfig/cron/v3"
 	"go.uber.org/zap"
+
+	"github.com/retentiond/retentiond/store"
 )
 
 // Daemon runs the pipeline on the configured schedules: each source's plan
@@ -52,9 +54,20 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		name := src.Name
 		if _, err := c.AddJob(src.Schedule, job("plan:"+name, func(ctx context.Context) error {
-			_, err := p.Plan(ctx, PlanOptions{Source: name, Planner: "retentiond"})
+			res, err := p.Plan(ctx, PlanOptions{Source: name, Planner: "retentiond"})
+			if res != nil {
+				for _, imp := range res.Imports {
+					if imp.Status == store.ImportRefused {
+						log.Warn("export refused; the previous facts stay in force", zap.String("source", imp.Source), zap.String("file", imp.File), zap.String("why", imp.Why))
+					}
+				}
+			}
+			overdue, oerr := p.OverdueInstructions(ctx)
+			for _, in := range overdue {
+				log.Warn("deletion instruction overdue", zap.String("instruction", in.ID), zap.String("system", in.System), zap.String("confirm_by", in.Deadline))
+			}
 			_, aerr := p.Anchor(ctx)
-			return errors.Join(err, aerr)
+			return errors.Join(err, oerr, aerr)
 		})); err != nil {
 			return fmt.Errorf("schedule source %q: %w", name, err)
 		}
