@@ -1,10 +1,8 @@
 package scheduler
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/csv"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -15,6 +13,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/retentiond/retentiond/configs"
+	"github.com/retentiond/retentiond/scheduler/instructiondoc"
 	"github.com/retentiond/retentiond/policies"
 	"github.com/retentiond/retentiond/store"
 	"github.com/retentiond/retentiond/store/ledger"
@@ -44,8 +43,9 @@ type IssuedInstruction struct {
 	Lines    []InstructionLine
 	Markdown []byte
 	CSV      []byte
+	PDF      []byte
 	// Note is a signed note, by the ledger's signing key, over the digests
-	// of the Markdown and CSV documents.
+	// of the CSV, Markdown and PDF documents.
 	Note []byte
 }
 
@@ -179,14 +179,25 @@ func (p *Pipeline) IssueInstructions(ctx context.Context, opts InstructionOption
 			})
 			in := store.Instruction{System: system, CreatedAt: store.Time{Time: now}, EarliestDue: lines[0].Due,
 				Deadline: max(lines[0].Due, today.AddDays(ConfirmWithin).String())}
-			csvDoc := instructionCSV(lines)
+			doc := &instructiondoc.Doc{System: system, Issued: now.In(p.Config.Location), IssuedBy: who.ID, Today: today.String(), Deadline: in.Deadline}
+			if who.Name != "" {
+				doc.IssuedBy += " (" + who.Name + ")"
+			}
+			for _, l := range lines {
+				_, id, _ := strings.Cut(l.Subject, ":")
+				doc.Lines = append(doc.Lines, instructiondoc.Line{Due: l.Due, Rule: l.Rule, Category: l.Title, Person: id})
+			}
+			csvDoc := doc.CSV()
 			sum := sha256.Sum256(csvDoc)
 			in.Digest, in.Document = "sha256:"+hex.EncodeToString(sum[:]), csvDoc
 			if err := tx.AddInstruction(ctx, &in, stored); err != nil {
 				return err
 			}
-			iss := IssuedInstruction{Instruction: in, Lines: lines, CSV: csvDoc}
-			iss.Markdown = instructionMarkdown(&iss, who, today)
+			doc.ID, doc.Digest = in.ID, in.Digest
+			iss := IssuedInstruction{Instruction: in, Lines: lines, CSV: csvDoc, Markdown: doc.Markdown()}
+			if iss.PDF, err = doc.PDF(); err != nil {
+				return err
+			}
 			signed, err := p.signInstruction(&iss)
 			if err != nil {
 				return err
@@ -274,43 +285,12 @@ func (p *Pipeline) ConfirmInstruction(ctx context.Context, id, by, person string
 	return p.Checkpoint(ctx)
 }
 
-func instructionCSV(lines []InstructionLine) []byte {
-	var b bytes.Buffer
-	w := csv.NewWriter(&b)
-	w.Write([]string{"delete_by", "rule", "category", "person"})
-	for _, l := range lines {
-		_, id, _ := strings.Cut(l.Subject, ":")
-		w.Write([]string{l.Due, l.Rule, l.Title, id})
-	}
-	w.Flush()
-	return b.Bytes()
-}
-
-func instructionMarkdown(in *IssuedInstruction, who configs.Person, today policies.Date) []byte {
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Deletion instruction %s: %s\n\n", in.ID, in.System)
-	fmt.Fprintf(&b, "Issued %s by %s (%s). Document digest of the CSV: `%s`.\n\n", in.CreatedAt.Format("2006-01-02 15:04 MST"), who.ID, who.Name, in.Digest)
-	fmt.Fprintf(&b, "%s has no deletion interface retentiond can use. Delete the data below in %s by the dates given, ", in.System, in.System)
-	fmt.Fprintf(&b, "then confirm it, by %s at the latest, with\n\n    retentiond instructions confirm %s --by \"YOUR NAME\"\n\n", in.Deadline, in.ID)
-	fmt.Fprintf(&b, "People are given by their number in the school-system export, never by name.\n\n")
-	fmt.Fprintf(&b, "| Delete by | Rule | Category | Person |\n|---|---|---|---|\n")
-	for _, l := range in.Lines {
-		_, id, _ := strings.Cut(l.Subject, ":")
-		due := l.Due
-		if due <= today.String() {
-			due += " (due now)"
-		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", due, l.Rule, strings.ReplaceAll(l.Title, "|", "/"), id)
-	}
-	return b.Bytes()
-}
-
 // signInstruction signs the digests of an instruction's documents as a
-// note with the ledger's key; `retentiond ledger` verifiers check it.
+// note with the ledger's key, which the ledger's verifier key checks.
 func (p *Pipeline) signInstruction(in *IssuedInstruction) ([]byte, error) {
-	md := sha256.Sum256(in.Markdown)
-	text := fmt.Sprintf("retentiond deletion instruction %s\nsystem %s\nlines %d\nsha256 %s csv\nsha256 %s markdown\n",
-		in.ID, in.System, len(in.Lines), strings.TrimPrefix(in.Digest, "sha256:"), hex.EncodeToString(md[:]))
+	md, pdf := sha256.Sum256(in.Markdown), sha256.Sum256(in.PDF)
+	text := fmt.Sprintf("retentiond deletion instruction %s\nsystem %s\nlines %d\nsha256 %s csv\nsha256 %s markdown\nsha256 %s pdf\n",
+		in.ID, in.System, len(in.Lines), strings.TrimPrefix(in.Digest, "sha256:"), hex.EncodeToString(md[:]), hex.EncodeToString(pdf[:]))
 	signed, err := note.Sign(&note.Note{Text: text}, p.Signer.NoteSigner())
 	if err != nil {
 		return nil, fmt.Errorf("sign instruction %s: %w", in.ID, err)

@@ -24,7 +24,7 @@ and every rule of kind record (Lectio's categories, SkoleIntra, data
 processors, user accounts, mailboxes to close), retentiond decides whether
 their data in that system is due, or will be within --horizon days. The lines
 not issued before go into one instruction per system, written to --out as
-Markdown and CSV with a note signed by the ledger's key, and each line is
+PDF, Markdown and CSV with a note signed by the ledger's key, and each line is
 recorded in the ledger by reference. People appear by their number in the
 export, never by name.
 
@@ -55,12 +55,12 @@ and by "instructions list".`,
 			}
 			for _, in := range res.Issued {
 				base := filepath.Join(dir, in.ID+"-"+fileSafe(in.System))
-				for ext, data := range map[string][]byte{".md": in.Markdown, ".csv": in.CSV, ".note": in.Note} {
+				for ext, data := range map[string][]byte{".md": in.Markdown, ".pdf": in.PDF, ".csv": in.CSV, ".note": in.Note} {
 					if err := os.WriteFile(base+ext, data, 0o640); err != nil {
 						return fmt.Errorf("write instruction %s: %w", in.ID, err)
 					}
 				}
-				a.printf("instruction %s for %s: %s, first due %s, to be confirmed by %s\n  %s.md, .csv and .note (signed)\n", in.ID, in.System, plural(len(in.Lines), "line"), in.EarliestDue, in.Deadline, base)
+				a.printf("instruction %s for %s: %s, first due %s, to be confirmed by %s\n  %s.pdf, .md, .csv and .note (signed)\n", in.ID, in.System, plural(len(in.Lines), "line"), in.EarliestDue, in.Deadline, base)
 			}
 			if len(res.Issued) == 0 {
 				a.printf("no new deletion instructions\n")

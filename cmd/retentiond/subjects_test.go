@@ -85,7 +85,7 @@ func TestInstructionsIssueConfirmList(t *testing.T) {
 	if err != nil || string(csv) != "delete_by,rule,category,person\n2026-06-20,S2,\"SkoleIntra, students unenrolled in TEA\",1003\n" {
 		t.Fatalf("I-3 CSV (%v):\n%s", err, csv)
 	}
-	for _, f := range []string{"I-3-skoleintra.md", "I-3-skoleintra.note"} {
+	for _, f := range []string{"I-3-skoleintra.md", "I-3-skoleintra.pdf", "I-3-skoleintra.note"} {
 		if _, err := os.Stat(filepath.Join(dir, "instructions", f)); err != nil {
 			t.Error(err)
 		}

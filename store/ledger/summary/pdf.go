@@ -25,6 +25,10 @@ var (
 	fontBold []byte
 )
 
+// Fonts returns the embedded regular and bold fonts, for other documents
+// retentiond renders (deletion instructions) to look the same.
+func Fonts() (regular, bold []byte) { return fontRegular, fontBold }
+
 // Meta is what the report's header says about the export it summarises.
 type Meta struct {
 	Origin         string    // the ledger's origin line, as in its checkpoints
