@@ -13,8 +13,8 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/retentiond/retentiond/configs"
-	"github.com/retentiond/retentiond/scheduler/instructiondoc"
 	"github.com/retentiond/retentiond/policies"
+	"github.com/retentiond/retentiond/scheduler/instructiondoc"
 	"github.com/retentiond/retentiond/store"
 	"github.com/retentiond/retentiond/store/ledger"
 )
