@@ -22,6 +22,8 @@ type SubjectReport struct {
 	History []store.SubjectChange
 	Holds   []*policies.Hold
 	Items   []SubjectItem
+	// Instructions are the deletion instruction lines about the person.
+	Instructions []store.SubjectInstructionLine
 }
 
 // SubjectItem is one item of a plan linked to the person.
@@ -89,7 +91,10 @@ func (p *Pipeline) ExplainSubject(ctx context.Context, key string) (*SubjectRepo
 			return nil, err
 		}
 	}
-	if !r.Known && len(r.Facts) == 0 && len(r.Items) == 0 && len(r.History) == 0 {
+	if r.Instructions, err = p.Store.SubjectInstructionLines(ctx, key); err != nil {
+		return nil, err
+	}
+	if !r.Known && len(r.Facts) == 0 && len(r.Items) == 0 && len(r.History) == 0 && len(r.Instructions) == 0 {
 		return nil, fmt.Errorf("%s: %w", key, ErrUnknownSubject)
 	}
 	return r, nil

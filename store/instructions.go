@@ -101,3 +101,24 @@ func (s *Store) InstructionLines(ctx context.Context, id string) ([]InstructionL
 	}
 	return ls, nil
 }
+
+// SubjectInstructionLine is an instruction line about one person, with
+// its instruction's system and state.
+type SubjectInstructionLine struct {
+	InstructionLine
+	System      string `db:"system"`
+	ConfirmedAt *Time  `db:"confirmed_at"`
+}
+
+// SubjectInstructionLines returns the instruction lines about subject
+// ("kind:id"), oldest instruction first.
+func (s *Store) SubjectInstructionLines(ctx context.Context, subject string) ([]SubjectInstructionLine, error) {
+	var ls []SubjectInstructionLine
+	err := s.r.SelectContext(ctx, &ls, `SELECT l.instruction_id, l.rule, l.subject, l.due, i.system, i.confirmed_at
+		FROM instruction_line l JOIN instruction i ON i.id = l.instruction_id
+		WHERE l.subject = ? ORDER BY CAST(substr(l.instruction_id, 3) AS INTEGER), l.rule`, subject)
+	if err != nil {
+		return nil, fmt.Errorf("read instruction lines of %s: %w", subject, err)
+	}
+	return ls, nil
+}

@@ -75,6 +75,13 @@ the item is looked up in its source now and decided as a plan today would.`,
 			for _, h := range r.Holds {
 				a.printf("Hold %s: %s (owner %s)\n", h.ID, h.Reason, h.Owner)
 			}
+			for _, l := range r.Instructions {
+				state := "not confirmed"
+				if l.ConfirmedAt != nil {
+					state = "confirmed " + l.ConfirmedAt.Local().Format("2006-01-02")
+				}
+				a.printf("Instruction %s to %s: %s, delete by %s (%s)\n", l.Instruction, l.System, l.Rule, l.Due, state)
+			}
 			if len(r.Items) == 0 {
 				a.printf("No planned item is linked to %s.\n", r.Key)
 				return nil

@@ -105,6 +105,9 @@ func TestInstructionsIssueConfirmList(t *testing.T) {
 	if show := mustRun(t, "instructions", "show", "I-3", "--config", cfg); show != string(csv) {
 		t.Fatalf("show:\n%s", show)
 	}
+	if out := mustRun(t, "explain", "student:1003", "--config", cfg); !strings.Contains(out, "Instruction I-3 to SkoleIntra: S2, delete by 2026-06-20 (confirmed 2026-11-22)") {
+		t.Fatalf("explain lacks the instruction:\n%s", out)
+	}
 	if v := mustRun(t, "ledger", "verify", "--config", cfg); !strings.Contains(v, "instruction=6") || !strings.Contains(v, "acknowledgement=1") {
 		t.Fatalf("verify:\n%s", v)
 	}
