@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -110,5 +111,21 @@ func TestInstructionsIssueConfirmList(t *testing.T) {
 	}
 	if v := mustRun(t, "ledger", "verify", "--config", cfg); !strings.Contains(v, "instruction=6") || !strings.Contains(v, "acknowledgement=1") {
 		t.Fatalf("verify:\n%s", v)
+	}
+	// The auditor's summary lists the instructions, not the people.
+	bundle := filepath.Join(t.TempDir(), "bundle")
+	mustRun(t, "ledger", "export", "--config", cfg, "--out", bundle)
+	text, err := exec.Command("pdftotext", "-layout", filepath.Join(bundle, "summary.pdf"), "-").Output()
+	if err != nil {
+		t.Fatalf("pdftotext (installed by .ci/run): %v", err)
+	}
+	flat := strings.Join(strings.Fields(string(text)), " ")
+	for _, want := range []string{"5 Deletion instructions", "4 issued and 1 confirmed", "administrator", "UNI-login"} {
+		if !strings.Contains(flat, want) {
+			t.Errorf("summary.pdf lacks %q", want)
+		}
+	}
+	if strings.Contains(string(text), "1003") {
+		t.Error("summary.pdf names a student")
 	}
 }

@@ -138,6 +138,7 @@ func (s *Summary) render(m Meta, pages int) (*fpdf.Fpdf, error) {
 	r.approvals()
 	r.batches()
 	r.holds()
+	r.instructions()
 	r.policyVersions()
 	r.keyRotations()
 	return f, f.Error()
@@ -677,8 +678,40 @@ func (r *report) holds() {
 	}
 }
 
+func (r *report) instructions() {
+	ins := r.s.Instructions()
+	var issued, confirmed int
+	for _, in := range ins {
+		if !in.Issued.IsZero() {
+			issued++
+		}
+		if !in.Confirmed.IsZero() {
+			confirmed++
+		}
+	}
+	r.section("5  Deletion instructions", fmt.Sprintf("Instructions to delete data in systems retentiond cannot delete in itself (Lectio, SkoleIntra, data processors, accounts). "+
+		"%d issued and %d confirmed as carried out in the period. The people concerned are not shown: the ledger names them only by references.", issued, confirmed))
+	if len(ins) == 0 {
+		r.none("No deletion instructions were issued or confirmed in this period.")
+		return
+	}
+	t := table{r: r, size: 8, zebra: true, caption: "Deletion instructions", cols: instructionCols}
+	t.begin(float64(len(ins)) * (lineH + 2*cellPad))
+	for _, in := range ins {
+		issuedAt := r.time(in.Issued)
+		if in.Issued.IsZero() {
+			issuedAt = "before the period"
+		}
+		confirmedAt := r.time(in.Confirmed)
+		if in.Confirmed.IsZero() {
+			confirmedAt = "–"
+		}
+		t.row(in.ID, cmp.Or(in.System, "–"), fmt.Sprint(in.Lines), cmp.Or(in.FirstDue, "–"), issuedAt, confirmedAt, cmp.Or(in.CarriedOut, "–"))
+	}
+}
+
 func (r *report) policyVersions() {
-	r.section("5  Policy versions",
+	r.section("6  Policy versions",
 		"Policy texts that came into force in the period. The export's policies/ directory holds each text, named by policy id and digest.")
 	ps := r.s.PolicyVersions()
 	if len(ps) == 0 {
@@ -693,7 +726,7 @@ func (r *report) policyVersions() {
 }
 
 func (r *report) keyRotations() {
-	r.section("6  Key rotations",
+	r.section("7  Key rotations",
 		"A new signing key signs checkpoints from the rotation on; the old one co-signs for the overlap. A new reference key "+
 			"makes the references of later entries.")
 	ks := r.s.KeyRotations()
@@ -738,6 +771,8 @@ var (
 		{"Approved by", 33, "L"}}
 	batchCols = []column{{"Batch", 11, "R"}, {"Rule", 21, "L"}, {"Planned", 30, "L"}, {"Approvals (stage: who, when)", 47, "L"},
 		{"Execution", 36, "L"}, {"Result", 33, "L"}}
+	instructionCols = []column{{"Instruction", 20, "L"}, {"System", 30, "L"}, {"Lines", 14, "R"}, {"First due", 22, "L"},
+		{"Issued", 30, "L"}, {"Confirmed", 30, "L"}, {"Carried out by", 32, "L"}}
 	holdCols = []column{{"Hold", 20, "L"}, {"Source", 30, "L"}, {"Placed", 30, "L"}, {"By", 22, "L"}, {"Until", 22, "L"},
 		{"Released", 30, "L"}, {"By", 24, "L"}}
 	policyCols = []column{{"In force from", 30, "L"}, {"Policy", 36, "L"}, {"Digest", 112, "L"}}

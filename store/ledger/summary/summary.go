@@ -177,6 +177,22 @@ type Hold struct {
 	Released   time.Time // zero: not released in the period
 }
 
+// Instruction is a deletion instruction for a system without a deletion
+// API: how many lines (person and category) it had and who confirmed it
+// was carried out. The people are not shown: the ledger names them only by
+// references.
+type Instruction struct {
+	ID          string
+	Lines       int64 // lines issued in the period
+	FirstDue    string
+	IssuedBy    string
+	Issued      time.Time // zero: issued before the period
+	System      string    // from the entries' text, "" if none
+	ConfirmedBy string    // the operator who recorded the confirmation
+	CarriedOut  string    // who carried it out, as recorded
+	Confirmed   time.Time // zero: not confirmed in the period
+}
+
 // PolicyVersion is a policy text that came into force.
 type PolicyVersion struct {
 	At     time.Time
@@ -214,6 +230,8 @@ type Summary struct {
 	batches    map[int64]*batch
 	holds      map[string]*Hold
 	holdOrder  []string
+	instr      map[string]*Instruction
+	instrOrder []string
 	policies   []PolicyVersion
 	rotations  []KeyRotation
 	rulePolicy map[string]string // rule id -> the policy id entries last gave it
@@ -233,7 +251,7 @@ func New(loc *time.Location) *Summary {
 		}
 	}
 	return &Summary{loc: loc, rows: map[rowKey]*row{}, batches: map[int64]*batch{}, holds: map[string]*Hold{},
-		rulePolicy: map[string]string{}}
+		instr: map[string]*Instruction{}, rulePolicy: map[string]string{}}
 }
 
 // Location is the time zone whose calendar months the summary counts.
@@ -344,6 +362,22 @@ func (s *Summary) Add(index int64, e ledger.Entry) {
 	case ledger.TypeHoldReleased:
 		h := s.hold(e.Hold)
 		h.ReleasedBy, h.Released = e.Actor, e.Time
+	case ledger.TypeInstruction:
+		in := s.instruction(e.Instruction)
+		in.Lines++
+		if in.Issued.IsZero() {
+			in.Issued, in.IssuedBy = e.Time, e.Actor
+		}
+		if in.FirstDue == "" || e.Due < in.FirstDue {
+			in.FirstDue = e.Due
+		}
+		if sys, ok := strings.CutPrefix(e.Text, "system "); ok {
+			in.System, _, _ = strings.Cut(sys, ";")
+		}
+	case ledger.TypeAcknowledgement:
+		in := s.instruction(e.Instruction)
+		in.ConfirmedBy, in.Confirmed = e.Actor, e.Time
+		in.CarriedOut = strings.TrimPrefix(e.Reason, "carried out by ")
 	case ledger.TypePolicy:
 		s.policies = append(s.policies, PolicyVersion{At: e.Time, Policy: e.Policy, Digest: e.PolicyDigest})
 	case ledger.TypeKeyRotation:
@@ -424,6 +458,26 @@ func (s *Summary) hold(id string) *Hold {
 		s.holdOrder = append(s.holdOrder, id)
 	}
 	return h
+}
+
+func (s *Summary) instruction(id string) *Instruction {
+	in, ok := s.instr[id]
+	if !ok {
+		in = &Instruction{ID: id}
+		s.instr[id] = in
+		s.instrOrder = append(s.instrOrder, id)
+	}
+	return in
+}
+
+// Instructions returns the deletion instructions issued or confirmed in the
+// period, in ledger order.
+func (s *Summary) Instructions() []Instruction {
+	out := make([]Instruction, 0, len(s.instrOrder))
+	for _, id := range s.instrOrder {
+		out = append(out, *s.instr[id])
+	}
+	return out
 }
 
 // Rows returns one row per rule and month that had activity, sorted by
