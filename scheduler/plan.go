@@ -284,9 +284,11 @@ func planItem(it connectors.Item, d *policies.Decision) store.PlanItem {
 	if !d.Due.IsZero() {
 		pi.Due = d.Due.String()
 	}
-	if d.Verdict != policies.Due {
-		// Due items are explained from their rule, anchor and due date
-		// (see Explain); the rest need their reason kept.
+	plainKeep := d.Verdict == policies.Keep && d.Exemption == nil && d.Retain == nil && d.Unknown == "" && d.Hold == nil
+	if d.Verdict != policies.Due && !plainKeep {
+		// Due items, and items kept only because their date has not come,
+		// are explained from their rule, anchor and due date (see
+		// Explain); the rest need their reason kept.
 		pi.Note = d.Reason()
 	}
 	return pi
@@ -414,7 +416,23 @@ func (p *Pipeline) Explain(it store.PlanItem) string {
 		return fmt.Sprintf("%s under rule %s (no longer in the policies)", it.Verdict, it.Rule)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "due since %s under rule %s", it.Due, r.ID)
+	switch {
+	case it.Verdict == policies.Keep.String() && it.Due == "":
+		fmt.Fprintf(&b, "kept under rule %s", r.ID)
+		if r.Title != "" {
+			fmt.Fprintf(&b, " (%s)", r.Title)
+		}
+		if r.From.Event == "left" {
+			fmt.Fprintf(&b, ": %s has not left", it.Subject)
+		} else {
+			fmt.Fprintf(&b, ": %s has no %s date", it.Subject, strings.ReplaceAll(r.From.Event, "_", " "))
+		}
+		return b.String()
+	case it.Verdict == policies.Keep.String():
+		fmt.Fprintf(&b, "kept until %s under rule %s", it.Due, r.ID)
+	default:
+		fmt.Fprintf(&b, "due since %s under rule %s", it.Due, r.ID)
+	}
 	if r.Title != "" {
 		fmt.Fprintf(&b, " (%s)", r.Title)
 	}

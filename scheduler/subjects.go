@@ -289,7 +289,9 @@ func (p *Pipeline) subjects(ctx context.Context) (*SubjectIndex, error) {
 }
 
 func policySubject(s *store.Subject, imports map[int64]string) (policies.Subject, error) {
-	ps := policies.Subject{Events: map[string]policies.Date{}, Flags: map[string]bool{}, Problem: s.Problem}
+	// Flags stay nil unless the export says something: most people have
+	// none, and a nil map reads as empty.
+	ps := policies.Subject{Events: make(map[string]policies.Date, 4), Problem: s.Problem}
 	for name, v := range map[string]string{"started": s.Started, "left": s.Left, "born": s.Born, "case_closed": s.CaseClosed} {
 		if v == "" {
 			continue
@@ -299,6 +301,9 @@ func policySubject(s *store.Subject, imports map[int64]string) (policies.Subject
 			return ps, fmt.Errorf("stored subject %s: %s: %w", s.Key(), name, err)
 		}
 		ps.Events[name] = d
+	}
+	if s.PendingCase != nil || s.Manager != nil {
+		ps.Flags = make(map[string]bool, 2)
 	}
 	if s.PendingCase != nil {
 		ps.Flags["pending_case"] = *s.PendingCase
