@@ -129,3 +129,21 @@ func (e *IncompleteError) Error() string {
 }
 
 func (e *IncompleteError) Unwrap() []error { return e.Skipped }
+
+// EachTarget calls one for each target in order and returns the results.
+// Once ctx ends, the targets not yet attempted fail with CodeCancelled, as
+// the contract of DeleteBatch and Archive asks; op names the operation in
+// their errors.
+func EachTarget(ctx context.Context, op string, targets []Target, one func(Target) Result) []Result {
+	results := make([]Result, len(targets))
+	for i, t := range targets {
+		if err := ctx.Err(); err != nil {
+			for j := i; j < len(targets); j++ {
+				results[j] = Result{Ref: targets[j].Ref, Outcome: OutcomeFailed, Err: Errorf(CodeCancelled, op, targets[j].Ref, err)}
+			}
+			break
+		}
+		results[i] = one(t)
+	}
+	return results
+}

@@ -96,6 +96,20 @@ func (a *app) pipeline(ctx context.Context, log *zap.Logger) (*scheduler.Pipelin
 	return scheduler.New(ctx, cfg, scheduler.Deps{Clock: a.clock, Log: log, Host: host, Software: software()})
 }
 
+// withPipeline makes a command's RunE that opens the pipeline, runs fn
+// with it and closes it.
+func (a *app) withPipeline(fn func(ctx context.Context, p *scheduler.Pipeline, args []string) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		ctx := cmd.Context()
+		p, err := a.pipeline(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer p.Close()
+		return fn(ctx, p, args)
+	}
+}
+
 // actor is who a command acts as: --as, or the operating-system user.
 func (a *app) actor() string {
 	if a.as != "" {

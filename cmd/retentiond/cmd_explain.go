@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/retentiond/retentiond/scheduler"
 )
 
 func (a *app) explainCmd() *cobra.Command {
@@ -15,16 +18,10 @@ func (a *app) explainCmd() *cobra.Command {
 exports): what the exports say and how that changed, holds, and every item the
 latest plans link to them, with the rule, verdict and due date.
 
-For an item (SOURCE:PATH, e.g. "skoledrev:Administration/Udmeldte elever/1001/Elevplan.docx"):
+For an item (SOURCE:PATH, e.g. "skoledrev:Administration/Udmeldte elever/1003/Elevplan.docx"):
 the item is looked up in its source now and decided as a plan today would.`,
 		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			p, err := a.pipeline(ctx, nil)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
+		RunE: a.withPipeline(func(ctx context.Context, p *scheduler.Pipeline, args []string) error {
 			arg := args[0]
 			if src, ref, ok := strings.Cut(arg, ":"); ok {
 				if _, isSource := p.Config.Source(src); isSource {
@@ -95,7 +92,7 @@ the item is looked up in its source now and decided as a plan today would.`,
 				a.printf("  %s:%s\n    %s under %s, due %s (plan %d of %s)\n    %s\n", it.Source, it.Ref, strings.ToUpper(it.Verdict), it.Rule, due, it.Plan, it.PlanDay, it.Reason)
 			}
 			return nil
-		},
+		}),
 	}
 }
 

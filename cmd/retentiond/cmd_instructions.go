@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -33,13 +34,7 @@ Whoever runs the system deletes the data and the operator confirms it:
 Instructions not confirmed by their first date are reported as overdue here
 and by "instructions list".`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			p, err := a.pipeline(ctx, nil)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
+		RunE: a.withPipeline(func(ctx context.Context, p *scheduler.Pipeline, _ []string) error {
 			res, err := p.IssueInstructions(ctx, scheduler.InstructionOptions{Horizon: horizon, Person: a.as})
 			if err != nil {
 				return err
@@ -70,7 +65,7 @@ and by "instructions list".`,
 			}
 			writeOverdue(a, res.Overdue)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&out, "out", "instructions", "folder for the documents, relative to the configuration's folder")
 	cmd.Flags().IntVar(&horizon, "horizon", scheduler.DefaultInstructionHorizon, "also list deletions due within this many days (-1: only those due now)")
@@ -98,13 +93,7 @@ func (a *app) instructionsListCmd() *cobra.Command {
 		Use:   "list",
 		Short: "List issued instructions, whether they were confirmed, and which are overdue",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			p, err := a.pipeline(ctx, nil)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
+		RunE: a.withPipeline(func(ctx context.Context, p *scheduler.Pipeline, _ []string) error {
 			all, err := p.Store.Instructions(ctx)
 			if err != nil {
 				return err
@@ -134,7 +123,7 @@ func (a *app) instructionsListCmd() *cobra.Command {
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", in.ID, in.System, in.CreatedAt.Local().Format("2006-01-02"), in.Lines, in.EarliestDue, in.Deadline, state)
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 }
 
@@ -151,19 +140,13 @@ func (a *app) instructionsConfirmCmd() *cobra.Command {
 		Use:   "confirm ID",
 		Short: "Record that an instruction was carried out (--by who did it), as an operator (--as)",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			p, err := a.pipeline(ctx, nil)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
+		RunE: a.withPipeline(func(ctx context.Context, p *scheduler.Pipeline, args []string) error {
 			if err := p.ConfirmInstruction(ctx, args[0], by, a.as); err != nil {
 				return err
 			}
 			a.printf("instruction %s confirmed as carried out by %s; recorded in the ledger\n", args[0], by)
 			return nil
-		},
+		}),
 	}
 	cmd.Flags().StringVar(&by, "by", "", "who carried it out, e.g. \"Lectio administrator\" (required)")
 	return cmd
@@ -174,20 +157,14 @@ func (a *app) instructionsShowCmd() *cobra.Command {
 		Use:   "show ID",
 		Short: "Print an instruction's CSV document as issued",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			p, err := a.pipeline(ctx, nil)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
+		RunE: a.withPipeline(func(ctx context.Context, p *scheduler.Pipeline, args []string) error {
 			in, err := p.Store.Instruction(ctx, args[0])
 			if err != nil {
 				return err
 			}
 			_, err = a.out.Write(in.Document)
 			return err
-		},
+		}),
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -37,13 +38,7 @@ whose row has a value that does not parse, who is listed twice with different
 facts, who left before starting, was born in the future, or who is missing
 from the newest export, is flagged: their data is kept for review.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			p, err := a.pipeline(ctx, nil)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
+		RunE: a.withPipeline(func(ctx context.Context, p *scheduler.Pipeline, _ []string) error {
 			results, err := p.ImportSubjects(ctx, opts)
 			if err != nil {
 				return err
@@ -57,7 +52,7 @@ from the newest export, is flagged: their data is kept for review.`,
 				return fmt.Errorf("%d export(s) refused", refused)
 			}
 			return nil
-		},
+		}),
 	}
 	f := cmd.Flags()
 	f.StringVar(&opts.Source, "source", "", "only this export source")
@@ -71,13 +66,7 @@ func (a *app) subjectsImportsCmd() *cobra.Command {
 		Use:   "imports",
 		Short: "List the imports of exports, newest first, with refusals and why",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx := cmd.Context()
-			p, err := a.pipeline(ctx, nil)
-			if err != nil {
-				return err
-			}
-			defer p.Close()
+		RunE: a.withPipeline(func(ctx context.Context, p *scheduler.Pipeline, _ []string) error {
 			imps, err := p.Store.Imports(ctx)
 			if err != nil {
 				return err
@@ -92,7 +81,7 @@ func (a *app) subjectsImportsCmd() *cobra.Command {
 				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", i.ID, i.ImportedAt.Local().Format("2006-01-02 15:04"), i.Source, i.File, i.Rows, i.Status, strings.ReplaceAll(i.Note, "\n", " "))
 			}
 			return tw.Flush()
-		},
+		}),
 	}
 }
 

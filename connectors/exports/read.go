@@ -114,36 +114,49 @@ func ReadCSV(ctx context.Context, r io.Reader, m *Mapping, f Format, fn func(con
 		return 0, err
 	}
 	cr.FieldsPerRecord = len(header)
-	rows := 0
+	out := &emitter{ctx: ctx, m: m, fn: fn}
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
-			return rows, nil
+			return out.rows, nil
 		}
 		if err != nil {
-			return rows, csvError(cr, err, len(header))
+			return out.rows, csvError(cr, err, len(header))
 		}
 		line, _ := cr.FieldPos(0)
 		if err := checkText(rec, enc); err != nil {
-			return rows, &RowError{Line: line, Err: err}
+			return out.rows, &RowError{Line: line, Err: err}
 		}
 		if blank(rec) {
 			continue
 		}
-		row, err := m.row(l, rec, line, cellText)
-		if err != nil {
-			return rows, err
-		}
-		if rows%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return rows, err
-			}
-		}
-		rows++
-		if err := fn(row); err != nil {
-			return rows, err
+		if err := out.emit(l, rec, line, cellText); err != nil {
+			return out.rows, err
 		}
 	}
+}
+
+// emitter turns records into rows for the caller's fn, counting them and
+// checking the context now and then.
+type emitter struct {
+	ctx  context.Context
+	m    *Mapping
+	fn   func(connectors.SubjectRow) error
+	rows int
+}
+
+func (e *emitter) emit(l *layout, rec []string, line int, conv func(Field, string) (string, error)) error {
+	row, err := e.m.row(l, rec, line, conv)
+	if err != nil {
+		return err
+	}
+	if e.rows%1024 == 0 {
+		if err := e.ctx.Err(); err != nil {
+			return err
+		}
+	}
+	e.rows++
+	return e.fn(row)
 }
 
 // validPrefix reports whether b is UTF-8, allowing a rune cut off at the
@@ -262,7 +275,7 @@ func ReadXLSX(ctx context.Context, r io.Reader, m *Mapping, f Format, fn func(co
 	}
 	defer it.Close()
 	var l *layout
-	line, rows := 0, 0
+	line, out := 0, &emitter{ctx: ctx, m: m, fn: fn}
 	cell := func(f Field, s string) (string, error) {
 		if !f.isDate() {
 			return s, nil
@@ -284,7 +297,7 @@ func ReadXLSX(ctx context.Context, r io.Reader, m *Mapping, f Format, fn func(co
 		line++
 		rec, err := it.Columns()
 		if err != nil {
-			return rows, &RowError{Line: line, Err: err}
+			return out.rows, &RowError{Line: line, Err: err}
 		}
 		if l == nil {
 			if blank(rec) {
@@ -299,32 +312,22 @@ func ReadXLSX(ctx context.Context, r io.Reader, m *Mapping, f Format, fn func(co
 			continue
 		}
 		if len(rec) > l.n {
-			return rows, &RowError{Line: line, Err: fmt.Errorf("the row has %d cells, the header %d", len(rec), l.n)}
+			return out.rows, &RowError{Line: line, Err: fmt.Errorf("the row has %d cells, the header %d", len(rec), l.n)}
 		}
 		for len(rec) < l.n {
 			rec = append(rec, "")
 		}
-		row, err := m.row(l, rec, line, cell)
-		if err != nil {
-			return rows, err
-		}
-		if rows%1024 == 0 {
-			if err := ctx.Err(); err != nil {
-				return rows, err
-			}
-		}
-		rows++
-		if err := fn(row); err != nil {
-			return rows, err
+		if err := out.emit(l, rec, line, cell); err != nil {
+			return out.rows, err
 		}
 	}
 	if err := it.Error(); err != nil {
-		return rows, fmt.Errorf("read sheet %q: %w: %w", sheet, err, ErrTruncated)
+		return out.rows, fmt.Errorf("read sheet %q: %w: %w", sheet, err, ErrTruncated)
 	}
 	if l == nil {
 		return 0, fmt.Errorf("sheet %q is empty: %w", sheet, ErrTruncated)
 	}
-	return rows, nil
+	return out.rows, nil
 }
 
 // cellText is the identity conversion of CSV cells.

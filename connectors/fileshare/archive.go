@@ -24,23 +24,12 @@ func (c *Conn) Archive(ctx context.Context, targets []connectors.Target, dest st
 	if err := checkRef(dest); err != nil {
 		return nil, connectors.Errorf(connectors.CodeInvalid, "archive", dest, fmt.Errorf("archive folder: %w", err))
 	}
-	results := make([]connectors.Result, len(targets))
 	if len(targets) > 0 && ctx.Err() == nil {
 		if _, err := c.root.Stat("."); err != nil {
 			return nil, connectors.Errorf(rootCode(err), "archive", "", fmt.Errorf("root %q cannot be reached: %w", c.abs, err))
 		}
 	}
-	for i, t := range targets {
-		if err := ctx.Err(); err != nil {
-			for j := i; j < len(targets); j++ {
-				results[j] = connectors.Result{Ref: targets[j].Ref, Outcome: connectors.OutcomeFailed,
-					Err: connectors.Errorf(connectors.CodeCancelled, "archive", targets[j].Ref, err)}
-			}
-			break
-		}
-		results[i] = c.archiveOne(t, dest)
-	}
-	return results, nil
+	return connectors.EachTarget(ctx, "archive", targets, func(t connectors.Target) connectors.Result { return c.archiveOne(t, dest) }), nil
 }
 
 func (c *Conn) archiveOne(t connectors.Target, dest string) connectors.Result {

@@ -49,7 +49,6 @@ func (c *Conn) Stat(ctx context.Context, ref string) (connectors.Item, error) {
 // removal. Files are removed directly, never moved to a recycle bin: Method
 // is "delete".
 func (c *Conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]connectors.Result, error) {
-	results := make([]connectors.Result, len(targets))
 	if len(targets) > 0 && ctx.Err() == nil {
 		if _, err := c.root.Stat("."); err != nil {
 			return nil, connectors.Errorf(rootCode(err), "delete", "", fmt.Errorf("root %q cannot be reached: %w", c.abs, err))
@@ -61,20 +60,7 @@ func (c *Conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]
 	// that folder by a link afterwards cannot redirect it.
 	var cache dirCache
 	defer cache.close()
-	for i, t := range targets {
-		if err := ctx.Err(); err != nil {
-			for j := i; j < len(targets); j++ {
-				results[j] = connectors.Result{
-					Ref:     targets[j].Ref,
-					Outcome: connectors.OutcomeFailed,
-					Err:     connectors.Errorf(connectors.CodeCancelled, "delete", targets[j].Ref, err),
-				}
-			}
-			break
-		}
-		results[i] = c.deleteOne(&cache, t)
-	}
-	return results, nil
+	return connectors.EachTarget(ctx, "delete", targets, func(t connectors.Target) connectors.Result { return c.deleteOne(&cache, t) }), nil
 }
 
 // dirCache keeps one opened folder for DeleteBatch.

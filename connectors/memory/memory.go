@@ -339,21 +339,7 @@ func (c *conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]
 	if c.closed.Load() {
 		return nil, connectors.Errorf(connectors.CodeUnavailable, "delete", "", errClosed)
 	}
-	results := make([]connectors.Result, len(targets))
-	for i, t := range targets {
-		if err := ctx.Err(); err != nil {
-			for j := i; j < len(targets); j++ {
-				results[j] = connectors.Result{
-					Ref:     targets[j].Ref,
-					Outcome: connectors.OutcomeFailed,
-					Err:     connectors.Errorf(connectors.CodeCancelled, "delete", targets[j].Ref, err),
-				}
-			}
-			break
-		}
-		results[i] = c.deleteOne(t)
-	}
-	return results, nil
+	return connectors.EachTarget(ctx, "delete", targets, c.deleteOne), nil
 }
 
 // check reports the outcome for t if it cannot be deleted: absent or
@@ -420,18 +406,7 @@ func (c *conn) Archive(ctx context.Context, targets []connectors.Target, dest st
 	if err := checkRef(dest); err != nil {
 		return nil, connectors.Errorf(connectors.CodeInvalid, "archive", dest, err)
 	}
-	results := make([]connectors.Result, len(targets))
-	for i, t := range targets {
-		if err := ctx.Err(); err != nil {
-			for j := i; j < len(targets); j++ {
-				results[j] = connectors.Result{Ref: targets[j].Ref, Outcome: connectors.OutcomeFailed,
-					Err: connectors.Errorf(connectors.CodeCancelled, "archive", targets[j].Ref, err)}
-			}
-			break
-		}
-		results[i] = c.archiveOne(t, dest)
-	}
-	return results, nil
+	return connectors.EachTarget(ctx, "archive", targets, func(t connectors.Target) connectors.Result { return c.archiveOne(t, dest) }), nil
 }
 
 func (c *conn) archiveOne(t connectors.Target, dest string) connectors.Result {
