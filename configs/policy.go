@@ -190,6 +190,16 @@ func (d *doc) rule(path string, pr policyRule) *policies.Rule {
 			d.errorf(path+".subject.capture", "%q is not a capture of the rule's path (write the path with {%s})", pr.Subject.Capture, pr.Subject.Capture)
 		}
 	}
+	if contains(pr.Kinds, "record") {
+		// Records are one per person and category of a system without a
+		// deletion API; deletion instructions name them by this path.
+		switch {
+		case len(pr.Kinds) != 1:
+			d.errorf(path+".kinds", "record rules select records only: write kinds: [record]")
+		case pr.Subject == nil || r.Path == nil || len(r.Path.Names()) != 1 || strings.ContainsAny(pr.Path, "*?\\") || !strings.Contains(pr.Path, "/"):
+			d.errorf(path+".path", "a record rule needs a path \"<system>/<category>/{capture}\" without wildcards, and a subject linked by that capture")
+		}
+	}
 	if pr.OnlyIfSubjectHas != "" {
 		r.OnlyIfEvent = pr.OnlyIfSubjectHas
 		if !validIdent(pr.OnlyIfSubjectHas) {
