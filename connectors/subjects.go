@@ -11,6 +11,10 @@ import (
 // from a subject event ("24 months after the student left") use them for
 // every other source.
 type SubjectSource interface {
+	// LatestExport describes the export ReadSubjects would read now,
+	// without reading it (Rows is zero), so that an export already
+	// imported is not read again. It returns an error if there is none.
+	LatestExport(ctx context.Context) (ExportInfo, error)
 	// ReadSubjects reads the latest export and calls fn once per data row,
 	// in file order. It returns an error, after which the caller must
 	// discard every row it was given, when the export as a whole cannot be

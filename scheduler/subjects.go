@@ -100,6 +100,20 @@ func (p *Pipeline) importSource(ctx context.Context, src configs.Source, ss conn
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return res, err
 	}
+	last, err := p.Store.LastImport(ctx, src.Name, "")
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return res, err
+	}
+	if latest, lerr := ss.LatestExport(ctx); lerr == nil && err == nil && latest.Ref == last.File && latest.Version == last.Version &&
+		!opts.Force && !(opts.AcceptShrink && last.Status == store.ImportRefused) {
+		// This export was imported, or refused, before: nothing to read.
+		res.File, res.Rows = last.File, int(last.Rows)
+		res.Status, res.Why = "unchanged", ""
+		if last.Status == store.ImportRefused {
+			res.Status, res.Why = store.ImportRefused, last.Note+" (refused before; the file has not changed)"
+		}
+		return res, nil
+	}
 
 	var subjects []store.Subject
 	at := map[string]int{}    // id -> index in subjects
@@ -135,7 +149,7 @@ func (p *Pipeline) importSource(ctx context.Context, src configs.Source, ss conn
 		return refuse(readErr.Error())
 	}
 	if hasPrev && !opts.Force && prev.File == info.Ref && prev.Version == info.Version {
-		res.Status = "unchanged"
+		res.Status = "unchanged" // it changed back after a refused export
 		return res, nil
 	}
 	if hasPrev && prev.Rows > 0 && float64(info.Rows) < MinExportRatio*float64(prev.Rows) && !opts.AcceptShrink {

@@ -266,6 +266,14 @@ func TestBadExportsChangeNothing(t *testing.T) {
 		if r.Status != "refused" || !strings.Contains(r.Why, tt.want) {
 			t.Errorf("%s: %+v, want refused with %q", tt.name, r, tt.want)
 		}
+		// Trying again reads nothing and records nothing new.
+		before, _ := e.p.Store.Imports(context.Background())
+		if r := imp(ImportOptions{}); r.Status != "refused" || !strings.Contains(r.Why, "refused before") {
+			t.Errorf("%s again: %+v", tt.name, r)
+		}
+		if after, _ := e.p.Store.Imports(context.Background()); len(after) != len(before) {
+			t.Errorf("%s again: %d imports recorded, was %d", tt.name, len(after), len(before))
+		}
 		// The facts of the previous import are still in force.
 		if v := e.verdicts(e.planShare()); v["Udmeldte elever/2000/a.txt"] != "due S3" {
 			t.Errorf("%s: after the refusal, the plan says %v", tt.name, v)

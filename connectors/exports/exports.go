@@ -293,6 +293,18 @@ func (c *Conn) Stat(ctx context.Context, ref string) (connectors.Item, error) {
 // ErrNoExport is returned by ReadSubjects when the folder holds no export.
 var ErrNoExport = errors.New("no export file found")
 
+// LatestExport implements [connectors.SubjectSource].
+func (c *Conn) LatestExport(ctx context.Context) (connectors.ExportInfo, error) {
+	items, err := c.exports(ctx)
+	if err != nil {
+		return connectors.ExportInfo{}, err
+	}
+	if len(items) == 0 {
+		return connectors.ExportInfo{}, fmt.Errorf("%s (files %q): %w", c.dir, c.files, ErrNoExport)
+	}
+	return connectors.ExportInfo{Ref: items[0].Ref, Version: items[0].Version, Kind: c.mapping.Kind, Modified: items[0].Modified}, nil
+}
+
 // ReadSubjects implements [connectors.SubjectSource] on the newest export.
 // Files named .xlsx are read as workbooks, everything else as CSV.
 func (c *Conn) ReadSubjects(ctx context.Context, fn func(connectors.SubjectRow) error) (connectors.ExportInfo, error) {

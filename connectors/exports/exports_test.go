@@ -80,6 +80,9 @@ func TestReadSubjectsReadsTheNewestExport(t *testing.T) {
 	if _, err := c.ReadSubjects(t.Context(), func(connectors.SubjectRow) error { return nil }); !errors.Is(err, ErrNoExport) {
 		t.Fatalf("empty folder: %v, want ErrNoExport", err)
 	}
+	if _, err := c.LatestExport(t.Context()); !errors.Is(err, ErrNoExport) {
+		t.Fatalf("empty folder: LatestExport: %v, want ErrNoExport", err)
+	}
 	f.Put(t, "old.csv", []byte(teaHeader+"1;A;B;1.a;01-08-2020;;01-01-2014\r\n2;A;B;1.a;01-08-2020;;01-01-2014\r\n"), t0)
 	f.Put(t, "new.csv", []byte(teaHeader+"1;A;B;1.a;01-08-2020;31-07-2026;01-01-2014\r\n"), t0.Add(time.Hour))
 	var ids []string
@@ -95,6 +98,9 @@ func TestReadSubjectsReadsTheNewestExport(t *testing.T) {
 	}
 	if want := []string{"1 2026-07-31"}; !slices.Equal(ids, want) {
 		t.Errorf("rows %v, want %v", ids, want)
+	}
+	if latest, err := c.LatestExport(t.Context()); err != nil || latest.Ref != info.Ref || latest.Version != info.Version || latest.Rows != 0 {
+		t.Errorf("LatestExport = %+v, %v; ReadSubjects read %+v", latest, err, info)
 	}
 
 	// The newest export is broken: an error, not the older export.
