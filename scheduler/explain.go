@@ -42,7 +42,7 @@ var ErrUnknownSubject = errors.New("nothing is known about this person")
 // ExplainSubject reports on the person key ("student:1001", "staff:4711"),
 // or on the person with an e-mail address.
 func (p *Pipeline) ExplainSubject(ctx context.Context, key string) (*SubjectReport, error) {
-	x, err := p.subjects(ctx)
+	x, err := p.subjects(ctx) // shared with policyEnv below through the cache
 	if err != nil {
 		return nil, err
 	}

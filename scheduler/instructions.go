@@ -232,16 +232,7 @@ func (p *Pipeline) IssueInstructions(ctx context.Context, opts InstructionOption
 }
 
 // keys returns the "kind:id" of every person of kind, sorted.
-func (x *SubjectIndex) keys(kind string) []string {
-	var ks []string
-	for k := range x.byKey {
-		if strings.HasPrefix(k, kind+":") {
-			ks = append(ks, k)
-		}
-	}
-	sort.Strings(ks)
-	return ks
-}
+func (x *SubjectIndex) keys(kind string) []string { return x.byKind[kind] }
 
 // OverdueInstructions returns the instructions not confirmed by their
 // deadline.

@@ -42,6 +42,10 @@ type Pipeline struct {
 
 	// Open opens a source's connector; by default Source.Open.
 	Open func(ctx context.Context, src configs.Source) (connectors.Connector, error)
+
+	// people caches the index of people from the exports between the
+	// imports that change it.
+	people peopleCache
 }
 
 // Deps are what New needs beyond the configuration.

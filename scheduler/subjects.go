@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -227,7 +228,8 @@ func tri(b *bool) string {
 // implements [policies.Subjects].
 type SubjectIndex struct {
 	byKey   map[string]policies.Subject
-	byEmail map[string]string // address -> "kind:id"
+	byEmail map[string]string   // address -> "kind:id"
+	byKind  map[string][]string // kind -> every "kind:id", sorted
 	// Holds are the pending cases: each keeps everything of its person.
 	Holds []*policies.Hold
 }
@@ -255,11 +257,41 @@ func (x *SubjectIndex) Len() int { return len(x.byKey) }
 
 var _ policies.Subjects = (*SubjectIndex)(nil)
 
-// subjects loads the index from the store. People listed by more than one
-// source are merged; where the sources disagree, the person's facts cannot
-// be trusted.
+// peopleCache holds the last index loaded, with the import it reflects:
+// only an applied import changes the stored facts, so plans, executions and
+// explanations share one index until the next import.
+type peopleCache struct {
+	mu      sync.Mutex
+	version int64
+	x       *SubjectIndex
+}
+
+// subjects returns the index of people, loading it from the store when an
+// import was applied since it was last loaded. The index is read-only.
 func (p *Pipeline) subjects(ctx context.Context) (*SubjectIndex, error) {
-	x := &SubjectIndex{byKey: map[string]policies.Subject{}, byEmail: map[string]string{}}
+	version, err := p.Store.LastAppliedImportID(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := &p.people
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.x != nil && c.version == version {
+		return c.x, nil
+	}
+	x, err := p.loadSubjects(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.x, c.version = x, version
+	return x, nil
+}
+
+// loadSubjects loads the index from the store. People listed by more than
+// one source are merged; where the sources disagree, the person's facts
+// cannot be trusted.
+func (p *Pipeline) loadSubjects(ctx context.Context) (*SubjectIndex, error) {
+	x := &SubjectIndex{byKey: map[string]policies.Subject{}, byEmail: map[string]string{}, byKind: map[string][]string{}}
 	imports := map[int64]string{}
 	imps, err := p.Store.Imports(ctx)
 	if err != nil {
@@ -277,6 +309,9 @@ func (p *Pipeline) subjects(ctx context.Context) (*SubjectIndex, error) {
 		}
 		if old, dup := x.byKey[key]; dup {
 			ps = mergeSubjects(old, ps, prev.Source, s.Source)
+		}
+		if _, dup := x.byKey[key]; !dup {
+			x.byKind[s.Kind] = append(x.byKind[s.Kind], key) // rows come ordered by kind and id
 		}
 		x.byKey[key] = ps
 		if s.Email != "" {

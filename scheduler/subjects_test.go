@@ -412,3 +412,28 @@ func TestArchiveBatchMovesFilesUnderArchiveDuty(t *testing.T) {
 func policiesItem(source, path string) policies.Item {
 	return policies.Item{Source: source, Kind: "file", Ref: path, Path: path}
 }
+
+func TestSubjectIndexIsReloadedOnlyAfterAnImport(t *testing.T) {
+	e := newSubjEnv(t)
+	ctx := context.Background()
+	e.export("elever", 1, teaHeader+"1001;A;01-08-2019;;12-05-2010\n")
+	e.export("hr", 1, hrHeader)
+	if _, err := e.p.ImportSubjects(ctx, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	a, err := e.p.subjects(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := e.p.subjects(ctx); b != a {
+		t.Error("the index was loaded again without an import")
+	}
+	e.export("elever", 2, teaHeader+"1001;A;01-08-2019;20-06-2026;12-05-2010\n")
+	if _, err := e.p.ImportSubjects(ctx, ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := e.p.subjects(ctx)
+	if s, _ := c.Lookup("student", "1001"); c == a || s.Events["left"].String() != "2026-06-20" {
+		t.Errorf("after an import the index still says %+v", s)
+	}
+}

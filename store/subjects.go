@@ -80,6 +80,16 @@ func (s *Store) LastImport(ctx context.Context, source, status string) (SubjectI
 	return imp, nil
 }
 
+// LastAppliedImportID returns the id of the latest applied import, 0 if
+// none: the stored facts about people change only with it.
+func (s *Store) LastAppliedImportID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.r.GetContext(ctx, &id, `SELECT coalesce(max(id), 0) FROM subject_import WHERE status = 'applied'`); err != nil {
+		return 0, fmt.Errorf("read imports: %w", err)
+	}
+	return id, nil
+}
+
 // Imports returns every import, newest first.
 func (s *Store) Imports(ctx context.Context) ([]SubjectImport, error) {
 	var imps []SubjectImport
