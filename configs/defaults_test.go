@@ -50,7 +50,8 @@ func TestDefaultPolicies(t *testing.T) {
 	var ids []string
 	for _, r := range set.Rules {
 		ids = append(ids, r.ID)
-		anyPath := slices.Equal(r.ItemKinds, []string{"message"}) && r.Subject.IsZero() || len(r.Labels) > 0
+		anyPath := slices.Equal(r.ItemKinds, []string{"message"}) && r.Subject.IsZero() || len(r.Labels) > 0 ||
+			slices.Equal(r.ItemKinds, []string{"recording"})
 		if (r.Path == nil) != anyPath || r.From.IsZero() || len(r.ItemKinds) == 0 && len(r.Labels) == 0 {
 			t.Errorf("%s: %v rule, kinds %v, path %v, from %v", r.ID, r.Kind, r.ItemKinds, r.Path, r.From)
 		}
@@ -135,6 +136,11 @@ func runRow(t *testing.T, rule string, cases []rowCase) {
 				kind = "file"
 			}
 			it := &policies.Item{Source: "share", Kind: kind, Ref: c.path, Path: c.path, Modified: c.mod}
+			if kind == "recording" {
+				// The cctv connector dates recordings by their start; the
+				// copy's modification time is later.
+				it.Recorded, it.RecordedFrom, it.Modified = c.mod, "from the file name", c.mod.Add(40*24*time.Hour)
+			}
 			env := &policies.Env{Today: date(c.today), Holds: c.holds}
 			if c.subj != nil {
 				env.Subjects = c.subj
@@ -207,7 +213,7 @@ func TestRowS3StudentFolders(t *testing.T) {
 	})
 	runRow(t, "", []rowCase{
 		{name: "a loose file in Udmeldte elever is no student folder", path: "Administration/Udmeldte elever/oversigt.xlsx", mod: mod, today: "2040-01-01", subj: march, verdict: policies.Keep},
-		{name: "S3 selects files only", path: p, kind: "recording", mod: mod, today: "2040-01-01", subj: march, verdict: policies.Keep},
+		{name: "S3 selects files only", path: p, kind: "record", mod: mod, today: "2040-01-01", subj: march, verdict: policies.Keep},
 	})
 }
 
@@ -316,25 +322,35 @@ func TestRowP3Reasons(t *testing.T) {
 // The days are Copenhagen calendar days, also across the nights the clocks
 // change (29 March and 25 October 2026).
 func TestRowC1CCTV(t *testing.T) {
-	const p = "CCTV/Kamera-1/2026-03-29/00-30-00.mp4"
+	const p = "Kamera-1/2026-03-29/00-30-00.mp4"
 	spring := local(2026, 3, 29, 0, 30)  // 23:30 UTC on 28 March
 	autumn := local(2026, 10, 25, 0, 30) // 22:30 UTC on 24 October
+	const r = "recording"
 	runRow(t, "C1", []rowCase{
-		{name: "spring DST night: day before", path: p, mod: spring, today: "2026-04-27", verdict: policies.Keep, due: "2026-04-28"},
-		{name: "spring DST night: on", path: p, mod: spring, today: "2026-04-28", verdict: policies.Due, due: "2026-04-28"},
-		{name: "spring DST night: day after", path: p, mod: spring, today: "2026-04-29", verdict: policies.Due, due: "2026-04-28"},
-		{name: "spring DST night given in UTC", path: p, mod: time.Date(2026, 3, 28, 23, 30, 0, 0, time.UTC), today: "2026-04-27", verdict: policies.Keep, due: "2026-04-28"},
-		{name: "spring: after the clocks went forward", path: p, mod: local(2026, 3, 29, 3, 30), today: "2026-04-28", verdict: policies.Due, due: "2026-04-28"},
-		{name: "spring: the evening before", path: p, mod: local(2026, 3, 28, 23, 30), today: "2026-04-27", verdict: policies.Due, due: "2026-04-27"},
-		{name: "autumn DST night: day before", path: p, mod: autumn, today: "2026-11-23", verdict: policies.Keep, due: "2026-11-24"},
-		{name: "autumn DST night: on", path: p, mod: autumn, today: "2026-11-24", verdict: policies.Due, due: "2026-11-24"},
-		{name: "autumn DST night: day after", path: p, mod: autumn, today: "2026-11-25", verdict: policies.Due, due: "2026-11-24"},
-		{name: "autumn DST night given in UTC", path: p, mod: time.Date(2026, 10, 24, 22, 30, 0, 0, time.UTC), today: "2026-11-23", verdict: policies.Keep, due: "2026-11-24"},
-		{name: "autumn: the repeated hour", path: p, mod: local(2026, 10, 25, 2, 30), today: "2026-11-24", verdict: policies.Due, due: "2026-11-24"},
-		{name: "autumn: last minute of the 25-hour day", path: p, mod: local(2026, 10, 25, 23, 59), today: "2026-11-23", verdict: policies.Keep, due: "2026-11-24"},
-		{name: "backup copies too", path: "Backup/CCTV/Kamera-1/x.mp4", mod: autumn, today: "2026-11-24", verdict: policies.Due, due: "2026-11-24"},
-		{name: "recordings, not only files", path: "cctv/Kamera-2/y.mp4", kind: "recording", mod: autumn, today: "2026-11-24", verdict: policies.Due, due: "2026-11-24"},
+		{name: "spring DST night: day before", path: p, kind: r, mod: spring, today: "2026-04-27", verdict: policies.Keep, due: "2026-04-28"},
+		{name: "spring DST night: on", path: p, kind: r, mod: spring, today: "2026-04-28", verdict: policies.Due, due: "2026-04-28"},
+		{name: "spring DST night: day after", path: p, kind: r, mod: spring, today: "2026-04-29", verdict: policies.Due, due: "2026-04-28"},
+		{name: "spring DST night given in UTC", path: p, kind: r, mod: time.Date(2026, 3, 28, 23, 30, 0, 0, time.UTC), today: "2026-04-27", verdict: policies.Keep, due: "2026-04-28"},
+		{name: "spring: after the clocks went forward", path: p, kind: r, mod: local(2026, 3, 29, 3, 30), today: "2026-04-28", verdict: policies.Due, due: "2026-04-28"},
+		{name: "spring: the evening before", path: p, kind: r, mod: local(2026, 3, 28, 23, 30), today: "2026-04-27", verdict: policies.Due, due: "2026-04-27"},
+		{name: "autumn DST night: day before", path: p, kind: r, mod: autumn, today: "2026-11-23", verdict: policies.Keep, due: "2026-11-24"},
+		{name: "autumn DST night: on", path: p, kind: r, mod: autumn, today: "2026-11-24", verdict: policies.Due, due: "2026-11-24"},
+		{name: "autumn DST night: day after", path: p, kind: r, mod: autumn, today: "2026-11-25", verdict: policies.Due, due: "2026-11-24"},
+		{name: "autumn DST night given in UTC", path: p, kind: r, mod: time.Date(2026, 10, 24, 22, 30, 0, 0, time.UTC), today: "2026-11-23", verdict: policies.Keep, due: "2026-11-24"},
+		{name: "autumn: the repeated hour", path: p, kind: r, mod: local(2026, 10, 25, 2, 30), today: "2026-11-24", verdict: policies.Due, due: "2026-11-24"},
+		{name: "autumn: last minute of the 25-hour day", path: p, kind: r, mod: local(2026, 10, 25, 23, 59), today: "2026-11-23", verdict: policies.Keep, due: "2026-11-24"},
+		{name: "backup copies are recordings with the same time", path: "@backup-1/" + p, kind: r, mod: autumn, today: "2026-11-24", verdict: policies.Due, due: "2026-11-24"},
 	})
+	// A recording whose time could not be trusted is kept for review.
+	set0 := defaultSet(t)
+	it := &policies.Item{Source: "nvr", Kind: "recording", Path: "Kamera-1/cam_20260230_120000.mp4", Modified: local(2026, 3, 1, 0, 0),
+		RecordedFrom: "the recording date 2026-02-30 is not a day of the calendar"}
+	if d := set0.Evaluate(it, &policies.Env{Today: date("2027-01-01")}); d.Verdict != policies.Review || !strings.Contains(d.Reason(), "2026-02-30 is not a day") {
+		t.Errorf("recording without a trusted time: %v: %s", d.Verdict, d.Reason())
+	}
+	// Files in a CCTV folder of an ordinary share are not recordings: point
+	// a cctv source at that folder instead.
+	runRow(t, "", []rowCase{{name: "a file is no recording", path: "CCTV/Kamera-1/x.mp4", mod: autumn, today: "2027-01-01", verdict: policies.Keep}})
 	set := defaultSet(t)
 	if r := set.Rule("C1"); r == nil || !r.Approval.Automatic() {
 		t.Error("C1 must run without approval: the law says automatically")

@@ -224,6 +224,9 @@ func (s *Set) evalRule(r *Rule, it *Item, env *Env, captures []string) ruleEval 
 		t := it.date(r.From.Item)
 		if t.IsZero() {
 			e.unknown = fmt.Sprintf("the item has no %s date", r.From.Item)
+			if r.From.Item == Recorded && it.RecordedFrom != "" {
+				e.unknown = "the recording time cannot be trusted: " + it.RecordedFrom
+			}
 			break
 		}
 		e.anchor = DateOf(t, s.Location)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/connectors"
+	"github.com/retentiond/retentiond/connectors/cctv"
 	"github.com/retentiond/retentiond/connectors/exports"
 	"github.com/retentiond/retentiond/connectors/fileshare"
 	"github.com/retentiond/retentiond/connectors/m365"
@@ -34,7 +35,7 @@ type app struct {
 
 func newApp(out, errOut io.Writer) *app {
 	return &app{out: out, errOut: errOut, clock: scheduler.SystemClock{},
-		registry: connectors.NewRegistry(fileshare.Kind(), m365.Kind(), exports.Kind())}
+		registry: connectors.NewRegistry(fileshare.Kind(), m365.Kind(), exports.Kind(), cctv.Kind())}
 }
 
 func (a *app) root() *cobra.Command {

@@ -46,6 +46,12 @@ sources:
     schedule: "0 2 * * *"
     options:
       root: share
+  - name: nvr             # the CCTV recorder's export folder and the nightly backup of camera 1
+    kind: cctv
+    schedule: "0 3 * * *"   # C1 runs daily and needs no approval
+    options:
+      root: nvr
+      backups: [nvr-backup]
   - name: elever          # the student list from TEA, saved as CSV by the office
     kind: export
     schedule: "0 1 * * *"
@@ -210,6 +216,9 @@ func (a *app) createDemo(dir string) error {
 	if err := writeExports(filepath.Join(dir, "exports"), a.clock.Now()); err != nil {
 		return err
 	}
+	if err := writeRecordings(dir, a.clock.Now()); err != nil {
+		return err
+	}
 	// The configuration last: its presence marks a complete sandbox.
 	if err := os.WriteFile(filepath.Join(dir, demoConfigName), []byte(demoConfig), 0o644); err != nil {
 		return fmt.Errorf("write demo configuration: %w", err)
@@ -248,15 +257,6 @@ func writeShare(root string, now time.Time) error {
 	for i, id := range []string{"4711", "4712"} {
 		add("Personale/Fratrådte/"+id+"/Ansættelseskontrakt.pdf", day(2400+i*400))
 		add("Personale/Fratrådte/"+id+"/MUS-referat.docx", day(2100+i*400))
-	}
-	for _, cam := range []string{"Kamera-1 Indgang", "Kamera-2 Skolegård"} {
-		for d := 0; d < 45; d++ {
-			t := day(d)
-			for _, h := range []int{8, 14} {
-				rec := time.Date(t.Year(), t.Month(), t.Day(), h, 0, 0, 0, t.Location())
-				add(fmt.Sprintf("CCTV/%s/%s/%02d-00-00.mp4", cam, rec.Format("2006-01-02"), h), rec)
-			}
-		}
 	}
 	for y := 0; y < 5; y++ {
 		t := now.AddDate(-y, -1, 0)
@@ -329,6 +329,49 @@ func writeExports(root string, now time.Time) error {
 		}
 		if err := os.Chtimes(p, f.age, f.age); err != nil {
 			return fmt.Errorf("create demo exports: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeRecordings creates 45 days of recordings of two cameras, as a
+// recorder exports them (a folder per camera and day, the start time in the
+// name), and last night's backup copy of camera 1: copies carry the time of
+// copying, the names the time of recording.
+func writeRecordings(dir string, now time.Time) error {
+	backupAt := now.Add(-6 * time.Hour)
+	for c, cam := range []string{"Kamera-1 Indgang", "Kamera-2 Skolegård"} {
+		for d := 0; d < 45; d++ {
+			t := now.AddDate(0, 0, -d)
+			for _, h := range []int{8, 14} {
+				rec := time.Date(t.Year(), t.Month(), t.Day(), h, 0, 0, 0, t.Location())
+				if rec.After(now) {
+					continue // not recorded yet
+				}
+				ref := filepath.Join(cam, rec.Format("2006-01-02"), fmt.Sprintf("cam%d_%s.mp4", c+1, rec.Format("20060102_150405")))
+				copies := []struct {
+					root string
+					at   time.Time
+				}{{"nvr", rec.Add(15 * time.Minute)}}
+				if c == 0 {
+					copies = append(copies, struct {
+						root string
+						at   time.Time
+					}{"nvr-backup", backupAt})
+				}
+				for _, cp := range copies {
+					p := filepath.Join(dir, cp.root, ref)
+					if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+						return fmt.Errorf("create demo recordings: %w", err)
+					}
+					if err := os.WriteFile(p, []byte("synthetic recording\n"), 0o644); err != nil {
+						return fmt.Errorf("create demo recordings: %w", err)
+					}
+					if err := os.Chtimes(p, cp.at, cp.at); err != nil {
+						return fmt.Errorf("create demo recordings: %w", err)
+					}
+				}
+			}
 		}
 	}
 	return nil

@@ -26,7 +26,7 @@ func demoWithDeletion(t *testing.T) (dir, cfg, item string) {
 	dir = t.TempDir()
 	mustRun(t, "demo", "--dir", dir)
 	// A recording older than the 30 days of the demo's rule C1.
-	days, _ := filepath.Glob(filepath.Join(dir, "share", "CCTV", "Kamera-1 Indgang", "2026-10-1*"))
+	days, _ := filepath.Glob(filepath.Join(dir, "nvr", "Kamera-1 Indgang", "2026-10-1*"))
 	if len(days) == 0 {
 		t.Fatal("no old recordings in the demo")
 	}
@@ -34,7 +34,7 @@ func demoWithDeletion(t *testing.T) (dir, cfg, item string) {
 	if len(files) == 0 {
 		t.Fatalf("no recordings in %s", days[0])
 	}
-	rel, err := filepath.Rel(filepath.Join(dir, "share"), files[0])
+	rel, err := filepath.Rel(filepath.Join(dir, "nvr"), files[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,16 +70,16 @@ func TestLedgerProveDeletedItem(t *testing.T) {
 
 	// Without --out the proof goes to the current directory.
 	t.Chdir(t.TempDir())
-	out := mustRun(t, "ledger", "prove", "--config", cfg, "--source", "skoledrev", "--item", item)
+	out := mustRun(t, "ledger", "prove", "--config", cfg, "--source", "nvr", "--item", item)
 	wantIn(t, "prove", out,
-		"1 ledger entries for \""+item+"\" in source skoledrev:",
+		"1 ledger entries for \""+item+"\" in source nvr:",
 		"deletion: deleted, rule C1, batch ", "approved automatically (the rule needs no approval)",
-		"written to skoledrev-entry-", "check it with: retentiond ledger verify-proof skoledrev-entry-")
+		"written to nvr-entry-", "check it with: retentiond ledger verify-proof nvr-entry-")
 	// The time, in the configured zone.
 	if !regexp.MustCompile(`entry \d+  2026-11-22 11:\d\d CET  deletion`).MatchString(out) {
 		t.Errorf("prove does not show when the entry was made:\n%s", out)
 	}
-	proofs, _ := filepath.Glob("skoledrev-entry-*.tlog-proof")
+	proofs, _ := filepath.Glob("nvr-entry-*.tlog-proof")
 	if len(proofs) != 1 {
 		t.Fatalf("proof files in the current directory: %q", proofs)
 	}
@@ -98,14 +98,14 @@ func TestLedgerProveDeletedItem(t *testing.T) {
 	wantIn(t, "verify-proof", v, "proof OK: entry ", "of ledger demo.retentiond.invalid/ledger", "deletion: deleted, rule C1", "UTC")
 	v = mustRun(t, "ledger", "verify-proof", "--config", cfg, proof)
 	wantIn(t, "verify-proof with the configured key", v, "proof OK")
-	v = mustRun(t, "ledger", "verify-proof", "--config", cfg, "--source", "skoledrev", "--item", item, proof)
-	wantIn(t, "verify-proof --item", v, "proof OK", "the entry is about \""+item+"\" in source skoledrev")
-	v = mustRun(t, "ledger", "verify-proof", "--key", pub, "--config", cfg, "--origin", "demo.retentiond.invalid/ledger", "--source", "skoledrev", "--item", item, proof)
+	v = mustRun(t, "ledger", "verify-proof", "--config", cfg, "--source", "nvr", "--item", item, proof)
+	wantIn(t, "verify-proof --item", v, "proof OK", "the entry is about \""+item+"\" in source nvr")
+	v = mustRun(t, "ledger", "verify-proof", "--key", pub, "--config", cfg, "--origin", "demo.retentiond.invalid/ledger", "--source", "nvr", "--item", item, proof)
 	wantIn(t, "verify-proof --key --item", v, "proof OK", "the entry is about")
 
 	// Another item, or half of the question.
-	wantIn(t, "verify-proof for another item", runErr(t, "ledger", "verify-proof", "--config", cfg, "--source", "skoledrev", "--item", item+"x", proof),
-		"proof verification FAILED: the proven entry is not about \""+item+"x\" in source skoledrev")
+	wantIn(t, "verify-proof for another item", runErr(t, "ledger", "verify-proof", "--config", cfg, "--source", "nvr", "--item", item+"x", proof),
+		"proof verification FAILED: the proven entry is not about \""+item+"x\" in source nvr")
 	wantIn(t, "verify-proof --item without --source", runErr(t, "ledger", "verify-proof", "--key", pub, "--item", item, proof), "give both --item and --source")
 	// No key and no configuration.
 	wantIn(t, "verify-proof without a key", runErr(t, "ledger", "verify-proof", "--config", filepath.Join(t.TempDir(), "none.yaml"), proof),
@@ -116,7 +116,7 @@ func TestLedgerVerifyProofTampered(t *testing.T) {
 	dir, cfg, item := demoWithDeletion(t)
 	pub := filepath.Join(dir, "keys", "ledger.key.pub")
 	proof := filepath.Join(t.TempDir(), "item.tlog-proof")
-	mustRun(t, "ledger", "prove", "--config", cfg, "--source", "skoledrev", "--item", item, "--out", proof)
+	mustRun(t, "ledger", "prove", "--config", cfg, "--source", "nvr", "--item", item, "--out", proof)
 	orig, err := os.ReadFile(proof)
 	if err != nil {
 		t.Fatal(err)
@@ -261,18 +261,18 @@ func TestLedgerProveErrors(t *testing.T) {
 	if err := os.WriteFile(noDB, conf, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	wantIn(t, "prove without a database", runErr(t, "ledger", "prove", "--config", noDB, "--source", "skoledrev", "--item", item), "database does not exist")
+	wantIn(t, "prove without a database", runErr(t, "ledger", "prove", "--config", noDB, "--source", "nvr", "--item", item), "database does not exist")
 	if _, err := os.Stat(missing); err == nil {
 		t.Fatal("prove created a database")
 	}
 
 	// A hold placed on the item after its deletion is listed, and the proof
 	// is still of the deletion.
-	mustRun(t, "holds", "add", "--config", cfg, "--as", "it", "--source", "skoledrev", "--ref", item, "--reason", "case 2026-14", "--owner", "bo")
+	mustRun(t, "holds", "add", "--config", cfg, "--as", "it", "--source", "nvr", "--ref", item, "--reason", "case 2026-14", "--owner", "bo")
 	proof := filepath.Join(t.TempDir(), "p.tlog-proof")
-	out := mustRun(t, "ledger", "prove", "--config", cfg, "--source", "skoledrev", "--item", item, "--out", proof)
+	out := mustRun(t, "ledger", "prove", "--config", cfg, "--source", "nvr", "--item", item, "--out", proof)
 	wantIn(t, "prove after a hold", out, "2 ledger entries", "hold_added, hold ", "came after it", "(deletion: deleted) against the checkpoint")
-	v := mustRun(t, "ledger", "verify-proof", "--config", cfg, "--source", "skoledrev", "--item", item, proof)
+	v := mustRun(t, "ledger", "verify-proof", "--config", cfg, "--source", "nvr", "--item", item, proof)
 	wantIn(t, "verify-proof after a hold", v, "deletion: deleted")
 
 	// Entries about the item that no checkpoint covers yet: first a hold,
@@ -281,7 +281,7 @@ func TestLedgerProveErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := ring.Current.Ref("item:fileshare:skoledrev", item)
+	ref := ring.Current.Ref("item:cctv:nvr", item)
 	appendUncovered := func(e ledger.Entry) {
 		t.Helper()
 		ctx := context.Background()
@@ -298,14 +298,14 @@ func TestLedgerProveErrors(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	appendUncovered(ledger.Entry{Type: ledger.TypeHoldAdded, Time: fixedNow.Add(time.Hour), Source: "skoledrev", Item: ref, Hold: "H-9"})
-	out = mustRun(t, "ledger", "prove", "--config", cfg, "--source", "skoledrev", "--item", item, "--out", proof)
+	appendUncovered(ledger.Entry{Type: ledger.TypeHoldAdded, Time: fixedNow.Add(time.Hour), Source: "nvr", Item: ref, Hold: "H-9"})
+	out = mustRun(t, "ledger", "prove", "--config", cfg, "--source", "nvr", "--item", item, "--out", proof)
 	wantIn(t, "prove with an uncovered hold", out, "3 ledger entries", "hold H-9",
 		"about this item is newer than the latest signed checkpoint, which covers entries 0 to ", "came after it", "written to")
 
-	appendUncovered(ledger.Entry{Type: ledger.TypeDeletion, Time: fixedNow.Add(2 * time.Hour), Source: "skoledrev", SourceKind: "fileshare",
+	appendUncovered(ledger.Entry{Type: ledger.TypeDeletion, Time: fixedNow.Add(2 * time.Hour), Source: "nvr", SourceKind: "cctv",
 		Item: ref, Outcome: "absent"})
-	out, err = run(t, "ledger", "prove", "--config", cfg, "--source", "skoledrev", "--item", item, "--out", proof)
+	out, err = run(t, "ledger", "prove", "--config", cfg, "--source", "nvr", "--item", item, "--out", proof)
 	if err == nil {
 		t.Fatalf("prove made a proof of an entry no checkpoint covers:\n%s", out)
 	}

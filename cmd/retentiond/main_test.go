@@ -61,15 +61,15 @@ func TestDemoPlanGolden(t *testing.T) {
 	dir := t.TempDir()
 	out := mustRun(t, "demo", "--dir", dir)
 	golden(t, "demo-plan.golden", strings.ReplaceAll(out, dir, "DIR"))
-	for _, f := range []string{"retentiond.yaml", "policies/fileshare.yaml", "policies/exports.yaml", "exports/personale/medarbejdere.csv", "share/CCTV", "keys/ledger.key", "keys/ledger.key.pub", "keys/references.key", "retentiond.db"} {
+	for _, f := range []string{"retentiond.yaml", "policies/fileshare.yaml", "policies/exports.yaml", "exports/personale/medarbejdere.csv", "nvr/Kamera-1 Indgang", "nvr-backup/Kamera-1 Indgang", "keys/ledger.key", "keys/ledger.key.pub", "keys/references.key", "retentiond.db"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
 			t.Errorf("demo did not create %s", f)
 		}
 	}
 	// Nothing is deleted by a dry run.
 	n := countFiles(t, filepath.Join(dir, "share"))
-	if n != 223 {
-		t.Fatalf("share has %d files after a dry run, want 223", n)
+	if n != 43 {
+		t.Fatalf("share has %d files after a dry run, want 43", n)
 	}
 	cfg := filepath.Join(dir, "retentiond.yaml")
 	look := mustRun(t, "plan", "--config", cfg, "--now", "2027-08-01")
@@ -96,13 +96,17 @@ func countFiles(t *testing.T, root string) int {
 func TestDemoYesAndVerbs(t *testing.T) {
 	dir := t.TempDir()
 	out := mustRun(t, "demo", "--dir", dir, "--yes")
-	for _, want := range []string{"approved by anna", "60 deleted", "ledger demo.retentiond.invalid/ledger: OK"} {
+	for _, want := range []string{"approved by anna", "90 deleted", "ledger demo.retentiond.invalid/ledger: OK"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("demo --yes output lacks %q:\n%s", want, out)
 		}
 	}
-	if n := countFiles(t, filepath.Join(dir, "share")); n != 223-77 {
-		t.Fatalf("%d files left, want %d", n, 223-77)
+	if n := countFiles(t, filepath.Join(dir, "share")); n != 43-17 {
+		t.Fatalf("%d files left, want %d", n, 43-17)
+	}
+	// C1 took 30 days of recordings of both cameras and of the backup.
+	if n := countFiles(t, filepath.Join(dir, "nvr")) + countFiles(t, filepath.Join(dir, "nvr-backup")); n != 178+89-90 {
+		t.Fatalf("%d recordings left, want %d", n, 178+89-90)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "share", "Personale", "Arkiv", "Personale", "Fratrådte", "4712", "MUS-referat.docx")); err != nil || !strings.Contains(out, "2 archived") {
 		t.Fatalf("the personnel file under archive duty was not archived (%v):\n%s", err, out)
@@ -186,7 +190,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "keys", "ledger.key")); err == nil {
 		t.Fatal("a missing signing key was silently replaced")
 	}
-	if n := countFiles(t, filepath.Join(dir, "share")); n != 223 {
+	if n := countFiles(t, filepath.Join(dir, "share")); n != 43 {
 		t.Fatalf("bad input deleted files: %d left", n)
 	}
 }

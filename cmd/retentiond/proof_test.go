@@ -12,12 +12,12 @@ func TestProveAndVerifyProof(t *testing.T) {
 	dir := t.TempDir()
 	mustRun(t, "demo", "--dir", dir)
 	// A recording the demo's C1 rule deletes: older than 30 days.
-	days, _ := filepath.Glob(filepath.Join(dir, "share", "CCTV", "Kamera-1 Indgang", "2026-10-1*"))
+	days, _ := filepath.Glob(filepath.Join(dir, "nvr", "Kamera-1 Indgang", "2026-10-1*"))
 	if len(days) == 0 {
 		t.Fatal("no old recordings in the demo")
 	}
 	files, _ := filepath.Glob(filepath.Join(days[0], "*.mp4"))
-	rel, _ := filepath.Rel(filepath.Join(dir, "share"), files[0])
+	rel, _ := filepath.Rel(filepath.Join(dir, "nvr"), files[0])
 	item := filepath.ToSlash(rel)
 	mustRun(t, "demo", "--dir", dir, "--yes")
 	if _, err := os.Stat(files[0]); err == nil {
@@ -25,7 +25,7 @@ func TestProveAndVerifyProof(t *testing.T) {
 	}
 	cfg := filepath.Join(dir, "retentiond.yaml")
 	proof := filepath.Join(t.TempDir(), "item.tlog-proof")
-	out := mustRun(t, "ledger", "prove", "--config", cfg, "--source", "skoledrev", "--item", item, "--out", proof)
+	out := mustRun(t, "ledger", "prove", "--config", cfg, "--source", "nvr", "--item", item, "--out", proof)
 	if !strings.Contains(out, "deletion: deleted, rule C1") || !strings.Contains(out, "written to") {
 		t.Fatalf("prove:\n%s", out)
 	}
@@ -33,10 +33,10 @@ func TestProveAndVerifyProof(t *testing.T) {
 	if v := mustRun(t, "ledger", "verify-proof", "--key", pub, proof); !strings.Contains(v, "proof OK") {
 		t.Fatalf("verify-proof:\n%s", v)
 	}
-	if v := mustRun(t, "ledger", "verify-proof", "--config", cfg, "--source", "skoledrev", "--item", item, proof); !strings.Contains(v, "the entry is about") {
+	if v := mustRun(t, "ledger", "verify-proof", "--config", cfg, "--source", "nvr", "--item", item, proof); !strings.Contains(v, "the entry is about") {
 		t.Fatalf("verify-proof --item:\n%s", v)
 	}
-	if _, err := run(t, "ledger", "verify-proof", "--config", cfg, "--source", "skoledrev", "--item", item+".other", proof); err == nil {
+	if _, err := run(t, "ledger", "verify-proof", "--config", cfg, "--source", "nvr", "--item", item+".other", proof); err == nil {
 		t.Fatal("a proof was accepted for another item")
 	}
 
@@ -73,7 +73,7 @@ func TestProveAndVerifyProof(t *testing.T) {
 	}
 	// After rotating the reference key, the old item is still found.
 	mustRun(t, "ledger", "rotate-key", "--references", "--config", cfg, "--as", "it")
-	if out := mustRun(t, "ledger", "prove", "--config", cfg, "--source", "skoledrev", "--item", item, "--out", proof); !strings.Contains(out, "deleted") {
+	if out := mustRun(t, "ledger", "prove", "--config", cfg, "--source", "nvr", "--item", item, "--out", proof); !strings.Contains(out, "deleted") {
 		t.Fatalf("prove after reference key rotation:\n%s", out)
 	}
 	if b, _ := os.ReadFile(proof); bytes.Equal(b, orig) {
