@@ -81,6 +81,9 @@ type Decision struct {
 
 	// Hold is the hold that applies, if any.
 	Hold *Hold
+	// HandedOver is the released evidence hold that made the item due
+	// before its rule's date: the footage was handed to the police.
+	HandedOver *Hold
 
 	// Never is set when Rule matches but its event has not happened (a
 	// student who has not left).
@@ -147,6 +150,16 @@ func (s *Set) Evaluate(it *Item, env *Env) Decision {
 		d.Hold = h
 		if d.Verdict != Keep {
 			d.Verdict = Held
+		}
+		return d
+	}
+	if d.Verdict == Keep && d.Rule != nil && d.Rule.Kind == DeleteAfter && d.Exemption == nil && d.Retain == nil && len(env.Released) > 0 {
+		// Footage handed to the police goes at once (C1a).
+		for _, h := range env.Released {
+			if h.Evidence && h.Matches(it, nil) && !env.Today.Before(h.Released) {
+				d.Verdict, d.Due, d.HandedOver = Due, h.Released, h
+				break
+			}
 		}
 	}
 	return d

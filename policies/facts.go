@@ -81,6 +81,16 @@ type Hold struct {
 
 	// Until, when set, is the first day on which the hold no longer applies.
 	Until Date
+
+	// RecordedFrom and RecordedUntil, when set, limit the hold to items
+	// recorded in [RecordedFrom, RecordedUntil): footage of an incident.
+	// An item whose recording time is unknown is covered.
+	RecordedFrom, RecordedUntil time.Time
+	// Evidence marks footage kept for the police (RULES.md C1a). Once
+	// released (handed over), what it covered is due at once: Released is
+	// the day of release, and such holds are passed in Env.Released.
+	Evidence bool
+	Released Date
 }
 
 // ActiveOn reports whether h applies on day.
@@ -101,6 +111,9 @@ func (h *Hold) Matches(it *Item, subjects []string) bool {
 	if h.Subject != "" && !slices.Contains(subjects, h.Subject) {
 		return false
 	}
+	if !it.Recorded.IsZero() && (!h.RecordedFrom.IsZero() && it.Recorded.Before(h.RecordedFrom) || !h.RecordedUntil.IsZero() && !it.Recorded.Before(h.RecordedUntil)) {
+		return false
+	}
 	return h.Ref != "" || h.Path != nil || h.Subject != "" || h.Source != ""
 }
 
@@ -115,4 +128,7 @@ type Env struct {
 	Subjects Subjects
 	// Holds in force; inactive ones are ignored.
 	Holds []*Hold
+	// Released are evidence holds released (footage handed to the
+	// police): deletion rules make what they covered due at once.
+	Released []*Hold
 }

@@ -92,6 +92,9 @@ func (d *Decision) Reason() string {
 			fmt.Fprintf(&b, " until %s (the minimum wins: conflict), so due %s %s",
 				d.RetainUntil.AddDays(-1), sinceOrOn(d), d.Due)
 		}
+	case d.HandedOver != nil:
+		h := d.HandedOver
+		fmt.Fprintf(&b, "; due %s %s: the footage was handed to the police when hold %s (%s) was released (C1a)", sinceOrOn(d), d.Due, h.ID, h.Reason)
 	default:
 		fmt.Fprintf(&b, "; due %s %s", sinceOrOn(d), d.Due)
 	}

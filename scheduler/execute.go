@@ -262,6 +262,13 @@ func (p *Pipeline) runChunk(ctx context.Context, run *chunkRun, c store.Chunk, f
 	for i := range items {
 		it := &items[i]
 		pit := policies.Item{Source: run.b.Source, Ref: it.Ref, Path: it.Ref}
+		if h := matchHold(run.env, &pit, it.Subject); h != nil && windowed(h) {
+			// The plan does not keep recording times: ask the source, and
+			// keep the item held if it cannot say.
+			if st, err := run.conn.Stat(ctx, it.Ref); err == nil {
+				pit.Recorded = st.Recorded
+			}
+		}
 		if h := matchHold(run.env, &pit, it.Subject); h != nil {
 			skip[i] = "skipped_hold"
 			continue
@@ -407,6 +414,9 @@ func (p *Pipeline) deletionEntry(run *chunkRun, it *store.PlanItem) ledger.Entry
 	e.Plan, e.Approvals, e.Actor = run.b.Fingerprint, run.approved, run.executor
 	return e
 }
+
+// windowed reports whether h covers only recordings made in a window.
+func windowed(h *policies.Hold) bool { return !h.RecordedFrom.IsZero() || !h.RecordedUntil.IsZero() }
 
 // matchHold returns an active hold on the item, if any.
 func matchHold(env *policies.Env, it *policies.Item, subject string) *policies.Hold {

@@ -3,7 +3,9 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/policies"
@@ -16,6 +18,26 @@ type HoldSpec struct {
 	Reason, Owner              string
 	Source, Path, Ref, Subject string
 	Until                      string // YYYY-MM-DD or ""
+	// RecordedFrom and RecordedUntil limit the hold to recordings made in
+	// that window ("2026-11-03 14:00" in the configured time zone, or RFC
+	// 3339); Evidence marks footage kept for the police, deleted at once
+	// when the hold is released (RULES.md C1a).
+	RecordedFrom, RecordedUntil string
+	Evidence                    bool
+}
+
+// parseMoment reads a time as operators write it: "2026-11-03 14:00",
+// "2026-11-03T14:00:00" (in the configured time zone) or RFC 3339.
+func (p *Pipeline) parseMoment(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02T15:04:05", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, p.Config.Location); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time (write e.g. \"2026-11-03 14:00\")", s)
 }
 
 // AddHold validates and stores a hold and records it in the ledger (by
@@ -55,6 +77,23 @@ func (p *Pipeline) AddHold(ctx context.Context, person string, h HoldSpec) (stri
 			return "", fmt.Errorf("--until %s is not in the future", h.Until)
 		}
 	}
+	var window [2]string
+	for i, w := range []struct{ flag, v string }{{"--recorded-from", h.RecordedFrom}, {"--recorded-until", h.RecordedUntil}} {
+		if w.v == "" {
+			continue
+		}
+		t, err := p.parseMoment(w.v)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", w.flag, err)
+		}
+		window[i] = t.Format(time.RFC3339)
+	}
+	if window[0] != "" && window[1] != "" && window[0] >= window[1] {
+		return "", fmt.Errorf("--recorded-until %s is not after --recorded-from %s", h.RecordedUntil, h.RecordedFrom)
+	}
+	if h.Evidence && h.Path == "" && h.Source == "" {
+		return "", fmt.Errorf("police evidence needs --source and usually --path (the camera) and --recorded-from/--recorded-until (the incident)")
+	}
 	var id string
 	err = p.Store.Write(ctx, func(tx *store.Tx) error {
 		var err error
@@ -62,7 +101,7 @@ func (p *Pipeline) AddHold(ctx context.Context, person string, h HoldSpec) (stri
 			return err
 		}
 		sh := store.Hold{ID: id, Reason: h.Reason, Owner: h.Owner, Source: h.Source, Ref: h.Ref, Path: h.Path, Subject: h.Subject,
-			Until: h.Until, CreatedAt: store.Time{Time: p.Clock.Now()}}
+			Until: h.Until, CreatedAt: store.Time{Time: p.Clock.Now()}, RecordedFrom: window[0], RecordedUntil: window[1], Evidence: h.Evidence}
 		if err := tx.AddHold(ctx, sh); err != nil {
 			return err
 		}
@@ -91,12 +130,20 @@ func (p *Pipeline) ReleaseHold(ctx context.Context, person, id string) error {
 	if err != nil {
 		return err
 	}
+	held, err := p.Store.Holds(ctx, false)
+	if err != nil {
+		return err
+	}
+	evidence := slices.ContainsFunc(held, func(h store.Hold) bool { return h.ID == id && h.Evidence })
 	err = p.Store.Write(ctx, func(tx *store.Tx) error {
 		if err := tx.ReleaseHold(ctx, id, who.ID, p.Clock.Now()); err != nil {
 			return err
 		}
 		e := p.entry(ledger.TypeHoldReleased)
 		e.Hold, e.Actor, e.Role = id, who.ID, configs.RoleOperator
+		if evidence {
+			e.Reason = "evidence handed to the police: what the hold covered is due at once"
+		}
 		return appendEntries(ctx, tx, e)
 	})
 	if err != nil {

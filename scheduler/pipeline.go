@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gofrs/flock"
 	"go.uber.org/zap"
@@ -181,12 +182,11 @@ func (p *Pipeline) signers() []*ledger.Signer {
 // today is the policy date now.
 func (p *Pipeline) today() policies.Date { return p.Config.Policies.Today(p.Clock.Now()) }
 
-// holds returns the active holds as the policy engine sees them.
 // policyEnv is what decisions on day depend on besides the items: the
 // holds in force, and the people from the school-system exports with the
 // holds their pending cases make.
 func (p *Pipeline) policyEnv(ctx context.Context, day policies.Date) (*policies.Env, error) {
-	holds, err := p.holds(ctx)
+	holds, released, err := p.holds(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -194,30 +194,39 @@ func (p *Pipeline) policyEnv(ctx context.Context, day policies.Date) (*policies.
 	if err != nil {
 		return nil, err
 	}
-	env := &policies.Env{Today: day, Holds: append(holds, subjects.Holds...), Subjects: subjects}
+	env := &policies.Env{Today: day, Holds: append(holds, subjects.Holds...), Released: released, Subjects: subjects}
 	if !slices.ContainsFunc(p.Config.Sources, isSubjectKind) {
 		env.Subjects = nil // reasons then say that no export is configured
 	}
 	return env, nil
 }
 
-func (p *Pipeline) holds(ctx context.Context) ([]*policies.Hold, error) {
-	stored, err := p.Store.Holds(ctx, false)
+// holds returns the active holds as the policy engine sees them, and the
+// released evidence holds, whose footage is due at once.
+func (p *Pipeline) holds(ctx context.Context) (active, released []*policies.Hold, err error) {
+	stored, err := p.Store.Holds(ctx, true)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var hs []*policies.Hold
 	for _, h := range stored {
-		ph, err := policyHold(h)
-		if err != nil {
-			return nil, err
+		if h.ReleasedAt != nil && !h.Evidence {
+			continue
 		}
-		hs = append(hs, ph)
+		ph, err := p.policyHold(h)
+		if err != nil {
+			return nil, nil, err
+		}
+		if h.ReleasedAt != nil {
+			ph.Released = p.Config.Policies.Today(h.ReleasedAt.Time)
+			released = append(released, ph)
+			continue
+		}
+		active = append(active, ph)
 	}
-	return hs, nil
+	return active, released, nil
 }
 
-func policyHold(h store.Hold) (*policies.Hold, error) {
+func (p *Pipeline) policyHold(h store.Hold) (*policies.Hold, error) {
 	ph := &policies.Hold{ID: h.ID, Reason: h.Reason, Owner: h.Owner, Source: h.Source, Ref: h.Ref, Subject: h.Subject}
 	if h.Path != "" {
 		pat, err := policies.CompilePattern(h.Path, true)
@@ -233,6 +242,20 @@ func policyHold(h store.Hold) (*policies.Hold, error) {
 		}
 		ph.Until = d
 	}
+	for _, w := range []struct {
+		s string
+		t *time.Time
+	}{{h.RecordedFrom, &ph.RecordedFrom}, {h.RecordedUntil, &ph.RecordedUntil}} {
+		if w.s == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339, w.s)
+		if err != nil {
+			return nil, fmt.Errorf("hold %s: recording window: %w", h.ID, err)
+		}
+		*w.t = t
+	}
+	ph.Evidence = h.Evidence
 	return ph, nil
 }
 

@@ -19,12 +19,20 @@ type Hold struct {
 	CreatedAt  Time    `db:"created_at"`
 	ReleasedAt *Time   `db:"released_at"`
 	ReleasedBy *string `db:"released_by"`
+	// RecordedFrom and RecordedUntil (RFC 3339, "" for none) limit the
+	// hold to recordings made in that window; Evidence marks footage kept
+	// for the police, which is due at once when the hold is released.
+	RecordedFrom  string `db:"recorded_from"`
+	RecordedUntil string `db:"recorded_until"`
+	Evidence      bool   `db:"evidence"`
 }
 
 // AddHold stores a new hold.
 func (tx *Tx) AddHold(ctx context.Context, h Hold) error {
-	_, err := tx.tx.NamedExecContext(ctx, `INSERT INTO hold(id, reason, owner, source, ref, path, subject, until, created_at)
-		VALUES (:id, :reason, :owner, :source, :ref, :path, :subject, :until, :created_at)`, &h)
+	_, err := tx.tx.NamedExecContext(ctx, `INSERT INTO hold(id, reason, owner, source, ref, path, subject, until, created_at,
+			recorded_from, recorded_until, evidence)
+		VALUES (:id, :reason, :owner, :source, :ref, :path, :subject, :until, :created_at,
+			:recorded_from, :recorded_until, :evidence)`, &h)
 	if err != nil {
 		return fmt.Errorf("add hold: %w", err)
 	}

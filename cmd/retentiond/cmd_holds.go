@@ -27,7 +27,16 @@ func (a *app) holdsAddCmd() *cobra.Command {
 		Long: `Add a hold. It keeps every item it covers from being deleted, from the next
 plan on and also in batches already approved. Give at least one of --source,
 --path, --ref and --subject; an item is covered when it matches all that are
-given. The reason goes into the ledger: describe the case, do not name people.`,
+given. The reason goes into the ledger: describe the case, do not name people.
+
+Police evidence (CCTV, RULES.md C1a): name the camera with --source and
+--path and the incident with --recorded-from and --recorded-until, and add
+--evidence. The footage is kept past its 30 days; when the hold is released
+(the footage handed to the police) it is due at once, even if younger.
+
+  retentiond holds add --as it --evidence --source nvr --path "Kamera-1 Indgang/**" \
+    --recorded-from "2026-11-03 14:00" --recorded-until "2026-11-03 16:00" \
+    --reason "police case 2026-1234" --owner "school leader"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -52,6 +61,9 @@ given. The reason goes into the ledger: describe the case, do not name people.`,
 	f.StringVar(&h.Ref, "ref", "", "only this item")
 	f.StringVar(&h.Subject, "subject", "", "only items about this subject, as kind:id (e.g. staff:1234)")
 	f.StringVar(&h.Until, "until", "", "the hold ends on this date (YYYY-MM-DD); default: until released")
+	f.StringVar(&h.RecordedFrom, "recorded-from", "", "only recordings made from this time, e.g. \"2026-11-03 14:00\"")
+	f.StringVar(&h.RecordedUntil, "recorded-until", "", "only recordings made before this time")
+	f.BoolVar(&h.Evidence, "evidence", false, "police evidence (C1a): when the hold is released, what it covered is deleted at once")
 	return cmd
 }
 

@@ -129,3 +129,30 @@ func TestInstructionsIssueConfirmList(t *testing.T) {
 		t.Error("summary.pdf names a student")
 	}
 }
+
+func TestEvidenceHoldOnTheDemoRecorder(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, "demo", "--dir", dir)
+	cfg := filepath.Join(dir, "retentiond.yaml")
+	// An incident 40 days ago on camera 1, 08:00-09:00 Copenhagen time.
+	day := fixedNow.AddDate(0, 0, -40).Format("2006-01-02")
+	mustRun(t, "holds", "add", "--config", cfg, "--as", "it", "--evidence", "--source", "nvr", "--path", "Kamera-1 Indgang/**",
+		"--recorded-from", day+" 08:00", "--recorded-until", day+" 09:00", "--reason", "police case 2026-1234", "--owner", "leader")
+	out := mustRun(t, "plan", "--config", cfg, "--source", "nvr", "--examples", "5")
+	if !strings.Contains(out, "HELD") || !strings.Contains(out, "police case 2026-1234") {
+		t.Fatalf("plan with the hold:\n%s", out)
+	}
+	// A second incident 5 days ago: once the footage is handed over, it
+	// goes at once, 25 days before C1 would take it.
+	recent := fixedNow.AddDate(0, 0, -5).Format("2006-01-02")
+	mustRun(t, "holds", "add", "--config", cfg, "--as", "it", "--evidence", "--source", "nvr", "--path", "Kamera-1 Indgang/**",
+		"--recorded-from", recent+" 08:00", "--recorded-until", recent+" 09:00", "--reason", "police case 2026-1301", "--owner", "leader")
+	mustRun(t, "holds", "release", "H-2", "--config", cfg, "--as", "it")
+	out = mustRun(t, "plan", "--config", cfg, "--source", "nvr", "--examples", "100")
+	if !strings.Contains(out, "handed to the police when hold H-2 (police case 2026-1301) was released") {
+		t.Fatalf("plan after the release:\n%s", out)
+	}
+	if _, err := run(t, "holds", "add", "--config", cfg, "--as", "it", "--source", "nvr", "--recorded-from", "yesterday", "--reason", "r", "--owner", "o"); err == nil || !strings.Contains(err.Error(), "is not a time") {
+		t.Fatalf("a bad time was accepted: %v", err)
+	}
+}
