@@ -49,6 +49,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/retentiond/retentiond/connectors"
+	"github.com/retentiond/retentiond/connectors/smb"
 )
 
 // Options configure a file-share source: the `options:` of a source with
@@ -62,12 +63,27 @@ type Options struct {
 	// "$RECYCLE.BIN" or "System Volume Information". An excluded folder is
 	// not descended into.
 	Exclude []string `yaml:"exclude"`
+	// PasswordFile or PasswordEnv give the password for an smb:// root:
+	// a file (relative to the configuration's folder) or an environment
+	// variable holding it. Passwords never go in the configuration.
+	PasswordFile string `yaml:"password_file"`
+	PasswordEnv  string `yaml:"password_env"`
 }
 
 // Validate checks the options without touching the file system.
 func (o *Options) Validate() error {
 	if strings.TrimSpace(o.Root) == "" {
 		return errors.New("root is required: set options.root to the folder retentiond manages")
+	}
+	if smb.IsURL(o.Root) {
+		if _, err := smb.ParseURL(o.Root); err != nil {
+			return fmt.Errorf("root: %w", err)
+		}
+		if (o.PasswordFile == "") == (o.PasswordEnv == "") {
+			return errors.New("an smb:// root needs exactly one of password_file and password_env")
+		}
+	} else if o.PasswordFile != "" || o.PasswordEnv != "" {
+		return errors.New("password_file and password_env are for smb:// roots only")
 	}
 	if isFilesystemRoot(o.Root) {
 		return fmt.Errorf("root %q is the root of a whole file system or drive: set options.root to the share's folder instead", o.Root)
@@ -78,6 +94,30 @@ func (o *Options) Validate() error {
 		}
 	}
 	return nil
+}
+
+// password reads the password of an smb:// root.
+func (o *Options) password(baseDir string) (string, error) {
+	if o.PasswordEnv != "" {
+		p, ok := os.LookupEnv(o.PasswordEnv)
+		if !ok || p == "" {
+			return "", fmt.Errorf("password_env: the environment variable %s is not set", o.PasswordEnv)
+		}
+		return p, nil
+	}
+	f := o.PasswordFile
+	if !filepath.IsAbs(f) {
+		f = filepath.Join(baseDir, f)
+	}
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return "", fmt.Errorf("password_file: %w", err)
+	}
+	p := strings.TrimRight(string(b), "\r\n")
+	if p == "" {
+		return "", fmt.Errorf("password_file %s is empty", f)
+	}
+	return p, nil
 }
 
 // isFilesystemRoot reports whether p names the root of a file system: "/"
@@ -118,6 +158,13 @@ func Kind() connectors.Kind {
 				return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", err)
 			}
 			root := o.Root
+			if smb.IsURL(root) {
+				password, err := o.password(env.BaseDir)
+				if err != nil {
+					return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", err)
+				}
+				return smb.Open(ctx, root, password, env.Logger)
+			}
 			if !filepath.IsAbs(root) {
 				root = filepath.Join(env.BaseDir, root)
 			}

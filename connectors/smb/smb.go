@@ -1,0 +1,540 @@
+// Package smb reaches SMB2/3 file shares without mounting them, through the
+// pure-Go client github.com/cloudsoda/go-smb2 (the maintained fork rclone
+// uses). The file-share connector uses it for roots written
+// smb://user@server[:port]/share[/path]; the password comes from a file or
+// the environment, never from the configuration.
+//
+// The contract is the file share's: refs are slash-separated paths below
+// the root, listings are depth first in name order, versions change when a
+// file is replaced (size, modification time and the server's file id),
+// links and other reparse points are neither listed nor followed, a
+// read-only attribute is cleared before a deletion, and a folder that
+// cannot be read is reported, never taken for an empty one. Signing and
+// encryption are negotiated as the server offers them. A request that
+// fails because the connection dropped is retried once on a new
+// connection.
+package smb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/url"
+	"os"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+
+	smb2 "github.com/cloudsoda/go-smb2"
+	"go.uber.org/zap"
+
+	"github.com/retentiond/retentiond/connectors"
+)
+
+// Target is where an smb:// root points.
+type Target struct {
+	User, Domain string
+	Host, Port   string
+	Share, Path  string // Path without leading or trailing slashes
+}
+
+// IsURL reports whether root is an smb:// root.
+func IsURL(root string) bool { return strings.HasPrefix(strings.ToLower(root), "smb://") }
+
+// ParseURL reads smb://[domain;]user@server[:port]/share[/path]. It refuses
+// a password in the URL: passwords do not belong in configuration files.
+func ParseURL(root string) (Target, error) {
+	u, err := url.Parse(root)
+	if err != nil {
+		return Target{}, fmt.Errorf("%q is not an smb:// URL: %w", root, err)
+	}
+	var t Target
+	if u.Scheme != "smb" || u.Host == "" {
+		return t, fmt.Errorf("%q is not an smb:// URL (write smb://user@server/share/path)", root)
+	}
+	if _, has := u.User.Password(); has {
+		return t, errors.New("the smb:// URL holds a password: give it in password_file or password_env instead")
+	}
+	if u.User == nil || u.User.Username() == "" {
+		return t, fmt.Errorf("%q names no user (write smb://user@server/share/path)", root)
+	}
+	t.User = u.User.Username()
+	if d, user, ok := strings.Cut(t.User, ";"); ok {
+		t.Domain, t.User = d, user
+	}
+	t.Host, t.Port = u.Hostname(), u.Port()
+	if t.Port == "" {
+		t.Port = "445"
+	}
+	p := strings.Trim(u.Path, "/")
+	t.Share, t.Path, _ = strings.Cut(p, "/")
+	if t.Share == "" {
+		return t, fmt.Errorf("%q names no share (write smb://user@server/share/path)", root)
+	}
+	for _, seg := range strings.Split(t.Path, "/") {
+		if seg == "." || seg == ".." || t.Path != "" && seg == "" {
+			return t, fmt.Errorf("%q: the path in the share must not contain empty, '.' or '..' parts", root)
+		}
+	}
+	return t, nil
+}
+
+// Conn is an open folder of an SMB share. It implements
+// [connectors.Connector] and [connectors.Pruner].
+type Conn struct {
+	t        Target
+	password string
+	log      *zap.Logger
+
+	mu    sync.Mutex
+	sess  *smb2.Session
+	share *smb2.Share
+}
+
+var (
+	_ connectors.Connector = (*Conn)(nil)
+	_ connectors.Pruner    = (*Conn)(nil)
+)
+
+// Open connects to the share and checks that the folder exists and can be
+// read. A nil logger logs nothing.
+func Open(ctx context.Context, root, password string, logger *zap.Logger) (*Conn, error) {
+	t, err := ParseURL(root)
+	if err != nil {
+		return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", err)
+	}
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	c := &Conn{t: t, password: password, log: logger}
+	if err := c.connect(ctx); err != nil {
+		return nil, err
+	}
+	info, err := c.share.WithContext(ctx).Stat(c.full(""))
+	switch {
+	case err != nil:
+		c.Close()
+		return nil, connectors.Errorf(classify(err), "open", "", fmt.Errorf("%s: the folder cannot be examined: %w", c.Location(), err))
+	case !info.IsDir():
+		c.Close()
+		return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", fmt.Errorf("%s is not a folder", c.Location()))
+	}
+	if _, err := c.share.WithContext(ctx).ReadDir(c.full("")); err != nil {
+		c.Close()
+		return nil, connectors.Errorf(classify(err), "open", "", fmt.Errorf("%s cannot be read (does the account have read access?): %w", c.Location(), err))
+	}
+	return c, nil
+}
+
+func (c *Conn) connect(ctx context.Context) error {
+	d := &smb2.Dialer{Initiator: &smb2.NTLMInitiator{User: c.t.User, Password: c.password, Domain: c.t.Domain}}
+	sess, err := d.Dial(ctx, net.JoinHostPort(c.t.Host, c.t.Port))
+	if err != nil {
+		code := connectors.CodeUnavailable
+		var re *smb2.ResponseError
+		if errors.As(err, &re) && authFailure[re.Code] {
+			code = connectors.CodePermission
+		}
+		return connectors.Errorf(code, "open", "", fmt.Errorf("connect to %s as %s: %w", c.t.Host, c.t.User, err))
+	}
+	share, err := sess.Mount(c.t.Share)
+	if err != nil {
+		sess.Logoff()
+		return connectors.Errorf(classify(err), "open", "", fmt.Errorf("mount share %q on %s: %w", c.t.Share, c.t.Host, err))
+	}
+	c.sess, c.share = sess, share
+	return nil
+}
+
+// authFailure are the NTSTATUS codes of a refused logon: wrong user or
+// password, a locked, disabled or expired account.
+var authFailure = map[uint32]bool{
+	0xC000006D: true, // STATUS_LOGON_FAILURE
+	0xC000006A: true, // STATUS_WRONG_PASSWORD
+	0xC0000064: true, // STATUS_NO_SUCH_USER
+	0xC0000234: true, // STATUS_ACCOUNT_LOCKED_OUT
+	0xC0000072: true, // STATUS_ACCOUNT_DISABLED
+	0xC0000193: true, // STATUS_ACCOUNT_EXPIRED
+	0xC0000071: true, // STATUS_PASSWORD_EXPIRED
+	0xC0000022: true, // STATUS_ACCESS_DENIED
+}
+
+// Location implements [connectors.Connector]; it never shows a password.
+func (c *Conn) Location() string {
+	return fmt.Sprintf("smb://%s@%s:%s/%s", c.t.User, c.t.Host, c.t.Port, path.Join(c.t.Share, c.t.Path))
+}
+
+// Close implements [connectors.Connector].
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.share != nil {
+		c.share.Umount()
+		c.share = nil
+	}
+	if c.sess != nil {
+		err := c.sess.Logoff()
+		c.sess = nil
+		return err
+	}
+	return nil
+}
+
+// full is the share path of ref.
+func (c *Conn) full(ref string) string {
+	switch {
+	case c.t.Path == "":
+		return ref
+	case ref == "":
+		return c.t.Path
+	}
+	return c.t.Path + "/" + ref
+}
+
+// do runs op on the share; when the connection was lost, it reconnects and
+// runs op once more.
+func (c *Conn) do(ctx context.Context, op func(*smb2.Share) error) error {
+	c.mu.Lock()
+	share := c.share
+	c.mu.Unlock()
+	if share == nil {
+		return connectors.Errorf(connectors.CodeUnavailable, "", "", errors.New("the connection is closed"))
+	}
+	err := op(share.WithContext(ctx))
+	if err == nil || !lost(err) || ctx.Err() != nil {
+		return err
+	}
+	c.log.Warn("smb connection lost; reconnecting", zap.Error(err))
+	c.mu.Lock()
+	if c.share == share {
+		c.share.Umount()
+		c.sess.Logoff()
+		if cerr := c.connect(ctx); cerr != nil {
+			c.share, c.sess = nil, nil
+			c.mu.Unlock()
+			return errors.Join(err, cerr)
+		}
+	}
+	share = c.share
+	c.mu.Unlock()
+	return op(share.WithContext(ctx))
+}
+
+// lost reports whether err means the connection is gone.
+func lost(err error) bool {
+	var ne net.Error
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) ||
+		errors.As(err, &ne) || strings.Contains(err.Error(), "connection reset") || strings.Contains(err.Error(), "broken pipe")
+}
+
+// classify maps an SMB error to a connector code.
+func classify(err error) connectors.Code {
+	switch {
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return connectors.CodeCancelled
+	case errors.Is(err, fs.ErrNotExist):
+		return connectors.CodeNotFound
+	case errors.Is(err, fs.ErrPermission):
+		return connectors.CodePermission
+	case lost(err):
+		return connectors.CodeUnavailable
+	}
+	return connectors.CodeIO
+}
+
+// checkRef refuses refs that could leave the folder or mean something else
+// on the server.
+func checkRef(ref string) error {
+	switch {
+	case ref == "":
+		return errors.New("ref is empty")
+	case strings.ContainsAny(ref, "\\\x00:*?\"<>|"):
+		return errors.New("ref contains a character SMB paths do not allow")
+	case ref[0] == '/' || ref[len(ref)-1] == '/':
+		return errors.New("ref starts or ends with a slash")
+	}
+	for seg := range strings.SplitSeq(ref, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return errors.New("ref has an empty, '.' or '..' segment")
+		}
+	}
+	return nil
+}
+
+// version is what identifies one state of a file: size, modification time
+// and the server's file id.
+func version(info fs.FileInfo) string {
+	v := fmt.Sprintf("s%d-m%d", info.Size(), info.ModTime().UnixNano())
+	if st, ok := info.Sys().(*smb2.FileStat); ok && st.FileId != 0 {
+		v += fmt.Sprintf("-i%d", st.FileId)
+	}
+	return v
+}
+
+// skip reports whether an entry is not an item: links and other reparse
+// points (never followed), and anything that is neither file nor folder.
+func skip(info fs.FileInfo) bool {
+	if info.Mode()&os.ModeSymlink != 0 {
+		return true
+	}
+	if st, ok := info.Sys().(*smb2.FileStat); ok && st.FileAttributes&0x400 != 0 { // FILE_ATTRIBUTE_REPARSE_POINT
+		return true
+	}
+	return !info.IsDir() && !info.Mode().IsRegular()
+}
+
+func parent(ref string) string {
+	if i := strings.LastIndexByte(ref, '/'); i >= 0 {
+		return ref[:i]
+	}
+	return ""
+}
+
+func (c *Conn) item(ref string, info fs.FileInfo) connectors.Item {
+	it := connectors.Item{Ref: ref, Version: version(info), Container: parent(ref), Kind: connectors.KindFile,
+		Size: info.Size(), Modified: info.ModTime()}
+	if st, ok := info.Sys().(*smb2.FileStat); ok {
+		it.Created = st.CreationTime
+	}
+	return it
+}
+
+// readDir lists a folder, sorted by name.
+func (c *Conn) readDir(ctx context.Context, dir string) ([]fs.FileInfo, error) {
+	var infos []fs.FileInfo
+	err := c.do(ctx, func(s *smb2.Share) error {
+		var err error
+		infos, err = s.ReadDir(c.full(dir))
+		return err
+	})
+	sort.Slice(infos, func(i, j int) bool { return infos[i].Name() < infos[j].Name() })
+	return infos, err
+}
+
+// stat returns a file's info with its file id, through an open handle.
+func (c *Conn) stat(ctx context.Context, ref string) (fs.FileInfo, error) {
+	var info fs.FileInfo
+	err := c.do(ctx, func(s *smb2.Share) error {
+		li, err := s.Lstat(c.full(ref))
+		if err != nil {
+			return err
+		}
+		if skip(li) || li.IsDir() {
+			info = li
+			return nil
+		}
+		f, err := s.Open(c.full(ref))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		info, err = f.Stat()
+		return err
+	})
+	return info, err
+}
+
+// List implements [connectors.Connector].
+func (c *Conn) List(ctx context.Context, opts connectors.ListOptions, fn func(connectors.Item) error) error {
+	start := ""
+	if opts.Prefix != "" {
+		if err := checkRef(opts.Prefix); err != nil {
+			return connectors.Errorf(connectors.CodeInvalid, "list", opts.Prefix, err)
+		}
+		info, err := c.stat(ctx, opts.Prefix)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil
+		case err != nil:
+			return connectors.Errorf(classify(err), "list", opts.Prefix, err)
+		case skip(info):
+			return nil
+		case !info.IsDir():
+			return fn(c.item(opts.Prefix, info))
+		}
+		start = opts.Prefix
+	}
+	inc := &connectors.IncompleteError{}
+	err := c.walk(ctx, start, fn, inc, true)
+	if err != nil {
+		return err
+	}
+	if len(inc.Skipped) > 0 {
+		return inc
+	}
+	return nil
+}
+
+func (c *Conn) walk(ctx context.Context, dir string, fn func(connectors.Item) error, inc *connectors.IncompleteError, top bool) error {
+	if err := ctx.Err(); err != nil {
+		return connectors.Errorf(connectors.CodeCancelled, "list", dir, err)
+	}
+	infos, err := c.readDir(ctx, dir)
+	if err != nil {
+		e := connectors.Errorf(classify(err), "list", dir, fmt.Errorf("read folder: %w", err))
+		if top || classify(err) == connectors.CodeUnavailable || classify(err) == connectors.CodeCancelled {
+			return e // the share itself is gone: never an empty listing
+		}
+		inc.Skipped = append(inc.Skipped, e)
+		return nil
+	}
+	for _, info := range infos {
+		name := info.Name()
+		ref := name
+		if dir != "" {
+			ref = dir + "/" + name
+		}
+		if skip(info) || checkRef(ref) != nil {
+			continue
+		}
+		if info.IsDir() {
+			if err := c.walk(ctx, ref, fn, inc, false); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := fn(c.item(ref, info)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Stat implements [connectors.Connector].
+func (c *Conn) Stat(ctx context.Context, ref string) (connectors.Item, error) {
+	if err := checkRef(ref); err != nil {
+		return connectors.Item{}, connectors.Errorf(connectors.CodeInvalid, "stat", ref, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return connectors.Item{}, connectors.Errorf(connectors.CodeCancelled, "stat", ref, err)
+	}
+	info, err := c.stat(ctx, ref)
+	switch {
+	case err != nil:
+		return connectors.Item{}, connectors.Errorf(classify(err), "stat", ref, err)
+	case skip(info) || info.IsDir():
+		return connectors.Item{}, connectors.Errorf(connectors.CodeNotFound, "stat", ref, errors.New("not a file"))
+	}
+	return c.item(ref, info), nil
+}
+
+// DeleteBatch implements [connectors.Connector]: each file's version is
+// checked just before it is removed, a read-only attribute is cleared, and
+// absence is verified afterwards.
+func (c *Conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]connectors.Result, error) {
+	if len(targets) > 0 && ctx.Err() == nil {
+		if _, err := c.readDir(ctx, ""); err != nil {
+			return nil, connectors.Errorf(classify(err), "delete", "", fmt.Errorf("%s cannot be reached: %w", c.Location(), err))
+		}
+	}
+	return connectors.EachTarget(ctx, "delete", targets, func(t connectors.Target) connectors.Result { return c.deleteOne(ctx, t) }), nil
+}
+
+func (c *Conn) deleteOne(ctx context.Context, t connectors.Target) connectors.Result {
+	res := connectors.Result{Ref: t.Ref}
+	failed := func(code connectors.Code, err error) connectors.Result {
+		res.Outcome, res.Err = connectors.OutcomeFailed, connectors.Errorf(code, "delete", t.Ref, err)
+		return res
+	}
+	if err := checkRef(t.Ref); err != nil {
+		return failed(connectors.CodeInvalid, err)
+	}
+	info, err := c.stat(ctx, t.Ref)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		res.Outcome = connectors.OutcomeAbsent
+		return res
+	case err != nil:
+		return failed(classify(err), err)
+	case skip(info) || info.IsDir() || version(info) != t.Version:
+		res.Outcome = connectors.OutcomeChanged
+		return res
+	}
+	err = c.do(ctx, func(s *smb2.Share) error {
+		err := s.Remove(c.full(t.Ref))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) && info.Mode().Perm()&0o200 == 0 {
+			// The read-only attribute: clear it and try again.
+			if cerr := s.Chmod(c.full(t.Ref), 0o666); cerr == nil {
+				err = s.Remove(c.full(t.Ref))
+			}
+		}
+		return err
+	})
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		res.Outcome = connectors.OutcomeAbsent
+		return res
+	case err != nil:
+		return failed(classify(err), err)
+	}
+	if _, err := c.stat(ctx, t.Ref); !errors.Is(err, fs.ErrNotExist) {
+		if err == nil {
+			err = errors.New("the file is still present")
+		}
+		return failed(connectors.CodeIO, fmt.Errorf("removal could not be confirmed: %w", err))
+	}
+	res.Outcome, res.Method = connectors.OutcomeDeleted, "delete"
+	return res
+}
+
+// PruneEmpty implements [connectors.Pruner] as the file share does.
+func (c *Conn) PruneEmpty(ctx context.Context, containers []string, stopAt string) ([]string, error) {
+	if stopAt != "" {
+		if err := checkRef(stopAt); err != nil {
+			return nil, connectors.Errorf(connectors.CodeInvalid, "prune", stopAt, err)
+		}
+	}
+	for _, ct := range containers {
+		if err := checkRef(ct); err != nil {
+			return nil, connectors.Errorf(connectors.CodeInvalid, "prune", ct, err)
+		}
+	}
+	inside := func(ref string) bool { return stopAt == "" || strings.HasPrefix(ref, stopAt+"/") }
+	set := map[string]bool{}
+	for _, ct := range containers {
+		for d := ct; d != "" && inside(d); d = parent(d) {
+			set[d] = true
+		}
+	}
+	dirs := make([]string, 0, len(set))
+	for d := range set {
+		dirs = append(dirs, d)
+	}
+	// Deepest first, then by name.
+	sort.Slice(dirs, func(i, j int) bool {
+		di, dj := strings.Count(dirs[i], "/"), strings.Count(dirs[j], "/")
+		if di != dj {
+			return di > dj
+		}
+		return dirs[i] < dirs[j]
+	})
+	var removed []string
+	var errs []error
+	for _, d := range dirs {
+		if err := ctx.Err(); err != nil {
+			return removed, connectors.Errorf(connectors.CodeCancelled, "prune", d, err)
+		}
+		info, err := c.stat(ctx, d)
+		if err != nil || skip(info) || !info.IsDir() {
+			continue
+		}
+		entries, err := c.readDir(ctx, d)
+		if err != nil {
+			errs = append(errs, connectors.Errorf(classify(err), "prune", d, err))
+			continue
+		}
+		if len(entries) > 0 {
+			continue
+		}
+		if err := c.do(ctx, func(s *smb2.Share) error { return s.Remove(c.full(d)) }); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, connectors.Errorf(classify(err), "prune", d, err))
+			continue
+		}
+		removed = append(removed, d)
+	}
+	return removed, errors.Join(errs...)
+}
