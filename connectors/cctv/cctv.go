@@ -33,6 +33,7 @@ import (
 
 	"github.com/retentiond/retentiond/connectors"
 	"github.com/retentiond/retentiond/connectors/fileshare"
+	"github.com/retentiond/retentiond/connectors/smb"
 )
 
 // Options configure a CCTV source: the `options:` of a source with
@@ -48,6 +49,10 @@ type Options struct {
 	// Exclude lists names of files and folders to leave out, as for file
 	// shares.
 	Exclude []string `yaml:"exclude"`
+	// PasswordFile or PasswordEnv give the password of smb:// folders
+	// (the same account for all of them).
+	PasswordFile string `yaml:"password_file"`
+	PasswordEnv  string `yaml:"password_env"`
 }
 
 // DefaultTimezone is the zone of names when the options give none.
@@ -59,7 +64,7 @@ func (o *Options) Validate() error {
 		return err
 	}
 	for i, p := range append([]string{o.Root}, o.Backups...) {
-		fo := fileshare.Options{Root: p, Exclude: o.Exclude}
+		fo := o.folderOptions(p)
 		if err := fo.Validate(); err != nil {
 			if i > 0 {
 				return fmt.Errorf("backups[%d]: %w", i-1, err)
@@ -68,6 +73,16 @@ func (o *Options) Validate() error {
 		}
 	}
 	return nil
+}
+
+// folderOptions are the file-share options of folder p: the password
+// settings go to smb:// folders only.
+func (o *Options) folderOptions(p string) fileshare.Options {
+	fo := fileshare.Options{Root: p, Exclude: o.Exclude}
+	if smb.IsURL(p) {
+		fo.PasswordFile, fo.PasswordEnv = o.PasswordFile, o.PasswordEnv
+	}
+	return fo
 }
 
 func (o *Options) location() (*time.Location, error) {
@@ -104,7 +119,7 @@ const backupPrefix = "@backup-"
 // Conn is an open set of recording folders. It implements
 // [connectors.Connector] and [connectors.Pruner].
 type Conn struct {
-	locs []*fileshare.Conn // [0] the recordings, then the backups
+	locs []folder // [0] the recordings, then the backups
 	root string
 	tz   *time.Location
 	now  func() time.Time
@@ -114,6 +129,13 @@ var (
 	_ connectors.Connector = (*Conn)(nil)
 	_ connectors.Pruner    = (*Conn)(nil)
 )
+
+// folder is one recordings folder: a local or mounted folder, or one on
+// an smb:// share, as the file-share connector opens it.
+type folder interface {
+	connectors.Connector
+	connectors.Pruner
+}
 
 // Open opens the recording folder and its backups; each must exist and be
 // readable.
@@ -128,10 +150,11 @@ func Open(ctx context.Context, env connectors.Env, o *Options) (*Conn, error) {
 	}
 	c := &Conn{tz: tz, now: now}
 	for i, p := range append([]string{o.Root}, o.Backups...) {
-		if !filepath.IsAbs(p) {
+		if !filepath.IsAbs(p) && !smb.IsURL(p) {
 			p = filepath.Join(env.BaseDir, p)
 		}
-		fc, err := fileshare.Kind().Open(ctx, env, &fileshare.Options{Root: p, Exclude: o.Exclude})
+		fo := o.folderOptions(p)
+		fc, err := fileshare.Kind().Open(ctx, env, &fo)
 		if err != nil {
 			c.Close()
 			if i > 0 {
@@ -139,7 +162,7 @@ func Open(ctx context.Context, env connectors.Env, o *Options) (*Conn, error) {
 			}
 			return nil, err
 		}
-		c.locs = append(c.locs, fc.(*fileshare.Conn))
+		c.locs = append(c.locs, fc.(folder))
 		if i == 0 {
 			c.root = p
 		}
