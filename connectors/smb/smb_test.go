@@ -145,3 +145,27 @@ func TestShareGoneMidRunIsNotEmpty(t *testing.T) {
 		t.Fatalf("listing a vanished folder: %v, want an error", err)
 	}
 }
+
+// TestConnectionLossIsRetried: smbd restarts between two requests (every
+// connection drops); the next request reconnects and succeeds.
+func TestConnectionLossIsRetried(t *testing.T) {
+	c, f := fresh(t)
+	defer c.Close()
+	f.Put(t, "a.txt", []byte("x"), time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC))
+	before, err := c.Stat(t.Context(), "a.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	server.Restart(t)
+	after, err := c.Stat(t.Context(), "a.txt")
+	if err != nil {
+		t.Fatalf("Stat after the server restarted: %v", err)
+	}
+	if after.Version != before.Version {
+		t.Errorf("version %q after reconnecting, was %q", after.Version, before.Version)
+	}
+	var n int
+	if err := c.List(t.Context(), connectors.ListOptions{}, func(connectors.Item) error { n++; return nil }); err != nil || n != 1 {
+		t.Errorf("List after reconnecting: %d items, %v", n, err)
+	}
+}

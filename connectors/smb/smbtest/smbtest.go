@@ -22,6 +22,9 @@ type Server struct {
 	Dir      string // the share's folder on the local disk
 	Password string
 	proc     *exec.Cmd
+	smbd     string
+	conf     string
+	port     int
 }
 
 const testUser = "rdsmbtest"
@@ -127,20 +130,35 @@ func (srv *Server) start(dir string) string {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Sprintf("smbpasswd: %v: %s", err, out)
 	}
-	proc := exec.Command(smbd, "--foreground", "--no-process-group", "-s", conf)
+	srv.smbd, srv.conf, srv.port = smbd, conf, port
+	srv.URL = fmt.Sprintf("smb://%s@127.0.0.1:%d/share", testUser, port)
+	srv.Dir = share
+	return srv.run()
+}
+
+// run starts smbd and waits until it listens.
+func (srv *Server) run() string {
+	proc := exec.Command(srv.smbd, "--foreground", "--no-process-group", "-s", srv.conf)
 	proc.Stdout, proc.Stderr = os.Stderr, os.Stderr
 	if err := proc.Start(); err != nil {
 		return fmt.Sprintf("start smbd: %v", err)
 	}
 	srv.proc = proc
 	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", srv.port)); err == nil {
 			c.Close()
-			srv.URL = fmt.Sprintf("smb://%s@127.0.0.1:%d/share", testUser, port)
-			srv.Dir = share
 			return ""
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	return "smbd did not start listening"
+}
+
+// Restart stops smbd and starts it again: every connection drops.
+func (srv *Server) Restart(t testing.TB) {
+	t.Helper()
+	srv.Stop()
+	if why := srv.run(); why != "" {
+		t.Fatal(why)
+	}
 }
