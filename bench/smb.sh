@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# List and delete N files on an SMB share through retentiond, against
+# smbclient on the same server in the same run (needs root and samba).
+#
+#   bench/smb.sh [N]       (default 100000)
+#
+# Starts smbd on a loopback port with a throwaway configuration and user,
+# builds two identical trees of N files in its share, then times
+#   smbclient -c 'recurse; ls'            vs  retentiond plan (smb:// root)
+#   smbclient -c 'deltree ...'            vs  retentiond batches approve + execute (ledger included)
+# and prints smb_list_vs_smbclient=… smb_delete_vs_smbclient=… (target <= 1.0).
+set -euo pipefail
+N=${1:-100000}
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-bench.XXXXXX")
+SMBD_PID=""
+cleanup() { [ -n "$SMBD_PID" ] && kill "$SMBD_PID" 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+export PATH="/usr/local/go/bin:/usr/sbin:$PATH"
+[ "$(id -u)" -eq 0 ] || { echo "bench/smb.sh needs root (smbd and its test user)" >&2; exit 1; }
+command -v smbd >/dev/null && command -v smbclient >/dev/null || { echo "install samba and smbclient" >&2; exit 1; }
+
+echo "building in $WORK" >&2
+(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond && go build -o "$WORK/mktree" ./bench/mktree)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+USER_=rdsmbbench
+PASS="Bench-$RANDOM-$RANDOM"
+id "$USER_" >/dev/null 2>&1 || useradd -M -s /usr/sbin/nologin "$USER_"
+mkdir -p "$WORK"/{run,lock,state,cache,private,ncalrpc,share}
+cat >"$WORK/smb.conf" <<CONF
+[global]
+  server role = standalone server
+  smb ports = $PORT
+  interfaces = 127.0.0.1
+  bind interfaces only = yes
+  pid directory = $WORK/run
+  lock directory = $WORK/lock
+  state directory = $WORK/state
+  cache directory = $WORK/cache
+  private dir = $WORK/private
+  ncalrpc dir = $WORK/ncalrpc
+  log file = $WORK/log.%m
+  passdb backend = tdbsam:$WORK/private/passdb.tdb
+  server min protocol = SMB2_02
+  load printers = no
+  printcap name = /dev/null
+  disable spoolss = yes
+[share]
+  path = $WORK/share
+  read only = no
+  admin users = $USER_
+CONF
+printf '%s\n%s\n' "$PASS" "$PASS" | smbpasswd -c "$WORK/smb.conf" -a -s "$USER_" >/dev/null
+smbd --foreground --no-process-group -s "$WORK/smb.conf" >/dev/null 2>&1 &
+SMBD_PID=$!
+for _ in $(seq 50); do (echo >/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
+
+"$WORK/mktree" -n "$N" -dir "$WORK/share/tree-client"
+"$WORK/mktree" -n "$N" -dir "$WORK/share/tree-rd"
+printf '%s\n' "$PASS" >"$WORK/smb.secret"
+cat >"$WORK/policy.yaml" <<'YAML'
+version: 1
+id: bench
+rules:
+  - id: ALL
+    type: delete_after
+    path: "**"
+    from: item.modified
+    keep: P0D
+    approval:
+      - {group: leaders, count: 1}
+    guard: {max_items: 0, max_growth: 0}
+YAML
+cat >"$WORK/retentiond.yaml" <<YAML
+version: 1
+ledger: {origin: bench.invalid/ledger}
+policies: [policy.yaml]
+people:
+  - {id: anna, roles: [approver], groups: [leaders]}
+  - {id: it, roles: [operator]}
+sources:
+  - {name: share, kind: fileshare, options: {root: "smb://$USER_@127.0.0.1:$PORT/share/tree-rd", password_file: smb.secret}}
+YAML
+RD="$WORK/retentiond --config $WORK/retentiond.yaml"
+SMBC=(smbclient -p "$PORT" //127.0.0.1/share -U "$USER_%$PASS")
+measure() { # prints "seconds"
+	/usr/bin/time -f "%e" -o "$WORK/time" "$@" >/dev/null 2>&1
+	cat "$WORK/time"
+}
+list_c=$(measure "${SMBC[@]}" -D tree-client -c 'recurse; ls')
+list_r=$(measure $RD plan --examples 0)
+listed=$("${SMBC[@]}" -D tree-client -c 'recurse; ls' 2>/dev/null | grep -c 'file[0-9]*\.dat' || true)
+batch=$($RD batches list | awk 'NR==2 {print $1}')
+start=$(date +%s.%N)
+$RD batches approve "$batch" --as anna >/dev/null
+$RD execute --as it >/dev/null
+del_r=$(echo "$(date +%s.%N) - $start" | bc)
+del_c=$(measure "${SMBC[@]}" -c 'deltree tree-client')
+left_r=$(find "$WORK/share/tree-rd" -type f | wc -l)
+left_c=$( (find "$WORK/share/tree-client" -type f 2>/dev/null || true) | wc -l)
+echo "smbclient: listed $listed in ${list_c}s, deleted in ${del_c}s ($left_c left); retentiond: planned in ${list_r}s, approved+executed in ${del_r}s ($left_r left)" >&2
+awk -v lc="$list_c" -v lr="$list_r" -v dc="$del_c" -v dr="$del_r" -v n="$N" 'BEGIN {
+	printf "files=%d smb_list_vs_smbclient=%.2f smb_delete_vs_smbclient=%.2f\n", n, lr / lc, dr / dc }'
