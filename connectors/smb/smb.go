@@ -28,6 +28,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	smb2 "github.com/cloudsoda/go-smb2"
 	"go.uber.org/zap"
@@ -432,8 +433,41 @@ func (c *Conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]
 			return nil, connectors.Errorf(classify(err), "delete", "", fmt.Errorf("%s cannot be reached: %w", c.Location(), err))
 		}
 	}
-	return connectors.EachTarget(ctx, "delete", targets, func(t connectors.Target) connectors.Result { return c.deleteOne(ctx, t) }), nil
+	// Each deletion is several round trips (check, remove, verify); they
+	// run deleteWorkers at a time over the one session. Workers take the
+	// targets in order and stop taking once ctx ends, so the targets
+	// attempted are always the first ones, as the executor's bookkeeping
+	// requires.
+	results := make([]connectors.Result, len(targets))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(deleteWorkers, len(targets)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				if ctx.Err() != nil {
+					return
+				}
+				i := int(next.Add(1) - 1)
+				if i >= len(targets) {
+					return
+				}
+				// A target once taken is finished even if ctx ends meanwhile:
+				// a deletion must never happen without its result.
+				results[i] = c.deleteOne(context.WithoutCancel(ctx), targets[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for i := int(min(next.Load(), int64(len(targets)))); i < len(targets); i++ {
+		results[i] = connectors.Result{Ref: targets[i].Ref, Outcome: connectors.OutcomeFailed, Err: connectors.Errorf(connectors.CodeCancelled, "delete", targets[i].Ref, ctx.Err())}
+	}
+	return results, nil
 }
+
+// deleteWorkers is how many deletions run at once over a session.
+const deleteWorkers = 8
 
 func (c *Conn) deleteOne(ctx context.Context, t connectors.Target) connectors.Result {
 	res := connectors.Result{Ref: t.Ref}
