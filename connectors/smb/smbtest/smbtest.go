@@ -75,7 +75,7 @@ func (srv *Server) start(dir string) string {
 		return "smbd needs root here to create its test user"
 	}
 	if _, err := user.Lookup(testUser); err != nil {
-		if out, err := exec.Command("useradd", "-M", "-s", "/usr/sbin/nologin", testUser).CombinedOutput(); err != nil {
+		if out, err := exec.Command(tool("useradd"), "-M", "-s", "/usr/sbin/nologin", testUser).CombinedOutput(); err != nil {
 			return fmt.Sprintf("cannot create the test user: %v: %s", err, out)
 		}
 	}
@@ -125,7 +125,7 @@ func (srv *Server) start(dir string) string {
 		return err.Error()
 	}
 	srv.Password = "Test-" + fmt.Sprint(time.Now().UnixNano())
-	cmd := exec.Command("smbpasswd", "-c", conf, "-a", "-s", testUser)
+	cmd := exec.Command(tool("smbpasswd"), "-c", conf, "-a", "-s", testUser)
 	cmd.Stdin = strings.NewReader(srv.Password + "\n" + srv.Password + "\n")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Sprintf("smbpasswd: %v: %s", err, out)
@@ -161,4 +161,23 @@ func (srv *Server) Restart(t testing.TB) {
 	if why := srv.run(); why != "" {
 		t.Fatal(why)
 	}
+}
+
+// tool finds a system tool in PATH or, where root's PATH may lack them,
+// in /usr/sbin and /usr/bin.
+func tool(name string) string {
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	for _, dir := range []string{"/usr/sbin", "/usr/bin", "/sbin"} {
+		if p := filepath.Join(dir, name); fileExists(p) {
+			return p
+		}
+	}
+	return name
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
