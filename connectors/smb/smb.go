@@ -429,7 +429,7 @@ func (c *Conn) Stat(ctx context.Context, ref string) (connectors.Item, error) {
 // absence is verified afterwards.
 func (c *Conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]connectors.Result, error) {
 	if len(targets) > 0 && ctx.Err() == nil {
-		if _, err := c.readDir(ctx, ""); err != nil {
+		if err := c.do(ctx, func(s *smb2.Share) error { _, err := s.Stat(c.full("")); return err }); err != nil {
 			return nil, connectors.Errorf(classify(err), "delete", "", fmt.Errorf("%s cannot be reached: %w", c.Location(), err))
 		}
 	}
