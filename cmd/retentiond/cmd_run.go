@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/scheduler"
+	"github.com/retentiond/retentiond/scheduler/sdnotify"
 )
 
 func (a *app) runCmd() *cobra.Command {
@@ -38,9 +41,48 @@ the chunk it is on and records it before the process exits.`,
 				return err
 			}
 			defer p.Close()
-			d := &scheduler.Daemon{P: p}
+			d := &scheduler.Daemon{P: p,
+				Ready:    func() { notify(log, sdnotify.Ready+"\nSTATUS=planning and executing on schedule") },
+				Stopping: func() { notify(log, sdnotify.Stopping) },
+			}
+			interval, err := sdnotify.WatchdogInterval()
+			if err != nil {
+				log.Warn("systemd watchdog ignored", zap.Error(err))
+			}
+			if interval > 0 {
+				wctx, stop := context.WithCancel(ctx)
+				defer stop()
+				go watchdog(wctx, p, interval, log)
+			}
 			return d.Run(ctx)
 		},
+	}
+}
+
+// notify tells systemd about the service's state, when systemd started it.
+func notify(log *zap.Logger, state string) {
+	if _, err := sdnotify.Notify(state); err != nil {
+		log.Warn("systemd notification failed", zap.Error(err))
+	}
+}
+
+// watchdog tells systemd the service is alive twice per watchdog interval,
+// as long as its database answers: a service whose store hangs is
+// restarted by systemd rather than left to look healthy.
+func watchdog(ctx context.Context, p *scheduler.Pipeline, interval time.Duration, log *zap.Logger) {
+	t := time.NewTicker(interval / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := p.Store.TreeSize(ctx); err != nil {
+				log.Error("the database does not answer; not telling systemd the service is alive", zap.Error(err))
+				continue
+			}
+			notify(log, sdnotify.Watchdog)
+		}
 	}
 }
 
