@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"os/user"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -56,13 +55,8 @@ func (a *app) root() *cobra.Command {
 	return root
 }
 
-// version is the module version the binary was built from.
-func version() string {
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "devel"
-}
+// version is the version the binary was built as.
+func version() string { return readBuildInfo().Version }
 
 // software is what the ledger records as the software that acted.
 func software() string { return "retentiond/" + version() }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -52,17 +51,6 @@ problem.`,
 			}
 			a.printf("%s: ok: %d sources, %d policies, %d rules\n", cfg.File, len(cfg.Sources), len(cfg.Policies.Policies), len(cfg.Policies.Rules))
 			return nil
-		},
-	}
-}
-
-func (a *app) versionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		Run: func(*cobra.Command, []string) {
-			fmt.Fprintln(a.out, software())
 		},
 	}
 }

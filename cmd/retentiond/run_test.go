@@ -5,6 +5,7 @@ import (
 	"context"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -63,5 +64,26 @@ func TestRunTellsSystemd(t *testing.T) {
 	}
 	if err := <-done; err != nil && err != context.Canceled {
 		t.Fatalf("run: %v", err)
+	}
+}
+
+// TestVersionOfAPackagedBuild builds the binary as a package would, with
+// version, commit and date given to the linker, and asks it.
+func TestVersionOfAPackagedBuild(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "retentiond")
+	ld := "-X main.buildVersion=v1.2.3 -X main.buildCommit=0123abcd -X main.buildDate=2026-11-23T05:00:00Z"
+	if out, err := exec.Command("go", "build", "-ldflags", ld, "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "version").CombinedOutput()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "retentiond v1.2.3\ncommit 0123abcd\nbuilt 2026-11-23T05:00:00Z\n"
+	if !strings.HasPrefix(string(out), want) {
+		t.Errorf("version:\n%s\nwant it to start with\n%s", out, want)
+	}
+	if out := mustRun(t, "version"); !strings.HasPrefix(out, "retentiond ") || !strings.Contains(out, "\ncommit ") || !strings.Contains(out, "\nbuilt ") {
+		t.Errorf("version in a test binary:\n%s", out)
 	}
 }
