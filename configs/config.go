@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -56,6 +57,9 @@ type Config struct {
 	Anchors        []anchor.Target
 	AnchorSchedule string
 	Log            Log
+	// MetricsListen is the address (host:port) the daemon serves
+	// /metrics, /healthz and /readyz on; "" serves none.
+	MetricsListen string
 }
 
 // Keys are the files holding the ledger's secrets, kept outside the database.
@@ -140,6 +144,11 @@ type configFile struct {
 	Sources  []sourceYAML `yaml:"sources"`
 	Execute  executeYAML  `yaml:"execute"`
 	Log      logYAML      `yaml:"log"`
+	Metrics  metricsYAML  `yaml:"metrics"`
+}
+
+type metricsYAML struct {
+	Listen string `yaml:"listen"`
 }
 
 type keysYAML struct {
@@ -265,6 +274,12 @@ func Parse(file string, data []byte, reg *connectors.Registry) (*Config, error) 
 	}
 	if err := checkSchedule(c.ExecuteSchedule); err != nil {
 		d.errorf("execute.schedule", "%q is not a cron schedule: %v", c.ExecuteSchedule, err)
+	}
+	c.MetricsListen = cf.Metrics.Listen
+	if c.MetricsListen != "" {
+		if _, port, err := net.SplitHostPort(c.MetricsListen); err != nil || port == "" {
+			d.errorf("metrics.listen", "%q is not host:port (write e.g. 127.0.0.1:9464)", c.MetricsListen)
+		}
 	}
 	c.Log = Log{Level: cf.Log.Level, Format: cf.Log.Format}
 	if c.Log.Level == "" {

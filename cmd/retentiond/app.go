@@ -30,6 +30,9 @@ type app struct {
 	configFile string
 	as         string
 	verbose    bool
+
+	// metricsAddr is where `run` serves metrics, once it does (for tests).
+	metricsAddr string
 }
 
 func newApp(out, errOut io.Writer) *app {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/scheduler"
+	"github.com/retentiond/retentiond/scheduler/monitor"
 	"github.com/retentiond/retentiond/scheduler/sdnotify"
 )
 
@@ -20,7 +21,9 @@ func (a *app) runCmd() *cobra.Command {
 		Short: "Run the daemon: plan each source on its schedule and execute approved batches",
 		Long: `Run is the service. It first finishes executions a crash interrupted, then
 plans each source on its cron schedule (sources[].schedule, in the configured
-time zone) and executes approved batches on execute.schedule. Runs of the same
+time zone) and executes approved batches on execute.schedule. With
+metrics.listen it serves Prometheus metrics on /metrics and health on
+/healthz and /readyz. Runs of the same
 job never overlap. SIGINT or SIGTERM stops it cleanly: running work finishes
 the chunk it is on and records it before the process exits.`,
 		Args: cobra.NoArgs,
@@ -41,9 +44,31 @@ the chunk it is on and records it before the process exits.`,
 				return err
 			}
 			defer p.Close()
+			var mon *monitor.Server
+			if cfg.MetricsListen != "" {
+				// Bound before anything runs: a port already taken stops
+				// the service here, with nothing done.
+				mon = monitor.New(p, log.Named("monitor"))
+				addr, err := mon.Listen(ctx, cfg.MetricsListen)
+				if err != nil {
+					return err
+				}
+				log.Info("serving metrics and health", zap.String("address", addr.String()))
+				a.metricsAddr = addr.String()
+			}
 			d := &scheduler.Daemon{P: p,
-				Ready:    func() { notify(log, sdnotify.Ready+"\nSTATUS=planning and executing on schedule") },
-				Stopping: func() { notify(log, sdnotify.Stopping) },
+				Ready: func() {
+					if mon != nil {
+						mon.SetReady(true)
+					}
+					notify(log, sdnotify.Ready+"\nSTATUS=planning and executing on schedule")
+				},
+				Stopping: func() {
+					if mon != nil {
+						mon.SetReady(false)
+					}
+					notify(log, sdnotify.Stopping)
+				},
 			}
 			interval, err := sdnotify.WatchdogInterval()
 			if err != nil {

@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -85,5 +87,104 @@ func TestVersionOfAPackagedBuild(t *testing.T) {
 	}
 	if out := mustRun(t, "version"); !strings.HasPrefix(out, "retentiond ") || !strings.Contains(out, "\ncommit ") || !strings.Contains(out, "\nbuilt ") {
 		t.Errorf("version in a test binary:\n%s", out)
+	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// TestRunServesMetricsAndHealth runs the service with metrics.listen and
+// scrapes it as Prometheus would.
+func TestRunServesMetricsAndHealth(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, "demo", "--dir", dir)
+	cfg := filepath.Join(dir, "retentiond.yaml")
+	addr := freePort(t)
+	b, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, append(b, []byte("metrics:\n  listen: \""+addr+"\"\n")...), 0o644)
+	sock := filepath.Join(t.TempDir(), "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	t.Setenv("NOTIFY_SOCKET", sock)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		var out bytes.Buffer
+		a := newApp(&out, &out)
+		a.clock = scheduler.FixedClock{T: fixedNow}
+		root := a.root()
+		root.SetArgs([]string{"run", "--config", cfg})
+		done <- root.ExecuteContext(ctx)
+	}()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 4096)
+	if n, err := conn.Read(buf); err != nil || !strings.HasPrefix(string(buf[:n]), "READY=1") {
+		t.Fatalf("no READY: %v %q", err, buf[:n])
+	}
+	if code, body := get(t, "http://"+addr+"/healthz"); code != 200 || body != "ok\n" {
+		t.Errorf("/healthz: %d %q", code, body)
+	}
+	if code, body := get(t, "http://"+addr+"/readyz"); code != 200 || body != "ready\n" {
+		t.Errorf("/readyz: %d %q", code, body)
+	}
+	code, metrics := get(t, "http://"+addr+"/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics: %d", code)
+	}
+	for _, want := range []string{
+		`retentiond_items{rule="C1",source="nvr",verdict="due"} 90`,
+		`retentiond_items{rule="S3",source="skoledrev",verdict="due"} 4`,
+		`retentiond_items{rule="P3",source="skoledrev",verdict="archive"} 2`,
+		`retentiond_items_overdue{rule="C1",source="nvr"} 84`, // 90 due, 6 of them due today, not before
+		`retentiond_batches_awaiting_approval{rule="O1",source="skoledrev"} 1`,
+		`retentiond_deleted_total{rule="O1",source="skoledrev"} 0`,
+		`retentiond_instructions_overdue 0`,
+		`retentiond_store_up 1`,
+		"retentiond_ledger_entries ",
+		`retentiond_last_plan_timestamp_seconds{source="nvr"} `,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("/metrics:\n%s", metrics)
+	}
+	cancel()
+	if err := <-done; err != nil && err != context.Canceled {
+		t.Fatalf("run: %v", err)
+	}
+
+	// The port is taken: the service refuses to start and says why.
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if _, err := run(t, "run", "--config", cfg); err == nil || !strings.Contains(err.Error(), "is another process using the port") {
+		t.Fatalf("run on a taken port: %v", err)
 	}
 }
