@@ -49,10 +49,13 @@ the chunk it is on and records it before the process exits.`,
 				// Bound before anything runs: a port already taken stops
 				// the service here, with nothing done.
 				mon = monitor.New(p, log.Named("monitor"))
-				addr, err := mon.Listen(ctx, cfg.MetricsListen)
+				mctx, stop := context.WithCancel(ctx)
+				addr, closed, err := mon.Listen(mctx, cfg.MetricsListen)
 				if err != nil {
+					stop()
 					return err
 				}
+				defer func() { stop(); <-closed }()
 				log.Info("serving metrics and health", zap.String("address", addr.String()))
 				a.metricsAddr = addr.String()
 			}

@@ -68,25 +68,28 @@ func (s *Server) Handler() http.Handler {
 }
 
 // Listen binds addr, so that a port already taken is an error before the
-// daemon starts, and serves until ctx ends.
-func (s *Server) Listen(ctx context.Context, addr string) (net.Addr, error) {
+// daemon starts, and serves until ctx ends. The returned channel is closed
+// once the server has shut down and released the port.
+func (s *Server) Listen(ctx context.Context, addr string) (net.Addr, <-chan struct{}, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("metrics: listen on %s: %w (is another process using the port? set metrics.listen)", addr, err)
+		return nil, nil, fmt.Errorf("metrics: listen on %s: %w (is another process using the port? set metrics.listen)", addr, err)
 	}
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	closed := make(chan struct{})
+	go func() {
+		defer close(closed)
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("metrics server stopped", zap.Error(err))
+		}
+	}()
 	go func() {
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(shut)
 	}()
-	go func() {
-		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("metrics server stopped", zap.Error(err))
-		}
-	}()
-	return l.Addr(), nil
+	return l.Addr(), closed, nil
 }
 
 var (
