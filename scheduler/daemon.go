@@ -9,6 +9,7 @@ import (
 	"github.com/robfig/cron/v3"
 	"go.uber.org/zap"
 
+	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/store"
 )
 
@@ -20,6 +21,16 @@ type Daemon struct {
 	// Ready, when set, is called once the schedules are in place (systemd
 	// notification); Stopping when shutdown begins.
 	Ready, Stopping func()
+
+	// Reload, when set, delivers requests to reload the configuration
+	// (SIGHUP); Load reads and validates it. A configuration that does not
+	// load, or that changes what a running service cannot (database, keys,
+	// ledger origin), is refused and the old one stays in force. A good
+	// one takes over once the jobs running at the time have finished.
+	Reload <-chan struct{}
+	Load   func() (*configs.Config, error)
+	// Reloaded, when set, is told the outcome of each reload request.
+	Reloaded func(error)
 }
 
 // Run reconciles interrupted executions, then runs the schedules until ctx
@@ -34,8 +45,82 @@ func (d *Daemon) Run(ctx context.Context) error {
 	}
 	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelJobs()
-	c := cron.New(cron.WithLocation(p.Config.Location), cron.WithChain(cron.SkipIfStillRunning(cronLogger{log})))
 	var wg sync.WaitGroup
+	c, err := d.schedule(jobCtx, &wg, log)
+	if err != nil {
+		return err
+	}
+	c.Start()
+	log.Info("running", zap.String("execute_schedule", p.Config.ExecuteSchedule), zap.String("timezone", p.Config.Location.String()))
+	if d.Ready != nil {
+		d.Ready()
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			log.Info("shutting down")
+			if d.Stopping != nil {
+				d.Stopping()
+			}
+			stopped := c.Stop()
+			cancelJobs()
+			<-stopped.Done()
+			wg.Wait()
+			log.Info("stopped")
+			return nil
+		case <-d.Reload:
+			next, err := d.reload(jobCtx, c, &wg, log)
+			if err != nil {
+				log.Error("configuration not reloaded; the one in force stays", zap.Error(err))
+			} else {
+				c = next
+				log.Info("configuration reloaded", zap.String("execute_schedule", p.Config.ExecuteSchedule))
+			}
+			if d.Reloaded != nil {
+				d.Reloaded(err)
+			}
+		}
+	}
+}
+
+// reload loads the configuration and, if it is good, waits for the running
+// jobs, puts it in force and schedules its jobs.
+func (d *Daemon) reload(jobCtx context.Context, c *cron.Cron, wg *sync.WaitGroup, log *zap.Logger) (*cron.Cron, error) {
+	if d.Load == nil {
+		return nil, errors.New("this service cannot reload its configuration")
+	}
+	cfg, err := d.Load()
+	if err != nil {
+		return nil, err
+	}
+	old := d.P.Config
+	for _, f := range []struct{ what, old, new string }{
+		{"database", old.Database, cfg.Database}, {"keys.signing", old.Keys.Signing, cfg.Keys.Signing},
+		{"keys.references", old.Keys.References, cfg.Keys.References}, {"ledger.origin", old.Origin, cfg.Origin},
+	} {
+		if f.old != f.new {
+			return nil, fmt.Errorf("%s changed from %q to %q: restart the service to change it", f.what, f.old, f.new)
+		}
+	}
+	<-c.Stop().Done() // the running jobs finish under the old configuration
+	d.P.Config = cfg
+	next, err := d.schedule(jobCtx, wg, log)
+	if err != nil {
+		// A configuration that loaded schedules; this cannot happen, but
+		// the service must not stop scheduling.
+		d.P.Config = old
+		next, _ = d.schedule(jobCtx, wg, log)
+		next.Start()
+		return nil, err
+	}
+	next.Start()
+	return next, nil
+}
+
+// schedule builds the cron jobs of the configuration in force.
+func (d *Daemon) schedule(jobCtx context.Context, wg *sync.WaitGroup, log *zap.Logger) (*cron.Cron, error) {
+	p := d.P
+	c := cron.New(cron.WithLocation(p.Config.Location), cron.WithChain(cron.SkipIfStillRunning(cronLogger{log})))
 	job := func(name string, fn func(context.Context) error) cron.Job {
 		return cron.FuncJob(func() {
 			wg.Add(1)
@@ -69,7 +154,7 @@ func (d *Daemon) Run(ctx context.Context) error {
 			_, aerr := p.Anchor(ctx)
 			return errors.Join(err, oerr, aerr)
 		})); err != nil {
-			return fmt.Errorf("schedule source %q: %w", name, err)
+			return nil, fmt.Errorf("schedule source %q: %w", name, err)
 		}
 		log.Info("scheduled plan", zap.String("source", name), zap.String("schedule", src.Schedule))
 	}
@@ -86,32 +171,17 @@ func (d *Daemon) Run(ctx context.Context) error {
 		}
 		return err
 	})); err != nil {
-		return fmt.Errorf("schedule execution: %w", err)
+		return nil, fmt.Errorf("schedule execution: %w", err)
 	}
 	if len(p.Config.Anchors) > 0 {
 		if _, err := c.AddJob(p.Config.AnchorSchedule, job("anchor", func(ctx context.Context) error {
 			_, err := p.Anchor(ctx)
 			return err
 		})); err != nil {
-			return fmt.Errorf("schedule anchoring: %w", err)
+			return nil, fmt.Errorf("schedule anchoring: %w", err)
 		}
 	}
-	c.Start()
-	log.Info("running", zap.String("execute_schedule", p.Config.ExecuteSchedule), zap.String("timezone", p.Config.Location.String()))
-	if d.Ready != nil {
-		d.Ready()
-	}
-	<-ctx.Done()
-	log.Info("shutting down")
-	if d.Stopping != nil {
-		d.Stopping()
-	}
-	stopped := c.Stop()
-	cancelJobs()
-	<-stopped.Done()
-	wg.Wait()
-	log.Info("stopped")
-	return nil
+	return c, nil
 }
 
 // cronLogger adapts zap to cron's logger.

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,7 +26,9 @@ plans each source on its cron schedule (sources[].schedule, in the configured
 time zone) and executes approved batches on execute.schedule. With
 metrics.listen it serves Prometheus metrics on /metrics and health on
 /healthz and /readyz. Runs of the same
-job never overlap. SIGINT or SIGTERM stops it cleanly: running work finishes
+job never overlap. SIGHUP reloads the configuration: one that does not
+load is refused and the one in force stays (the log says why). SIGINT or
+SIGTERM stops it cleanly: running work finishes
 the chunk it is on and records it before the process exits.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -72,6 +76,35 @@ the chunk it is on and records it before the process exits.`,
 					}
 					notify(log, sdnotify.Stopping)
 				},
+			}
+			// SIGHUP reloads the configuration (Linux; on Windows the
+			// service control does, see #7).
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			reload := make(chan struct{})
+			go func() {
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-hup:
+						notify(log, "RELOADING=1")
+						select {
+						case reload <- struct{}{}:
+						case <-ctx.Done():
+							return
+						}
+					}
+				}
+			}()
+			d.Reload, d.Load = reload, a.loadConfig
+			d.Reloaded = func(err error) {
+				if err != nil {
+					notify(log, "READY=1\nSTATUS=configuration not reloaded: "+err.Error())
+					return
+				}
+				notify(log, "READY=1\nSTATUS=configuration reloaded")
 			}
 			interval, err := sdnotify.WatchdogInterval()
 			if err != nil {
