@@ -140,6 +140,9 @@ func (d *Daemon) schedule(jobCtx context.Context, wg *sync.WaitGroup, log *zap.L
 		name := src.Name
 		if _, err := c.AddJob(src.Schedule, job("plan:"+name, func(ctx context.Context) error {
 			res, err := p.Plan(ctx, PlanOptions{Source: name, Planner: "retentiond"})
+			if res != nil && res.Plan != nil {
+				log.Info("plan finished", planSummary(name, res)...)
+			}
 			if res != nil {
 				for _, imp := range res.Imports {
 					if imp.Status == store.ImportRefused {
@@ -161,9 +164,13 @@ func (d *Daemon) schedule(jobCtx context.Context, wg *sync.WaitGroup, log *zap.L
 	if _, err := c.AddJob(p.Config.ExecuteSchedule, job("execute", func(ctx context.Context) error {
 		results, err := p.Execute(ctx, 0, "retentiond")
 		for _, r := range results {
+			f := []zap.Field{zap.Int64("batch", r.Batch), zap.String("method", r.Method), zap.Int64("done", r.Deleted),
+				zap.Int64("skipped", r.Skipped), zap.Int64("failed", r.Failed)}
 			if r.Err != nil {
-				log.Error("batch failed", zap.Int64("batch", r.Batch), zap.Error(r.Err))
+				log.Error("batch failed", append(f, zap.Error(r.Err))...)
+				continue
 			}
+			log.Info("batch executed", f...)
 		}
 		if len(results) > 0 {
 			_, aerr := p.Anchor(ctx)
@@ -182,6 +189,23 @@ func (d *Daemon) schedule(jobCtx context.Context, wg *sync.WaitGroup, log *zap.L
 		}
 	}
 	return c, nil
+}
+
+// planSummary is what the log (and the Windows Event Log) says about a
+// finished plan: items per verdict, batches cut and whether the listing
+// was complete.
+func planSummary(source string, res *PlanResult) []zap.Field {
+	verdicts := map[string]int64{}
+	for _, t := range res.Totals {
+		verdicts[t.Verdict] += t.Items
+	}
+	f := []zap.Field{zap.String("source", source), zap.Int64("plan", res.Plan.ID)}
+	for _, v := range []string{"due", "archive", "review", "held", "keep"} {
+		if n, ok := verdicts[v]; ok {
+			f = append(f, zap.Int64(v, n))
+		}
+	}
+	return append(f, zap.Int("batches", len(res.Batches)), zap.Bool("complete", res.Incomplete == nil))
 }
 
 // cronLogger adapts zap to cron's logger.

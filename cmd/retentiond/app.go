@@ -49,12 +49,12 @@ func (a *app) root() *cobra.Command {
 	}
 	def := os.Getenv("RETENTIOND_CONFIG")
 	if def == "" {
-		def = "retentiond.yaml"
+		def = defaultConfigFile()
 	}
 	root.PersistentFlags().StringVarP(&a.configFile, "config", "c", def, "configuration file (env RETENTIOND_CONFIG)")
 	root.PersistentFlags().StringVar(&a.as, "as", os.Getenv("RETENTIOND_AS"), "who you are: a person id from the configuration (env RETENTIOND_AS)")
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log what happens to stderr")
-	root.AddCommand(a.demoCmd(), a.checkCmd(), a.planCmd(), a.batchesCmd(), a.executeCmd(), a.runCmd(), a.ledgerCmd(), a.holdsCmd(), a.subjectsCmd(), a.explainCmd(), a.instructionsCmd(), a.versionCmd())
+	root.AddCommand(a.demoCmd(), a.checkCmd(), a.planCmd(), a.batchesCmd(), a.executeCmd(), a.runCmd(), a.ledgerCmd(), a.holdsCmd(), a.subjectsCmd(), a.explainCmd(), a.instructionsCmd(), a.serviceCmd(), a.versionCmd())
 	return root
 }
 

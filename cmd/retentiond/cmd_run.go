@@ -25,13 +25,19 @@ func (a *app) runCmd() *cobra.Command {
 plans each source on its cron schedule (sources[].schedule, in the configured
 time zone) and executes approved batches on execute.schedule. With
 metrics.listen it serves Prometheus metrics on /metrics and health on
-/healthz and /readyz. Runs of the same
-job never overlap. SIGHUP reloads the configuration: one that does not
-load is refused and the one in force stays (the log says why). SIGINT or
-SIGTERM stops it cleanly: running work finishes
-the chunk it is on and records it before the process exits.`,
+/healthz and /readyz. Runs of the same job never overlap.
+
+SIGHUP (systemctl reload; on Windows, retentiond service reload) reloads the
+configuration: one that does not load is refused and the one in force stays
+(the log says why). SIGINT or SIGTERM (a service stop) stops it cleanly:
+running work finishes the chunk it is on and records it before the process
+exits. Started by the Windows service control manager, it runs as the
+Windows service (see retentiond service).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if handled, err := a.runAsWindowsService(); handled {
+				return err
+			}
 			ctx := cmd.Context()
 			cfg, err := a.loadConfig()
 			if err != nil {
@@ -42,43 +48,7 @@ the chunk it is on and records it before the process exits.`,
 				return err
 			}
 			defer log.Sync()
-			host, _ := os.Hostname()
-			p, err := scheduler.New(ctx, cfg, scheduler.Deps{Clock: a.clock, Log: log, Host: host, Software: software()})
-			if err != nil {
-				return err
-			}
-			defer p.Close()
-			var mon *monitor.Server
-			if cfg.MetricsListen != "" {
-				// Bound before anything runs: a port already taken stops
-				// the service here, with nothing done.
-				mon = monitor.New(p, log.Named("monitor"))
-				mctx, stop := context.WithCancel(ctx)
-				addr, closed, err := mon.Listen(mctx, cfg.MetricsListen)
-				if err != nil {
-					stop()
-					return err
-				}
-				defer func() { stop(); <-closed }()
-				log.Info("serving metrics and health", zap.String("address", addr.String()))
-				a.metricsAddr = addr.String()
-			}
-			d := &scheduler.Daemon{P: p,
-				Ready: func() {
-					if mon != nil {
-						mon.SetReady(true)
-					}
-					notify(log, sdnotify.Ready+"\nSTATUS=planning and executing on schedule")
-				},
-				Stopping: func() {
-					if mon != nil {
-						mon.SetReady(false)
-					}
-					notify(log, sdnotify.Stopping)
-				},
-			}
-			// SIGHUP reloads the configuration (Linux; on Windows the
-			// service control does, see #7).
+			// SIGHUP reloads the configuration.
 			hup := make(chan os.Signal, 1)
 			signal.Notify(hup, syscall.SIGHUP)
 			defer signal.Stop(hup)
@@ -98,26 +68,83 @@ the chunk it is on and records it before the process exits.`,
 					}
 				}
 			}()
-			d.Reload, d.Load = reload, a.loadConfig
-			d.Reloaded = func(err error) {
-				if err != nil {
-					notify(log, "READY=1\nSTATUS=configuration not reloaded: "+err.Error())
-					return
-				}
-				notify(log, "READY=1\nSTATUS=configuration reloaded")
-			}
-			interval, err := sdnotify.WatchdogInterval()
-			if err != nil {
-				log.Warn("systemd watchdog ignored", zap.Error(err))
-			}
-			if interval > 0 {
-				wctx, stop := context.WithCancel(ctx)
-				defer stop()
-				go watchdog(wctx, p, interval, log)
-			}
-			return d.Run(ctx)
+			return a.serve(ctx, cfg, log, serveHooks{
+				reload: reload,
+				ready:  func() { notify(log, sdnotify.Ready+"\nSTATUS=planning and executing on schedule") },
+				reloaded: func(err error) {
+					if err != nil {
+						notify(log, "READY=1\nSTATUS=configuration not reloaded: "+err.Error())
+						return
+					}
+					notify(log, "READY=1\nSTATUS=configuration reloaded")
+				},
+				stopping: func() { notify(log, sdnotify.Stopping) },
+			})
 		},
 	}
+}
+
+// serveHooks connect the daemon to what runs it: systemd, the Windows
+// service control manager, or a console.
+type serveHooks struct {
+	reload          <-chan struct{} // requests to reload the configuration
+	ready, stopping func()
+	reloaded        func(error) // the outcome of each reload
+}
+
+// serve runs the daemon with cfg until ctx is cancelled: it opens the
+// pipeline, binds the metrics address, and plans and executes on schedule.
+func (a *app) serve(ctx context.Context, cfg *configs.Config, log *zap.Logger, h serveHooks) error {
+	host, _ := os.Hostname()
+	p, err := scheduler.New(ctx, cfg, scheduler.Deps{Clock: a.clock, Log: log, Host: host, Software: software()})
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	var mon *monitor.Server
+	if cfg.MetricsListen != "" {
+		// Bound before anything runs: a port already taken stops the
+		// service here, with nothing done.
+		mon = monitor.New(p, log.Named("monitor"))
+		mctx, stop := context.WithCancel(ctx)
+		addr, closed, err := mon.Listen(mctx, cfg.MetricsListen)
+		if err != nil {
+			stop()
+			return err
+		}
+		defer func() { stop(); <-closed }()
+		log.Info("serving metrics and health", zap.String("address", addr.String()))
+		a.metricsAddr = addr.String()
+	}
+	d := &scheduler.Daemon{P: p,
+		Ready: func() {
+			if mon != nil {
+				mon.SetReady(true)
+			}
+			if h.ready != nil {
+				h.ready()
+			}
+		},
+		Stopping: func() {
+			if mon != nil {
+				mon.SetReady(false)
+			}
+			if h.stopping != nil {
+				h.stopping()
+			}
+		},
+		Reload: h.reload, Load: a.loadConfig, Reloaded: h.reloaded,
+	}
+	interval, err := sdnotify.WatchdogInterval()
+	if err != nil {
+		log.Warn("systemd watchdog ignored", zap.Error(err))
+	}
+	if interval > 0 {
+		wctx, stop := context.WithCancel(ctx)
+		defer stop()
+		go watchdog(wctx, p, interval, log)
+	}
+	return d.Run(ctx)
 }
 
 // notify tells systemd about the service's state, when systemd started it.
@@ -147,8 +174,9 @@ func watchdog(ctx context.Context, p *scheduler.Pipeline, interval time.Duration
 	}
 }
 
-// daemonLogger builds the service's logger from the configuration.
-func daemonLogger(c configs.Log) (*zap.Logger, error) {
+// daemonLogger builds the service's logger from the configuration. Extra
+// cores (the Windows Event Log) receive the same entries.
+func daemonLogger(c configs.Log, extra ...zapcore.Core) (*zap.Logger, error) {
 	var zc zap.Config
 	if c.Format == "console" {
 		zc = zap.NewDevelopmentConfig()
@@ -166,6 +194,11 @@ func daemonLogger(c configs.Log) (*zap.Logger, error) {
 	l, err := zc.Build()
 	if err != nil {
 		return nil, err
+	}
+	if len(extra) > 0 {
+		l = l.WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
+			return zapcore.NewTee(append([]zapcore.Core{c}, extra...)...)
+		}))
 	}
 	return l.Named("retentiond"), nil
 }
