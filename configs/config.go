@@ -21,6 +21,7 @@ import (
 	"github.com/retentiond/retentiond/connectors"
 	"github.com/retentiond/retentiond/policies"
 	"github.com/retentiond/retentiond/scheduler/anchor"
+	"github.com/retentiond/retentiond/scheduler/mailer"
 )
 
 // ConfigVersion is the only configuration format version this build reads.
@@ -60,7 +61,33 @@ type Config struct {
 	// MetricsListen is the address (host:port) the daemon serves
 	// /metrics, /healthz and /readyz on; "" serves none.
 	MetricsListen string
+	// Notify says how approvers and operators are told; nil tells no one.
+	Notify *Notify
 }
+
+// Notify configures e-mail notifications: to approvers when a batch
+// awaits them (and reminders while it waits), to operators when a source
+// fails, a batch fails, items are overdue or a deletion instruction is.
+// Exactly one of SMTP and Graph is set.
+type Notify struct {
+	SMTP  *mailer.Relay
+	Graph *GraphMail
+	// RemindAfter is how long a batch waits before its approvers are
+	// reminded, and again after each such period.
+	RemindAfter time.Duration
+	// Operators are the ids of the people operator alerts go to.
+	Operators []string
+}
+
+// GraphMail sends notifications with Microsoft Graph's sendMail, as the
+// app of an m365 source, from a mailbox it may send as.
+type GraphMail struct {
+	Source string // the m365 source whose tenant and app are used
+	From   string // the sending mailbox's address
+}
+
+// DefaultRemindAfter is notify.remind_after's default.
+const DefaultRemindAfter = 72 * time.Hour
 
 // Keys are the files holding the ledger's secrets, kept outside the database.
 type Keys struct {
@@ -72,6 +99,7 @@ type Keys struct {
 type Person struct {
 	ID     string
 	Name   string
+	Email  string // where notifications go; "" for none
 	Roles  []string
 	Groups []string
 }
@@ -145,6 +173,32 @@ type configFile struct {
 	Execute  executeYAML  `yaml:"execute"`
 	Log      logYAML      `yaml:"log"`
 	Metrics  metricsYAML  `yaml:"metrics"`
+	Notify   *notifyYAML  `yaml:"notify"`
+}
+
+type notifyYAML struct {
+	SMTP        *notifySMTPYAML `yaml:"smtp"`
+	Graph       *graphMailYAML  `yaml:"graph"`
+	RemindAfter string          `yaml:"remind_after"`
+	Operators   []string        `yaml:"operators"`
+}
+
+type notifySMTPYAML struct {
+	Host         string `yaml:"host"`
+	Port         int    `yaml:"port"`
+	From         string `yaml:"from"`
+	Username     string `yaml:"username"`
+	PasswordFile string `yaml:"password_file"`
+	PasswordEnv  string `yaml:"password_env"`
+	StartTLS     string `yaml:"starttls"`
+	ImplicitTLS  bool   `yaml:"implicit_tls"`
+	CAFile       string `yaml:"ca_file"`
+	Timeout      string `yaml:"timeout"`
+}
+
+type graphMailYAML struct {
+	Source string `yaml:"source"`
+	From   string `yaml:"from"`
 }
 
 type metricsYAML struct {
@@ -183,6 +237,7 @@ type smtpYAML struct {
 type personYAML struct {
 	ID     string   `yaml:"id"`
 	Name   string   `yaml:"name"`
+	Email  string   `yaml:"email"`
 	Roles  []string `yaml:"roles"`
 	Groups []string `yaml:"groups"`
 }
@@ -321,7 +376,12 @@ func Parse(file string, data []byte, reg *connectors.Registry) (*Config, error) 
 				groups[g] = true
 			}
 		}
-		c.People = append(c.People, Person{ID: p.ID, Name: p.Name, Roles: p.Roles, Groups: p.Groups})
+		if p.Email != "" {
+			if _, err := mailer.ParseAddress(p.Email); err != nil {
+				d.errorf(path+".email", "%v", err)
+			}
+		}
+		c.People = append(c.People, Person{ID: p.ID, Name: p.Name, Email: p.Email, Roles: p.Roles, Groups: p.Groups})
 	}
 
 	names := map[string]bool{}
@@ -362,6 +422,7 @@ func Parse(file string, data []byte, reg *connectors.Registry) (*Config, error) 
 	if len(cf.Sources) == 0 {
 		d.errorf("sources", "missing: configure at least one source")
 	}
+	c.loadNotify(d, cf.Notify)
 
 	if len(cf.Policies) == 0 {
 		d.errorf("policies", "missing: list the policy files to enforce (the defaults are in configs/policies/)")
@@ -478,6 +539,91 @@ func validOrigin(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// loadNotify reads notify: how approvers and operators are told. It runs
+// after people and sources are read.
+func (c *Config) loadNotify(d *doc, n *notifyYAML) {
+	if n == nil {
+		return
+	}
+	nc := &Notify{RemindAfter: DefaultRemindAfter}
+	switch {
+	case n.SMTP == nil && n.Graph == nil:
+		d.errorf("notify", "give smtp (a relay) or graph (an m365 source's app), or remove notify")
+	case n.SMTP != nil && n.Graph != nil:
+		d.errorf("notify.graph", "set together with notify.smtp: give one of them")
+	case n.SMTP != nil:
+		m := n.SMTP
+		r := &mailer.Relay{Host: m.Host, Port: m.Port, From: m.From, Username: m.Username, PasswordEnv: m.PasswordEnv,
+			StartTLS: m.StartTLS, ImplicitTLS: m.ImplicitTLS}
+		if m.PasswordFile != "" {
+			r.PasswordFile = c.path(m.PasswordFile, "")
+		}
+		if m.CAFile != "" {
+			r.CAFile = c.path(m.CAFile, "")
+		}
+		if m.Timeout != "" {
+			to, err := time.ParseDuration(m.Timeout)
+			if err != nil || to <= 0 {
+				d.errorf("notify.smtp.timeout", "%q is not a duration such as 30s", m.Timeout)
+			}
+			r.Timeout = to
+		}
+		if err := r.Validate(); err != nil {
+			field, msg, ok := strings.Cut(err.Error(), ": ")
+			if !ok || strings.Contains(field, " ") {
+				field, msg = "", err.Error()
+			}
+			d.errorf(strings.TrimSuffix("notify.smtp."+field, "."), "%s", msg)
+		}
+		nc.SMTP = r
+	default:
+		g := n.Graph
+		src, ok := c.Source(g.Source)
+		switch {
+		case g.Source == "":
+			d.errorf("notify.graph.source", "missing: name the m365 source whose app sends the mail")
+		case !ok:
+			d.errorf("notify.graph.source", "%q is not a configured source", g.Source)
+		case src.Kind.Name != "m365":
+			d.errorf("notify.graph.source", "%q is a %s source: name an m365 source", g.Source, src.Kind.Name)
+		}
+		if g.From == "" {
+			d.errorf("notify.graph.from", "missing: give the mailbox the app sends as")
+		} else if _, err := mailer.ParseAddress(g.From); err != nil {
+			d.errorf("notify.graph.from", "%v", err)
+		}
+		nc.Graph = &GraphMail{Source: g.Source, From: g.From}
+	}
+	if n.RemindAfter != "" {
+		ra, err := time.ParseDuration(n.RemindAfter)
+		if err != nil || ra < time.Hour {
+			d.errorf("notify.remind_after", "%q is not a duration of at least 1h, such as 72h", n.RemindAfter)
+		}
+		nc.RemindAfter = ra
+	}
+	if n.Operators == nil {
+		for _, p := range c.People {
+			if p.Has(RoleOperator) && p.Email != "" {
+				nc.Operators = append(nc.Operators, p.ID)
+			}
+		}
+		if len(nc.Operators) == 0 {
+			d.errorf("notify", "no operator has an email, so nobody would hear that a source failed: give people with role operator an email, or list operators")
+		}
+	}
+	for i, id := range n.Operators {
+		p, ok := c.Person(id)
+		switch {
+		case !ok:
+			d.errorf(fmt.Sprintf("notify.operators[%d]", i), "%q is not in people", id)
+		case p.Email == "":
+			d.errorf(fmt.Sprintf("notify.operators[%d]", i), "%q has no email in people", id)
+		}
+		nc.Operators = append(nc.Operators, id)
+	}
+	c.Notify = nc
 }
 
 // loadAnchors reads ledger.anchor: a directory and/or an SMTP relay, and

@@ -409,3 +409,51 @@ func TestCheckSchedule(t *testing.T) {
 		t.Errorf("a panic in the cron parser: %v", err)
 	}
 }
+
+func TestNotifyConfig(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "policy.yaml"), must(os.ReadFile(filepath.Join("testdata", "good-policy.yaml"))), 0o644)
+	file := filepath.Join(dir, "retentiond.yaml")
+	os.WriteFile(file, []byte(`version: 1
+ledger: {origin: test.invalid/ledger}
+policies: [policy.yaml]
+people:
+  - {id: anna, email: "Anna Holm <anna@skole.example>", roles: [approver], groups: [leaders]}
+  - {id: it, email: it@skole.example, roles: [operator]}
+  - {id: bo, roles: [operator]}
+sources:
+  - {name: share, kind: testkind, options: {root: /srv/share}}
+notify:
+  smtp:
+    host: smtp.skole.example
+    from: retentiond@skole.example
+    username: retentiond
+    password_file: secrets/smtp.password
+`), 0o644)
+	cfg, err := Load(file, testRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := cfg.Notify
+	if n == nil || n.SMTP == nil || n.Graph != nil {
+		t.Fatalf("notify: %+v", n)
+	}
+	if n.SMTP.PasswordFile != filepath.Join(dir, "secrets", "smtp.password") || n.SMTP.Port != 0 || n.SMTP.StartTLS != "" {
+		t.Errorf("smtp: %+v", *n.SMTP)
+	}
+	// Operators default to the people with role operator who have an
+	// address; reminders to every 72 hours.
+	if strings.Join(n.Operators, ",") != "it" || n.RemindAfter != DefaultRemindAfter {
+		t.Errorf("operators %v, remind after %v", n.Operators, n.RemindAfter)
+	}
+	if p, _ := cfg.Person("anna"); p.Email != "Anna Holm <anna@skole.example>" {
+		t.Errorf("anna's email %q", p.Email)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

@@ -31,6 +31,21 @@ type Daemon struct {
 	Load   func() (*configs.Config, error)
 	// Reloaded, when set, is told the outcome of each reload request.
 	Reloaded func(error)
+
+	// Notifier, when set, is told of failures and looks for what to tell
+	// people after every plan and execution.
+	Notifier Notifier
+}
+
+// Notifier tells people what needs them (see scheduler/notify). Its
+// errors are logged; they never stop planning or execution.
+type Notifier interface {
+	// Pass tells what the store shows that has not been told yet.
+	Pass(ctx context.Context) error
+	// SourceFailed tells operators that a source could not be planned.
+	SourceFailed(ctx context.Context, source string, err error) error
+	// BatchFailed tells operators that a batch's execution stopped.
+	BatchFailed(ctx context.Context, batch int64, err error) error
 }
 
 // Run reconciles interrupted executions, then runs the schedules until ctx
@@ -155,6 +170,13 @@ func (d *Daemon) schedule(jobCtx context.Context, wg *sync.WaitGroup, log *zap.L
 				log.Warn("deletion instruction overdue", zap.String("instruction", in.ID), zap.String("system", in.System), zap.String("confirm_by", in.Deadline))
 			}
 			_, aerr := p.Anchor(ctx)
+			switch {
+			case err != nil && !errors.Is(err, context.Canceled):
+				d.tell(ctx, log, func(n Notifier) error { return n.SourceFailed(ctx, name, err) })
+			case res != nil && res.Incomplete != nil:
+				d.tell(ctx, log, func(n Notifier) error { return n.SourceFailed(ctx, name, res.Incomplete) })
+			}
+			d.tell(ctx, log, func(n Notifier) error { return n.Pass(ctx) })
 			return errors.Join(err, oerr, aerr)
 		})); err != nil {
 			return nil, fmt.Errorf("schedule source %q: %w", name, err)
@@ -168,6 +190,7 @@ func (d *Daemon) schedule(jobCtx context.Context, wg *sync.WaitGroup, log *zap.L
 				zap.Int64("skipped", r.Skipped), zap.Int64("failed", r.Failed)}
 			if r.Err != nil {
 				log.Error("batch failed", append(f, zap.Error(r.Err))...)
+				d.tell(ctx, log, func(n Notifier) error { return n.BatchFailed(ctx, r.Batch, r.Err) })
 				continue
 			}
 			log.Info("batch executed", f...)
@@ -176,6 +199,8 @@ func (d *Daemon) schedule(jobCtx context.Context, wg *sync.WaitGroup, log *zap.L
 			_, aerr := p.Anchor(ctx)
 			err = errors.Join(err, aerr)
 		}
+		// Also without results: reminders fall due while nothing runs.
+		d.tell(ctx, log, func(n Notifier) error { return n.Pass(ctx) })
 		return err
 	})); err != nil {
 		return nil, fmt.Errorf("schedule execution: %w", err)
@@ -189,6 +214,18 @@ func (d *Daemon) schedule(jobCtx context.Context, wg *sync.WaitGroup, log *zap.L
 		}
 	}
 	return c, nil
+}
+
+// tell runs fn with the notifier, if there is one. A notification that
+// fails is logged (by the notifier, per message) and tried again at the
+// next run; it never fails the job.
+func (d *Daemon) tell(ctx context.Context, log *zap.Logger, fn func(Notifier) error) {
+	if d.Notifier == nil || ctx.Err() != nil {
+		return
+	}
+	if err := fn(d.Notifier); err != nil {
+		log.Warn("notifications incomplete", zap.Error(err))
+	}
 }
 
 // planSummary is what the log (and the Windows Event Log) says about a

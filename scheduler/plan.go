@@ -453,3 +453,21 @@ func anchorWords(a policies.Anchor) string {
 	}
 	return a.Item.String()
 }
+
+// OverdueByRule counts, per rule, the due items of plan whose due date is
+// before day (yyyy-mm-dd): due, and still there when the plan was made.
+func (p *Pipeline) OverdueByRule(ctx context.Context, plan int64, day string) (map[string]int64, error) {
+	c := map[string]int64{}
+	err := p.Store.PlanItems(ctx, plan, "due", "", func(ch store.Chunk) error {
+		for _, it := range ch.Items {
+			if it.Due != "" && it.Due < day {
+				c[it.Rule]++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count overdue items of plan %d: %w", plan, err)
+	}
+	return c, nil
+}

@@ -54,7 +54,7 @@ func (a *app) root() *cobra.Command {
 	root.PersistentFlags().StringVarP(&a.configFile, "config", "c", def, "configuration file (env RETENTIOND_CONFIG)")
 	root.PersistentFlags().StringVar(&a.as, "as", os.Getenv("RETENTIOND_AS"), "who you are: a person id from the configuration (env RETENTIOND_AS)")
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log what happens to stderr")
-	root.AddCommand(a.demoCmd(), a.checkCmd(), a.planCmd(), a.batchesCmd(), a.executeCmd(), a.runCmd(), a.ledgerCmd(), a.holdsCmd(), a.subjectsCmd(), a.explainCmd(), a.instructionsCmd(), a.serviceCmd(), a.versionCmd())
+	root.AddCommand(a.demoCmd(), a.checkCmd(), a.planCmd(), a.batchesCmd(), a.executeCmd(), a.runCmd(), a.ledgerCmd(), a.holdsCmd(), a.subjectsCmd(), a.explainCmd(), a.instructionsCmd(), a.notifyCmd(), a.serviceCmd(), a.versionCmd())
 	return root
 }
 

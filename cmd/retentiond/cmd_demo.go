@@ -37,9 +37,9 @@ policies:
   - policies/staff.yaml
   - policies/exports.yaml
 people:
-  - {id: anna, name: "Anna (school leader)", roles: [approver], groups: [leaders]}
-  - {id: bo, name: "Bo (data protection officer)", roles: [approver], groups: [dpo, leaders]}
-  - {id: it, name: "IT operations", roles: [operator]}
+  - {id: anna, name: "Anna (school leader)", email: anna@skole.example, roles: [approver], groups: [leaders]}
+  - {id: bo, name: "Bo (data protection officer)", email: bo@skole.example, roles: [approver], groups: [dpo, leaders]}
+  - {id: it, name: "IT operations", email: it@skole.example, roles: [operator]}
 sources:
   - name: skoledrev
     kind: fileshare

@@ -59,7 +59,7 @@ Windows service (see retentiond service).`,
 					case <-ctx.Done():
 						return
 					case <-hup:
-						notify(log, "RELOADING=1")
+						sdNotify(log, "RELOADING=1")
 						select {
 						case reload <- struct{}{}:
 						case <-ctx.Done():
@@ -70,15 +70,15 @@ Windows service (see retentiond service).`,
 			}()
 			return a.serve(ctx, cfg, log, serveHooks{
 				reload: reload,
-				ready:  func() { notify(log, sdnotify.Ready+"\nSTATUS=planning and executing on schedule") },
+				ready:  func() { sdNotify(log, sdnotify.Ready+"\nSTATUS=planning and executing on schedule") },
 				reloaded: func(err error) {
 					if err != nil {
-						notify(log, "READY=1\nSTATUS=configuration not reloaded: "+err.Error())
+						sdNotify(log, "READY=1\nSTATUS=configuration not reloaded: "+err.Error())
 						return
 					}
-					notify(log, "READY=1\nSTATUS=configuration reloaded")
+					sdNotify(log, "READY=1\nSTATUS=configuration reloaded")
 				},
-				stopping: func() { notify(log, sdnotify.Stopping) },
+				stopping: func() { sdNotify(log, sdnotify.Stopping) },
 			})
 		},
 	}
@@ -134,6 +134,9 @@ func (a *app) serve(ctx context.Context, cfg *configs.Config, log *zap.Logger, h
 			}
 		},
 		Reload: h.reload, Load: a.loadConfig, Reloaded: h.reloaded,
+		// Told nothing until the configuration has a notify section; a
+		// reload can add one.
+		Notifier: a.notifier(p, log),
 	}
 	interval, err := sdnotify.WatchdogInterval()
 	if err != nil {
@@ -147,8 +150,8 @@ func (a *app) serve(ctx context.Context, cfg *configs.Config, log *zap.Logger, h
 	return d.Run(ctx)
 }
 
-// notify tells systemd about the service's state, when systemd started it.
-func notify(log *zap.Logger, state string) {
+// sdNotify tells systemd about the service's state, when systemd started it.
+func sdNotify(log *zap.Logger, state string) {
 	if _, err := sdnotify.Notify(state); err != nil {
 		log.Warn("systemd notification failed", zap.Error(err))
 	}
@@ -169,7 +172,7 @@ func watchdog(ctx context.Context, p *scheduler.Pipeline, interval time.Duration
 				log.Error("the database does not answer; not telling systemd the service is alive", zap.Error(err))
 				continue
 			}
-			notify(log, sdnotify.Watchdog)
+			sdNotify(log, sdnotify.Watchdog)
 		}
 	}
 }

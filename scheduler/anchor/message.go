@@ -9,10 +9,11 @@ import (
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
-	"net/mail"
 	"net/textproto"
 	"strings"
 	"time"
+
+	"github.com/retentiond/retentiond/scheduler/mailer"
 )
 
 // Markers around the checkpoint in the text of the e-mail.
@@ -37,17 +38,17 @@ func Message(from string, to []string, cp Checkpoint) ([]byte, error) {
 	if cp.At.IsZero() {
 		return nil, fmt.Errorf("checkpoint %d has no time for the e-mail's date", cp.N)
 	}
-	fromAddr, err := parseAddress(from)
+	fromAddr, err := mailer.ParseAddress(from)
 	if err != nil {
 		return nil, fmt.Errorf("e-mail sender: %w", err)
 	}
 	toAddrs := make([]string, len(to))
 	for i, a := range to {
-		addr, err := parseAddress(a)
+		addr, err := mailer.ParseAddress(a)
 		if err != nil {
 			return nil, fmt.Errorf("e-mail recipient: %w", err)
 		}
-		toAddrs[i] = headerAddress(addr)
+		toAddrs[i] = mailer.HeaderAddress(addr)
 	}
 	sum := sha256.Sum256(cp.Note)
 	name := FileName(cp.Origin, cp.N)
@@ -60,12 +61,12 @@ func Message(from string, to []string, cp Checkpoint) ([]byte, error) {
 		return nil, fmt.Errorf("set mime boundary: %w", err)
 	}
 	h := []struct{ k, v string }{
-		{"From", headerAddress(fromAddr)},
+		{"From", mailer.HeaderAddress(fromAddr)},
 		{"To", strings.Join(toAddrs, ", ")},
 		{"Subject", mime.QEncoding.Encode("utf-8", fmt.Sprintf("retentiond ledger checkpoint: %s, size %d", cp.Origin, cp.N))},
 		{"Date", cp.At.Format(time.RFC1123Z)},
 		{"Message-ID", fmt.Sprintf("<checkpoint.%d.%s.%s@%s>", cp.N, cp.At.UTC().Format("20060102T150405.000000000Z"),
-			hex.EncodeToString(sum[:8]), messageIDDomain(fromAddr.Address))},
+			hex.EncodeToString(sum[:8]), mailer.MessageIDDomain(fromAddr.Address))},
 		{"MIME-Version", "1.0"},
 		{"Content-Type", mime.FormatMediaType("multipart/mixed", map[string]string{"boundary": mw.Boundary()})},
 		{"X-Retentiond-Origin", mime.QEncoding.Encode("utf-8", cp.Origin)},
@@ -136,25 +137,4 @@ same bytes.
 		return nil, fmt.Errorf("finish e-mail: %w", err)
 	}
 	return b.Bytes(), nil
-}
-
-// messageIDDomain is the sender's domain, if it can stand in a
-// Message-ID as it is.
-func messageIDDomain(addr string) string {
-	i := strings.LastIndexByte(addr, '@')
-	d := addr[i+1:]
-	if i < 0 || d == "" || strings.ContainsFunc(d, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.')
-	}) {
-		return defaultMessageIDDomain
-	}
-	return d
-}
-
-// headerAddress formats a for a header: bare if it has no display name.
-func headerAddress(a *mail.Address) string {
-	if a.Name == "" {
-		return a.Address
-	}
-	return a.String()
 }

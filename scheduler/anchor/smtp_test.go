@@ -3,18 +3,10 @@ package anchor
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
-	"encoding/pem"
 	"errors"
 	"io"
-	"log"
-	"math/big"
 	"mime"
 	"mime/multipart"
 	"net"
@@ -28,201 +20,28 @@ import (
 	"time"
 
 	"github.com/emersion/go-sasl"
-	"github.com/emersion/go-smtp"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/retentiond/retentiond/scheduler/mailer/smtptest"
 )
 
 const (
-	testUser     = "retentiond"
-	testPassword = "s3cret pass"
+	testUser     = smtptest.User
+	testPassword = smtptest.Password
 	testFrom     = "retentiond@skole.example"
 	testDPO      = "dpo@skole.example"
 	testAuditor  = "revisor@skole.example"
 )
 
-// serverOptions say how the test SMTP server behaves.
-type serverOptions struct {
-	starttls    bool     // offer STARTTLS
-	implicitTLS bool     // TLS from the first byte
-	mechs       []string // AUTH mechanisms offered (only over TLS)
-	rejectRcpt  string   // recipient refused with 550
-}
-
-// smtpServer is a real SMTP server (github.com/emersion/go-smtp) on
-// 127.0.0.1, with a certificate made for the test.
-type smtpServer struct {
-	opts   serverOptions
-	host   string
-	port   int
-	caFile string // PEM of the server's self-signed certificate
-
-	mu       sync.Mutex
-	messages []received
-	mails    int // MAIL commands seen
-}
-
-type received struct {
-	from string
-	to   []string
-	data []byte
-	tls  bool
-	user string
-}
-
-func (s *smtpServer) received() ([]received, int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]received(nil), s.messages...), s.mails
-}
-
-type backend struct{ s *smtpServer }
-
-func (b backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
-	return &session{s: b.s, conn: c}, nil
-}
-
-type session struct {
-	s    *smtpServer
-	conn *smtp.Conn
-	user string
-	msg  received
-}
-
-func (s *session) AuthMechanisms() []string { return s.s.opts.mechs }
-
-func (s *session) Auth(mech string) (sasl.Server, error) {
-	check := func(user, pass string) error {
-		if user != testUser || pass != testPassword {
-			return errors.New("invalid credentials")
-		}
-		s.user = user
-		return nil
-	}
-	switch mech {
-	case sasl.Plain:
-		return sasl.NewPlainServer(func(_, user, pass string) error { return check(user, pass) }), nil
-	case sasl.Login:
-		return &loginServer{check: check}, nil
-	}
-	return nil, errors.New("unsupported mechanism")
-}
-
-func (s *session) Mail(from string, _ *smtp.MailOptions) error {
-	s.s.mu.Lock()
-	s.s.mails++
-	s.s.mu.Unlock()
-	s.msg = received{from: from}
-	return nil
-}
-
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if to == s.s.opts.rejectRcpt {
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox"}
-	}
-	s.msg.to = append(s.msg.to, to)
-	return nil
-}
-
-func (s *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.msg.data = b
-	s.msg.user = s.user
-	_, s.msg.tls = s.conn.TLSConnectionState()
-	s.s.mu.Lock()
-	s.s.messages = append(s.s.messages, s.msg)
-	s.s.mu.Unlock()
-	return nil
-}
-
-func (s *session) Reset()        { s.msg = received{} }
-func (s *session) Logout() error { return nil }
-
-// loginServer is the server side of AUTH LOGIN, which go-sasl lacks.
-type loginServer struct {
-	check      func(user, pass string) error
-	step       int
-	user, pass string
-}
-
-func (l *loginServer) Next(response []byte) ([]byte, bool, error) {
-	l.step++
-	switch l.step {
-	case 1:
-		return []byte("Username:"), false, nil
-	case 2:
-		l.user = string(response)
-		return []byte("Password:"), false, nil
-	}
-	return nil, true, l.check(l.user, string(response))
-}
-
-// selfSigned makes a certificate for 127.0.0.1 and returns it and the
-// PEM to trust it.
-func selfSigned(t *testing.T) (tls.Certificate, []byte) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true, IsCA: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-}
-
-func startSMTP(t *testing.T, opts serverOptions) *smtpServer {
-	t.Helper()
-	cert, certPEM := selfSigned(t)
-	srv := &smtpServer{opts: opts, caFile: filepath.Join(t.TempDir(), "relay-ca.pem")}
-	if err := os.WriteFile(srv.caFile, certPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s := smtp.NewServer(backend{srv})
-	s.Domain = "relay.skole.example"
-	s.ErrorLog = log.New(io.Discard, "", 0)
-	tlsConfig := &tls.Config{Certificates: []tls.Certificate{cert}}
-	if opts.starttls {
-		s.TLSConfig = tlsConfig
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if opts.implicitTLS {
-		ln = tls.NewListener(ln, tlsConfig)
-	}
-	host, port, _ := net.SplitHostPort(ln.Addr().String())
-	srv.host = host
-	srv.port, _ = strconv.Atoi(port)
-	go s.Serve(ln)
-	t.Cleanup(func() { s.Close() })
-	return srv
-}
-
 // config is an SMTPConfig for srv that authenticates with the password
 // from a file and trusts srv's certificate.
-func (s *smtpServer) config(t *testing.T) SMTPConfig {
+func config(t *testing.T, s *smtptest.Server, implicitTLS bool) SMTPConfig {
 	t.Helper()
-	pw := filepath.Join(t.TempDir(), "smtp-password")
-	if err := os.WriteFile(pw, []byte(testPassword+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return SMTPConfig{Host: s.host, Port: s.port, From: testFrom, To: []string{testDPO, testAuditor},
-		Username: testUser, PasswordFile: pw, CAFile: s.caFile, ImplicitTLS: s.opts.implicitTLS, Timeout: time.Minute}
+	return SMTPConfig{Host: s.Host, Port: s.Port, From: testFrom, To: []string{testDPO, testAuditor},
+		Username: testUser, PasswordFile: smtptest.PasswordFile(t), CAFile: s.CAFile, ImplicitTLS: implicitTLS, Timeout: time.Minute}
 }
 
 func newSMTP(t *testing.T, c SMTPConfig, log *zap.Logger) *SMTP {
@@ -236,17 +55,17 @@ func newSMTP(t *testing.T, c SMTPConfig, log *zap.Logger) *SMTP {
 
 // checkDelivered checks the one message srv received: envelope, headers,
 // text and attachment.
-func checkDelivered(t *testing.T, srv *smtpServer, cp Checkpoint, wantTLS bool, wantUser string) {
+func checkDelivered(t *testing.T, srv *smtptest.Server, cp Checkpoint, wantTLS bool, wantUser string) {
 	t.Helper()
-	msgs, _ := srv.received()
+	msgs, _ := srv.Received()
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages received, want 1", len(msgs))
 	}
 	got := msgs[0]
-	if got.tls != wantTLS || got.user != wantUser || got.from != testFrom || strings.Join(got.to, ",") != testDPO+","+testAuditor {
-		t.Fatalf("envelope: tls %v, user %q, from %q, to %q", got.tls, got.user, got.from, got.to)
+	if got.TLS != wantTLS || got.User != wantUser || got.From != testFrom || strings.Join(got.To, ",") != testDPO+","+testAuditor {
+		t.Fatalf("envelope: tls %v, user %q, from %q, to %q", got.TLS, got.User, got.From, got.To)
 	}
-	m, err := mail.ReadMessage(bytes.NewReader(got.data))
+	m, err := mail.ReadMessage(bytes.NewReader(got.Data))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,8 +141,8 @@ func checkDelivered(t *testing.T, srv *smtpServer, cp Checkpoint, wantTLS bool, 
 
 func TestSMTPStartTLSAndPlain(t *testing.T) {
 	cp := testCheckpoint(t)
-	srv := startSMTP(t, serverOptions{starttls: true, mechs: []string{sasl.Plain}})
-	target := newSMTP(t, srv.config(t), zap.NewNop())
+	srv := smtptest.Start(t, smtptest.Options{StartTLS: true, Mechs: []string{sasl.Plain}})
+	target := newSMTP(t, config(t, srv, false), zap.NewNop())
 	if target.Name() != "smtp:"+testDPO+","+testAuditor {
 		t.Errorf("Name() = %q", target.Name())
 	}
@@ -335,8 +154,8 @@ func TestSMTPStartTLSAndPlain(t *testing.T) {
 
 func TestSMTPLoginAuthAndPasswordEnv(t *testing.T) {
 	cp := testCheckpoint(t)
-	srv := startSMTP(t, serverOptions{starttls: true, mechs: []string{sasl.Login}})
-	c := srv.config(t)
+	srv := smtptest.Start(t, smtptest.Options{StartTLS: true, Mechs: []string{sasl.Login}})
+	c := config(t, srv, false)
 	c.PasswordFile, c.PasswordEnv = "", "RETENTIOND_TEST_SMTP_PASSWORD"
 	t.Setenv(c.PasswordEnv, testPassword)
 	if err := newSMTP(t, c, nil).Send(context.Background(), cp); err != nil {
@@ -347,8 +166,8 @@ func TestSMTPLoginAuthAndPasswordEnv(t *testing.T) {
 
 func TestSMTPImplicitTLS(t *testing.T) {
 	cp := testCheckpoint(t)
-	srv := startSMTP(t, serverOptions{implicitTLS: true, mechs: []string{sasl.Plain}})
-	if err := newSMTP(t, srv.config(t), nil).Send(context.Background(), cp); err != nil {
+	srv := smtptest.Start(t, smtptest.Options{ImplicitTLS: true, Mechs: []string{sasl.Plain}})
+	if err := newSMTP(t, config(t, srv, true), nil).Send(context.Background(), cp); err != nil {
 		t.Fatal(err)
 	}
 	checkDelivered(t, srv, cp, true, testUser)
@@ -356,8 +175,8 @@ func TestSMTPImplicitTLS(t *testing.T) {
 
 func TestSMTPLegacyTLSField(t *testing.T) {
 	cp := testCheckpoint(t)
-	srv := startSMTP(t, serverOptions{implicitTLS: true, mechs: []string{sasl.Plain}})
-	c := srv.config(t)
+	srv := smtptest.Start(t, smtptest.Options{ImplicitTLS: true, Mechs: []string{sasl.Plain}})
+	c := config(t, srv, true)
 	target := &SMTP{Host: c.Host, Port: c.Port, From: c.From, To: c.To, Username: c.Username,
 		PasswordFile: c.PasswordFile, CAFile: c.CAFile, TLS: TLSImplicit}
 	if err := target.Send(context.Background(), cp); err != nil {
@@ -368,20 +187,20 @@ func TestSMTPLegacyTLSField(t *testing.T) {
 
 func TestSMTPRequiredStartTLSNotOffered(t *testing.T) {
 	cp := testCheckpoint(t)
-	srv := startSMTP(t, serverOptions{})
-	err := newSMTP(t, srv.config(t), nil).Send(context.Background(), cp)
+	srv := smtptest.Start(t, smtptest.Options{})
+	err := newSMTP(t, config(t, srv, false), nil).Send(context.Background(), cp)
 	if !errors.Is(err, ErrNoStartTLS) || !strings.Contains(err.Error(), "refusing to send unencrypted") {
 		t.Fatalf("sent without STARTTLS: %v", err)
 	}
-	if msgs, mails := srv.received(); len(msgs) != 0 || mails != 0 {
+	if msgs, mails := srv.Received(); len(msgs) != 0 || mails != 0 {
 		t.Fatalf("%d messages, %d MAIL commands over an unencrypted connection", len(msgs), mails)
 	}
 }
 
 func TestSMTPOpportunisticWithoutStartTLS(t *testing.T) {
 	cp := testCheckpoint(t)
-	srv := startSMTP(t, serverOptions{})
-	c := srv.config(t)
+	srv := smtptest.Start(t, smtptest.Options{})
+	c := config(t, srv, false)
 	c.Username, c.PasswordFile, c.CAFile, c.StartTLS = "", "", "", StartTLSOpportunistic
 	core, logs := observer.New(zapcore.InfoLevel)
 	if err := newSMTP(t, c, zap.New(core)).Send(context.Background(), cp); err != nil {
@@ -389,7 +208,7 @@ func TestSMTPOpportunisticWithoutStartTLS(t *testing.T) {
 	}
 	checkDelivered(t, srv, cp, false, "")
 	warn := logs.FilterMessageSnippet("unencrypted").All()
-	if len(warn) != 1 || warn[0].Level != zapcore.WarnLevel || warn[0].ContextMap()["smtp_addr"] != net.JoinHostPort(srv.host, strconv.Itoa(srv.port)) ||
+	if len(warn) != 1 || warn[0].Level != zapcore.WarnLevel || warn[0].ContextMap()["smtp_addr"] != net.JoinHostPort(srv.Host, strconv.Itoa(srv.Port)) ||
 		warn[0].ContextMap()["target"] != "smtp:"+testDPO+","+testAuditor {
 		t.Fatalf("warnings %+v", warn)
 	}
@@ -397,8 +216,8 @@ func TestSMTPOpportunisticWithoutStartTLS(t *testing.T) {
 
 func TestSMTPOpportunisticUpgrades(t *testing.T) {
 	cp := testCheckpoint(t)
-	srv := startSMTP(t, serverOptions{starttls: true, mechs: []string{sasl.Plain}})
-	c := srv.config(t)
+	srv := smtptest.Start(t, smtptest.Options{StartTLS: true, Mechs: []string{sasl.Plain}})
+	c := config(t, srv, false)
 	c.StartTLS = StartTLSOpportunistic
 	if err := newSMTP(t, c, nil).Send(context.Background(), cp); err != nil {
 		t.Fatal(err)
@@ -408,8 +227,8 @@ func TestSMTPOpportunisticUpgrades(t *testing.T) {
 
 func TestSMTPStartTLSNone(t *testing.T) {
 	cp := testCheckpoint(t)
-	srv := startSMTP(t, serverOptions{starttls: true})
-	c := srv.config(t)
+	srv := smtptest.Start(t, smtptest.Options{StartTLS: true})
+	c := config(t, srv, false)
 	c.Username, c.PasswordFile, c.CAFile, c.StartTLS = "", "", "", StartTLSNone
 	if err := newSMTP(t, c, nil).Send(context.Background(), cp); err != nil {
 		t.Fatal(err)
@@ -419,23 +238,23 @@ func TestSMTPStartTLSNone(t *testing.T) {
 
 func TestSMTPUntrustedCertificate(t *testing.T) {
 	cp := testCheckpoint(t)
-	srv := startSMTP(t, serverOptions{starttls: true, mechs: []string{sasl.Plain}})
-	c := srv.config(t)
+	srv := smtptest.Start(t, smtptest.Options{StartTLS: true, Mechs: []string{sasl.Plain}})
+	c := config(t, srv, false)
 	c.CAFile = "" // the system's roots do not know the test certificate
 	err := newSMTP(t, c, nil).Send(context.Background(), cp)
 	var unknown x509.UnknownAuthorityError
 	if !errors.As(err, &unknown) || !strings.Contains(err.Error(), "starttls") {
 		t.Fatalf("an untrusted certificate: %v", err)
 	}
-	if msgs, mails := srv.received(); len(msgs) != 0 || mails != 0 {
+	if msgs, mails := srv.Received(); len(msgs) != 0 || mails != 0 {
 		t.Fatal("sent to a relay whose certificate is not trusted")
 	}
 }
 
 func TestSMTPWrongPassword(t *testing.T) {
 	cp := testCheckpoint(t)
-	srv := startSMTP(t, serverOptions{starttls: true, mechs: []string{sasl.Plain}})
-	c := srv.config(t)
+	srv := smtptest.Start(t, smtptest.Options{StartTLS: true, Mechs: []string{sasl.Plain}})
+	c := config(t, srv, false)
 	c.PasswordFile, c.PasswordEnv = "", "RETENTIOND_TEST_SMTP_PASSWORD"
 	t.Setenv(c.PasswordEnv, "wrong")
 	err := newSMTP(t, c, nil).Send(context.Background(), cp)
@@ -445,31 +264,31 @@ func TestSMTPWrongPassword(t *testing.T) {
 	if strings.Contains(err.Error(), "wrong") {
 		t.Fatalf("the error shows the password: %v", err)
 	}
-	if msgs, mails := srv.received(); len(msgs) != 0 || mails != 0 {
+	if msgs, mails := srv.Received(); len(msgs) != 0 || mails != 0 {
 		t.Fatal("sent after a failed authentication")
 	}
 }
 
 func TestSMTPRecipientRejected(t *testing.T) {
 	cp := testCheckpoint(t)
-	srv := startSMTP(t, serverOptions{starttls: true, mechs: []string{sasl.Plain}, rejectRcpt: testAuditor})
-	err := newSMTP(t, srv.config(t), nil).Send(context.Background(), cp)
+	srv := smtptest.Start(t, smtptest.Options{StartTLS: true, Mechs: []string{sasl.Plain}, RejectRcpt: testAuditor})
+	err := newSMTP(t, config(t, srv, false), nil).Send(context.Background(), cp)
 	if err == nil || !strings.Contains(err.Error(), "refused recipient "+testAuditor) || !strings.Contains(err.Error(), "550") {
 		t.Fatalf("rejected recipient: %v", err)
 	}
-	if msgs, _ := srv.received(); len(msgs) != 0 {
+	if msgs, _ := srv.Received(); len(msgs) != 0 {
 		t.Fatalf("%d messages delivered although a recipient was refused", len(msgs))
 	}
 }
 
 func TestSMTPNoAuthOffered(t *testing.T) {
 	cp := testCheckpoint(t)
-	srv := startSMTP(t, serverOptions{starttls: true})
-	err := newSMTP(t, srv.config(t), nil).Send(context.Background(), cp)
+	srv := smtptest.Start(t, smtptest.Options{StartTLS: true})
+	err := newSMTP(t, config(t, srv, false), nil).Send(context.Background(), cp)
 	if err == nil || !strings.Contains(err.Error(), "offers no authentication") {
 		t.Fatalf("got %v", err)
 	}
-	if msgs, mails := srv.received(); len(msgs) != 0 || mails != 0 {
+	if msgs, mails := srv.Received(); len(msgs) != 0 || mails != 0 {
 		t.Fatal("sent without authenticating")
 	}
 }

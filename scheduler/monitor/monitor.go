@@ -202,15 +202,7 @@ func (s *Server) overdueOf(ctx context.Context, plan int64, day string) (map[str
 	if c, ok := s.overdue[k]; ok {
 		return c, nil
 	}
-	c := map[string]int64{}
-	err := s.p.Store.PlanItems(ctx, plan, "due", "", func(ch store.Chunk) error {
-		for _, it := range ch.Items {
-			if it.Due != "" && it.Due < day {
-				c[it.Rule]++
-			}
-		}
-		return nil
-	})
+	c, err := s.p.OverdueByRule(ctx, plan, day)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/retentiond/retentiond/scheduler"
+	"github.com/retentiond/retentiond/scheduler/notify"
+	"github.com/retentiond/retentiond/store"
+)
+
+func (a *app) notifyCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "notify",
+		Short: "Tell approvers and operators what needs them, now (the daemon does this after every run)",
+		Long: `Notify sends, once each, the e-mails the store calls for: to the approvers
+still needed when a batch awaits approval, a reminder after
+notify.remind_after (and after each further period), and to the operators
+when a batch is held by the guard, a batch failed, items are overdue (once a
+day per source) or a deletion instruction is overdue. A message the relay
+does not accept is tried again next time. 'retentiond run' does this after
+every plan and execution, and tells the operators at once when a source
+cannot be planned.`,
+		Args: cobra.NoArgs,
+		RunE: a.withPipeline(func(ctx context.Context, p *scheduler.Pipeline, _ []string) error {
+			if p.Config.Notify == nil {
+				return errors.New("no notify section in the configuration: nobody is told anything (see the README, Notifications)")
+			}
+			before, err := p.Store.Notifications(ctx)
+			if err != nil {
+				return err
+			}
+			n := a.notifier(p, a.cliLogger())
+			unsent := 0
+			n.Unsent = func(string, error) { unsent++ }
+			if err := n.Pass(ctx); err != nil {
+				return err
+			}
+			after, err := p.Store.Notifications(ctx)
+			if err != nil {
+				return err
+			}
+			sent := newNotifications(before, after)
+			for _, s := range sent {
+				a.printf("sent %-22s to %-10s %s\n", s.Kind, s.Recipients, s.Key)
+			}
+			if len(sent) == 0 {
+				a.printf("nothing new to tell\n")
+			}
+			if unsent > 0 {
+				return fmt.Errorf("%d notification(s) not sent (see above); they are tried again next time", unsent)
+			}
+			return nil
+		}),
+	}
+	cmd.AddCommand(a.notifyTestCmd())
+	return cmd
+}
+
+func (a *app) notifyTestCmd() *cobra.Command {
+	var to []string
+	cmd := &cobra.Command{
+		Use:   "test",
+		Short: "Send a test e-mail to the operators (or --to), to check the mail settings",
+		Args:  cobra.NoArgs,
+		RunE: a.withPipeline(func(ctx context.Context, p *scheduler.Pipeline, _ []string) error {
+			if p.Config.Notify == nil {
+				return errors.New("no notify section in the configuration")
+			}
+			if len(to) == 0 {
+				for _, id := range p.Config.Notify.Operators {
+					if person, ok := p.Config.Person(id); ok {
+						to = append(to, person.Email)
+					}
+				}
+			}
+			s := a.sender(p, a.cliLogger())
+			for _, addr := range to {
+				err := s.Send(ctx, notify.Mail{To: addr, Subject: "retentiond: test notification",
+					Text: "This is a test e-mail from retentiond (retentiond notify test).\nIf you read it, notifications reach you.\n"})
+				if err != nil {
+					return err
+				}
+				a.printf("sent a test e-mail to %s\n", addr)
+			}
+			return nil
+		}),
+	}
+	cmd.Flags().StringSliceVar(&to, "to", nil, "address(es) to send to instead of the operators")
+	return cmd
+}
+
+// notifier is the daemon's and `notify`'s notifier.
+func (a *app) notifier(p *scheduler.Pipeline, log *zap.Logger) *notify.Notifier {
+	return &notify.Notifier{P: p, Sender: a.sender(p, log), Log: log.Named("notify")}
+}
+
+// configuredSender sends with the notify settings in force, which a
+// reload may change.
+type configuredSender struct {
+	p   *scheduler.Pipeline
+	log *zap.Logger
+}
+
+func (a *app) sender(p *scheduler.Pipeline, log *zap.Logger) notify.Sender {
+	return configuredSender{p: p, log: log}
+}
+
+func (s configuredSender) Send(ctx context.Context, m notify.Mail) error {
+	n := s.p.Config.Notify
+	switch {
+	case n == nil:
+		return errors.New("notifications are not configured")
+	case n.SMTP != nil:
+		r := *n.SMTP
+		r.Log = s.log
+		return notify.SMTP{Relay: r, Now: s.p.Clock.Now}.Send(ctx, m)
+	}
+	return errors.New("notify.graph is not available in this build")
+}
+
+// newNotifications are those in after that are not in before.
+func newNotifications(before, after []store.Notification) []store.Notification {
+	old := map[string]bool{}
+	for _, n := range before {
+		old[n.Key] = true
+	}
+	var out []store.Notification
+	for _, n := range after {
+		// A reminder key recorded with a first mail is not a mail.
+		if old[n.Key] || strings.HasPrefix(n.Key, "remind:") && n.Kind != "remind" {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
