@@ -5,10 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"github.com/retentiond/retentiond/configs"
+	"github.com/retentiond/retentiond/connectors"
+	"github.com/retentiond/retentiond/connectors/m365"
 	"github.com/retentiond/retentiond/scheduler"
 	"github.com/retentiond/retentiond/scheduler/notify"
 	"github.com/retentiond/retentiond/store"
@@ -101,17 +105,22 @@ func (a *app) notifier(p *scheduler.Pipeline, log *zap.Logger) *notify.Notifier 
 }
 
 // configuredSender sends with the notify settings in force, which a
-// reload may change.
+// reload may change: through the SMTP relay, or with Graph's sendMail as
+// the app of the named m365 source (signed in once per configuration).
 type configuredSender struct {
 	p   *scheduler.Pipeline
 	log *zap.Logger
+
+	mu    sync.Mutex
+	for_  *configs.GraphMail // the settings graph was opened for
+	graph *m365.Connector
 }
 
 func (a *app) sender(p *scheduler.Pipeline, log *zap.Logger) notify.Sender {
-	return configuredSender{p: p, log: log}
+	return &configuredSender{p: p, log: log}
 }
 
-func (s configuredSender) Send(ctx context.Context, m notify.Mail) error {
+func (s *configuredSender) Send(ctx context.Context, m notify.Mail) error {
 	n := s.p.Config.Notify
 	switch {
 	case n == nil:
@@ -121,7 +130,36 @@ func (s configuredSender) Send(ctx context.Context, m notify.Mail) error {
 		r.Log = s.log
 		return notify.SMTP{Relay: r, Now: s.p.Clock.Now}.Send(ctx, m)
 	}
-	return errors.New("notify.graph is not available in this build")
+	c, err := s.graphFor(ctx, n.Graph)
+	if err != nil {
+		return err
+	}
+	return c.SendMail(ctx, n.Graph.From, m.To, m.Subject, m.Text)
+}
+
+// graphFor opens the m365 source g names, once per configuration.
+func (s *configuredSender) graphFor(ctx context.Context, g *configs.GraphMail) (*m365.Connector, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.graph != nil && s.for_ == g {
+		return s.graph, nil
+	}
+	cfg := s.p.Config
+	src, ok := cfg.Source(g.Source)
+	if !ok {
+		return nil, fmt.Errorf("notify.graph.source %q is not a configured source", g.Source)
+	}
+	conn, err := src.Open(ctx, connectors.Env{Source: src.Name, BaseDir: cfg.Dir, Logger: s.log.Named("notify"), Now: s.p.Clock.Now})
+	if err != nil {
+		return nil, fmt.Errorf("open %s to send mail: %w", g.Source, err)
+	}
+	c, ok := conn.(*m365.Connector)
+	if !ok {
+		conn.Close()
+		return nil, fmt.Errorf("notify.graph.source %q is not an m365 source", g.Source)
+	}
+	s.graph, s.for_ = c, g
+	return c, nil
 }
 
 // newNotifications are those in after that are not in before.

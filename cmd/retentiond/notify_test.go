@@ -18,6 +18,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"go.uber.org/zap"
 
+	"github.com/retentiond/retentiond/connectors/m365/graphtest"
 	"github.com/retentiond/retentiond/scheduler"
 	"github.com/retentiond/retentiond/scheduler/mailer/smtptest"
 )
@@ -182,5 +183,51 @@ func TestNotifyApproversAndOperators(t *testing.T) {
 	if text := alerts["retentiond: source skoledrev could not be planned"]; len(after)-len(before) != 1 || !strings.Contains(text, "permission denied") ||
 		!strings.Contains(text, "Nothing was deleted because of this") {
 		t.Errorf("source failure alerts: %d mails, %v", len(after)-len(before), alerts)
+	}
+}
+
+// TestNotifyThroughGraph sends the notifications with Graph's sendMail as
+// the app of an m365 source, through the real SDK to the fake Graph.
+func TestNotifyThroughGraph(t *testing.T) {
+	srv := graphtest.Start(t)
+	srv.AddUser("anna@skole.test")
+	srv.AddUser("retentiond@skole.test")
+	dir := t.TempDir()
+	mustRun(t, "demo", "--dir", dir)
+	os.WriteFile(filepath.Join(dir, "graph.secret"), []byte(srv.Secret), 0o600)
+	os.WriteFile(filepath.Join(dir, "graph-ca.pem"), srv.CertificatePEM(), 0o644)
+	cfg := filepath.Join(dir, "retentiond.yaml")
+	b, _ := os.ReadFile(cfg)
+	text := strings.Replace(string(b), "execute:\n", `  - name: mail
+    kind: m365
+    options:
+      tenant_id: `+srv.Tenant+`
+      client_id: `+srv.ClientID+`
+      client_secret_file: graph.secret
+      mailboxes: [anna@skole.test]
+      graph_url: `+srv.GraphURL()+`
+      login_url: `+srv.URL+`/
+      ca_file: graph-ca.pem
+execute:
+`, 1)
+	text += "notify:\n  graph: {source: mail, from: retentiond@skole.test}\n"
+	os.WriteFile(cfg, []byte(text), 0o644)
+
+	out := mustRun(t, "notify", "test", "--config", cfg)
+	if !strings.Contains(out, "sent a test e-mail to it@skole.example") {
+		t.Errorf("notify test:\n%s", out)
+	}
+	mustRun(t, "notify", "--config", cfg)
+	got := map[string]string{}
+	for _, m := range srv.Sent() {
+		if m.From != "retentiond@skole.test" || len(m.To) != 1 || m.ContentType != "text" || !m.SaveToSentItems {
+			t.Errorf("sent %+v", m)
+		}
+		got[m.To[0]] += m.Subject + "\n"
+	}
+	if !strings.Contains(got["it@skole.example"], "retentiond: test notification") ||
+		!strings.Contains(got["it@skole.example"], "overdue on nvr") ||
+		!strings.Contains(got["anna@skole.example"], "retentiond: 6 batches await your approval") {
+		t.Errorf("sent through Graph: %q", got)
 	}
 }

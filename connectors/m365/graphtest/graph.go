@@ -69,6 +69,12 @@ func (s *Server) handle(method, path, rawQuery string, header http.Header, body 
 				fmt.Sprintf("Resource '%s' does not exist or one of its queried reference-property objects are not present.", segs[1]))
 		}
 		return s.listUsers(path, q, ids)
+	case method == http.MethodPost && len(segs) == 3 && segs[0] == "users" && segs[2] == "sendMail":
+		u, resp, ok := s.mailbox(segs[1])
+		if !ok {
+			return resp
+		}
+		return s.sendMail(u, body)
 	case len(segs) >= 3 && segs[0] == "users" && segs[2] == "messages":
 		u, resp, ok := s.mailbox(segs[1])
 		if !ok {
@@ -86,6 +92,46 @@ func (s *Server) handle(method, path, rawQuery string, header http.Header, body 
 		}
 	}
 	return graphError(http.StatusBadRequest, "BadRequest", fmt.Sprintf("Resource not found for the segment '%s'.", segs[len(segs)-1]))
+}
+
+// sendMail answers POST /users/{id}/sendMail as Graph does: 202 with no
+// body once the message is accepted, 400 ErrorInvalidRecipients without a
+// valid recipient.
+func (s *Server) sendMail(u *user, body []byte) response {
+	var req struct {
+		Message *struct {
+			Subject string `json:"subject"`
+			Body    struct {
+				ContentType string `json:"contentType"`
+				Content     string `json:"content"`
+			} `json:"body"`
+			ToRecipients []struct {
+				EmailAddress struct {
+					Address string `json:"address"`
+				} `json:"emailAddress"`
+			} `json:"toRecipients"`
+		} `json:"message"`
+		SaveToSentItems *bool `json:"saveToSentItems"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || req.Message == nil {
+		return graphError(http.StatusBadRequest, "ErrorInvalidRequest", "Cannot read the request body.")
+	}
+	m := SentMail{From: u.upn, Subject: req.Message.Subject, ContentType: strings.ToLower(req.Message.Body.ContentType),
+		Content: req.Message.Body.Content, SaveToSentItems: req.SaveToSentItems == nil || *req.SaveToSentItems}
+	for _, r := range req.Message.ToRecipients {
+		a := r.EmailAddress.Address
+		if !strings.Contains(a, "@") {
+			return graphError(http.StatusBadRequest, "ErrorInvalidRecipients", "At least one recipient is not valid., Recipient '"+a+"' is not resolved. All recipients must be resolved before a message can be submitted.")
+		}
+		m.To = append(m.To, a)
+	}
+	if len(m.To) == 0 {
+		return graphError(http.StatusBadRequest, "ErrorInvalidRecipients", "At least one recipient is not valid., A message can't be sent because it contains no recipients.")
+	}
+	s.mu.Lock()
+	s.sent = append(s.sent, m)
+	s.mu.Unlock()
+	return response{status: http.StatusAccepted, header: http.Header{}}
 }
 
 func userJSON(u *user) map[string]any {

@@ -88,6 +88,7 @@ type Server struct {
 	maxBusy  int
 	maxSeen  map[string]int
 	seq      int
+	sent     []SentMail
 
 	// Counters, read with Stats.
 	requests, batches, steps, throttled, permanentDeletes, softDeletes, tokenRequests atomic.Int64
@@ -615,4 +616,21 @@ func (s *Server) throttle() response {
 	resp := graphError(http.StatusTooManyRequests, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.")
 	resp.header.Set("Retry-After", ra)
 	return resp
+}
+
+// SentMail is a message accepted by POST /users/{id}/sendMail.
+type SentMail struct {
+	From            string // the mailbox's user principal name
+	To              []string
+	Subject         string
+	ContentType     string // text or html
+	Content         string
+	SaveToSentItems bool
+}
+
+// Sent returns the mail sent so far.
+func (s *Server) Sent() []SentMail {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]SentMail(nil), s.sent...)
 }
