@@ -21,7 +21,7 @@ VERSION="0.1.$COUNT"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build -trimpath \
+CGO_ENABLED=0 GOOS=windows GOARCH=amd64 go build \
 	-ldflags "-X main.buildVersion=$VERSION -X main.buildCommit=$COMMIT -X main.buildDate=$DATE" \
 	-o "$WORK/retentiond.exe" ./cmd/retentiond
 # Windows line ends for the files an administrator opens in Notepad.
