@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package deb holds the Debian package; its tests build it, read it back
 // and, where allowed, install it on this machine.
 package deb
