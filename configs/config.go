@@ -77,6 +77,29 @@ type Notify struct {
 	RemindAfter time.Duration
 	// Operators are the ids of the people operator alerts go to.
 	Operators []string
+	// OwnerEmail makes the address of an item's owner from the account
+	// name, "{user}@skole.example"; empty sends owner notices to the
+	// operators.
+	OwnerEmail string
+}
+
+// OwnerAddress returns where the notice to the owner of an item goes:
+// OwnerEmail with {user} replaced by the account name without a
+// `DOMAIN\` prefix or `@domain` suffix; "" (the operators) when there is
+// no template or the owner is unknown.
+func (n *Notify) OwnerAddress(owner string) string {
+	if n == nil || n.OwnerEmail == "" {
+		return ""
+	}
+	user := owner
+	if i := strings.LastIndexByte(user, '\\'); i >= 0 {
+		user = user[i+1:]
+	}
+	user, _, _ = strings.Cut(user, "@")
+	if user == "" || strings.ContainsAny(user, " <>,;\"\r\n") {
+		return ""
+	}
+	return strings.ReplaceAll(n.OwnerEmail, "{user}", user)
 }
 
 // GraphMail sends notifications with Microsoft Graph's sendMail, as the
@@ -181,6 +204,7 @@ type notifyYAML struct {
 	Graph       *graphMailYAML  `yaml:"graph"`
 	RemindAfter string          `yaml:"remind_after"`
 	Operators   []string        `yaml:"operators"`
+	OwnerEmail  string          `yaml:"owner_email"`
 }
 
 type notifySMTPYAML struct {
@@ -458,6 +482,9 @@ func Parse(file string, data []byte, reg *connectors.Registry) (*Config, error) 
 					pd.errorf(fmt.Sprintf("rules[%d].sources[%d]", k, j), "%q is not a source in %s", src, filepath.Base(file))
 				}
 			}
+			if !r.OwnerNotice.IsZero() && c.Notify == nil {
+				pd.errorf(fmt.Sprintf("rules[%d].owner_notice", k), "owners are told by e-mail, but %s has no notify section: configure notify (see the README, Notifications)", filepath.Base(file))
+			}
 			for j, st := range r.Approval.Stages {
 				if n := len(c.GroupMembers(st.Group)); n < st.Count {
 					pd.errorf(fmt.Sprintf("rules[%d].approval[%d]", k, j),
@@ -622,6 +649,14 @@ func (c *Config) loadNotify(d *doc, n *notifyYAML) {
 			d.errorf(fmt.Sprintf("notify.operators[%d]", i), "%q has no email in people", id)
 		}
 		nc.Operators = append(nc.Operators, id)
+	}
+	if n.OwnerEmail != "" {
+		if strings.Count(n.OwnerEmail, "{user}") != 1 {
+			d.errorf("notify.owner_email", "%q has no {user}: write e.g. {user}@skole.example", n.OwnerEmail)
+		} else if _, err := mailer.ParseAddress(strings.ReplaceAll(n.OwnerEmail, "{user}", "anna")); err != nil {
+			d.errorf("notify.owner_email", "%v", err)
+		}
+		nc.OwnerEmail = n.OwnerEmail
 	}
 	c.Notify = nc
 }

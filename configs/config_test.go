@@ -457,3 +457,28 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+func TestOwnerAddress(t *testing.T) {
+	n := &Notify{OwnerEmail: "{user}@skole.example"}
+	for owner, want := range map[string]string{
+		"anna":               "anna@skole.example",
+		`SKOLE\anna`:         "anna@skole.example",
+		"anna@skole.local":   "anna@skole.example",
+		`SKOLE\bo@skole.dk`:  "bo@skole.example",
+		"":                   "",
+		`SKOLE\`:             "",
+		"anna <x@evil>":      "",
+		"a,b":                "",
+		"anna\r\nBcc: x@y.z": "",
+	} {
+		if got := n.OwnerAddress(owner); got != want {
+			t.Errorf("OwnerAddress(%q) = %q, want %q", owner, got, want)
+		}
+	}
+	if got := (&Notify{}).OwnerAddress("anna"); got != "" {
+		t.Errorf("without owner_email: %q", got)
+	}
+	if got := (*Notify)(nil).OwnerAddress("anna"); got != "" {
+		t.Errorf("without notify: %q", got)
+	}
+}

@@ -37,6 +37,7 @@ type policyRule struct {
 	Guard             *guardYAML      `yaml:"guard"`
 	PruneEmptyFolders bool            `yaml:"prune_empty_folders"`
 	ArchiveTo         string          `yaml:"archive_to"`
+	OwnerNotice       string          `yaml:"owner_notice"`
 }
 
 type subjectLink struct {
@@ -243,6 +244,18 @@ func (d *doc) rule(path string, pr policyRule) *policies.Rule {
 		}
 		if g.MaxGrowth != 0 && g.MaxGrowth < 1 {
 			d.errorf(path+".guard.max_growth", "%v would hold every batch that is not smaller than the last; use 1 or more, or 0 to turn the check off", g.MaxGrowth)
+		}
+	}
+	if pr.OwnerNotice != "" {
+		switch n, err := policies.ParsePeriod(pr.OwnerNotice); {
+		case err != nil:
+			d.errorf(path+".owner_notice", "%v", err)
+		case n.IsZero():
+			d.errorf(path+".owner_notice", "%q tells the owner nothing ahead: give a period such as P14D, or remove owner_notice", pr.OwnerNotice)
+		case r.Kind == policies.RetainFor:
+			d.errorf(path+".owner_notice", "a retain_for rule never deletes, so there is nothing to tell an owner")
+		default:
+			r.OwnerNotice = n
 		}
 	}
 	if r.Kind == policies.RetainFor && (r.PruneEmpty || len(r.Approval.Stages) > 0) {

@@ -96,6 +96,17 @@ type Archiver interface {
 	Archive(ctx context.Context, targets []Target, dest string) ([]Result, error)
 }
 
+// Owners is implemented by connectors that know who owns an item (the
+// owner of a file), for notices to owners before deletion. It is
+// optional; without it owner notices go to the operators.
+type Owners interface {
+	// Owner returns the account that owns the item with the given ref, as
+	// the system names it ("anna", `SKOLE\anna`), or "" when the item has
+	// no owner the system can name (a deleted account). Errors are as for
+	// Stat.
+	Owner(ctx context.Context, ref string) (string, error)
+}
+
 // ConcurrentDeleter is implemented by connectors whose DeleteBatch may be
 // called from several goroutines at once, each call with different
 // targets: connectors that spend most of a call waiting on a remote

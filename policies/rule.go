@@ -68,6 +68,11 @@ type Rule struct {
 	Guard      Guard
 	PruneEmpty bool   // remove folders this rule empties (below Path.Base)
 	ArchiveTo  string // where archive exemptions move items, if any
+	// OwnerNotice, when set, is how long before deletion the owner of an
+	// item is told (FSRM-style): an item is deleted only once a notice
+	// about its current version is that old, so that the owner can ask
+	// for a hold.
+	OwnerNotice Period
 
 	// Policy is the policy file the rule came from.
 	Policy *Policy
@@ -258,7 +263,9 @@ func (s *Set) Today(now time.Time) Date { return DateOf(now, s.Location) }
 // received at or after it can be due on today under any rule: connectors
 // that can filter on receipt then list only older mail. It is
 // conservative: a period counts as its shortest possible length, and two
-// days of slack cover time zones. ok is false when some delete_after rule
+// days of slack cover time zones. For a rule with owner_notice, mail that
+// becomes due within the notice period (at its longest) is listed too, so
+// that its owner is told ahead. ok is false when some delete_after rule
 // that may select the source's messages counts from anything but
 // item.received, so that every message must be listed.
 func (s *Set) ReceivedCutoff(source string, today Date) (cutoff time.Time, ok bool) {
@@ -277,7 +284,8 @@ func (s *Set) ReceivedCutoff(source string, today Date) (cutoff time.Time, ok bo
 			return time.Time{}, false
 		}
 		p := r.Keep
-		days := p.Years*365 + p.Months*28 + p.Weeks*7 + p.Days - 2
+		n := r.OwnerNotice
+		days := p.Years*365 + p.Months*28 + p.Weeks*7 + p.Days - 2 - (n.Years*366 + n.Months*31 + n.Weeks*7 + n.Days)
 		c := today.AddDays(-days)
 		t := time.Date(c.Year, c.Month, c.Day, 0, 0, 0, 0, time.UTC)
 		if !found || t.After(cutoff) {

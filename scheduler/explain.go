@@ -105,6 +105,9 @@ type ItemReport struct {
 	Source   string
 	Item     connectors.Item
 	Decision policies.Decision
+	// AwaitingNotice, when set, says why the item, due, is kept until its
+	// owner has had the notice its rule gives (Decision then says Keep).
+	AwaitingNotice string
 }
 
 // ExplainItem looks the item up in its source now and decides about it as
@@ -127,6 +130,12 @@ func (p *Pipeline) ExplainItem(ctx context.Context, source, ref string) (*ItemRe
 	if err != nil {
 		return nil, err
 	}
+	notices, err := p.ownerNotices(ctx, src.Name, env.Today)
+	if err != nil {
+		return nil, err
+	}
 	pit := policyItem(src.Name, it)
-	return &ItemReport{Source: src.Name, Item: it, Decision: p.Config.Policies.Evaluate(&pit, env)}, nil
+	r := &ItemReport{Source: src.Name, Item: it, Decision: p.Config.Policies.Evaluate(&pit, env)}
+	r.AwaitingNotice = notices.check(&it, &r.Decision)
+	return r, nil
 }

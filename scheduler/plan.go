@@ -55,6 +55,9 @@ type PlanResult struct {
 	// Incomplete is set when parts of the source could not be listed; the
 	// items in them are unknown and are not in the plan.
 	Incomplete *connectors.IncompleteError
+	// AwaitingNotice counts the due items kept until their owners have
+	// had the notice their rule's owner_notice gives.
+	AwaitingNotice int64
 }
 
 // Plan lists one source, evaluates every item and saves the result as a
@@ -111,6 +114,7 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 		return nil, err
 	}
 	var rs resumeState
+	resumed := w != nil
 	if w != nil {
 		if err := json.Unmarshal(callerState, &rs); err != nil {
 			return nil, fmt.Errorf("resume plan %d: %w", w.ID(), err)
@@ -120,6 +124,10 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 		return nil, err
 	}
 	res := &PlanResult{Samples: map[string][]store.PlanItem{}, Imports: imports}
+	notices, err := p.ownerNotices(ctx, src.Name, today)
+	if err != nil {
+		return nil, err
+	}
 	listed, keep, earlier := rs.Listed, rs.Keep, len(rs.Failed)
 	pit := policies.Item{Source: src.Name}
 	lopts := connectors.ListOptions{Skip: done}
@@ -159,17 +167,24 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 		sinceItems++
 		pit = policyItem(src.Name, it)
 		d := set.Evaluate(&pit, env)
+		awaiting := notices.check(&it, &d)
 		if d.Verdict == policies.Keep {
 			keep++
-			if d.Subject == "" {
+			if d.Subject == "" && awaiting == "" {
 				return nil
 			}
 			// Items about a person are kept in the plan too, so that
-			// "explain" can list everything held about them.
+			// "explain" can list everything held about them, and so are
+			// due items waiting for their owners' notice.
 		}
 		pi := planItem(it, &d)
+		if awaiting != "" {
+			pi.Note = awaiting
+		}
 		if key := pi.Rule + "/" + pi.Verdict; len(res.Samples[key]) < opts.Samples {
-			pi.Note = d.Reason()
+			if awaiting == "" {
+				pi.Note = d.Reason()
+			}
 			res.Samples[key] = append(res.Samples[key], pi)
 		}
 		return w.Add(ctx, pi)
@@ -207,6 +222,14 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 	if inc != nil {
 		incomplete = inc.Error()
 	}
+	res.AwaitingNotice = notices.Deferred
+	if forToday {
+		// Recorded before the plan is finished: a plan whose notices
+		// could not be recorded is not finished either, and resumes.
+		if err := p.recordOwnerNotices(ctx, conn, notices, inc == nil && !resumed, log); err != nil {
+			return nil, fmt.Errorf("plan source %q: %w (nothing was planned)", src.Name, err)
+		}
+	}
 	plan, totals, err := w.Finish(ctx, store.Plan{Listed: listed, Keep: keep, Incomplete: incomplete}, func(tx *store.Tx, plan *store.Plan, totals []store.RuleTotal) error {
 		if !forToday {
 			return nil
@@ -222,7 +245,7 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 		return nil, err
 	}
 	log.Info("planned", zap.Int64("plan", plan.ID), zap.Int64("listed", listed), zap.Int64("due", plan.Due),
-		zap.Int64("review", plan.Review), zap.Int64("held", plan.Held), zap.Int("batches", len(res.Batches)))
+		zap.Int64("review", plan.Review), zap.Int64("held", plan.Held), zap.Int64("awaiting_owner_notice", res.AwaitingNotice), zap.Int("batches", len(res.Batches)))
 	return res, nil
 }
 

@@ -30,7 +30,11 @@ the item is looked up in its source now and decided as a plan today would.`,
 						return err
 					}
 					a.printf("%s: %s\n", r.Source, r.Item.Ref)
-					a.printf("  %s\n", r.Decision.Reason())
+					if r.AwaitingNotice != "" {
+						a.printf("  %s\n", r.AwaitingNotice)
+					} else {
+						a.printf("  %s\n", r.Decision.Reason())
+					}
 					if r.Decision.Subject != "" {
 						a.printf("  about %s: retentiond explain %s\n", r.Decision.Subject, r.Decision.Subject)
 					}

@@ -26,7 +26,8 @@ func (a *app) notifyCmd() *cobra.Command {
 still needed when a batch awaits approval, a reminder after
 notify.remind_after (and after each further period), and to the operators
 when a batch is held by the guard, a batch failed, items are overdue (once a
-day per source) or a deletion instruction is overdue. A message the relay
+day per source) or a deletion instruction is overdue; and, for rules with
+owner_notice, to the owners of files that will be deleted. A message the relay
 does not accept is tried again next time. 'retentiond run' does this after
 every plan and execution, and tells the operators at once when a source
 cannot be planned.`,

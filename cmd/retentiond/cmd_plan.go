@@ -91,6 +91,9 @@ func writePlanText(w io.Writer, p *scheduler.Pipeline, res *scheduler.PlanResult
 	}
 	fmt.Fprintf(w, "\n  %d items listed: %d due (%s), %d to review, %d held, %d to archive, %d kept\n",
 		pl.Listed, pl.Due, humanBytes(pl.DueBytes), pl.Review, pl.Held, pl.Archive, pl.Keep)
+	if res.AwaitingNotice > 0 {
+		fmt.Fprintf(w, "  %d of the kept are due but wait until their owners have been told (owner_notice; retentiond notify tells them)\n", res.AwaitingNotice)
+	}
 	if res.Incomplete != nil {
 		fmt.Fprintf(w, "  WARNING: parts of the source could not be read; nothing in them is planned:\n    %s\n", strings.ReplaceAll(res.Incomplete.Error(), "\n", "\n    "))
 	}

@@ -78,6 +78,9 @@ type Harness struct {
 	// Archiver says the connector implements connectors.Archiver. The
 	// suite checks that it does exactly when Archiver is set.
 	Archiver bool
+	// Owners says the connector implements connectors.Owners. The suite
+	// checks that it does exactly when Owners is set.
+	Owners bool
 }
 
 // layout is the set of samples for one shape of source, and the roles the
@@ -103,7 +106,7 @@ func Run(t *testing.T, h Harness) {
 		t.Fatal("connectortest: Harness.New is nil")
 	}
 	for _, c := range checks {
-		if c.pruner && !h.Pruner || c.concurrent && !h.Concurrent || c.flat && !h.Flat || c.archiver && !h.Archiver {
+		if c.pruner && !h.Pruner || c.concurrent && !h.Concurrent || c.flat && !h.Flat || c.archiver && !h.Archiver || c.owners && !h.Owners {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {
@@ -122,6 +125,7 @@ type check struct {
 	concurrent bool // only for connectors whose DeleteBatch may run concurrently
 	flat       bool // only for flat sources (Harness.Flat)
 	archiver   bool // only for connectors that implement connectors.Archiver
+	owners     bool // only for connectors that implement connectors.Owners
 	run        func(t testing.TB, h Harness)
 }
 
@@ -151,6 +155,7 @@ var checks = []check{
 	{name: "PruneStopAt", pruner: true, run: testPruneStopAt},
 	{name: "Archive", archiver: true, run: testArchive},
 	{name: "ArchiveOutcomes", archiver: true, run: testArchiveOutcomes},
+	{name: "Owner", owners: true, run: testOwner},
 }
 
 // base is the modification time of the first sample; whole seconds, so
@@ -331,6 +336,9 @@ func testCapabilities(t testing.TB, h Harness) {
 	_, isPruner := c.(connectors.Pruner)
 	if isPruner != h.Pruner {
 		t.Errorf("connector implements connectors.Pruner: %v, but Harness.Pruner is %v", isPruner, h.Pruner)
+	}
+	if _, isOwners := c.(connectors.Owners); isOwners != h.Owners {
+		t.Errorf("connector implements connectors.Owners: %v, but Harness.Owners is %v", isOwners, h.Owners)
 	}
 	if _, isArchiver := c.(connectors.Archiver); isArchiver != h.Archiver {
 		t.Errorf("connector implements connectors.Archiver: %v, but Harness.Archiver is %v", isArchiver, h.Archiver)
@@ -570,6 +578,40 @@ func testStatMissing(t testing.TB, h Harness) {
 		_, err := c.Stat(t.Context(), ref)
 		if code := connectors.CodeOf(err); code != connectors.CodeNotFound || !connectors.IsNotFound(err) {
 			t.Errorf("Stat(%q) of a missing item: %v (code %v), want not_found", ref, err, code)
+		}
+	}
+}
+
+// testOwner checks that every listed item has an owner to read (the suite
+// cannot know who it is: the account that runs the tests, usually), that
+// reading it leaves the item alone, and that missing and invalid refs are
+// errors as for Stat.
+func testOwner(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	L := h.layout()
+	putSamples(t, f, L)
+	o := c.(connectors.Owners)
+	before := byRef(t, list(t, c, ""))
+	for ref := range before {
+		if _, err := o.Owner(t.Context(), ref); err != nil {
+			t.Errorf("Owner(%q): %v", ref, err)
+		}
+	}
+	after := byRef(t, list(t, c, ""))
+	for ref, it := range before {
+		if diff := sameItem(it, after[ref]); diff != "" {
+			t.Errorf("%s changed when its owner was read: %s", ref, diff)
+		}
+	}
+	f.Remove(t, L.one)
+	for _, ref := range append(slices.Clone(L.missing), L.one) {
+		if _, err := o.Owner(t.Context(), ref); connectors.CodeOf(err) != connectors.CodeNotFound {
+			t.Errorf("Owner(%q) of a missing item: %v, want not_found", ref, err)
+		}
+	}
+	for _, ref := range invalidRefs {
+		if _, err := o.Owner(t.Context(), ref); connectors.CodeOf(err) != connectors.CodeInvalid {
+			t.Errorf("Owner(%q): %v, want invalid", ref, err)
 		}
 	}
 }

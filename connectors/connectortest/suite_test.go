@@ -40,6 +40,7 @@ type broken struct {
 	delete  func(inner connectors.Connector, ctx context.Context, targets []connectors.Target) ([]connectors.Result, error)
 	prune   func(inner connectors.Pruner, ctx context.Context, containers []string, stopAt string) ([]string, error)
 	archive func(inner connectors.Archiver, ctx context.Context, targets []connectors.Target, dest string) ([]connectors.Result, error)
+	owner   func(inner connectors.Owners, ctx context.Context, ref string) (string, error)
 	// concurrency, when set, replaces DeleteConcurrency's answer.
 	concurrency func() int
 }
@@ -95,6 +96,14 @@ func (b *broken) Archive(ctx context.Context, targets []connectors.Target, dest 
 	return a.Archive(ctx, targets, dest)
 }
 
+func (b *broken) Owner(ctx context.Context, ref string) (string, error) {
+	o := b.inner.(connectors.Owners)
+	if b.owner != nil {
+		return b.owner(o, ctx, ref)
+	}
+	return o.Owner(ctx, ref)
+}
+
 func (b *broken) Close() error { return b.inner.Close() }
 
 func harness(breakIt func(*broken)) Harness {
@@ -111,6 +120,7 @@ func harness(breakIt func(*broken)) Harness {
 		Pruner:     true,
 		Concurrent: true,
 		Archiver:   true,
+		Owners:     true,
 	}
 }
 
@@ -404,6 +414,29 @@ var mutants = []mutant{
 				err = connectors.Errorf(connectors.CodeNotFound, "stat", ref, nil)
 			}
 			return it, err
+		}
+	}},
+	{"owner of missing is no error", "Owner", func(b *broken) {
+		b.owner = func(inner connectors.Owners, ctx context.Context, ref string) (string, error) {
+			o, err := inner.Owner(ctx, ref)
+			if connectors.IsNotFound(err) {
+				return "", nil
+			}
+			return o, err
+		}
+	}},
+	{"owner accepts malformed refs", "Owner", func(b *broken) {
+		b.owner = func(inner connectors.Owners, ctx context.Context, ref string) (string, error) {
+			o, err := inner.Owner(ctx, ref)
+			if connectors.CodeOf(err) == connectors.CodeInvalid {
+				err = connectors.Errorf(connectors.CodeNotFound, "owner", ref, nil)
+			}
+			return o, err
+		}
+	}},
+	{"owner fails", "Owner", func(b *broken) {
+		b.owner = func(inner connectors.Owners, ctx context.Context, ref string) (string, error) {
+			return "", connectors.Errorf(connectors.CodePermission, "owner", ref, nil)
 		}
 	}},
 	{"no concurrency", "Capabilities", func(b *broken) { b.concurrency = func() int { return 0 } }},

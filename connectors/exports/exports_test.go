@@ -28,6 +28,7 @@ func TestConformance(t *testing.T) {
 		},
 		Pruner:   true,
 		Archiver: true,
+		Owners:   true, // the export folder's files, as on a file share
 	})
 }
 

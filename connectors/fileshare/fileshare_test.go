@@ -53,6 +53,7 @@ func TestConformance(t *testing.T) {
 		},
 		Pruner:   true,
 		Archiver: true,
+		Owners:   true,
 	})
 }
 

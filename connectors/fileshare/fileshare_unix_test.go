@@ -3,10 +3,13 @@
 package fileshare
 
 import (
+	"context"
 	"errors"
 	"os"
+	"os/user"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/retentiond/retentiond/connectors"
@@ -234,5 +237,61 @@ func TestReplacedFileChangesVersion(t *testing.T) {
 	rs, _ := c.DeleteBatch(t.Context(), []connectors.Target{{Ref: "a.txt", Version: before.Version}})
 	if rs[0].Outcome != connectors.OutcomeChanged || !f.Exists(t, "a.txt") {
 		t.Fatalf("%+v", rs[0])
+	}
+}
+
+func TestOwner(t *testing.T) {
+	c, f, _ := openTest(t)
+	f.Put(t, "a/mine.txt", []byte("x"), when)
+	f.Put(t, "a/theirs.txt", []byte("x"), when)
+	f.Put(t, "a/orphan.txt", []byte("x"), when)
+	f.Put(t, "a/link-target.txt", []byte("x"), when)
+	if err := os.Symlink("link-target.txt", f.Path("a/link.txt")); err != nil {
+		t.Fatal(err)
+	}
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"a/mine.txt": me.Username}
+	if asRoot {
+		// Files owned by another account, and by a uid no account has.
+		nobody, err := user.Lookup("nobody")
+		if err != nil {
+			t.Fatal(err)
+		}
+		uid, _ := strconv.Atoi(nobody.Uid)
+		if err := os.Lchown(f.Path("a/theirs.txt"), uid, -1); err != nil {
+			t.Fatal(err)
+		}
+		want["a/theirs.txt"] = "nobody"
+		if err := os.Lchown(f.Path("a/orphan.txt"), 54321, -1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := user.LookupId("54321"); err == nil {
+			t.Fatal("uid 54321 has an account here; the test needs one that has none")
+		}
+		want["a/orphan.txt"] = ""
+	}
+	for ref, w := range want {
+		got, err := c.Owner(context.Background(), ref)
+		if err != nil || got != w {
+			t.Errorf("Owner(%s) = %q, %v; want %q", ref, got, err, w)
+		}
+	}
+	for ref, code := range map[string]connectors.Code{
+		"a/missing.txt": connectors.CodeNotFound,
+		"../escape.txt": connectors.CodeInvalid,
+		"a":             connectors.CodeNotFound, // a folder is not an item, as for Stat
+		"a/link.txt":    connectors.CodeInvalid,  // nor is a link
+	} {
+		if _, err := c.Owner(context.Background(), ref); connectors.CodeOf(err) != code {
+			t.Errorf("Owner(%s): %v, want code %v", ref, err, code)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Owner(ctx, "a/mine.txt"); connectors.CodeOf(err) != connectors.CodeCancelled {
+		t.Errorf("Owner with a cancelled context: %v", err)
 	}
 }

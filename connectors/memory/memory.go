@@ -35,6 +35,7 @@ type Source struct {
 	seq        uint64
 	faults     Faults
 	parallel   int // DeleteConcurrency; 0 means 1
+	owners     map[string]string
 }
 
 // Faults are hooks a test installs with SetFaults to make the source
@@ -67,6 +68,17 @@ func New(name string) *Source {
 		items:      map[string]connectors.Item{},
 		containers: map[string]struct{}{},
 	}
+}
+
+// SetOwner sets the owner Owner reports for the item at ref, as long as
+// there is one; items without an owner set have the owner "".
+func (s *Source) SetOwner(ref, owner string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.owners == nil {
+		s.owners = map[string]string{}
+	}
+	s.owners[ref] = owner
 }
 
 // SetFaults installs fault hooks, replacing any installed before. The zero
@@ -200,6 +212,7 @@ var (
 	_ connectors.Connector         = (*conn)(nil)
 	_ connectors.Pruner            = (*conn)(nil)
 	_ connectors.ConcurrentDeleter = (*conn)(nil)
+	_ connectors.Owners            = (*conn)(nil)
 )
 
 var errClosed = errors.New("connector is closed")
@@ -323,6 +336,22 @@ func (c *conn) Stat(ctx context.Context, ref string) (connectors.Item, error) {
 	}
 	it.Labels = slices.Clone(it.Labels)
 	return it, nil
+}
+
+// Owner implements connectors.Owners with the owners set by SetOwner.
+func (c *conn) Owner(ctx context.Context, ref string) (string, error) {
+	if err := checkRef(ref); err != nil {
+		return "", connectors.Errorf(connectors.CodeInvalid, "owner", ref, err)
+	}
+	if err := c.begin(ctx, "owner", ref); err != nil {
+		return "", err
+	}
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	if _, ok := c.s.items[ref]; !ok {
+		return "", connectors.Errorf(connectors.CodeNotFound, "owner", ref, fs.ErrNotExist)
+	}
+	return c.s.owners[ref], nil
 }
 
 // DeleteConcurrency implements connectors.ConcurrentDeleter with the value

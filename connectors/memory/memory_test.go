@@ -32,6 +32,7 @@ func TestConformance(t *testing.T) {
 		},
 		Pruner:   true,
 		Archiver: true,
+		Owners:   true,
 	})
 }
 

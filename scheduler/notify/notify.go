@@ -177,7 +177,8 @@ was not touched. See it with
 // await approval (to the approvers still needed) or an operator's
 // confirmation, reminders for those that have waited RemindAfter (and
 // again after each further period), batches that failed to delete items,
-// overdue items per source and day, and overdue deletion instructions.
+// overdue items per source and day, overdue deletion instructions, and
+// the notices owners are given before their files are deleted.
 func (n *Notifier) Pass(ctx context.Context) error {
 	cfg := n.P.Config
 	if cfg.Notify == nil {
@@ -233,7 +234,10 @@ confirmed by %s, and has not been confirmed.
     retentiond instructions confirm %s --by NAME
 `, in.ID, in.System, in.Lines, in.Deadline, in.ID, in.ID))...)
 	}
-	return n.send(ctx, msgs)
+	if err := n.send(ctx, msgs); err != nil {
+		return err
+	}
+	return n.ownerNotices(ctx)
 }
 
 // awaiting is what to tell about a batch that waits: its approvers, or
