@@ -10,6 +10,7 @@ import (
 	"github.com/retentiond/retentiond/connectors"
 	"github.com/retentiond/retentiond/policies"
 	"github.com/retentiond/retentiond/store"
+	"github.com/retentiond/retentiond/store/ledger"
 )
 
 // ownerNotices applies the owner_notice of rules while a source is
@@ -110,4 +111,53 @@ func (p *Pipeline) recordOwnerNotices(ctx context.Context, conn connectors.Conne
 		log.Warn("owners could not be read; their notices go to the operators", zap.Int("items", unreadable))
 	}
 	return p.Store.SyncOwnerNotices(ctx, o.source, found, complete)
+}
+
+// OwnerNoticeEnd is the first day the item of no may go if its owner is
+// told on today: its due date, or the end of its rule's notice period.
+func (p *Pipeline) OwnerNoticeEnd(no store.OwnerNotice, today policies.Date) string {
+	from := no.Due
+	if r := p.Config.Policies.Rule(no.Rule); r != nil {
+		if end := today.Add(r.OwnerNotice).String(); end > from {
+			from = end
+		}
+	}
+	return from
+}
+
+// RecordOwnerNotices records that the notices were given now, to their
+// owners (role "owner") or to the operators, and puts one owner_notice
+// entry per item in the ledger: the item's reference (the same one its
+// deletion entry will carry), its rule and the first day it may go, so
+// that an auditor can see that the owner was told before it was deleted.
+// Notices whose item changed since, or recorded before, are left out.
+func (p *Pipeline) RecordOwnerNotices(ctx context.Context, ns []store.OwnerNotice, role string) error {
+	now := p.Clock.Now()
+	today := p.Config.Policies.Today(now)
+	err := p.Store.Write(ctx, func(tx *store.Tx) error {
+		marked, err := tx.MarkOwnerNoticed(ctx, ns, store.Time{Time: now})
+		if err != nil {
+			return err
+		}
+		entries := make([]ledger.Entry, 0, len(marked))
+		for _, no := range marked {
+			e := p.entry(ledger.TypeOwnerNotice)
+			e.Source, e.Rule, e.Due, e.Role = no.Source, no.Rule, p.OwnerNoticeEnd(no, today), role
+			kind := ""
+			if src, ok := p.Config.Source(no.Source); ok {
+				kind = src.Kind.Name
+			}
+			e.SourceKind = kind
+			e.Item = p.Refs.Ref("item:"+kind+":"+no.Source, no.Ref)
+			if r := p.Config.Policies.Rule(no.Rule); r != nil {
+				e.Policy, e.Period = r.Policy.ID, r.OwnerNotice.String()
+			}
+			entries = append(entries, e)
+		}
+		return appendEntries(ctx, tx, entries...)
+	})
+	if err != nil {
+		return fmt.Errorf("record owner notices: %w", err)
+	}
+	return p.Checkpoint(ctx)
 }

@@ -89,16 +89,23 @@ func (s *Store) SyncOwnerNotices(ctx context.Context, source string, found []Own
 	})
 }
 
-// MarkOwnerNoticed records that the notices were sent at t. A notice whose
-// item has since changed version is left unsent.
-func (s *Store) MarkOwnerNoticed(ctx context.Context, ns []OwnerNotice, t Time) error {
-	return s.Write(ctx, func(tx *Tx) error {
-		for _, n := range ns {
-			if _, err := tx.tx.ExecContext(ctx, `UPDATE owner_notice SET noticed_at = ?
-				WHERE source = ? AND ref = ? AND version = ? AND noticed_at IS NULL`, t, n.Source, n.Ref, n.Version); err != nil {
-				return fmt.Errorf("record owner notice sent: %w", err)
-			}
+// MarkOwnerNoticed records that the notices were sent at t, and returns
+// those it marked: a notice whose item has since changed version, or that
+// was marked before, is left as it is.
+func (tx *Tx) MarkOwnerNoticed(ctx context.Context, ns []OwnerNotice, t Time) ([]OwnerNotice, error) {
+	var marked []OwnerNotice
+	for _, n := range ns {
+		res, err := tx.tx.ExecContext(ctx, `UPDATE owner_notice SET noticed_at = ?
+			WHERE source = ? AND ref = ? AND version = ? AND noticed_at IS NULL`, t, n.Source, n.Ref, n.Version)
+		if err != nil {
+			return nil, fmt.Errorf("record owner notice sent: %w", err)
 		}
-		return nil
-	})
+		if k, err := res.RowsAffected(); err != nil {
+			return nil, fmt.Errorf("record owner notice sent: %w", err)
+		} else if k == 1 {
+			n.NoticedAt = &t
+			marked = append(marked, n)
+		}
+	}
+	return marked, nil
 }

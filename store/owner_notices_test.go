@@ -21,8 +21,19 @@ func TestOwnerNotices(t *testing.T) {
 	if err != nil || len(pending) != 2 || pending[0].Ref != "b" || pending[1].Ref != "a" {
 		t.Fatalf("pending %+v, %v (want b, the operators', then a)", pending, err)
 	}
-	if err := s.MarkOwnerNoticed(ctx, pending, day1); err != nil {
-		t.Fatal(err)
+	mark := func(ns []OwnerNotice, at Time) []OwnerNotice {
+		t.Helper()
+		var marked []OwnerNotice
+		if err := s.Write(ctx, func(tx *Tx) (err error) { marked, err = tx.MarkOwnerNoticed(ctx, ns, at); return err }); err != nil {
+			t.Fatal(err)
+		}
+		return marked
+	}
+	if marked := mark(pending, day1); len(marked) != 2 {
+		t.Fatalf("marked %+v", marked)
+	}
+	if marked := mark(pending, day2); len(marked) != 0 {
+		t.Fatalf("marked twice: %+v", marked)
 	}
 	if pending, _ := s.PendingOwnerNotices(ctx); len(pending) != 0 {
 		t.Fatalf("still pending after marking: %+v", pending)
@@ -47,8 +58,8 @@ func TestOwnerNotices(t *testing.T) {
 		t.Errorf("c: %+v", c)
 	}
 	// A notice marked for a version the item no longer has stays unsent.
-	if err := s.MarkOwnerNoticed(ctx, []OwnerNotice{n("b", "1", "", day2)}, day2); err != nil {
-		t.Fatal(err)
+	if marked := mark([]OwnerNotice{n("b", "1", "", day2)}, day2); len(marked) != 0 {
+		t.Errorf("marked %+v", marked)
 	}
 	if got, _ := s.OwnerNotices(ctx, "share"); got["b"].NoticedAt != nil {
 		t.Error("a notice about version 1 marked version 2 noticed")

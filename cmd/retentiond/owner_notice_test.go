@@ -3,6 +3,8 @@
 package main
 
 import (
+	"context"
+	"encoding/csv"
 	"fmt"
 	"os"
 	"os/user"
@@ -16,6 +18,8 @@ import (
 	"github.com/emersion/go-sasl"
 
 	"github.com/retentiond/retentiond/scheduler/mailer/smtptest"
+	"github.com/retentiond/retentiond/store"
+	"github.com/retentiond/retentiond/store/ledger"
 )
 
 // TestOwnerNotices follows a file share whose rule tells owners 14 days
@@ -181,6 +185,69 @@ notify:
 	if out := at(28, "plan", "--source", "share"); !strings.Contains(out, "1 due") {
 		t.Errorf("day 28 plan:\n%s", out)
 	}
+
+	// The ledger holds one owner_notice entry per file told, with the
+	// reference its deletion entry carries, and verifies.
+	at(28, "ledger", "verify")
+	st, err := store.Open(context.Background(), filepath.Join(dir, "retentiond.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	notices := map[string]ledger.Entry{} // item reference → its notice
+	var deleted []ledger.Entry
+	err = st.Entries(context.Background(), func(_ int64, b []byte) error {
+		e, err := ledger.Parse(b)
+		switch {
+		case err != nil:
+			return err
+		case e.Type == ledger.TypeOwnerNotice:
+			notices[e.Item] = e
+		case e.Type == ledger.TypeDeletion && e.Outcome == "deleted":
+			deleted = append(deleted, e)
+		}
+		if strings.Contains(string(b), ".txt") || strings.Contains(string(b), "@skole.example") {
+			t.Errorf("a path or an address in the ledger: %s", b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(notices) != 6 || len(deleted) != 4 {
+		t.Fatalf("%d owner_notice entries (want 6: five on day 0, one on day 14), %d deletions (want 4)", len(notices), len(deleted))
+	}
+	roles := map[string]int{}
+	for _, e := range notices {
+		roles[e.Role]++
+		if e.Rule != "old-files" || e.Period != "P14D" || e.Source != "share" || e.Due < "2026-11-16" {
+			t.Errorf("owner_notice entry %+v", e)
+		}
+	}
+	if asRoot && (roles["owner"] != 5 || roles["operator"] != 1) {
+		t.Errorf("notices by role: %v, want 5 to owners and 1 to the operators", roles)
+	}
+	// The auditor's summary counts them per rule and month.
+	bundleDir := filepath.Join(dir, "bundle")
+	at(28, "ledger", "export", "--out", bundleDir)
+	rows, err := csv.NewReader(mustOpen(t, filepath.Join(bundleDir, "summary.csv"))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col, told := slices.Index(rows[0], "owners_told"), 0
+	for _, r := range rows[1:] {
+		n, _ := strconv.Atoi(r[col])
+		told += n
+	}
+	if col < 0 || told != 6 {
+		t.Errorf("summary.csv counts %d owners told (column %d), want 6", told, col)
+	}
+	for _, d := range deleted {
+		n, ok := notices[d.Item]
+		if !ok || d.Time.Sub(n.Time) < 14*24*time.Hour {
+			t.Errorf("deleted %s without an owner notice 14 days before (notice %+v)", d.Item, n)
+		}
+	}
 }
 
 func sorted(m map[string][]string) map[string]string {
@@ -191,4 +258,14 @@ func sorted(m map[string][]string) map[string]string {
 		out[k] = strings.Join(s, ",")
 	}
 	return out
+}
+
+func mustOpen(t *testing.T, name string) *os.File {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }

@@ -7,8 +7,6 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/retentiond/retentiond/configs"
-	"github.com/retentiond/retentiond/policies"
 	"github.com/retentiond/retentiond/store"
 )
 
@@ -21,7 +19,8 @@ const ownerMailItems = 500
 // the first day each may go. Items whose owner has no address (unknown,
 // or no notify.owner_email) are told to the operators. A notice is
 // recorded as sent once its mail is accepted (for the operators: by at
-// least one of them); the days its rule gives the owner count from then.
+// least one of them), with an owner_notice entry per item in the ledger;
+// the days its rule gives the owner count from then.
 func (n *Notifier) ownerNotices(ctx context.Context) error {
 	pending, err := n.P.Store.PendingOwnerNotices(ctx)
 	if err != nil {
@@ -55,7 +54,7 @@ func (n *Notifier) ownerMail(ctx context.Context, group []store.OwnerNotice) err
 	var list strings.Builder
 	first := ""
 	for _, no := range group {
-		from := noticeEnd(cfg, no, today)
+		from := n.P.OwnerNoticeEnd(no, today)
 		if first == "" || from < first {
 			first = from
 		}
@@ -68,7 +67,7 @@ func (n *Notifier) ownerMail(ctx context.Context, group []store.OwnerNotice) err
 	to := []string{group[0].Email}
 	intro := fmt.Sprintf("You own the %d file(s) below.", len(group))
 	subject := fmt.Sprintf("retentiond: %d of your files will be deleted from %s", len(group), first)
-	recipients := "owner"
+	recipients, role := "owner", "owner"
 	if group[0].Email == "" {
 		to = nil
 		for _, p := range n.operators() {
@@ -76,7 +75,7 @@ func (n *Notifier) ownerMail(ctx context.Context, group []store.OwnerNotice) err
 		}
 		intro = fmt.Sprintf("The %d file(s) below have no owner retentiond can write to (the owner is\nunknown, or notify.owner_email is not set), so you are told instead.", len(group))
 		subject = fmt.Sprintf("retentiond: %d files with no owner to tell will be deleted from %s", len(group), first)
-		recipients = strings.Join(ops, ",")
+		recipients, role = strings.Join(ops, ","), "operator"
 	}
 	text := fmt.Sprintf(`%s The retention rules make them due for deletion,
 and they will be deleted on or after the date given, once the deletion is
@@ -104,7 +103,7 @@ naming the file and why; they place a hold on it (retentiond holds add).
 	if took == 0 {
 		return nil
 	}
-	if err := n.P.Store.MarkOwnerNoticed(ctx, group, store.Time{Time: now}); err != nil {
+	if err := n.P.RecordOwnerNotices(ctx, group, role); err != nil {
 		return err
 	}
 	if err := n.P.Store.AddNotification(ctx, store.Notification{Key: fmt.Sprintf("owner-notice:%s:%d", group[0].Source, now.UnixNano()),
@@ -113,16 +112,4 @@ naming the file and why; they place a hold on it (retentiond holds add).
 	}
 	n.Log.Info("owner notice sent", zap.Int("items", len(group)), zap.String("recipients", recipients))
 	return nil
-}
-
-// noticeEnd is the first day the item of no may go if its owner is told
-// today: its due date, or the end of its rule's notice period.
-func noticeEnd(cfg *configs.Config, no store.OwnerNotice, today policies.Date) string {
-	from := no.Due
-	if r := cfg.Policies.Rule(no.Rule); r != nil {
-		if end := today.Add(r.OwnerNotice).String(); end > from {
-			from = end
-		}
-	}
-	return from
 }

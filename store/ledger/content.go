@@ -130,6 +130,10 @@ func (r *ContentRules) Check(i int64, e *Entry) string {
 		if !r.instructions[e.Instruction] {
 			return fmt.Sprintf("acknowledgement of instruction %s, which no earlier entry issued", e.Instruction)
 		}
+	case TypeOwnerNotice:
+		if e.Item == "" || e.Rule == "" || e.Due == "" || (e.Role != "owner" && e.Role != "operator") {
+			return "owner_notice entry must name an item reference, its rule, the first day it may go and who was told (owner or operator)"
+		}
 	case TypeKeyRotation:
 		if e.Key == "" || (e.Method != KeySigning && e.Method != KeyReference) {
 			return "key rotation entry must name the new key and whether it signs checkpoints or makes references"

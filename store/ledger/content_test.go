@@ -44,6 +44,10 @@ func TestContentRules(t *testing.T) {
 		{"unknown method", []Entry{pol, batch, approval, with(deletion, func(e *Entry) { e.Method = "shred" })}, 3, "enumerated methods"},
 		{"deletion without item", []Entry{pol, batch, approval, with(deletion, func(e *Entry) { e.Item = "" })}, 3, "item reference"},
 		{"hold without id", []Entry{{Type: TypeHoldAdded, Time: t0}}, 0, "without a hold id"},
+		{"owner notice", []Entry{{Type: TypeOwnerNotice, Time: t0, Item: item, Rule: "R", Due: "2026-11-16", Role: "owner"}}, -1, ""},
+		{"owner notice to the operators", []Entry{{Type: TypeOwnerNotice, Time: t0, Item: item, Rule: "R", Due: "2026-11-16", Role: "operator"}}, -1, ""},
+		{"owner notice without item", []Entry{{Type: TypeOwnerNotice, Time: t0, Rule: "R", Due: "2026-11-16", Role: "owner"}}, 0, "must name an item reference"},
+		{"owner notice to nobody", []Entry{{Type: TypeOwnerNotice, Time: t0, Item: item, Rule: "R", Due: "2026-11-16"}}, 0, "who was told"},
 		{"rotation without key", []Entry{{Type: TypeKeyRotation, Time: t0, Method: KeySigning}}, 0, "must name the new key"},
 	}
 	for _, tt := range tests {

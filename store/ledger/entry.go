@@ -40,13 +40,14 @@ const (
 	TypeKeyRotation       Type = "key_rotation"       // a new signing key took over
 	TypeInstruction       Type = "instruction"        // a deletion instruction was issued
 	TypeAcknowledgement   Type = "acknowledgement"    // an instruction was confirmed carried out
+	TypeOwnerNotice       Type = "owner_notice"       // an item's owner (role owner), or the operators, were told ahead of its deletion
 )
 
 func knownType(t Type) bool {
 	switch t {
 	case TypePolicy, TypeBatch, TypeApproval, TypeRejection, TypeConfirmation, TypeDeletion, TypePrune,
 		TypeHoldAdded, TypeHoldReleased, TypeExecutionStarted, TypeExecutionFinished, TypeKeyRotation,
-		TypeInstruction, TypeAcknowledgement:
+		TypeInstruction, TypeAcknowledgement, TypeOwnerNotice:
 		return true
 	}
 	return false
@@ -81,7 +82,7 @@ type Entry struct {
 	Plan         string    `json:"plan,omitempty"`  // plan fingerprint "sha256:<hex>"
 	Items        int64     `json:"items,omitempty"` // count, for batch and execution entries
 	Actor        string    `json:"actor,omitempty"` // configured person id who approved, rejected, confirmed or executed
-	Role         string    `json:"role,omitempty"`  // "approver", "operator"
+	Role         string    `json:"role,omitempty"`  // "approver", "operator"; "owner" for owner notices
 	Stage        int       `json:"stage,omitempty"`
 	Approvals    []string  `json:"approvals,omitempty"` // ids of the approvers, for deletion entries
 	Outcome      string    `json:"outcome,omitempty"`   // deleted, absent, changed, held, failed, skipped_hold, not_due, archived, pruned

@@ -45,6 +45,7 @@ type Column struct {
 //	batches_rejected         rejections by a person
 //	batches_superseded       batches a later plan replaced
 //	batches_executed         execution_finished entries
+//	owners_told              owner_notice entries: items whose owner, or the operators, were told ahead
 var Columns = columns()
 
 func columns() []Column {
@@ -88,6 +89,7 @@ func columns() []Column {
 		Column{"batches_rejected", "batches rejected by a person", n(func(r *Row) int64 { return r.BatchesRejected })},
 		Column{"batches_superseded", "batches a later plan replaced", n(func(r *Row) int64 { return r.BatchesSuperseded })},
 		Column{"batches_executed", "batches whose execution finished", n(func(r *Row) int64 { return r.BatchesExecuted })},
+		Column{"owners_told", "items whose owner (or the operators) were told ahead (owner_notice)", n(func(r *Row) int64 { return r.OwnersTold })},
 	)
 	return cols
 }

@@ -127,6 +127,7 @@ type Row struct {
 	BatchesRejected    int64    // rejection entries naming the person who rejected
 	BatchesSuperseded  int64    // rejection entries naming nobody: a later plan replaced the batch
 	BatchesExecuted    int64    // execution_finished entries
+	OwnersTold         int64    // owner_notice entries: items whose owner (or the operators) were told ahead
 	Approvers          []string // ids of the people who approved the rule's batches this month, sorted
 }
 
@@ -356,6 +357,8 @@ func (s *Summary) Add(index int64, e ledger.Entry) {
 				b.StartedBy = e.Actor
 			}
 		}
+	case ledger.TypeOwnerNotice:
+		s.row(s.policyOf(&e, nil), e.Rule, month).OwnersTold++
 	case ledger.TypeHoldAdded:
 		h := s.hold(e.Hold)
 		h.Source, h.PlacedBy, h.Placed, h.Until = e.Source, e.Actor, e.Time, e.Due
@@ -505,6 +508,7 @@ func (s *Summary) Rows() []Row {
 		m.BatchesRejected += r.BatchesRejected
 		m.BatchesSuperseded += r.BatchesSuperseded
 		m.BatchesExecuted += r.BatchesExecuted
+		m.OwnersTold += r.OwnersTold
 		maps.Copy(digests[k], r.digests)
 		maps.Copy(approvers[k], r.approvers)
 	}
@@ -513,7 +517,7 @@ func (s *Summary) Rows() []Row {
 		m.Digests = slices.Sorted(maps.Keys(digests[k]))
 		m.Approvers = slices.Sorted(maps.Keys(approvers[k]))
 		if m.Entries() == 0 && m.Pruned == 0 && m.BatchesPlanned == 0 && m.BatchesApproved == 0 && m.AutomaticApprovals == 0 &&
-			m.BatchesRejected == 0 && m.BatchesSuperseded == 0 && m.BatchesExecuted == 0 && len(m.Approvers) == 0 {
+			m.BatchesRejected == 0 && m.BatchesSuperseded == 0 && m.BatchesExecuted == 0 && m.OwnersTold == 0 && len(m.Approvers) == 0 {
 			continue // a month whose only approval was followed by a later one
 		}
 		out = append(out, *m)
