@@ -109,3 +109,23 @@ func (tx *Tx) MarkOwnerNoticed(ctx context.Context, ns []OwnerNotice, t Time) ([
 	}
 	return marked, nil
 }
+
+// OwnerNoticeCount is how many notices of a source and rule are sent or
+// not yet sent.
+type OwnerNoticeCount struct {
+	Source string `db:"source"`
+	Rule   string `db:"rule"`
+	Sent   bool   `db:"sent"`
+	N      int64  `db:"n"`
+}
+
+// OwnerNoticeCounts counts the notices recorded, by source, rule and
+// whether they were sent.
+func (s *Store) OwnerNoticeCounts(ctx context.Context) ([]OwnerNoticeCount, error) {
+	var cs []OwnerNoticeCount
+	if err := s.r.SelectContext(ctx, &cs, `SELECT source, rule, noticed_at IS NOT NULL AS sent, count(*) AS n
+		FROM owner_notice GROUP BY source, rule, sent ORDER BY source, rule, sent`); err != nil {
+		return nil, fmt.Errorf("count owner notices: %w", err)
+	}
+	return cs, nil
+}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
+	"net/http/httptest"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -16,8 +18,11 @@ import (
 	"time"
 
 	"github.com/emersion/go-sasl"
+	"go.uber.org/zap"
 
+	"github.com/retentiond/retentiond/scheduler"
 	"github.com/retentiond/retentiond/scheduler/mailer/smtptest"
+	"github.com/retentiond/retentiond/scheduler/monitor"
 	"github.com/retentiond/retentiond/store"
 	"github.com/retentiond/retentiond/store/ledger"
 )
@@ -119,7 +124,28 @@ notify:
 	if !strings.Contains(out, "kept until its owner has been told and has had 14 days to ask for a hold") {
 		t.Errorf("explain before the notice:\n%s", out)
 	}
+	metrics := func(days int) string {
+		t.Helper()
+		a := newApp(io.Discard, io.Discard)
+		a.configFile, a.clock = cfg, scheduler.FixedClock{T: day0.AddDate(0, 0, days)}
+		p, err := a.pipeline(context.Background(), zap.NewNop())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		rec := httptest.NewRecorder()
+		monitor.New(p, zap.NewNop()).Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+		return rec.Body.String()
+	}
+	if m := metrics(0); !strings.Contains(m, `retentiond_owner_notices{rule="old-files",source="share",state="unsent"} 5`) ||
+		!strings.Contains(m, `retentiond_owner_notices{rule="old-files",source="share",state="sent"} 0`) {
+		t.Errorf("metrics before notify:\n%s", m)
+	}
 	at(0, "notify")
+	if m := metrics(0); !strings.Contains(m, `retentiond_owner_notices{rule="old-files",source="share",state="unsent"} 0`) ||
+		!strings.Contains(m, `retentiond_owner_notices{rule="old-files",source="share",state="sent"} 5`) {
+		t.Errorf("metrics after notify:\n%s", m)
+	}
 	msgs, _ := srv.Received()
 	byOwner := map[string][]string{} // address → the files its mail lists
 	for _, m := range msgs {

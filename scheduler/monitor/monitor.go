@@ -106,12 +106,14 @@ var (
 	descLedger     = prometheus.NewDesc("retentiond_ledger_entries", "Entries in the ledger.", nil, nil)
 	descCheckpoint = prometheus.NewDesc("retentiond_last_checkpoint_age_seconds", "Seconds since the latest signed checkpoint.", nil, nil)
 	descInstr      = prometheus.NewDesc("retentiond_instructions_overdue", "Deletion instructions not confirmed by their deadline.", nil, nil)
-	descUp         = prometheus.NewDesc("retentiond_store_up", "1 if the database answered this scrape.", nil, nil)
+	descNotices    = prometheus.NewDesc("retentiond_owner_notices", "Items of rules with owner_notice whose owners were told (state sent) or are still to be told (state unsent).",
+		[]string{"source", "rule", "state"}, nil)
+	descUp = prometheus.NewDesc("retentiond_store_up", "1 if the database answered this scrape.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (s *Server) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descItems, descOverdue, descDeleted, descFailed, descWaiting, descLastPlan, descLedger, descCheckpoint, descInstr, descUp} {
+	for _, d := range []*prometheus.Desc{descItems, descOverdue, descDeleted, descFailed, descWaiting, descLastPlan, descLedger, descCheckpoint, descInstr, descNotices, descUp} {
 		ch <- d
 	}
 }
@@ -189,6 +191,25 @@ func (s *Server) collect(ctx context.Context, ch chan<- prometheus.Metric) error
 		return err
 	}
 	ch <- prometheus.MustNewConstMetric(descInstr, prometheus.GaugeValue, float64(len(od)))
+	notices, err := st.OwnerNoticeCounts(ctx)
+	if err != nil {
+		return err
+	}
+	type nk struct{ source, rule string }
+	byRule := map[nk][2]int64{} // unsent, sent
+	for _, c := range notices {
+		v := byRule[nk{c.Source, c.Rule}]
+		if c.Sent {
+			v[1] = c.N
+		} else {
+			v[0] = c.N
+		}
+		byRule[nk{c.Source, c.Rule}] = v
+	}
+	for k, v := range byRule {
+		ch <- prometheus.MustNewConstMetric(descNotices, prometheus.GaugeValue, float64(v[0]), k.source, k.rule, "unsent")
+		ch <- prometheus.MustNewConstMetric(descNotices, prometheus.GaugeValue, float64(v[1]), k.source, k.rule, "sent")
+	}
 	return nil
 }
 
