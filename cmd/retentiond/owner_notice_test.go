@@ -177,6 +177,19 @@ notify:
 			t.Errorf("the owner's mail:\n%s\n%s", subject, text)
 		}
 	}
+	if asRoot {
+		ops := mailTo(t, msgs, "it@skole.example")
+		for subject, text := range ops {
+			if subject != "retentiond: 1 file with no owner to tell will be deleted from 2026-11-16" ||
+				!strings.Contains(text, "no owner retentiond can write to") || !strings.Contains(text, "retentiond holds add --as YOUR-ID") ||
+				!strings.Contains(text, "2026-11-16  share: old/orphan") {
+				t.Errorf("the operators' mail:\n%s\n%s", subject, text)
+			}
+		}
+		if len(ops) != 1 {
+			t.Errorf("the operators got %d mails, want 1", len(ops))
+		}
+	}
 	// Told once: notify again sends nothing.
 	at(0, "notify")
 	if again, _ := srv.Received(); len(again) != len(msgs) {

@@ -74,21 +74,29 @@ func (n *Notifier) ownerMail(ctx context.Context, group []store.OwnerNotice) err
 			to = append(to, p.Email)
 		}
 		intro = fmt.Sprintf("The %d file(s) below have no owner retentiond can write to (the owner is\nunknown, or notify.owner_email is not set), so you are told instead.", len(group))
-		subject = fmt.Sprintf("retentiond: %d files with no owner to tell will be deleted from %s", len(group), first)
+		subject = fmt.Sprintf("retentiond: %s with no owner to tell will be deleted from %s", files(len(group)), first)
 		recipients, role = strings.Join(ops, ","), "operator"
+	}
+	ask := fmt.Sprintf(`If one must be kept (a case is still open, a complaint or a lawsuit is
+pending, it falls under a duty to archive), write before that date to
+
+    %s
+
+naming the file and why; they place a hold on it (retentiond holds add).`, strings.Join(contacts, "\n    "))
+	if role == "operator" {
+		ask = `If one must be kept (a case is still open, a complaint or a lawsuit is
+pending, it falls under a duty to archive), place a hold on it before that
+date:
+
+    retentiond holds add --as YOUR-ID --source SOURCE --ref PATH --reason WHY --owner WHO`
 	}
 	text := fmt.Sprintf(`%s The retention rules make them due for deletion,
 and they will be deleted on or after the date given, once the deletion is
 approved, unless a hold keeps them.
 
-If one must be kept (a case is still open, a complaint or a lawsuit is
-pending, it falls under a duty to archive), write before that date to
+%s
 
-    %s
-
-naming the file and why; they place a hold on it (retentiond holds add).
-
-%s`, intro, strings.Join(contacts, "\n    "), list.String())
+%s`, intro, ask, list.String())
 	took := 0
 	for _, addr := range to {
 		if err := n.Sender.Send(ctx, Mail{To: addr, Subject: subject, Text: text}); err != nil {
@@ -112,4 +120,12 @@ naming the file and why; they place a hold on it (retentiond holds add).
 	}
 	n.Log.Info("owner notice sent", zap.Int("items", len(group)), zap.String("recipients", recipients))
 	return nil
+}
+
+// files is "1 file" or "N files".
+func files(n int) string {
+	if n == 1 {
+		return "1 file"
+	}
+	return fmt.Sprintf("%d files", n)
 }
