@@ -583,27 +583,9 @@ func (c *Config) loadNotify(d *doc, n *notifyYAML) {
 	case n.SMTP != nil:
 		m := n.SMTP
 		r := &mailer.Relay{Host: m.Host, Port: m.Port, From: m.From, Username: m.Username, PasswordEnv: m.PasswordEnv,
+			PasswordFile: c.path(m.PasswordFile, ""), CAFile: c.path(m.CAFile, ""), Timeout: d.timeout("notify.smtp.timeout", m.Timeout),
 			StartTLS: m.StartTLS, ImplicitTLS: m.ImplicitTLS}
-		if m.PasswordFile != "" {
-			r.PasswordFile = c.path(m.PasswordFile, "")
-		}
-		if m.CAFile != "" {
-			r.CAFile = c.path(m.CAFile, "")
-		}
-		if m.Timeout != "" {
-			to, err := time.ParseDuration(m.Timeout)
-			if err != nil || to <= 0 {
-				d.errorf("notify.smtp.timeout", "%q is not a duration such as 30s", m.Timeout)
-			}
-			r.Timeout = to
-		}
-		if err := r.Validate(); err != nil {
-			field, msg, ok := strings.Cut(err.Error(), ": ")
-			if !ok || strings.Contains(field, " ") {
-				field, msg = "", err.Error()
-			}
-			d.errorf(strings.TrimSuffix("notify.smtp."+field, "."), "%s", msg)
-		}
+		d.settingError("notify.smtp", r.Validate())
 		nc.SMTP = r
 	default:
 		g := n.Graph
@@ -682,26 +664,36 @@ func (c *Config) loadAnchors(d *doc, a anchorYAML) {
 	if m.Host == "" && m.From == "" && len(m.To) == 0 {
 		return
 	}
-	t := &anchor.SMTP{Host: m.Host, Port: m.Port, From: m.From, To: m.To, Username: m.Username, PasswordEnv: m.PasswordEnv, TLS: m.TLS}
-	if m.PasswordFile != "" {
-		t.PasswordFile = c.path(m.PasswordFile, "")
-	}
-	if m.CAFile != "" {
-		t.CAFile = c.path(m.CAFile, "")
-	}
-	if m.Timeout != "" {
-		to, err := time.ParseDuration(m.Timeout)
-		if err != nil || to <= 0 {
-			d.errorf("ledger.anchor.smtp.timeout", "%q is not a duration such as 30s", m.Timeout)
-		}
-		t.Timeout = to
-	}
-	if err := t.Validate(); err != nil {
-		field, msg, ok := strings.Cut(err.Error(), ": ")
-		if !ok || strings.Contains(field, " ") {
-			field, msg = "", err.Error()
-		}
-		d.errorf(strings.TrimSuffix("ledger.anchor.smtp."+field, "."), "%s", msg)
-	}
+	t := &anchor.SMTP{SMTPConfig: anchor.SMTPConfig{To: m.To,
+		Relay: mailer.Relay{Host: m.Host, Port: m.Port, From: m.From, Username: m.Username, PasswordEnv: m.PasswordEnv,
+			PasswordFile: c.path(m.PasswordFile, ""), CAFile: c.path(m.CAFile, ""), Timeout: d.timeout("ledger.anchor.smtp.timeout", m.Timeout)}},
+		TLS: m.TLS}
+	d.settingError("ledger.anchor.smtp", t.Validate())
 	c.Anchors = append(c.Anchors, t)
+}
+
+// timeout reads the relay timeout s written at field: 0 (the default)
+// when empty.
+func (d *doc) timeout(field, s string) time.Duration {
+	if s == "" {
+		return 0
+	}
+	to, err := time.ParseDuration(s)
+	if err != nil || to <= 0 {
+		d.errorf(field, "%q is not a duration such as 30s", s)
+	}
+	return to
+}
+
+// settingError reports err, from a Validate whose errors start with the
+// setting's yaml name ("port: ..."), at that setting under prefix.
+func (d *doc) settingError(prefix string, err error) {
+	if err == nil {
+		return
+	}
+	field, msg, ok := strings.Cut(err.Error(), ": ")
+	if !ok || strings.Contains(field, " ") {
+		field, msg = "", err.Error()
+	}
+	d.errorf(strings.TrimSuffix(prefix+"."+field, "."), "%s", msg)
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -39,48 +38,20 @@ const (
 // STARTTLS when the relay does not offer it.
 var ErrNoStartTLS = mailer.ErrNoStartTLS
 
-// SMTPConfig configures an SMTP target. The password is never part of the
-// configuration: PasswordFile or PasswordEnv says where to read it when
-// sending.
+// SMTPConfig configures an SMTP target: the relay and how to reach it
+// (see mailer.Relay; its Log is set by NewSMTP), and the recipients. The
+// password is never part of the configuration: PasswordFile or
+// PasswordEnv says where to read it when sending.
 type SMTPConfig struct {
-	Host string `yaml:"host"` // the relay's host name (or IP address)
-	// Port defaults to 587, or to 465 with ImplicitTLS.
-	Port int      `yaml:"port"`
-	From string   `yaml:"from"` // sender, e.g. "retentiond@school.dk" or "Retentiond <retentiond@school.dk>"
-	To   []string `yaml:"to"`   // one or more recipients, e.g. the DPO
-
-	// Username turns on authentication (PLAIN, or LOGIN if the relay
-	// offers only that), which is only ever done over TLS or to a relay
-	// on this host.
-	Username string `yaml:"username"`
-	// PasswordFile is a file holding the password (trailing line breaks
-	// are ignored).
-	PasswordFile string `yaml:"password_file"`
-	// PasswordEnv is the name of an environment variable holding the
-	// password. Exactly one of PasswordFile and PasswordEnv goes with
-	// Username.
-	PasswordEnv string `yaml:"password_env"`
-
-	// StartTLS is "required" (the default), "opportunistic" or "none".
-	StartTLS string `yaml:"starttls"`
-	// ImplicitTLS speaks TLS from the first byte (SMTPS, port 465)
-	// instead of upgrading with STARTTLS.
-	ImplicitTLS bool `yaml:"implicit_tls"`
-	// CAFile holds PEM certificates of the CA that signed the relay's
-	// certificate (an internal relay's); they replace the system's.
-	CAFile string `yaml:"ca_file"`
-	// Timeout bounds a whole delivery, from connecting to the relay's
-	// acceptance; 0 means 30 s. In YAML a duration such as "30s".
-	Timeout time.Duration `yaml:"timeout"`
+	mailer.Relay `yaml:",inline"`
+	To           []string `yaml:"to"` // one or more recipients, e.g. the DPO
 }
 
-// relay is the mailer's view of c.
+// relay is the mailer's view of c, logging to log.
 func (c SMTPConfig) relay(log *zap.Logger) mailer.Relay {
-	return mailer.Relay{
-		Host: c.Host, Port: c.Port, From: c.From,
-		Username: c.Username, PasswordFile: c.PasswordFile, PasswordEnv: c.PasswordEnv,
-		StartTLS: c.StartTLS, ImplicitTLS: c.ImplicitTLS, CAFile: c.CAFile, Timeout: c.Timeout, Log: log,
-	}
+	r := c.Relay
+	r.Log = log
+	return r
 }
 
 // Validate checks the settings without reading files or the environment.
@@ -111,12 +82,9 @@ func NewSMTP(c SMTPConfig, log *zap.Logger) (*SMTP, error) {
 	if err := c.relay(nil).Check(); err != nil {
 		return nil, err
 	}
-	return &SMTP{
-		Host: c.Host, Port: c.Port, From: c.From, To: slices.Clone(c.To),
-		Username: c.Username, PasswordFile: c.PasswordFile, PasswordEnv: c.PasswordEnv,
-		StartTLS: c.StartTLS, ImplicitTLS: c.ImplicitTLS, CAFile: c.CAFile, Timeout: c.Timeout,
-		Log: log,
-	}, nil
+	c.To = slices.Clone(c.To)
+	c.Log = log
+	return &SMTP{SMTPConfig: c}, nil
 }
 
 // SMTP mails each checkpoint through a relay to every recipient at once,
@@ -124,29 +92,17 @@ func NewSMTP(c SMTPConfig, log *zap.Logger) (*SMTP, error) {
 // the relay has accepted the message for every recipient; if it refuses
 // one, nothing is sent.
 //
-// Its fields are those of SMTPConfig (see there), plus TLS, the earlier
-// form of StartTLS and ImplicitTLS, and Log.
+// Its settings are an SMTPConfig's (Log, of its Relay, receives a warning
+// when the checkpoint goes out unencrypted under StartTLS "opportunistic";
+// nil logs nothing), plus TLS, the earlier form of StartTLS and
+// ImplicitTLS.
 type SMTP struct {
-	Host         string
-	Port         int
-	From         string
-	To           []string
-	Username     string
-	PasswordFile string
-	PasswordEnv  string
-	StartTLS     string
-	ImplicitTLS  bool
-	CAFile       string
-	Timeout      time.Duration
+	SMTPConfig
 
 	// TLS is "starttls" (StartTLS required), "tls" (ImplicitTLS) or
 	// "none" (StartTLS none), for configurations written before StartTLS
 	// and ImplicitTLS; it cannot be combined with them.
 	TLS string
-
-	// Log receives a warning when the checkpoint goes out unencrypted
-	// under StartTLS "opportunistic"; nil logs nothing.
-	Log *zap.Logger
 }
 
 var _ Target = (*SMTP)(nil)
@@ -163,11 +119,7 @@ func (s *SMTP) Validate() error {
 
 // settings returns s as an SMTPConfig, with TLS translated.
 func (s *SMTP) settings() (SMTPConfig, error) {
-	c := SMTPConfig{
-		Host: s.Host, Port: s.Port, From: s.From, To: s.To,
-		Username: s.Username, PasswordFile: s.PasswordFile, PasswordEnv: s.PasswordEnv,
-		StartTLS: s.StartTLS, ImplicitTLS: s.ImplicitTLS, CAFile: s.CAFile, Timeout: s.Timeout,
-	}
+	c := s.SMTPConfig
 	switch s.TLS {
 	case "":
 	case TLSStartTLS, TLSImplicit, TLSNone:

@@ -25,6 +25,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/retentiond/retentiond/scheduler/mailer"
 	"github.com/retentiond/retentiond/scheduler/mailer/smtptest"
 )
 
@@ -40,8 +41,7 @@ const (
 // from a file and trusts srv's certificate.
 func config(t *testing.T, s *smtptest.Server, implicitTLS bool) SMTPConfig {
 	t.Helper()
-	return SMTPConfig{Host: s.Host, Port: s.Port, From: testFrom, To: []string{testDPO, testAuditor},
-		Username: testUser, PasswordFile: smtptest.PasswordFile(t), CAFile: s.CAFile, ImplicitTLS: implicitTLS, Timeout: time.Minute}
+	return SMTPConfig{Relay: mailer.Relay{Host: s.Host, Port: s.Port, From: testFrom, Username: testUser, PasswordFile: smtptest.PasswordFile(t), CAFile: s.CAFile, ImplicitTLS: implicitTLS, Timeout: time.Minute}, To: []string{testDPO, testAuditor}}
 }
 
 func newSMTP(t *testing.T, c SMTPConfig, log *zap.Logger) *SMTP {
@@ -177,8 +177,7 @@ func TestSMTPLegacyTLSField(t *testing.T) {
 	cp := testCheckpoint(t)
 	srv := smtptest.Start(t, smtptest.Options{ImplicitTLS: true, Mechs: []string{sasl.Plain}})
 	c := config(t, srv, true)
-	target := &SMTP{Host: c.Host, Port: c.Port, From: c.From, To: c.To, Username: c.Username,
-		PasswordFile: c.PasswordFile, CAFile: c.CAFile, TLS: TLSImplicit}
+	target := &SMTP{SMTPConfig: SMTPConfig{Relay: mailer.Relay{Host: c.Host, Port: c.Port, From: c.From, Username: c.Username, PasswordFile: c.PasswordFile, CAFile: c.CAFile}, To: c.To}, TLS: TLSImplicit}
 	if err := target.Send(context.Background(), cp); err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +333,7 @@ func silentServer(t *testing.T) (host string, port int, accepted <-chan struct{}
 func TestSMTPCancelled(t *testing.T) {
 	cp := testCheckpoint(t)
 	host, port, accepted := silentServer(t)
-	target := newSMTP(t, SMTPConfig{Host: host, Port: port, From: testFrom, To: []string{testDPO}, Timeout: time.Hour}, nil)
+	target := newSMTP(t, SMTPConfig{Relay: mailer.Relay{Host: host, Port: port, From: testFrom, Timeout: time.Hour}, To: []string{testDPO}}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		<-accepted
@@ -353,7 +352,7 @@ func TestSMTPCancelled(t *testing.T) {
 func TestSMTPTimeout(t *testing.T) {
 	cp := testCheckpoint(t)
 	host, port, _ := silentServer(t)
-	target := newSMTP(t, SMTPConfig{Host: host, Port: port, From: testFrom, To: []string{testDPO}, Timeout: time.Millisecond}, nil)
+	target := newSMTP(t, SMTPConfig{Relay: mailer.Relay{Host: host, Port: port, From: testFrom, Timeout: time.Millisecond}, To: []string{testDPO}}, nil)
 	err := target.Send(context.Background(), cp)
 	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "smtp timeout of 1ms") {
 		t.Fatalf("a relay that never greets: %v", err)
@@ -369,7 +368,7 @@ func TestSMTPConnectionRefused(t *testing.T) {
 	_, p, _ := net.SplitHostPort(ln.Addr().String())
 	ln.Close()
 	port, _ := strconv.Atoi(p)
-	err = newSMTP(t, SMTPConfig{Host: "127.0.0.1", Port: port, From: testFrom, To: []string{testDPO}}, nil).Send(context.Background(), cp)
+	err = newSMTP(t, SMTPConfig{Relay: mailer.Relay{Host: "127.0.0.1", Port: port, From: testFrom}, To: []string{testDPO}}, nil).Send(context.Background(), cp)
 	if err == nil || !strings.Contains(err.Error(), "connect") {
 		t.Fatalf("got %v", err)
 	}
@@ -377,7 +376,7 @@ func TestSMTPConnectionRefused(t *testing.T) {
 
 func TestNewSMTPChecksSecretsAndCA(t *testing.T) {
 	dir := t.TempDir()
-	base := SMTPConfig{Host: "smtp.skole.example", From: testFrom, To: []string{testDPO}, Username: testUser}
+	base := SMTPConfig{Relay: mailer.Relay{Host: "smtp.skole.example", From: testFrom, Username: testUser}, To: []string{testDPO}}
 	empty := filepath.Join(dir, "empty")
 	notPEM := filepath.Join(dir, "not-pem")
 	for _, f := range []string{empty, notPEM} {
@@ -411,7 +410,7 @@ func TestNewSMTPChecksSecretsAndCA(t *testing.T) {
 }
 
 func TestSMTPConfigValidate(t *testing.T) {
-	ok := SMTPConfig{Host: "smtp.skole.example", From: testFrom, To: []string{testDPO}}
+	ok := SMTPConfig{Relay: mailer.Relay{Host: "smtp.skole.example", From: testFrom}, To: []string{testDPO}}
 	for name, tt := range map[string]struct {
 		mod  func(*SMTPConfig)
 		want string // prefix of the error; "" for none
@@ -459,7 +458,7 @@ func TestSMTPConfigValidate(t *testing.T) {
 }
 
 func TestSMTPValidateLegacyTLS(t *testing.T) {
-	ok := SMTP{Host: "smtp.skole.example", From: testFrom, To: []string{testDPO}}
+	ok := SMTP{SMTPConfig: SMTPConfig{Relay: mailer.Relay{Host: "smtp.skole.example", From: testFrom}, To: []string{testDPO}}}
 	for name, tt := range map[string]struct {
 		mod  func(*SMTP)
 		want string
@@ -485,9 +484,7 @@ func TestSMTPValidateLegacyTLS(t *testing.T) {
 }
 
 func fullConfig() SMTPConfig {
-	return SMTPConfig{Host: "smtp.skole.example", Port: 587, From: testFrom, To: []string{testDPO, testAuditor},
-		Username: testUser, PasswordFile: "/etc/retentiond/smtp-password", StartTLS: StartTLSRequired,
-		CAFile: "/etc/retentiond/relay-ca.pem", Timeout: 45 * time.Second}
+	return SMTPConfig{Relay: mailer.Relay{Host: "smtp.skole.example", Port: 587, From: testFrom, Username: testUser, PasswordFile: "/etc/retentiond/smtp-password", StartTLS: StartTLSRequired, CAFile: "/etc/retentiond/relay-ca.pem", Timeout: 45 * time.Second}, To: []string{testDPO, testAuditor}}
 }
 
 func TestConfigYAML(t *testing.T) {
