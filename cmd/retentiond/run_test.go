@@ -17,56 +17,87 @@ import (
 	"github.com/retentiond/retentiond/scheduler"
 )
 
+// service is `retentiond run --config cfg` running in this process as
+// systemd runs it: with NOTIFY_SOCKET (and whatever else the test set in
+// the environment before starting it) pointing at a socket the test reads.
+type service struct {
+	t      *testing.T
+	conn   *net.UnixConn
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startService(t *testing.T, cfg string) *service {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "notify")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	t.Setenv("NOTIFY_SOCKET", sock)
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &service{t: t, conn: conn, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		var out bytes.Buffer
+		a := newApp(&out, &out)
+		a.clock = scheduler.FixedClock{T: fixedNow}
+		root := a.root()
+		root.SetArgs([]string{"run", "--config", cfg})
+		s.done <- root.ExecuteContext(ctx)
+	}()
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+// next returns the next notification the service sent.
+func (s *service) next() string {
+	s.t.Helper()
+	s.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := s.conn.Read(buf)
+	if err != nil {
+		s.t.Fatalf("no notification: %v", err)
+	}
+	return string(buf[:n])
+}
+
+// stop stops the service as systemd does and waits for it; stopping it
+// again does nothing.
+func (s *service) stop() {
+	s.t.Helper()
+	s.cancel()
+	if s.done == nil {
+		return
+	}
+	if err := <-s.done; err != nil && err != context.Canceled {
+		s.t.Fatalf("run: %v", err)
+	}
+	s.done = nil
+}
+
 // TestRunTellsSystemd runs the service as systemd would with Type=notify
 // and WatchdogSec=: it reports READY once scheduled, WATCHDOG while it
 // runs, and STOPPING when told to stop.
 func TestRunTellsSystemd(t *testing.T) {
 	dir := t.TempDir()
 	mustRun(t, "demo", "--dir", dir)
-	sock := filepath.Join(t.TempDir(), "notify")
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	t.Setenv("NOTIFY_SOCKET", sock)
 	t.Setenv("WATCHDOG_USEC", "200000") // 0.2 s
 	t.Setenv("WATCHDOG_PID", strconv.Itoa(os.Getpid()))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		var out bytes.Buffer
-		a := newApp(&out, &out)
-		a.clock = scheduler.FixedClock{T: fixedNow}
-		root := a.root()
-		root.SetArgs([]string{"run", "--config", filepath.Join(dir, "retentiond.yaml")})
-		done <- root.ExecuteContext(ctx)
-	}()
-	next := func() string {
-		t.Helper()
-		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-		buf := make([]byte, 4096)
-		n, err := conn.Read(buf)
-		if err != nil {
-			t.Fatalf("no notification: %v", err)
-		}
-		return string(buf[:n])
-	}
+	svc := startService(t, filepath.Join(dir, "retentiond.yaml"))
 	seen := map[string]bool{}
 	for !seen["READY=1"] || !seen["WATCHDOG=1"] {
-		msg := next()
+		msg := svc.next()
 		seen[strings.SplitN(msg, "\n", 2)[0]] = true
 	}
-	cancel()
-	for msg := next(); msg != "STOPPING=1"; msg = next() {
+	svc.cancel()
+	for msg := svc.next(); msg != "STOPPING=1"; msg = svc.next() {
 		if msg != "WATCHDOG=1" {
 			t.Fatalf("unexpected notification %q", msg)
 		}
 	}
-	if err := <-done; err != nil && err != context.Canceled {
-		t.Fatalf("run: %v", err)
-	}
+	svc.stop()
 }
 
 // TestVersionOfAPackagedBuild builds the binary as a package would, with
@@ -120,29 +151,9 @@ func TestRunServesMetricsAndHealth(t *testing.T) {
 	addr := freePort(t)
 	b, _ := os.ReadFile(cfg)
 	os.WriteFile(cfg, append(b, []byte("metrics:\n  listen: \""+addr+"\"\n")...), 0o644)
-	sock := filepath.Join(t.TempDir(), "notify")
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	t.Setenv("NOTIFY_SOCKET", sock)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		var out bytes.Buffer
-		a := newApp(&out, &out)
-		a.clock = scheduler.FixedClock{T: fixedNow}
-		root := a.root()
-		root.SetArgs([]string{"run", "--config", cfg})
-		done <- root.ExecuteContext(ctx)
-	}()
-	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	buf := make([]byte, 4096)
-	if n, err := conn.Read(buf); err != nil || !strings.HasPrefix(string(buf[:n]), "READY=1") {
-		t.Fatalf("no READY: %v %q", err, buf[:n])
+	svc := startService(t, cfg)
+	if msg := svc.next(); !strings.HasPrefix(msg, "READY=1") {
+		t.Fatalf("first notification %q", msg)
 	}
 	if code, body := get(t, "http://"+addr+"/healthz"); code != 200 || body != "ok\n" {
 		t.Errorf("/healthz: %d %q", code, body)
@@ -173,10 +184,7 @@ func TestRunServesMetricsAndHealth(t *testing.T) {
 	if t.Failed() {
 		t.Logf("/metrics:\n%s", metrics)
 	}
-	cancel()
-	if err := <-done; err != nil && err != context.Canceled {
-		t.Fatalf("run: %v", err)
-	}
+	svc.stop()
 
 	// The port is taken: the service refuses to start and says why.
 	l, err := net.Listen("tcp", addr)

@@ -4,16 +4,11 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
-
-	"github.com/retentiond/retentiond/scheduler"
 )
 
 // TestRunReloadsOnSIGHUP reloads the service as `systemctl reload` does: a
@@ -27,35 +22,8 @@ func TestRunReloadsOnSIGHUP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sock := filepath.Join(t.TempDir(), "notify")
-	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	t.Setenv("NOTIFY_SOCKET", sock)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	var out bytes.Buffer
-	go func() {
-		a := newApp(&out, &out)
-		a.clock = scheduler.FixedClock{T: fixedNow}
-		root := a.root()
-		root.SetArgs([]string{"run", "--config", cfg})
-		done <- root.ExecuteContext(ctx)
-	}()
-	next := func() string {
-		t.Helper()
-		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-		buf := make([]byte, 4096)
-		n, err := conn.Read(buf)
-		if err != nil {
-			t.Fatalf("no notification: %v", err)
-		}
-		return string(buf[:n])
-	}
+	svc := startService(t, cfg)
+	next := svc.next
 	if msg := next(); !strings.HasPrefix(msg, "READY=1") {
 		t.Fatalf("first notification %q", msg)
 	}
@@ -84,8 +52,5 @@ func TestRunReloadsOnSIGHUP(t *testing.T) {
 		t.Fatal(err)
 	}
 	hup("configuration reloaded")
-	cancel()
-	if err := <-done; err != nil && err != context.Canceled {
-		t.Fatalf("run: %v", err)
-	}
+	svc.stop()
 }
