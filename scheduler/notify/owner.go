@@ -45,9 +45,9 @@ func (n *Notifier) ownerMail(ctx context.Context, group []store.OwnerNotice) err
 	cfg := n.P.Config
 	now := n.P.Clock.Now()
 	today := cfg.Policies.Today(now)
-	var ops []string
-	var contacts []string
-	for _, p := range n.operators() {
+	operators := n.operators()
+	var ops, contacts []string
+	for _, p := range operators {
 		ops = append(ops, p.ID)
 		contacts = append(contacts, fmt.Sprintf("%s <%s>", p.Name, p.Email))
 	}
@@ -70,7 +70,7 @@ func (n *Notifier) ownerMail(ctx context.Context, group []store.OwnerNotice) err
 	recipients, role := "owner", "owner"
 	if group[0].Email == "" {
 		to = nil
-		for _, p := range n.operators() {
+		for _, p := range operators {
 			to = append(to, p.Email)
 		}
 		intro = fmt.Sprintf("The %d file(s) below have no owner retentiond can write to (the owner is\nunknown, or notify.owner_email is not set), so you are told instead.", len(group))
