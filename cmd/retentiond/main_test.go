@@ -22,9 +22,15 @@ var fixedNow = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 // output and error.
 func run(t *testing.T, args ...string) (string, error) {
 	t.Helper()
+	return runAt(t, fixedNow, args...)
+}
+
+// runAt is run with the clock at now.
+func runAt(t *testing.T, now time.Time, args ...string) (string, error) {
+	t.Helper()
 	var out bytes.Buffer
 	a := newApp(&out, &out)
-	a.clock = scheduler.FixedClock{T: fixedNow}
+	a.clock = scheduler.FixedClock{T: now}
 	root := a.root()
 	root.SetArgs(args)
 	root.SetOut(&out)

@@ -23,17 +23,6 @@ import (
 	"github.com/retentiond/retentiond/scheduler/mailer/smtptest"
 )
 
-func runAt(t *testing.T, now time.Time, args ...string) (string, error) {
-	t.Helper()
-	var out bytes.Buffer
-	a := newApp(&out, &out)
-	a.clock = scheduler.FixedClock{T: now}
-	root := a.root()
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	return out.String(), err
-}
-
 // mailTo reads the messages srv received for addr: subject and decoded
 // text.
 func mailTo(t *testing.T, msgs []smtptest.Message, addr string) map[string]string {
