@@ -99,7 +99,7 @@ func (p *Pipeline) Approve(ctx context.Context, id int64, person, fingerprint st
 		state ApprovalState
 	)
 	err = p.Store.Write(ctx, func(tx *store.Tx) error {
-		b, err := tx.Batch(ctx, id)
+		b, err := tx.Batch(id)
 		if err != nil {
 			return err
 		}
@@ -113,7 +113,7 @@ func (p *Pipeline) Approve(ctx context.Context, id int64, person, fingerprint st
 		if err != nil {
 			return err
 		}
-		as, err := tx.Approvals(ctx, id)
+		as, err := tx.Approvals(id)
 		if err != nil {
 			return err
 		}
@@ -150,7 +150,7 @@ func (p *Pipeline) Approve(ctx context.Context, id int64, person, fingerprint st
 		}
 		now := p.Clock.Now()
 		a := store.Approval{BatchID: id, Stage: stage, Approver: who.ID, Fingerprint: b.Fingerprint, At: store.Time{Time: now}}
-		if err := tx.AddApproval(ctx, a); err != nil {
+		if err := tx.AddApproval(a); err != nil {
 			return err
 		}
 		as = append(as, a)
@@ -159,13 +159,13 @@ func (p *Pipeline) Approve(ctx context.Context, id int64, person, fingerprint st
 		e.Batch, e.Rule, e.Plan, e.Actor, e.Role, e.Stage = id, b.Rule, b.Fingerprint, who.ID, configs.RoleApprover, stage+1
 		entries := []ledger.Entry{e}
 		if state.Complete {
-			if err := tx.SetStatus(ctx, id, store.StatusApproved, "approved by "+strings.Join(approvers(as), ", "), now); err != nil {
+			if err := tx.SetStatus(id, store.StatusApproved, "approved by "+strings.Join(approvers(as), ", "), now); err != nil {
 				return err
 			}
 			b.Status = store.StatusApproved
 		}
 		out = b
-		return appendEntries(ctx, tx, entries...)
+		return appendEntries(tx, entries...)
 	})
 	if err != nil {
 		return nil, ApprovalState{}, err
@@ -192,7 +192,7 @@ func (p *Pipeline) Reject(ctx context.Context, id int64, person, reason string) 
 		return fmt.Errorf("say why the batch is rejected (--reason); it goes into the ledger, so name no people")
 	}
 	err = p.Store.Write(ctx, func(tx *store.Tx) error {
-		b, err := tx.Batch(ctx, id)
+		b, err := tx.Batch(id)
 		if err != nil {
 			return err
 		}
@@ -201,12 +201,12 @@ func (p *Pipeline) Reject(ctx context.Context, id int64, person, reason string) 
 		default:
 			return fmt.Errorf("batch %d is %s: %w", id, b.Status, ErrState)
 		}
-		if err := tx.SetStatus(ctx, id, store.StatusRejected, "rejected by "+who.ID+": "+reason, p.Clock.Now()); err != nil {
+		if err := tx.SetStatus(id, store.StatusRejected, "rejected by "+who.ID+": "+reason, p.Clock.Now()); err != nil {
 			return err
 		}
 		e := p.entry(ledger.TypeRejection)
 		e.Batch, e.Rule, e.Plan, e.Actor, e.Role, e.Reason = id, b.Rule, b.Fingerprint, who.ID, configs.RoleApprover, reason
-		return appendEntries(ctx, tx, e)
+		return appendEntries(tx, e)
 	})
 	if err != nil {
 		return err
@@ -224,7 +224,7 @@ func (p *Pipeline) Confirm(ctx context.Context, id int64, person string) (*store
 	}
 	var out *store.Batch
 	err = p.Store.Write(ctx, func(tx *store.Tx) error {
-		b, err := tx.Batch(ctx, id)
+		b, err := tx.Batch(id)
 		if err != nil {
 			return err
 		}
@@ -246,12 +246,12 @@ func (p *Pipeline) Confirm(ctx context.Context, id int64, person string) (*store
 			a.Batch, a.Rule, a.Plan, a.Reason = id, b.Rule, b.Fingerprint, "automatic: the rule needs no approval"
 			entries = append(entries, a)
 		}
-		if err := tx.SetStatus(ctx, id, status, note, p.Clock.Now()); err != nil {
+		if err := tx.SetStatus(id, status, note, p.Clock.Now()); err != nil {
 			return err
 		}
 		b.Status, b.StatusNote = status, note
 		out = b
-		return appendEntries(ctx, tx, entries...)
+		return appendEntries(tx, entries...)
 	})
 	if err != nil {
 		return nil, err

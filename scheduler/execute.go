@@ -127,12 +127,12 @@ func (p *Pipeline) executeBatch(ctx context.Context, b *store.Batch, executor st
 
 	if b.Status == store.StatusApproved {
 		err := p.Store.Write(ctx, func(tx *store.Tx) error {
-			if err := tx.SetStatus(ctx, b.ID, store.StatusExecuting, "", p.Clock.Now()); err != nil {
+			if err := tx.SetStatus(b.ID, store.StatusExecuting, "", p.Clock.Now()); err != nil {
 				return err
 			}
 			e := p.entry(ledger.TypeExecutionStarted)
 			e.Batch, e.Rule, e.Plan, e.Source, e.Items, e.Actor, e.Role = b.ID, b.Rule, b.Fingerprint, b.Source, b.Items, executor, configs.RoleOperator
-			return appendEntries(ctx, tx, e)
+			return appendEntries(tx, e)
 		})
 		if err != nil {
 			return fail(err)
@@ -172,16 +172,16 @@ func (p *Pipeline) executeBatch(ctx context.Context, b *store.Batch, executor st
 		return fail(err)
 	}
 	err = p.Store.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.SetStatus(ctx, b.ID, store.StatusDone, "", p.Clock.Now()); err != nil {
+		if err := tx.SetStatus(b.ID, store.StatusDone, "", p.Clock.Now()); err != nil {
 			return err
 		}
-		cur, err := tx.Batch(ctx, b.ID)
+		cur, err := tx.Batch(b.ID)
 		if err != nil {
 			return err
 		}
 		e := p.entry(ledger.TypeExecutionFinished)
 		e.Batch, e.Rule, e.Plan, e.Source, e.Items, e.Actor, e.Role = b.ID, b.Rule, b.Fingerprint, b.Source, cur.Deleted, executor, configs.RoleOperator
-		return appendEntries(ctx, tx, e)
+		return appendEntries(tx, e)
 	})
 	if err != nil {
 		return fail(err)
@@ -312,7 +312,7 @@ func (p *Pipeline) runChunk(ctx context.Context, run *chunkRun, c store.Chunk, f
 		}
 		if err != nil {
 			// Nothing was deleted: withdraw the intent so the chunk is tried again.
-			if dropErr := p.Store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error { return tx.DropIntent(ctx, intent) }); dropErr != nil {
+			if dropErr := p.Store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error { return tx.DropIntent(intent) }); dropErr != nil {
 				return out, errors.Join(err, dropErr)
 			}
 			return out, fmt.Errorf("delete items of batch %d: %w", run.b.ID, err)
@@ -368,13 +368,13 @@ func (p *Pipeline) runChunk(ctx context.Context, run *chunkRun, c store.Chunk, f
 		entries = append(entries, e)
 	}
 	err := p.Store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-		if err := appendEntries(ctx, tx, entries...); err != nil {
+		if err := appendEntries(tx, entries...); err != nil {
 			return err
 		}
-		if err := tx.AddCounts(ctx, run.b.ID, out.deleted, out.skipped, out.failed); err != nil {
+		if err := tx.AddCounts(run.b.ID, out.deleted, out.skipped, out.failed); err != nil {
 			return err
 		}
-		return tx.CloseIntent(ctx, intent, from+progress, p.Clock.Now())
+		return tx.CloseIntent(intent, from+progress, p.Clock.Now())
 	})
 	if err != nil {
 		return out, err
@@ -389,7 +389,7 @@ func (p *Pipeline) openIntent(ctx context.Context, batch, seq int64, from int) (
 	var id int64
 	err := p.Store.Write(ctx, func(tx *store.Tx) error {
 		var err error
-		id, err = tx.OpenIntent(ctx, batch, seq, from, p.Clock.Now())
+		id, err = tx.OpenIntent(batch, seq, from, p.Clock.Now())
 		return err
 	})
 	return id, err
@@ -471,7 +471,7 @@ func (p *Pipeline) prune(ctx context.Context, run *chunkRun, containers []string
 			e.Outcome, e.Method, e.Verified = "pruned", "delete", true
 			entries = append(entries, e)
 		}
-		if err := p.Store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error { return appendEntries(ctx, tx, entries...) }); err != nil {
+		if err := p.Store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error { return appendEntries(tx, entries...) }); err != nil {
 			return total, err
 		}
 		total += int64(len(removed))

@@ -97,12 +97,12 @@ func (p *Pipeline) AddHold(ctx context.Context, person string, h HoldSpec) (stri
 	var id string
 	err = p.Store.Write(ctx, func(tx *store.Tx) error {
 		var err error
-		if id, err = tx.NextHoldID(ctx); err != nil {
+		if id, err = tx.NextHoldID(); err != nil {
 			return err
 		}
 		sh := store.Hold{ID: id, Reason: h.Reason, Owner: h.Owner, Source: h.Source, Ref: h.Ref, Path: h.Path, Subject: h.Subject,
 			Until: h.Until, CreatedAt: store.Time{Time: p.Clock.Now()}, RecordedFrom: window[0], RecordedUntil: window[1], Evidence: h.Evidence}
-		if err := tx.AddHold(ctx, sh); err != nil {
+		if err := tx.AddHold(sh); err != nil {
 			return err
 		}
 		e := p.entry(ledger.TypeHoldAdded)
@@ -116,7 +116,7 @@ func (p *Pipeline) AddHold(ctx context.Context, person string, h HoldSpec) (stri
 		if h.Subject != "" {
 			e.Subject = p.Refs.Ref("subject", h.Subject)
 		}
-		return appendEntries(ctx, tx, e)
+		return appendEntries(tx, e)
 	})
 	if err != nil {
 		return "", err
@@ -136,7 +136,7 @@ func (p *Pipeline) ReleaseHold(ctx context.Context, person, id string) error {
 	}
 	evidence := slices.ContainsFunc(held, func(h store.Hold) bool { return h.ID == id && h.Evidence })
 	err = p.Store.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.ReleaseHold(ctx, id, who.ID, p.Clock.Now()); err != nil {
+		if err := tx.ReleaseHold(id, who.ID, p.Clock.Now()); err != nil {
 			return err
 		}
 		e := p.entry(ledger.TypeHoldReleased)
@@ -144,7 +144,7 @@ func (p *Pipeline) ReleaseHold(ctx context.Context, person, id string) error {
 		if evidence {
 			e.Reason = "evidence handed to the police: what the hold covered is due at once"
 		}
-		return appendEntries(ctx, tx, e)
+		return appendEntries(tx, e)
 	})
 	if err != nil {
 		return err

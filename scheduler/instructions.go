@@ -163,7 +163,7 @@ func (p *Pipeline) IssueInstructions(ctx context.Context, opts InstructionOption
 			var stored []store.InstructionLine
 			for _, l := range bySystem[system] {
 				sl := store.InstructionLine{Rule: l.Rule, Subject: l.Subject, Due: l.Due}
-				issued, err := tx.LineIssued(ctx, sl)
+				issued, err := tx.LineIssued(sl)
 				if err != nil {
 					return err
 				}
@@ -190,7 +190,7 @@ func (p *Pipeline) IssueInstructions(ctx context.Context, opts InstructionOption
 			csvDoc := doc.CSV()
 			sum := sha256.Sum256(csvDoc)
 			in.Digest, in.Document = "sha256:"+hex.EncodeToString(sum[:]), csvDoc
-			if err := tx.AddInstruction(ctx, &in, stored); err != nil {
+			if err := tx.AddInstruction(&in, stored); err != nil {
 				return err
 			}
 			doc.ID, doc.Digest = in.ID, in.Digest
@@ -215,7 +215,7 @@ func (p *Pipeline) IssueInstructions(ctx context.Context, opts InstructionOption
 		if len(entries) == 0 {
 			return nil
 		}
-		return appendEntries(ctx, tx, entries...)
+		return appendEntries(tx, entries...)
 	})
 	if err != nil {
 		return nil, err
@@ -263,12 +263,12 @@ func (p *Pipeline) ConfirmInstruction(ctx context.Context, id, by, person string
 	}
 	now := p.Clock.Now()
 	err = p.Store.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.ConfirmInstruction(ctx, id, by, who.ID, now); err != nil {
+		if err := tx.ConfirmInstruction(id, by, who.ID, now); err != nil {
 			return err
 		}
 		e := p.entry(ledger.TypeAcknowledgement)
 		e.Instruction, e.Actor, e.Role, e.Reason = id, who.ID, configs.RoleOperator, "carried out by "+by
-		return appendEntries(ctx, tx, e)
+		return appendEntries(tx, e)
 	})
 	if err != nil {
 		return err

@@ -135,7 +135,7 @@ func (p *Pipeline) RecordOwnerNotices(ctx context.Context, ns []store.OwnerNotic
 	now := p.Clock.Now()
 	today := p.Config.Policies.Today(now)
 	err := p.Store.Write(ctx, func(tx *store.Tx) error {
-		marked, err := tx.MarkOwnerNoticed(ctx, ns, store.Time{Time: now})
+		marked, err := tx.MarkOwnerNoticed(ns, store.Time{Time: now})
 		if err != nil {
 			return err
 		}
@@ -154,7 +154,7 @@ func (p *Pipeline) RecordOwnerNotices(ctx context.Context, ns []store.OwnerNotic
 			}
 			entries = append(entries, e)
 		}
-		return appendEntries(ctx, tx, entries...)
+		return appendEntries(tx, entries...)
 	})
 	if err != nil {
 		return fmt.Errorf("record owner notices: %w", err)

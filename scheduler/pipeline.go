@@ -123,7 +123,7 @@ func (p *Pipeline) entry(t ledger.Type) ledger.Entry {
 }
 
 // appendEntries marshals and appends entries in tx.
-func appendEntries(ctx context.Context, tx *store.Tx, entries ...ledger.Entry) error {
+func appendEntries(tx *store.Tx, entries ...ledger.Entry) error {
 	leaves := make([][]byte, len(entries))
 	for i, e := range entries {
 		b, err := e.Marshal()
@@ -132,7 +132,7 @@ func appendEntries(ctx context.Context, tx *store.Tx, entries ...ledger.Entry) e
 		}
 		leaves[i] = b
 	}
-	_, err := tx.Append(ctx, leaves...)
+	_, err := tx.Append(leaves...)
 	return err
 }
 

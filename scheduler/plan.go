@@ -235,7 +235,7 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 			return nil
 		}
 		_, canArchive := conn.(connectors.Archiver)
-		return p.cutBatches(ctx, tx, src, plan, totals, res, canArchive)
+		return p.cutBatches(tx, src, plan, totals, res, canArchive)
 	})
 	if err != nil {
 		return nil, err
@@ -319,16 +319,16 @@ func planItem(it connectors.Item, d *policies.Decision) store.PlanItem {
 
 // cutBatches supersedes the source's waiting batches and creates one batch
 // per rule with due items, recording the policies and batches in the ledger.
-func (p *Pipeline) cutBatches(ctx context.Context, tx *store.Tx, src configs.Source, plan *store.Plan, totals []store.RuleTotal, res *PlanResult, canArchive bool) error {
+func (p *Pipeline) cutBatches(tx *store.Tx, src configs.Source, plan *store.Plan, totals []store.RuleTotal, res *PlanResult, canArchive bool) error {
 	now := p.Clock.Now()
-	sup, err := tx.SupersedePending(ctx, src.Name, now)
+	sup, err := tx.SupersedePending(src.Name, now)
 	if err != nil {
 		return err
 	}
 	res.Superseded = sup
 	var entries []ledger.Entry
 	for _, pol := range p.Config.Policies.Policies {
-		isNew, err := tx.AddPolicyText(ctx, pol.Digest, pol.ID, pol.Text)
+		isNew, err := tx.AddPolicyText(pol.Digest, pol.ID, pol.Text)
 		if err != nil {
 			return err
 		}
@@ -359,7 +359,7 @@ func (p *Pipeline) cutBatches(ctx context.Context, tx *store.Tx, src configs.Sou
 			continue
 		}
 		rule := p.Config.Policies.Rule(t.Rule)
-		out, err := tx.Outstanding(ctx, src.Name, rule.ID, method)
+		out, err := tx.Outstanding(src.Name, rule.ID, method)
 		if err != nil {
 			return err
 		}
@@ -367,7 +367,7 @@ func (p *Pipeline) cutBatches(ctx context.Context, tx *store.Tx, src configs.Sou
 		for _, ob := range out {
 			if ob.Status == store.StatusApproved && rule.Approval.Automatic() {
 				// Nobody approved it by hand: the new plan's batch replaces it.
-				if err := tx.SetStatus(ctx, ob.ID, store.StatusSuperseded, fmt.Sprintf("replaced by plan %d before it ran", plan.ID), now); err != nil {
+				if err := tx.SetStatus(ob.ID, store.StatusSuperseded, fmt.Sprintf("replaced by plan %d before it ran", plan.ID), now); err != nil {
 					return err
 				}
 				res.Superseded = append(res.Superseded, ob)
@@ -387,7 +387,7 @@ func (p *Pipeline) cutBatches(ctx context.Context, tx *store.Tx, src configs.Sou
 		b := store.Batch{PlanID: plan.ID, Source: src.Name, Rule: rule.ID, Policy: rule.Policy.ID, PolicyDigest: rule.Policy.Digest,
 			CreatedAt: store.Time{Time: now}, UpdatedAt: store.Time{Time: now}, Planner: plan.Planner,
 			Items: t.Items, Bytes: t.Bytes, Fingerprint: t.Fingerprint, Status: store.StatusPending, Method: method}
-		last, err := tx.LastExecuted(ctx, src.Name, rule.ID)
+		last, err := tx.LastExecuted(src.Name, rule.ID)
 		if err != nil {
 			return err
 		}
@@ -396,7 +396,7 @@ func (p *Pipeline) cutBatches(ctx context.Context, tx *store.Tx, src configs.Sou
 		} else if rule.Approval.Automatic() {
 			b.Status, b.StatusNote = store.StatusApproved, "the rule needs no approval"
 		}
-		if _, err := tx.CreateBatch(ctx, &b); err != nil {
+		if _, err := tx.CreateBatch(&b); err != nil {
 			return err
 		}
 		res.Batches = append(res.Batches, b)
@@ -414,7 +414,7 @@ func (p *Pipeline) cutBatches(ctx context.Context, tx *store.Tx, src configs.Sou
 			entries = append(entries, a)
 		}
 	}
-	return appendEntries(ctx, tx, entries...)
+	return appendEntries(tx, entries...)
 }
 
 // guardReason says why a batch of n items is held by the blast-radius

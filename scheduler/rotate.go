@@ -65,11 +65,11 @@ func (p *Pipeline) RotateSigningKey(ctx context.Context, person string, overlap 
 		e := p.entry(ledger.TypeKeyRotation)
 		e.Method, e.Key, e.Actor, e.Role = ledger.KeySigning, next.VerifierKey(), who.ID, configs.RoleOperator
 		e.Period = isoDays(overlap)
-		idx, err := appendEntry(ctx, tx, e)
+		idx, err := appendEntry(tx, e)
 		if err != nil {
 			return err
 		}
-		return tx.AddKeyRotation(ctx, store.KeyRotation{Index: idx, Method: ledger.KeySigning, NewKey: next.VerifierKey(),
+		return tx.AddKeyRotation(store.KeyRotation{Index: idx, Method: ledger.KeySigning, NewKey: next.VerifierKey(),
 			OldKey: old.VerifierKey(), At: store.Time{Time: now}, OverlapUntil: store.Time{Time: now.Add(overlap)}})
 	})
 	if err != nil {
@@ -105,11 +105,11 @@ func (p *Pipeline) RotateRefKey(ctx context.Context, person string) (*ledger.Ref
 	err = p.Store.Write(ctx, func(tx *store.Tx) error {
 		e := p.entry(ledger.TypeKeyRotation)
 		e.Method, e.Key, e.Actor, e.Role = ledger.KeyReference, next.ID(), who.ID, configs.RoleOperator
-		idx, err := appendEntry(ctx, tx, e)
+		idx, err := appendEntry(tx, e)
 		if err != nil {
 			return err
 		}
-		return tx.AddKeyRotation(ctx, store.KeyRotation{Index: idx, Method: ledger.KeyReference, NewKey: next.ID(),
+		return tx.AddKeyRotation(store.KeyRotation{Index: idx, Method: ledger.KeyReference, NewKey: next.ID(),
 			OldKey: old.ID(), At: store.Time{Time: now}, OverlapUntil: store.Time{Time: now}})
 	})
 	if err != nil {
@@ -286,10 +286,10 @@ func isoDays(d time.Duration) string {
 }
 
 // appendEntry marshals and appends one entry in tx and returns its index.
-func appendEntry(ctx context.Context, tx *store.Tx, e ledger.Entry) (int64, error) {
+func appendEntry(tx *store.Tx, e ledger.Entry) (int64, error) {
 	b, err := e.Marshal()
 	if err != nil {
 		return 0, fmt.Errorf("encode ledger entry: %w", err)
 	}
-	return tx.Append(ctx, b)
+	return tx.Append(b)
 }

@@ -138,7 +138,7 @@ func (p *Pipeline) importSource(ctx context.Context, src configs.Source, ss conn
 		imp.Note = why
 		log.Warn("export refused; the facts from the previous import stay in force", zap.String("file", info.Ref), zap.String("why", why))
 		err := p.Store.Write(ctx, func(tx *store.Tx) error {
-			_, err := tx.RefuseImport(ctx, imp)
+			_, err := tx.RefuseImport(imp)
 			return err
 		})
 		return res, err
@@ -168,7 +168,7 @@ func (p *Pipeline) importSource(ctx context.Context, src configs.Source, ss conn
 	}
 	err = p.Store.Write(ctx, func(tx *store.Tx) error {
 		var err error
-		_, res.Stats, err = tx.ApplyImport(ctx, imp, subjects)
+		_, res.Stats, err = tx.ApplyImport(imp, subjects)
 		return err
 	})
 	if err != nil {

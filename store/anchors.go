@@ -51,7 +51,8 @@ type KeyRotation struct {
 
 // AddKeyRotation records a rotation whose ledger entry is at r.Index, in
 // the same transaction as the entry.
-func (tx *Tx) AddKeyRotation(ctx context.Context, r KeyRotation) error {
+func (tx *Tx) AddKeyRotation(r KeyRotation) error {
+	ctx := tx.ctx
 	_, err := tx.tx.NamedExecContext(ctx, `INSERT INTO key_rotation(idx, method, new_key, old_key, at, overlap_until)
 		VALUES (:idx, :method, :new_key, :old_key, :at, :overlap_until)`, r)
 	if err != nil {

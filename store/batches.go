@@ -61,7 +61,8 @@ type Approval struct {
 
 // CreateBatch inserts b, links the plan's due chunks of b.Rule to it, and
 // returns its id.
-func (tx *Tx) CreateBatch(ctx context.Context, b *Batch) (int64, error) {
+func (tx *Tx) CreateBatch(b *Batch) (int64, error) {
+	ctx := tx.ctx
 	if b.Method == "" {
 		b.Method = MethodDelete
 	}
@@ -90,13 +91,14 @@ func (tx *Tx) CreateBatch(ctx context.Context, b *Batch) (int64, error) {
 
 // SupersedePending marks the pending and guarded batches of source as
 // superseded and returns them.
-func (tx *Tx) SupersedePending(ctx context.Context, source string, at time.Time) ([]Batch, error) {
+func (tx *Tx) SupersedePending(source string, at time.Time) ([]Batch, error) {
+	ctx := tx.ctx
 	var bs []Batch
 	if err := tx.tx.SelectContext(ctx, &bs, `SELECT * FROM batch WHERE source = ? AND status IN ('pending', 'guarded') ORDER BY id`, source); err != nil {
 		return nil, fmt.Errorf("read pending batches: %w", err)
 	}
 	for _, b := range bs {
-		if err := tx.SetStatus(ctx, b.ID, StatusSuperseded, "a newer plan of the source replaced it", at); err != nil {
+		if err := tx.SetStatus(b.ID, StatusSuperseded, "a newer plan of the source replaced it", at); err != nil {
 			return nil, err
 		}
 	}
@@ -104,7 +106,8 @@ func (tx *Tx) SupersedePending(ctx context.Context, source string, at time.Time)
 }
 
 // SetStatus changes a batch's status.
-func (tx *Tx) SetStatus(ctx context.Context, id int64, status, note string, at time.Time) error {
+func (tx *Tx) SetStatus(id int64, status, note string, at time.Time) error {
+	ctx := tx.ctx
 	_, err := tx.tx.ExecContext(ctx, `UPDATE batch SET status = ?, status_note = ?, updated_at = ? WHERE id = ?`, status, note, Time{at}, id)
 	if err != nil {
 		return fmt.Errorf("update batch %d: %w", id, err)
@@ -113,7 +116,8 @@ func (tx *Tx) SetStatus(ctx context.Context, id int64, status, note string, at t
 }
 
 // AddCounts adds execution outcomes to a batch's totals.
-func (tx *Tx) AddCounts(ctx context.Context, id, deleted, skipped, failed int64) error {
+func (tx *Tx) AddCounts(id, deleted, skipped, failed int64) error {
+	ctx := tx.ctx
 	_, err := tx.tx.ExecContext(ctx, `UPDATE batch SET deleted = deleted + ?, skipped = skipped + ?, failed = failed + ? WHERE id = ?`, deleted, skipped, failed, id)
 	if err != nil {
 		return fmt.Errorf("update batch %d: %w", id, err)
@@ -122,7 +126,8 @@ func (tx *Tx) AddCounts(ctx context.Context, id, deleted, skipped, failed int64)
 }
 
 // Batch reads a batch inside the transaction.
-func (tx *Tx) Batch(ctx context.Context, id int64) (*Batch, error) {
+func (tx *Tx) Batch(id int64) (*Batch, error) {
+	ctx := tx.ctx
 	var b Batch
 	if err := tx.tx.GetContext(ctx, &b, `SELECT * FROM batch WHERE id = ?`, id); err != nil {
 		return nil, notFound(err, fmt.Sprintf("batch %d", id))
@@ -131,7 +136,8 @@ func (tx *Tx) Batch(ctx context.Context, id int64) (*Batch, error) {
 }
 
 // Approvals reads a batch's approvals inside the transaction.
-func (tx *Tx) Approvals(ctx context.Context, id int64) ([]Approval, error) {
+func (tx *Tx) Approvals(id int64) ([]Approval, error) {
+	ctx := tx.ctx
 	var as []Approval
 	if err := tx.tx.SelectContext(ctx, &as, `SELECT * FROM approval WHERE batch_id = ? ORDER BY at, approver`, id); err != nil {
 		return nil, fmt.Errorf("read approvals: %w", err)
@@ -140,7 +146,8 @@ func (tx *Tx) Approvals(ctx context.Context, id int64) ([]Approval, error) {
 }
 
 // AddApproval records an approval.
-func (tx *Tx) AddApproval(ctx context.Context, a Approval) error {
+func (tx *Tx) AddApproval(a Approval) error {
+	ctx := tx.ctx
 	_, err := tx.tx.NamedExecContext(ctx, `INSERT INTO approval(batch_id, stage, approver, fingerprint, at) VALUES (:batch_id, :stage, :approver, :fingerprint, :at)`, &a)
 	if err != nil {
 		return fmt.Errorf("record approval: %w", err)
@@ -150,7 +157,8 @@ func (tx *Tx) AddApproval(ctx context.Context, a Approval) error {
 
 // LastExecuted returns the item count of the newest done batch of source
 // and rule, or -1 if there is none.
-func (tx *Tx) LastExecuted(ctx context.Context, source, rule string) (int64, error) {
+func (tx *Tx) LastExecuted(source, rule string) (int64, error) {
+	ctx := tx.ctx
 	var n []int64
 	if err := tx.tx.SelectContext(ctx, &n, `SELECT items FROM batch WHERE source = ? AND rule = ? AND status = 'done' ORDER BY id DESC LIMIT 1`, source, rule); err != nil {
 		return 0, fmt.Errorf("read previous batch: %w", err)
@@ -207,7 +215,8 @@ type Intent struct {
 // OpenIntent records that items of chunk seq of batch, from item from on,
 // are about to be deleted. It must be committed before the connector is
 // called.
-func (tx *Tx) OpenIntent(ctx context.Context, batch, seq int64, from int, at time.Time) (int64, error) {
+func (tx *Tx) OpenIntent(batch, seq int64, from int, at time.Time) (int64, error) {
+	ctx := tx.ctx
 	res, err := tx.tx.ExecContext(ctx, `INSERT INTO intent(batch_id, seq, opened_at, state, progress) VALUES (?, ?, ?, 'open', ?)`, batch, seq, Time{at}, from)
 	if err != nil {
 		return 0, fmt.Errorf("open intent: %w", err)
@@ -217,7 +226,8 @@ func (tx *Tx) OpenIntent(ctx context.Context, batch, seq int64, from int, at tim
 
 // CloseIntent closes an intent, recording that the chunk's items
 // [0, progress) have their outcomes in the ledger.
-func (tx *Tx) CloseIntent(ctx context.Context, id int64, progress int, at time.Time) error {
+func (tx *Tx) CloseIntent(id int64, progress int, at time.Time) error {
+	ctx := tx.ctx
 	res, err := tx.tx.ExecContext(ctx, `UPDATE intent SET state = 'closed', progress = ?, closed_at = ? WHERE id = ? AND state = 'open'`, progress, Time{at}, id)
 	if err != nil {
 		return fmt.Errorf("close intent: %w", err)
@@ -230,7 +240,8 @@ func (tx *Tx) CloseIntent(ctx context.Context, id int64, progress int, at time.T
 
 // DropIntent removes an open intent whose chunk was provably not touched,
 // so that the chunk is attempted again.
-func (tx *Tx) DropIntent(ctx context.Context, id int64) error {
+func (tx *Tx) DropIntent(id int64) error {
+	ctx := tx.ctx
 	if _, err := tx.tx.ExecContext(ctx, `DELETE FROM intent WHERE id = ? AND state = 'open'`, id); err != nil {
 		return fmt.Errorf("drop intent: %w", err)
 	}
@@ -283,7 +294,8 @@ func sqlxIn(q string, args ...any) (string, []any, error) {
 
 // Outstanding returns the batches of source and rule that are approved or
 // executing, oldest first.
-func (tx *Tx) Outstanding(ctx context.Context, source, rule, method string) ([]Batch, error) {
+func (tx *Tx) Outstanding(source, rule, method string) ([]Batch, error) {
+	ctx := tx.ctx
 	var bs []Batch
 	if err := tx.tx.SelectContext(ctx, &bs, `SELECT * FROM batch WHERE source = ? AND rule = ? AND method = ? AND status IN ('approved', 'executing') ORDER BY id`, source, rule, method); err != nil {
 		return nil, fmt.Errorf("read outstanding batches: %w", err)

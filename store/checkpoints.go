@@ -9,7 +9,8 @@ import (
 
 // AddPolicyText stores a policy text under its digest unless already there,
 // and reports whether it was new.
-func (tx *Tx) AddPolicyText(ctx context.Context, digest, id string, text []byte) (bool, error) {
+func (tx *Tx) AddPolicyText(digest, id string, text []byte) (bool, error) {
+	ctx := tx.ctx
 	res, err := tx.tx.ExecContext(ctx, `INSERT OR IGNORE INTO policy_text(digest, id, text) VALUES (?, ?, ?)`, digest, id, text)
 	if err != nil {
 		return false, fmt.Errorf("store policy text: %w", err)

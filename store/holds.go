@@ -28,7 +28,8 @@ type Hold struct {
 }
 
 // AddHold stores a new hold.
-func (tx *Tx) AddHold(ctx context.Context, h Hold) error {
+func (tx *Tx) AddHold(h Hold) error {
+	ctx := tx.ctx
 	_, err := tx.tx.NamedExecContext(ctx, `INSERT INTO hold(id, reason, owner, source, ref, path, subject, until, created_at,
 			recorded_from, recorded_until, evidence)
 		VALUES (:id, :reason, :owner, :source, :ref, :path, :subject, :until, :created_at,
@@ -40,7 +41,8 @@ func (tx *Tx) AddHold(ctx context.Context, h Hold) error {
 }
 
 // ReleaseHold releases an active hold.
-func (tx *Tx) ReleaseHold(ctx context.Context, id, by string, at time.Time) error {
+func (tx *Tx) ReleaseHold(id, by string, at time.Time) error {
+	ctx := tx.ctx
 	res, err := tx.tx.ExecContext(ctx, `UPDATE hold SET released_at = ?, released_by = ? WHERE id = ? AND released_at IS NULL`, Time{at}, by, id)
 	if err != nil {
 		return fmt.Errorf("release hold: %w", err)
@@ -62,7 +64,8 @@ func (s *Store) Holds(ctx context.Context, all bool) ([]Hold, error) {
 }
 
 // NextHoldID returns an unused hold id of the form H-<n>.
-func (tx *Tx) NextHoldID(ctx context.Context) (string, error) {
+func (tx *Tx) NextHoldID() (string, error) {
+	ctx := tx.ctx
 	var n int64
 	if err := tx.tx.GetContext(ctx, &n, `SELECT count(*) + 1 FROM hold`); err != nil {
 		return "", fmt.Errorf("number hold: %w", err)

@@ -31,7 +31,8 @@ type InstructionLine struct {
 
 // LineIssued reports whether the line (ignoring its instruction) was
 // issued before.
-func (tx *Tx) LineIssued(ctx context.Context, l InstructionLine) (bool, error) {
+func (tx *Tx) LineIssued(l InstructionLine) (bool, error) {
+	ctx := tx.ctx
 	var n int
 	err := tx.tx.GetContext(ctx, &n, `SELECT count(*) FROM instruction_line WHERE rule = ? AND subject = ? AND due = ?`, l.Rule, l.Subject, l.Due)
 	if err != nil {
@@ -41,7 +42,8 @@ func (tx *Tx) LineIssued(ctx context.Context, l InstructionLine) (bool, error) {
 }
 
 // AddInstruction stores an instruction and its lines, numbering it I-<n>.
-func (tx *Tx) AddInstruction(ctx context.Context, in *Instruction, lines []InstructionLine) error {
+func (tx *Tx) AddInstruction(in *Instruction, lines []InstructionLine) error {
+	ctx := tx.ctx
 	var n int64
 	if err := tx.tx.GetContext(ctx, &n, `SELECT count(*) + 1 FROM instruction`); err != nil {
 		return fmt.Errorf("number instruction: %w", err)
@@ -62,7 +64,8 @@ func (tx *Tx) AddInstruction(ctx context.Context, in *Instruction, lines []Instr
 }
 
 // ConfirmInstruction records that an instruction was carried out.
-func (tx *Tx) ConfirmInstruction(ctx context.Context, id, by, as string, at time.Time) error {
+func (tx *Tx) ConfirmInstruction(id, by, as string, at time.Time) error {
+	ctx := tx.ctx
 	res, err := tx.tx.ExecContext(ctx, `UPDATE instruction SET confirmed_at = ?, confirmed_by = ?, confirmed_as = ? WHERE id = ? AND confirmed_at IS NULL`, Time{at}, by, as, id)
 	if err != nil {
 		return fmt.Errorf("confirm instruction: %w", err)

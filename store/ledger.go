@@ -23,7 +23,8 @@ import (
 // them, and writes leaves and hashes
 // with multi-row INSERTs, so that a batch costs a few statements per
 // hundred entries rather than several per entry.
-func (tx *Tx) Append(ctx context.Context, leaves ...[]byte) (int64, error) {
+func (tx *Tx) Append(leaves ...[]byte) (int64, error) {
+	ctx := tx.ctx
 	n, err := treeSize(ctx, tx.tx)
 	if err != nil {
 		return 0, err

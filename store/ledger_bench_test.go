@@ -66,7 +66,7 @@ func benchAppend(b *testing.B, perTx int) {
 	b.ReportAllocs()
 	for b.Loop() {
 		err := s.Write(ctx, func(tx *Tx) error {
-			_, err := tx.Append(ctx, leaves...)
+			_, err := tx.Append(leaves...)
 			return err
 		})
 		if err != nil {
@@ -89,7 +89,7 @@ func filledStore(b *testing.B, n int) (*Store, *ledger.Signer) {
 	leaves := benchLeaves(b, 1000)
 	for i := 0; i < n; i += len(leaves) {
 		err := s.Write(ctx, func(tx *Tx) error {
-			_, err := tx.Append(ctx, leaves[:min(len(leaves), n-i)]...)
+			_, err := tx.Append(leaves[:min(len(leaves), n-i)]...)
 			return err
 		})
 		if err != nil {

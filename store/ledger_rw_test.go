@@ -35,7 +35,7 @@ func TestAppendStoresTlogHashes(t *testing.T) {
 				for range p {
 					batch = append(batch, leaf(len(leaves)+len(batch)))
 				}
-				got, err := tx.Append(ctx, batch...)
+				got, err := tx.Append(batch...)
 				if err != nil {
 					return err
 				}
@@ -82,7 +82,7 @@ func TestAppendStoresTlogHashes(t *testing.T) {
 		t.Fatalf("%d stored hashes, want %d", i, len(want))
 	}
 	if err := s.Write(ctx, func(tx *Tx) error {
-		got, err := tx.Append(ctx)
+		got, err := tx.Append()
 		if got != int64(len(leaves)) {
 			t.Errorf("empty Append returned %d, want %d", got, len(leaves))
 		}
@@ -107,7 +107,7 @@ func TestEntriesStreamsEveryLeaf(t *testing.T) {
 		leaves = append(leaves, bytes.Repeat([]byte{byte(i)}, size))
 	}
 	err := s.Write(ctx, func(tx *Tx) error {
-		_, err := tx.Append(ctx, leaves...)
+		_, err := tx.Append(leaves...)
 		return err
 	})
 	if err != nil {

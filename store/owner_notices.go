@@ -92,7 +92,8 @@ func (s *Store) SyncOwnerNotices(ctx context.Context, source string, found []Own
 // MarkOwnerNoticed records that the notices were sent at t, and returns
 // those it marked: a notice whose item has since changed version, or that
 // was marked before, is left as it is.
-func (tx *Tx) MarkOwnerNoticed(ctx context.Context, ns []OwnerNotice, t Time) ([]OwnerNotice, error) {
+func (tx *Tx) MarkOwnerNoticed(ns []OwnerNotice, t Time) ([]OwnerNotice, error) {
+	ctx := tx.ctx
 	var marked []OwnerNotice
 	for _, n := range ns {
 		res, err := tx.tx.ExecContext(ctx, `UPDATE owner_notice SET noticed_at = ?

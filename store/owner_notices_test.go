@@ -24,7 +24,7 @@ func TestOwnerNotices(t *testing.T) {
 	mark := func(ns []OwnerNotice, at Time) []OwnerNotice {
 		t.Helper()
 		var marked []OwnerNotice
-		if err := s.Write(ctx, func(tx *Tx) (err error) { marked, err = tx.MarkOwnerNoticed(ctx, ns, at); return err }); err != nil {
+		if err := s.Write(ctx, func(tx *Tx) (err error) { marked, err = tx.MarkOwnerNoticed(ns, at); return err }); err != nil {
 			t.Fatal(err)
 		}
 		return marked

@@ -227,12 +227,13 @@ func (w *PlanWriter) flush(ctx context.Context) error {
 	if len(w.queue) == 0 {
 		return nil
 	}
-	err := w.s.Write(ctx, func(tx *Tx) error { return tx.insertChunks(ctx, w.plan.ID, w.queue) })
+	err := w.s.Write(ctx, func(tx *Tx) error { return tx.insertChunks(w.plan.ID, w.queue) })
 	w.queue = w.queue[:0]
 	return err
 }
 
-func (tx *Tx) insertChunks(ctx context.Context, planID int64, rows []chunkRow) error {
+func (tx *Tx) insertChunks(planID int64, rows []chunkRow) error {
+	ctx := tx.ctx
 	stmt, err := tx.tx.PrepareContext(ctx, `INSERT INTO plan_chunk(plan_id, seq, rule, verdict, n, data) VALUES (?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("write plan: %w", err)
@@ -281,7 +282,7 @@ func (w *PlanWriter) Finish(ctx context.Context, p Plan, then func(tx *Tx, plan 
 	}
 	p.Fingerprint = "sha256:" + hex.EncodeToString(w.all.Sum(nil))
 	err := w.s.Write(ctx, func(tx *Tx) error {
-		if err := tx.insertChunks(ctx, p.ID, w.queue); err != nil {
+		if err := tx.insertChunks(p.ID, w.queue); err != nil {
 			return err
 		}
 		for _, table := range []string{"plan_resume", "plan_done"} {

@@ -54,7 +54,7 @@ func (w *PlanWriter) Checkpoint(ctx context.Context, scope string, done []string
 		return fmt.Errorf("checkpoint plan: %w", err)
 	}
 	err = w.s.Write(ctx, func(tx *Tx) error {
-		if err := tx.insertChunks(ctx, w.plan.ID, w.queue); err != nil {
+		if err := tx.insertChunks(w.plan.ID, w.queue); err != nil {
 			return err
 		}
 		for _, c := range done {

@@ -195,19 +195,28 @@ func migrationSteps() ([]string, error) {
 	return steps, nil
 }
 
-// Tx is a write transaction.
+// Tx is a write transaction. It carries the context it was begun with:
+// its methods take no context of their own, so every statement of one
+// transaction runs under the same context and a transaction that must
+// complete (recording deletions that happened) cannot be cut short by a
+// cancelled context passed to one of its statements.
 type Tx struct {
-	tx *sqlx.Tx
+	tx  *sqlx.Tx
+	ctx context.Context
 }
 
+// Context returns the context the transaction runs under.
+func (tx *Tx) Context() context.Context { return tx.ctx }
+
 // Write runs fn in a write transaction and commits it if fn returns nil.
-// Write transactions are serialised.
+// Write transactions are serialised. Every statement of the transaction
+// runs under ctx.
 func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
 	tx, err := s.w.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
-	if err := fn(&Tx{tx: tx}); err != nil {
+	if err := fn(&Tx{tx: tx, ctx: ctx}); err != nil {
 		tx.Rollback()
 		return err
 	}

@@ -63,7 +63,7 @@ func TestLedgerIsAppendOnly(t *testing.T) {
 	s := open(t)
 	ctx := context.Background()
 	err := s.Write(ctx, func(tx *Tx) error {
-		_, err := tx.Append(ctx, []byte(`a`), []byte(`b`), []byte(`c`))
+		_, err := tx.Append([]byte(`a`), []byte(`b`), []byte(`c`))
 		return err
 	})
 	if err != nil {
@@ -133,7 +133,7 @@ func TestPlanWriter(t *testing.T) {
 			if tt.Verdict == "due" {
 				b := Batch{PlanID: p.ID, Source: "src", Rule: "R", Items: tt.Items, Fingerprint: tt.Fingerprint, Status: StatusPending}
 				var err error
-				batchID, err = tx.CreateBatch(ctx, &b)
+				batchID, err = tx.CreateBatch(&b)
 				return err
 			}
 		}

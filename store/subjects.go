@@ -100,12 +100,13 @@ func (s *Store) Imports(ctx context.Context) ([]SubjectImport, error) {
 }
 
 // RefuseImport records an import that was not applied, and why.
-func (tx *Tx) RefuseImport(ctx context.Context, imp SubjectImport) (int64, error) {
+func (tx *Tx) RefuseImport(imp SubjectImport) (int64, error) {
 	imp.Status = ImportRefused
-	return tx.addImport(ctx, imp)
+	return tx.addImport(imp)
 }
 
-func (tx *Tx) addImport(ctx context.Context, imp SubjectImport) (int64, error) {
+func (tx *Tx) addImport(imp SubjectImport) (int64, error) {
+	ctx := tx.ctx
 	res, err := tx.tx.NamedExecContext(ctx, `INSERT INTO subject_import(source, kind, file, version, rows, imported_at, status, note)
 		VALUES (:source, :kind, :file, :version, :rows, :imported_at, :status, :note)`, &imp)
 	if err != nil {
@@ -117,10 +118,11 @@ func (tx *Tx) addImport(ctx context.Context, imp SubjectImport) (int64, error) {
 // ApplyImport makes subjects the source's current facts: people not in
 // subjects keep their last facts and are marked missing, changes are
 // recorded field by field. subjects must not repeat a (kind, id).
-func (tx *Tx) ApplyImport(ctx context.Context, imp SubjectImport, subjects []Subject) (int64, ImportStats, error) {
+func (tx *Tx) ApplyImport(imp SubjectImport, subjects []Subject) (int64, ImportStats, error) {
+	ctx := tx.ctx
 	var st ImportStats
 	imp.Status = ImportApplied
-	id, err := tx.addImport(ctx, imp)
+	id, err := tx.addImport(imp)
 	if err != nil {
 		return 0, st, err
 	}

@@ -118,7 +118,7 @@ func appendAll(ctx context.Context, st *store.Store, entries []ledger.Entry) err
 		leaves[i] = b
 	}
 	return st.Write(ctx, func(tx *store.Tx) error {
-		_, err := tx.Append(ctx, leaves...)
+		_, err := tx.Append(leaves...)
 		return err
 	})
 }

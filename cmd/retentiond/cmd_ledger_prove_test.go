@@ -294,7 +294,7 @@ func TestLedgerProveErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := st.Write(ctx, func(tx *store.Tx) error { _, err := tx.Append(ctx, leaf); return err }); err != nil {
+		if err := st.Write(ctx, func(tx *store.Tx) error { _, err := tx.Append(leaf); return err }); err != nil {
 			t.Fatal(err)
 		}
 	}

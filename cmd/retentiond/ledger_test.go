@@ -352,7 +352,7 @@ func rewriteLedger(t *testing.T, dir, cfg string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.Write(ctx, func(tx *store.Tx) error { _, err := tx.Append(ctx, leaves...); return err }); err != nil {
+	if err := st.Write(ctx, func(tx *store.Tx) error { _, err := tx.Append(leaves...); return err }); err != nil {
 		t.Fatal(err)
 	}
 	signer, err := ledger.LoadSigner(filepath.Join(dir, "keys", "ledger.key"))
