@@ -9,15 +9,16 @@ import (
 
 // Outcomes are the outcomes a deletion or prune entry may record.
 var Outcomes = []string{
-	"deleted",      // the item existed at the approved version and is gone
-	"absent",       // the item was already gone
-	"changed",      // the item changed since it was planned; not touched
-	"held",         // the system itself keeps the item (e.g. a litigation hold)
-	"failed",       // the deletion failed; Code says why
-	"skipped_hold", // a retentiond hold covers the item; not touched
-	"not_due",      // the item was no longer due at execution; not touched
-	"archived",     // moved to the archive the policy names
-	"pruned",       // a folder the batch emptied was removed
+	"deleted",          // the item existed at the approved version and is gone
+	"absent",           // the item was already gone
+	"changed",          // the item changed since it was planned; not touched
+	"held",             // the system itself keeps the item (e.g. a litigation hold)
+	"failed",           // the deletion failed; Code says why
+	"skipped_hold",     // a retentiond hold covers the item; not touched
+	"not_due",          // the item was no longer due at execution; not touched
+	"skipped_rejected", // the batch was rejected while it ran; not touched
+	"archived",         // moved to the archive the policy names
+	"pruned",           // a folder the batch emptied was removed
 }
 
 // Codes are the failure codes an entry may record (see package connectors).
