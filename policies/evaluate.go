@@ -126,7 +126,7 @@ func (s *Set) Evaluate(it *Item, env *Env) Decision {
 		// The archive is where data under archive duty goes to be kept:
 		// no rule selects what is in it, or the archived copy would be
 		// archived again.
-		if r.ArchiveTo != "" && (it.Path == r.ArchiveTo || strings.HasPrefix(it.Path, r.ArchiveTo+"/")) && (len(r.Sources) == 0 || slices.Contains(r.Sources, it.Source)) {
+		if r.ArchiveTo != "" && inFolder(it.Path, r.ArchiveTo) && (len(r.Sources) == 0 || slices.Contains(r.Sources, it.Source)) {
 			return Decision{Verdict: Keep, Today: env.Today, InArchive: r.ArchiveTo}
 		}
 	}
@@ -163,6 +163,13 @@ func (s *Set) Evaluate(it *Item, env *Env) Decision {
 		}
 	}
 	return d
+}
+
+// inFolder reports whether path is folder or lies below it, compared in
+// Unicode NFC.
+func inFolder(path, folder string) bool {
+	path, folder = nfc(path), nfc(folder)
+	return path == folder || strings.HasPrefix(path, folder+"/")
 }
 
 // selects reports whether r applies to it, with the path captures.

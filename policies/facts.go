@@ -97,7 +97,10 @@ type Hold struct {
 func (h *Hold) ActiveOn(day Date) bool { return h.Until.IsZero() || day.Before(h.Until) }
 
 // Matches reports whether h covers it, an item linked to the given
-// subjects ("kind:id"); it does not check whether h is active.
+// subjects ("kind:id"); it does not check whether h is active. Paths and
+// subjects are compared in Unicode NFC (a hold typed "Fratrådte/**" covers
+// a folder a macOS client wrote with a decomposed å); Ref is compared
+// byte for byte, as the connector reported it.
 func (h *Hold) Matches(it *Item, subjects []string) bool {
 	if h.Source != "" && h.Source != it.Source {
 		return false
@@ -108,7 +111,7 @@ func (h *Hold) Matches(it *Item, subjects []string) bool {
 	if h.Path != nil && !h.Path.Matches(it.Path) {
 		return false
 	}
-	if h.Subject != "" && !slices.Contains(subjects, h.Subject) {
+	if h.Subject != "" && !slices.ContainsFunc(subjects, func(s string) bool { return nfc(s) == nfc(h.Subject) }) {
 		return false
 	}
 	if !it.Recorded.IsZero() && (!h.RecordedFrom.IsZero() && it.Recorded.Before(h.RecordedFrom) || !h.RecordedUntil.IsZero() && !it.Recorded.Before(h.RecordedUntil)) {

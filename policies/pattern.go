@@ -5,7 +5,16 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 )
+
+// nfc returns s in Unicode normalisation form C. Patterns and the paths
+// they are matched against are both compared in NFC, so that "Fratrådte"
+// typed with a precomposed å matches a folder a macOS client wrote with a
+// decomposed one (a + U+030A). It returns s itself, without allocating,
+// when s is already NFC (every ASCII path is).
+func nfc(s string) string { return norm.NFC.String(s) }
 
 // Pattern is a compiled path pattern with named captures. Paths are
 // '/'-separated and relative to the source's root (or, for mail, the
@@ -34,15 +43,20 @@ type Pattern struct {
 }
 
 // CompilePattern compiles a path pattern. ignoreCase makes letters match
-// regardless of case, as Windows file shares do.
+// regardless of case, as Windows file shares do. Pattern and path are
+// compared under Unicode normalisation (NFC on both sides): the spelling of
+// an accented letter, precomposed or decomposed, never decides a match.
+// Captured values are returned in NFC; the item's ref keeps its own bytes.
 func CompilePattern(src string, ignoreCase bool) (*Pattern, error) {
+	orig := src
+	src = nfc(src)
 	if src == "" {
 		return nil, fmt.Errorf("empty pattern")
 	}
 	if strings.HasPrefix(src, "/") || strings.HasSuffix(src, "/") || strings.Contains(src, "//") {
 		return nil, fmt.Errorf("pattern %q: paths are relative, '/'-separated, without empty segments", src)
 	}
-	p := &Pattern{src: src}
+	p := &Pattern{src: orig}
 	if src == "**" {
 		return p, nil
 	}
@@ -200,16 +214,7 @@ func (p *Pattern) BaseOf(path string) string {
 	if p.base == "" {
 		return ""
 	}
-	n := strings.Count(p.base, "/") + 1
-	i := 0
-	for range n {
-		j := strings.IndexByte(path[i:], '/')
-		if j < 0 {
-			return path
-		}
-		i += j + 1
-	}
-	return path[:i-1]
+	return firstSegments(path, strings.Count(p.base, "/")+1)
 }
 
 // PruneStop returns the folder of path (a folder holding an item that
@@ -224,18 +229,38 @@ func (p *Pattern) PruneStop(path string) (stop string, ok bool) {
 	if p.stop == nil {
 		return "", false
 	}
-	m := p.stop.FindStringSubmatchIndex(path)
+	n := nfc(path)
+	m := p.stop.FindStringSubmatchIndex(n)
 	if m == nil {
 		return "", false
 	}
-	return path[m[2]:m[3]], true
+	if n == path {
+		return path[m[2]:m[3]], true
+	}
+	// The match ends at a segment boundary, and normalisation never moves
+	// a '/': the same number of segments of the path's own spelling.
+	return firstSegments(path, strings.Count(n[:m[3]], "/")+1), true
 }
 
-// Matches reports whether path matches p.
+// firstSegments returns the first n '/'-separated segments of path.
+func firstSegments(path string, n int) string {
+	i := 0
+	for range n {
+		j := strings.IndexByte(path[i:], '/')
+		if j < 0 {
+			return path
+		}
+		i += j + 1
+	}
+	return path[:i-1]
+}
+
+// Matches reports whether path matches p (compared in NFC).
 func (p *Pattern) Matches(path string) bool {
 	if p.re == nil {
 		return path != ""
 	}
+	path = nfc(path)
 	if !strings.HasPrefix(path, p.prefix) {
 		return false
 	}
@@ -243,11 +268,12 @@ func (p *Pattern) Matches(path string) bool {
 }
 
 // Match reports whether path matches p and returns the captured values in
-// the order of Names.
+// the order of Names, in NFC.
 func (p *Pattern) Match(path string) ([]string, bool) {
 	if len(p.names) == 0 {
 		return nil, p.Matches(path)
 	}
+	path = nfc(path)
 	if !strings.HasPrefix(path, p.prefix) {
 		return nil, false
 	}
