@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // Outcomes are the outcomes a deletion or prune entry may record.
@@ -40,12 +41,20 @@ type ContentRules struct {
 	batches map[int64]*batchState
 	// instructions issued so far, so that acknowledgements refer to one.
 	instructions map[string]bool
+	// refKeys are the reference key ids entries may use: the first one
+	// the ledger uses, and each one a key_rotation entry introduced.
+	refKeys []string
 }
 
 type batchState struct {
 	created   int64
 	approvers []string // actor ids; "" for an automatic approval
 	approved  bool
+	// rejected is the index of the batch's rejection entry, or -1.
+	rejected int64
+	// started and ended are the indexes of its execution_started and of
+	// its execution_finished or execution_stopped entry, or -1.
+	started, ended int64
 }
 
 // NewContentRules returns the rules for a ledger read from its first entry.
@@ -79,7 +88,7 @@ func (r *ContentRules) Check(i int64, e *Entry) string {
 		if b, ok := r.batches[e.Batch]; ok {
 			return fmt.Sprintf("batch %d was already recorded at entry %d", e.Batch, b.created)
 		}
-		r.batches[e.Batch] = &batchState{created: i}
+		r.batches[e.Batch] = &batchState{created: i, rejected: -1, started: -1, ended: -1}
 	case TypeApproval:
 		b, reason := r.batch(e)
 		if reason != "" {
@@ -91,16 +100,23 @@ func (r *ContentRules) Check(i int64, e *Entry) string {
 		b.approved = true
 		b.approvers = append(b.approvers, e.Actor)
 	case TypeRejection, TypeConfirmation:
-		if _, reason := r.batch(e); reason != "" {
+		b, reason := r.batch(e)
+		if reason != "" {
 			return reason
 		}
-	case TypeExecutionStarted, TypeExecutionFinished, TypeDeletion, TypePrune:
+		if e.Type == TypeRejection && b.rejected < 0 {
+			b.rejected = i
+		}
+	case TypeExecutionStarted, TypeExecutionFinished, TypeExecutionStopped, TypeDeletion, TypePrune:
 		b, reason := r.batch(e)
 		if reason != "" {
 			return reason
 		}
 		if !b.approved {
 			return fmt.Sprintf("%s entry for batch %d, which no earlier entry approved", e.Type, e.Batch)
+		}
+		if reason := b.execution(i, e); reason != "" {
+			return reason
 		}
 		for _, a := range e.Approvals {
 			if !slices.Contains(b.approvers, a) {
@@ -131,6 +147,13 @@ func (r *ContentRules) Check(i int64, e *Entry) string {
 		if !r.instructions[e.Instruction] {
 			return fmt.Sprintf("acknowledgement of instruction %s, which no earlier entry issued", e.Instruction)
 		}
+	case TypeInstructionWithdrawn:
+		if e.Instruction == "" || e.Rule == "" || e.Subject == "" || e.Due == "" || e.Hold == "" {
+			return "instruction_withdrawn entry without an instruction id, rule, subject reference, due date or the hold that withdrew the line"
+		}
+		if !r.instructions[e.Instruction] {
+			return fmt.Sprintf("withdrawal of a line of instruction %s, which no earlier entry issued", e.Instruction)
+		}
 	case TypeOwnerNotice:
 		if e.Item == "" || e.Rule == "" || e.Due == "" || (e.Role != "owner" && e.Role != "operator") {
 			return "owner_notice entry must name an item reference, its rule, the first day it may go and who was told (owner or operator)"
@@ -139,7 +162,18 @@ func (r *ContentRules) Check(i int64, e *Entry) string {
 		if e.Key == "" || (e.Method != KeySigning && e.Method != KeyReference) {
 			return "key rotation entry must name the new key and whether it signs checkpoints or makes references"
 		}
+		if e.Method == KeyReference {
+			if !isKeyID(e.Key) {
+				return fmt.Sprintf("reference key rotation names %q, which is not a reference key id", e.Key)
+			}
+			if !slices.Contains(r.refKeys, e.Key) {
+				r.refKeys = append(r.refKeys, e.Key)
+			}
+		}
 		return ""
+	}
+	if reason := r.refKeysOf(e); reason != "" {
+		return reason
 	}
 	if e.Outcome != "" && !slices.Contains(Outcomes, e.Outcome) {
 		return fmt.Sprintf("outcome %q is not one of the enumerated outcomes", e.Outcome)
@@ -168,4 +202,61 @@ func (r *ContentRules) batch(e *Entry) (*batchState, string) {
 		return nil, fmt.Sprintf("%s entry for batch %d, which no earlier batch entry records", e.Type, e.Batch)
 	}
 	return b, ""
+}
+
+// execution checks the order of a batch's execution entries: one
+// execution, never started after the batch was rejected, and ended after
+// a rejection only by execution_stopped. Deletion and prune entries may
+// follow a rejection: the chunk that was in flight when the batch was
+// rejected completes and is recorded.
+func (b *batchState) execution(i int64, e *Entry) string {
+	switch e.Type {
+	case TypeExecutionStarted:
+		if b.rejected >= 0 {
+			return fmt.Sprintf("execution of batch %d started after its rejection at entry %d: a rejected batch must never be executed", e.Batch, b.rejected)
+		}
+		if b.started >= 0 {
+			return fmt.Sprintf("second execution of batch %d: its execution already started at entry %d", e.Batch, b.started)
+		}
+		b.started = i
+	case TypeExecutionFinished, TypeExecutionStopped:
+		if b.started < 0 {
+			return fmt.Sprintf("%s entry for batch %d, whose execution never started", e.Type, e.Batch)
+		}
+		if b.ended >= 0 {
+			return fmt.Sprintf("second end of the execution of batch %d: it already ended at entry %d", e.Batch, b.ended)
+		}
+		if e.Type == TypeExecutionFinished && b.rejected >= 0 {
+			return fmt.Sprintf("execution of batch %d finished after its rejection at entry %d: an execution that runs into a rejection must stop (execution_stopped)", e.Batch, b.rejected)
+		}
+		if e.Type == TypeExecutionStopped && e.Reason == "" {
+			return fmt.Sprintf("execution_stopped entry for batch %d without a reason", e.Batch)
+		}
+		b.ended = i
+	}
+	return ""
+}
+
+// refKeysOf checks the key ids of the references an entry holds: the
+// first one the ledger uses is its initial reference key, and every other
+// one must have been introduced by an earlier key_rotation entry. A
+// reference key swapped in without a rotation makes references nobody
+// can answer for with the keys the ledger names.
+func (r *ContentRules) refKeysOf(e *Entry) string {
+	for _, ref := range [...]string{e.Item, e.Container, e.Subject} {
+		if ref == "" {
+			continue
+		}
+		id := ref[3:11] // h1:<key id>:<mac>; Marshal and Parse checked the form
+		if slices.Contains(r.refKeys, id) {
+			continue
+		}
+		if len(r.refKeys) == 0 {
+			r.refKeys = append(r.refKeys, id)
+			continue
+		}
+		return fmt.Sprintf("%s entry uses reference key %s, which no key_rotation entry introduced (the ledger's reference keys are %s): the reference key was replaced without a rotation; restore the right references.key from backup, or rotate it with 'retentiond ledger rotate-key --references'",
+			e.Type, id, strings.Join(r.refKeys, ", "))
+	}
+	return ""
 }

@@ -26,28 +26,30 @@ type Type string
 
 // Entry types. The set is closed: Marshal and Parse reject any other.
 const (
-	TypePolicy            Type = "policy"             // a policy text came into force
-	TypeBatch             Type = "batch"              // a batch was cut from a plan
-	TypeApproval          Type = "approval"           // someone (or a rule needing none) approved a batch
-	TypeRejection         Type = "rejection"          // a batch was rejected or superseded
-	TypeConfirmation      Type = "confirmation"       // an operator confirmed a guarded batch's size
-	TypeDeletion          Type = "deletion"           // the outcome for one item of a batch
-	TypePrune             Type = "prune"              // an emptied folder was removed
-	TypeHoldAdded         Type = "hold_added"         // a hold was placed
-	TypeHoldReleased      Type = "hold_released"      // a hold was released
-	TypeExecutionStarted  Type = "execution_started"  // execution of a batch began
-	TypeExecutionFinished Type = "execution_finished" // execution of a batch ended
-	TypeKeyRotation       Type = "key_rotation"       // a new signing key took over
-	TypeInstruction       Type = "instruction"        // a deletion instruction was issued
-	TypeAcknowledgement   Type = "acknowledgement"    // an instruction was confirmed carried out
-	TypeOwnerNotice       Type = "owner_notice"       // an item's owner (role owner), or the operators, were told ahead of its deletion
+	TypePolicy               Type = "policy"                // a policy text came into force
+	TypeBatch                Type = "batch"                 // a batch was cut from a plan
+	TypeApproval             Type = "approval"              // someone (or a rule needing none) approved a batch
+	TypeRejection            Type = "rejection"             // a batch was rejected or superseded
+	TypeConfirmation         Type = "confirmation"          // an operator confirmed a guarded batch's size
+	TypeDeletion             Type = "deletion"              // the outcome for one item of a batch
+	TypePrune                Type = "prune"                 // an emptied folder was removed
+	TypeHoldAdded            Type = "hold_added"            // a hold was placed
+	TypeHoldReleased         Type = "hold_released"         // a hold was released
+	TypeExecutionStarted     Type = "execution_started"     // execution of a batch began
+	TypeExecutionFinished    Type = "execution_finished"    // execution of a batch ended
+	TypeExecutionStopped     Type = "execution_stopped"     // execution of a batch was stopped before its end (Reason says why, e.g. "rejected")
+	TypeKeyRotation          Type = "key_rotation"          // a new signing key took over
+	TypeInstruction          Type = "instruction"           // a deletion instruction was issued
+	TypeAcknowledgement      Type = "acknowledgement"       // an instruction was confirmed carried out
+	TypeInstructionWithdrawn Type = "instruction_withdrawn" // a hold withdrew a line of an instruction before it was carried out
+	TypeOwnerNotice          Type = "owner_notice"          // an item's owner (role owner), or the operators, were told ahead of its deletion
 )
 
 func knownType(t Type) bool {
 	switch t {
 	case TypePolicy, TypeBatch, TypeApproval, TypeRejection, TypeConfirmation, TypeDeletion, TypePrune,
-		TypeHoldAdded, TypeHoldReleased, TypeExecutionStarted, TypeExecutionFinished, TypeKeyRotation,
-		TypeInstruction, TypeAcknowledgement, TypeOwnerNotice:
+		TypeHoldAdded, TypeHoldReleased, TypeExecutionStarted, TypeExecutionFinished, TypeExecutionStopped, TypeKeyRotation,
+		TypeInstruction, TypeAcknowledgement, TypeOwnerNotice, TypeInstructionWithdrawn:
 		return true
 	}
 	return false

@@ -601,6 +601,9 @@ func (r *report) batches() {
 		if !b.Finished.IsZero() {
 			exec = append(exec, "finished "+r.time(b.Finished))
 		}
+		if !b.Stopped.IsZero() {
+			exec = append(exec, "stopped ("+b.StopReason+") "+r.time(b.Stopped))
+		}
 		if b.StartedBy != "" && len(exec) > 0 {
 			exec = append(exec, "by "+b.StartedBy)
 		}

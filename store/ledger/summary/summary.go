@@ -155,6 +155,10 @@ type Batch struct {
 	StartedBy string // who executed it
 	Started   time.Time
 	Finished  time.Time
+	// Stopped is when its execution was stopped before the end (after a
+	// rejection, say), with StopReason; zero if it was not.
+	Stopped    time.Time
+	StopReason string
 
 	Outcomes Counts // its deletion and prune entries in the period
 }
@@ -356,6 +360,10 @@ func (s *Summary) Add(index int64, e ledger.Entry) {
 			if b.StartedBy == "" {
 				b.StartedBy = e.Actor
 			}
+		}
+	case ledger.TypeExecutionStopped:
+		if b := s.batchOf(&e); b != nil {
+			b.Stopped, b.StopReason = e.Time, e.Reason
 		}
 	case ledger.TypeOwnerNotice:
 		s.row(s.policyOf(&e, nil), e.Rule, month).OwnersTold++
