@@ -198,14 +198,20 @@ func Unescape(s string) (string, error) {
 // or with a single quote. The CSV writer still quotes the cell as RFC 4180
 // asks (commas, double quotes).
 func CSV(s string) string {
-	t := Name(s)
-	if t != "" && strings.IndexByte("=+-@\t\r\n\x00'", t[0]) >= 0 {
-		return "'" + t
-	}
-	return t
+	return Formula(Name(s))
 }
 
 // UnCSV returns the name CSV turned into the cell s.
 func UnCSV(s string) (string, error) {
 	return Unescape(strings.TrimPrefix(s, "'"))
+}
+
+// Formula returns the already escaped cell t with a single quote in front
+// when it starts with a character a spreadsheet reads as the start of a
+// formula, or with a single quote: CSV(s) is Formula(Name(s)).
+func Formula(t string) string {
+	if t != "" && strings.IndexByte("=+-@\t\r\n\x00'", t[0]) >= 0 {
+		return "'" + t
+	}
+	return t
 }

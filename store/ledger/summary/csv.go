@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/retentiond/retentiond/internal/safetext"
 	"github.com/retentiond/retentiond/store/ledger"
 )
 
@@ -96,7 +97,9 @@ func columns() []Column {
 
 // WriteCSV writes the header row of Columns and one row per rule and
 // month (Rows). Lines end in "\n"; fields are quoted only where RFC 4180
-// needs it.
+// needs it. Texts from the ledger are escaped (safetext.Name, when added)
+// and a cell that a spreadsheet would read as a formula (starting with =,
+// +, -, @) starts with a single quote (safetext.Formula).
 func (s *Summary) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	rec := make([]string, len(Columns))
@@ -108,7 +111,7 @@ func (s *Summary) WriteCSV(w io.Writer) error {
 	}
 	for _, r := range s.Rows() {
 		for i, c := range Columns {
-			rec[i] = c.get(&r)
+			rec[i] = safetext.Formula(c.get(&r))
 		}
 		if err := cw.Write(rec); err != nil {
 			return fmt.Errorf("write summary csv: %w", err)

@@ -27,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/retentiond/retentiond/internal/safetext"
 	"github.com/retentiond/retentiond/store/ledger"
 )
 
@@ -270,6 +271,7 @@ func (s *Summary) Add(index int64, e ledger.Entry) {
 	}
 	s.last = index
 	s.entries++
+	shown(&e)
 	month := e.Time.In(s.loc).Format("2006-01")
 	if e.Policy != "" && e.Rule != "" {
 		s.rulePolicy[e.Rule] = e.Policy
@@ -393,6 +395,16 @@ func (s *Summary) Add(index int64, e ledger.Entry) {
 		s.policies = append(s.policies, PolicyVersion{At: e.Time, Policy: e.Policy, Digest: e.PolicyDigest})
 	case ledger.TypeKeyRotation:
 		s.rotations = append(s.rotations, KeyRotation{At: e.Time, Kind: e.Method, KeyID: keyID(e.Method, e.Key), By: e.Actor, Overlap: e.Period})
+	}
+}
+
+// shown escapes every text of e the summary may show (safetext.Name), so
+// that what a bundle's entries say is shown as data in the PDF and the CSV,
+// never as layout: a control or bidi character becomes visible.
+func shown(e *ledger.Entry) {
+	for _, f := range []*string{&e.Source, &e.Policy, &e.PolicyDigest, &e.Rule, &e.Period, &e.Due, &e.Actor,
+		&e.Outcome, &e.Code, &e.Method, &e.Hold, &e.Instruction, &e.Reason, &e.Text, &e.Key} {
+		*f = safetext.Name(*f)
 	}
 }
 
