@@ -47,6 +47,8 @@ type Pipeline struct {
 	// people caches the index of people from the exports between the
 	// imports that change it.
 	people peopleCache
+	// decisions caches what CheckBatchDecisions proved.
+	decisions decisionCache
 }
 
 // Deps are what New needs beyond the configuration.
