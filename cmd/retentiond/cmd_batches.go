@@ -113,7 +113,7 @@ func (a *app) batchesShowCmd() *cobra.Command {
 			}
 			a.printf("Batch %d: %s\n", b.ID, b.Status)
 			if b.StatusNote != "" {
-				a.printf("  %s\n", b.StatusNote)
+				a.printf("  %s\n", esc(b.StatusNote))
 			}
 			title := ""
 			if r := p.Config.Policies.Rule(b.Rule); r != nil {
@@ -142,7 +142,7 @@ func (a *app) batchesShowCmd() *cobra.Command {
 					if limit > 0 && n >= limit {
 						return errStop
 					}
-					a.printf("  %s\n    %s\n", it.Ref, p.Explain(it))
+					a.printf("  %s\n    %s\n", esc(it.Ref), esc(p.Explain(it)))
 					n++
 				}
 				return nil

@@ -29,14 +29,14 @@ the item is looked up in its source now and decided as a plan today would.`,
 					if err != nil {
 						return err
 					}
-					a.printf("%s: %s\n", r.Source, r.Item.Ref)
+					a.printf("%s: %s\n", r.Source, esc(r.Item.Ref))
 					if r.AwaitingNotice != "" {
-						a.printf("  %s\n", r.AwaitingNotice)
+						a.printf("  %s\n", esc(r.AwaitingNotice))
 					} else {
-						a.printf("  %s\n", r.Decision.Reason())
+						a.printf("  %s\n", esc(r.Decision.Reason()))
 					}
 					if r.Decision.Subject != "" {
-						a.printf("  about %s: retentiond explain %s\n", r.Decision.Subject, r.Decision.Subject)
+						a.printf("  about %s: retentiond explain %s\n", esc(r.Decision.Subject), esc(r.Decision.Subject))
 					}
 					return nil
 				}
@@ -45,7 +45,7 @@ the item is looked up in its source now and decided as a plan today would.`,
 			if err != nil {
 				return err
 			}
-			a.printf("%s\n", r.Key)
+			a.printf("%s\n", esc(r.Key))
 			if len(r.Facts) == 0 {
 				a.printf("  not in any school-system export\n")
 			}
@@ -53,7 +53,7 @@ the item is looked up in its source now and decided as a plan today would.`,
 				a.printf("  from %s:", f.Source)
 				for _, kv := range [][2]string{{"started", f.Started}, {"left", f.Left}, {"born", f.Born}, {"case closed", f.CaseClosed}, {"e-mail", f.Email}} {
 					if kv[1] != "" {
-						a.printf(" %s %s;", kv[0], kv[1])
+						a.printf(" %s %s;", kv[0], esc(kv[1]))
 					}
 				}
 				if f.Manager != nil {
@@ -65,16 +65,16 @@ the item is looked up in its source now and decided as a plan today would.`,
 				a.printf("\n")
 			}
 			if r.Known && r.Merged.Problem != "" {
-				a.printf("  FLAGGED, nothing about them is deleted: %s\n", r.Merged.Problem)
+				a.printf("  FLAGGED, nothing about them is deleted: %s\n", esc(r.Merged.Problem))
 			}
 			if len(r.History) > 0 {
 				a.printf("History:\n")
 				for _, c := range r.History {
-					a.printf("  %s  %s (%s): %s\n", c.ImportedAt.Local().Format("2006-01-02 15:04"), c.Source, c.File, change(c.Field, c.Old, c.New))
+					a.printf("  %s  %s (%s): %s\n", c.ImportedAt.Local().Format("2006-01-02 15:04"), c.Source, esc(c.File), esc(change(c.Field, c.Old, c.New)))
 				}
 			}
 			for _, h := range r.Holds {
-				a.printf("Hold %s: %s (owner %s)\n", h.ID, h.Reason, h.Owner)
+				a.printf("Hold %s: %s (owner %s)\n", h.ID, esc(h.Reason), esc(h.Owner))
 			}
 			for _, l := range r.Instructions {
 				state := "not confirmed"
@@ -84,7 +84,7 @@ the item is looked up in its source now and decided as a plan today would.`,
 				a.printf("Instruction %s to %s: %s, delete by %s (%s)\n", l.Instruction, l.System, l.Rule, l.Due, state)
 			}
 			if len(r.Items) == 0 {
-				a.printf("No planned item is linked to %s.\n", r.Key)
+				a.printf("No planned item is linked to %s.\n", esc(r.Key))
 				return nil
 			}
 			a.printf("Items (%d):\n", len(r.Items))
@@ -93,7 +93,7 @@ the item is looked up in its source now and decided as a plan today would.`,
 				if due == "" {
 					due = "not yet known"
 				}
-				a.printf("  %s:%s\n    %s under %s, due %s (plan %d of %s)\n    %s\n", it.Source, it.Ref, strings.ToUpper(it.Verdict), it.Rule, due, it.Plan, it.PlanDay, it.Reason)
+				a.printf("  %s:%s\n    %s under %s, due %s (plan %d of %s)\n    %s\n", it.Source, esc(it.Ref), strings.ToUpper(it.Verdict), it.Rule, due, it.Plan, it.PlanDay, esc(it.Reason))
 			}
 			return nil
 		}),

@@ -94,7 +94,7 @@ func (a *app) holdsListCmd() *cobra.Command {
 				var scope []string
 				for _, kv := range [][2]string{{"source", h.Source}, {"path", h.Path}, {"ref", h.Ref}, {"subject", h.Subject}} {
 					if kv[1] != "" {
-						scope = append(scope, kv[0]+"="+kv[1])
+						scope = append(scope, kv[0]+"="+esc(kv[1]))
 					}
 				}
 				state := "active"
@@ -105,7 +105,7 @@ func (a *app) holdsListCmd() *cobra.Command {
 				if until == "" {
 					until = "-"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", h.ID, h.Reason, h.Owner, strings.Join(scope, " "), until, state)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", h.ID, esc(h.Reason), esc(h.Owner), strings.Join(scope, " "), until, state)
 			}
 			return tw.Flush()
 		},

@@ -116,7 +116,7 @@ func (a *app) instructionsListCmd() *cobra.Command {
 				state := "waiting"
 				switch {
 				case in.ConfirmedAt != nil:
-					state = fmt.Sprintf("confirmed %s by %s (recorded by %s)", in.ConfirmedAt.Local().Format("2006-01-02"), deref(in.ConfirmedBy), deref(in.ConfirmedAs))
+					state = fmt.Sprintf("confirmed %s by %s (recorded by %s)", in.ConfirmedAt.Local().Format("2006-01-02"), esc(deref(in.ConfirmedBy)), deref(in.ConfirmedAs))
 				case late[in.ID]:
 					state = "OVERDUE"
 				}

@@ -81,7 +81,7 @@ func (a *app) verifyBundle(ctx context.Context, dir string, trusted []string, an
 		return fmt.Errorf("ledger verification FAILED: %w", err)
 	}
 	a.printf("bundle %s: OK\n", dir)
-	a.printf("  ledger %s, exported %s by %s\n", rep.Export.Origin, rep.Export.Generated.Format("2006-01-02 15:04 UTC"), rep.Export.Software)
+	a.printf("  ledger %s, exported %s by %s\n", esc(rep.Export.Origin), rep.Export.Generated.Format("2006-01-02 15:04 UTC"), esc(rep.Export.Software))
 	a.printReport(rep.Report, len(anchors)-len(rep.AnchorsBeyond))
 	a.printf("  %d files match the signed manifest; %d policy texts match their digests\n", rep.Files, rep.Policies)
 	if rep.KeysFromBundle {

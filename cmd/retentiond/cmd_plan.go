@@ -95,7 +95,7 @@ func writePlanText(w io.Writer, p *scheduler.Pipeline, res *scheduler.PlanResult
 		fmt.Fprintf(w, "  %d of the kept are due but wait until their owners have been told (owner_notice; retentiond notify tells them)\n", res.AwaitingNotice)
 	}
 	if res.Incomplete != nil {
-		fmt.Fprintf(w, "  WARNING: parts of the source could not be read; nothing in them is planned:\n    %s\n", strings.ReplaceAll(res.Incomplete.Error(), "\n", "\n    "))
+		fmt.Fprintf(w, "  WARNING: parts of the source could not be read; nothing in them is planned:\n    %s\n", strings.ReplaceAll(escLines(res.Incomplete.Error()), "\n", "\n    "))
 	}
 	batchOf := map[string]store.Batch{}
 	for _, b := range res.Batches {
@@ -117,13 +117,13 @@ func writePlanText(w io.Writer, p *scheduler.Pipeline, res *scheduler.PlanResult
 		if b, ok := batchOf[t.Rule+"/"+t.Verdict]; ok {
 			fmt.Fprintf(w, "          batch %d: %s", b.ID, b.Status)
 			if b.StatusNote != "" {
-				fmt.Fprintf(w, " (%s)", b.StatusNote)
+				fmt.Fprintf(w, " (%s)", esc(b.StatusNote))
 			}
 			fmt.Fprintln(w)
 		}
 		sam := res.Samples[t.Rule+"/"+t.Verdict]
 		for _, it := range sam {
-			fmt.Fprintf(w, "          %s\n            %s\n", it.Ref, p.Explain(it))
+			fmt.Fprintf(w, "          %s\n            %s\n", esc(it.Ref), esc(p.Explain(it)))
 		}
 		if more := t.Items - int64(len(sam)); more > 0 && len(sam) > 0 {
 			fmt.Fprintf(w, "          … and %d more\n", more)

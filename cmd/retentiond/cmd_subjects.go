@@ -78,7 +78,7 @@ func (a *app) subjectsImportsCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tWHEN\tSOURCE\tFILE\tROWS\tSTATUS\tNOTE")
 			for _, i := range imps {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", i.ID, i.ImportedAt.Local().Format("2006-01-02 15:04"), i.Source, i.File, i.Rows, i.Status, strings.ReplaceAll(i.Note, "\n", " "))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%s\t%s\n", i.ID, i.ImportedAt.Local().Format("2006-01-02 15:04"), i.Source, esc(i.File), i.Rows, i.Status, esc(strings.ReplaceAll(i.Note, "\n", " ")))
 			}
 			return tw.Flush()
 		}),
@@ -93,18 +93,18 @@ func writeImports(w io.Writer, results []scheduler.ImportResult, all bool) int {
 		switch r.Status {
 		case "refused":
 			refused++
-			fmt.Fprintf(w, "%s: REFUSED %s: %s\n  The facts from the previous import stay in force.\n", r.Source, r.File, r.Why)
+			fmt.Fprintf(w, "%s: REFUSED %s: %s\n  The facts from the previous import stay in force.\n", r.Source, esc(r.File), esc(r.Why))
 		case "unchanged":
 			if all {
-				fmt.Fprintf(w, "%s: %s was imported before; nothing to do (--force reads it again)\n", r.Source, r.File)
+				fmt.Fprintf(w, "%s: %s was imported before; nothing to do (--force reads it again)\n", r.Source, esc(r.File))
 			}
 		default:
 			s := r.Stats
 			fmt.Fprintf(w, "%s: imported %s: %d rows; %d new, %d changed, %d unchanged, %d no longer listed, %d listed again\n",
-				r.Source, r.File, r.Rows, s.Added, s.Changed, s.Unchanged, s.Missing, s.Returned)
+				r.Source, esc(r.File), r.Rows, s.Added, s.Changed, s.Unchanged, s.Missing, s.Returned)
 		}
 		for _, warn := range r.Warnings {
-			fmt.Fprintf(w, "  warning: %s\n", warn)
+			fmt.Fprintf(w, "  warning: %s\n", esc(warn))
 		}
 	}
 	return refused

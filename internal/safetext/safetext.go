@@ -43,8 +43,16 @@ const hexDigits = "0123456789abcdef"
 // Name returns s with every character that is not plainly visible, and
 // the backslash, escaped. A name that needs no escaping is returned as it
 // is.
-func Name(s string) string {
-	if !needs(s) {
+func Name(s string) string { return escape(s, true) }
+
+// Text is Name for a text that is not itself a name but may hold names: an
+// error message, which quotes a name with %q or holds a Windows path. Its
+// backslashes are kept as they are; everything else Name escapes is
+// escaped. Text is not reversible: show names with Name.
+func Text(s string) string { return escape(s, false) }
+
+func escape(s string, backslash bool) string {
+	if !needs(s, backslash) {
 		return s
 	}
 	var b strings.Builder
@@ -54,7 +62,7 @@ func Name(s string) string {
 		switch {
 		case r == utf8.RuneError && size <= 1:
 			hexByte(&b, s[i])
-		case r == '\\':
+		case r == '\\' && backslash:
 			b.WriteString(`\\`)
 		case r < 0x20 || r == 0x7f:
 			switch r {
@@ -91,16 +99,16 @@ func Name(s string) string {
 	return b.String()
 }
 
-// needs reports whether Name would change s.
-func needs(s string) bool {
+// needs reports whether escape would change s.
+func needs(s string, backslash bool) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < 0x20 || c == 0x7f || c == '\\' {
+		if c < 0x20 || c == 0x7f || c == '\\' && backslash {
 			return true
 		}
 		if c >= utf8.RuneSelf {
 			for _, r := range s[i:] {
-				if r == utf8.RuneError || r < 0x20 || r == 0x7f || r == '\\' || hidden(r) {
+				if r == utf8.RuneError || r < 0x20 || r == 0x7f || r == '\\' && backslash || hidden(r) {
 					return true // RuneError: invalid UTF-8, or a literal U+FFFD (kept by Name)
 				}
 			}

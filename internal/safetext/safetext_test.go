@@ -96,6 +96,7 @@ func FuzzName(f *testing.F) {
 		}) && n != s {
 			t.Fatalf("Name(%q) = %q changed a plainly visible name", s, n)
 		}
+		visible(t, "Text", Text(s))
 		c := CSV(s)
 		visible(t, "CSV", c)
 		if c != "" && strings.ContainsRune("=+-@\t\r\n\x00", rune(c[0])) {
@@ -105,4 +106,17 @@ func FuzzName(f *testing.F) {
 			t.Fatalf("UnCSV(CSV(%q)) = %q, %v", s, back, err)
 		}
 	})
+}
+
+func TestText(t *testing.T) {
+	for in, want := range map[string]string{
+		`list "old/back\\slash.txt": invalid`: `list "old/back\\slash.txt": invalid`,
+		`open C:\ProgramData\x: denied`:       `open C:\ProgramData\x: denied`,
+		"list \"a\x1b[2J\u202eb\": \xff":      `list "a\x1b[2J\u202eb": \xff`,
+	} {
+		if got := Text(in); got != want {
+			t.Errorf("Text(%q) = %q, want %q", in, got, want)
+		}
+		visible(t, "Text", Text(in))
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/retentiond/retentiond/configs"
+	"github.com/retentiond/retentiond/internal/safetext"
 	"github.com/retentiond/retentiond/scheduler"
 	"github.com/retentiond/retentiond/store"
 )
@@ -149,7 +150,7 @@ becomes overdue. Try it by hand with
     retentiond plan --source %s
 
 This alert is sent once a day while the source fails.
-`, source, cause, source)
+`, source, shown(cause), source)
 	return n.send(ctx, n.alert("source-failed:"+source+":"+day, "source_failed",
 		fmt.Sprintf("retentiond: source %s could not be planned", source), text))
 }
@@ -168,7 +169,7 @@ What was done before the error is in the ledger; the rest of the batch
 was not touched. See it with
 
     retentiond batches show %d
-`, batch, cause, batch)
+`, batch, shown(cause), batch)
 	return n.send(ctx, n.alert(fmt.Sprintf("batch-failed:%d", batch), "batch_failed",
 		fmt.Sprintf("retentiond: batch %d failed", batch), text))
 }
@@ -403,4 +404,14 @@ func days(d time.Duration) string {
 		return fmt.Sprintf("%d hours", int(d.Hours()))
 	}
 	return fmt.Sprintf("%d days", int(d.Hours()/24))
+}
+
+// shown is the text of err for a mail, each line escaped (safetext.Text):
+// an error can hold a file's name, and a name is never layout.
+func shown(err error) string {
+	lines := strings.Split(fmt.Sprint(err), "\n")
+	for i, l := range lines {
+		lines[i] = safetext.Text(l)
+	}
+	return strings.Join(lines, "\n    ")
 }

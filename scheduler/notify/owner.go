@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/retentiond/retentiond/internal/safetext"
 	"github.com/retentiond/retentiond/store"
 )
 
@@ -62,7 +63,7 @@ func (n *Notifier) ownerMail(ctx context.Context, group []store.OwnerNotice) err
 		if r := cfg.Policies.Rule(no.Rule); r != nil && r.Title != "" {
 			title = ": " + r.Title
 		}
-		fmt.Fprintf(&list, "  %s  %s: %s\n              (rule %s%s)\n", from, no.Source, no.Ref, no.Rule, title)
+		fmt.Fprintf(&list, "  %s  %s: %s\n              (rule %s%s)\n", from, no.Source, safetext.Name(no.Ref), no.Rule, title)
 	}
 	to := []string{group[0].Email}
 	intro := fmt.Sprintf("You own the %d file(s) below.", len(group))

@@ -1,0 +1,135 @@
+//go:build unix
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-sasl"
+
+	"github.com/retentiond/retentiond/scheduler/mailer/smtptest"
+)
+
+// hostileNames are file names that try to fake what a person sees: an
+// escape sequence that clears the screen, a carriage return and a newline
+// that overwrite or add a line, a right-to-left override that turns
+// "txt.exe" around, a C1 control, invalid UTF-8, and a backslash (which no
+// ref may hold: the share reports it as skipped).
+var hostileNames = map[string]string{ // name → how it must be shown
+	"esc\x1b[2Jclear.txt":              `esc\x1b[2Jclear.txt`,
+	"cr\rok.pdf":                       `cr\rok.pdf`,
+	"lf\n  2026-11-16  share: fake.txt": `lf\n  2026-11-16  share: fake.txt`,
+	"rtl\u202etxt.exe":                 `rtl\u202etxt.exe`,
+	"csi\u009b2J.txt":                  `csi\u009b2J.txt`,
+	"bad\xffutf8.txt":                  `bad\xffutf8.txt`,
+}
+
+// TestNamesShownEscaped: names from a share come out escaped in the plan,
+// in `batches show` and in the owner's notification mail: nothing a file's
+// name holds reaches a terminal or a mail as a control, bidi or invalid
+// character, and a name with a backslash is named as skipped.
+func TestNamesShownEscaped(t *testing.T) {
+	dir := t.TempDir()
+	share := filepath.Join(dir, "share", "old")
+	os.MkdirAll(share, 0o755)
+	day0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	old := day0.AddDate(-4, 0, 0)
+	for name := range hostileNames {
+		p := filepath.Join(share, name)
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(p, old, old)
+	}
+	if err := os.WriteFile(filepath.Join(share, `back\slash.txt`), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	me, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "policy.yaml"), []byte(`version: 1
+id: shares
+rules:
+  - id: old-files
+    title: Files untouched for 3 years
+    type: delete_after
+    sources: [share]
+    from: item.modified
+    keep: P3Y
+    owner_notice: P14D
+    approval: none
+`), 0o644)
+	srv := smtptest.Start(t, smtptest.Options{StartTLS: true, Mechs: []string{sasl.Plain}})
+	os.WriteFile(filepath.Join(dir, "smtp.password"), []byte(smtptest.Password), 0o600)
+	cfg := filepath.Join(dir, "retentiond.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 1
+timezone: Europe/Copenhagen
+database: retentiond.db
+keys: {signing: keys/ledger.key, references: keys/references.key}
+ledger: {origin: test.invalid/ledger}
+policies: [policy.yaml]
+people:
+  - {id: it, name: IT, email: it@skole.example, roles: [operator]}
+sources:
+  - {name: share, kind: fileshare, options: {root: share}}
+notify:
+  smtp: {host: %s, port: %d, from: retentiond@skole.example, username: %s, password_file: smtp.password, ca_file: %s}
+  owner_email: "{user}@skole.example"
+`, srv.Host, srv.Port, smtptest.User, srv.CAFile)), 0o644)
+	at := func(days int, args ...string) string {
+		t.Helper()
+		out, err := runAt(t, day0.AddDate(0, 0, days), append(args, "--config", cfg)...)
+		if err != nil {
+			t.Fatalf("day %d: retentiond %s: %v\n%s", days, strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	clean := func(what, s string) {
+		t.Helper()
+		if i := strings.IndexFunc(s, func(r rune) bool {
+			return r == '\x1b' || r == '\r' || r == '\u202e' || r == '\u009b' || r == '\ufffd'
+		}); i >= 0 {
+			t.Errorf("%s shows a raw control or bidi character at byte %d:\n%q", what, i, s)
+		}
+		if !strings.Contains(s, "\n") || strings.Contains(s, "\n  2026-11-16  share: fake.txt") ||
+			strings.Contains(s, "\nfake.txt") || strings.Contains(s, "\xff") {
+			t.Errorf("%s shows a name's line break or invalid byte raw:\n%s", what, s)
+		}
+	}
+	out := at(0, "plan", "--source", "share")
+	clean("plan", out)
+	if !strings.Contains(out, "skipped: list \"old/back\\\\slash.txt\": ref contains a backslash") {
+		t.Errorf("the plan does not name the skipped file with a backslash:\n%s", out)
+	}
+
+	at(0, "notify")
+	msgs, _ := srv.Received()
+	mails := mailTo(t, msgs, me.Username+"@skole.example")
+	if len(mails) != 1 {
+		t.Fatalf("%d mails to the owner, want 1", len(mails))
+	}
+	for _, text := range mails {
+		clean("the owner's mail", text)
+		for name, shown := range hostileNames {
+			if !strings.Contains(text, "2026-11-16  share: old/"+shown+"\n") {
+				t.Errorf("the owner's mail does not list %q as %s:\n%s", name, shown, text)
+			}
+		}
+	}
+
+	at(15, "plan", "--source", "share")
+	out = at(15, "batches", "show", "1")
+	clean("batches show", out)
+	for name, shown := range hostileNames {
+		if !strings.Contains(out, "\n  old/"+shown+"\n") {
+			t.Errorf("batches show does not list %q as %s:\n%s", name, shown, out)
+		}
+	}
+}
