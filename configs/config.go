@@ -18,10 +18,9 @@ import (
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/retentiond/retentiond/configs/relay"
 	"github.com/retentiond/retentiond/connectors"
 	"github.com/retentiond/retentiond/policies"
-	"github.com/retentiond/retentiond/scheduler/anchor"
-	"github.com/retentiond/retentiond/scheduler/mailer"
 )
 
 // ConfigVersion is the only configuration format version this build reads.
@@ -54,8 +53,9 @@ type Config struct {
 	// ExecuteSchedule is when the daemon executes approved batches.
 	ExecuteSchedule string
 	// Anchors are where the latest checkpoint is sent after every run and
-	// on AnchorSchedule; none if empty.
-	Anchors        []anchor.Target
+	// on AnchorSchedule; none if empty. The scheduler builds the
+	// transports from them.
+	Anchors        []Anchor
 	AnchorSchedule string
 	Log            Log
 	// MetricsListen is the address (host:port) the daemon serves
@@ -65,12 +65,43 @@ type Config struct {
 	Notify *Notify
 }
 
+// Anchor is one place the latest checkpoint is sent out of the host
+// (ledger.anchor): a directory or an SMTP relay. Exactly one of Dir and
+// SMTP is set.
+type Anchor struct {
+	Dir  string // absolute; it exists
+	SMTP *AnchorSMTP
+}
+
+// AnchorSMTP mails checkpoints through Relay to every address in To.
+type AnchorSMTP struct {
+	Relay relay.Relay
+	To    []string
+}
+
+// Validate checks the settings without reading files, the environment or
+// the network. Each error starts with the setting's yaml name.
+func (a AnchorSMTP) Validate() error {
+	if err := a.Relay.Validate(); err != nil {
+		return err
+	}
+	if len(a.To) == 0 {
+		return errors.New("to: missing: give at least one recipient's address")
+	}
+	for i, to := range a.To {
+		if _, err := relay.ParseAddress(to); err != nil {
+			return fmt.Errorf("to[%d]: %w", i, err)
+		}
+	}
+	return nil
+}
+
 // Notify configures e-mail notifications: to approvers when a batch
 // awaits them (and reminders while it waits), to operators when a source
 // fails, a batch fails, items are overdue or a deletion instruction is.
 // Exactly one of SMTP and Graph is set.
 type Notify struct {
-	SMTP  *mailer.Relay
+	SMTP  *relay.Relay
 	Graph *GraphMail
 	// RemindAfter is how long a batch waits before its approvers are
 	// reminded, and again after each such period.
@@ -401,7 +432,7 @@ func Parse(file string, data []byte, reg *connectors.Registry) (*Config, error) 
 			}
 		}
 		if p.Email != "" {
-			if _, err := mailer.ParseAddress(p.Email); err != nil {
+			if _, err := relay.ParseAddress(p.Email); err != nil {
 				d.errorf(path+".email", "%v", err)
 			}
 		}
@@ -582,7 +613,7 @@ func (c *Config) loadNotify(d *doc, n *notifyYAML) {
 		d.errorf("notify.graph", "set together with notify.smtp: give one of them")
 	case n.SMTP != nil:
 		m := n.SMTP
-		r := &mailer.Relay{Host: m.Host, Port: m.Port, From: m.From, Username: m.Username, PasswordEnv: m.PasswordEnv,
+		r := &relay.Relay{Host: m.Host, Port: m.Port, From: m.From, Username: m.Username, PasswordEnv: m.PasswordEnv,
 			PasswordFile: c.path(m.PasswordFile, ""), CAFile: c.path(m.CAFile, ""), Timeout: d.timeout("notify.smtp.timeout", m.Timeout),
 			StartTLS: m.StartTLS, ImplicitTLS: m.ImplicitTLS}
 		d.settingError("notify.smtp", r.Validate())
@@ -600,7 +631,7 @@ func (c *Config) loadNotify(d *doc, n *notifyYAML) {
 		}
 		if g.From == "" {
 			d.errorf("notify.graph.from", "missing: give the mailbox the app sends as")
-		} else if _, err := mailer.ParseAddress(g.From); err != nil {
+		} else if _, err := relay.ParseAddress(g.From); err != nil {
 			d.errorf("notify.graph.from", "%v", err)
 		}
 		nc.Graph = &GraphMail{Source: g.Source, From: g.From}
@@ -635,7 +666,7 @@ func (c *Config) loadNotify(d *doc, n *notifyYAML) {
 	if n.OwnerEmail != "" {
 		if strings.Count(n.OwnerEmail, "{user}") != 1 {
 			d.errorf("notify.owner_email", "%q has no {user}: write e.g. {user}@skole.example", n.OwnerEmail)
-		} else if _, err := mailer.ParseAddress(strings.ReplaceAll(n.OwnerEmail, "{user}", "anna")); err != nil {
+		} else if _, err := relay.ParseAddress(strings.ReplaceAll(n.OwnerEmail, "{user}", "anna")); err != nil {
 			d.errorf("notify.owner_email", "%v", err)
 		}
 		nc.OwnerEmail = n.OwnerEmail
@@ -658,18 +689,21 @@ func (c *Config) loadAnchors(d *doc, a anchorYAML) {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			d.errorf("ledger.anchor.dir", "%s is not a directory: create it (a share the DPO owns) or remove the setting", dir)
 		}
-		c.Anchors = append(c.Anchors, anchor.Dir{Path: dir})
+		c.Anchors = append(c.Anchors, Anchor{Dir: dir})
 	}
 	m := a.SMTP
 	if m.Host == "" && m.From == "" && len(m.To) == 0 {
 		return
 	}
-	t := &anchor.SMTP{SMTPConfig: anchor.SMTPConfig{To: m.To,
-		Relay: mailer.Relay{Host: m.Host, Port: m.Port, From: m.From, Username: m.Username, PasswordEnv: m.PasswordEnv,
-			PasswordFile: c.path(m.PasswordFile, ""), CAFile: c.path(m.CAFile, ""), Timeout: d.timeout("ledger.anchor.smtp.timeout", m.Timeout)}},
-		TLS: m.TLS}
-	d.settingError("ledger.anchor.smtp", t.Validate())
-	c.Anchors = append(c.Anchors, t)
+	r, err := relay.Relay{Host: m.Host, Port: m.Port, From: m.From, Username: m.Username, PasswordEnv: m.PasswordEnv,
+		PasswordFile: c.path(m.PasswordFile, ""), CAFile: c.path(m.CAFile, ""), Timeout: d.timeout("ledger.anchor.smtp.timeout", m.Timeout)}.WithTLS(m.TLS)
+	t := &AnchorSMTP{Relay: r, To: m.To}
+	if err != nil {
+		d.settingError("ledger.anchor.smtp", err)
+	} else {
+		d.settingError("ledger.anchor.smtp", t.Validate())
+	}
+	c.Anchors = append(c.Anchors, Anchor{SMTP: t})
 }
 
 // timeout reads the relay timeout s written at field: 0 (the default)

@@ -7,9 +7,18 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/scheduler/anchor"
 	"github.com/retentiond/retentiond/store"
 )
+
+// anchorTarget builds the transport of a configured anchor.
+func anchorTarget(a configs.Anchor, log *zap.Logger) anchor.Target {
+	if a.SMTP != nil {
+		return &anchor.SMTP{SMTPConfig: anchor.SMTPConfig{Relay: a.SMTP.Relay, To: a.SMTP.To, Log: log}}
+	}
+	return anchor.Dir{Path: a.Dir}
+}
 
 // AnchorResult is what Anchor did for one target.
 type AnchorResult struct {
@@ -39,7 +48,8 @@ func (p *Pipeline) Anchor(ctx context.Context) ([]AnchorResult, error) {
 		errs []error
 	)
 	log := p.Log.Named("anchor")
-	for _, t := range p.Config.Anchors {
+	for _, a := range p.Config.Anchors {
+		t := anchorTarget(a, log)
 		done, err := p.Store.LastAnchored(ctx, t.Name())
 		if err != nil {
 			return out, err

@@ -127,9 +127,7 @@ func (s *configuredSender) Send(ctx context.Context, m notify.Mail) error {
 	case n == nil:
 		return errors.New("notifications are not configured")
 	case n.SMTP != nil:
-		r := *n.SMTP
-		r.Log = s.log
-		return notify.SMTP{Relay: r, Now: s.p.Clock.Now}.Send(ctx, m)
+		return notify.SMTP{Relay: *n.SMTP, Now: s.p.Clock.Now, Log: s.log}.Send(ctx, m)
 	}
 	c, err := s.graphFor(ctx, n.Graph)
 	if err != nil {

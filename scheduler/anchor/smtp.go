@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/retentiond/retentiond/configs/relay"
 	"github.com/retentiond/retentiond/scheduler/mailer"
 )
 
@@ -22,9 +23,9 @@ const (
 // Values of the earlier SMTP.TLS setting, which StartTLS and ImplicitTLS
 // replace.
 const (
-	TLSStartTLS = "starttls" // StartTLS: required
-	TLSImplicit = "tls"      // ImplicitTLS: true
-	TLSNone     = "none"     // StartTLS: none
+	TLSStartTLS = relay.TLSStartTLS // StartTLS: required
+	TLSImplicit = relay.TLSImplicit // ImplicitTLS: true
+	TLSNone     = relay.TLSNone     // StartTLS: none
 )
 
 // Defaults of an SMTP target.
@@ -39,25 +40,22 @@ const (
 var ErrNoStartTLS = mailer.ErrNoStartTLS
 
 // SMTPConfig configures an SMTP target: the relay and how to reach it
-// (see mailer.Relay; its Log is set by NewSMTP), and the recipients. The
-// password is never part of the configuration: PasswordFile or
-// PasswordEnv says where to read it when sending.
+// (see configs/relay), and the recipients. The password is never part of
+// the configuration: PasswordFile or PasswordEnv says where to read it
+// when sending.
 type SMTPConfig struct {
 	mailer.Relay `yaml:",inline"`
 	To           []string `yaml:"to"` // one or more recipients, e.g. the DPO
-}
 
-// relay is the mailer's view of c, logging to log.
-func (c SMTPConfig) relay(log *zap.Logger) mailer.Relay {
-	r := c.Relay
-	r.Log = log
-	return r
+	// Log receives a warning when a checkpoint goes out unencrypted
+	// under StartTLS "opportunistic"; nil logs nothing. NewSMTP sets it.
+	Log *zap.Logger `yaml:"-"`
 }
 
 // Validate checks the settings without reading files or the environment.
 // Each error starts with the setting's yaml name, e.g. "to[1]: ...".
 func (c SMTPConfig) Validate() error {
-	if err := c.relay(nil).Validate(); err != nil {
+	if err := c.Relay.Validate(); err != nil {
 		return err
 	}
 	if len(c.To) == 0 {
@@ -79,7 +77,7 @@ func NewSMTP(c SMTPConfig, log *zap.Logger) (*SMTP, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if err := c.relay(nil).Check(); err != nil {
+	if err := mailer.Check(c.Relay); err != nil {
 		return nil, err
 	}
 	c.To = slices.Clone(c.To)
@@ -120,23 +118,11 @@ func (s *SMTP) Validate() error {
 // settings returns s as an SMTPConfig, with TLS translated.
 func (s *SMTP) settings() (SMTPConfig, error) {
 	c := s.SMTPConfig
-	switch s.TLS {
-	case "":
-	case TLSStartTLS, TLSImplicit, TLSNone:
-		if s.StartTLS != "" || s.ImplicitTLS {
-			return c, errors.New("tls: set together with starttls or implicit_tls: give only those")
-		}
-		switch s.TLS {
-		case TLSStartTLS:
-			c.StartTLS = StartTLSRequired
-		case TLSImplicit:
-			c.ImplicitTLS = true
-		case TLSNone:
-			c.StartTLS = StartTLSNone
-		}
-	default:
-		return c, fmt.Errorf("tls: %q is not starttls, tls or none", s.TLS)
+	r, err := c.Relay.WithTLS(s.TLS)
+	if err != nil {
+		return c, err
 	}
+	c.Relay = r
 	return c, c.Validate()
 }
 
@@ -160,5 +146,5 @@ func (s *SMTP) Send(ctx context.Context, cp Checkpoint) error {
 	if s.Log != nil {
 		log = s.Log
 	}
-	return c.relay(log.With(zap.String("target", s.Name()))).Deliver(ctx, "mail checkpoint", c.To, msg)
+	return mailer.Deliver(ctx, c.Relay, log.With(zap.String("target", s.Name())), "mail checkpoint", c.To, msg)
 }

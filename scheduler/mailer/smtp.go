@@ -23,140 +23,49 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+
+	"github.com/retentiond/retentiond/configs/relay"
 )
 
-// Values of Relay.StartTLS.
+// Relay is an SMTP relay and how to use it: the settings the
+// configuration gives (configs/relay), which Check and Deliver take.
+type Relay = relay.Relay
+
+// Values of Relay.StartTLS (see configs/relay).
 const (
-	// StartTLSRequired upgrades the connection with STARTTLS and refuses
-	// to send if the relay does not offer it. The default.
-	StartTLSRequired = "required"
-	// StartTLSOpportunistic upgrades if the relay offers STARTTLS and
-	// otherwise sends unencrypted (a password still only to a relay on
-	// this host).
-	StartTLSOpportunistic = "opportunistic"
-	// StartTLSNone never upgrades: for a relay on this host whose
-	// certificate cannot be checked.
-	StartTLSNone = "none"
+	StartTLSRequired      = relay.StartTLSRequired
+	StartTLSOpportunistic = relay.StartTLSOpportunistic
+	StartTLSNone          = relay.StartTLSNone
 )
 
 // Defaults of a relay.
 const (
-	DefaultSMTPPort    = 587 // submission, with STARTTLS
-	DefaultSMTPSPort   = 465 // submissions, with implicit TLS
-	DefaultSMTPTimeout = 30 * time.Second
+	DefaultSMTPPort    = relay.DefaultSMTPPort
+	DefaultSMTPSPort   = relay.DefaultSMTPSPort
+	DefaultSMTPTimeout = relay.DefaultSMTPTimeout
 )
+
+// ParseAddress parses one address, bare or with a display name.
+func ParseAddress(s string) (*mail.Address, error) { return relay.ParseAddress(s) }
 
 // ErrNoStartTLS is wrapped by the error of a delivery that requires
 // STARTTLS when the relay does not offer it.
 var ErrNoStartTLS = errors.New("the smtp relay does not offer STARTTLS")
 
-// Relay is an SMTP relay and how to use it. The password is never part of
-// it: PasswordFile or PasswordEnv says where to read it when sending.
-type Relay struct {
-	Host string `yaml:"host"` // the relay's host name (or IP address)
-	// Port defaults to 587, or to 465 with ImplicitTLS.
-	Port int    `yaml:"port"`
-	From string `yaml:"from"` // sender, e.g. "retentiond@school.dk" or "Retentiond <retentiond@school.dk>"
-
-	// Username turns on authentication (PLAIN, or LOGIN if the relay
-	// offers only that), which is only ever done over TLS or to a relay
-	// on this host.
-	Username string `yaml:"username"`
-	// PasswordFile is a file holding the password (trailing line breaks
-	// are ignored).
-	PasswordFile string `yaml:"password_file"`
-	// PasswordEnv is the name of an environment variable holding the
-	// password. Exactly one of PasswordFile and PasswordEnv goes with
-	// Username.
-	PasswordEnv string `yaml:"password_env"`
-
-	// StartTLS is "required" (the default), "opportunistic" or "none".
-	StartTLS string `yaml:"starttls"`
-	// ImplicitTLS speaks TLS from the first byte (SMTPS, port 465)
-	// instead of upgrading with STARTTLS.
-	ImplicitTLS bool `yaml:"implicit_tls"`
-	// CAFile holds PEM certificates of the CA that signed the relay's
-	// certificate (an internal relay's); they replace the system's.
-	CAFile string `yaml:"ca_file"`
-	// Timeout bounds a whole delivery, from connecting to the relay's
-	// acceptance; 0 means 30 s. In YAML a duration such as "30s".
-	Timeout time.Duration `yaml:"timeout"`
-
-	// Log receives a warning when a message goes out unencrypted under
-	// StartTLS "opportunistic"; nil logs nothing.
-	Log *zap.Logger `yaml:"-"`
-}
-
-// Validate checks the settings without reading files or the environment.
-// Each error starts with the setting's yaml name, e.g. "port: ...".
-func (c Relay) Validate() error {
-	switch {
-	case c.Host == "":
-		return errors.New("host: missing: name the smtp relay")
-	case net.ParseIP(c.Host) == nil && (strings.ContainsAny(c.Host, " \t\r\n/:@") || strings.HasPrefix(c.Host, ".")):
-		return fmt.Errorf("host: %q is not a host name (give the port in port)", c.Host)
-	case c.Port < 0 || c.Port > 65535:
-		return fmt.Errorf("port: %d is not a port number", c.Port)
-	case c.Port == DefaultSMTPSPort && !c.ImplicitTLS:
-		return errors.New("port: 465 is the port for implicit TLS: set implicit_tls: true, or use port 587 with starttls")
-	}
-	if c.From == "" {
-		return errors.New("from: missing: give the sender's address")
-	}
-	if _, err := ParseAddress(c.From); err != nil {
-		return fmt.Errorf("from: %w", err)
-	}
-	return c.validateSecurity()
-}
-
-// validateSecurity checks authentication, TLS and the timeout.
-func (c Relay) validateSecurity() error {
-	switch {
-	case c.Username != "" && c.PasswordFile == "" && c.PasswordEnv == "":
-		return errors.New("username: set, but neither password_file nor password_env says where the password is")
-	case c.PasswordFile != "" && c.PasswordEnv != "":
-		return errors.New("password_file: set together with password_env: give one of them")
-	case c.Username == "" && c.PasswordFile != "":
-		return errors.New("password_file: set, but username is empty")
-	case c.Username == "" && c.PasswordEnv != "":
-		return errors.New("password_env: set, but username is empty")
-	case strings.ContainsAny(c.Username, "\x00\r\n"):
-		return errors.New("username: has a control character")
-	case c.PasswordEnv != "" && strings.ContainsAny(c.PasswordEnv, "= \t\r\n\x00"):
-		return fmt.Errorf("password_env: %q is not an environment variable name", c.PasswordEnv)
-	}
-	switch c.StartTLS {
-	case "", StartTLSRequired:
-	case StartTLSOpportunistic, StartTLSNone:
-		if c.ImplicitTLS {
-			return fmt.Errorf("starttls: %q contradicts implicit_tls: true, which is TLS from the first byte", c.StartTLS)
-		}
-		if c.StartTLS == StartTLSNone && c.CAFile != "" {
-			return errors.New("ca_file: set, but starttls is none: there is no certificate to check")
-		}
-	default:
-		return fmt.Errorf("starttls: %q is not required, opportunistic or none", c.StartTLS)
-	}
-	if c.Timeout < 0 {
-		return fmt.Errorf("timeout: %s is negative", c.Timeout)
-	}
-	return nil
-}
-
 // Check validates the settings and reads the password and the CA file
 // once, so that a mistake shows at start rather than at the first
 // delivery. They are read again at each delivery, so that they can be
 // changed without a restart.
-func (c Relay) Check() error {
+func Check(c Relay) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
 	if c.Username != "" {
-		if _, err := c.password(); err != nil {
+		if _, err := readPassword(c); err != nil {
 			return err
 		}
 	}
-	_, err := c.tlsConfig()
+	_, err := tlsConfig(c)
 	return err
 }
 
@@ -164,8 +73,10 @@ func (c Relay) Check() error {
 // recipient in to (each bare or with a display name) in one transaction.
 // It succeeds only when the relay has accepted the message for every
 // recipient; if it refuses one, nothing is sent. what names the message
-// in errors ("mail checkpoint", "mail notification").
-func (c Relay) Deliver(ctx context.Context, what string, to []string, msg []byte) error {
+// in errors ("mail checkpoint", "mail notification"). log receives a
+// warning when the message goes out unencrypted under StartTLS
+// "opportunistic"; nil logs nothing.
+func Deliver(ctx context.Context, c Relay, log *zap.Logger, what string, to []string, msg []byte) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
@@ -189,11 +100,11 @@ func (c Relay) Deliver(ctx context.Context, what string, to []string, msg []byte
 		err      error
 	)
 	if c.Username != "" {
-		if password, err = c.password(); err != nil {
+		if password, err = readPassword(c); err != nil {
 			return err
 		}
 	}
-	tlsConfig, err := c.tlsConfig()
+	tlsConf, err := tlsConfig(c)
 	if err != nil {
 		return err
 	}
@@ -203,12 +114,11 @@ func (c Relay) Deliver(ctx context.Context, what string, to []string, msg []byte
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, timeout, fmt.Errorf("smtp timeout of %s: %w", timeout, context.DeadlineExceeded))
 	defer cancel()
-	addr := net.JoinHostPort(c.Host, strconv.Itoa(c.port()))
-	log := c.Log
+	addr := net.JoinHostPort(c.Host, strconv.Itoa(c.EffectivePort()))
 	if log == nil {
 		log = zap.NewNop()
 	}
-	d := delivery{c: c, log: log.With(zap.String("smtp_addr", addr)), addr: addr, tls: tlsConfig, password: password}
+	d := delivery{c: c, log: log.With(zap.String("smtp_addr", addr)), addr: addr, tls: tlsConf, password: password}
 	if err := d.run(ctx, from.Address, rcpts, msg); err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) {
 			// Every deadline of the connection is ctx's, or was set
@@ -224,18 +134,8 @@ func (c Relay) Deliver(ctx context.Context, what string, to []string, msg []byte
 	return nil
 }
 
-func (c Relay) port() int {
-	switch {
-	case c.Port != 0:
-		return c.Port
-	case c.ImplicitTLS:
-		return DefaultSMTPSPort
-	}
-	return DefaultSMTPPort
-}
-
-// password reads the password from PasswordFile or PasswordEnv.
-func (c Relay) password() (string, error) {
+// readPassword reads the password from PasswordFile or PasswordEnv.
+func readPassword(c Relay) (string, error) {
 	if c.PasswordFile != "" {
 		b, err := os.ReadFile(c.PasswordFile)
 		if err != nil {
@@ -259,7 +159,7 @@ func (c Relay) password() (string, error) {
 
 // tlsConfig checks the relay's certificate for Host against CAFile's
 // certificates, or the system's.
-func (c Relay) tlsConfig() (*tls.Config, error) {
+func tlsConfig(c Relay) (*tls.Config, error) {
 	conf := &tls.Config{ServerName: c.Host, MinVersion: tls.VersionTLS12}
 	if c.CAFile == "" {
 		return conf, nil
@@ -432,18 +332,6 @@ func localName() string {
 		return "localhost"
 	}
 	return h
-}
-
-// ParseAddress parses one address, bare or with a display name.
-func ParseAddress(s string) (*mail.Address, error) {
-	if strings.ContainsAny(s, "\r\n") {
-		return nil, fmt.Errorf("%q is not an e-mail address: it has a line break", s)
-	}
-	a, err := mail.ParseAddress(s)
-	if err != nil {
-		return nil, fmt.Errorf("%q is not an e-mail address: %w", s, err)
-	}
-	return a, nil
 }
 
 // HeaderAddress formats a for a header: bare if it has no display name.

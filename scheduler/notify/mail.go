@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/retentiond/retentiond/scheduler/mailer"
 )
 
@@ -39,6 +41,9 @@ type Sender interface {
 type SMTP struct {
 	Relay mailer.Relay
 	Now   func() time.Time // the Date header
+	// Log receives a warning when a mail goes out unencrypted under
+	// StartTLS "opportunistic"; nil logs nothing.
+	Log *zap.Logger
 }
 
 var _ Sender = SMTP{}
@@ -49,7 +54,7 @@ func (s SMTP) Send(ctx context.Context, m Mail) error {
 	if err != nil {
 		return err
 	}
-	return s.Relay.Deliver(ctx, "mail notification", []string{m.To}, msg)
+	return mailer.Deliver(ctx, s.Relay, s.Log, "mail notification", []string{m.To}, msg)
 }
 
 // Compose builds the RFC 5322 message for m from from, dated at: UTF-8
