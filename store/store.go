@@ -19,6 +19,8 @@ import (
 	"net/url"
 	"os"
 	"path"
+	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -66,6 +68,9 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 		if !opts.Create {
 			return nil, fmt.Errorf("%s: %w", file, ErrNoDatabase)
 		}
+		if err := createFile(file); err != nil {
+			return nil, err
+		}
 	case err != nil:
 		return nil, fmt.Errorf("open database: %w", err)
 	case st.IsDir():
@@ -88,6 +93,62 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 	}
 	s.r.SetMaxOpenConns(4)
 	return s, nil
+}
+
+// createFile creates the empty database file, readable and writable by
+// its owner only (0600, whatever the umask: it holds birth dates and
+// folder names), and its directory (0700) if that does not exist. SQLite
+// gives the -wal and -shm files it makes beside it the mode of the
+// database file.
+func createFile(file string) error {
+	dir := filepath.Dir(file)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("create the database's directory: %w", err)
+		}
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("create the database's directory: %w", err)
+		}
+	}
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil // another process created it first
+	}
+	if err != nil {
+		return fmt.Errorf("create database: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil && runtime.GOOS != "windows" {
+		f.Close()
+		return fmt.Errorf("create database: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create database: %w", err)
+	}
+	return nil
+}
+
+// OwnerOnly reports whether the database file and the -wal and -shm files
+// beside it are readable and writable by their owner only. It returns the
+// files that are not, with their modes; on Windows, where file modes do
+// not say who may read a file, it returns none.
+func OwnerOnly(file string) ([]string, error) {
+	if runtime.GOOS == "windows" {
+		return nil, nil
+	}
+	var open []string
+	for _, f := range []string{file, file + "-wal", file + "-shm"} {
+		fi, err := os.Stat(f)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("check the database's permissions: %w", err)
+		}
+		if fi.Mode().Perm()&0o077 != 0 {
+			open = append(open, fmt.Sprintf("%s (%04o)", f, fi.Mode().Perm()))
+		}
+	}
+	return open, nil
 }
 
 func connect(file string, readOnly bool) (*sqlx.DB, error) {
