@@ -118,12 +118,12 @@ func (d *Daemon) reload(jobCtx context.Context, c *cron.Cron, wg *sync.WaitGroup
 		}
 	}
 	<-c.Stop().Done() // the running jobs finish under the old configuration
-	d.P.Config = cfg
+	d.P.SetConfig(cfg)
 	next, err := d.schedule(jobCtx, wg, log)
 	if err != nil {
 		// A configuration that loaded schedules; this cannot happen, but
 		// the service must not stop scheduling.
-		d.P.Config = old
+		d.P.SetConfig(old)
 		next, _ = d.schedule(jobCtx, wg, log)
 		next.Start()
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gofrs/flock"
@@ -22,7 +23,16 @@ import (
 
 // Pipeline is everything the scheduler works with. Build it with New.
 type Pipeline struct {
+	// Config is the configuration in force. A job of the pipeline (a
+	// plan, an execution, a command) reads it directly. Only SetConfig
+	// replaces it, and the daemon calls SetConfig only while no job runs,
+	// so a job sees one configuration from start to end. Code that runs
+	// beside the jobs and across a reload (the metrics and health
+	// handlers) reads it through CurrentConfig.
 	Config *configs.Config
+	// configMu orders SetConfig against CurrentConfig.
+	configMu sync.RWMutex
+
 	Store  *store.Store
 	Signer *ledger.Signer
 	Refs   *ledger.RefKey
@@ -116,6 +126,22 @@ func New(ctx context.Context, cfg *configs.Config, deps Deps) (*Pipeline, error)
 	return p, nil
 }
 
+// SetConfig puts cfg in force. No job of the pipeline may be running (see
+// Config); readers on other goroutines see it through CurrentConfig.
+func (p *Pipeline) SetConfig(cfg *configs.Config) {
+	p.configMu.Lock()
+	defer p.configMu.Unlock()
+	p.Config = cfg
+}
+
+// CurrentConfig returns the configuration in force. Unlike the Config
+// field, it may be read while the daemon reloads the configuration.
+func (p *Pipeline) CurrentConfig() *configs.Config {
+	p.configMu.RLock()
+	defer p.configMu.RUnlock()
+	return p.Config
+}
+
 // Close closes the store.
 func (p *Pipeline) Close() error { return p.Store.Close() }
 
@@ -182,7 +208,9 @@ func (p *Pipeline) signers() []*ledger.Signer {
 }
 
 // today is the policy date now.
-func (p *Pipeline) today() policies.Date { return p.Config.Policies.Today(p.Clock.Now()) }
+func (p *Pipeline) today() policies.Date {
+	return p.CurrentConfig().Policies.Today(p.Clock.Now())
+}
 
 // policyEnv is what decisions on day depend on besides the items: the
 // holds in force, and the people from the school-system exports with the

@@ -133,7 +133,8 @@ func (s *Server) Collect(ch chan<- prometheus.Metric) {
 func (s *Server) collect(ctx context.Context, ch chan<- prometheus.Metric) error {
 	st := s.p.Store
 	now := s.p.Clock.Now()
-	today := s.p.Config.Policies.Today(now).String()
+	// The daemon may replace the configuration while this scrape runs.
+	today := s.p.CurrentConfig().Policies.Today(now).String()
 	plans, err := st.LatestTodayPlans(ctx)
 	if err != nil {
 		return err
