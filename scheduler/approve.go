@@ -159,7 +159,7 @@ func (p *Pipeline) Approve(ctx context.Context, id int64, person, fingerprint st
 		e.Batch, e.Rule, e.Plan, e.Actor, e.Role, e.Stage = id, b.Rule, b.Fingerprint, who.ID, configs.RoleApprover, stage+1
 		entries := []ledger.Entry{e}
 		if state.Complete {
-			if err := tx.SetStatus(id, store.StatusApproved, "approved by "+strings.Join(approvers(as), ", "), now); err != nil {
+			if err := tx.ChangeStatus(id, []string{store.StatusPending}, store.StatusApproved, "approved by "+strings.Join(approvers(as), ", "), now); err != nil {
 				return err
 			}
 			b.Status = store.StatusApproved
@@ -182,14 +182,18 @@ func approvers(as []store.Approval) []string {
 	return ids
 }
 
-// Reject records that person rejected batch id; it will never be executed.
-func (p *Pipeline) Reject(ctx context.Context, id int64, person, reason string) error {
+// Reject records that person rejected batch id. A batch that has not
+// begun will never be executed; a batch being executed stops before its
+// next slice (RejectResult.WasExecuting): what it deleted stays deleted,
+// and at most the slice in flight still completes.
+func (p *Pipeline) Reject(ctx context.Context, id int64, person, reason string) (RejectResult, error) {
 	who, err := p.person(person, configs.RoleApprover)
 	if err != nil {
-		return err
+		return RejectResult{}, err
 	}
+	var wasExecuting bool
 	if strings.TrimSpace(reason) == "" {
-		return fmt.Errorf("say why the batch is rejected (--reason); it goes into the ledger, so name no people")
+		return RejectResult{}, fmt.Errorf("say why the batch is rejected (--reason); it goes into the ledger, so name no people")
 	}
 	err = p.Store.Write(ctx, func(tx *store.Tx) error {
 		b, err := tx.Batch(id)
@@ -197,11 +201,15 @@ func (p *Pipeline) Reject(ctx context.Context, id int64, person, reason string) 
 			return err
 		}
 		switch b.Status {
-		case store.StatusPending, store.StatusGuarded, store.StatusApproved:
+		case store.StatusPending, store.StatusGuarded, store.StatusApproved, store.StatusExecuting:
 		default:
 			return fmt.Errorf("batch %d is %s: %w", id, b.Status, ErrState)
 		}
-		if err := tx.SetStatus(id, store.StatusRejected, "rejected by "+who.ID+": "+reason, p.Clock.Now()); err != nil {
+		wasExecuting = b.Status == store.StatusExecuting
+		// An executing batch stops before its next slice: the executor
+		// reads the status again, in the transaction that would open it.
+		open := []string{store.StatusPending, store.StatusGuarded, store.StatusApproved, store.StatusExecuting}
+		if err := tx.ChangeStatus(id, open, store.StatusRejected, "rejected by "+who.ID+": "+reason, p.Clock.Now()); err != nil {
 			return err
 		}
 		e := p.entry(ledger.TypeRejection)
@@ -209,9 +217,17 @@ func (p *Pipeline) Reject(ctx context.Context, id int64, person, reason string) 
 		return appendEntries(tx, e)
 	})
 	if err != nil {
-		return err
+		return RejectResult{}, err
 	}
-	return p.Checkpoint(ctx)
+	return RejectResult{WasExecuting: wasExecuting}, p.Checkpoint(ctx)
+}
+
+// RejectResult says what a rejection did.
+type RejectResult struct {
+	// WasExecuting is set when the batch was being executed: the items
+	// it deleted before stay deleted (they are in the ledger), at most the
+	// slice in flight completes, and nothing after it is touched.
+	WasExecuting bool
 }
 
 // Confirm lets an operator release a batch held by the blast-radius guard:
@@ -246,7 +262,7 @@ func (p *Pipeline) Confirm(ctx context.Context, id int64, person string) (*store
 			a.Batch, a.Rule, a.Plan, a.Reason = id, b.Rule, b.Fingerprint, "automatic: the rule needs no approval"
 			entries = append(entries, a)
 		}
-		if err := tx.SetStatus(id, status, note, p.Clock.Now()); err != nil {
+		if err := tx.ChangeStatus(id, []string{store.StatusGuarded}, status, note, p.Clock.Now()); err != nil {
 			return err
 		}
 		b.Status, b.StatusNote = status, note

@@ -26,13 +26,28 @@ type ExecuteResult struct {
 	Skipped int64  // changed, already absent, held, no longer due
 	Failed  int64
 	Pruned  int64 // empty folders removed
+	// Stopped is set when a person's decision stopped the batch while it
+	// ran (it was rejected): what was deleted before stays recorded, the
+	// rest is not touched. It says who decided and why.
+	Stopped string
 	Err     error // why the batch was not (fully) executed
 }
+
+// ExecSlice is the most items handed to a connector under one intent.
+// Before each slice, in the transaction that writes its intent, the batch's
+// status, its approvals (and their entries in the signed ledger) and the
+// holds are read again: a rejection or a hold placed while a batch runs
+// stops everything but the slice in flight.
+const ExecSlice = 256
 
 // Execute executes every approved batch (or only batch id, when non-zero)
 // and returns a result per batch. A batch whose policy changed, whose
 // stored items no longer match the fingerprint that was approved, or
 // whose source cannot be opened is not touched.
+//
+// The list of batches is only a list of candidates: whether a batch may
+// run is decided again under its source's lock, and before every slice of
+// its items, from what the database says then.
 func (p *Pipeline) Execute(ctx context.Context, id int64, executor string) ([]ExecuteResult, error) {
 	if err := p.Reconcile(ctx); err != nil {
 		return nil, err
@@ -59,8 +74,13 @@ func (p *Pipeline) Execute(ctx context.Context, id int64, executor string) ([]Ex
 		if ctx.Err() != nil {
 			break
 		}
-		r := p.executeBatch(ctx, &batches[i], executor)
-		results = append(results, r)
+		r, ran := p.executeBatch(ctx, &batches[i], executor)
+		if !ran && id != 0 {
+			r.Err = fmt.Errorf("batch %d was executed meanwhile by another run: %w", id, ErrState)
+		}
+		if ran || id != 0 {
+			results = append(results, r)
+		}
 	}
 	return results, ctx.Err()
 }
@@ -71,18 +91,40 @@ type chunkRun struct {
 	rule     *policies.Rule
 	src      configs.Source
 	conn     connectors.Connector
-	env      *policies.Env
-	approved []string
 	executor string
 }
 
-func (p *Pipeline) executeBatch(ctx context.Context, b *store.Batch, executor string) (res ExecuteResult) {
+// StoppedError is returned when a batch may no longer run because a
+// person decided otherwise after it started (or after it was listed): it
+// was rejected, or it is no longer approved.
+type StoppedError struct {
+	Batch  int64
+	Status string // the batch's status now
+	Note   string // who decided, and why
+}
+
+func (e *StoppedError) Error() string {
+	if e.Note != "" {
+		return fmt.Sprintf("batch %d is %s (%s)", e.Batch, e.Status, e.Note)
+	}
+	return fmt.Sprintf("batch %d is %s", e.Batch, e.Status)
+}
+
+// Is makes a StoppedError an ErrState.
+func (e *StoppedError) Is(target error) bool { return target == ErrState }
+
+// executeBatch executes one batch. It reports ran false when the batch,
+// once read again under its source's lock, turned out not to be for this
+// run (another process executed it, or it was decided otherwise before it
+// began): such a batch is no longer the caller's concern.
+func (p *Pipeline) executeBatch(ctx context.Context, listed *store.Batch, executor string) (res ExecuteResult, ran bool) {
+	b := listed
 	res.Batch, res.Method = b.ID, b.Method
 	log := p.Log.With(zap.Int64("batch", b.ID), zap.String("source", b.Source), zap.String("rule", b.Rule))
-	fail := func(err error) ExecuteResult {
+	fail := func(err error) (ExecuteResult, bool) {
 		res.Err = err
 		log.Error("batch not executed", zap.Error(err))
-		return res
+		return res, true
 	}
 	rule, err := p.batchRule(b)
 	if err != nil {
@@ -99,68 +141,76 @@ func (p *Pipeline) executeBatch(ctx context.Context, b *store.Batch, executor st
 	if fp != b.Fingerprint || n != b.Items {
 		return fail(fmt.Errorf("batch %d: stored items do not match the approved fingerprint; refusing to execute: %w", b.ID, ErrState))
 	}
-	st, err := p.Approval(ctx, b)
-	if err != nil {
-		return fail(err)
-	}
-	if !rule.Approval.Automatic() && !st.Complete {
-		return fail(fmt.Errorf("batch %d: approvals are incomplete: %w", b.ID, ErrState))
-	}
 	unlock, err := p.lockSource(ctx, b.Source)
 	if err != nil {
 		return fail(err)
 	}
 	defer unlock()
+	// Under the lock: what the batch is now, not what it was when listed.
+	b, started, err := p.startExecution(ctx, b, rule, executor)
+	if stop := (*StoppedError)(nil); errors.As(err, &stop) {
+		if stop.Status == store.StatusDone {
+			log.Info("batch was executed meanwhile by another run")
+			return res, false
+		}
+		// Decided otherwise after it was listed: nothing of it runs.
+		res.Stopped = stop.Error()
+		log.Warn("batch not executed: decided otherwise before it began", zap.String("status", stop.Status))
+		return res, true
+	}
+	if err != nil {
+		return fail(err)
+	}
 	conn, err := p.Open(ctx, src)
 	if err != nil {
 		return fail(err)
 	}
 	defer conn.Close()
-	env, err := p.policyEnv(ctx, p.today())
-	if err != nil {
-		return fail(err)
-	}
-	run := &chunkRun{b: b, rule: rule, src: src, conn: conn, env: env, executor: executor}
-	for _, ss := range st.Stages {
-		run.approved = append(run.approved, ss.Approvers...)
-	}
-
-	if b.Status == store.StatusApproved {
-		err := p.Store.Write(ctx, func(tx *store.Tx) error {
-			if err := tx.SetStatus(b.ID, store.StatusExecuting, "", p.Clock.Now()); err != nil {
-				return err
-			}
-			e := p.entry(ledger.TypeExecutionStarted)
-			e.Batch, e.Rule, e.Plan, e.Source, e.Items, e.Actor, e.Role = b.ID, b.Rule, b.Fingerprint, b.Source, b.Items, executor, configs.RoleOperator
-			return appendEntries(tx, e)
-		})
-		if err != nil {
-			return fail(err)
-		}
-	}
+	run := &chunkRun{b: b, rule: rule, src: src, conn: conn, executor: executor}
 	parallel := 1
 	if cd, ok := conn.(connectors.ConcurrentDeleter); ok {
 		parallel = max(1, cd.DeleteConcurrency())
 	}
-	log.Info("executing batch", zap.Int64("items", b.Items), zap.Int("parallel_chunks", parallel))
+	log.Info("executing batch", zap.Int64("items", b.Items), zap.Int("parallel_chunks", parallel), zap.Bool("resumed", !started))
 	var (
 		mu         sync.Mutex
 		containers []string
 	)
 	err = p.eachChunk(ctx, b.ID, parallel, func(c store.Chunk, done int) error {
-		cr, err := p.runChunk(ctx, run, c, done, 0)
-		mu.Lock()
-		defer mu.Unlock()
-		res.Deleted += cr.deleted
-		res.Skipped += cr.skipped
-		res.Failed += cr.failed
-		containers = append(containers, cr.emptied...)
-		return err
+		for from := done; from < len(c.Items); {
+			until := min(from+ExecSlice, len(c.Items))
+			cr, err := p.runSlice(ctx, run, c, from, until, 0)
+			mu.Lock()
+			res.Deleted += cr.deleted
+			res.Skipped += cr.skipped
+			res.Failed += cr.failed
+			containers = append(containers, cr.emptied...)
+			mu.Unlock()
+			if err != nil {
+				return err
+			}
+			from = until
+		}
+		return nil
 	})
 	if err == nil && rule.PruneEmpty && len(containers) > 0 {
 		var pruned int64
 		pruned, err = p.prune(ctx, run, containers)
 		res.Pruned = pruned
+	}
+	var stop *StoppedError
+	if errors.As(err, &stop) {
+		// A person decided while the batch ran: record that it stopped,
+		// and why, once.
+		if recErr := p.recordStopped(context.WithoutCancel(ctx), b, stop, executor); recErr != nil {
+			return fail(errors.Join(err, recErr))
+		}
+		res.Stopped = stop.Error()
+		log.Warn("execution stopped by a decision taken while it ran", zap.String("status", stop.Status), zap.Int64("deleted", res.Deleted))
+		if cpErr := p.Checkpoint(context.WithoutCancel(ctx)); cpErr != nil {
+			return fail(cpErr)
+		}
+		return res, true
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) || ctx.Err() != nil {
@@ -172,7 +222,7 @@ func (p *Pipeline) executeBatch(ctx context.Context, b *store.Batch, executor st
 		return fail(err)
 	}
 	err = p.Store.Write(ctx, func(tx *store.Tx) error {
-		if err := tx.SetStatus(b.ID, store.StatusDone, "", p.Clock.Now()); err != nil {
+		if err := tx.ChangeStatus(b.ID, []string{store.StatusExecuting}, store.StatusDone, "", p.Clock.Now()); err != nil {
 			return err
 		}
 		cur, err := tx.Batch(b.ID)
@@ -183,6 +233,18 @@ func (p *Pipeline) executeBatch(ctx context.Context, b *store.Batch, executor st
 		e.Batch, e.Rule, e.Plan, e.Source, e.Items, e.Actor, e.Role = b.ID, b.Rule, b.Fingerprint, b.Source, cur.Deleted, executor, configs.RoleOperator
 		return appendEntries(tx, e)
 	})
+	if errors.Is(err, store.ErrStatusChanged) {
+		// Rejected after the last slice was recorded: nothing was left to
+		// delete, but the batch is not "done".
+		cur, rErr := p.Store.Batch(context.WithoutCancel(ctx), b.ID)
+		if rErr == nil {
+			stop := &StoppedError{Batch: b.ID, Status: cur.Status, Note: cur.StatusNote}
+			if recErr := p.recordStopped(context.WithoutCancel(ctx), b, stop, executor); recErr == nil {
+				res.Stopped = stop.Error()
+				return res, true
+			}
+		}
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -190,12 +252,78 @@ func (p *Pipeline) executeBatch(ctx context.Context, b *store.Batch, executor st
 		return fail(err)
 	}
 	log.Info("batch executed", zap.Int64("deleted", res.Deleted), zap.Int64("skipped", res.Skipped), zap.Int64("failed", res.Failed), zap.Int64("pruned", res.Pruned))
-	return res
+	return res, true
+}
+
+// startExecution decides, in one write transaction under the source's
+// lock, whether batch b runs now: an approved batch whose approvals are
+// complete becomes executing (a compare-and-set) and its execution_started
+// entry is written; an executing batch (an earlier run was interrupted)
+// resumes. Anything else is a StoppedError. It returns the batch as it is
+// now, and whether this call started it.
+func (p *Pipeline) startExecution(ctx context.Context, listed *store.Batch, rule *policies.Rule, executor string) (*store.Batch, bool, error) {
+	var (
+		b       *store.Batch
+		started bool
+	)
+	err := p.Store.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		if b, err = tx.Batch(listed.ID); err != nil {
+			return err
+		}
+		switch b.Status {
+		case store.StatusExecuting:
+			return nil
+		case store.StatusApproved:
+		default:
+			return &StoppedError{Batch: b.ID, Status: b.Status, Note: b.StatusNote}
+		}
+		if err := p.checkApproved(tx, b, rule); err != nil {
+			return err
+		}
+		if err := tx.ChangeStatus(b.ID, []string{store.StatusApproved}, store.StatusExecuting, "", p.Clock.Now()); err != nil {
+			return err
+		}
+		b.Status, started = store.StatusExecuting, true
+		e := p.entry(ledger.TypeExecutionStarted)
+		e.Batch, e.Rule, e.Plan, e.Source, e.Items, e.Actor, e.Role = b.ID, b.Rule, b.Fingerprint, b.Source, b.Items, executor, configs.RoleOperator
+		return appendEntries(tx, e)
+	})
+	return b, started, err
+}
+
+// checkApproved refuses a batch whose approvals, read in tx, are not
+// complete, or whose approvals are not those recorded in the signed
+// ledger. It returns the approvers, as the ledger names them.
+func (p *Pipeline) checkApproved(tx *store.Tx, b *store.Batch, rule *policies.Rule) error {
+	as, err := tx.Approvals(b.ID)
+	if err != nil {
+		return err
+	}
+	if st := approvalState(rule, b, as); !rule.Approval.Automatic() && !st.Complete {
+		return fmt.Errorf("batch %d: approvals are incomplete: %w", b.ID, ErrState)
+	}
+	return nil
+}
+
+// recordStopped writes the execution_stopped entry of a batch that a
+// decision stopped while it ran.
+func (p *Pipeline) recordStopped(ctx context.Context, b *store.Batch, stop *StoppedError, executor string) error {
+	return p.Store.Write(ctx, func(tx *store.Tx) error {
+		cur, err := tx.Batch(b.ID)
+		if err != nil {
+			return err
+		}
+		e := p.entry(ledger.TypeExecutionStopped)
+		e.Batch, e.Rule, e.Plan, e.Source, e.Items, e.Actor, e.Role = b.ID, b.Rule, b.Fingerprint, b.Source, cur.Deleted, executor, configs.RoleOperator
+		e.Reason = "the batch is " + stop.Status
+		return appendEntries(tx, e)
+	})
 }
 
 // eachChunk calls fn for every chunk of the batch that has items without
 // a recorded outcome, with the number of items that have one, running up
-// to parallel calls at once. Each chunk has its own intent, so chunks run
+// to parallel calls at once. Each chunk has its own intents, so chunks run
 // concurrently are recorded, and after a crash reconciled, independently.
 // After the first error no further chunk is started; those running
 // finish, and the first error is returned. With parallel 1, fn runs in the
@@ -246,53 +374,151 @@ type chunkOutcome struct {
 	emptied                  []string // containers of deleted items
 }
 
-// runChunk executes items [from, len) of a chunk: decide which items may
-// still go (holds, due date), open an intent, delete, record every outcome
-// and close the intent in one transaction. With a non-zero intent it
-// finishes the work of an intent left open by an interrupted run: items
-// found absent are then recorded as deleted by that run.
-func (p *Pipeline) runChunk(ctx context.Context, run *chunkRun, c store.Chunk, from int, intent int64) (chunkOutcome, error) {
+// Outcomes of items execution does not hand to the connector (see
+// ledger.Outcomes).
+const (
+	outcomeSkippedHold     = "skipped_hold"
+	outcomeNotDue          = "not_due"
+	outcomeSkippedRejected = "skipped_rejected"
+)
+
+// runSlice executes items [from, until) of a chunk.
+//
+// With intent 0 it first decides, in the transaction that writes the
+// slice's intent, whether the batch may still run (it must still be
+// executing, its approvals complete and in the signed ledger) and which
+// items may go (holds read again, due date, the people's current facts);
+// then it hands those to the connector and records every outcome and
+// closes the intent in one transaction, which a cancelled ctx does not cut
+// short.
+//
+// With a non-zero intent it finishes the work of an intent an interrupted
+// run left open. It first asks the source about every item: one whose
+// approved version is gone (absent, or another version now at its ref)
+// was deleted by the interrupted run and is recorded so; the others are
+// decided as above, except that a batch no longer executing leaves them
+// alone (skipped_rejected) rather than stopping.
+func (p *Pipeline) runSlice(ctx context.Context, run *chunkRun, c store.Chunk, from, until int, intent int64) (chunkOutcome, error) {
 	reconciling := intent != 0
 	archiving := run.b.Method == store.MethodArchive
-	items := c.Items[from:]
+	items := c.Items[from:until]
 	var out chunkOutcome
+	// What the source says about each item, where it was asked: for a
+	// reconciliation, every item; otherwise the items a hold limited to a
+	// recording window may cover.
+	stats := make([]*connectors.Item, len(items))
+	gone := make([]string, len(items)) // reconciliation: why the approved version is gone
+	if reconciling {
+		for i := range items {
+			st, err := run.conn.Stat(ctx, items[i].Ref)
+			switch {
+			case connectors.CodeOf(err) == connectors.CodeNotFound:
+				gone[i] = "reconciled after an interrupted execution: found absent"
+			case err != nil:
+				return out, fmt.Errorf("reconcile batch %d: ask the source about an item: %w (the intent stays open; run again)", run.b.ID, err)
+			case st.Version != items[i].Version:
+				stats[i] = &st
+				if !archiving {
+					gone[i] = "reconciled after an interrupted execution: the approved version is gone; another version now at its place was left alone"
+				}
+			default:
+				stats[i] = &st
+			}
+		}
+	} else if held, _, err := p.holds(ctx); err != nil {
+		return out, err
+	} else {
+		env := &policies.Env{Today: p.today(), Holds: held}
+		for i := range items {
+			pit := policies.Item{Source: run.b.Source, Ref: items[i].Ref, Path: items[i].Ref}
+			if h := matchHold(env, &pit, ""); h != nil && windowed(h) {
+				// The plan does not keep recording times: ask the source,
+				// and keep the item held if it cannot say.
+				if st, err := run.conn.Stat(ctx, items[i].Ref); err == nil {
+					stats[i] = &st
+				}
+			}
+		}
+	}
+
+	// The approvals must be those of the signed ledger. This reads (and
+	// may sign) checkpoints, so it runs before the transaction below, which
+	// reads the batch's status and approvals again.
+	// A refusal for any other reason (a rejection it found) is decided in
+	// the transaction, from the batch's status.
+	approvers, decErr := p.CheckBatchDecisions(ctx, run.b)
+	if errors.Is(decErr, ErrLedgerTampered) {
+		return out, decErr
+	}
 	skip := make([]string, len(items)) // outcome for items not handed to the connector
 	var targets []connectors.Target
 	var targetIdx []int
-	for i := range items {
-		it := &items[i]
-		pit := policies.Item{Source: run.b.Source, Ref: it.Ref, Path: it.Ref}
-		if h := matchHold(run.env, &pit, it.Subject); h != nil && windowed(h) {
-			// The plan does not keep recording times: ask the source, and
-			// keep the item held if it cannot say.
-			if st, err := run.conn.Stat(ctx, it.Ref); err == nil {
-				pit.Recorded = st.Recorded
+	err := p.Store.Write(ctx, func(tx *store.Tx) error {
+		ctx := tx.Context()
+		targets, targetIdx = targets[:0], targetIdx[:0]
+		b, err := tx.Batch(run.b.ID)
+		if err != nil {
+			return err
+		}
+		stopped := b.Status != store.StatusExecuting
+		if stopped && !reconciling {
+			return &StoppedError{Batch: b.ID, Status: b.Status, Note: b.StatusNote}
+		}
+		if !stopped {
+			if decErr != nil {
+				return decErr // the ledger check above refused
 			}
+			if err := p.checkApproved(tx, b, run.rule); err != nil {
+				return err
+			}
+		} else {
+			approvers = nil
 		}
-		if h := matchHold(run.env, &pit, it.Subject); h != nil {
-			skip[i] = "skipped_hold"
-			continue
+		env, err := p.policyEnv(ctx, p.today())
+		if err != nil {
+			return err
 		}
-		if d, err := policies.ParseDate(it.Due); err != nil || run.env.Today.Before(d) {
-			skip[i] = "not_due"
-			continue
-		}
-		if it.Subject != "" {
-			// The exports may have changed since the plan: the facts
-			// about the person must still make the item due.
-			if due, why := run.rule.Recheck(it.Subject, run.env, archiving); why != "" || run.env.Today.Before(due) {
-				skip[i] = "not_due"
+		for i := range items {
+			it := &items[i]
+			skip[i] = ""
+			switch {
+			case gone[i] != "":
+				continue // recorded as deleted below
+			case stopped:
+				skip[i] = outcomeSkippedRejected
 				continue
 			}
+			pit := policies.Item{Source: run.b.Source, Ref: it.Ref, Path: it.Ref}
+			if stats[i] != nil {
+				pit.Recorded = stats[i].Recorded
+			}
+			if h := matchHold(env, &pit, it.Subject); h != nil {
+				skip[i] = outcomeSkippedHold
+				continue
+			}
+			if d, err := policies.ParseDate(it.Due); err != nil || env.Today.Before(d) {
+				skip[i] = outcomeNotDue
+				continue
+			}
+			if it.Subject != "" {
+				// The exports may have changed since the plan: the facts
+				// about the person must still make the item due.
+				if due, why := run.rule.Recheck(it.Subject, env, archiving); why != "" || env.Today.Before(due) {
+					skip[i] = outcomeNotDue
+					continue
+				}
+			}
+			targets = append(targets, connectors.Target{Ref: it.Ref, Version: it.Version})
+			targetIdx = append(targetIdx, i)
 		}
-		targets = append(targets, connectors.Target{Ref: it.Ref, Version: it.Version})
-		targetIdx = append(targetIdx, i)
-	}
-	if !reconciling {
-		var err error
-		if intent, err = p.openIntent(ctx, run.b.ID, c.Seq, from); err != nil {
-			return out, err
+		if reconciling {
+			return nil
 		}
+		intent, err = tx.OpenIntent(run.b.ID, c.Seq, from, until, p.Clock.Now())
+		return err
+	})
+	if err != nil {
+		return out, err
 	}
 	results := make([]connectors.Result, len(items))
 	if len(targets) > 0 {
@@ -311,7 +537,7 @@ func (p *Pipeline) runChunk(ctx context.Context, run *chunkRun, c store.Chunk, f
 			return out, fmt.Errorf("reconcile batch %d: %w", run.b.ID, err)
 		}
 		if err != nil {
-			// Nothing was deleted: withdraw the intent so the chunk is tried again.
+			// Nothing was deleted: withdraw the intent so the slice is tried again.
 			if dropErr := p.Store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error { return tx.DropIntent(intent) }); dropErr != nil {
 				return out, errors.Join(err, dropErr)
 			}
@@ -327,26 +553,26 @@ func (p *Pipeline) runChunk(ctx context.Context, run *chunkRun, c store.Chunk, f
 	// Record outcomes up to the first target the connector did not attempt.
 	progress := len(items)
 	for i := range items {
-		if skip[i] == "" && results[i].Outcome == connectors.OutcomeFailed && connectors.CodeOf(results[i].Err) == connectors.CodeCancelled {
+		if skip[i] == "" && gone[i] == "" && results[i].Outcome == connectors.OutcomeFailed && connectors.CodeOf(results[i].Err) == connectors.CodeCancelled {
 			progress = i
 			break
 		}
 	}
 	entries := make([]ledger.Entry, 0, progress)
 	for i := range items[:progress] {
-		e := p.deletionEntry(run, &items[i])
+		e := p.deletionEntry(run, &items[i], approvers)
 		switch {
+		case gone[i] != "":
+			// The interrupted run deleted it before it could record so;
+			// the ledger must not miss a deletion.
+			e.Outcome, e.Method, e.Reason, e.Verified = connectors.OutcomeDeleted.String(), "delete", gone[i], true
+			out.deleted++
+			out.emptied = append(out.emptied, items[i].Container)
 		case skip[i] != "":
 			e.Outcome = skip[i]
 			out.skipped++
 		default:
 			r := results[i]
-			if reconciling && !archiving && r.Outcome == connectors.OutcomeAbsent {
-				// The interrupted run most likely deleted it before it
-				// could record so; the ledger must not miss a deletion.
-				r.Outcome, r.Method = connectors.OutcomeDeleted, "delete"
-				e.Reason = "reconciled after an interrupted execution: found absent"
-			}
 			e.Outcome, e.Method = r.Outcome.String(), r.Method
 			switch r.Outcome {
 			case connectors.OutcomeDeleted, connectors.OutcomeArchived:
@@ -367,7 +593,9 @@ func (p *Pipeline) runChunk(ctx context.Context, run *chunkRun, c store.Chunk, f
 		}
 		entries = append(entries, e)
 	}
-	err := p.Store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+	// The deletions happened: record them even if ctx was cancelled
+	// meanwhile (SIGTERM stops after the slice in flight is recorded).
+	err = p.Store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 		if err := appendEntries(tx, entries...); err != nil {
 			return err
 		}
@@ -385,19 +613,9 @@ func (p *Pipeline) runChunk(ctx context.Context, run *chunkRun, c store.Chunk, f
 	return out, nil
 }
 
-func (p *Pipeline) openIntent(ctx context.Context, batch, seq int64, from int) (int64, error) {
-	var id int64
-	err := p.Store.Write(ctx, func(tx *store.Tx) error {
-		var err error
-		id, err = tx.OpenIntent(batch, seq, from, p.Clock.Now())
-		return err
-	})
-	return id, err
-}
-
 // deletionEntry is the ledger entry for one item of a batch, without its
 // outcome.
-func (p *Pipeline) deletionEntry(run *chunkRun, it *store.PlanItem) ledger.Entry {
+func (p *Pipeline) deletionEntry(run *chunkRun, it *store.PlanItem, approvers []string) ledger.Entry {
 	e := p.entry(ledger.TypeDeletion)
 	kindDomain := run.src.Kind.Name + ":" + run.src.Name
 	e.Batch, e.Source, e.SourceKind = run.b.ID, run.b.Source, run.src.Kind.Name
@@ -411,7 +629,7 @@ func (p *Pipeline) deletionEntry(run *chunkRun, it *store.PlanItem) ledger.Entry
 	e.Size = max(it.Size, 0)
 	e.Policy, e.PolicyDigest, e.Rule = run.rule.Policy.ID, run.rule.Policy.Digest, run.rule.ID
 	e.Period, e.Basis, e.Anchor, e.Due = run.rule.Keep.String(), run.rule.From.String(), it.Anchor, it.Due
-	e.Plan, e.Approvals, e.Actor = run.b.Fingerprint, run.approved, run.executor
+	e.Plan, e.Approvals, e.Actor = run.b.Fingerprint, approvers, run.executor
 	return e
 }
 

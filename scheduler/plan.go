@@ -367,7 +367,7 @@ func (p *Pipeline) cutBatches(tx *store.Tx, src configs.Source, plan *store.Plan
 		for _, ob := range out {
 			if ob.Status == store.StatusApproved && rule.Approval.Automatic() {
 				// Nobody approved it by hand: the new plan's batch replaces it.
-				if err := tx.SetStatus(ob.ID, store.StatusSuperseded, fmt.Sprintf("replaced by plan %d before it ran", plan.ID), now); err != nil {
+				if err := tx.ChangeStatus(ob.ID, []string{store.StatusApproved}, store.StatusSuperseded, fmt.Sprintf("replaced by plan %d before it ran", plan.ID), now); err != nil {
 					return err
 				}
 				res.Superseded = append(res.Superseded, ob)

@@ -65,24 +65,17 @@ func (p *Pipeline) reconcileIntent(ctx context.Context, in store.Intent) error {
 	if err != nil {
 		return err
 	}
-	st, err := p.Approval(ctx, b)
-	if err != nil {
-		return err
-	}
 	conn, err := p.Open(ctx, src)
 	if err != nil {
 		return fmt.Errorf("reconcile batch %d: %w", b.ID, err)
 	}
 	defer conn.Close()
-	env, err := p.policyEnv(ctx, p.today())
-	if err != nil {
-		return err
+	until := in.Until
+	if until <= in.Progress || until > len(c.Items) {
+		until = len(c.Items) // intents written before slices had an end
 	}
-	run := &chunkRun{b: b, rule: rule, src: src, conn: conn, env: env, executor: "reconcile"}
-	for _, ss := range st.Stages {
-		run.approved = append(run.approved, ss.Approvers...)
-	}
-	out, err := p.runChunk(ctx, run, c, in.Progress, in.ID)
+	run := &chunkRun{b: b, rule: rule, src: src, conn: conn, executor: "reconcile"}
+	out, err := p.runSlice(ctx, run, c, in.Progress, until, in.ID)
 	if err != nil {
 		return err
 	}

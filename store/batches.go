@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -105,7 +107,39 @@ func (tx *Tx) SupersedePending(source string, at time.Time) ([]Batch, error) {
 	return bs, nil
 }
 
-// SetStatus changes a batch's status.
+// ErrStatusChanged is returned by ChangeStatus when the batch is no longer
+// in a status the change was decided from: someone else decided first.
+var ErrStatusChanged = errors.New("the batch's status changed meanwhile")
+
+// ChangeStatus changes a batch's status to status if, and only if, it is
+// now one of from: a compare-and-set, so that a decision is never taken on
+// a status read earlier and overtaken since. Otherwise it changes nothing
+// and returns an error wrapping ErrStatusChanged that names the status
+// found.
+func (tx *Tx) ChangeStatus(id int64, from []string, status, note string, at time.Time) error {
+	ctx := tx.ctx
+	q, args, err := sqlxIn(`UPDATE batch SET status = ?, status_note = ?, updated_at = ? WHERE id = ? AND status IN (?)`, status, note, Time{at}, id, from)
+	if err != nil {
+		return err
+	}
+	res, err := tx.tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("update batch %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("update batch %d: %w", id, err)
+	} else if n == 1 {
+		return nil
+	}
+	var now string
+	if err := tx.tx.GetContext(ctx, &now, `SELECT status FROM batch WHERE id = ?`, id); err != nil {
+		return notFound(err, fmt.Sprintf("batch %d", id))
+	}
+	return fmt.Errorf("batch %d is %s, no longer %s: %w", id, now, strings.Join(from, " or "), ErrStatusChanged)
+}
+
+// SetStatus changes a batch's status whatever it is now. Decisions use
+// ChangeStatus.
 func (tx *Tx) SetStatus(id int64, status, note string, at time.Time) error {
 	ctx := tx.ctx
 	_, err := tx.tx.ExecContext(ctx, `UPDATE batch SET status = ?, status_note = ?, updated_at = ? WHERE id = ?`, status, note, Time{at}, id)
@@ -210,14 +244,18 @@ type Intent struct {
 	ClosedAt *Time  `db:"closed_at" json:"closed_at"`
 	State    string `db:"state" json:"state"`
 	Progress int    `db:"progress" json:"progress"`
+	// Until is the end of the slice of the chunk the intent covers: items
+	// [Progress, Until) of an open intent were handed to the connector. 0
+	// means to the end of the chunk.
+	Until int `db:"until" json:"until"`
 }
 
-// OpenIntent records that items of chunk seq of batch, from item from on,
-// are about to be deleted. It must be committed before the connector is
+// OpenIntent records that items [from, until) of chunk seq of batch are
+// about to be deleted. It must be committed before the connector is
 // called.
-func (tx *Tx) OpenIntent(batch, seq int64, from int, at time.Time) (int64, error) {
+func (tx *Tx) OpenIntent(batch, seq int64, from, until int, at time.Time) (int64, error) {
 	ctx := tx.ctx
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO intent(batch_id, seq, opened_at, state, progress) VALUES (?, ?, ?, 'open', ?)`, batch, seq, Time{at}, from)
+	res, err := tx.tx.ExecContext(ctx, `INSERT INTO intent(batch_id, seq, opened_at, state, progress, until) VALUES (?, ?, ?, 'open', ?, ?)`, batch, seq, Time{at}, from, until)
 	if err != nil {
 		return 0, fmt.Errorf("open intent: %w", err)
 	}

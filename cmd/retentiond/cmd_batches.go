@@ -218,8 +218,13 @@ func (a *app) batchesRejectCmd() *cobra.Command {
 				return err
 			}
 			defer p.Close()
-			if err := p.Reject(ctx, id, a.as, reason); err != nil {
+			res, err := p.Reject(ctx, id, a.as, reason)
+			if err != nil {
 				return err
+			}
+			if res.WasExecuting {
+				a.printf("batch %d rejected while it was being executed: it stops before its next slice (at most %d items); what it deleted before is in the ledger, see `retentiond batches show %d`\n", id, scheduler.ExecSlice, id)
+				return nil
 			}
 			a.printf("batch %d rejected; nothing in it will be deleted\n", id)
 			return nil

@@ -42,6 +42,11 @@ batch. Run it as an operator (--as).`,
 					errs = append(errs, fmt.Errorf("batch %d: %w", r.Batch, r.Err))
 					continue
 				}
+				if r.Stopped != "" {
+					// A person decided otherwise: not a failure of the run.
+					a.printf("batch %d: stopped, %s: %d %s before it stopped, %d skipped, %d failed; the rest is not touched\n", r.Batch, r.Stopped, r.Deleted, doneWord(r.Method), r.Skipped, r.Failed)
+					continue
+				}
 				a.printf("batch %d: %d %s, %d skipped, %d failed", r.Batch, r.Deleted, doneWord(r.Method), r.Skipped, r.Failed)
 				if r.Pruned > 0 {
 					a.printf(", %d emptied folders removed", r.Pruned)
