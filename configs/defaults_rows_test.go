@@ -1,6 +1,7 @@
 package configs
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/retentiond/retentiond/policies"
@@ -88,7 +89,11 @@ func TestRowS6S7S8StudentFiles(t *testing.T) {
 		days("leaving on 1 January: a year later", "Administration/Elever/1003/x.pdf", "", pupil("2027-01-01", ""), "2027-12-31", "2028-01-01", "2028-01-02"),
 		// S6 and S7 are minimums S8 waits for.
 		days("exam certificates: 30 years", "Administration/Elever/1003/Eksamen/bevis.pdf", "", left, "2056-07-30", "2056-07-31", "2056-08-01"),
+		// S7 (footnote 40): 5 years from the end of the calendar year of
+		// leaving; leaving on 31 December and on 1 January a year apart.
 		days("merit, SU, SPS: 5 years from the end of the year", "Administration/Elever/1003/Økonomi og støtte/SU.pdf", "", left, "2031-12-31", "2032-01-01", "2032-01-02"),
+		days("merit, SU, SPS: leaving on 31 December", "Administration/Elever/1003/Økonomi og støtte/SU.pdf", "", pupil("2026-12-31", ""), "2031-12-31", "2032-01-01", "2032-01-02"),
+		days("merit, SU, SPS: leaving on 1 January", "Administration/Elever/1003/Økonomi og støtte/SU.pdf", "", pupil("2027-01-01", ""), "2032-12-31", "2033-01-01", "2033-01-02"),
 		[]rowCase{{name: "current students are kept", path: "Administration/Elever/1003/Elevplan.docx", today: "2040-01-01", subj: pupil("", ""), verdict: policies.Keep, due: "none"}},
 	))
 	set := defaultSet(t)
@@ -108,9 +113,6 @@ func TestRowS9S10S12S14ItemDated(t *testing.T) {
 		{name: "5 years after the calendar year paid: day before", path: "Administration/Brobygning/tilskud.pdf", mod: local(2026, 3, 1, 10, 0), today: "2031-12-31", verdict: policies.Keep, due: "2032-01-01"},
 		{name: "5 years after the calendar year paid: on", path: "Administration/Brobygning/tilskud.pdf", mod: local(2026, 12, 31, 23, 30), today: "2032-01-01", verdict: policies.Due, due: "2032-01-01"},
 	})
-	runRow(t, "S12a", []rowCase{
-		{name: "accounts: 5 years from the end of the financial year", path: "Økonomi/GymBetaling/Regnskab/2026.xlsx", mod: local(2026, 6, 1, 10, 0), today: "2032-01-01", verdict: policies.Due, due: "2032-01-01"},
-	})
 	runRow(t, "S14", []rowCase{
 		{name: "applied 31 July: admission ends that day", path: "Optagelse/Ansøgere/Ikke optaget/a.pdf", mod: local(2026, 7, 31, 12, 0), today: "2026-08-01", verdict: policies.Due, due: "2026-08-01"},
 		{name: "applied 1 August: the next school year", path: "Optagelse/Ansøgere/Ikke optaget/a.pdf", mod: local(2026, 8, 1, 12, 0), today: "2027-07-31", verdict: policies.Keep, due: "2027-08-01"},
@@ -124,22 +126,45 @@ func TestRowS11GuardiansAt18(t *testing.T) {
 		// Born on 29 February: the 18th birthday in a common year is taken
 		// as 1 March, never a day early.
 		days("born on 29 February", p, "", pupil("", "2008-02-29"), "2026-02-28", "2026-03-01", "2026-03-02"),
-		[]rowCase{{name: "no birth date in the export: kept", path: p, today: "2040-01-01", subj: pupil("", ""), verdict: policies.Keep, due: "none"}},
 	))
+	// Issue 17, finding 14: an empty birth date is an unknown fact, not a
+	// birthday that never comes: the item is put up for review, and the
+	// reason names the missing fact.
+	for _, today := range []string{"2026-01-01", "2040-01-01"} {
+		dec := defaultSet(t).Evaluate(&policies.Item{Source: "share", Kind: "file", Path: p}, &policies.Env{Today: date(today), Subjects: pupil("", "")})
+		if dec.Verdict != policies.Review || dec.UnknownRule == nil || dec.UnknownRule.ID != "S11" || !strings.Contains(dec.Reason(), "no birth date for student:1003") {
+			t.Errorf("no birth date, %s: %v: %s", today, dec.Verdict, dec.Reason())
+		}
+	}
 }
 
-func TestRowS12bS13(t *testing.T) {
-	runRow(t, "S12b", days("consents: 7 years from graduation", "Økonomi/GymBetaling/Samtykker/1003/samtykke.pdf", "", pupil("2026-06-26", ""), "2033-06-25", "2033-06-26", "2033-06-27"))
+// S12 (004 checklist 18 pt. 4): "regnskabsoplysninger og samtykker gemmes
+// i 5 hhv. 7 år fra dimission": both periods count from the student's
+// graduation, not from the file's date.
+func TestRowS12GymBetalingFromGraduation(t *testing.T) {
+	const accounts = "Økonomi/GymBetaling/Regnskab/1003/betalinger-2024.xlsx"
+	graduated := pupil("2026-06-26", "")
+	runRow(t, "S12a", cat(
+		days("accounts: 5 years from graduation", accounts, "", graduated, "2031-06-25", "2031-06-26", "2031-06-27"),
+		[]rowCase{
+			// Counted from the file's date (a payment of June 2025), the old
+			// rule made this due on 1 January 2031, six months early.
+			{name: "a payment of the year before graduation is not due early", path: accounts, mod: local(2025, 6, 1, 10, 0), today: "2031-01-01", subj: graduated, verdict: policies.Keep, due: "2031-06-26"},
+			{name: "a current student's payments are kept", path: accounts, mod: local(2020, 6, 1, 10, 0), today: "2040-01-01", subj: pupil("", ""), verdict: policies.Keep, due: "none"},
+		},
+	))
+	runRow(t, "S12b", days("consents: 7 years from graduation", "Økonomi/GymBetaling/Samtykker/1003/samtykke.pdf", "", graduated, "2033-06-25", "2033-06-26", "2033-06-27"))
+	// Not linked to a student, an accounting file is not S12's to delete.
+	runRow(t, "", []rowCase{{name: "accounts outside a student's folder", path: "Økonomi/GymBetaling/Regnskab/2026.xlsx", mod: local(2020, 6, 1, 10, 0), today: "2040-01-01", subj: graduated, verdict: policies.Keep, due: "none"}})
+}
+
+func TestRowS13(t *testing.T) {
 	runRow(t, "S13", days("processors by the end of the calendar year", "UNI-login/Databehandlere/1003", "record", pupil("2026-06-26", ""), "2026-12-31", "2027-01-01", "2027-01-02"))
 }
 
 func TestRowsLectio(t *testing.T) {
 	left := pupil("2026-07-31", "2008-02-29")
 	runRow(t, "L1", days("master data: 2 years", "Lectio/Stamdata/1003", "record", left, "2028-07-30", "2028-07-31", "2028-08-01"))
-	runRow(t, "L2a", days("guardians: 1 year after the end date", "Lectio/Forældre/1003", "record", pupil("2026-07-31", "2009-01-15"), "2027-07-30", "2027-07-31", "2027-08-01"))
-	// Born 29 February 2008: 20th birthday 29 February 2028, deleted from
-	// the first of the following month, before L2a's date.
-	runRow(t, "L2b", days("guardians: from the 1st of the month after the 20th birthday", "Lectio/Forældre/1003", "record", pupil("2027-06-30", "2008-02-29"), "2028-02-29", "2028-03-01", "2028-03-02"))
 	runRow(t, "L3", days("absence reasons: 5 months", "Lectio/Fraværsårsager/1003", "record", left, "2026-12-30", "2026-12-31", "2027-01-01"))
 	runRow(t, "L4", days("grades: 10 years", "Lectio/Karakterer og fravær/1003", "record", left, "2036-07-30", "2036-07-31", "2036-08-01"))
 	runRow(t, "L5", days("hand-in notes: 2 years", "Lectio/Opgavenoter/1003", "record", left, "2028-07-30", "2028-07-31", "2028-08-01"))
@@ -147,6 +172,71 @@ func TestRowsLectio(t *testing.T) {
 	runRow(t, "LT1", days("teachers' master data: 1 year", "Lectio/Lærere/Stamdata/4711", "record", employee("2026-07-31", nil, nil), "2027-07-30", "2027-07-31", "2027-08-01"))
 	runRow(t, "LT2", days("teachers' logon: 30 days", "Lectio/Lærere/Login/4711", "record", employee("2026-07-31", nil, nil), "2026-08-29", "2026-08-30", "2026-08-31"))
 	runRow(t, "LT3", days("time registrations: 5 financial years", "Lectio/Lærere/Tidsregistrering/4711", "record", employee("2026-07-31", nil, nil), "2031-12-31", "2032-01-01", "2032-01-02"))
+}
+
+// L2 (004 "Datasletning i Lectio", Værger): "kan slettes fra først kommende
+// måned efter der er gået 1 år fra elevslutdato eller fra dagen hvor elev
+// fylder 20 år", whichever comes first (issue 17, finding 13). The month
+// rounding belongs to the end-date branch; the birthday branch is the day
+// itself, for a student who turns 20 after leaving.
+func TestRowL2LectioGuardians(t *testing.T) {
+	const p = "Lectio/Forældre/1003"
+	// rows checks the day before, on and after due, decided by rule.
+	rows := func(rule, name string, subj subjects, before, on, after string) {
+		t.Helper()
+		runRow(t, rule, days(name, p, "record", subj, before, on, after))
+	}
+	// The issue's two examples.
+	rows("L2b", "born 2007-03-10, left 2026-06-30: the 20th birthday comes first", pupil("2026-06-30", "2007-03-10"), "2027-03-09", "2027-03-10", "2027-03-11")
+	rows("L2a", "born 2000-01-01, left 2026-06-30: 20 before leaving, the first of the month after a year", pupil("2026-06-30", "2000-01-01"), "2027-06-30", "2027-07-01", "2027-07-02")
+	// The end-date branch: the first of the month after one year.
+	rows("L2a", "left 31 July: 1 August a year later", pupil("2026-07-31", "2005-01-15"), "2027-07-31", "2027-08-01", "2027-08-02")
+	rows("L2a", "left 1 July: one year is 1 July, the month after it starts 1 August", pupil("2026-07-01", "2005-01-15"), "2027-07-31", "2027-08-01", "2027-08-02")
+	rows("L2a", "left 15 June", pupil("2026-06-15", "2005-01-15"), "2027-06-30", "2027-07-01", "2027-07-02")
+	rows("L2a", "left 29 February", pupil("2028-02-29", "2005-01-15"), "2029-02-28", "2029-03-01", "2029-03-02")
+	rows("L2a", "left 31 December", pupil("2026-12-31", "2005-01-15"), "2027-12-31", "2028-01-01", "2028-01-02")
+	// The birthday branch: the day itself, no rounding.
+	rows("L2b", "20th birthday on the first of a month", pupil("2026-06-30", "2007-05-01"), "2027-04-30", "2027-05-01", "2027-05-02")
+	rows("L2b", "20th birthday the day after leaving", pupil("2026-06-30", "2006-07-01"), "2026-06-30", "2026-07-01", "2026-07-02")
+	rows("L2b", "born 29 February 2008, left 2027-06-30: the 20th birthday is 29 February 2028", pupil("2027-06-30", "2008-02-29"), "2028-02-28", "2028-02-29", "2028-03-01")
+	// Both branches on the same day: either rule may be named; the date is
+	// what matters.
+	set := defaultSet(t)
+	for _, c := range []struct {
+		name, today, due string
+		subj             subjects
+		verdict          policies.Verdict
+	}{
+		{"20th birthday on the first of the month after a year: day before", "2027-06-30", "2027-07-01", pupil("2026-06-15", "2007-07-01"), policies.Keep},
+		{"20th birthday on the first of the month after a year: on", "2027-07-01", "2027-07-01", pupil("2026-06-15", "2007-07-01"), policies.Due},
+		{"20th birthday on the leaving day: the end-date branch", "2027-06-30", "2027-07-01", pupil("2026-06-15", "2006-06-15"), policies.Keep},
+		{"20th birthday on the leaving day: on", "2027-07-01", "2027-07-01", pupil("2026-06-15", "2006-06-15"), policies.Due},
+		{"20th birthday a day after the first of the month after a year", "2027-07-01", "2027-07-01", pupil("2026-06-15", "2007-07-02"), policies.Due},
+		{"a current student turning 20 is not selected", "2040-01-01", "none", pupil("", "2007-03-10"), policies.Keep},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dec := set.Evaluate(&policies.Item{Source: "lectio", Kind: "record", Ref: p, Path: p}, &policies.Env{Today: date(c.today), Subjects: c.subj})
+			due := dec.Due.String()
+			if dec.Due.IsZero() {
+				due = "none"
+			}
+			if dec.Verdict != c.verdict || due != c.due {
+				t.Fatalf("%v due %s, want %v due %s: %s", dec.Verdict, due, c.verdict, c.due, dec.Reason())
+			}
+		})
+	}
+	// No birth date: until the end-date branch is due, the birthday branch
+	// might already be, so the record is up for review; from then on the
+	// end-date branch decides alone.
+	for _, c := range []struct {
+		today   string
+		verdict policies.Verdict
+	}{{"2026-12-01", policies.Review}, {"2027-06-30", policies.Review}, {"2027-07-01", policies.Due}} {
+		dec := set.Evaluate(&policies.Item{Source: "lectio", Kind: "record", Ref: p, Path: p}, &policies.Env{Today: date(c.today), Subjects: pupil("2026-06-30", "")})
+		if dec.Verdict != c.verdict || c.verdict == policies.Review && !strings.Contains(dec.Reason(), "no birth date") {
+			t.Errorf("no birth date, %s: %v, want %v: %s", c.today, dec.Verdict, c.verdict, dec.Reason())
+		}
+	}
 }
 
 func TestRowsStaff(t *testing.T) {
@@ -161,7 +251,10 @@ func TestRowsStaff(t *testing.T) {
 		{name: "current employees are kept", path: "Personale/Ansatte/4711/kontrakt.pdf", today: "2040-01-01", subj: employee("", nil, nil), verdict: policies.Keep, due: "none"},
 	})
 	runRow(t, "P4", days("user account: 30 days", "Konti/4711", "record", employee("2026-07-31", nil, nil), "2026-08-29", "2026-08-30", "2026-08-31"))
-	runRow(t, "P5", days("loose notes: a month", "Personale/Løse noter/4711/MUS.docx", "", employee("2026-07-31", nil, nil), "2026-08-30", "2026-08-31", "2026-09-01"))
+	// P5 (004 checklist 22 pt. 8): "Senest når medarbejderen fratræder":
+	// due on the leaving day itself, no grace period.
+	runRow(t, "P5", days("loose notes: on the leaving day", "Personale/Løse noter/4711/MUS.docx", "", employee("2026-07-31", nil, nil), "2026-07-30", "2026-07-31", "2026-08-01"))
+	runRow(t, "P5", days("loose notes: leaving on 29 February", "Personale/Løse noter/4711/MUS.docx", "", employee("2028-02-29", nil, nil), "2028-02-28", "2028-02-29", "2028-03-01"))
 	runRow(t, "M6", days("mailbox: closed after 30 days", "Microsoft 365/Postkasser/4711", "record", employee("2026-07-31", nil, nil), "2026-08-29", "2026-08-30", "2026-08-31"))
 }
 

@@ -29,6 +29,7 @@ type policyRule struct {
 	Labels            []string        `yaml:"labels"`
 	Subject           *subjectLink    `yaml:"subject"`
 	OnlyIfSubjectHas  string          `yaml:"only_if_subject_has"`
+	OnlyIfAfter       string          `yaml:"only_if_after"`
 	From              string          `yaml:"from"`
 	FromEndOf         string          `yaml:"from_end_of"`
 	Keep              string          `yaml:"keep"`
@@ -207,6 +208,17 @@ func (d *doc) rule(path string, pr policyRule) *policies.Rule {
 			d.errorf(path+".only_if_subject_has", "%q is not an event name (write e.g. case_closed)", pr.OnlyIfSubjectHas)
 		} else if r.Subject.IsZero() {
 			d.errorf(path+".only_if_subject_has", "needs a subject: link one with subject: {kind, capture}")
+		}
+	}
+	if pr.OnlyIfAfter != "" {
+		a, err := policies.ParseAnchor(pr.OnlyIfAfter)
+		switch {
+		case err != nil || !a.IsSubject() || a.Years != 0:
+			d.errorf(path+".only_if_after", "%q is not a subject event (write e.g. subject.left)", pr.OnlyIfAfter)
+		case r.Subject.IsZero():
+			d.errorf(path+".only_if_after", "needs a subject: link one with subject: {kind, capture}")
+		default:
+			r.OnlyIfAfter = a.Event
 		}
 	}
 	if pr.From == "" {

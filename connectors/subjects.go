@@ -64,4 +64,8 @@ type SubjectRow struct {
 	// Problems lists values in the row that could not be read, in words
 	// that name the column. A row with problems flags its subject.
 	Problems []string
+	// Missing lists facts every person has ("born", "started") whose
+	// column the export maps but which are empty in this row: the rules
+	// that count from them put the person's data up for review.
+	Missing []string
 }

@@ -237,6 +237,12 @@ func (s *Set) evalRule(r *Rule, it *Item, env *Env, captures []string) ruleEval 
 			return e
 		}
 	}
+	if r.OnlyIfAfter != "" && subjKnown {
+		if _, has := subj.Events[r.OnlyIfAfter]; !has {
+			e.skip = true // e.g. a student who has not left
+			return e
+		}
+	}
 
 	// The anchor.
 	switch {
@@ -255,7 +261,13 @@ func (s *Set) evalRule(r *Rule, it *Item, env *Env, captures []string) ruleEval 
 	case !subjKnown:
 		e.unknown = subjUnknown
 	default:
-		e.anchor, e.never = r.subjectAnchor(subj, e.subject)
+		e.anchor, e.never, e.unknown = r.subjectAnchor(subj, e.subject)
+	}
+	if r.OnlyIfAfter != "" && subjKnown && e.unknown == "" && e.never == "" && !e.anchor.After(subj.Events[r.OnlyIfAfter]) {
+		// "From the day the student turns 20" speaks of a day after
+		// leaving: a birthday on or before it does not count.
+		e.skip = true
+		return e
 	}
 	if e.unknown == "" && e.never == "" {
 		e.due = r.FromEndOf.After(e.anchor).Add(r.Keep)
@@ -275,15 +287,24 @@ func (s *Set) evalRule(r *Rule, it *Item, env *Env, captures []string) ruleEval 
 	return e
 }
 
+// knownEvents are the events every person has had: when the export gives
+// no date for one, the fact is unknown (an empty birth date), not an event
+// that has not happened (a student who has not left).
+var knownEvents = map[string]string{"born": "birth date", "started": "start date"}
+
 // subjectAnchor is the date r counts from for subject key, or why there is
-// none yet (the event has not happened).
-func (r *Rule) subjectAnchor(subj Subject, key string) (Date, string) {
+// none yet (never: the event has not happened), or why it cannot be told
+// (unknown: the export does not give a fact every person has).
+func (r *Rule) subjectAnchor(subj Subject, key string) (anchor Date, never, unknown string) {
 	ev, ok := subj.Events[r.From.Event]
 	if !ok {
-		if r.From.Event == "left" {
-			return Date{}, fmt.Sprintf("%s has not left", key)
+		if what, ok := knownEvents[r.From.Event]; ok {
+			return Date{}, "", fmt.Sprintf("the school-system export gives no %s for %s, so %s cannot be computed", what, key, r.From.describe())
 		}
-		return Date{}, fmt.Sprintf("%s has no %s date", key, r.From.Event)
+		if r.From.Event == "left" {
+			return Date{}, fmt.Sprintf("%s has not left", key), ""
+		}
+		return Date{}, fmt.Sprintf("%s has no %s date", key, r.From.Event), ""
 	}
 	if r.From.Years > 0 {
 		// NewDate normalises: someone born on 29 February has the
@@ -291,7 +312,7 @@ func (r *Rule) subjectAnchor(subj Subject, key string) (Date, string) {
 		// candidates, so that nothing is deleted a day early.
 		ev = NewDate(ev.Year+r.From.Years, ev.Month, ev.Day)
 	}
-	return ev, ""
+	return ev, "", ""
 }
 
 // Recheck answers, just before an item planned as due under r is deleted,
@@ -336,9 +357,17 @@ func (r *Rule) Recheck(key string, env *Env, archive bool) (Date, string) {
 	if !r.From.IsSubject() {
 		return Date{}, ""
 	}
-	anchor, never := r.subjectAnchor(subj, key)
-	if never != "" {
+	anchor, never, unknown := r.subjectAnchor(subj, key)
+	switch {
+	case unknown != "":
+		return Date{}, unknown
+	case never != "":
 		return Date{}, never
+	}
+	if r.OnlyIfAfter != "" {
+		if ev, ok := subj.Events[r.OnlyIfAfter]; !ok || !anchor.After(ev) {
+			return Date{}, fmt.Sprintf("the rule applies only when %s falls after subject event %s", r.From.describe(), strings.ReplaceAll(r.OnlyIfAfter, "_", " "))
+		}
 	}
 	return r.FromEndOf.After(anchor).Add(r.Keep), ""
 }

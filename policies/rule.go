@@ -51,6 +51,11 @@ type Rule struct {
 	// that event: "3 years after the case closed" applies only to people
 	// who had a case. Whether the subject has it must be known.
 	OnlyIfEvent string
+	// OnlyIfAfter, when set, limits the rule to items whose subject has
+	// that event and whose anchor (before rounding) falls after it: Lectio's
+	// "from the day the student turns 20" counts only for a 20th birthday
+	// after the end date.
+	OnlyIfAfter string
 
 	// The period: Keep counted from From, rounded up to the end of
 	// FromEndOf when set.
