@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/connectors"
@@ -116,9 +117,12 @@ func (p *Pipeline) importSource(ctx context.Context, src configs.Source, ss conn
 		return res, nil
 	}
 
+	// The connector bounds the rows it delivers (an export's max_rows), so
+	// these stay bounded too.
 	var subjects []store.Subject
-	at := map[string]int{}    // id -> index in subjects
-	lines := map[string]int{} // id -> line of its first row
+	at := map[string]int{}      // id -> index in subjects
+	lines := map[string]int{}   // id -> line of its first row
+	missing := map[string]int{} // fact -> people whose row leaves it empty
 	info, readErr := ss.ReadSubjects(ctx, func(r connectors.SubjectRow) error {
 		s := subjectOf(r, today)
 		if i, dup := at[r.ID]; dup {
@@ -129,6 +133,9 @@ func (p *Pipeline) importSource(ctx context.Context, src configs.Source, ss conn
 		}
 		at[r.ID], lines[r.ID] = len(subjects), r.Line
 		subjects = append(subjects, s)
+		for _, f := range r.Missing {
+			missing[f]++
+		}
 		return nil
 	})
 	res.File, res.Rows = info.Ref, info.Rows
@@ -165,6 +172,15 @@ func (p *Pipeline) importSource(ctx context.Context, src configs.Source, ss conn
 	}
 	if res.Problems > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d of %d people have facts that cannot be trusted; their data is kept and flagged for review", res.Problems, len(subjects)))
+	}
+	for _, f := range []struct{ field, words string }{{"born", "birth date"}, {"started", "start date"}} {
+		if n := missing[f.field]; n > 0 {
+			// An empty birth date is not a birthday that never comes: rules
+			// counting from it (S11, L2) flag these people's data.
+			warn := fmt.Sprintf("%d of %d people have no %s in the export; the rules that count from it put their data up for review", n, len(subjects), f.words)
+			res.Warnings = append(res.Warnings, warn)
+			log.Warn("export leaves a fact empty", zap.String("file", info.Ref), zap.String("fact", f.field), zap.Int("people", n), zap.Int("of", len(subjects)))
+		}
 	}
 	err = p.Store.Write(ctx, func(tx *store.Tx) error {
 		var err error
@@ -230,6 +246,7 @@ type SubjectIndex struct {
 	byKey   map[string]policies.Subject
 	byEmail map[string]string   // address -> "kind:id"
 	byKind  map[string][]string // kind -> every "kind:id", sorted
+	byNFC   map[string]string   // NFC of a key -> the key, for keys not in NFC
 	// Holds are the pending cases: each keeps everything of its person.
 	Holds []*policies.Hold
 }
@@ -239,7 +256,18 @@ func (x *SubjectIndex) Lookup(kind, id string) (policies.Subject, bool) {
 	if x == nil {
 		return policies.Subject{}, false
 	}
-	s, ok := x.byKey[kind+":"+id]
+	key := kind + ":" + id
+	s, ok := x.byKey[key]
+	if !ok {
+		// Ids compare under Unicode NFC, as paths do: a folder name a
+		// macOS client wrote decomposed captures the same id.
+		n := norm.NFC.String(key)
+		if s, ok = x.byKey[n]; !ok {
+			if k, found := x.byNFC[n]; found {
+				s, ok = x.byKey[k]
+			}
+		}
+	}
 	return s, ok
 }
 
@@ -326,6 +354,14 @@ func (p *Pipeline) loadSubjects(ctx context.Context) (*SubjectIndex, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	for key := range x.byKey {
+		if n := norm.NFC.String(key); n != key {
+			if x.byNFC == nil {
+				x.byNFC = map[string]string{}
+			}
+			x.byNFC[n] = key
+		}
 	}
 	for key, s := range x.byKey {
 		if s.Flags["pending_case"] && s.Problem == "" {

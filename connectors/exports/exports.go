@@ -26,6 +26,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/retentiond/retentiond/connectors"
 	"github.com/retentiond/retentiond/connectors/fileshare"
 )
@@ -70,6 +72,11 @@ type Options struct {
 	// KeepLatest is how many exports are kept; older ones are labelled
 	// superseded. Default 3.
 	KeepLatest int `yaml:"keep_latest"`
+	// MaxMegabytes and MaxRows bound the export read (default 64 MiB and
+	// 200,000 rows): a larger one is refused whole, and the previous
+	// import stays in force.
+	MaxMegabytes int `yaml:"max_megabytes"`
+	MaxRows      int `yaml:"max_rows"`
 }
 
 // Validate checks the options and resolves the mapping without touching
@@ -146,6 +153,13 @@ func (o *Options) resolve() (*Mapping, Format, error) {
 	if o.KeepLatest < 0 {
 		return nil, f, errors.New("keep_latest: must be at least 1")
 	}
+	if o.MaxMegabytes < 0 || o.MaxMegabytes > 1<<20 {
+		return nil, f, fmt.Errorf("max_megabytes: %d is not a size in MiB (default %d)", o.MaxMegabytes, DefaultMaxBytes>>20)
+	}
+	if o.MaxRows < 0 {
+		return nil, f, fmt.Errorf("max_rows: %d is not a number of rows (default %d)", o.MaxRows, DefaultMaxRows)
+	}
+	f.Limits = Limits{MaxBytes: int64(o.MaxMegabytes) << 20, MaxRows: o.MaxRows}
 	return m, f, nil
 }
 
@@ -215,12 +229,20 @@ func (c *Conn) Location() string { return "export:" + c.dir }
 // Kind is the kind of person the exports list.
 func (c *Conn) Kind() string { return c.mapping.Kind }
 
+// matchName reports whether the base name of ref matches the files glob,
+// both in Unicode NFC ("elever_*.csv" and a name a macOS client wrote with
+// decomposed letters).
+func matchName(glob, ref string) bool {
+	ok, _ := path.Match(norm.NFC.String(glob), norm.NFC.String(path.Base(ref)))
+	return ok
+}
+
 // exports lists the export files, newest first.
 func (c *Conn) exports(ctx context.Context) ([]connectors.Item, error) {
 	var items []connectors.Item
 	err := c.Conn.List(ctx, connectors.ListOptions{}, func(it connectors.Item) error {
 		if c.files != "" {
-			if ok, _ := path.Match(c.files, path.Base(it.Ref)); !ok {
+			if !matchName(c.files, it.Ref) {
 				return nil
 			}
 		}
@@ -273,7 +295,7 @@ func (c *Conn) Stat(ctx context.Context, ref string) (connectors.Item, error) {
 		return it, err
 	}
 	if c.files != "" {
-		if ok, _ := path.Match(c.files, path.Base(ref)); !ok {
+		if !matchName(c.files, ref) {
 			return connectors.Item{}, connectors.Errorf(connectors.CodeNotFound, "stat", ref, errors.New("not an export file: the name does not match files"))
 		}
 	}
@@ -317,6 +339,9 @@ func (c *Conn) ReadSubjects(ctx context.Context, fn func(connectors.SubjectRow) 
 	}
 	latest := items[0]
 	info := connectors.ExportInfo{Ref: latest.Ref, Version: latest.Version, Kind: c.mapping.Kind, Modified: latest.Modified}
+	if latest.Size > c.format.Limits.maxBytes() {
+		return info, fmt.Errorf("export %s: %w", latest.Ref, c.format.Limits.sizeError(latest.Size, false))
+	}
 	root, err := os.OpenRoot(c.dir)
 	if err != nil {
 		return info, fmt.Errorf("open export folder: %w", err)

@@ -30,6 +30,8 @@ type Format struct {
 	Delimiter rune
 	// Sheet is the XLSX sheet to read; "" is the first.
 	Sheet string
+	// Limits bound the file's size and rows, for CSV and XLSX alike.
+	Limits Limits
 }
 
 // Encodings accepted in Format.Encoding.
@@ -57,7 +59,21 @@ var ErrTruncated = errors.New("the export looks truncated")
 // ReadCSV reads a CSV export from r through m, calling fn once per data row.
 // It returns the number of data rows. See [connectors.SubjectSource] for
 // what is an error and what is a row's problem.
+//
+// It reads with bounded memory: at most f.Limits' bytes and rows, and no
+// line longer than [MaxLineBytes]; an export beyond them is an error that
+// wraps [ErrTooLarge].
 func ReadCSV(ctx context.Context, r io.Reader, m *Mapping, f Format, fn func(connectors.SubjectRow) error) (int, error) {
+	bounded := newBoundedReader(r, f.Limits, true)
+	n, err := readCSV(ctx, bounded, m, f, fn)
+	if err != nil && bounded.err != nil {
+		// The parser may have seen only a cut-off row or quote.
+		return n, bounded.err
+	}
+	return n, err
+}
+
+func readCSV(ctx context.Context, r io.Reader, m *Mapping, f Format, fn func(connectors.SubjectRow) error) (int, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, err := br.Peek(sniffBytes)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
@@ -114,7 +130,7 @@ func ReadCSV(ctx context.Context, r io.Reader, m *Mapping, f Format, fn func(con
 		return 0, err
 	}
 	cr.FieldsPerRecord = len(header)
-	out := &emitter{ctx: ctx, m: m, fn: fn}
+	out := &emitter{ctx: ctx, m: m, fn: fn, lim: f.Limits}
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -142,10 +158,14 @@ type emitter struct {
 	ctx  context.Context
 	m    *Mapping
 	fn   func(connectors.SubjectRow) error
+	lim  Limits
 	rows int
 }
 
 func (e *emitter) emit(l *layout, rec []string, line int, conv func(Field, string) (string, error)) error {
+	if e.rows >= e.lim.maxRows() {
+		return &RowError{Line: line, Err: e.lim.rowsError()}
+	}
 	row, err := e.m.row(l, rec, line, conv)
 	if err != nil {
 		return err
@@ -244,12 +264,26 @@ func sniffDelimiter(b []byte) rune {
 
 // ReadXLSX reads an XLSX export from r through m: the sheet f.Sheet, or the
 // first, with the header in its first row. Dates may be date cells or text.
+// The workbook is read whole (at most f.Limits' bytes; its sheets unpacked
+// to at most 8 times that, large ones to temporary files) and its rows one
+// by one, at most f.Limits' rows.
 func ReadXLSX(ctx context.Context, r io.Reader, m *Mapping, f Format, fn func(connectors.SubjectRow) error) (int, error) {
-	br := bufio.NewReader(r)
+	bounded := newBoundedReader(r, f.Limits, false)
+	br := bufio.NewReader(bounded)
 	if magic, _ := br.Peek(4); !bytes.Equal(magic, []byte("PK\x03\x04")) {
+		if bounded.err != nil {
+			return 0, bounded.err
+		}
 		return 0, errors.New("the export is not an XLSX workbook (a CSV file named .xlsx?)")
 	}
-	wb, err := excelize.OpenReader(br, excelize.Options{RawCellValue: true, UnzipSizeLimit: 512 << 20})
+	unzip := 8 * f.Limits.maxBytes()
+	wb, err := excelize.OpenReader(br, excelize.Options{RawCellValue: true, UnzipSizeLimit: unzip, UnzipXMLSizeLimit: min(unzip, 16<<20)})
+	if bounded.err != nil {
+		if wb != nil {
+			wb.Close()
+		}
+		return 0, bounded.err
+	}
 	if err != nil {
 		return 0, fmt.Errorf("open workbook: %w (is the file complete?): %w", err, ErrTruncated)
 	}
@@ -275,7 +309,7 @@ func ReadXLSX(ctx context.Context, r io.Reader, m *Mapping, f Format, fn func(co
 	}
 	defer it.Close()
 	var l *layout
-	line, out := 0, &emitter{ctx: ctx, m: m, fn: fn}
+	line, out := 0, &emitter{ctx: ctx, m: m, fn: fn, lim: f.Limits}
 	cell := func(f Field, s string) (string, error) {
 		if !f.isDate() {
 			return s, nil
@@ -351,6 +385,9 @@ func (m *Mapping) row(l *layout, rec []string, line int, conv func(Field, string
 	var frame int
 	for k, f := range fieldIndex {
 		v, ok := get(k)
+		if ok && v == "" && (f == FieldBorn || f == FieldStarted) {
+			row.Missing = append(row.Missing, string(f))
+		}
 		if !ok || v == "" {
 			continue
 		}
