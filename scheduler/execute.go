@@ -40,6 +40,14 @@ type ExecuteResult struct {
 // stops everything but the slice in flight.
 const ExecSlice = 256
 
+// sliceSize is ExecSlice, or the size a benchmark set.
+func (p *Pipeline) sliceSize() int {
+	if p.slice > 0 {
+		return p.slice
+	}
+	return ExecSlice
+}
+
 // Execute executes every approved batch (or only batch id, when non-zero)
 // and returns a result per batch. A batch whose policy changed, whose
 // stored items no longer match the fingerprint that was approved, or
@@ -178,7 +186,7 @@ func (p *Pipeline) executeBatch(ctx context.Context, listed *store.Batch, execut
 	)
 	err = p.eachChunk(ctx, b.ID, parallel, func(c store.Chunk, done int) error {
 		for from := done; from < len(c.Items); {
-			until := min(from+ExecSlice, len(c.Items))
+			until := min(from+p.sliceSize(), len(c.Items))
 			cr, err := p.runSlice(ctx, run, c, from, until, 0)
 			mu.Lock()
 			res.Deleted += cr.deleted

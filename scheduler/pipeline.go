@@ -57,6 +57,9 @@ type Pipeline struct {
 	// people caches the index of people from the exports between the
 	// imports that change it.
 	people peopleCache
+
+	// slice, when non-zero, replaces ExecSlice (benchmarks compare sizes).
+	slice int
 	// decisions caches what CheckBatchDecisions proved.
 	decisions decisionCache
 }
@@ -71,6 +74,13 @@ type Deps struct {
 	// an empty ledger may get new keys: otherwise a lost key must be
 	// restored, not silently replaced.
 	MayCreateKeys bool
+	// StartNewLedger allows starting a new ledger although the signing
+	// key signed a previous one (or one was anchored) and the database
+	// holding it is lost; AcceptRollback allows continuing from a
+	// database older than the last signed checkpoint. Either is recorded
+	// in the ledger as decided by Actor. See continuity.go.
+	StartNewLedger, AcceptRollback bool
+	Actor                          string
 }
 
 // ErrKeyMissing is returned by New when a key file is missing for a
@@ -85,8 +95,19 @@ func New(ctx context.Context, cfg *configs.Config, deps Deps) (*Pipeline, error)
 	if deps.Log == nil {
 		deps.Log = zap.NewNop()
 	}
+	marks, err := readReferences(cfg, deps.Log)
+	if err != nil {
+		return nil, err
+	}
+	if err := refuseNewLedger(cfg, deps, marks); err != nil {
+		return nil, err
+	}
 	st, err := store.Open(ctx, cfg.Database, store.Options{Create: true})
 	if err != nil {
+		if errors.Is(err, store.ErrNotRetentiond) && len(marks) > 0 {
+			return nil, fmt.Errorf("%w; ledger %s had %d entries (%s): the database was damaged or replaced: restore it from backup: %w",
+				err, cfg.Origin, largest(marks).cp.N, largest(marks).what, ErrLedgerLost)
+		}
 		return nil, err
 	}
 	n, err := st.TreeSize(ctx)
@@ -122,6 +143,10 @@ func New(ctx context.Context, cfg *configs.Config, deps Deps) (*Pipeline, error)
 		Host: deps.Host, Software: deps.Software}
 	p.Open = func(ctx context.Context, src configs.Source) (connectors.Connector, error) {
 		return src.Open(ctx, connectors.Env{Source: src.Name, BaseDir: cfg.Dir, Logger: p.Log.Named("connector").With(zap.String("source", src.Name)), Now: p.Clock.Now})
+	}
+	if err := p.guardContinuity(ctx, deps, marks); err != nil {
+		st.Close()
+		return nil, err
 	}
 	return p, nil
 }
@@ -183,11 +208,18 @@ func (p *Pipeline) Checkpoint(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	reset, err := p.checkMarker(ctx, n, h)
+	if err != nil {
+		return err
+	}
 	note, err := ledger.SignCheckpoint(ledger.Checkpoint{Origin: p.Config.Origin, N: n, Hash: h}, p.signers()...)
 	if err != nil {
 		return fmt.Errorf("sign checkpoint: %w", err)
 	}
 	if err := p.Store.AddCheckpoint(ctx, n, note, store.Time{Time: p.Clock.Now()}); err != nil {
+		return err
+	}
+	if err := writeMarker(MarkerPath(p.Config), note, reset); err != nil {
 		return err
 	}
 	p.Log.Debug("checkpoint signed", zap.Int64("tree_size", n))
