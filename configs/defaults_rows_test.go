@@ -3,6 +3,7 @@ package configs
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/retentiond/retentiond/policies"
 )
@@ -88,7 +89,10 @@ func TestRowS6S7S8StudentFiles(t *testing.T) {
 		days("leaving on 31 December", "Administration/Elever/1003/x.pdf", "", pupil("2026-12-31", ""), "2026-12-31", "2027-01-01", "2027-01-02"),
 		days("leaving on 1 January: a year later", "Administration/Elever/1003/x.pdf", "", pupil("2027-01-01", ""), "2027-12-31", "2028-01-01", "2028-01-02"),
 		// S6 and S7 are minimums S8 waits for.
-		days("exam certificates: 30 years", "Administration/Elever/1003/Eksamen/bevis.pdf", "", left, "2056-07-30", "2056-07-31", "2056-08-01"),
+		// S6: 30 years from the end of the calendar year of leaving (a
+		// minimum, footnote 40's way of counting).
+		days("exam certificates: 30 years", "Administration/Elever/1003/Eksamen/bevis.pdf", "", left, "2056-12-31", "2057-01-01", "2057-01-02"),
+		days("exam certificates: leaving on 1 January", "Administration/Elever/1003/Eksamen/bevis.pdf", "", pupil("2027-01-01", ""), "2057-12-31", "2058-01-01", "2058-01-02"),
 		// S7 (footnote 40): 5 years from the end of the calendar year of
 		// leaving; leaving on 31 December and on 1 January a year apart.
 		days("merit, SU, SPS: 5 years from the end of the year", "Administration/Elever/1003/Økonomi og støtte/SU.pdf", "", left, "2031-12-31", "2032-01-01", "2032-01-02"),
@@ -103,7 +107,7 @@ func TestRowS6S7S8StudentFiles(t *testing.T) {
 	}
 }
 
-func TestRowS9S10S12S14ItemDated(t *testing.T) {
+func TestRowS9S10S14ItemDated(t *testing.T) {
 	runRow(t, "S9", []rowCase{
 		{name: "6 months from logging: day before", path: "IT/Logs/Elevnet/2026-01-31.log", mod: local(2026, 1, 31, 10, 0), today: "2026-07-30", verdict: policies.Keep, due: "2026-07-31"},
 		{name: "6 months from logging: on", path: "IT/Logs/Elevnet/2026-01-31.log", mod: local(2026, 1, 31, 10, 0), today: "2026-07-31", verdict: policies.Due, due: "2026-07-31"},
@@ -117,6 +121,42 @@ func TestRowS9S10S12S14ItemDated(t *testing.T) {
 		{name: "applied 31 July: admission ends that day", path: "Optagelse/Ansøgere/Ikke optaget/a.pdf", mod: local(2026, 7, 31, 12, 0), today: "2026-08-01", verdict: policies.Due, due: "2026-08-01"},
 		{name: "applied 1 August: the next school year", path: "Optagelse/Ansøgere/Ikke optaget/a.pdf", mod: local(2026, 8, 1, 12, 0), today: "2027-07-31", verdict: policies.Keep, due: "2027-08-01"},
 	})
+}
+
+// itemDays returns cases for the day before, on and after due, for a file
+// last modified at mod.
+func itemDays(name, path string, mod time.Time, before, on, after string) []rowCase {
+	return []rowCase{
+		{name: name + ": day before", path: path, mod: mod, today: before, verdict: policies.Keep, due: on},
+		{name: name + ": on the day", path: path, mod: mod, today: on, verdict: policies.Due, due: on},
+		{name: name + ": day after", path: path, mod: mod, today: after, verdict: policies.Due, due: on},
+	}
+}
+
+// The rows dated by the file itself (the seed's event is not visible on a
+// share; the file's date stands in), each with the day before, on and
+// after its deadline (rules audit, docs/rules-audit.md).
+func TestRowsItemDatedBoundaries(t *testing.T) {
+	// S9, 004 section 55.1: "6 måneder fra de er registreret".
+	runRow(t, "S9", itemDays("network log: 6 months", "IT/Logs/Elevnet/a.log", local(2026, 1, 31, 10, 0), "2026-07-30", "2026-07-31", "2026-08-01"))
+	// S10, 004 checklist 16 pt. 2: "5 år efter det kalenderår, hvori eleven
+	// har udløst taxametertilskud".
+	runRow(t, "S10", cat(
+		itemDays("brobygning: paid on 31 December", "Administration/Brobygning/a.pdf", local(2026, 12, 31, 23, 30), "2031-12-31", "2032-01-01", "2032-01-02"),
+		itemDays("brobygning: paid on 1 January", "Administration/Brobygning/a.pdf", local(2027, 1, 1, 0, 30), "2032-12-31", "2033-01-01", "2033-01-02"),
+	))
+	// S14, 004 checklist 15 pt. 8: "når optagelsesprocessen er slut": the
+	// end of the school year the application was filed in.
+	runRow(t, "S14", cat(
+		itemDays("applied 31 July", "Optagelse/Ansøgere/Ikke optaget/a.pdf", local(2026, 7, 31, 12, 0), "2026-07-31", "2026-08-01", "2026-08-02"),
+		itemDays("applied 1 August", "Optagelse/Ansøgere/Ikke optaget/a.pdf", local(2026, 8, 1, 12, 0), "2027-07-31", "2027-08-01", "2027-08-02"),
+	))
+	// P1a, 004 section 55.2: "slettes 6 måneder efter rekrutteringsprocessen
+	// er afsluttet".
+	runRow(t, "P1a", itemDays("applicants: 6 months", "Personale/Rekruttering/Lærer 2026/Ikke ansat/a.pdf", local(2026, 8, 31, 9, 0), "2027-02-27", "2027-02-28", "2027-03-01"))
+	// P1b, 004 checklist 20 pt. 10: "Senest [3 år] efter afslutning af
+	// rekrutteringsproces".
+	runRow(t, "P1b", itemDays("candidate bank: 3 years", "Personale/Kandidatbank/cv.pdf", local(2024, 2, 29, 9, 0), "2027-02-27", "2027-02-28", "2027-03-01"))
 }
 
 func TestRowS11GuardiansAt18(t *testing.T) {

@@ -73,7 +73,7 @@ type Options struct {
 	// superseded. Default 3.
 	KeepLatest int `yaml:"keep_latest"`
 	// MaxMegabytes and MaxRows bound the export read (default 64 MiB and
-	// 200,000 rows): a larger one is refused whole, and the previous
+	// 250,000 rows): a larger one is refused whole, and the previous
 	// import stays in force.
 	MaxMegabytes int `yaml:"max_megabytes"`
 	MaxRows      int `yaml:"max_rows"`
