@@ -83,7 +83,7 @@ func TestInstructionsIssueConfirmList(t *testing.T) {
 		}
 	}
 	csv, err := os.ReadFile(filepath.Join(dir, "instructions", "I-3-skoleintra.csv"))
-	if err != nil || string(csv) != "delete_by,rule,category,person\n2026-06-20,S2,\"SkoleIntra, students unenrolled in TEA\",1003\n" {
+	if err != nil || string(csv) != "delete_by,rule,category,person,action\n2026-06-20,S2,\"SkoleIntra, students unenrolled in TEA\",1003,delete\n" {
 		t.Fatalf("I-3 CSV (%v):\n%s", err, csv)
 	}
 	for _, f := range []string{"I-3-skoleintra.md", "I-3-skoleintra.pdf", "I-3-skoleintra.note"} {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -79,6 +80,64 @@ func TestPDFListsEveryLine(t *testing.T) {
 	for _, l := range d.Lines {
 		if !strings.Contains(text, l.Person) {
 			t.Errorf("PDF text lacks person %s", l.Person)
+		}
+	}
+}
+
+// TestWithdrawnLines: lines of earlier instructions that a hold withdrew
+// are listed apart, without a date to delete by and with an action that
+// says not to delete, in every form; an instruction that only withdraws
+// lines asks for no confirmation.
+func TestWithdrawnLines(t *testing.T) {
+	d := sample(1)
+	d.Withdrawn = []Withdrawn{{Instruction: "I-3", Hold: "H-2", Line: Line{Due: "2026-12-10", Rule: "S1", Category: "Student records", Person: "1018"}}}
+	for name, got := range map[string][]byte{"withdrawn.csv": d.CSV(), "withdrawn.md": d.Markdown()} {
+		golden := filepath.Join("testdata", name)
+		if *update {
+			if err := os.WriteFile(golden, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s:\n%s\nwant:\n%s", name, got, want)
+		}
+	}
+	csv := string(d.CSV())
+	if !strings.Contains(csv, "\n,S1,Student records,1018,\"withdrawn: do NOT delete (line of I-3, was due 2026-12-10; kept by hold H-2)\"\n") {
+		t.Errorf("CSV lacks the withdrawn line:\n%s", csv)
+	}
+	only := sample(0)
+	only.Withdrawn = d.Withdrawn
+	md := string(only.Markdown())
+	if strings.Contains(md, "| Delete by |") || strings.Contains(md, "instructions confirm") || !strings.Contains(md, "There is nothing to confirm") || !strings.Contains(md, "| I-3 | 2026-12-10 | S1 | Student records | 1018 | H-2 |") {
+		t.Errorf("withdrawals only:\n%s", md)
+	}
+	for _, doc := range []*Doc{d, only} {
+		b, err := doc.PDF()
+		if err != nil || !bytes.HasPrefix(b, []byte("%PDF")) {
+			t.Fatalf("PDF: %v", err)
+		}
+		pdftotext, err := exec.LookPath("pdftotext")
+		if err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatal("pdftotext is needed to read the PDF (.ci/run installs poppler-utils)")
+			}
+			t.Skip("pdftotext is not installed (poppler-utils): the PDF's text is not checked")
+		}
+		file := filepath.Join(t.TempDir(), "i.pdf")
+		if err := os.WriteFile(file, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(pdftotext, "-layout", file, "-").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if text := string(out); !strings.Contains(text, "Withdrawn: do NOT delete") || !strings.Contains(text, "1018 (H-2)") || !strings.Contains(text, "I-3, 2026-12-10") {
+			t.Errorf("PDF text lacks the withdrawn line:\n%s", text)
 		}
 	}
 }
