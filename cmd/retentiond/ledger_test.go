@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/retentiond/retentiond/internal/testtool"
 	"github.com/retentiond/retentiond/store"
 	"github.com/retentiond/retentiond/store/ledger"
 )
@@ -59,10 +60,9 @@ func TestLedgerExportVerifiesOffline(t *testing.T) {
 // verbatim, in the bundle: an auditor's sha256sum, ssh-keygen and openssl
 // must accept it.
 func TestBundleReadmeCommands(t *testing.T) {
-	for _, tool := range []string{"bash", "sha256sum", "ssh-keygen", "openssl", "awk", "base64"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("%s is needed to check the README's commands (.ci/run installs it): %v", tool, err)
-		}
+	for _, tool := range []struct{ name, pkg string }{{"bash", "bash"}, {"sha256sum", "coreutils"}, {"ssh-keygen", "openssh-client"},
+		{"openssl", "openssl"}, {"awk", "gawk"}, {"base64", "coreutils"}} {
+		testtool.Require(t, tool.name, tool.pkg)
 	}
 	_, cfg := demoRun(t)
 	out := filepath.Join(t.TempDir(), "bundle")
@@ -146,14 +146,12 @@ func TestExportHoldsNoPersonalData(t *testing.T) {
 		}
 		return err
 	})
-	if pdftotext, err := exec.LookPath("pdftotext"); err == nil {
+	if pdftotext, ok := testtool.Optional(t, "pdftotext", "poppler-utils"); ok {
 		b, err := exec.Command(pdftotext, filepath.Join(out, "summary.pdf"), "-").Output()
 		if err != nil {
 			t.Fatal(err)
 		}
 		texts = append(texts, "summary.pdf (text)\x00"+string(b))
-	} else {
-		t.Fatal("pdftotext is needed to read the PDF summary (.ci/run installs poppler-utils)")
 	}
 	for _, text := range texts {
 		file, body, _ := strings.Cut(text, "\x00")

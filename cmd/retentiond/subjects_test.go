@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/retentiond/retentiond/internal/testtool"
 )
 
 // writeExport saves a newer student export into the demo, as the office
@@ -115,7 +117,8 @@ func TestInstructionsIssueConfirmList(t *testing.T) {
 	// The auditor's summary lists the instructions, not the people.
 	bundle := filepath.Join(t.TempDir(), "bundle")
 	mustRun(t, "ledger", "export", "--config", cfg, "--out", bundle)
-	text, err := exec.Command("pdftotext", "-layout", filepath.Join(bundle, "summary.pdf"), "-").Output()
+	pdftotext := testtool.Require(t, "pdftotext", "poppler-utils") // the rest reads the PDF
+	text, err := exec.Command(pdftotext, "-layout", filepath.Join(bundle, "summary.pdf"), "-").Output()
 	if err != nil {
 		t.Fatalf("pdftotext (installed by .ci/run): %v", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/connectors"
 	"github.com/retentiond/retentiond/connectors/fileshare"
+	"github.com/retentiond/retentiond/internal/testtool"
 )
 
 var (
@@ -31,12 +32,10 @@ var (
 // build builds the package once for all tests.
 func build(t *testing.T) string {
 	t.Helper()
-	if _, err := exec.LookPath("dpkg-deb"); err != nil {
-		if os.Getenv("RETENTIOND_INSTALL_DEB") != "" {
-			t.Fatal("dpkg-deb is not installed")
-		}
-		t.Skip("dpkg-deb is not installed: the .deb is built on Debian and Ubuntu")
+	if _, err := exec.LookPath("dpkg-deb"); err != nil && os.Getenv("RETENTIOND_INSTALL_DEB") != "" {
+		t.Fatal("dpkg-deb is not installed")
 	}
+	testtool.Require(t, "dpkg-deb", "dpkg") // the .deb is built on Debian and Ubuntu
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "retentiond-deb-")
 		if err != nil {

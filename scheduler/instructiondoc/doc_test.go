@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/retentiond/retentiond/internal/testtool"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -50,10 +51,7 @@ func TestGolden(t *testing.T) {
 // TestPDFListsEveryLine renders an instruction over several pages and reads
 // it back with pdftotext (poppler-utils, which .ci/run installs).
 func TestPDFListsEveryLine(t *testing.T) {
-	pdftotext, err := exec.LookPath("pdftotext")
-	if err != nil {
-		t.Fatal("pdftotext is needed to read the PDF (.ci/run installs poppler-utils)")
-	}
+	pdftotext := testtool.Require(t, "pdftotext", "poppler-utils")
 	d := sample(120)
 	b, err := d.PDF()
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"codeberg.org/go-pdf/fpdf"
 
+	"github.com/retentiond/retentiond/internal/testtool"
 	"github.com/retentiond/retentiond/store/ledger"
 )
 
@@ -26,14 +27,11 @@ var pdfDir = flag.String("pdf-dir", "", "also write the test reports (school-yea
 
 // poppler runs one of poppler-utils' tools on pdf, which takes the place of
 // "{}" in args. The tests need them to read the report as a person's PDF
-// reader does, so a machine without them fails (.ci/run installs
-// poppler-utils).
+// reader does: without them a test skips, except in CI, where it fails
+// (.ci/run installs poppler-utils).
 func poppler(t *testing.T, tool string, pdf []byte, args ...string) string {
 	t.Helper()
-	bin, err := exec.LookPath(tool)
-	if err != nil {
-		t.Fatalf("%s is needed to read the report: install poppler-utils (apt-get install poppler-utils)", tool)
-	}
+	bin := testtool.Require(t, tool, "poppler-utils")
 	f := filepath.Join(t.TempDir(), "summary.pdf")
 	if err := os.WriteFile(f, pdf, 0o644); err != nil {
 		t.Fatal(err)
