@@ -58,6 +58,11 @@ func (p *Pipeline) Anchor(ctx context.Context) ([]AnchorResult, error) {
 			out = append(out, AnchorResult{Target: t.Name()})
 			continue
 		}
+		if err := p.anchorExtends(ctx, t.Name(), a.Dir, latest); err != nil {
+			errs = append(errs, err)
+			out = append(out, AnchorResult{Target: t.Name(), N: latest.N, Err: err})
+			continue
+		}
 		res := anchor.SendAll(ctx, []anchor.Target{t}, cp, log)[0]
 		if res.Err == nil {
 			res.Err = p.Store.AddAnchor(ctx, latest.N, t.Name(), store.Time{Time: p.Clock.Now()})

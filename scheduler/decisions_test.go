@@ -65,6 +65,15 @@ func (e *env) approvalEntry(batch int64) (int64, []byte) {
 	return 0, nil
 }
 
+// forget drops what CheckBatchDecisions proved, as a new process would
+// not know it.
+func (e *env) forget() {
+	c := &e.p.decisions
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.batches, c.note = nil, ""
+}
+
 func wantTampered(t *testing.T, err error, what string) {
 	t.Helper()
 	if !errors.Is(err, ErrLedgerTampered) || !strings.Contains(err.Error(), what) {
@@ -144,9 +153,12 @@ func TestCheckBatchDecisionsTamperedEntry(t *testing.T) {
 	e.exec(db, `DROP TRIGGER tlog_hash_no_update`)
 	h := tlog.RecordHash(forged)
 	e.exec(db, `UPDATE tlog_hash SET hash = ? WHERE idx = ?`, h[:], tlog.StoredHashIndex(0, idx))
-	e.reopen()
+	e.forget() // a restart is refused outright: the tree no longer extends the marker
 	_, err = e.p.CheckBatchDecisions(ctx, &b)
 	wantTampered(t, err, "checkpoint") // the stored tree no longer has the signed root
+	if _, err := New(ctx, e.cfg, Deps{Clock: FixedClock{now}}); !errors.Is(err, ErrLedgerLost) {
+		t.Fatalf("restart on a rewritten tree: %v", err)
+	}
 }
 
 // TestCheckBatchDecisionsInsertedApproval (issue 17, finding 6): an

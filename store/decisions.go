@@ -43,3 +43,17 @@ func (s *Store) LatestCheckpoint(ctx context.Context) (Checkpoint, bool, error) 
 	}
 	return c, true, nil
 }
+
+// LedgerResets returns the ledger leaves that begin like a
+// ledger_started_over or ledger_rolled_back entry, in ledger order. It
+// reads the whole ledger; it is called only when the ledger does not
+// extend a checkpoint kept outside the database.
+func (s *Store) LedgerResets(ctx context.Context) ([]Leaf, error) {
+	var ls []Leaf
+	err := s.r.SelectContext(ctx, &ls, `SELECT idx, data FROM ledger_entry
+		WHERE CAST(substr(data, 1, 16) AS TEXT) = '{"type":"ledger_' ORDER BY idx`)
+	if err != nil {
+		return nil, fmt.Errorf("read the ledger's resets: %w", err)
+	}
+	return ls, nil
+}

@@ -30,6 +30,10 @@ type app struct {
 	configFile string
 	as         string
 	verbose    bool
+	// startNewLedger and acceptRollback accept, once and in the ledger, a
+	// database that does not continue the signed ledger (see
+	// scheduler/continuity.go).
+	startNewLedger, acceptRollback bool
 
 	// metricsAddr is where `run` serves metrics, once it does (for tests).
 	metricsAddr string
@@ -54,6 +58,10 @@ func (a *app) root() *cobra.Command {
 	root.PersistentFlags().StringVarP(&a.configFile, "config", "c", def, "configuration file (env RETENTIOND_CONFIG)")
 	root.PersistentFlags().StringVar(&a.as, "as", os.Getenv("RETENTIOND_AS"), "who you are: a person id from the configuration (env RETENTIOND_AS)")
 	root.PersistentFlags().BoolVarP(&a.verbose, "verbose", "v", false, "log what happens to stderr")
+	root.PersistentFlags().BoolVar(&a.startNewLedger, "start-new-ledger", false,
+		"the database holding the ledger is lost and no backup exists: start a new ledger, recording that it starts over")
+	root.PersistentFlags().BoolVar(&a.acceptRollback, "accept-rollback", false,
+		"the database was restored from a backup older than the last signed checkpoint and none newer exists: continue from it, recording the entries lost")
 	root.AddCommand(a.demoCmd(), a.checkCmd(), a.planCmd(), a.batchesCmd(), a.executeCmd(), a.runCmd(), a.ledgerCmd(), a.holdsCmd(), a.subjectsCmd(), a.explainCmd(), a.instructionsCmd(), a.notifyCmd(), a.serviceCmd(), a.versionCmd())
 	return root
 }
@@ -91,7 +99,8 @@ func (a *app) pipeline(ctx context.Context, log *zap.Logger) (*scheduler.Pipelin
 		log = a.cliLogger()
 	}
 	host, _ := os.Hostname()
-	return scheduler.New(ctx, cfg, scheduler.Deps{Clock: a.clock, Log: log, Host: host, Software: software()})
+	return scheduler.New(ctx, cfg, scheduler.Deps{Clock: a.clock, Log: log, Host: host, Software: software(),
+		StartNewLedger: a.startNewLedger, AcceptRollback: a.acceptRollback, Actor: a.actor()})
 }
 
 // withPipeline makes a command's RunE that opens the pipeline, runs fn

@@ -169,6 +169,13 @@ func (a *app) verifyDatabase(ctx context.Context, args []string, trusted []strin
 			return fmt.Errorf("ledger verification FAILED: entry %d: the stored text of policy %s does not match its digest %s", i, pt.ID, pt.Digest)
 		}
 	}
+	if cfg != nil {
+		// A lost or older database verifies on its own: check it against
+		// the marker beside the key and the anchored checkpoints.
+		if err := scheduler.CheckContinuity(ctx, cfg, st, verifiers, a.cliLogger()); err != nil {
+			return fmt.Errorf("ledger verification FAILED: %w", err)
+		}
+	}
 	if origin == "" {
 		origin = rep.Latest.Origin
 	}

@@ -260,20 +260,28 @@ func TestAnchorDetectsRewriteWithSigningKey(t *testing.T) {
 	// The rewrite: every entry re-appended to a fresh database with one
 	// outcome changed, every checkpoint re-signed with the real key.
 	rewriteLedger(t, dir, cfg)
-	if out, err := run(t, "ledger", "verify", "--config", cfg); err != nil {
-		t.Fatalf("the rewritten ledger should verify on its own: %v\n%s", err, out)
+	// The marker beside the key holds the last checkpoint really signed.
+	if _, err := run(t, "ledger", "verify", "--config", cfg); err == nil || !strings.Contains(err.Error(), "holds a different ledger") {
+		t.Fatalf("the rewritten ledger verified against the marker: %v", err)
+	}
+	// Whoever has the key can rewrite the marker too, but not the
+	// configured anchor directory, which verify reads as well.
+	rewriteMarker(t, dir)
+	if _, err := run(t, "ledger", "verify", "--config", cfg); err == nil || !strings.Contains(err.Error(), "the anchored checkpoint "+filepath.Join(dir, "dpo-anchors")) {
+		t.Fatalf("the rewritten ledger verified against the configured anchor: %v", err)
 	}
 	out, err := run(t, "ledger", "verify", "--config", cfg, "--anchor", filepath.Join(dir, "dpo-anchors"))
 	if err == nil || !strings.Contains(err.Error(), "anchored checkpoint 1") || !strings.Contains(err.Error(), "two different histories") {
 		t.Fatalf("rewrite not detected against the anchor: %v\n%s", err, out)
 	}
+	// Every command that opens the pipeline refuses the rewritten ledger:
+	// it does not extend the configured anchor directory's checkpoint.
 	bundleDir := filepath.Join(t.TempDir(), "b")
-	mustRun(t, "ledger", "export", "--config", cfg, "--out", bundleDir)
-	if _, err := run(t, "ledger", "verify", "--anchor", anchors[0], bundleDir); err == nil {
-		t.Fatal("an export of the rewritten ledger verified against the anchor")
+	if _, err := run(t, "ledger", "export", "--config", cfg, "--out", bundleDir); err == nil || !strings.Contains(err.Error(), "holds a different ledger") {
+		t.Fatalf("exporting the rewritten ledger: %v", err)
 	}
 	// Anchoring again refuses to replace the anchored checkpoint.
-	if _, err := run(t, "ledger", "anchor", "--config", cfg); err == nil || !strings.Contains(err.Error(), "different checkpoint of the same size") {
+	if _, err := run(t, "ledger", "anchor", "--config", cfg); err == nil || !strings.Contains(err.Error(), "holds a different ledger") {
 		t.Fatalf("anchoring the rewritten ledger: %v", err)
 	}
 }
@@ -375,6 +383,25 @@ func rewriteLedger(t *testing.T, dir, cfg string) {
 		os.Remove(dbFile + suffix)
 	}
 	if err := os.Rename(forged, dbFile); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rewriteMarker puts the latest checkpoint of the (rewritten) database in
+// the marker beside the signing key, as someone with the key could.
+func rewriteMarker(t *testing.T, dir string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(dir, "retentiond.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	c, ok, err := st.LatestCheckpoint(ctx)
+	if err != nil || !ok {
+		t.Fatalf("latest checkpoint: %v %v", ok, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "keys", "ledger.key.checkpoint"), c.Note, 0o600); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -158,6 +158,20 @@ func (r *ContentRules) Check(i int64, e *Entry) string {
 		if e.Item == "" || e.Rule == "" || e.Due == "" || (e.Role != "owner" && e.Role != "operator") {
 			return "owner_notice entry must name an item reference, its rule, the first day it may go and who was told (owner or operator)"
 		}
+	case TypeLedgerStartedOver, TypeLedgerRolledBack:
+		c, err := PeekCheckpoint([]byte(e.Text))
+		switch {
+		case err != nil:
+			return fmt.Sprintf("%s entry must hold the previous ledger's last signed checkpoint: %v", e.Type, err)
+		case c.N != e.Items || c.N <= 0:
+			return fmt.Sprintf("%s entry: its items (%d) must be the size of the checkpoint it holds (%d)", e.Type, e.Items, c.N)
+		case e.Actor == "":
+			return fmt.Sprintf("%s entry must name who decided it", e.Type)
+		case e.Type == TypeLedgerStartedOver && i != 0:
+			return fmt.Sprintf("ledger_started_over entry at %d: only the first entry of a ledger may start it over", i)
+		case e.Type == TypeLedgerRolledBack && c.N <= i:
+			return fmt.Sprintf("ledger_rolled_back entry at %d holds a checkpoint of size %d, which the ledger already reaches: nothing was rolled back", i, c.N)
+		}
 	case TypeKeyRotation:
 		if e.Key == "" || (e.Method != KeySigning && e.Method != KeyReference) {
 			return "key rotation entry must name the new key and whether it signs checkpoints or makes references"

@@ -43,13 +43,23 @@ const (
 	TypeAcknowledgement      Type = "acknowledgement"       // an instruction was confirmed carried out
 	TypeInstructionWithdrawn Type = "instruction_withdrawn" // a hold withdrew a line of an instruction before it was carried out
 	TypeOwnerNotice          Type = "owner_notice"          // an item's owner (role owner), or the operators, were told ahead of its deletion
+	// TypeLedgerStartedOver is the first entry of a ledger started over
+	// when the database that held the previous one was lost: Text holds
+	// the previous ledger's last signed checkpoint, Items its size.
+	TypeLedgerStartedOver Type = "ledger_started_over"
+	// TypeLedgerRolledBack records that the ledger continues from a
+	// database restored from a backup older than the last signed
+	// checkpoint: Text holds that checkpoint, Items its size; the entries
+	// from this entry's index up to it are lost.
+	TypeLedgerRolledBack Type = "ledger_rolled_back"
 )
 
 func knownType(t Type) bool {
 	switch t {
 	case TypePolicy, TypeBatch, TypeApproval, TypeRejection, TypeConfirmation, TypeDeletion, TypePrune,
 		TypeHoldAdded, TypeHoldReleased, TypeExecutionStarted, TypeExecutionFinished, TypeExecutionStopped, TypeKeyRotation,
-		TypeInstruction, TypeAcknowledgement, TypeOwnerNotice, TypeInstructionWithdrawn:
+		TypeInstruction, TypeAcknowledgement, TypeOwnerNotice, TypeInstructionWithdrawn,
+		TypeLedgerStartedOver, TypeLedgerRolledBack:
 		return true
 	}
 	return false
