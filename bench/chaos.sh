@@ -5,7 +5,7 @@
 #   bench/chaos.sh [N] [SEED]        (default N=20, SEED=17)
 #
 # Environment: CHAOS_ATTACKS=kill-execute,reject (a subset), CHAOS_FILES
-# (files of the first source, default 3000), CHAOS_KEEP=1 (keep the
+# (files of the first source, default 2000), CHAOS_KEEP=1 (keep the
 # directories of iterations that broke an invariant), CHAOS_BIN (attack a
 # prebuilt binary), CHAOS_HANG (when a command counts as hung, default 2m).
 #

@@ -46,7 +46,7 @@ var attacks = []attack{
 	{"kill-plan", "kill -9 at a random point of plan, then plan, approve, execute", attackKillPlan},
 	{"kill-export", "kill -9 at a random point of ledger export, then export again", attackKillExport},
 	{"kill-rotate", "kill -9 execute, then kill -9 ledger rotate-key (signing or references) at a random point, then execute", attackKillRotate},
-	{"recreate", "kill -9 execute, re-create deleted files at the same paths, rerun execute", attackRecreate},
+	{"recreate", "kill -9 execute once it deletes, re-create deleted files (those not yet in the ledger first) at the same paths, rerun execute", attackRecreate},
 	{"swap", "kill -9 execute, swap two approved files still there, rerun execute", attackSwap},
 	{"reject", "batches reject at a random moment of a running execute", attackReject},
 	{"hold", "a hold before execute, and holds add at a random moment of a running execute", attackHold},
@@ -140,10 +140,26 @@ func attackKillRotate(e *env, w *world) outcome {
 	return o
 }
 
+// killExecuteDeleting starts execute and kills it at a random moment once
+// it has deleted its first file, so that some deletions are done and some
+// may not be recorded yet.
+func (w *world) killExecuteDeleting(e *env) (time.Duration, bool) {
+	p := w.start("execute", "--as", "it")
+	first := w.due["a"][0]
+	for range 1000 { // bounded: execute deletes within its first second or ends
+		if _, ok := w.stat(first); !ok || !p.running() {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	d := w.sleepRandom(e.cal.exec / 2)
+	return d, p.kill()
+}
+
 func attackRecreate(e *env, w *world) outcome {
 	w.plan()
 	w.approve("a", "b")
-	at, _ := w.killExecute(e)
+	at, _ := w.killExecuteDeleting(e)
 	o := outcome{ex: newExpect("a", "b")}
 	var gone []*file
 	for _, src := range []string{"a", "b"} {
@@ -186,7 +202,7 @@ func attackRecreate(e *env, w *world) outcome {
 		names = append(names, f.key())
 	}
 	o.hit = n > 0
-	o.note = fmt.Sprintf("killed at %v with %d deleted, %d of them not yet in the ledger; re-created %v", at, len(gone), len(unrecorded), names)
+	o.note = fmt.Sprintf("killed %v after the first deletion with %d deleted, %d of them not yet in the ledger; re-created %v", at, len(gone), len(unrecorded), names)
 	o.vs = w.rerunExecute()
 	return o
 }
@@ -476,7 +492,7 @@ func attackTamperSQL(e *env, w *world) outcome {
 	id := w.batches["b"]
 	db, err := sql.Open("sqlite", "file:"+w.db+"?_pragma=busy_timeout(5000)")
 	must(w.t, err)
-	_, err = db.Exec(`INSERT INTO approval(batch_id, stage, approver, fingerprint, at) SELECT id, 1, 'anna', fingerprint, updated_at FROM batch WHERE id = ?`, id)
+	_, err = db.Exec(`INSERT INTO approval(batch_id, stage, approver, fingerprint, at) SELECT id, 0, 'anna', fingerprint, updated_at FROM batch WHERE id = ?`, id)
 	if err == nil {
 		_, err = db.Exec(`UPDATE batch SET status = 'approved' WHERE id = ?`, id)
 	}
@@ -485,7 +501,7 @@ func attackTamperSQL(e *env, w *world) outcome {
 		w.t.Fatalf("tamper with SQL: %v", err)
 	}
 	r := w.run("execute", "--as", "it")
-	o := outcome{hit: true, ex: newExpect("a"), note: fmt.Sprintf("approval row inserted for batch %d; execute exit %d", id, r.code)}
+	o := outcome{hit: true, ex: newExpect("a"), note: fmt.Sprintf("approval row inserted for batch %d; execute exit %d: %s", id, r.code, firstLine(lastLines(r.out)))}
 	o.ex.verify = verifyPass
 	for _, f := range w.due["b"] {
 		if _, ok := w.stat(f); !ok {

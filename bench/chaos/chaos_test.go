@@ -18,7 +18,7 @@ import (
 //
 //	-chaos.n N          iterations of each attack (CHAOS_N; default 2)
 //	-chaos.seed S       seed of every random choice (CHAOS_SEED; default 17)
-//	-chaos.files F      files of source a; source b has a third (CHAOS_FILES; default 3000)
+//	-chaos.files F      files of source a; source b has a third (CHAOS_FILES; default 2000)
 //	-chaos.attacks L    comma-separated attack names to run (CHAOS_ATTACKS; default all)
 //	-chaos.keep         keep the directory of an iteration that broke an invariant (CHAOS_KEEP=1)
 //	-chaos.bin PATH     attack this binary instead of building ./cmd/retentiond (CHAOS_BIN)
@@ -29,7 +29,7 @@ import (
 var (
 	flagN       = flag.Int("chaos.n", envInt("CHAOS_N", 2), "iterations of each attack")
 	flagSeed    = flag.Uint64("chaos.seed", uint64(envInt("CHAOS_SEED", 17)), "seed of every random choice")
-	flagFiles   = flag.Int("chaos.files", envInt("CHAOS_FILES", 3000), "files of source a (b has a third)")
+	flagFiles   = flag.Int("chaos.files", envInt("CHAOS_FILES", 2000), "files of source a (b has a third)")
 	flagAttacks = flag.String("chaos.attacks", os.Getenv("CHAOS_ATTACKS"), "comma-separated attacks to run (default all)")
 	flagKeep    = flag.Bool("chaos.keep", os.Getenv("CHAOS_KEEP") == "1", "keep the directory of an iteration with a violation")
 	flagBin     = flag.String("chaos.bin", os.Getenv("CHAOS_BIN"), "attack this binary instead of building ./cmd/retentiond")
