@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/user"
+	"path/filepath"
 	"time"
 
 	"go.uber.org/zap"
@@ -144,9 +146,14 @@ func recoverRotations(ctx context.Context, cfg *configs.Config, st *store.Store,
 	}
 	// Signing key.
 	path := cfg.Keys.Signing
-	if exists(nextPath(path)) {
+	if found, err := present(nextPath(path)); err != nil {
+		return err
+	} else if found {
 		next, err := ledger.LoadSigner(nextPath(path))
 		if err != nil {
+			if errors.Is(err, fs.ErrPermission) {
+				return notPermitted(err, nextPath(path))
+			}
 			return fmt.Errorf("interrupted signing key rotation: %w", err)
 		}
 		if r, ok := recorded(ledger.KeySigning, next.VerifierKey()); ok {
@@ -165,9 +172,14 @@ func recoverRotations(ctx context.Context, cfg *configs.Config, st *store.Store,
 	}
 	// Reference key.
 	path = cfg.Keys.References
-	if exists(nextPath(path)) {
+	if found, err := present(nextPath(path)); err != nil {
+		return err
+	} else if found {
 		next, err := ledger.LoadRefKey(nextPath(path))
 		if err != nil {
+			if errors.Is(err, fs.ErrPermission) {
+				return notPermitted(err, nextPath(path))
+			}
 			return fmt.Errorf("interrupted reference key rotation: %w", err)
 		}
 		if r, ok := recorded(ledger.KeyReference, next.ID()); ok {
@@ -259,6 +271,36 @@ func finishMove(current, next, retired string, withPub bool) error {
 		return fmt.Errorf("%s is still in place of %s", next, current)
 	}
 	return nil
+}
+
+// present reports whether path exists, for recoverRotations: that it
+// cannot tell (permission denied, above all: files that a command run as
+// another user left behind) is an error, and never taken for the trace of
+// an interrupted rotation.
+func present(path string) (bool, error) {
+	_, err := os.Lstat(path)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, notPermitted(fmt.Errorf("read the keys: %w", err), path)
+}
+
+// notPermitted returns err, which concerns path, as a permission error
+// that says what to do when it is one; any other error as it is.
+func notPermitted(err error, path string) error {
+	if !errors.Is(err, fs.ErrPermission) {
+		return err
+	}
+	me := "this user"
+	if u, uerr := user.Current(); uerr == nil {
+		me = u.Username
+	}
+	dir := filepath.Dir(path)
+	return fmt.Errorf("%w: retentiond runs as %s, who may not read %s; every file of the state directory must belong to the user the service runs as "+
+		"(a command run as root or another user creates files there it cannot use): give them back, e.g. chown -R %s %s", err, me, dir, me, dir)
 }
 
 func exists(path string) bool {

@@ -85,6 +85,9 @@ func Open(ctx context.Context, file string, opts Options) (*Store, error) {
 	s.w.SetConnMaxLifetime(0)
 	if err := s.migrate(ctx); err != nil {
 		s.w.Close()
+		if perr := writable(file); perr != nil {
+			return nil, perr
+		}
 		return nil, err
 	}
 	if s.r, err = connect(file, true); err != nil {
@@ -127,15 +130,40 @@ func createFile(file string) error {
 	return nil
 }
 
-// OwnerOnly reports whether the database file and the -wal and -shm files
+// writable checks that this process can read and write the database and
+// its -wal and -shm files. Open asks it when SQLite fails, so that a file
+// it may not use (left behind by a command run as another user, say) is
+// reported as the permission error it is, not as SQLite's "unable to open
+// database file".
+func writable(file string) error {
+	for _, f := range []string{file, file + "-wal", file + "-shm"} {
+		fh, err := os.OpenFile(f, os.O_RDWR, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("open database: %w", err)
+		}
+		fh.Close()
+	}
+	return nil
+}
+
+// OpenFile is a database file that others than its owner may use.
+type OpenFile struct {
+	Path string
+	Mode fs.FileMode // its permission bits
+}
+
+// OwnerOnly checks that the database file and the -wal and -shm files
 // beside it are readable and writable by their owner only. It returns the
-// files that are not, with their modes; on Windows, where file modes do
-// not say who may read a file, it returns none.
-func OwnerOnly(file string) ([]string, error) {
+// files that are not; on Windows, where file modes do not say who may read
+// a file, it returns none.
+func OwnerOnly(file string) ([]OpenFile, error) {
 	if runtime.GOOS == "windows" {
 		return nil, nil
 	}
-	var open []string
+	var open []OpenFile
 	for _, f := range []string{file, file + "-wal", file + "-shm"} {
 		fi, err := os.Stat(f)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -145,7 +173,7 @@ func OwnerOnly(file string) ([]string, error) {
 			return nil, fmt.Errorf("check the database's permissions: %w", err)
 		}
 		if fi.Mode().Perm()&0o077 != 0 {
-			open = append(open, fmt.Sprintf("%s (%04o)", f, fi.Mode().Perm()))
+			open = append(open, OpenFile{f, fi.Mode().Perm()})
 		}
 	}
 	return open, nil

@@ -37,6 +37,9 @@ type app struct {
 
 	// metricsAddr is where `run` serves metrics, once it does (for tests).
 	metricsAddr string
+	// invocation is the command line being run, to say how to run it as
+	// another user (checkOwner).
+	invocation string
 }
 
 func newApp(out, errOut io.Writer) *app {
@@ -50,6 +53,9 @@ func (a *app) root() *cobra.Command {
 		Short:         "Enforce data-retention rules with approvals and a signed ledger",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, args []string) {
+			a.invocation = a.commandLine(cmd, args)
+		},
 	}
 	def := os.Getenv("RETENTIOND_CONFIG")
 	if def == "" {
@@ -93,6 +99,9 @@ func (a *app) cliLogger() *zap.Logger {
 func (a *app) pipeline(ctx context.Context, log *zap.Logger) (*scheduler.Pipeline, error) {
 	cfg, err := a.loadConfig()
 	if err != nil {
+		return nil, err
+	}
+	if err := a.checkOwner(cfg.Database); err != nil {
 		return nil, err
 	}
 	if log == nil {

@@ -107,6 +107,9 @@ func (a *app) verifyDatabase(ctx context.Context, args []string, trusted []strin
 			return err
 		}
 		file, origin = cfg.Database, cfg.Origin
+		if err := a.checkOwner(file); err != nil {
+			return err
+		}
 	}
 	st, err := store.Open(ctx, file, store.Options{})
 	if err != nil {

@@ -44,6 +44,9 @@ deletion entry against the latest checkpoint: a self-contained file that
 				return err
 			}
 			// Only reads: no key is created, nothing is signed.
+			if err := a.checkOwner(cfg.Database); err != nil {
+				return err
+			}
 			st, err := store.Open(ctx, cfg.Database, store.Options{})
 			if err != nil {
 				return err

@@ -95,6 +95,9 @@ type serveHooks struct {
 // serve runs the daemon with cfg until ctx is cancelled: it opens the
 // pipeline, binds the metrics address, and plans and executes on schedule.
 func (a *app) serve(ctx context.Context, cfg *configs.Config, log *zap.Logger, h serveHooks) error {
+	if err := a.checkOwner(cfg.Database); err != nil {
+		return err
+	}
 	host, _ := os.Hostname()
 	p, err := scheduler.New(ctx, cfg, scheduler.Deps{Clock: a.clock, Log: log, Host: host, Software: software()})
 	if err != nil {
