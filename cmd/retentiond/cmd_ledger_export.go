@@ -62,6 +62,9 @@ DIR must not exist.`,
 			if err != nil {
 				return err
 			}
+			for _, d := range res.Removed {
+				a.printf("removed %s: an earlier export to %s that did not finish (it was interrupted) left it\n", d, res.Dir)
+			}
 			a.printf("exported ledger %s to %s\n", res.Origin, res.Dir)
 			a.printf("  %d entries, covered by the checkpoint of size %d; %d anchored checkpoints; %d policy texts\n",
 				res.Entries, res.Checkpoint, len(res.Anchored), res.PolicyFiles)

@@ -39,11 +39,13 @@ import (
 	"iter"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/hiddeco/sshsig"
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -139,8 +141,11 @@ type Export struct {
 // Result reports what Write exported.
 type Result struct {
 	Export
-	Dir         string
-	Uncovered   int64 // entries after the exported checkpoint, left out
+	Dir       string
+	Uncovered int64 // entries after the exported checkpoint, left out
+	// Removed are the temporary directories of earlier exports to the same
+	// directory that were killed before they finished, removed by this one.
+	Removed     []string
 	PolicyFiles int
 }
 
@@ -154,8 +159,14 @@ type keyInfo struct {
 }
 
 // Write exports the ledger to dir, which must not exist: the bundle is
-// built in a temporary directory beside it and renamed into place, so dir
-// either holds a complete bundle or does not exist.
+// built in a temporary directory beside it (.NAME.tmp-N) and renamed into
+// place, so dir either holds a complete bundle or does not exist. The
+// bundle is its owner's only (directories 0700, files 0600): it holds the
+// ledger and the policies. While it is built, a lock file beside it
+// (.NAME.lock, removed at the end) keeps a second export to the same dir
+// out; so the temporary directories of earlier exports to dir that are
+// still there were left by exports that were killed, and the ones that
+// belong to this user are removed first (Result.Removed).
 func Write(ctx context.Context, dir string, in Input) (*Result, error) {
 	if in.Signer == nil {
 		return nil, errors.New("export ledger: no signing key to sign the manifest")
@@ -171,8 +182,20 @@ func Write(ctx context.Context, dir string, in Input) (*Result, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("export ledger: %w", err)
 	}
-	parent := filepath.Dir(dir)
-	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(dir)+".tmp-")
+	parent, base := filepath.Dir(dir), filepath.Base(dir)
+	unlock, err := lockDestination(parent, base)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	if _, err := os.Lstat(dir); err == nil {
+		return nil, fmt.Errorf("export ledger: %s already exists; choose a new directory", dir)
+	}
+	removed, err := removeUnfinished(parent, base)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-")
 	if err != nil {
 		return nil, fmt.Errorf("export ledger: %w", err)
 	}
@@ -185,8 +208,70 @@ func Write(ctx context.Context, dir string, in Input) (*Result, error) {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("export ledger: %w", err)
 	}
-	res.Dir = dir
+	res.Dir, res.Removed = dir, removed
 	return res, nil
+}
+
+// lockDestination takes the lock on exports to parent/base: the file
+// .base.lock beside it, removed when the lock is released. It refuses when
+// another export holds it.
+func lockDestination(parent, base string) (unlock func(), err error) {
+	path := filepath.Join(parent, "."+base+".lock")
+	for range 5 {
+		l := flock.New(path, flock.SetPermissions(0o600))
+		ok, err := l.TryLock()
+		if err != nil {
+			return nil, fmt.Errorf("export ledger: lock %s: %w", path, err)
+		}
+		if !ok {
+			return nil, fmt.Errorf("export ledger: another export to %s is running (it holds %s): wait until it has finished", filepath.Join(parent, base), path)
+		}
+		// The lock counts only if the file locked is still the one at
+		// path: an export that finishes removes it before it unlocks.
+		held, err1 := l.Stat()
+		now, err2 := os.Stat(path)
+		if err1 == nil && err2 == nil && os.SameFile(held, now) {
+			return func() {
+				os.Remove(path) // fails on Windows while the file is open
+				l.Unlock()
+				os.Remove(path)
+			}, nil
+		}
+		l.Unlock()
+	}
+	return nil, fmt.Errorf("export ledger: could not lock %s: it keeps being replaced", path)
+}
+
+// unfinished matches the name of an export's temporary directory after
+// ".NAME.tmp-": os.MkdirTemp's random digits.
+var unfinished = regexp.MustCompile(`^[0-9]+$`)
+
+// removeUnfinished removes the temporary directories (.base.tmp-N) of
+// exports to parent/base that were killed before they finished. The caller
+// holds the destination's lock, so no export is writing to them. A
+// directory another user owns is left alone (it is not ours to remove).
+func removeUnfinished(parent, base string) ([]string, error) {
+	ents, err := os.ReadDir(parent)
+	if err != nil {
+		return nil, fmt.Errorf("export ledger: %w", err)
+	}
+	var removed []string
+	for _, e := range ents {
+		rest, ok := strings.CutPrefix(e.Name(), "."+base+".tmp-")
+		if !ok || !unfinished.MatchString(rest) {
+			continue
+		}
+		p := filepath.Join(parent, e.Name())
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.IsDir() || !ownedByMe(fi) {
+			continue
+		}
+		if err := os.RemoveAll(p); err != nil {
+			return removed, fmt.Errorf("export ledger: remove %s, left by an export that did not finish: %w", p, err)
+		}
+		removed = append(removed, p)
+	}
+	return removed, nil
 }
 
 func write(ctx context.Context, dir string, in Input) (*Result, error) {
@@ -197,14 +282,14 @@ func write(ctx context.Context, dir string, in Input) (*Result, error) {
 	}
 	latest := cps[len(cps)-1]
 	for _, d := range []string{DirCheckpoints, DirPolicies, DirKeys} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
 			return nil, fmt.Errorf("export ledger: %w", err)
 		}
 	}
 
 	// Entries, up to the latest checkpoint; offsets at every checkpoint
 	// size, so that --to can cut the file at one.
-	ef, err := os.Create(filepath.Join(dir, FileEntries))
+	ef, err := create(filepath.Join(dir, FileEntries))
 	if err != nil {
 		return nil, fmt.Errorf("export ledger: %w", err)
 	}
@@ -472,7 +557,7 @@ func signers(msg []byte) []string {
 }
 
 func writeHashes(path string, hashes iter.Seq2[tlog.Hash, error], n int64) error {
-	f, err := os.Create(path)
+	f, err := create(path)
 	if err != nil {
 		return err
 	}
@@ -559,10 +644,15 @@ func stamp(t time.Time) string {
 }
 
 func writeFile(path string, b []byte) error {
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	if err := os.WriteFile(path, b, 0o600); err != nil {
 		return fmt.Errorf("export ledger: %w", err)
 	}
 	return nil
+}
+
+// create creates a new file of the bundle, its owner's only.
+func create(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 }
 
 // writeManifest writes MANIFEST.sha256 over every file in dir, in
