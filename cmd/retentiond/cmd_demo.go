@@ -195,6 +195,16 @@ func (a *app) demoWalk(cmd *cobra.Command, p *scheduler.Pipeline, results []*sch
 
 // createDemo writes the sandbox: configuration, policies and share.
 func (a *app) createDemo(dir string) error {
+	// The sandbox is its owner's only: its exports and its database hold
+	// (synthetic) birth dates and names, like a real one.
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("create demo directory: %w", err)
+		}
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("create demo directory: %w", err)
+		}
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "policies"), 0o755); err != nil {
 		return fmt.Errorf("create demo directory: %w", err)
 	}

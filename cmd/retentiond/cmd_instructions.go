@@ -67,14 +67,14 @@ written or recorded.`,
 				dir = filepath.Join(p.Config.Dir, dir)
 			}
 			if len(res.Issued) > 0 {
-				if err := os.MkdirAll(dir, 0o750); err != nil {
+				if err := os.MkdirAll(dir, 0o700); err != nil {
 					return fmt.Errorf("create %s: %w", dir, err)
 				}
 			}
 			for _, in := range res.Issued {
 				base := filepath.Join(dir, in.ID+"-"+fileSafe(in.System))
 				for ext, data := range map[string][]byte{".md": in.Markdown, ".pdf": in.PDF, ".csv": in.CSV, ".note": in.Note} {
-					if err := os.WriteFile(base+ext, data, 0o640); err != nil {
+					if err := os.WriteFile(base+ext, data, 0o600); err != nil {
 						return fmt.Errorf("write instruction %s: %w", in.ID, err)
 					}
 				}

@@ -183,3 +183,32 @@ func TestWrongUser(t *testing.T) {
 		t.Errorf("plan as nobody with root's database file: %v\n%s", err, out)
 	}
 }
+
+// TestDemoAndInstructionsOwnerOnly: under umask 022, the demo directory,
+// its database and the instruction files are their owner's only.
+func TestDemoAndInstructionsOwnerOnly(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	dir := filepath.Join(t.TempDir(), "demo")
+	mustRun(t, "demo", "--dir", dir)
+	cfg := filepath.Join(dir, "retentiond.yaml")
+	out := mustRun(t, "instructions", "--as", "it", "--config", cfg, "--out", "instructions")
+	if !strings.Contains(out, ".pdf, .md, .csv and .note") {
+		t.Fatalf("the demo issued no instruction:\n%s", out)
+	}
+	modes := map[string]os.FileMode{dir: 0o700, filepath.Join(dir, "retentiond.db"): 0o600, filepath.Join(dir, "instructions"): 0o700}
+	files, _ := filepath.Glob(filepath.Join(dir, "instructions", "*"))
+	if len(files) < 4 {
+		t.Fatalf("instruction files: %v", files)
+	}
+	for _, f := range files {
+		modes[f] = 0o600
+	}
+	for f, want := range modes {
+		if fi, err := os.Stat(f); err != nil {
+			t.Error(err)
+		} else if fi.Mode().Perm() != want {
+			t.Errorf("%s has mode %04o, want %04o", f, fi.Mode().Perm(), want)
+		}
+	}
+}
