@@ -22,12 +22,12 @@ import (
 // "txt.exe" around, a C1 control, invalid UTF-8, and a backslash (which no
 // ref may hold: the share reports it as skipped).
 var hostileNames = map[string]string{ // name → how it must be shown
-	"esc\x1b[2Jclear.txt":              `esc\x1b[2Jclear.txt`,
-	"cr\rok.pdf":                       `cr\rok.pdf`,
+	"esc\x1b[2Jclear.txt":               `esc\x1b[2Jclear.txt`,
+	"cr\rok.pdf":                        `cr\rok.pdf`,
 	"lf\n  2026-11-16  share: fake.txt": `lf\n  2026-11-16  share: fake.txt`,
-	"rtl\u202etxt.exe":                 `rtl\u202etxt.exe`,
-	"csi\u009b2J.txt":                  `csi\u009b2J.txt`,
-	"bad\xffutf8.txt":                  `bad\xffutf8.txt`,
+	"rtl\u202etxt.exe":                  `rtl\u202etxt.exe`,
+	"csi\u009b2J.txt":                   `csi\u009b2J.txt`,
+	"bad\xffutf8.txt":                   `bad\xffutf8.txt`,
 }
 
 // TestNamesShownEscaped: names from a share come out escaped in the plan,
