@@ -54,7 +54,7 @@ func (w Withdrawn) action() string {
 // that says not to delete.
 func (d *Doc) CSV() []byte {
 	var b bytes.Buffer
-	w := csv.NewWriter(&b)
+	w := csvWriter{csv.NewWriter(&b)}
 	w.Write([]string{"delete_by", "rule", "category", "person", "action"})
 	for _, l := range d.Lines {
 		w.Write([]string{l.Due, l.Rule, l.Category, l.Person, "delete"})
@@ -92,6 +92,7 @@ func (d *Doc) due(l Line) string {
 
 // Markdown renders the instruction as a Markdown document.
 func (d *Doc) Markdown() []byte {
+	d = d.shown()
 	var b bytes.Buffer
 	in := d.intro()
 	fmt.Fprintf(&b, "# Deletion instruction %s: %s\n\n", d.ID, d.System)
@@ -118,6 +119,7 @@ func (d *Doc) Markdown() []byte {
 // PDF renders the instruction on A4 pages, with a line for the signature
 // of whoever carries it out.
 func (d *Doc) PDF() ([]byte, error) {
+	d = d.shown()
 	const font = "DejaVuSansCondensed"
 	regular, bold := summary.Fonts()
 	f := fpdf.New("P", "mm", "A4", "")
