@@ -79,7 +79,7 @@ deletion entry against the latest checkpoint: a self-contained file that
 			var last *found
 			for i := range hits {
 				h := &hits[i]
-				a.printf("  entry %d  %s  %s\n", h.idx, h.e.Time.In(cfg.Location).Format("2006-01-02 15:04 MST"), describe(h.e))
+				a.printf("  entry %d  %s  %s\n", h.idx, h.e.Time.In(cfg.Location).Format("2006-01-02 15:04 MST"), esc(describe(h.e)))
 				if h.e.Type == ledger.TypeDeletion {
 					last = h
 				}
@@ -186,9 +186,9 @@ item.`,
 				}
 			}
 			a.printf("proof OK: entry %d of ledger %s is in the signed tree of size %d\n", res.Index, res.Checkpoint.Origin, res.Checkpoint.N)
-			a.printf("  %s  %s\n", res.Entry.Time.Format("2006-01-02 15:04 UTC"), describe(res.Entry))
+			a.printf("  %s  %s\n", res.Entry.Time.Format("2006-01-02 15:04 UTC"), esc(describe(res.Entry)))
 			if res.Entry.Source != "" {
-				a.printf("  in source %s\n", res.Entry.Source)
+				a.printf("  in source %s\n", esc(res.Entry.Source))
 			}
 			if item != "" {
 				a.printf("  the entry is about %q in source %s\n", item, source)
