@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -34,7 +35,15 @@ func (a *app) checkOwner(database string) error {
 	if err != nil || ok {
 		return err
 	}
-	return &WrongUserError{Dir: dir, Owner: owner, User: me, Command: "sudo -u " + shellQuote(owner) + " " + a.invocation}
+	line := a.invocation
+	if line == "" { // not run through root's PersistentPreRun
+		parts := []string{"retentiond"}
+		for _, arg := range os.Args[1:] {
+			parts = append(parts, shellQuote(arg))
+		}
+		line = strings.Join(parts, " ")
+	}
+	return &WrongUserError{Dir: dir, Owner: owner, User: me, Command: "sudo -u " + shellQuote(owner) + " " + line}
 }
 
 // commandLine is the command line that runs cmd with args and the flags
