@@ -91,7 +91,7 @@ func (a *app) cliLogger() *zap.Logger {
 	}
 	enc := zap.NewDevelopmentEncoderConfig()
 	enc.TimeKey = ""
-	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.AddSync(a.errOut), level)
+	core := zapcore.NewCore(shownEncoder{zapcore.NewConsoleEncoder(enc)}, zapcore.AddSync(a.errOut), level)
 	return zap.New(core)
 }
 

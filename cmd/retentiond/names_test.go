@@ -47,8 +47,12 @@ func TestNamesShownEscaped(t *testing.T) {
 		}
 		os.Chtimes(p, old, old)
 	}
-	if err := os.WriteFile(filepath.Join(share, `back\slash.txt`), []byte("x"), 0o644); err != nil {
-		t.Fatal(err)
+	// Skipped, and so named in the plan's warning and the log line on
+	// stderr, with a bidi override and a C1 control that zap does not escape.
+	for _, name := range []string{`back\slash.txt`, "back\\slash\u202etxt.exe\u009b"} {
+		if err := os.WriteFile(filepath.Join(share, name), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	me, err := user.Current()
 	if err != nil {

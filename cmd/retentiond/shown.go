@@ -3,6 +3,9 @@ package main
 import (
 	"strings"
 
+	"go.uber.org/zap/buffer"
+	"go.uber.org/zap/zapcore"
+
 	"github.com/retentiond/retentiond/internal/safetext"
 )
 
@@ -22,4 +25,33 @@ func escLines(s string) string {
 		lines[i] = safetext.Text(l)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// shownEncoder escapes what the console logger writes to the terminal: a
+// log line may name a file (the share's "part of the share skipped"), and
+// zap escapes C0 controls and invalid UTF-8 but writes C1 controls and bidi
+// overrides as they are. Tabs and line breaks are the encoder's own.
+type shownEncoder struct{ zapcore.Encoder }
+
+func (e shownEncoder) Clone() zapcore.Encoder { return shownEncoder{e.Encoder.Clone()} }
+
+func (e shownEncoder) EncodeEntry(ent zapcore.Entry, fields []zapcore.Field) (*buffer.Buffer, error) {
+	buf, err := e.Encoder.EncodeEntry(ent, fields)
+	if err != nil {
+		return buf, err
+	}
+	s := buf.String()
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		cells := strings.Split(l, "\t")
+		for j, c := range cells {
+			cells[j] = safetext.Text(c)
+		}
+		lines[i] = strings.Join(cells, "\t")
+	}
+	if t := strings.Join(lines, "\n"); t != s {
+		buf.Reset()
+		buf.AppendString(t)
+	}
+	return buf, nil
 }
