@@ -128,6 +128,12 @@ notify:
 		}
 	}
 
+	out = at(0, "explain", "share:old/rtl\u202etxt.exe")
+	clean("explain", out)
+	if !strings.HasPrefix(out, "share: old/rtl\\u202etxt.exe\n") {
+		t.Errorf("explain:\n%s", out)
+	}
+
 	at(15, "plan", "--source", "share")
 	out = at(15, "batches", "show", "1")
 	clean("batches show", out)
