@@ -13,7 +13,12 @@
 //   - An exemption (archive duty, a protected folder) protects the item from
 //     every rule; archive exemptions move it to an archive instead.
 //   - Unknown facts never delete: if a rule might make the item due but a
-//     date or fact it needs is unknown, the item is flagged for review.
+//     date or fact it needs is unknown, the item is flagged for review. A
+//     date every person has (born, started) that the export leaves empty is
+//     unknown; an event absent from the export (left, case_closed) has not
+//     happened.
+//   - Paths are matched in Unicode NFC, whatever form the pattern, the hold
+//     or the file system used; refs are compared byte for byte.
 //   - When a deletion rule (a maximum) and a retention rule (a minimum) both
 //     match, the minimum wins and the conflict is reported.
 //   - Among deletion rules, the earliest due date applies.
