@@ -167,6 +167,9 @@ type Source struct {
 	Kind     connectors.Kind
 	Schedule string // cron spec for planning; "" plans only on demand
 	Options  any    // what Kind.NewConfig returned, decoded
+	// Overlaps names the sources whose folders may overlap this one's
+	// (declared with `overlaps:`); any other overlap is refused.
+	Overlaps []string
 }
 
 // Open opens the source's connector.
@@ -302,6 +305,7 @@ type sourceYAML struct {
 	Kind     string    `yaml:"kind"`
 	Schedule string    `yaml:"schedule"`
 	Options  yaml.Node `yaml:"options"`
+	Overlaps []string  `yaml:"overlaps"`
 }
 
 type executeYAML struct {
@@ -472,8 +476,9 @@ func Parse(file string, data []byte, reg *connectors.Registry) (*Config, error) 
 				}
 			}
 		}
-		c.Sources = append(c.Sources, Source{Name: s.Name, Kind: kind, Schedule: s.Schedule, Options: opts})
+		c.Sources = append(c.Sources, Source{Name: s.Name, Kind: kind, Schedule: s.Schedule, Options: opts, Overlaps: s.Overlaps})
 	}
+	c.checkOverlaps(d, cf.Sources)
 	if len(cf.Sources) == 0 {
 		d.errorf("sources", "missing: configure at least one source")
 	}

@@ -185,6 +185,14 @@ type ListOptions struct {
 	// list a tree never call it.
 	ContainerDone func(container string, err error)
 
+	// Ignored, when set, is called by connectors that leave files of
+	// their source out of the listing on purpose because they are not
+	// what the connector manages (a recorder's folder holding documents:
+	// only recordings are listed), with each such file's ref and why, in
+	// fn's goroutine. Such files are never passed to fn, so no rule can
+	// select them; callers count and report them.
+	Ignored func(ref, why string)
+
 	// Skip holds containers a resumed listing already has. Connectors that
 	// call ContainerDone list nothing of them; others ignore Skip.
 	Skip map[string]bool

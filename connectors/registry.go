@@ -28,6 +28,20 @@ type Kind struct {
 	Open func(ctx context.Context, env Env, options any) (Connector, error)
 }
 
+// Root is a folder a source manages, as its options give it: Field names
+// the option ("root", "backups[0]"), Path the folder (a local path, a UNC
+// path or an smb:// URL; relative to Env.BaseDir when relative).
+type Root struct {
+	Field, Path string
+}
+
+// Rooted is implemented by the options of connectors that manage the
+// files under folders (file shares, recorder folders), so that the
+// configuration can refuse two sources managing the same files.
+type Rooted interface {
+	Roots() []Root
+}
+
 // Env is what every connector gets from the program, beside its options.
 type Env struct {
 	// Source is the configured name of the source.

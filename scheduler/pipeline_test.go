@@ -381,3 +381,54 @@ func TestPolicyChangeBlocksExecution(t *testing.T) {
 func policiesGuard(maxItems int, growth float64, minItems int) policies.Guard {
 	return policies.Guard{MaxItems: maxItems, MaxGrowth: growth, MinItems: minItems}
 }
+
+// TestGuardHoldsFirstAutomaticBatch (#17, finding 7): a rule that needs no
+// approval still passes the blast-radius guard: its first batch on a
+// source, if large, counts as growth from nothing and waits for an
+// operator; confirmed, it is approved (automatically) and executes; later
+// batches are measured against it.
+func TestGuardHoldsFirstAutomaticBatch(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for i := range 5000 {
+		e.put(fmt.Sprintf("cam/%04d.mp4", i), 40*24*time.Hour)
+	}
+	b := e.batch(e.plan(), "CAM")
+	if b.Status != store.StatusGuarded || !strings.Contains(b.StatusNote, "first batch of a rule that needs no approval") {
+		t.Fatalf("first automatic batch of 5000 is %s (%s)", b.Status, b.StatusNote)
+	}
+	if _, err := e.p.Execute(ctx, b.ID, "it"); !errors.Is(err, ErrState) {
+		t.Fatalf("executed a guarded automatic batch: %v", err)
+	}
+	if n := len(e.deletions()); n != 0 {
+		t.Fatalf("%d deletions before confirmation", n)
+	}
+	for _, en := range e.entries() {
+		if en.Type == ledger.TypeApproval && en.Batch == b.ID {
+			t.Fatalf("a guarded batch was approved: %+v", en)
+		}
+	}
+	got, err := e.p.Confirm(ctx, b.ID, "it")
+	if err != nil || got.Status != store.StatusApproved {
+		t.Fatalf("confirm: %v %+v", err, got)
+	}
+	if _, err := e.p.Execute(ctx, b.ID, "it"); err != nil {
+		t.Fatal(err)
+	}
+	// The next batch of the rule grows from 5000, not from nothing.
+	for i := range 200 {
+		e.put(fmt.Sprintf("cam/new/%04d.mp4", i), 40*24*time.Hour)
+	}
+	if b := e.batch(e.plan(), "CAM"); b.Status != store.StatusApproved {
+		t.Fatalf("second automatic batch is %s (%s)", b.Status, b.StatusNote)
+	}
+
+	// A small first batch (below min_items) needs no confirmation.
+	small := newEnv(t)
+	for i := range 99 {
+		small.put(fmt.Sprintf("cam/%02d.mp4", i), 40*24*time.Hour)
+	}
+	if b := small.batch(small.plan(), "CAM"); b.Status != store.StatusApproved {
+		t.Fatalf("first automatic batch of 99 is %s (%s)", b.Status, b.StatusNote)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/retentiond/retentiond/configs"
+	"github.com/retentiond/retentiond/internal/safetext"
 	"github.com/retentiond/retentiond/connectors"
 	"github.com/retentiond/retentiond/policies"
 	"github.com/retentiond/retentiond/store"
@@ -58,7 +59,21 @@ type PlanResult struct {
 	// AwaitingNotice counts the due items kept until their owners have
 	// had the notice their rule's owner_notice gives.
 	AwaitingNotice int64
+	// Ignored counts the files the connector left out because they are
+	// not what it manages (files of a cctv source that are not
+	// recordings): never planned, never deleted. IgnoredSamples holds the
+	// first of them (refs as listed) and why.
+	Ignored        int64
+	IgnoredSamples []IgnoredFile
 }
+
+// IgnoredFile is a file a connector left out of the listing, and why.
+type IgnoredFile struct {
+	Ref, Why string
+}
+
+// ignoredSamples is how many ignored files a plan names.
+const ignoredSamples = 10
 
 // Plan lists one source, evaluates every item and saves the result as a
 // plan. Planning for today also cuts the due items into batches, one per
@@ -131,6 +146,12 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 	listed, keep, earlier := rs.Listed, rs.Keep, len(rs.Failed)
 	pit := policies.Item{Source: src.Name}
 	lopts := connectors.ListOptions{Skip: done}
+	lopts.Ignored = func(ref, why string) {
+		res.Ignored++
+		if len(res.IgnoredSamples) < ignoredSamples {
+			res.IgnoredSamples = append(res.IgnoredSamples, IgnoredFile{Ref: ref, Why: why})
+		}
+	}
 	if cutoff, ok := set.ReceivedCutoff(src.Name, today); ok {
 		// Mail younger than every rule's period cannot be due: mailboxes
 		// need not send it at all.
@@ -214,6 +235,13 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 	if inc != nil {
 		res.Incomplete = inc
 		log.Warn("source listed incompletely", zap.Int("skipped_parts", len(inc.Skipped)))
+	}
+	if res.Ignored > 0 {
+		names := make([]string, len(res.IgnoredSamples))
+		for i, f := range res.IgnoredSamples {
+			names[i] = safetext.Name(f.Ref)
+		}
+		log.Warn("files left out: they are not what the source manages and are never deleted by it", zap.Int64("files", res.Ignored), zap.Strings("first", names))
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("plan source %q: %w", src.Name, err)
@@ -391,6 +419,13 @@ func (p *Pipeline) cutBatches(tx *store.Tx, src configs.Source, plan *store.Plan
 		if err != nil {
 			return err
 		}
+		if last < 0 && rule.Approval.Automatic() {
+			// Nobody reviews a batch of a rule that needs no approval:
+			// its first batch on this source counts as growth from
+			// nothing, so that a source pointed at the wrong folder
+			// cannot delete thousands of files unconfirmed.
+			last = 0
+		}
 		if why := guardReason(rule.Guard, t.Items, last); why != "" {
 			b.Status, b.StatusNote = store.StatusGuarded, why
 		} else if rule.Approval.Automatic() {
@@ -424,6 +459,9 @@ func guardReason(g policies.Guard, n, last int64) string {
 		return fmt.Sprintf("%d items is more than the rule's limit of %d per batch", n, g.MaxItems)
 	}
 	if g.MaxGrowth > 0 && last >= 0 && n >= int64(g.MinItems) && float64(n) > g.MaxGrowth*float64(max(last, 1)) {
+		if last == 0 {
+			return fmt.Sprintf("%d items is the first batch of a rule that needs no approval on this source: an operator confirms it", n)
+		}
 		return fmt.Sprintf("%d items is more than %g times the %d of the rule's last executed batch", n, g.MaxGrowth, last)
 	}
 	return ""

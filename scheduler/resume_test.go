@@ -95,7 +95,12 @@ func TestPlanResumesAfterInterruptedListing(t *testing.T) {
 	if len(got.Batches) != 1 || got.Batches[0].Items != 300 || got.Batches[0].Fingerprint != want.Batches[0].Fingerprint {
 		t.Fatalf("batches %+v, want one of 300 items as %+v", got.Batches, want.Batches)
 	}
-	// The batch runs: everything approved is deleted, exactly once.
+	// The batch runs: everything approved is deleted, exactly once. (As
+	// the first batch of a rule that needs no approval, it waits for an
+	// operator's confirmation first.)
+	if _, err := e.p.Confirm(context.Background(), got.Batches[0].ID, "it"); err != nil {
+		t.Fatal(err)
+	}
 	rs, err := e.p.Execute(context.Background(), 0, "it")
 	if err != nil || len(rs) != 1 || rs[0].Deleted != 300 {
 		t.Fatalf("execute: %v %+v", err, rs)

@@ -20,8 +20,9 @@ func (a *app) checkCmd() *cobra.Command {
 		Use:   "check",
 		Short: "Validate the configuration and policies, and check that every source can be read",
 		Long: `Check loads the configuration and every policy file it names, reporting every
-problem with file, line and field, then opens each source (without listing or
-changing anything) and the database, if it exists. It exits non-zero on any
+problem with file, line and field, then opens each source (without changing anything;
+a cctv source is listed, to report files in its folders that are not
+recordings) and the database, if it exists. It exits non-zero on any
 problem.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -37,7 +38,13 @@ problem.`,
 					errs = append(errs, err)
 					continue
 				}
-				a.printf("source %s: %s: ok\n", src.Name, conn.Location())
+				note, err := surveyRecordings(ctx, src, conn)
+				if err != nil {
+					errs = append(errs, err)
+					conn.Close()
+					continue
+				}
+				a.printf("source %s: %s: ok%s\n", src.Name, conn.Location(), note)
 				conn.Close()
 			}
 			if err := a.checkDatabase(ctx, cfg.Database); err != nil {

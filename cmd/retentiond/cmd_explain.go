@@ -78,7 +78,10 @@ the item is looked up in its source now and decided as a plan today would.`,
 			}
 			for _, l := range r.Instructions {
 				state := "not confirmed"
-				if l.ConfirmedAt != nil {
+				switch {
+				case l.WithdrawnAt != nil:
+					state = fmt.Sprintf("withdrawn %s by hold %s, in %s: not to be carried out", l.WithdrawnAt.Local().Format("2006-01-02"), deref(l.WithdrawnHold), deref(l.WithdrawnIn))
+				case l.ConfirmedAt != nil:
 					state = "confirmed " + l.ConfirmedAt.Local().Format("2006-01-02")
 				}
 				a.printf("Instruction %s to %s: %s, delete by %s (%s)\n", l.Instruction, l.System, l.Rule, l.Due, state)

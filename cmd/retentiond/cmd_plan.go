@@ -97,6 +97,7 @@ func writePlanText(w io.Writer, p *scheduler.Pipeline, res *scheduler.PlanResult
 	if res.Incomplete != nil {
 		fmt.Fprintf(w, "  WARNING: parts of the source could not be read; nothing in them is planned:\n    %s\n", strings.ReplaceAll(escLines(res.Incomplete.Error()), "\n", "\n    "))
 	}
+	writeIgnored(w, "  ", res.Ignored, res.IgnoredSamples)
 	batchOf := map[string]store.Batch{}
 	for _, b := range res.Batches {
 		verdict := "due"
@@ -183,6 +184,10 @@ type planJSON struct {
 	Batches    []store.Batch         `json:"batches"`
 	Items      map[string][]itemJSON `json:"examples"`
 	Incomplete string                `json:"incomplete,omitempty"`
+	// Ignored counts the files left out as not what the source manages
+	// (not recordings); IgnoredFiles names the first of them.
+	Ignored      int64                   `json:"ignored,omitempty"`
+	IgnoredFiles []scheduler.IgnoredFile `json:"ignored_files,omitempty"`
 }
 
 type itemJSON struct {
@@ -195,7 +200,7 @@ type itemJSON struct {
 func writePlanJSON(w io.Writer, p *scheduler.Pipeline, results []*scheduler.PlanResult) error {
 	var out []planJSON
 	for _, r := range results {
-		pj := planJSON{Plan: r.Plan, Totals: r.Totals, Batches: r.Batches, Items: map[string][]itemJSON{}}
+		pj := planJSON{Plan: r.Plan, Totals: r.Totals, Batches: r.Batches, Items: map[string][]itemJSON{}, Ignored: r.Ignored, IgnoredFiles: r.IgnoredSamples}
 		if r.Incomplete != nil {
 			pj.Incomplete = r.Incomplete.Error()
 		}

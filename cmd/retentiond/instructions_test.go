@@ -62,6 +62,9 @@ func TestInstructionsNowHoldsAndWithdrawals(t *testing.T) {
 	if show := mustRun(t, "instructions", "show", "I-3", "--config", cfg); !strings.Contains(show, "WITHDRAWN since issue: S2 person 1003, due 2026-06-20: hold H-2, announced in I-5") {
 		t.Fatalf("show:\n%s", show)
 	}
+	if out := mustRun(t, "explain", "student:1003", "--config", cfg); !strings.Contains(out, "Instruction I-3 to SkoleIntra: S2, delete by 2026-06-20 (withdrawn 2026-11-22 by hold H-2, in I-5: not to be carried out)") {
+		t.Fatalf("explain lacks the withdrawal:\n%s", out)
+	}
 	// A month later I-3 (every line withdrawn) is not overdue; I-4 (1005
 	// still standing) is.
 	late, err := runAt(t, fixedNow.AddDate(0, 1, 10), "instructions", "list", "--config", cfg)

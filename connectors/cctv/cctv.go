@@ -2,7 +2,15 @@
 // network video recorder writes or exports, laid out by camera and day, and
 // the backup copies of the same recordings.
 //
-// Every file is an item of kind recording whose Recorded time is when the
+// Only video files are recordings: files whose extension is in the
+// source's `extensions` (DefaultExtensions unless configured). Any other
+// file (a document, a photo, an index) is not listed: it is reported
+// through ListOptions.Ignored, Stat refuses it as invalid and DeleteBatch
+// never deletes it, so that a source pointed at the wrong folder (a school
+// share) cannot make documents "recordings" that a rule deletes without
+// approval.
+//
+// Every recording is an item of kind recording whose Recorded time is when the
 // recording started, not when the file was copied: from a time stamp in its
 // name (cam01_20261103_141500.mp4, 2026-11-03_14-15-00.mkv), from a time of
 // day in its name on the date of a folder above it (2026-11-03/14-15-00.mp4),
@@ -26,6 +34,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -53,6 +62,24 @@ type Options struct {
 	// (the same account for all of them).
 	PasswordFile string `yaml:"password_file"`
 	PasswordEnv  string `yaml:"password_env"`
+	// Extensions are the file-name extensions of recordings, without the
+	// dot, compared without regard to case; default DefaultExtensions.
+	// Files with any other extension are not recordings: they are never
+	// listed, and so never deleted, by this source.
+	Extensions []string `yaml:"extensions"`
+}
+
+// DefaultExtensions are the extensions of video recordings that recorders
+// and video management systems write and export: containers (mp4, mkv,
+// avi, mov, asf, wmv, flv, webm, 3gp, MPEG program and transport streams),
+// raw H.264/H.265 streams, and the formats of recorders (Dahua .dav,
+// Hikvision .ps, Geutebrück .g64 and .g64x, Mobotix .mxg, Samsung/Hanwha
+// .sec, Avigilon .avk).
+var DefaultExtensions = []string{
+	"mp4", "m4v", "mov", "mkv", "webm", "avi", "asf", "wmv", "flv", "3gp",
+	"ts", "mts", "m2ts", "ps", "mpg", "mpeg", "vob",
+	"h264", "264", "h265", "265", "hevc",
+	"dav", "g64", "g64x", "mxg", "sec", "avk",
 }
 
 // DefaultTimezone is the zone of names when the options give none.
@@ -62,6 +89,11 @@ const DefaultTimezone = "Europe/Copenhagen"
 func (o *Options) Validate() error {
 	if _, err := o.location(); err != nil {
 		return err
+	}
+	for i, e := range o.Extensions {
+		if x := strings.TrimPrefix(e, "."); x == "" || x == "*" || strings.ContainsAny(x, "/\\.*?[ \x00") {
+			return fmt.Errorf("extensions[%d]: %q is not a file-name extension: give extensions such as mp4 or dav, without wildcards", i, e)
+		}
 	}
 	for i, p := range append([]string{o.Root}, o.Backups...) {
 		fo := o.folderOptions(p)
@@ -73,6 +105,29 @@ func (o *Options) Validate() error {
 		}
 	}
 	return nil
+}
+
+// Roots implements [connectors.Rooted]: the recordings' folder and the
+// backups.
+func (o *Options) Roots() []connectors.Root {
+	rs := []connectors.Root{{Field: "root", Path: o.Root}}
+	for i, b := range o.Backups {
+		rs = append(rs, connectors.Root{Field: fmt.Sprintf("backups[%d]", i), Path: b})
+	}
+	return rs
+}
+
+// extensionSet returns the recordings' extensions, lower case.
+func (o *Options) extensionSet() map[string]bool {
+	exts := o.Extensions
+	if len(exts) == 0 {
+		exts = DefaultExtensions
+	}
+	set := make(map[string]bool, len(exts))
+	for _, e := range exts {
+		set[strings.ToLower(strings.TrimPrefix(e, "."))] = true
+	}
+	return set
 }
 
 // folderOptions are the file-share options of folder p: the password
@@ -121,6 +176,7 @@ const backupPrefix = "@backup-"
 type Conn struct {
 	locs []folder // [0] the recordings, then the backups
 	root string
+	exts map[string]bool // extensions of recordings, lower case
 	tz   *time.Location
 	now  func() time.Time
 }
@@ -148,7 +204,7 @@ func Open(ctx context.Context, env connectors.Env, o *Options) (*Conn, error) {
 	if now == nil {
 		now = time.Now
 	}
-	c := &Conn{tz: tz, now: now}
+	c := &Conn{tz: tz, now: now, exts: o.extensionSet()}
 	for i, p := range append([]string{o.Root}, o.Backups...) {
 		if !filepath.IsAbs(p) && !smb.IsURL(p) {
 			p = filepath.Join(env.BaseDir, p)
@@ -212,6 +268,19 @@ func prefix(i int) string {
 	return backupPrefix + strconv.Itoa(i) + "/"
 }
 
+// notRecording says why the file at ref is not a recording, or "" when it
+// is one.
+func (c *Conn) notRecording(ref string) string {
+	ext := path.Ext(ref)
+	if ext == "" {
+		return "not a recording: the name has no extension"
+	}
+	if !c.exts[strings.ToLower(ext[1:])] {
+		return fmt.Sprintf("not a recording: %s is not an extension of recordings", ext)
+	}
+	return ""
+}
+
 // recording turns a file of folder i into a recording.
 func (c *Conn) recording(i int, it connectors.Item) connectors.Item {
 	it.Kind = connectors.KindRecording
@@ -253,6 +322,12 @@ func (c *Conn) List(ctx context.Context, opts connectors.ListOptions, fn func(co
 					return nil
 				}
 			}
+			if why := c.notRecording(it.Ref); why != "" {
+				if opts.Ignored != nil {
+					opts.Ignored(prefix(i)+it.Ref, why)
+				}
+				return nil
+			}
 			return fn(c.recording(i, it))
 		})
 		var inc *connectors.IncompleteError
@@ -278,6 +353,9 @@ func (c *Conn) Stat(ctx context.Context, ref string) (connectors.Item, error) {
 	if err != nil {
 		return connectors.Item{}, connectors.Errorf(connectors.CodeInvalid, "stat", ref, err)
 	}
+	if why := c.notRecording(inner); why != "" {
+		return connectors.Item{}, connectors.Errorf(connectors.CodeInvalid, "stat", ref, errors.New(why))
+	}
 	it, err := c.locs[i].Stat(ctx, inner)
 	if err != nil {
 		return connectors.Item{}, err
@@ -290,7 +368,13 @@ func (c *Conn) Stat(ctx context.Context, ref string) (connectors.Item, error) {
 func (c *Conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]connectors.Result, error) {
 	results := make([]connectors.Result, 0, len(targets))
 	for start := 0; start < len(targets); {
-		i, _, err := c.split(targets[start].Ref)
+		i, first, err := c.split(targets[start].Ref)
+		if err == nil {
+			if why := c.notRecording(first); why != "" {
+				// Never deleted by this source, whatever a plan says.
+				err = errors.New(why)
+			}
+		}
 		if err != nil {
 			results = append(results, connectors.Result{Ref: targets[start].Ref, Outcome: connectors.OutcomeFailed, Err: connectors.Errorf(connectors.CodeInvalid, "delete", targets[start].Ref, err)})
 			start++
@@ -299,8 +383,8 @@ func (c *Conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]
 		// A run of targets in the same folder goes in one call.
 		end := start + 1
 		for end < len(targets) {
-			j, _, err := c.split(targets[end].Ref)
-			if err != nil || j != i {
+			j, r, err := c.split(targets[end].Ref)
+			if err != nil || j != i || c.notRecording(r) != "" {
 				break
 			}
 			end++

@@ -4,18 +4,20 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/retentiond/retentiond/connectors"
 	"github.com/retentiond/retentiond/connectors/connectortest"
+	"github.com/retentiond/retentiond/connectors/fileshare"
 )
 
 var now = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 
-func openTest(t testing.TB, backups int) (*Conn, []connectortest.DirFixture) {
+func openTest(t testing.TB, backups int, exts ...string) (*Conn, []connectortest.DirFixture) {
 	t.Helper()
-	o := &Options{Root: t.TempDir()}
+	o := &Options{Root: t.TempDir(), Extensions: exts}
 	fs := []connectortest.DirFixture{{Dir: o.Root}}
 	for range backups {
 		d := t.TempDir()
@@ -32,7 +34,9 @@ func openTest(t testing.TB, backups int) (*Conn, []connectortest.DirFixture) {
 func TestConformance(t *testing.T) {
 	connectortest.Run(t, connectortest.Harness{
 		New: func(t testing.TB) (connectors.Connector, connectortest.Fixture) {
-			c, fs := openTest(t, 1) // an empty backup beside the recordings
+			// An empty backup beside the recordings; the suite's samples
+			// are .txt files, so here they are recordings.
+			c, fs := openTest(t, 1, "txt")
 			return c, fs[0]
 		},
 		Pruner: true,
@@ -118,4 +122,91 @@ func TestOpenRefusesMissingBackup(t *testing.T) {
 	if err := (&Options{Root: "x", Timezone: "Mars/Olympus"}).Validate(); err == nil {
 		t.Error("an unknown time zone was accepted")
 	}
+}
+
+// TestOnlyVideoFilesAreRecordings (#17, finding 7): a cctv source pointed
+// at a school share lists its documents and photos as nothing: they are
+// reported through ListOptions.Ignored, Stat refuses them and DeleteBatch
+// never deletes them; which extensions are recordings is configurable.
+func TestOnlyVideoFilesAreRecordings(t *testing.T) {
+	c, fs := openTest(t, 1)
+	defer c.Close()
+	const rec = "Kamera-1/2026-11-03/cam01_20261103_141500.MP4"
+	old := now.AddDate(0, -3, 0)
+	for _, ref := range []string{rec, "Elever/Karakterer.docx", "Fotos/klasse.JPG", "Kamera-1/index", "Kamera-1/2026-11-03/cam01_20261103_150000.dav"} {
+		fs[0].Put(t, ref, []byte("x"), old)
+	}
+	fs[1].Put(t, "Referat.docx", []byte("x"), old)
+
+	var listed []string
+	ignored := map[string]string{}
+	err := c.List(t.Context(), connectors.ListOptions{Ignored: func(ref, why string) { ignored[ref] = why }}, func(it connectors.Item) error {
+		listed = append(listed, it.Ref)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(listed)
+	if want := []string{"Kamera-1/2026-11-03/cam01_20261103_141500.MP4", "Kamera-1/2026-11-03/cam01_20261103_150000.dav"}; !slices.Equal(listed, want) {
+		t.Errorf("listed %v, want %v", listed, want)
+	}
+	if len(ignored) != 4 || ignored["@backup-1/Referat.docx"] == "" || !strings.Contains(ignored["Elever/Karakterer.docx"], ".docx is not an extension of recordings") ||
+		!strings.Contains(ignored["Kamera-1/index"], "no extension") || ignored["Fotos/klasse.JPG"] == "" {
+		t.Errorf("ignored %v", ignored)
+	}
+
+	if _, err := c.Stat(t.Context(), "Elever/Karakterer.docx"); connectors.CodeOf(err) != connectors.CodeInvalid {
+		t.Errorf("Stat of a document: %v, want invalid", err)
+	}
+	st, err := c.Stat(t.Context(), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Even a plan that names the document (with its real version) does not
+	// delete it.
+	doc, err := fileshareVersion(t, fs[0].Dir, "Elever/Karakterer.docx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := c.DeleteBatch(t.Context(), []connectors.Target{{Ref: "Elever/Karakterer.docx", Version: doc}, {Ref: rec, Version: st.Version}, {Ref: "@backup-1/Referat.docx", Version: "v"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Outcome != connectors.OutcomeFailed || connectors.CodeOf(rs[0].Err) != connectors.CodeInvalid || rs[1].Outcome != connectors.OutcomeDeleted || rs[2].Outcome != connectors.OutcomeFailed {
+		t.Errorf("results %+v", rs)
+	}
+	if !fs[0].Exists(t, "Elever/Karakterer.docx") || !fs[1].Exists(t, "Referat.docx") {
+		t.Error("a document was deleted")
+	}
+
+	// Configured: only .dav files are recordings here.
+	dav, fs2 := openTest(t, 0, ".DAV")
+	defer dav.Close()
+	fs2[0].Put(t, "a.mp4", []byte("x"), old)
+	fs2[0].Put(t, "b.dav", []byte("x"), old)
+	listed = nil
+	dav.List(t.Context(), connectors.ListOptions{}, func(it connectors.Item) error {
+		listed = append(listed, it.Ref)
+		return nil
+	})
+	if !slices.Equal(listed, []string{"b.dav"}) {
+		t.Errorf("extensions [.DAV] listed %v", listed)
+	}
+	for _, bad := range [][]string{{"*"}, {""}, {"mp4", "*.avi"}, {"a/b"}} {
+		if err := (&Options{Root: "x", Extensions: bad}).Validate(); err == nil {
+			t.Errorf("extensions %q accepted", bad)
+		}
+	}
+}
+
+// fileshareVersion is the version the file-share connector gives ref.
+func fileshareVersion(t *testing.T, dir, ref string) (string, error) {
+	fc, err := fileshare.Kind().Open(t.Context(), connectors.Env{}, &fileshare.Options{Root: dir})
+	if err != nil {
+		return "", err
+	}
+	defer fc.Close()
+	it, err := fc.Stat(t.Context(), ref)
+	return it.Version, err
 }

@@ -96,6 +96,9 @@ func (o *Options) Validate() error {
 	return nil
 }
 
+// Roots implements [connectors.Rooted].
+func (o *Options) Roots() []connectors.Root { return []connectors.Root{{Field: "root", Path: o.Root}} }
+
 // password reads the password of an smb:// root.
 func (o *Options) password(baseDir string) (string, error) {
 	if o.PasswordEnv != "" {
