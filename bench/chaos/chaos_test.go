@@ -16,7 +16,7 @@ import (
 
 // Flags (after -args), each with an environment variable of the same role:
 //
-//	-chaos.n N          iterations of each attack (CHAOS_N; default 2)
+//	-chaos.n N          iterations of each attack (CHAOS_N; default 2, 1 with -short)
 //	-chaos.seed S       seed of every random choice (CHAOS_SEED; default 17)
 //	-chaos.files F      files of source a; source b has a third (CHAOS_FILES; default 2000)
 //	-chaos.attacks L    comma-separated attack names to run (CHAOS_ATTACKS; default all)
@@ -59,6 +59,9 @@ type tally struct {
 
 func TestChaos(t *testing.T) {
 	begin := time.Now()
+	if testing.Short() && os.Getenv("CHAOS_N") == "" && !flagSet("chaos.n") {
+		*flagN = 1
+	}
 	base := workDir(t)
 	bin := *flagBin
 	if bin == "" {
@@ -108,6 +111,12 @@ func TestChaos(t *testing.T) {
 		fmt.Printf("chaos: attack=%s iterations=%d hits=%d violations=%d%s\n", ta.name, ta.iterations, ta.hits, ta.violations, skip)
 	}
 	fmt.Printf("iterations=%d violations=%d seed=%d elapsed=%v\n", total, bad, *flagSeed, time.Since(begin).Round(time.Second))
+}
+
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 func knownAttack(name string) bool {

@@ -225,8 +225,11 @@ func (w *world) checkLedger(es []ledger.Entry, refs map[string]*file, ex *expect
 		}
 		if deleted[f] != want {
 			state := "still there"
-			if _, ok := ex.replaced[f]; ok {
-				state = "planned version gone, path " + ex.replaced[f].why
+			if r, ok := ex.replaced[f]; ok {
+				state = "whose path was " + r.why + " (now holding an object never approved)"
+				if r.deleted == 0 {
+					state = "whose path was " + r.why + " (its planned version was never deleted, it is still there under the other name)"
+				}
 			} else if gone[f] {
 				state = "gone"
 			}
