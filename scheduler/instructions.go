@@ -389,13 +389,31 @@ func (p *Pipeline) OverdueInstructions(ctx context.Context) ([]store.Instruction
 	if err != nil {
 		return nil, err
 	}
-	today := p.today().String()
+	today := p.today()
+	// Lines a hold placed since covers are withdrawn by the next issue;
+	// until then they are not counted either.
+	held := map[string]int64{}
+	if slices.ContainsFunc(all, func(in store.Instruction) bool { return in.ConfirmedAt == nil && in.Standing() > 0 && in.Deadline < today.String() }) {
+		holds, _, err := p.holds(ctx)
+		if err != nil {
+			return nil, err
+		}
+		standing, err := p.Store.StandingLines(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, ls := range p.withdrawals(standing, &policies.Env{Today: today, Holds: holds}) {
+			for _, l := range ls {
+				held[l.Instruction]++
+			}
+		}
+	}
 	var out []store.Instruction
 	for _, in := range all {
 		// Withdrawn lines are not to be carried out: an instruction all
-		// of whose lines were withdrawn, or that only withdraws lines, is
-		// never overdue.
-		if in.ConfirmedAt == nil && in.Standing() > 0 && in.Deadline < today {
+		// of whose lines were withdrawn (or are held), or that only
+		// withdraws lines, is never overdue.
+		if in.ConfirmedAt == nil && in.Standing()-held[in.ID] > 0 && in.Deadline < today.String() {
 			out = append(out, in)
 		}
 	}

@@ -151,10 +151,22 @@ func TestHoldsWithholdAndWithdrawInstructionLines(t *testing.T) {
 	}
 
 	// 1001 is held after I-1 was issued: the line is withdrawn.
+	e.p.Clock = FixedClock{now.AddDate(0, 0, 60)}
+	if od, _ := e.p.OverdueInstructions(ctx); len(od) != 1 {
+		t.Fatalf("I-1 not overdue after its deadline: %+v", od)
+	}
+	e.p.Clock = FixedClock{now}
 	h3, err := e.p.AddHold(ctx, "it", HoldSpec{Reason: "police case", Owner: "DPO", Subject: "student:1001"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Held, the line is not counted overdue even before the next issue
+	// withdraws it.
+	e.p.Clock = FixedClock{now.AddDate(0, 0, 60)}
+	if od, _ := e.p.OverdueInstructions(ctx); len(od) != 0 {
+		t.Errorf("overdue with its only line held: %+v", od)
+	}
+	e.p.Clock = FixedClock{now}
 	res, err = e.p.IssueInstructions(ctx, InstructionOptions{Person: "it"})
 	if err != nil {
 		t.Fatal(err)
