@@ -393,7 +393,9 @@ func (p *Pipeline) OverdueInstructions(ctx context.Context) ([]store.Instruction
 	// Lines a hold placed since covers are withdrawn by the next issue;
 	// until then they are not counted either.
 	held := map[string]int64{}
-	if slices.ContainsFunc(all, func(in store.Instruction) bool { return in.ConfirmedAt == nil && in.Standing() > 0 && in.Deadline < today.String() }) {
+	if slices.ContainsFunc(all, func(in store.Instruction) bool {
+		return in.ConfirmedAt == nil && in.Standing() > 0 && in.Deadline < today.String()
+	}) {
 		holds, _, err := p.holds(ctx)
 		if err != nil {
 			return nil, err

@@ -12,8 +12,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/retentiond/retentiond/configs"
-	"github.com/retentiond/retentiond/internal/safetext"
 	"github.com/retentiond/retentiond/connectors"
+	"github.com/retentiond/retentiond/internal/safetext"
 	"github.com/retentiond/retentiond/policies"
 	"github.com/retentiond/retentiond/store"
 	"github.com/retentiond/retentiond/store/ledger"
