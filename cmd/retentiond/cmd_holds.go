@@ -50,6 +50,9 @@ Police evidence (CCTV, RULES.md C1a): name the camera with --source and
 				return err
 			}
 			a.printf("hold %s added\n", id)
+			if h.Subject != "" || h.Path != "" {
+				a.printf("deletion instructions: no line is issued for what it covers; lines already issued and not yet confirmed are withdrawn by the next `retentiond instructions --as OPERATOR`\n")
+			}
 			return nil
 		},
 	}

@@ -43,7 +43,9 @@ func TestInstructionsNowHoldsAndWithdrawals(t *testing.T) {
 	}
 
 	// 1003 is held after I-3 and I-4 were issued: their lines are withdrawn.
-	mustRun(t, "holds", "add", "--config", cfg, "--as", "it", "--reason", "police case", "--owner", "dpo", "--subject", "student:1003")
+	if out := mustRun(t, "holds", "add", "--config", cfg, "--as", "it", "--reason", "police case", "--owner", "dpo", "--subject", "student:1003"); !strings.Contains(out, "withdrawn by the next `retentiond instructions") {
+		t.Fatalf("holds add:\n%s", out)
+	}
 	out = mustRun(t, "instructions", "--config", cfg, "--as", "it", "--horizon", "60")
 	for _, want := range []string{"instruction I-5 for SkoleIntra: no new lines (nothing to confirm)", "withdrawn: S2", "person 1003 (line of I-3, due 2026-06-20): hold H-2", "instruction I-6 for UNI-login: no new lines"} {
 		if !strings.Contains(out, want) {
