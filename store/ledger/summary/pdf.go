@@ -709,7 +709,11 @@ func (r *report) instructions() {
 		if in.Confirmed.IsZero() {
 			confirmedAt = "–"
 		}
-		t.row(in.ID, cmp.Or(in.System, "–"), fmt.Sprint(in.Lines), cmp.Or(in.FirstDue, "–"), issuedAt, confirmedAt, cmp.Or(in.CarriedOut, "–"))
+		withdrawn := "–"
+		if in.Withdrawn > 0 {
+			withdrawn = fmt.Sprint(in.Withdrawn) // lines a hold withdrew
+		}
+		t.row(in.ID, cmp.Or(in.System, "–"), fmt.Sprint(in.Lines), withdrawn, cmp.Or(in.FirstDue, "–"), issuedAt, confirmedAt, cmp.Or(in.CarriedOut, "–"))
 	}
 }
 
@@ -774,8 +778,8 @@ var (
 		{"Approved by", 33, "L"}}
 	batchCols = []column{{"Batch", 11, "R"}, {"Rule", 21, "L"}, {"Planned", 30, "L"}, {"Approvals (stage: who, when)", 47, "L"},
 		{"Execution", 36, "L"}, {"Result", 33, "L"}}
-	instructionCols = []column{{"Instruction", 20, "L"}, {"System", 30, "L"}, {"Lines", 14, "R"}, {"First due", 22, "L"},
-		{"Issued", 30, "L"}, {"Confirmed", 30, "L"}, {"Carried out by", 32, "L"}}
+	instructionCols = []column{{"Instruction", 20, "L"}, {"System", 22, "L"}, {"Lines", 14, "R"}, {"Withdrawn", 14, "R"}, {"First due", 22, "L"},
+		{"Issued", 30, "L"}, {"Confirmed", 30, "L"}, {"Carried out by", 26, "L"}}
 	holdCols = []column{{"Hold", 20, "L"}, {"Source", 30, "L"}, {"Placed", 30, "L"}, {"By", 22, "L"}, {"Until", 22, "L"},
 		{"Released", 30, "L"}, {"By", 24, "L"}}
 	policyCols = []column{{"In force from", 30, "L"}, {"Policy", 36, "L"}, {"Digest", 112, "L"}}

@@ -190,6 +190,7 @@ type Hold struct {
 type Instruction struct {
 	ID          string
 	Lines       int64 // lines issued in the period
+	Withdrawn   int64 // of its lines, those a hold withdrew in the period
 	FirstDue    string
 	IssuedBy    string
 	Issued      time.Time // zero: issued before the period
@@ -387,6 +388,8 @@ func (s *Summary) Add(index int64, e ledger.Entry) {
 		if sys, ok := strings.CutPrefix(e.Text, "system "); ok {
 			in.System, _, _ = strings.Cut(sys, ";")
 		}
+	case ledger.TypeInstructionWithdrawn:
+		s.instruction(e.Instruction).Withdrawn++
 	case ledger.TypeAcknowledgement:
 		in := s.instruction(e.Instruction)
 		in.ConfirmedBy, in.Confirmed = e.Actor, e.Time

@@ -186,3 +186,21 @@ func TestShortDigest(t *testing.T) {
 		}
 	}
 }
+
+// TestInstructionWithdrawals: a line a hold withdrew counts against the
+// instruction that issued it (#17, finding 12).
+func TestInstructionWithdrawals(t *testing.T) {
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	s := New(cph)
+	for i, e := range []ledger.Entry{
+		{Type: ledger.TypeInstruction, Time: at, Instruction: "I-1", Rule: "L1", Due: "2026-06-20", Actor: "it", Text: "system Lectio; document sha256:00"},
+		{Type: ledger.TypeInstruction, Time: at, Instruction: "I-1", Rule: "L1", Due: "2026-12-10", Actor: "it", Text: "system Lectio; document sha256:00"},
+		{Type: ledger.TypeInstructionWithdrawn, Time: at.Add(time.Hour), Instruction: "I-1", Rule: "L1", Due: "2026-12-10", Hold: "H-1", Actor: "it"},
+	} {
+		s.Add(int64(i), e)
+	}
+	ins := s.Instructions()
+	if len(ins) != 1 || ins[0].Lines != 2 || ins[0].Withdrawn != 1 || ins[0].System != "Lectio" {
+		t.Fatalf("instructions %+v", ins)
+	}
+}
