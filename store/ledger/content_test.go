@@ -23,6 +23,9 @@ func TestContentRules(t *testing.T) {
 	deletion := Entry{Type: TypeDeletion, Time: t0, Batch: 1, Item: item, Outcome: "deleted", Method: "delete", Approvals: []string{"anna"},
 		Policy: "p", PolicyDigest: digest}
 	with := func(e Entry, f func(*Entry)) Entry { f(&e); return e }
+	subject := testRefKey(t).Ref("subject", "student:1018")
+	instr := Entry{Type: TypeInstruction, Time: t0, Instruction: "I-1", Rule: "S1", Subject: subject, Due: "2026-12-10", Actor: "it"}
+	withdrawn := Entry{Type: TypeInstructionWithdrawn, Time: t0, Instruction: "I-1", Rule: "S1", Subject: subject, Due: "2026-12-10", Hold: "H-1", Actor: "it"}
 	tests := []struct {
 		name    string
 		entries []Entry
@@ -49,6 +52,9 @@ func TestContentRules(t *testing.T) {
 		{"owner notice without item", []Entry{{Type: TypeOwnerNotice, Time: t0, Rule: "R", Due: "2026-11-16", Role: "owner"}}, 0, "must name an item reference"},
 		{"owner notice to nobody", []Entry{{Type: TypeOwnerNotice, Time: t0, Item: item, Rule: "R", Due: "2026-11-16"}}, 0, "who was told"},
 		{"rotation without key", []Entry{{Type: TypeKeyRotation, Time: t0, Method: KeySigning}}, 0, "must name the new key"},
+		{"instruction line withdrawn", []Entry{instr, withdrawn}, -1, ""},
+		{"withdrawn line of an instruction never issued", []Entry{withdrawn}, 0, "which no earlier entry issued"},
+		{"withdrawn without the hold", []Entry{instr, with(withdrawn, func(e *Entry) { e.Hold = "" })}, 1, "the hold that withdrew the line"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
