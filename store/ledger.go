@@ -370,16 +370,48 @@ type hashReader struct {
 }
 
 func (r hashReader) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
+	// One query per few hundred indexes: a proof or a tree hash asks for
+	// a few dozen at once, and a query each cost most of a proof.
+	const perQuery = 500
+	found := make(map[int64]tlog.Hash, len(indexes))
+	for start := 0; start < len(indexes); start += perQuery {
+		part := indexes[start:min(len(indexes), start+perQuery)]
+		args := make([]any, len(part))
+		for i, idx := range part {
+			args[i] = idx
+		}
+		rows, err := r.q.QueryxContext(r.ctx, `SELECT idx, hash FROM tlog_hash WHERE idx IN (?`+strings.Repeat(", ?", len(part)-1)+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("read ledger hashes: %w", err)
+		}
+		for rows.Next() {
+			var (
+				idx int64
+				b   []byte
+			)
+			if err := rows.Scan(&idx, &b); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read ledger hashes: %w", err)
+			}
+			if len(b) != tlog.HashSize {
+				rows.Close()
+				return nil, fmt.Errorf("ledger hash %d is corrupt", idx)
+			}
+			found[idx] = tlog.Hash(b)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read ledger hashes: %w", err)
+		}
+	}
 	out := make([]tlog.Hash, len(indexes))
 	for i, idx := range indexes {
-		var b []byte
-		if err := r.q.GetContext(r.ctx, &b, `SELECT hash FROM tlog_hash WHERE idx = ?`, idx); err != nil {
-			return nil, notFound(err, fmt.Sprintf("ledger hash %d", idx))
+		h, ok := found[idx]
+		if !ok {
+			return nil, fmt.Errorf("ledger hash %d: %w", idx, ErrNotFound)
 		}
-		if len(b) != tlog.HashSize {
-			return nil, fmt.Errorf("ledger hash %d is corrupt", idx)
-		}
-		copy(out[i][:], b)
+		out[i] = h
 	}
 	return out, nil
 }
