@@ -199,7 +199,17 @@ func TestRowS12GymBetalingFromGraduation(t *testing.T) {
 }
 
 func TestRowS13(t *testing.T) {
-	runRow(t, "S13", days("processors by the end of the calendar year", "UNI-login/Databehandlere/1003", "record", pupil("2026-06-26", ""), "2026-12-31", "2027-01-01", "2027-01-02"))
+	// S13 (004 checklist 18 pt. 5): "Senest med udgangen af kalenderåret":
+	// at the latest on 31 December of the year of graduation.
+	runRow(t, "S13", cat(
+		days("processors by the end of the calendar year", "UNI-login/Databehandlere/1003", "record", pupil("2026-06-26", ""), "2026-12-30", "2026-12-31", "2027-01-01"),
+		days("leaving on 31 December: that day", "UNI-login/Databehandlere/1003", "record", pupil("2026-12-31", ""), "2026-12-30", "2026-12-31", "2027-01-01"),
+		days("leaving on 1 January: the end of that year", "UNI-login/Databehandlere/1003", "record", pupil("2027-01-01", ""), "2027-12-30", "2027-12-31", "2028-01-01"),
+	))
+	dec := defaultSet(t).Evaluate(&policies.Item{Source: "s", Kind: "record", Path: "UNI-login/Databehandlere/1003"}, &policies.Env{Today: date("2026-12-31"), Subjects: pupil("2026-06-26", "")})
+	if want := "at the latest on the last day of that calendar year"; !strings.Contains(dec.Reason(), want) {
+		t.Errorf("reason lacks %q: %s", want, dec.Reason())
+	}
 }
 
 func TestRowsLectio(t *testing.T) {

@@ -32,6 +32,7 @@ type policyRule struct {
 	OnlyIfAfter       string          `yaml:"only_if_after"`
 	From              string          `yaml:"from"`
 	FromEndOf         string          `yaml:"from_end_of"`
+	ByEndOf           string          `yaml:"by_end_of"`
 	Keep              string          `yaml:"keep"`
 	Exemptions        []exemptionYAML `yaml:"exemptions"`
 	Approval          yaml.Node       `yaml:"approval"`
@@ -235,6 +236,11 @@ func (d *doc) rule(path string, pr policyRule) *policies.Rule {
 		d.errorf(path+".from_end_of", "%v", err)
 	} else {
 		r.FromEndOf = b
+	}
+	if b, err := policies.ParseBoundary(pr.ByEndOf); err != nil {
+		d.errorf(path+".by_end_of", "%v", err)
+	} else {
+		r.ByEndOf = b
 	}
 	if pr.Keep == "" {
 		d.errorf(path+".keep", "missing: write a duration such as P30D, P6M or P5Y")

@@ -270,7 +270,7 @@ func (s *Set) evalRule(r *Rule, it *Item, env *Env, captures []string) ruleEval 
 		return e
 	}
 	if e.unknown == "" && e.never == "" {
-		e.due = r.FromEndOf.After(e.anchor).Add(r.Keep)
+		e.due = r.dueFrom(e.anchor)
 	}
 
 	// Exemptions.
@@ -369,7 +369,7 @@ func (r *Rule) Recheck(key string, env *Env, archive bool) (Date, string) {
 			return Date{}, fmt.Sprintf("the rule applies only when %s falls after subject event %s", r.From.describe(), strings.ReplaceAll(r.OnlyIfAfter, "_", " "))
 		}
 	}
-	return r.FromEndOf.After(anchor).Add(r.Keep), ""
+	return r.dueFrom(anchor), ""
 }
 
 // test evaluates c; why is non-empty when a needed fact is unknown.

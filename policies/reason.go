@@ -146,5 +146,8 @@ func (d *Decision) counting() string {
 	default:
 		fmt.Fprintf(&b, "%s after %s", r.Keep.Human(), anchor)
 	}
+	if r.ByEndOf != NoBoundary {
+		fmt.Fprintf(&b, ", at the latest on the last day of that %s", r.ByEndOf.describe())
+	}
 	return b.String()
 }

@@ -62,6 +62,10 @@ type Rule struct {
 	From      Anchor
 	FromEndOf Boundary
 	Keep      Period
+	// ByEndOf, when set, makes the rule due on the last day of that period
+	// of the date it would otherwise give: "at the latest by the end of
+	// the calendar year" is 31 December, not the first day after it.
+	ByEndOf Boundary
 
 	// Exemptions turn deletion into keeping or archiving. An applicable
 	// exemption protects the item from every rule, not only this one: data
@@ -298,4 +302,14 @@ func (s *Set) ReceivedCutoff(source string, today Date) (cutoff time.Time, ok bo
 		}
 	}
 	return cutoff, found
+}
+
+// dueFrom is the first day on which r makes an item due, counting from
+// anchor.
+func (r *Rule) dueFrom(anchor Date) Date {
+	due := r.FromEndOf.After(anchor).Add(r.Keep)
+	if r.ByEndOf != NoBoundary {
+		due = r.ByEndOf.After(due).AddDays(-1)
+	}
+	return due
 }

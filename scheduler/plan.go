@@ -502,6 +502,9 @@ func (p *Pipeline) Explain(it store.PlanItem) string {
 		fmt.Fprintf(&b, ", counted from the end of that %s", strings.ReplaceAll(r.FromEndOf.String(), "_", " "))
 	}
 	fmt.Fprintf(&b, ", kept %s", r.Keep.Human())
+	if r.ByEndOf != policies.NoBoundary {
+		fmt.Fprintf(&b, ", at the latest on the last day of that %s", strings.ReplaceAll(r.ByEndOf.String(), "_", " "))
+	}
 	return b.String()
 }
 
