@@ -11,6 +11,7 @@ import (
 
 	"github.com/retentiond/retentiond/connectors"
 	"github.com/retentiond/retentiond/connectors/cctv"
+	"github.com/retentiond/retentiond/connectors/exports"
 	"github.com/retentiond/retentiond/connectors/fileshare"
 )
 
@@ -27,7 +28,7 @@ func TestSourceFoldersMayNotOverlap(t *testing.T) {
 		t.Fatal(err)
 	}
 	policy := abs(t, filepath.Join("testdata", "good-policy.yaml"))
-	reg := connectors.NewRegistry(fileshare.Kind(), cctv.Kind())
+	reg := connectors.NewRegistry(fileshare.Kind(), cctv.Kind(), exports.Kind())
 	load := func(sources string) (*Config, []*FieldError) {
 		t.Helper()
 		file := filepath.Join(dir, "retentiond.yaml")
@@ -62,6 +63,7 @@ func TestSourceFoldersMayNotOverlap(t *testing.T) {
 			"  - name: nvr\n    kind: cctv\n    options: {root: '\\\\fs01\\skole'}\n", "sources[0].options.root", 10, `"smb://it@FS01/Skole/Elever" lies inside "\\\\fs01\\skole"`},
 		{"declared", share + "  - name: nvr\n    kind: cctv\n    overlaps: [share]\n    options: {root: share/CCTV}\n", "", 0, ""},
 		{"declared by the other", "  - name: share\n    kind: fileshare\n    overlaps: [nvr]\n    options: {root: share}\n  - name: nvr\n    kind: cctv\n    options: {root: share/CCTV}\n", "", 0, ""},
+		{"exports in the share", share + "  - name: elever\n    kind: export\n    options: {dir: share/Eksport, preset: tea-students}\n", "sources[1].options.dir", 13, `"share/Eksport" lies inside "share"`},
 		{"apart", share + "  - name: nvr\n    kind: cctv\n    options: {root: nvr}\n  - name: shared\n    kind: fileshare\n    options: {root: share2}\n", "", 0, ""},
 		{"unknown", share + "  - name: nvr\n    kind: cctv\n    overlaps: [nope]\n    options: {root: nvr}\n", "sources[1].overlaps[0]", 13, `"nope" is not a configured source`},
 		{"itself", share + "  - name: nvr\n    kind: cctv\n    overlaps: [nvr]\n    options: {root: nvr}\n", "sources[1].overlaps[0]", 13, `"nvr" is this source itself`},

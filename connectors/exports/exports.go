@@ -79,6 +79,10 @@ type Options struct {
 	MaxRows      int `yaml:"max_rows"`
 }
 
+// Roots implements [connectors.Rooted]: the folder of the exports, whose
+// files the source manages too (superseded exports fall under retention).
+func (o *Options) Roots() []connectors.Root { return []connectors.Root{{Field: "dir", Path: o.Dir}} }
+
 // Validate checks the options and resolves the mapping without touching
 // the file system.
 func (o *Options) Validate() error {
