@@ -97,7 +97,11 @@ func (a *app) holdsListCmd() *cobra.Command {
 				var scope []string
 				for _, kv := range [][2]string{{"source", h.Source}, {"path", h.Path}, {"ref", h.Ref}, {"subject", h.Subject}} {
 					if kv[1] != "" {
-						scope = append(scope, kv[0]+"="+esc(kv[1]))
+						v := esc(kv[1])
+						if kv[0] == "path" {
+							v = escPattern(kv[1])
+						}
+						scope = append(scope, kv[0]+"="+v)
 					}
 				}
 				state := "active"

@@ -134,6 +134,15 @@ notify:
 		t.Errorf("explain:\n%s", out)
 	}
 
+	// A hold's pattern keeps its own backslash escapes; what was typed
+	// around them is escaped like a name.
+	at(0, "holds", "add", "--as", "it", "--source", "share", "--path", "old/\\*nothing\x1b[2J", "--reason", "case\u202e7", "--owner", "IT")
+	out = at(0, "holds", "list")
+	clean("holds list", out)
+	if !strings.Contains(out, `case\u202e7`) || !strings.Contains(out, `path=old/\*nothing\x1b[2J`) {
+		t.Errorf("holds list:\n%s", out)
+	}
+
 	at(15, "plan", "--source", "share")
 	out = at(15, "batches", "show", "1")
 	clean("batches show", out)

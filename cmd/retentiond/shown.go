@@ -15,6 +15,10 @@ import (
 // \\ (internal/safetext). Every name a command prints goes through it.
 func esc(s string) string { return safetext.Name(s) }
 
+// escPattern is esc for a path pattern, whose backslashes are its own
+// escapes (Elever/\*): they are shown as typed, everything else escaped.
+func escPattern(s string) string { return safetext.Text(s) }
+
 // escLines is for a text of several lines that may hold names, an error
 // for example: each line is escaped by safetext.Text (which keeps
 // backslashes: an error quotes a name with %q, or holds a Windows path)
