@@ -19,7 +19,7 @@ func TestInstructionsNowHoldsAndWithdrawals(t *testing.T) {
 	cfg := filepath.Join(dir, "retentiond.yaml")
 
 	out := mustRun(t, "instructions", "--config", cfg, "--as", "it", "--now", "2027-01-05")
-	for _, want := range []string{"preview for 2027-01-05: nothing is issued or recorded", "instruction for UNI-login: 3 lines", "delete by 2027-01-01  S13", "person 1004"} {
+	for _, want := range []string{"preview for 2027-01-05: nothing is issued or recorded", "instruction for UNI-login: 3 lines", "delete by 2026-12-31  S13", "person 1004"} {
 		if !strings.Contains(out, want) {
 			t.Fatalf("--now lacks %q:\n%s", want, out)
 		}
@@ -31,7 +31,8 @@ func TestInstructionsNowHoldsAndWithdrawals(t *testing.T) {
 		t.Fatalf("a bad --now: %v", err)
 	}
 
-	// 1004's line is due 2027-01-01, inside a 60-day look-ahead: held, it
+	// 1004's line is due 2026-12-31 (S13: by the end of the year), inside a
+	// 60-day look-ahead: held, it
 	// is not issued.
 	mustRun(t, "holds", "add", "--config", cfg, "--as", "it", "--reason", "access request", "--owner", "dpo", "--subject", "student:1004")
 	out = mustRun(t, "instructions", "--config", cfg, "--as", "it", "--horizon", "60")
