@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/connectors"
 	"github.com/retentiond/retentiond/store"
 )
@@ -47,7 +48,7 @@ problem.`,
 				a.printf("source %s: %s: ok%s\n", src.Name, conn.Location(), note)
 				conn.Close()
 			}
-			if err := a.checkDatabase(ctx, cfg.Database); err != nil {
+			if err := a.checkDatabase(ctx, cfg); err != nil {
 				errs = append(errs, err)
 			}
 			if err := errors.Join(errs...); err != nil {
@@ -64,7 +65,8 @@ problem.`,
 // first command creates it, that it can be created. Run as a user other
 // than the owner of its directory, it says how to check it as the owner
 // and opens nothing (opening can create files there).
-func (a *app) checkDatabase(ctx context.Context, file string) error {
+func (a *app) checkDatabase(ctx context.Context, cfg *configs.Config) error {
+	file := cfg.Database
 	if err := a.checkOwner(file); err != nil {
 		var wrong *WrongUserError
 		if errors.As(err, &wrong) {
@@ -102,6 +104,9 @@ func (a *app) checkDatabase(ctx context.Context, file string) error {
 		}
 		a.printf("database %s: not created yet (the first command that uses it, plan for example, creates it and its directory %s, readable by their owner only)\n", file, dir)
 		return nil
+	}
+	if err := foreignFiles(file, cfg.Keys.Signing, cfg.Keys.References); err != nil {
+		return err
 	}
 	st, err := store.Open(ctx, file, store.Options{})
 	if err != nil {

@@ -183,7 +183,20 @@ func TestWrongUser(t *testing.T) {
 	if err == nil || !strings.Contains(out, "permission denied") || strings.Contains(out, "rotation") || !strings.Contains(out, keys) {
 		t.Errorf("plan as nobody with root's keys directory: %v\n%s", err, out)
 	}
+	if out, err := asNobody("check"); err == nil || !strings.Contains(out, "permission denied: every file of the state must belong to nobody") {
+		t.Errorf("check as nobody with root's keys directory: %v\n%s", err, out)
+	}
 	os.Chown(keys, uid, gid)
+	// A key file of root's: check names it and says how to give it back.
+	os.Chown(filepath.Join(keys, "ledger.key.pub"), 0, 0)
+	if out, err := asNobody("check"); err == nil || !strings.Contains(out, "1 files of the state belong to root, not to nobody") ||
+		!strings.Contains(out, "sudo chown nobody "+filepath.Join(keys, "ledger.key.pub")) {
+		t.Errorf("check as nobody with a key file of root's: %v\n%s", err, out)
+	}
+	os.Chown(filepath.Join(keys, "ledger.key.pub"), uid, gid)
+	if out, err := asNobody("check"); err != nil || !strings.Contains(out, "database "+filepath.Join(state, "retentiond.db")+": ok") {
+		t.Errorf("check as nobody: %v\n%s", err, out)
+	}
 	// Root's database file: a permission error, not "unable to open".
 	os.Chown(filepath.Join(state, "retentiond.db"), 0, 0)
 	out, err = asNobody("plan")

@@ -8,7 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"os/user"
+	"path/filepath"
+	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 )
 
@@ -36,4 +39,73 @@ func userName(uid int) string {
 		return u.Username
 	}
 	return "#" + strconv.Itoa(uid)
+}
+
+// foreignFiles reports the files of the state that belong to another user
+// than this process's (a command run as root, say, left them), or that it
+// may not read: the database and its -wal and -shm files, and the files in
+// the keys' directories and in the locks directory beside the database.
+func foreignFiles(database string, keys ...string) error {
+	me := os.Geteuid()
+	var foreign []string
+	owners := map[string]bool{}
+	look := func(p string) error {
+		fi, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%w: every file of the state must belong to %s, the user retentiond runs as", err, userName(me))
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != me {
+			foreign = append(foreign, p)
+			owners[userName(int(st.Uid))] = true
+		}
+		return nil
+	}
+	dirs := []string{filepath.Join(filepath.Dir(database), "locks")}
+	for _, k := range keys {
+		dirs = append(dirs, filepath.Dir(k))
+	}
+	for _, p := range []string{database, database + "-wal", database + "-shm"} {
+		if err := look(p); err != nil {
+			return err
+		}
+	}
+	seen := map[string]bool{}
+	for _, d := range dirs {
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		if err := look(d); err != nil {
+			return err
+		}
+		ents, err := os.ReadDir(d)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%w: every file of the state must belong to %s, the user retentiond runs as", err, userName(me))
+		}
+		for _, e := range ents {
+			if err := look(filepath.Join(d, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	if len(foreign) == 0 {
+		return nil
+	}
+	var who []string
+	for o := range owners {
+		who = append(who, o)
+	}
+	sort.Strings(who)
+	quoted := make([]string, len(foreign))
+	for i, f := range foreign {
+		quoted[i] = shellQuote(f)
+	}
+	return fmt.Errorf("%d files of the state belong to %s, not to %s, the user retentiond runs as (a command run as another user left them), and the service may be unable to use them: %s; give them back, as root, with\n    sudo chown %s %s",
+		len(foreign), strings.Join(who, ", "), userName(me), strings.Join(foreign, ", "), shellQuote(strings.TrimPrefix(userName(me), "#")), strings.Join(quoted, " "))
 }
