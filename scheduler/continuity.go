@@ -291,8 +291,20 @@ func largest(refs []reference) reference {
 // operator must have accepted the loss, which is recorded. It writes the
 // marker for a ledger that has checkpoints but no marker yet (one from
 // before markers were kept).
-func (p *Pipeline) guardContinuity(ctx context.Context, deps Deps, refs []reference) error {
-	refs, err := authentic(refs, p.verifiers(), p.Log)
+func (p *Pipeline) guardContinuity(ctx context.Context, deps Deps, raw []reference) error {
+	if deps.StartNewLedger && len(raw) > 0 {
+		// Started over, with the keys or without (then the previous
+		// ledger's checkpoints no longer verify): on the record either way.
+		n, err := p.Store.TreeSize(ctx)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return p.recordReset(ctx, ledger.TypeLedgerStartedOver, largest(raw), deps.Actor,
+				"started over: the database holding the previous ledger was lost")
+		}
+	}
+	refs, err := authentic(raw, p.verifiers(), p.Log)
 	if err != nil {
 		return err
 	}
@@ -302,9 +314,6 @@ func (p *Pipeline) guardContinuity(ctx context.Context, deps Deps, refs []refere
 	}
 	if d != nil {
 		switch {
-		case d.kind == ledgerLost && deps.StartNewLedger:
-			return p.recordReset(ctx, ledger.TypeLedgerStartedOver, largest(refs), deps.Actor,
-				"started over: the database holding the previous ledger was lost")
 		case d.kind == ledgerBehind && deps.AcceptRollback:
 			last := largest(refs)
 			return p.recordReset(ctx, ledger.TypeLedgerRolledBack, last, deps.Actor,
@@ -512,6 +521,48 @@ func (p *Pipeline) anchorExtends(ctx context.Context, name, dir string, latest s
 		}
 		return fmt.Errorf("refusing to anchor the checkpoint of size %d: it does not extend the checkpoint of size %d already anchored (%s): %v. The database is not the ledger that was anchored: restore it from backup, and check it with 'retentiond ledger verify --anchor': %w",
 			lc.N, r.cp.N, r.what, perr, ErrLedgerLost)
+	}
+	return nil
+}
+
+// checkRefKey refuses a reference key that is not the ledger's: the one
+// the last reference key rotation introduced, or, before any, the one the
+// ledger's first reference was made with. A references.key swapped without
+// a rotation would make references nobody can answer for, and ledger
+// verify refuses them.
+func (p *Pipeline) checkRefKey(ctx context.Context) error {
+	rotations, err := p.Store.KeyRotations(ctx)
+	if err != nil {
+		return err
+	}
+	want, how := "", ""
+	for _, r := range rotations {
+		if r.Method == ledger.KeyReference {
+			want, how = r.NewKey, fmt.Sprintf("the reference key rotation at ledger entry %d", r.Index)
+		}
+	}
+	if want == "" {
+		l, ok, err := p.Store.FirstReference(ctx)
+		if err != nil || !ok {
+			return err
+		}
+		e, err := ledger.Parse(l.Data)
+		if err != nil {
+			return nil // ledger verify says what is wrong with it
+		}
+		for _, ref := range []string{e.Item, e.Container, e.Subject} {
+			if ref != "" {
+				want, how = ref[3:11], fmt.Sprintf("ledger entry %d, the first reference", l.Index)
+				break
+			}
+		}
+		if want == "" {
+			return nil
+		}
+	}
+	if got := p.Refs.ID(); got != want {
+		return fmt.Errorf("the reference key %s has key id %s, but the ledger makes its references with key %s (%s): restore the references.key that belongs to this ledger from backup (a retired one is kept as %s.<key id>), or replace it only with 'retentiond ledger rotate-key --references'",
+			p.Config.Keys.References, got, want, how, p.Config.Keys.References)
 	}
 	return nil
 }

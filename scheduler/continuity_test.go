@@ -285,3 +285,42 @@ func TestAnchorExtendsAnchored(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestSwappedReferenceKeyRefused (issue 17, finding 6): a references.key
+// replaced without a rotation is refused at start, before it makes a
+// reference; one rotated in is not.
+func TestSwappedReferenceKeyRefused(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.approvedBatch()
+	if _, err := e.p.Execute(ctx, 0, "it"); err != nil {
+		t.Fatal(err)
+	}
+	e.p.Close()
+	path := e.cfg.Keys.References
+	saved := path + ".saved"
+	if err := os.Rename(path, saved); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ledger.CreateRefKey(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.open(Deps{}); err == nil || !strings.Contains(err.Error(), "but the ledger makes its references with key") {
+		t.Fatalf("swapped reference key: %v", err)
+	}
+	os.Remove(path)
+	if err := os.Rename(saved, path); err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.open(Deps{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.RotateRefKey(ctx, "it"); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	if _, err := e.open(Deps{}); err != nil {
+		t.Fatalf("after a rotation: %v", err)
+	}
+}

@@ -148,6 +148,10 @@ func New(ctx context.Context, cfg *configs.Config, deps Deps) (*Pipeline, error)
 		st.Close()
 		return nil, err
 	}
+	if err := p.checkRefKey(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
 	return p, nil
 }
 

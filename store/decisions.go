@@ -57,3 +57,18 @@ func (s *Store) LedgerResets(ctx context.Context) ([]Leaf, error) {
 	}
 	return ls, nil
 }
+
+// FirstReference returns the first ledger leaf that holds a keyed
+// reference ("h1:<key id>:…"), and false if none does. It reads the
+// ledger from the start until it finds one.
+func (s *Store) FirstReference(ctx context.Context) (Leaf, bool, error) {
+	var ls []Leaf
+	err := s.r.SelectContext(ctx, &ls, `SELECT idx, data FROM ledger_entry WHERE instr(CAST(data AS TEXT), '":"h1:') > 0 ORDER BY idx LIMIT 1`)
+	if err != nil {
+		return Leaf{}, false, fmt.Errorf("read the ledger's first reference: %w", err)
+	}
+	if len(ls) == 0 {
+		return Leaf{}, false, nil
+	}
+	return ls[0], true, nil
+}
