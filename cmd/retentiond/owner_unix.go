@@ -43,8 +43,8 @@ func userName(uid int) string {
 
 // foreignFiles reports the files of the state that belong to another user
 // than this process's (a command run as root, say, left them), or that it
-// may not read: the database and its -wal and -shm files, and the files in
-// the keys' directories and in the locks directory beside the database.
+// may not read: the database and its -wal and -shm files, the key files
+// (and the files named after them) and the locks beside the database.
 func foreignFiles(database string, keys ...string) error {
 	me := os.Geteuid()
 	var foreign []string
@@ -63,25 +63,20 @@ func foreignFiles(database string, keys ...string) error {
 		}
 		return nil
 	}
-	dirs := []string{filepath.Join(filepath.Dir(database), "locks")}
-	for _, k := range keys {
-		dirs = append(dirs, filepath.Dir(k))
-	}
 	for _, p := range []string{database, database + "-wal", database + "-shm"} {
 		if err := look(p); err != nil {
 			return err
 		}
 	}
-	seen := map[string]bool{}
-	for _, d := range dirs {
-		if seen[d] {
-			continue
-		}
-		seen[d] = true
-		if err := look(d); err != nil {
-			return err
-		}
-		ents, err := os.ReadDir(d)
+	// In the locks directory, every file; beside a key, the files named
+	// after it (its .pub, .next, .checkpoint and retired copies).
+	type place struct{ dir, prefix string }
+	places := []place{{filepath.Join(filepath.Dir(database), "locks"), ""}}
+	for _, k := range keys {
+		places = append(places, place{filepath.Dir(k), filepath.Base(k)})
+	}
+	for _, pl := range places {
+		ents, err := os.ReadDir(pl.dir)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -89,7 +84,10 @@ func foreignFiles(database string, keys ...string) error {
 			return fmt.Errorf("%w: every file of the state must belong to %s, the user retentiond runs as", err, userName(me))
 		}
 		for _, e := range ents {
-			if err := look(filepath.Join(d, e.Name())); err != nil {
+			if !strings.HasPrefix(e.Name(), pl.prefix) {
+				continue
+			}
+			if err := look(filepath.Join(pl.dir, e.Name())); err != nil {
 				return err
 			}
 		}
