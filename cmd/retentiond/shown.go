@@ -6,13 +6,13 @@ import (
 	"go.uber.org/zap/buffer"
 	"go.uber.org/zap/zapcore"
 
-	"github.com/retentiond/retentiond/internal/safetext"
+	"github.com/retentiond/retentiond/store/safetext"
 )
 
 // esc makes a name that comes from outside (a file share, a mailbox, an
 // export, a bundle, text someone typed) safe to print: control, format and
 // bidi characters and invalid UTF-8 are shown as escapes, the backslash as
-// \\ (internal/safetext). Every name a command prints goes through it.
+// \\ (store/safetext). Every name a command prints goes through it.
 func esc(s string) string { return safetext.Name(s) }
 
 // escPattern is esc for a path pattern, whose backslashes are its own

@@ -3,7 +3,7 @@ package instructiondoc
 import (
 	"encoding/csv"
 
-	"github.com/retentiond/retentiond/internal/safetext"
+	"github.com/retentiond/retentiond/store/safetext"
 )
 
 // csvWriter writes every cell escaped for a CSV file (safetext.CSV):

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/retentiond/retentiond/internal/safetext"
+	"github.com/retentiond/retentiond/store/safetext"
 )
 
 // TestNamesEscaped: what an export or a configuration puts in a line (a

@@ -10,7 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/retentiond/retentiond/configs"
-	"github.com/retentiond/retentiond/internal/safetext"
+	"github.com/retentiond/retentiond/store/safetext"
 	"github.com/retentiond/retentiond/scheduler"
 	"github.com/retentiond/retentiond/store"
 )

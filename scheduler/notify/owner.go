@@ -7,7 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/retentiond/retentiond/internal/safetext"
+	"github.com/retentiond/retentiond/store/safetext"
 	"github.com/retentiond/retentiond/store"
 )
 

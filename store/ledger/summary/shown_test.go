@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/retentiond/retentiond/internal/safetext"
+	"github.com/retentiond/retentiond/store/safetext"
 	"github.com/retentiond/retentiond/store/ledger"
 )
 

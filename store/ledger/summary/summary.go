@@ -27,7 +27,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/retentiond/retentiond/internal/safetext"
+	"github.com/retentiond/retentiond/store/safetext"
 	"github.com/retentiond/retentiond/store/ledger"
 )
 
