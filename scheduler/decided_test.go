@@ -357,3 +357,33 @@ func TestChangeStatusIsCompareAndSet(t *testing.T) {
 		t.Fatalf("status changed to %s", got.Status)
 	}
 }
+
+// An approval row inserted with SQL does not make execute delete, and
+// execute records nothing for such a batch, not even that it started: the
+// ledger still verifies.
+func TestExecuteRefusesApprovalNotInTheSignedLedger(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for i := range 3 {
+		e.put(fmt.Sprintf("two/%d.txt", i), 3*24*time.Hour)
+	}
+	two := e.batch(e.plan(), "TWO")
+	if _, _, err := e.p.Approve(ctx, two.ID, "anna", ""); err != nil {
+		t.Fatal(err)
+	}
+	db := e.rawDB()
+	e.exec(db, `INSERT INTO approval(batch_id, stage, approver, fingerprint, at) VALUES (?, 1, 'bo', ?, '2026-11-22T10:00:00Z')`, two.ID, two.Fingerprint)
+	e.exec(db, `UPDATE batch SET status = 'approved' WHERE id = ?`, two.ID)
+	rs, err := e.p.Execute(ctx, 0, "it")
+	if err != nil || len(rs) != 1 || !errors.Is(rs[0].Err, ErrLedgerTampered) {
+		t.Fatalf("execute: %v %+v, want a refusal wrapping ErrLedgerTampered", err, rs)
+	}
+	for i := range 3 {
+		if !e.src.Exists(fmt.Sprintf("two/%d.txt", i)) {
+			t.Fatal("an item was deleted on the strength of an approval the ledger does not hold")
+		}
+	}
+	if ty := e.types(two.ID); ty[ledger.TypeExecutionStarted] != 0 || ty[ledger.TypeDeletion] != 0 {
+		t.Fatalf("ledger entries of the batch: %v", ty)
+	}
+}

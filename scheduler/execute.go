@@ -154,6 +154,12 @@ func (p *Pipeline) executeBatch(ctx context.Context, listed *store.Batch, execut
 		return fail(err)
 	}
 	defer unlock()
+	// Nothing is recorded for a batch whose approvals are not those of the
+	// signed ledger, not even that its execution started. (A refusal for
+	// another reason, such as a rejection, is decided from the status.)
+	if _, err := p.CheckBatchDecisions(ctx, b); errors.Is(err, ErrLedgerTampered) {
+		return fail(err)
+	}
 	// Under the lock: what the batch is now, not what it was when listed.
 	b, started, err := p.startExecution(ctx, b, rule, executor)
 	if stop := (*StoppedError)(nil); errors.As(err, &stop) {
