@@ -25,7 +25,9 @@ type outcome struct {
 // random moments fall inside them.
 type calibration struct {
 	plan, exec, export, rotate time.Duration
-	dbGrowth                   int64 // bytes execute adds to the database and its WAL
+	deleting                   time.Duration // from execute's first deletion to its end
+	command                    time.Duration // a short command (batches list): how late a decision lands
+	dbGrowth                   int64         // bytes execute adds to the database and its WAL
 }
 
 // attack is one kind of attack; run prepares a world, attacks it and says
@@ -34,6 +36,9 @@ type attack struct {
 	name string
 	doc  string
 	run  func(e *env, w *world) outcome
+	// scale multiplies the dataset: the races need a run long enough for a
+	// second command to land inside it.
+	scale int
 }
 
 // env is what every iteration shares.
@@ -42,20 +47,20 @@ type env struct {
 }
 
 var attacks = []attack{
-	{"kill-execute", "kill -9 at a random point of execute, then rerun it", attackKillExecute},
-	{"kill-plan", "kill -9 at a random point of plan, then plan, approve, execute", attackKillPlan},
-	{"kill-export", "kill -9 at a random point of ledger export, then export again", attackKillExport},
-	{"kill-rotate", "kill -9 execute, then kill -9 ledger rotate-key (signing or references) at a random point, then execute", attackKillRotate},
-	{"recreate", "kill -9 execute once it deletes, re-create deleted files (those not yet in the ledger first) at the same paths, rerun execute", attackRecreate},
-	{"swap", "kill -9 execute, swap two approved files still there, rerun execute", attackSwap},
-	{"reject", "batches reject at a random moment of a running execute", attackReject},
-	{"hold", "a hold before execute, and holds add at a random moment of a running execute", attackHold},
-	{"reload", "daemon executing; config edited and SIGHUP at random moments, then SIGTERM and execute", attackReload},
-	{"concurrent", "a second execute started at a random moment of a running one", attackConcurrent},
-	{"disk-full", "database on a small tmpfs filled to a random point before execute (root only)", attackDiskFull},
-	{"lost-db", "the database removed (rm) or truncated (: >) after a run; plan must refuse", attackLostDB},
-	{"tamper-bytes", "bytes of an approval ledger entry changed in the database file; execute must not delete", attackTamperBytes},
-	{"tamper-sql", "an approval row inserted with SQL for a batch nobody approved; execute must not delete it", attackTamperSQL},
+	{"kill-execute", "kill -9 at a random point of execute, then rerun it", attackKillExecute, 1},
+	{"kill-plan", "kill -9 at a random point of plan, then plan, approve, execute", attackKillPlan, 1},
+	{"kill-export", "kill -9 at a random point of ledger export, then export again", attackKillExport, 1},
+	{"kill-rotate", "kill -9 execute, then kill -9 ledger rotate-key (signing or references) at a random point, then execute", attackKillRotate, 1},
+	{"recreate", "kill -9 execute once it deletes, re-create deleted files (those not yet in the ledger first) at the same paths, rerun execute", attackRecreate, 1},
+	{"swap", "kill -9 execute, swap two approved files still there, rerun execute", attackSwap, 1},
+	{"reject", "batches reject at a random moment of a running execute", attackReject, 3},
+	{"hold", "a hold before execute, and holds add at a random moment of a running execute", attackHold, 3},
+	{"reload", "daemon executing; config edited and SIGHUP at random moments, then SIGTERM and execute", attackReload, 3},
+	{"concurrent", "a second execute started at a random moment of a running one", attackConcurrent, 3},
+	{"disk-full", "database on a small tmpfs filled to a random point before execute (root only)", attackDiskFull, 1},
+	{"lost-db", "the database removed (rm) or truncated (: >) after a run; plan must refuse", attackLostDB, 1},
+	{"tamper-bytes", "bytes of an approval ledger entry changed in the database file; execute must not delete", attackTamperBytes, 1},
+	{"tamper-sql", "an approval row inserted with SQL for a batch nobody approved; execute must not delete it", attackTamperSQL, 1},
 }
 
 func attackKillExecute(e *env, w *world) outcome {
@@ -144,19 +149,38 @@ func attackKillRotate(e *env, w *world) outcome {
 	return o
 }
 
+// startExecuteAimed starts execute and returns at a random moment while it
+// runs: in one iteration of four from its start (before or as it begins to
+// delete), otherwise once it has deleted its first file.
+func (w *world) startExecuteAimed(e *env) (*proc, string) {
+	p := w.start("execute", "--as", "it")
+	if w.rng.IntN(4) == 0 {
+		return p, fmt.Sprintf("%v after execute started", w.sleepRandom(e.cal.exec/2))
+	}
+	w.waitFirstDeletion(p)
+	window := max(e.cal.deleting-e.cal.command, e.cal.deleting/4) // the decision must land before execute ends
+	return p, fmt.Sprintf("%v after execute's first deletion", w.sleepRandom(window))
+}
+
+// waitFirstDeletion returns once execute has deleted the first file of
+// source a, or has ended.
+func (w *world) waitFirstDeletion(p *proc) {
+	first := w.due["a"][0]
+	for range 2000 { // bounded: execute deletes within its first seconds or ends
+		if _, ok := w.stat(first); !ok || !p.running() {
+			return
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
 // killExecuteDeleting starts execute and kills it at a random moment once
 // it has deleted its first file, so that some deletions are done and some
 // may not be recorded yet.
 func (w *world) killExecuteDeleting(e *env) (time.Duration, bool) {
 	p := w.start("execute", "--as", "it")
-	first := w.due["a"][0]
-	for range 1000 { // bounded: execute deletes within its first second or ends
-		if _, ok := w.stat(first); !ok || !p.running() {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	d := w.sleepRandom(e.cal.exec / 2)
+	w.waitFirstDeletion(p)
+	d := w.sleepRandom(e.cal.deleting * 3 / 4)
 	return d, p.kill()
 }
 
@@ -243,13 +267,12 @@ func attackReject(e *env, w *world) outcome {
 	w.approve("a", "b")
 	src := []string{"a", "b"}[w.rng.IntN(2)]
 	id := w.batches[src]
-	p := w.start("execute", "--as", "it")
-	d := w.sleepRandom(e.cal.exec)
+	p, d := w.startExecuteAimed(e)
 	r := w.run("batches", "reject", strconv.FormatInt(id, 10), "--as", "bo", "--reason", "chaos")
 	running := p.running()
 	before := w.snapshot()
 	p.wait()
-	o := outcome{ex: newExpect("a", "b"), note: fmt.Sprintf("reject of batch %d (source %s) at %v: exit %d (%s), execute running after it: %v", id, src, d, r.code, firstLine(r.out), running)}
+	o := outcome{ex: newExpect("a", "b"), note: fmt.Sprintf("reject of batch %d (source %s) %s: exit %d (%s), execute running after it: %v", id, src, d, r.code, firstLine(r.out), running)}
 	if r.code == 0 {
 		o.hit = running
 		files := map[*file]bool{}
@@ -277,8 +300,7 @@ func attackHold(e *env, w *world) outcome {
 	// A hold placed while it runs, on a folder in the last two thirds of source a.
 	folders := w.sizes["a"] / folderSize
 	folder := fmt.Sprintf("d%03d", folders/3+w.rng.IntN(folders-folders/3))
-	p := w.start("execute", "--as", "it")
-	d := w.sleepRandom(e.cal.exec * 3 / 4)
+	p, d := w.startExecuteAimed(e)
 	r := w.run("holds", "add", "--as", "it", "--source", "a", "--path", folder+"/**", "--reason", "chaos during", "--owner", "dpo")
 	running := p.running()
 	before := w.snapshot()
@@ -294,7 +316,7 @@ func attackHold(e *env, w *world) outcome {
 	}
 	o.ex.late = append(o.ex.late, late{what: "hold on a/" + folder + "/**", src: "a", files: files, before: before})
 	o.hit = running
-	o.note = fmt.Sprintf("hold on a/%s/** at %v, execute running after it: %v", folder, d, running)
+	o.note = fmt.Sprintf("hold on a/%s/** %s, execute running after it: %v", folder, d, running)
 	o.vs = w.rerunExecute() // held files must stay held
 	return o
 }
@@ -356,12 +378,11 @@ func lastLines(s string) string {
 func attackConcurrent(e *env, w *world) outcome {
 	w.plan()
 	w.approve("a", "b")
-	p1 := w.start("execute", "--as", "it")
-	d := w.sleepRandom(e.cal.exec)
+	p1, d := w.startExecuteAimed(e)
 	running := p1.running()
 	p2 := w.start("execute", "--as", "it")
 	r1, r2 := p1.wait(), p2.wait()
-	o := outcome{hit: running, ex: newExpect("a", "b"), note: fmt.Sprintf("second execute at %v: exits %d and %d", d, r1.code, r2.code)}
+	o := outcome{hit: running, ex: newExpect("a", "b"), note: fmt.Sprintf("second execute %s: exits %d and %d", d, r1.code, r2.code)}
 	o.vs = w.rerunExecute()
 	return o
 }

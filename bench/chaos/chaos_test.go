@@ -80,8 +80,8 @@ func TestChaos(t *testing.T) {
 		}
 	}
 	e := &env{cal: calibrate(t, bin, filepath.Join(base, "calibration"), sizes)}
-	fmt.Printf("chaos: seed=%d n=%d files=%d+%d; plan %v, execute %v, export %v, rotate-key %v (repeat: go test ./bench/chaos -run TestChaos -args -chaos.seed=%d -chaos.n=%d)\n",
-		*flagSeed, *flagN, sizes["a"], sizes["b"], e.cal.plan.Round(time.Millisecond), e.cal.exec.Round(time.Millisecond),
+	fmt.Printf("chaos: seed=%d n=%d files=%d+%d; plan %v, execute %v (deleting %v), export %v, rotate-key %v (repeat: go test ./bench/chaos -run TestChaos -args -chaos.seed=%d -chaos.n=%d)\n",
+		*flagSeed, *flagN, sizes["a"], sizes["b"], e.cal.plan.Round(time.Millisecond), e.cal.exec.Round(time.Millisecond), e.cal.deleting.Round(time.Millisecond),
 		e.cal.export.Round(time.Millisecond), e.cal.rotate.Round(time.Millisecond), *flagSeed, *flagN)
 
 	var tallies []*tally
@@ -150,6 +150,14 @@ func runIteration(t *testing.T, e *env, a attack, ai, i int, bin, base string, s
 		extra = "execute:\n  schedule: \"@every 1s\"\n"
 	case "lost-db":
 		anchors = true
+	}
+	if a.scale > 1 {
+		sizes = map[string]int{"a": sizes["a"] * a.scale, "b": sizes["b"] * a.scale}
+		c := e.cal
+		for _, d := range []*time.Duration{&c.plan, &c.exec, &c.deleting, &c.export} {
+			*d *= time.Duration(a.scale)
+		}
+		e = &env{cal: c}
 	}
 	t0 := time.Now()
 	w := newWorld(t, bin, dir, rng, sizes, db, extra, anchors)
@@ -229,10 +237,18 @@ func calibrate(t *testing.T, bin, dir string, sizes map[string]int) calibration 
 		*d = time.Since(start)
 	}
 	timed(&c.plan, "plan", "--examples", "0")
+	timed(&c.command, "batches", "list")
 	w.readBatches()
 	w.approve("a", "b")
 	before := dbSize(w.db)
-	timed(&c.exec, "execute", "--as", "it")
+	start := time.Now()
+	p := w.start("execute", "--as", "it")
+	w.waitFirstDeletion(p)
+	first := time.Now()
+	if r := p.wait(); r.code != 0 {
+		t.Fatalf("retentiond execute: exit %d\n%s", r.code, r.out)
+	}
+	c.exec, c.deleting = time.Since(start), time.Since(first)
 	c.dbGrowth = dbSize(w.db) - before
 	timed(&c.export, "ledger", "export", "--out", "audit")
 	timed(&c.rotate, "ledger", "rotate-key", "--as", "it")
