@@ -150,16 +150,31 @@ func attackKillRotate(e *env, w *world) outcome {
 }
 
 // startExecuteAimed starts execute and returns at a random moment while it
-// runs: in one iteration of four from its start (before or as it begins to
-// delete), otherwise once it has deleted its first file.
+// runs: in one iteration of four a random time after its start (before or
+// as it begins to delete), otherwise once a random file of the first two
+// thirds of source a is gone, so that what follows lands mid-batch however
+// fast the machine is at the moment.
 func (w *world) startExecuteAimed(e *env) (*proc, string) {
+	p, d, _ := w.startExecuteAimedAt(e)
+	return p, d
+}
+
+// startExecuteAimedAt is startExecuteAimed that also returns the item of
+// source a waited for, -1 if it waited for a time.
+func (w *world) startExecuteAimedAt(e *env) (*proc, string, int) {
 	p := w.start("execute", "--as", "it")
 	if w.rng.IntN(4) == 0 {
-		return p, fmt.Sprintf("%v after execute started", w.sleepRandom(e.cal.exec/2))
+		return p, fmt.Sprintf("%v after execute started", w.sleepRandom(e.cal.exec/2)), -1
 	}
-	w.waitFirstDeletion(p)
-	window := max(e.cal.deleting-e.cal.command, e.cal.deleting/4) // the decision must land before execute ends
-	return p, fmt.Sprintf("%v after execute's first deletion", w.sleepRandom(window))
+	due := w.due["a"]
+	k := w.rng.IntN(len(due) * 2 / 3)
+	for range 20000 { // bounded: execute deletes it or ends
+		if _, ok := w.stat(due[k]); !ok || !p.running() {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return p, fmt.Sprintf("once item #%d of a (%s) was gone", k, due[k].rel), k
 }
 
 // waitFirstDeletion returns once execute has deleted the first file of
@@ -297,10 +312,17 @@ func attackHold(e *env, w *world) outcome {
 			o.ex.keep[f] = "under a hold placed before execute (b/" + pre + "/**)"
 		}
 	}
-	// A hold placed while it runs, on a folder in the last two thirds of source a.
+	// A hold placed while it runs, on a folder of source a in the second
+	// half of what is left to delete (in the last two thirds if the hold
+	// goes at a random time), so that it is ahead of execute when it lands.
 	folders := w.sizes["a"] / folderSize
-	folder := fmt.Sprintf("d%03d", folders/3+w.rng.IntN(folders-folders/3))
-	p, d := w.startExecuteAimed(e)
+	p, d, k := w.startExecuteAimedAt(e)
+	from := folders / 3
+	if k >= 0 {
+		at, _ := strconv.Atoi(w.due["a"][k].rel[1:4]) // the folder of item k: dNNN/
+		from = at + (folders-at)/2
+	}
+	folder := fmt.Sprintf("d%03d", from+w.rng.IntN(max(folders-from, 1)))
 	r := w.run("holds", "add", "--as", "it", "--source", "a", "--path", folder+"/**", "--reason", "chaos during", "--owner", "dpo")
 	running := p.running()
 	before := w.snapshot()

@@ -92,6 +92,7 @@ func TestChaos(t *testing.T) {
 		ta := &tally{name: a.name}
 		tallies = append(tallies, ta)
 		t.Run(a.name, func(t *testing.T) {
+			t.Logf("%s: %s", a.name, a.doc)
 			for i := range *flagN {
 				if reason := runIteration(t, e, a, ai, i, bin, base, sizes, ta); reason != "" {
 					ta.skipped = reason

@@ -14,7 +14,9 @@
 //	(b) every file that is gone has exactly one "deleted" ledger entry, and
 //	    no file that is still there has one;
 //	(c) ledger verify passes (and fails on a tampered ledger);
-//	(d) a lost ledger is never silently replaced by a new one.
+//	(d) a lost ledger is never silently replaced by a new one;
+//	(e) the user can carry on: a command rerun after a kill succeeds, leaves
+//	    no debris (a killed export's .NAME.tmp-*), and no command hangs.
 //
 // go test ./bench/chaos runs a few iterations of each attack; bench/chaos.sh N
 // runs N. See chaos_test.go for the flags.

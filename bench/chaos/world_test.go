@@ -262,7 +262,7 @@ func (w *world) command(ctx context.Context, args ...string) *exec.Cmd {
 func (w *world) run(args ...string) result {
 	p := w.start(args...)
 	r := p.wait()
-	w.trace = append(w.trace, fmt.Sprintf("%s -> %d", strings.Join(args, " "), r.code))
+	w.trace[len(w.trace)-1] = fmt.Sprintf("%s -> %d", p.name, r.code)
 	return r
 }
 
@@ -283,14 +283,16 @@ type proc struct {
 	done chan struct{}
 	res  result
 	name string
+	w    *world
 }
 
 func (w *world) start(args ...string) *proc {
-	p := &proc{cmd: w.command(context.Background(), args...), done: make(chan struct{}), name: strings.Join(args, " ")}
+	p := &proc{cmd: w.command(context.Background(), args...), done: make(chan struct{}), name: strings.Join(args, " "), w: w}
 	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
 	if err := p.cmd.Start(); err != nil {
 		w.t.Fatal(err)
 	}
+	w.trace = append(w.trace, p.name+" &")
 	hung := time.AfterFunc(*flagHang, func() {
 		w.mu.Lock()
 		w.hung = append(w.hung, p.name)
@@ -324,9 +326,11 @@ func (p *proc) kill() bool {
 	}
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.done
+	p.w.trace = append(p.w.trace, p.name+" -> kill -9")
 	return p.res.code == -1
 }
 
+// wait waits for the process to end.
 func (p *proc) wait() result { <-p.done; return p.res }
 
 func (p *proc) running() bool {
