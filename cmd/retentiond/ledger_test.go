@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/retentiond/retentiond/internal/testtool"
+	"github.com/retentiond/retentiond/store/testtool"
 	"github.com/retentiond/retentiond/store"
 	"github.com/retentiond/retentiond/store/ledger"
 )

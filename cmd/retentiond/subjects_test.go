@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/retentiond/retentiond/internal/testtool"
+	"github.com/retentiond/retentiond/store/testtool"
 )
 
 // writeExport saves a newer student export into the demo, as the office

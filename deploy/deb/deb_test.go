@@ -20,7 +20,7 @@ import (
 	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/connectors"
 	"github.com/retentiond/retentiond/connectors/fileshare"
-	"github.com/retentiond/retentiond/internal/testtool"
+	"github.com/retentiond/retentiond/store/testtool"
 )
 
 var (

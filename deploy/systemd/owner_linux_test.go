@@ -15,7 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/retentiond/retentiond/connectors/fileshare"
-	"github.com/retentiond/retentiond/internal/testtool"
+	"github.com/retentiond/retentiond/store/testtool"
 )
 
 // TestUnitDoesNotHideOwners: owner notices tell each file's owner, whom

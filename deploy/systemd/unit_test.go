@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/retentiond/retentiond/internal/testtool"
+	"github.com/retentiond/retentiond/store/testtool"
 )
 
 // maxExposure is the highest `systemd-analyze security` exposure the unit

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/retentiond/retentiond/internal/testtool"
+	"github.com/retentiond/retentiond/store/testtool"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

@@ -19,7 +19,7 @@ import (
 
 	"codeberg.org/go-pdf/fpdf"
 
-	"github.com/retentiond/retentiond/internal/testtool"
+	"github.com/retentiond/retentiond/store/testtool"
 	"github.com/retentiond/retentiond/store/ledger"
 )
 

@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -48,6 +49,24 @@ var rules = []struct {
 // the SMTP transport (and test against its relay).
 var allowed = map[string][]string{
 	"scheduler/anchor": {"scheduler/mailer", "scheduler/mailer/smtptest"},
+}
+
+// topLevel are the only directories the module's root may hold (the
+// layout of the developers' guide); a package anywhere else is in the
+// wrong place.
+var topLevel = []string{".ci", ".git", "bench", "cmd", "configs", "connectors", "deploy", "docs", "policies", "scheduler", "store", "testdata", "web"}
+
+func TestTopLevelLayout(t *testing.T) {
+	root := moduleRoot(t)
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.IsDir() && !slices.Contains(topLevel, e.Name()) {
+			t.Errorf("%s/ is not a directory of the layout (%s): put the package where its layer is", e.Name(), strings.Join(topLevel, ", "))
+		}
+	}
 }
 
 func TestLayers(t *testing.T) {
