@@ -387,3 +387,41 @@ func TestExecuteRefusesApprovalNotInTheSignedLedger(t *testing.T) {
 		t.Fatalf("ledger entries of the batch: %v", ty)
 	}
 }
+
+// Two items of the interrupted slice swapped between the crash and the
+// restart: their approved versions still exist, at each other's paths, so
+// neither is recorded deleted, and neither is deleted (each path now holds
+// a version nobody approved there).
+func TestReconcileDoesNotRecordSwappedItemsAsDeleted(t *testing.T) {
+	e, _ := approvedMany(t, 10)
+	e.interruptAfter(3)
+	ctx := context.Background()
+	conn := e.src.Connector()
+	a, b := "old/a/0004.txt", "old/z/0008.txt"
+	ia, err := conn.Stat(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ib, err := conn.Stat(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ia.Ref, ia.Container, ib.Ref, ib.Container = b, "", a, ""
+	e.src.PutItem(ia)
+	e.src.PutItem(ib)
+	if _, err := e.p.Execute(ctx, 0, "it"); err != nil {
+		t.Fatal(err)
+	}
+	if !e.src.Exists(a) || !e.src.Exists(b) {
+		t.Fatal("a swapped item was deleted")
+	}
+	d := e.deletions()
+	for _, ref := range []string{a, b} {
+		if got := fmt.Sprint(d[e.ref(ref)]); got != "[changed]" {
+			t.Errorf("%s: ledger outcomes %s, want [changed]: its approved version was moved, not deleted", ref, got)
+		}
+	}
+	if n := len(d); n != 10 {
+		t.Fatalf("%d items in the ledger, want 10", n)
+	}
+}

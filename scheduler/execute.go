@@ -439,6 +439,9 @@ func (p *Pipeline) runSlice(ctx context.Context, run *chunkRun, c store.Chunk, f
 				stats[i] = &st
 			}
 		}
+		if err := p.movedWithinChunk(ctx, run, c, from, until, stats, gone); err != nil {
+			return out, err
+		}
 	} else if held, _, err := p.holds(ctx); err != nil {
 		return out, err
 	} else {
@@ -625,6 +628,50 @@ func (p *Pipeline) runSlice(ctx context.Context, run *chunkRun, c store.Chunk, f
 		return out, fmt.Errorf("batch %d: %w", run.b.ID, context.Canceled)
 	}
 	return out, nil
+}
+
+// movedWithinChunk corrects a reconciliation's "the approved version is
+// gone" for items whose approved version now stands at another path of
+// the chunk: someone moved or swapped files between the crash and the
+// restart; the data was not deleted, so its deletion must not be recorded.
+// Such items are handed to the connector like the others, which finds them
+// changed or absent. Only when some item's version is gone does it ask the
+// source about the rest of the chunk. Versions are compared as connectors
+// make them: a file's size, modification time and file id, which a rename
+// keeps. (A file moved outside the chunk is not found: it is recorded
+// deleted at its path, and the next plan finds it at its new one.)
+func (p *Pipeline) movedWithinChunk(ctx context.Context, run *chunkRun, c store.Chunk, from, until int, stats []*connectors.Item, gone []string) error {
+	if !slices.ContainsFunc(gone, func(g string) bool { return g != "" }) {
+		return nil
+	}
+	seen := map[string]bool{}
+	for i := range c.Items {
+		var version string
+		if k := i - from; k >= 0 && i < until {
+			if stats[k] == nil {
+				continue
+			}
+			version = stats[k].Version
+		} else {
+			st, err := run.conn.Stat(ctx, c.Items[i].Ref)
+			if connectors.CodeOf(err) == connectors.CodeNotFound {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("reconcile batch %d: ask the source about an item: %w (the intent stays open; run again)", run.b.ID, err)
+			}
+			version = st.Version
+		}
+		if version != "" {
+			seen[version] = true
+		}
+	}
+	for k := range gone {
+		if gone[k] != "" && seen[c.Items[from+k].Version] {
+			gone[k] = ""
+		}
+	}
+	return nil
 }
 
 // deletionEntry is the ledger entry for one item of a batch, without its
