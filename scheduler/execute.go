@@ -439,7 +439,7 @@ func (p *Pipeline) runSlice(ctx context.Context, run *chunkRun, c store.Chunk, f
 				stats[i] = &st
 			}
 		}
-		if err := p.movedWithinChunk(ctx, run, c, from, until, stats, gone); err != nil {
+		if err := p.movedWithinBatch(ctx, run, c, from, until, stats, gone); err != nil {
 			return out, err
 		}
 	} else if held, _, err := p.holds(ctx); err != nil {
@@ -630,48 +630,63 @@ func (p *Pipeline) runSlice(ctx context.Context, run *chunkRun, c store.Chunk, f
 	return out, nil
 }
 
-// movedWithinChunk corrects a reconciliation's "the approved version is
+// movedWithinBatch corrects a reconciliation's "the approved version is
 // gone" for items whose approved version now stands at another path of
-// the chunk: someone moved or swapped files between the crash and the
+// the batch: someone moved or swapped files between the crash and the
 // restart; the data was not deleted, so its deletion must not be recorded.
 // Such items are handed to the connector like the others, which finds them
 // changed or absent. Only when some item's version is gone does it ask the
-// source about the rest of the chunk. Versions are compared as connectors
-// make them: a file's size, modification time and file id, which a rename
-// keeps. (A file moved outside the chunk is not found: it is recorded
-// deleted at its path, and the next plan finds it at its new one.)
-func (p *Pipeline) movedWithinChunk(ctx context.Context, run *chunkRun, c store.Chunk, from, until int, stats []*connectors.Item, gone []string) error {
-	if !slices.ContainsFunc(gone, func(g string) bool { return g != "" }) {
+// source about the batch's other items, and it stops once every such
+// version is found. Versions are compared as connectors make them (a
+// file's size, modification time and file id, which a rename keeps). A
+// file moved outside the batch is not found: it is recorded deleted at
+// its path, and the next plan finds it at its new one.
+func (p *Pipeline) movedWithinBatch(ctx context.Context, run *chunkRun, c store.Chunk, from, until int, stats []*connectors.Item, gone []string) error {
+	missing := map[string][]int{} // approved version -> items of the slice
+	for k, g := range gone {
+		if g != "" && c.Items[from+k].Version != "" {
+			v := c.Items[from+k].Version
+			missing[v] = append(missing[v], k)
+		}
+	}
+	found := func(version string) {
+		for _, k := range missing[version] {
+			gone[k] = ""
+		}
+		delete(missing, version)
+	}
+	for k := range stats {
+		if stats[k] != nil {
+			found(stats[k].Version)
+		}
+	}
+	if len(missing) == 0 {
 		return nil
 	}
-	seen := map[string]bool{}
-	for i := range c.Items {
-		var version string
-		if k := i - from; k >= 0 && i < until {
-			if stats[k] == nil {
-				continue
+	errFound := errors.New("every version found")
+	err := p.Store.BatchChunks(ctx, run.b.ID, func(ch store.Chunk) error {
+		for i := range ch.Items {
+			if ch.Seq == c.Seq && i >= from && i < until {
+				continue // the slice itself: asked already
 			}
-			version = stats[k].Version
-		} else {
-			st, err := run.conn.Stat(ctx, c.Items[i].Ref)
+			st, err := run.conn.Stat(ctx, ch.Items[i].Ref)
 			if connectors.CodeOf(err) == connectors.CodeNotFound {
 				continue
 			}
 			if err != nil {
 				return fmt.Errorf("reconcile batch %d: ask the source about an item: %w (the intent stays open; run again)", run.b.ID, err)
 			}
-			version = st.Version
+			found(st.Version)
+			if len(missing) == 0 {
+				return errFound
+			}
 		}
-		if version != "" {
-			seen[version] = true
-		}
+		return nil
+	})
+	if errors.Is(err, errFound) {
+		return nil
 	}
-	for k := range gone {
-		if gone[k] != "" && seen[c.Items[from+k].Version] {
-			gone[k] = ""
-		}
-	}
-	return nil
+	return err
 }
 
 // deletionEntry is the ledger entry for one item of a batch, without its
