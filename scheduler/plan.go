@@ -13,10 +13,10 @@ import (
 
 	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/connectors"
-	"github.com/retentiond/retentiond/store/safetext"
 	"github.com/retentiond/retentiond/policies"
 	"github.com/retentiond/retentiond/store"
 	"github.com/retentiond/retentiond/store/ledger"
+	"github.com/retentiond/retentiond/store/safetext"
 )
 
 // PlanOptions are the inputs of a dry run.

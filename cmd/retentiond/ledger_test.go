@@ -13,9 +13,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/retentiond/retentiond/store/testtool"
 	"github.com/retentiond/retentiond/store"
 	"github.com/retentiond/retentiond/store/ledger"
+	"github.com/retentiond/retentiond/store/testtool"
 )
 
 // demoRun runs the demo through execution and returns its directory and

@@ -3,17 +3,12 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/emersion/go-sasl"
-
-	"github.com/retentiond/retentiond/scheduler/mailer/smtptest"
 )
 
 // hostileNames are file names that try to fake what a person sees: an
@@ -58,43 +53,7 @@ func TestNamesShownEscaped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, "policy.yaml"), []byte(`version: 1
-id: shares
-rules:
-  - id: old-files
-    title: Files untouched for 3 years
-    type: delete_after
-    sources: [share]
-    from: item.modified
-    keep: P3Y
-    owner_notice: P14D
-    approval: none
-`), 0o644)
-	srv := smtptest.Start(t, smtptest.Options{StartTLS: true, Mechs: []string{sasl.Plain}})
-	os.WriteFile(filepath.Join(dir, "smtp.password"), []byte(smtptest.Password), 0o600)
-	cfg := filepath.Join(dir, "retentiond.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 1
-timezone: Europe/Copenhagen
-database: retentiond.db
-keys: {signing: keys/ledger.key, references: keys/references.key}
-ledger: {origin: test.invalid/ledger}
-policies: [policy.yaml]
-people:
-  - {id: it, name: IT, email: it@skole.example, roles: [operator]}
-sources:
-  - {name: share, kind: fileshare, options: {root: share}}
-notify:
-  smtp: {host: %s, port: %d, from: retentiond@skole.example, username: %s, password_file: smtp.password, ca_file: %s}
-  owner_email: "{user}@skole.example"
-`, srv.Host, srv.Port, smtptest.User, srv.CAFile)), 0o644)
-	at := func(days int, args ...string) string {
-		t.Helper()
-		out, err := runAt(t, day0.AddDate(0, 0, days), append(args, "--config", cfg)...)
-		if err != nil {
-			t.Fatalf("day %d: retentiond %s: %v\n%s", days, strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	srv, _, at := ownerNoticeShare(t, dir, day0)
 	clean := func(what, s string) {
 		t.Helper()
 		if i := strings.IndexFunc(s, func(r rune) bool {

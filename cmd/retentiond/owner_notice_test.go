@@ -72,44 +72,7 @@ func TestOwnerNotices(t *testing.T) {
 		os.Lchown(filepath.Join(share, "old/orphan"), 54321, -1)
 		owners["old/orphan"] = ""
 	}
-	os.WriteFile(filepath.Join(dir, "policy.yaml"), []byte(`version: 1
-id: shares
-rules:
-  - id: old-files
-    title: Files untouched for 3 years
-    type: delete_after
-    sources: [share]
-    from: item.modified
-    keep: P3Y
-    owner_notice: P14D
-    approval: none
-`), 0o644)
-	srv := smtptest.Start(t, smtptest.Options{StartTLS: true, Mechs: []string{sasl.Plain}})
-	os.WriteFile(filepath.Join(dir, "smtp.password"), []byte(smtptest.Password), 0o600)
-	cfg := filepath.Join(dir, "retentiond.yaml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 1
-timezone: Europe/Copenhagen
-database: retentiond.db
-keys: {signing: keys/ledger.key, references: keys/references.key}
-ledger: {origin: test.invalid/ledger}
-policies: [policy.yaml]
-people:
-  - {id: it, name: IT, email: it@skole.example, roles: [operator]}
-sources:
-  - {name: share, kind: fileshare, options: {root: share}}
-notify:
-  smtp: {host: %s, port: %d, from: retentiond@skole.example, username: %s, password_file: smtp.password, ca_file: %s}
-  owner_email: "{user}@skole.example"
-`, srv.Host, srv.Port, smtptest.User, srv.CAFile)), 0o644)
-
-	at := func(days int, args ...string) string {
-		t.Helper()
-		out, err := runAt(t, day0.AddDate(0, 0, days), append(args, "--config", cfg)...)
-		if err != nil {
-			t.Fatalf("day %d: retentiond %s: %v\n%s", days, strings.Join(args, " "), err, out)
-		}
-		return out
-	}
+	srv, cfg, at := ownerNoticeShare(t, dir, day0)
 	exists := func(ref string) bool {
 		_, err := os.Stat(filepath.Join(share, ref))
 		return err == nil
@@ -307,4 +270,51 @@ func mustOpen(t *testing.T, name string) *os.File {
 	}
 	t.Cleanup(func() { f.Close() })
 	return f
+}
+
+// ownerNoticeShare writes the policy and configuration of a share in dir
+// whose rule tells owners 14 days ahead (owner_notice: P14D) through a
+// real SMTP relay, and returns the relay, the configuration file and a
+// function that runs retentiond days after day0 and fails the test on an
+// error.
+func ownerNoticeShare(t *testing.T, dir string, day0 time.Time) (srv *smtptest.Server, cfg string, at func(days int, args ...string) string) {
+	t.Helper()
+	os.WriteFile(filepath.Join(dir, "policy.yaml"), []byte(`version: 1
+id: shares
+rules:
+  - id: old-files
+    title: Files untouched for 3 years
+    type: delete_after
+    sources: [share]
+    from: item.modified
+    keep: P3Y
+    owner_notice: P14D
+    approval: none
+`), 0o644)
+	srv = smtptest.Start(t, smtptest.Options{StartTLS: true, Mechs: []string{sasl.Plain}})
+	os.WriteFile(filepath.Join(dir, "smtp.password"), []byte(smtptest.Password), 0o600)
+	cfg = filepath.Join(dir, "retentiond.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 1
+timezone: Europe/Copenhagen
+database: retentiond.db
+keys: {signing: keys/ledger.key, references: keys/references.key}
+ledger: {origin: test.invalid/ledger}
+policies: [policy.yaml]
+people:
+  - {id: it, name: IT, email: it@skole.example, roles: [operator]}
+sources:
+  - {name: share, kind: fileshare, options: {root: share}}
+notify:
+  smtp: {host: %s, port: %d, from: retentiond@skole.example, username: %s, password_file: smtp.password, ca_file: %s}
+  owner_email: "{user}@skole.example"
+`, srv.Host, srv.Port, smtptest.User, srv.CAFile)), 0o644)
+	at = func(days int, args ...string) string {
+		t.Helper()
+		out, err := runAt(t, day0.AddDate(0, 0, days), append(args, "--config", cfg)...)
+		if err != nil {
+			t.Fatalf("day %d: retentiond %s: %v\n%s", days, strings.Join(args, " "), err, out)
+		}
+		return out
+	}
+	return srv, cfg, at
 }

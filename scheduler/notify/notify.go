@@ -10,9 +10,9 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/retentiond/retentiond/configs"
-	"github.com/retentiond/retentiond/store/safetext"
 	"github.com/retentiond/retentiond/scheduler"
 	"github.com/retentiond/retentiond/store"
+	"github.com/retentiond/retentiond/store/safetext"
 )
 
 // Notifier decides who must be told what, from the store, and tells them

@@ -7,8 +7,8 @@ import (
 
 	"go.uber.org/zap"
 
-	"github.com/retentiond/retentiond/store/safetext"
 	"github.com/retentiond/retentiond/store"
+	"github.com/retentiond/retentiond/store/safetext"
 )
 
 // ownerMailItems bounds the files one owner notice lists; more go in

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/retentiond/retentiond/store/safetext"
 	"github.com/retentiond/retentiond/store/ledger"
+	"github.com/retentiond/retentiond/store/safetext"
 )
 
 // Column is one column of the CSV summary.

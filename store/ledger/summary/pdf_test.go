@@ -19,8 +19,8 @@ import (
 
 	"codeberg.org/go-pdf/fpdf"
 
-	"github.com/retentiond/retentiond/store/testtool"
 	"github.com/retentiond/retentiond/store/ledger"
+	"github.com/retentiond/retentiond/store/testtool"
 )
 
 var pdfDir = flag.String("pdf-dir", "", "also write the test reports (school-year.pdf, empty.pdf) into this directory, to look at")

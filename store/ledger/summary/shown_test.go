@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/retentiond/retentiond/store/safetext"
 	"github.com/retentiond/retentiond/store/ledger"
+	"github.com/retentiond/retentiond/store/safetext"
 )
 
 // hostile are ids a tampered or crafted bundle could carry: an escape

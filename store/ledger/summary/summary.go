@@ -27,8 +27,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/retentiond/retentiond/store/safetext"
 	"github.com/retentiond/retentiond/store/ledger"
+	"github.com/retentiond/retentiond/store/safetext"
 )
 
 // DefaultLocation is the time zone New uses when given none.
