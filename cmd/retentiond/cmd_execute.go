@@ -18,10 +18,12 @@ func (a *app) executeCmd() *cobra.Command {
 		Use:   "execute",
 		Short: "Delete the items of approved batches and record every outcome in the ledger",
 		Long: `Execute first finishes any execution that was interrupted (a crash or kill),
-then executes every approved batch (or only --batch). Each item is deleted only
-if it still has the version that was planned and no hold covers it; every
-outcome goes into the ledger, and a signed checkpoint is written after each
-batch. Run it as an operator (--as).`,
+then executes every approved batch (or only --batch). Before every slice of
+256 items it reads again the batch's status, its approvals (which must be in
+the signed ledger) and the holds: a batch rejected, or items held, while it
+runs stop after the slice in flight. Each item is deleted only if it still
+has the version that was planned; every outcome goes into the ledger, and a
+signed checkpoint is written after each batch. Run it as an operator (--as).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
