@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/retentiond/retentiond/store/testtool"
 )
 
 // Flags (after -args), each with an environment variable of the same role:
@@ -98,7 +100,7 @@ func TestChaos(t *testing.T) {
 			for i := range *flagN {
 				if reason := runIteration(t, e, a, ai, i, bin, base, sizes, ta); reason != "" {
 					ta.skipped = reason
-					t.Skip(reason)
+					testtool.Unavailable(t, reason)
 				}
 			}
 		})

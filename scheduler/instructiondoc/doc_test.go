@@ -119,13 +119,7 @@ func TestWithdrawnLines(t *testing.T) {
 		if err != nil || !bytes.HasPrefix(b, []byte("%PDF")) {
 			t.Fatalf("PDF: %v", err)
 		}
-		pdftotext, err := exec.LookPath("pdftotext")
-		if err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatal("pdftotext is needed to read the PDF (.ci/run installs poppler-utils)")
-			}
-			t.Skip("pdftotext is not installed (poppler-utils): the PDF's text is not checked")
-		}
+		pdftotext := testtool.Require(t, "pdftotext", "poppler-utils")
 		file := filepath.Join(t.TempDir(), "i.pdf")
 		if err := os.WriteFile(file, b, 0o600); err != nil {
 			t.Fatal(err)

@@ -14,6 +14,17 @@ import (
 // set (CI systems set CI=true; .ci/run sets it too).
 func InCI() bool { return os.Getenv("CI") != "" }
 
+// Unavailable ends a test that cannot run here for the reason given (it
+// needs root, an account, a program): it fails in CI, which provides
+// everything the tests need, and is skipped elsewhere.
+func Unavailable(t testing.TB, reason string) {
+	t.Helper()
+	if InCI() {
+		t.Fatalf("CI must run this test, but %s", reason)
+	}
+	t.Skipf("skipped: %s (CI provides it and runs this test)", reason)
+}
+
 // Require returns the path of the program name, which the Debian package
 // pkg provides. If it is not on PATH, t fails in CI (see InCI) and is
 // skipped elsewhere, in both cases saying what to install.

@@ -41,3 +41,32 @@ func TestRequire(t *testing.T) {
 		}
 	}
 }
+
+// TestUnavailable: a test that cannot run here skips outside CI and fails
+// in CI, saying why.
+func TestUnavailable(t *testing.T) {
+	if os.Getenv("TESTTOOL_CHILD") != "" {
+		Unavailable(t, "it needs root")
+		t.Log("went on")
+		return
+	}
+	bin, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		ci    string
+		fails bool
+		want  string
+	}{
+		{"", false, "SKIP: TestUnavailable"},
+		{"true", true, "CI must run this test, but it needs root"},
+	} {
+		cmd := exec.Command(bin, "-test.run=^TestUnavailable$", "-test.v", "-test.count=1")
+		cmd.Env = append(os.Environ(), "TESTTOOL_CHILD=1", "CI="+c.ci)
+		out, err := cmd.CombinedOutput()
+		if (err != nil) != c.fails || !strings.Contains(string(out), c.want) || strings.Contains(string(out), "went on") {
+			t.Errorf("CI=%q: err %v, want failure %v and %q in:\n%s", c.ci, err, c.fails, c.want, out)
+		}
+	}
+}
