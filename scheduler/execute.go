@@ -307,8 +307,8 @@ func (p *Pipeline) startExecution(ctx context.Context, listed *store.Batch, rule
 }
 
 // checkApproved refuses a batch whose approvals, read in tx, are not
-// complete, or whose approvals are not those recorded in the signed
-// ledger. It returns the approvers, as the ledger names them.
+// complete. (That they are those of the signed ledger is
+// CheckBatchDecisions's part, which reads outside the transaction.)
 func (p *Pipeline) checkApproved(tx *store.Tx, b *store.Batch, rule *policies.Rule) error {
 	as, err := tx.Approvals(b.ID)
 	if err != nil {
