@@ -40,6 +40,9 @@ type policyRule struct {
 	PruneEmptyFolders bool            `yaml:"prune_empty_folders"`
 	ArchiveTo         string          `yaml:"archive_to"`
 	OwnerNotice       string          `yaml:"owner_notice"`
+	ReviewAfter       string          `yaml:"review_after"`
+	EscalateAfter     string          `yaml:"escalate_after"`
+	EscalateTo        string          `yaml:"escalate_to"`
 }
 
 type subjectLink struct {
@@ -275,6 +278,27 @@ func (d *doc) rule(path string, pr policyRule) *policies.Rule {
 		default:
 			r.OwnerNotice = n
 		}
+	}
+	r.ReviewAfter, r.EscalateAfter = policies.DefaultReviewAfter, policies.DefaultEscalateAfter
+	for _, f := range []struct {
+		key, v string
+		to     *policies.Period
+	}{{"review_after", pr.ReviewAfter, &r.ReviewAfter}, {"escalate_after", pr.EscalateAfter, &r.EscalateAfter}} {
+		if f.v == "" {
+			continue
+		}
+		switch n, err := policies.ParsePeriod(f.v); {
+		case err != nil:
+			d.errorf(path+"."+f.key, "%v", err)
+		case n.IsZero():
+			d.errorf(path+"."+f.key, "%q is no time at all: give a period such as P1M or P14D, or leave %s out for the default", f.v, f.key)
+		default:
+			*f.to = n
+		}
+	}
+	r.EscalateTo = pr.EscalateTo
+	if r.EscalateTo != "" && len(r.Approval.Stages) == 0 {
+		d.errorf(path+".escalate_to", "the rule needs no approval, so there is nothing to escalate")
 	}
 	if r.Kind == policies.RetainFor && (r.PruneEmpty || len(r.Approval.Stages) > 0) {
 		d.errorf(path, "a retain_for rule never deletes, so approval and prune_empty_folders do not apply")

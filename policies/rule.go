@@ -82,6 +82,19 @@ type Rule struct {
 	// about its current version is that old, so that the owner can ask
 	// for a hold.
 	OwnerNotice Period
+	// ReviewAfter is how long a rejection that names no date keeps a
+	// batch's items before they are proposed again (review_after;
+	// DefaultReviewAfter when not set).
+	ReviewAfter Period
+	// EscalateAfter is how long a batch may wait for approval before it is
+	// offered to EscalateTo and the operators are told (escalate_after;
+	// DefaultEscalateAfter when not set). A batch is never approved by
+	// waiting.
+	EscalateAfter Period
+	// EscalateTo is the group that may approve a waiting stage of a batch
+	// that waited longer than EscalateAfter; "" offers it to nobody else
+	// (the operators are still told).
+	EscalateTo string
 
 	// Policy is the policy file the rule came from.
 	Policy *Policy
@@ -198,6 +211,13 @@ type Guard struct {
 	MaxGrowth float64
 	MinItems  int
 }
+
+// DefaultReviewAfter and DefaultEscalateAfter are used when a rule does
+// not set review_after or escalate_after.
+var (
+	DefaultReviewAfter   = Period{Months: 6}
+	DefaultEscalateAfter = Period{Days: 14}
+)
 
 // DefaultGuard is used when a rule does not set one.
 var DefaultGuard = Guard{MaxGrowth: 10, MinItems: 100}

@@ -43,6 +43,10 @@ type Pipeline struct {
 	Log     *zap.Logger
 	// Host and Software are recorded in ledger entries.
 	Host, Software string
+	// Auth is how the person acting through this pipeline (--as) was
+	// authenticated, one of ledger.AuthMethods; approvals and retention
+	// decisions record it. Empty means "typed".
+	Auth string
 
 	// CheckpointItems and CheckpointContainers say how often a listing
 	// that reports finished containers (mailboxes) is checkpointed: at the
@@ -81,6 +85,8 @@ type Deps struct {
 	// in the ledger as decided by Actor. See continuity.go.
 	StartNewLedger, AcceptRollback bool
 	Actor                          string
+	// Auth is how the person acting was authenticated (Pipeline.Auth).
+	Auth string
 }
 
 // ErrKeyMissing is returned by New when a key file is missing for a
@@ -140,7 +146,7 @@ func New(ctx context.Context, cfg *configs.Config, deps Deps) (*Pipeline, error)
 		return nil, err
 	}
 	p := &Pipeline{Config: cfg, Store: st, Signer: signer, retired: retired, Refs: refs, Clock: deps.Clock, Log: deps.Log,
-		Host: deps.Host, Software: deps.Software}
+		Host: deps.Host, Software: deps.Software, Auth: deps.Auth}
 	p.Open = func(ctx context.Context, src configs.Source) (connectors.Connector, error) {
 		return src.Open(ctx, connectors.Env{Source: src.Name, BaseDir: cfg.Dir, Logger: p.Log.Named("connector").With(zap.String("source", src.Name)), Now: p.Clock.Now})
 	}
@@ -346,3 +352,11 @@ func (p *Pipeline) lockSource(ctx context.Context, source string) (func(), error
 // ErrBusy is returned when another process is planning or executing the
 // same source.
 var ErrBusy = errors.New("another retentiond process is working on it; try again when it has finished")
+
+// auth is how the person acting was authenticated, for the ledger.
+func (p *Pipeline) auth() string {
+	if p.Auth == "" {
+		return "typed"
+	}
+	return p.Auth
+}

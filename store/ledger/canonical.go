@@ -89,8 +89,29 @@ func parseCanonical(b []byte) (Entry, bool) {
 		p.str(`,"instruction":`, &e.Instruction) &&
 		p.str(`,"reason":`, &e.Reason) &&
 		p.str(`,"text":`, &e.Text) &&
-		p.str(`,"key":`, &e.Key)
-	if !ok || p.s[p.i:] != "}" {
+		p.str(`,"key":`, &e.Key) &&
+		p.str(`,"until":`, &e.Until) &&
+		p.str(`,"decision":`, &e.Decision) &&
+		p.token(`,"auth":`, &e.Auth)
+	if !ok {
+		return e, false
+	}
+	if p.lit(`,"stages":[`) {
+		for {
+			a, ok := p.quoted()
+			if !ok {
+				return e, false
+			}
+			e.Stages = append(e.Stages, a)
+			if p.lit("]") {
+				break
+			}
+			if !p.lit(",") {
+				return e, false
+			}
+		}
+	}
+	if p.s[p.i:] != "}" {
 		return e, false
 	}
 	return e, true

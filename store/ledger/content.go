@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Outcomes are the outcomes a deletion or prune entry may record.
@@ -20,6 +21,32 @@ var Outcomes = []string{
 	"skipped_rejected", // the batch was rejected while it ran; not touched
 	"archived",         // moved to the archive the policy names
 	"pruned",           // a folder the batch emptied was removed
+	"withdrawn",        // a plan withdrew the item from the batch before it ran (see TypeWithdrawal); not touched
+}
+
+// WithdrawalCodes are why a plan withdrew an item from an open batch
+// (TypeWithdrawal's Code).
+var WithdrawalCodes = []string{
+	"changed",          // the item changed since the batch was cut: the new version is planned anew
+	"absent",           // the item is gone
+	"held",             // a hold covers it now
+	"not_due",          // it is no longer due (a leaving date corrected, a rule changed)
+	"kept_by_decision", // a retention decision keeps it
+	"excluded",         // an approver took it out of the batch (batches exclude)
+}
+
+// DecisionCodes are the kinds of retention decision (TypeRetentionDecision's
+// Code).
+var DecisionCodes = []string{
+	"rejected", // an approver rejected the whole batch: its items are kept until Until
+	"excluded", // an approver took one item out of a batch: it is kept until Until
+}
+
+// AuthMethods are how a person acting was authenticated (Entry.Auth).
+var AuthMethods = []string{
+	"os_user", // the operating-system account running the command is the one configured for the person
+	"oidc",    // signed in with OpenID Connect
+	"typed",   // the person id was given with --as and no account is configured to verify it
 }
 
 // Codes are the failure codes an entry may record (see package connectors).
@@ -131,6 +158,47 @@ func (r *ContentRules) Check(i int64, e *Entry) string {
 				return fmt.Sprintf("%s entry must name an item reference exactly when it is a deletion", e.Type)
 			}
 		}
+	case TypeWithdrawal:
+		b, reason := r.batch(e)
+		if reason != "" {
+			return reason
+		}
+		if e.Item == "" || !slices.Contains(WithdrawalCodes, e.Code) {
+			return fmt.Sprintf("withdrawal from batch %d must name an item reference and why (one of %s)", e.Batch, strings.Join(WithdrawalCodes, ", "))
+		}
+		if b.started >= 0 {
+			return fmt.Sprintf("withdrawal from batch %d after its execution started at entry %d", e.Batch, b.started)
+		}
+		e2 := *e
+		e2.Code = "" // not a failure code
+		return r.rest(&e2)
+	case TypeRetentionDecision:
+		if _, reason := r.batch(e); reason != "" {
+			return reason
+		}
+		if e.Decision == "" || e.Actor == "" || e.Reason == "" || !slices.Contains(DecisionCodes, e.Code) {
+			return fmt.Sprintf("retention_decision entry must name its decision id, who decided, why, and its kind (one of %s)", strings.Join(DecisionCodes, ", "))
+		}
+		if !isDate(e.Until) {
+			return fmt.Sprintf("retention_decision %s must say until when (YYYY-MM-DD), not %q", e.Decision, e.Until)
+		}
+		if (e.Code == "excluded") != (e.Item != "") {
+			return fmt.Sprintf("retention_decision %s must name an item reference exactly when it excludes one item", e.Decision)
+		}
+		e2 := *e
+		e2.Code = ""
+		return r.rest(&e2)
+	case TypeDecisionRevoked:
+		if e.Decision == "" || e.Actor == "" {
+			return "decision_revoked entry must name the decision and who revoked it"
+		}
+	case TypeEscalation:
+		if _, reason := r.batch(e); reason != "" {
+			return reason
+		}
+		if e.Reason == "" {
+			return fmt.Sprintf("escalation of batch %d must say to whom", e.Batch)
+		}
 	case TypeHoldAdded, TypeHoldReleased:
 		if e.Hold == "" {
 			return fmt.Sprintf("%s entry without a hold id", e.Type)
@@ -186,8 +254,17 @@ func (r *ContentRules) Check(i int64, e *Entry) string {
 		}
 		return ""
 	}
+	return r.rest(e)
+}
+
+// rest checks what every entry must satisfy: its references use a known
+// key, and its outcome, code, method and authentication are enumerated.
+func (r *ContentRules) rest(e *Entry) string {
 	if reason := r.refKeysOf(e); reason != "" {
 		return reason
+	}
+	if e.Auth != "" && !slices.Contains(AuthMethods, e.Auth) {
+		return fmt.Sprintf("authentication %q is not one of the enumerated methods", e.Auth)
 	}
 	if e.Outcome != "" && !slices.Contains(Outcomes, e.Outcome) {
 		return fmt.Sprintf("outcome %q is not one of the enumerated outcomes", e.Outcome)
@@ -199,6 +276,12 @@ func (r *ContentRules) Check(i int64, e *Entry) string {
 		return fmt.Sprintf("method %q is not one of the enumerated methods", e.Method)
 	}
 	return ""
+}
+
+// isDate reports whether s is a civil date YYYY-MM-DD.
+func isDate(s string) bool {
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
 }
 
 // PolicyEntry returns the index of the first policy entry with digest.

@@ -43,6 +43,21 @@ const (
 	TypeAcknowledgement      Type = "acknowledgement"       // an instruction was confirmed carried out
 	TypeInstructionWithdrawn Type = "instruction_withdrawn" // a hold withdrew a line of an instruction before it was carried out
 	TypeOwnerNotice          Type = "owner_notice"          // an item's owner (role owner), or the operators, were told ahead of its deletion
+	// TypeWithdrawal records that a plan withdrew one item (Item) from an
+	// open batch (Batch) because it changed, vanished, became held, is no
+	// longer due or was excluded (Code, one of WithdrawalCodes). The
+	// batch's approvals stand for the rest of its items.
+	TypeWithdrawal Type = "withdrawal"
+	// TypeRetentionDecision records a person's decision to keep items a
+	// batch proposed (Code "rejected": the whole batch, Items its size;
+	// "excluded": one item, Item), until a date (Until), and why (Reason).
+	TypeRetentionDecision Type = "retention_decision"
+	// TypeDecisionRevoked records that a person revoked a retention
+	// decision (Decision) before its date.
+	TypeDecisionRevoked Type = "decision_revoked"
+	// TypeEscalation records that a batch waiting longer than its rule's
+	// escalate_after was offered to a fallback group (Reason names it).
+	TypeEscalation Type = "escalation"
 	// TypeLedgerStartedOver is the first entry of a ledger started over
 	// when the database that held the previous one was lost: Text holds
 	// the previous ledger's last signed checkpoint, Items its size.
@@ -59,7 +74,7 @@ func knownType(t Type) bool {
 	case TypePolicy, TypeBatch, TypeApproval, TypeRejection, TypeConfirmation, TypeDeletion, TypePrune,
 		TypeHoldAdded, TypeHoldReleased, TypeExecutionStarted, TypeExecutionFinished, TypeExecutionStopped, TypeKeyRotation,
 		TypeInstruction, TypeAcknowledgement, TypeOwnerNotice, TypeInstructionWithdrawn,
-		TypeLedgerStartedOver, TypeLedgerRolledBack:
+		TypeLedgerStartedOver, TypeLedgerRolledBack, TypeWithdrawal, TypeRetentionDecision, TypeDecisionRevoked, TypeEscalation:
 		return true
 	}
 	return false
@@ -108,6 +123,17 @@ type Entry struct {
 	Reason       string    `json:"reason,omitempty"`      // short non-personal reason set by operators
 	Text         string    `json:"text,omitempty"`        // policy text (TypePolicy) or instruction text
 	Key          string    `json:"key,omitempty"`         // verifier key in note format (TypeKeyRotation)
+	// Until is the civil date YYYY-MM-DD a retention decision keeps its
+	// items until.
+	Until string `json:"until,omitempty"`
+	// Decision is a retention decision's id.
+	Decision string `json:"decision,omitempty"`
+	// Auth is how the Actor was authenticated, one of AuthMethods.
+	Auth string `json:"auth,omitempty"`
+	// Stages is what a batch's rule asks for, in order, as
+	// "group:count" tokens ("leaders:1", "dpo:1"); empty for a rule that
+	// needs no approval. ledger verify checks executions against it.
+	Stages []string `json:"stages,omitempty"`
 }
 
 // ErrNotCanonical is wrapped by Parse's error for bytes that decode to an
@@ -180,6 +206,20 @@ func (e Entry) Marshal() ([]byte, error) {
 	w.str("reason", e.Reason)
 	w.str("text", e.Text)
 	w.str("key", e.Key)
+	w.str("until", e.Until)
+	w.str("decision", e.Decision)
+	w.str("auth", e.Auth)
+	if len(e.Stages) > 0 {
+		w.key("stages")
+		w.b = append(w.b, '[')
+		for i, a := range e.Stages {
+			if i > 0 {
+				w.b = append(w.b, ',')
+			}
+			w.b = appendString(w.b, a)
+		}
+		w.b = append(w.b, ']')
+	}
 	w.b = append(w.b, '}')
 	return w.b, nil
 }
@@ -190,12 +230,12 @@ func (e *Entry) sizeHint() int {
 	n := 96 + len(e.Type) + 8*20 // braces, type and time; the numbers
 	for _, s := range [...]string{e.Source, e.SourceKind, e.Item, e.Container, e.Subject, e.Policy, e.PolicyDigest,
 		e.Rule, e.Period, e.Basis, e.Anchor, e.Due, e.Plan, e.Actor, e.Role, e.Outcome, e.Code, e.Method, e.Host,
-		e.Software, e.Hold, e.Instruction, e.Reason, e.Text, e.Key} {
+		e.Software, e.Hold, e.Instruction, e.Reason, e.Text, e.Key, e.Until, e.Decision, e.Auth} {
 		if s != "" {
 			n += len(s) + len(s)/8 + 20 // escapes; key, quotes and comma
 		}
 	}
-	for _, a := range e.Approvals {
+	for _, a := range append(e.Approvals, e.Stages...) {
 		n += len(a) + len(a)/8 + 3
 	}
 	return n
@@ -221,7 +261,7 @@ func (e *Entry) check() error {
 		{"period", e.Period}, {"basis", e.Basis}, {"anchor", e.Anchor}, {"due", e.Due}, {"plan", e.Plan},
 		{"actor", e.Actor}, {"role", e.Role}, {"outcome", e.Outcome}, {"code", e.Code}, {"method", e.Method},
 		{"host", e.Host}, {"software", e.Software}, {"hold", e.Hold}, {"instruction", e.Instruction}, {"reason", e.Reason}, {"text", e.Text},
-		{"key", e.Key},
+		{"key", e.Key}, {"until", e.Until}, {"decision", e.Decision},
 	} {
 		if !utf8.ValidString(f.v) {
 			return fmt.Errorf("%s entry: %s is not valid UTF-8", e.Type, f.name)
@@ -232,6 +272,11 @@ func (e *Entry) check() error {
 			return fmt.Errorf("%s entry: approval %d is not valid UTF-8", e.Type, i)
 		}
 	}
+	for i, a := range e.Stages {
+		if !utf8.ValidString(a) {
+			return fmt.Errorf("%s entry: stage %d is not valid UTF-8", e.Type, i)
+		}
+	}
 	for _, f := range [...]struct{ name, v string }{{"item", e.Item}, {"container", e.Container}, {"subject", e.Subject}} {
 		if f.v == "" {
 			continue
@@ -240,7 +285,7 @@ func (e *Entry) check() error {
 			return fmt.Errorf("%s entry: %s must be a reference made by RefKey.Ref (h1:<key id>:<mac>), never a name or path", e.Type, f.name)
 		}
 	}
-	for _, f := range [...]struct{ name, v string }{{"outcome", e.Outcome}, {"code", e.Code}, {"method", e.Method}, {"role", e.Role}} {
+	for _, f := range [...]struct{ name, v string }{{"outcome", e.Outcome}, {"code", e.Code}, {"method", e.Method}, {"role", e.Role}, {"auth", e.Auth}} {
 		if f.v != "" && !isToken(f.v) {
 			return fmt.Errorf("%s entry: %s %q is not an enumerated token of [a-z0-9_] (never error or free text)", e.Type, f.name, f.v)
 		}
