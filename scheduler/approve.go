@@ -149,14 +149,14 @@ func (p *Pipeline) Approve(ctx context.Context, id int64, person, fingerprint st
 			return fmt.Errorf("%s planned batch %d and cannot be its only approver: ask another approver of group %s: %w", who.ID, id, st.Stages[0].Stage.Group, ErrNotAllowed)
 		}
 		now := p.Clock.Now()
-		a := store.Approval{BatchID: id, Stage: stage, Approver: who.ID, Fingerprint: b.Fingerprint, At: store.Time{Time: now}}
+		a := store.Approval{BatchID: id, Stage: stage, Approver: who.ID, Fingerprint: b.Fingerprint, At: store.Time{Time: now}, Auth: p.auth()}
 		if err := tx.AddApproval(a); err != nil {
 			return err
 		}
 		as = append(as, a)
 		state = approvalState(rule, b, as)
 		e := p.entry(ledger.TypeApproval)
-		e.Batch, e.Rule, e.Plan, e.Actor, e.Role, e.Stage = id, b.Rule, b.Fingerprint, who.ID, configs.RoleApprover, stage+1
+		e.Batch, e.Rule, e.Plan, e.Actor, e.Role, e.Stage, e.Auth = id, b.Rule, b.Fingerprint, who.ID, configs.RoleApprover, stage+1, p.auth()
 		entries := []ledger.Entry{e}
 		if state.Complete {
 			if err := tx.ChangeStatus(id, []string{store.StatusPending}, store.StatusApproved, "approved by "+strings.Join(approvers(as), ", "), now); err != nil {

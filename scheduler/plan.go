@@ -65,6 +65,33 @@ type PlanResult struct {
 	// first of them (refs as listed) and why.
 	Ignored        int64
 	IgnoredSamples []IgnoredFile
+
+	// InOpenBatches counts the due items that were already in an open
+	// batch (pending, guarded or approved): they stay there, keep its
+	// approvals, and are not batched again.
+	InOpenBatches int64
+	// Withdrawn are the items this plan withdrew from open batches, per
+	// batch and reason (ledger.WithdrawalCodes).
+	Withdrawn []WithdrawnCount
+	// KeptByDecision counts the items a person's retention decision keeps
+	// (a rejection with a date, an exclusion): they are not proposed
+	// before the decision's date. Their plan items are verdict keep, with
+	// a note that says whose decision, why, and until when.
+	KeptByDecision int64
+}
+
+// WithdrawnCount is how many items a plan withdrew from one open batch
+// for one reason.
+type WithdrawnCount struct {
+	Batch int64
+	Code  string // one of ledger.WithdrawalCodes
+	Items int64
+	// Successor is the batch cut from this plan that the items' new
+	// versions went into (changed items), or 0.
+	Successor int64
+	// Emptied is set when the batch has no items left: its status is
+	// now withdrawn.
+	Emptied bool
 }
 
 // IgnoredFile is a file a connector left out of the listing, and why.

@@ -18,7 +18,8 @@ const (
 	StatusExecuting  = "executing"  // execution started and has not finished
 	StatusDone       = "done"       // executed
 	StatusRejected   = "rejected"   // an approver said no
-	StatusSuperseded = "superseded" // a newer plan of the source replaced it before approval
+	StatusSuperseded = "superseded" // its policy changed before it ran: a newer plan's batch replaced it (Successor)
+	StatusWithdrawn  = "withdrawn"  // every item was withdrawn (changed, gone, held, no longer due, excluded)
 )
 
 // Batch is the due items of one plan under one rule: the unit of approval
@@ -44,6 +45,15 @@ type Batch struct {
 	// Method is MethodDelete, or MethodArchive for a batch that moves
 	// items under archive duty into the rule's archive.
 	Method string `db:"method" json:"method"`
+	// Withdrawn counts the items withdrawn from the batch before it ran
+	// (see the withdrawal table): Items - Withdrawn are still in it.
+	Withdrawn int64 `db:"withdrawn" json:"withdrawn"`
+	// Successor is the batch that took over a superseded batch's items,
+	// or the changed items of a withdrawn one; 0 for none.
+	Successor int64 `db:"successor" json:"successor,omitempty"`
+	// EscalatedAt is when the batch was offered to its rule's
+	// escalate_to group (zero: not escalated).
+	EscalatedAt Time `db:"escalated_at" json:"escalated_at,omitzero"`
 }
 
 // Batch methods.
@@ -59,6 +69,8 @@ type Approval struct {
 	Approver    string `db:"approver" json:"approver"`
 	Fingerprint string `db:"fingerprint" json:"fingerprint"`
 	At          Time   `db:"at" json:"at"`
+	// Auth is how the approver was authenticated (ledger.AuthMethods).
+	Auth string `db:"auth" json:"auth"`
 }
 
 // CreateBatch inserts b, links the plan's due chunks of b.Rule to it, and
@@ -182,7 +194,7 @@ func (tx *Tx) Approvals(id int64) ([]Approval, error) {
 // AddApproval records an approval.
 func (tx *Tx) AddApproval(a Approval) error {
 	ctx := tx.ctx
-	_, err := tx.tx.NamedExecContext(ctx, `INSERT INTO approval(batch_id, stage, approver, fingerprint, at) VALUES (:batch_id, :stage, :approver, :fingerprint, :at)`, &a)
+	_, err := tx.tx.NamedExecContext(ctx, `INSERT INTO approval(batch_id, stage, approver, fingerprint, at, auth) VALUES (:batch_id, :stage, :approver, :fingerprint, :at, :auth)`, &a)
 	if err != nil {
 		return fmt.Errorf("record approval: %w", err)
 	}
