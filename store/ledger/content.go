@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -59,8 +60,14 @@ var Methods = []string{"delete", "purge", "archive"}
 // digest an entry cites resolves to a policy entry earlier in the ledger
 // whose text has that digest; every batch is recorded before anything that
 // refers to it; nothing is executed or deleted before its batch was
-// approved, and the approvers a deletion names approved that batch;
-// outcomes, codes and methods are enumerated; key rotations name a key.
+// approved, and the approvers a deletion names approved that batch; an
+// execution starts only on a batch fully approved at that point
+// (ApprovalProgress: every stage its batch entry records has its count of
+// distinct approvers, one of them not the planner, or the batch needs no
+// stage and was approved automatically; a batch entry written before batch
+// entries recorded stages only needs some approval, as then); no item is
+// withdrawn or excluded from a batch whose execution started; outcomes,
+// codes and methods are enumerated; key rotations name a key.
 // Its memory grows with the number of batches and policy versions, not
 // with the number of entries.
 type ContentRules struct {
@@ -76,7 +83,8 @@ type ContentRules struct {
 type batchState struct {
 	created   int64
 	approvers []string // actor ids; "" for an automatic approval
-	approved  bool
+	approved  bool     // some approval entry exists
+	progress  ApprovalProgress
 	// rejected is the index of the batch's rejection entry, or -1.
 	rejected int64
 	// started and ended are the indexes of its execution_started and of
@@ -115,7 +123,11 @@ func (r *ContentRules) Check(i int64, e *Entry) string {
 		if b, ok := r.batches[e.Batch]; ok {
 			return fmt.Sprintf("batch %d was already recorded at entry %d", e.Batch, b.created)
 		}
-		r.batches[e.Batch] = &batchState{created: i, rejected: -1, started: -1, ended: -1}
+		b := &batchState{created: i, rejected: -1, started: -1, ended: -1}
+		if err := b.progress.Batch(e); err != nil {
+			return fmt.Sprintf("batch %d: %v", e.Batch, err)
+		}
+		r.batches[e.Batch] = b
 	case TypeApproval:
 		b, reason := r.batch(e)
 		if reason != "" {
@@ -124,7 +136,11 @@ func (r *ContentRules) Check(i int64, e *Entry) string {
 		if e.Actor == "" && e.Reason == "" {
 			return fmt.Sprintf("approval of batch %d names neither an approver nor why none was needed", e.Batch)
 		}
+		if n := len(b.progress.Stages); e.Actor != "" && n > 0 && (e.Stage < 1 || e.Stage > n) {
+			return fmt.Sprintf("approval of batch %d by %s at stage %d: its batch entry records %d stage(s)", e.Batch, e.Actor, e.Stage, n)
+		}
 		b.approved = true
+		b.progress.Approve(e)
 		b.approvers = append(b.approvers, e.Actor)
 	case TypeRejection, TypeConfirmation:
 		b, reason := r.batch(e)
@@ -141,6 +157,11 @@ func (r *ContentRules) Check(i int64, e *Entry) string {
 		}
 		if !b.approved {
 			return fmt.Sprintf("%s entry for batch %d, which no earlier entry approved", e.Type, e.Batch)
+		}
+		if e.Type == TypeExecutionStarted {
+			if st := b.progress.Status(); st != ApprovalComplete && st != ApprovalStagesUnknown {
+				return fmt.Sprintf("execution of batch %d started before it was fully approved: %s", e.Batch, b.progress.Missing())
+			}
 		}
 		if reason := b.execution(i, e); reason != "" {
 			return reason
@@ -173,7 +194,8 @@ func (r *ContentRules) Check(i int64, e *Entry) string {
 		e2.Code = "" // not a failure code
 		return r.rest(&e2)
 	case TypeRetentionDecision:
-		if _, reason := r.batch(e); reason != "" {
+		b, reason := r.batch(e)
+		if reason != "" {
 			return reason
 		}
 		if e.Decision == "" || e.Actor == "" || e.Reason == "" || !slices.Contains(DecisionCodes, e.Code) {
@@ -184,6 +206,9 @@ func (r *ContentRules) Check(i int64, e *Entry) string {
 		}
 		if (e.Code == "excluded") != (e.Item != "") {
 			return fmt.Sprintf("retention_decision %s must name an item reference exactly when it excludes one item", e.Decision)
+		}
+		if e.Code == "excluded" && b.started >= 0 {
+			return fmt.Sprintf("retention_decision %s excludes an item from batch %d after its execution started at entry %d", e.Decision, e.Batch, b.started)
 		}
 		e2 := *e
 		e2.Code = ""
@@ -354,6 +379,152 @@ func (r *ContentRules) refKeysOf(e *Entry) string {
 		}
 		return fmt.Sprintf("%s entry uses reference key %s, which no key_rotation entry introduced (the ledger's reference keys are %s): the reference key was replaced without a rotation; restore the right references.key from backup, or rotate it with 'retentiond ledger rotate-key --references'",
 			e.Type, id, strings.Join(r.refKeys, ", "))
+	}
+	return ""
+}
+
+// Stage is one stage of a batch's approval as its batch entry records it
+// (Entry.Stages): Count distinct people of Group must approve.
+type Stage struct {
+	Group string
+	Count int
+}
+
+// ParseStages reads the Stages of a batch entry: "group:count" tokens, in
+// order, count a positive integer.
+func ParseStages(tokens []string) ([]Stage, error) {
+	out := make([]Stage, 0, len(tokens))
+	for _, t := range tokens {
+		i := strings.LastIndexByte(t, ':')
+		if i <= 0 {
+			return nil, fmt.Errorf("stage %q is not group:count", t)
+		}
+		n, err := strconv.Atoi(t[i+1:])
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("stage %q is not group:count with a positive count", t)
+		}
+		out = append(out, Stage{Group: t[:i], Count: n})
+	}
+	return out, nil
+}
+
+// ApprovalStatus is how far a batch's approval got, as its ledger entries
+// show it.
+type ApprovalStatus int
+
+const (
+	// ApprovalNone: no approval entry.
+	ApprovalNone ApprovalStatus = iota
+	// ApprovalPartial: approvals by people, but not every recorded stage
+	// has its count of distinct approvers, or only the batch's planner
+	// approved.
+	ApprovalPartial
+	// ApprovalComplete: every stage the batch entry records has its count
+	// of distinct approvers and one of them is not the planner; or the
+	// batch entry records no stages and an automatic approval ("automatic:
+	// …", no person) approved it.
+	ApprovalComplete
+	// ApprovalStagesUnknown: approvals by people of a batch whose entry
+	// records no stages (written before batch entries carried them) or
+	// lies outside the entries read: the ledger alone cannot tell whether
+	// every stage was complete.
+	ApprovalStagesUnknown
+)
+
+// ApprovalProgress follows one batch's approval through its batch entry
+// (Batch) and its approval entries (Approve), the way the scheduler decides
+// that a batch is approved: every stage i has at least its count of
+// distinct approvers with approval entries for stage i, and at least one
+// approver is someone other than the planner (the batch entry's Actor).
+// Approvals are not matched against the plan fingerprint: an approval of a
+// set of items covers every subset that withdrawals leave.
+type ApprovalProgress struct {
+	Recorded  bool    // the batch entry was read
+	Planner   string  // the batch entry's Actor
+	Stages    []Stage // the batch entry's Stages
+	Automatic bool    // an approval entry approved it with no person ("automatic: …")
+	people    [][]string
+	anyPerson bool
+}
+
+// Batch reads the batch's batch entry.
+func (a *ApprovalProgress) Batch(e *Entry) error {
+	st, err := ParseStages(e.Stages)
+	if err != nil {
+		return err
+	}
+	a.Recorded, a.Planner, a.Stages = true, e.Actor, st
+	a.people = make([][]string, len(st))
+	return nil
+}
+
+// IsAutomatic reports whether e is an automatic approval: no person, and a
+// reason starting with "automatic".
+func IsAutomatic(e *Entry) bool {
+	return e.Type == TypeApproval && e.Actor == "" && strings.HasPrefix(e.Reason, "automatic")
+}
+
+// Approve reads one of the batch's approval entries.
+func (a *ApprovalProgress) Approve(e *Entry) {
+	switch {
+	case IsAutomatic(e):
+		a.Automatic = true
+	case e.Actor == "":
+		// Names nobody and is not automatic: it approves nothing.
+	default:
+		a.anyPerson = true
+		if e.Stage >= 1 && e.Stage <= len(a.people) && !slices.Contains(a.people[e.Stage-1], e.Actor) {
+			a.people[e.Stage-1] = append(a.people[e.Stage-1], e.Actor)
+		}
+	}
+}
+
+// Status says how far the approval got.
+func (a *ApprovalProgress) Status() ApprovalStatus {
+	switch {
+	case len(a.Stages) > 0:
+		if a.complete() {
+			return ApprovalComplete
+		}
+		if a.anyPerson || a.Automatic {
+			return ApprovalPartial
+		}
+		return ApprovalNone
+	case a.anyPerson:
+		return ApprovalStagesUnknown
+	case a.Automatic:
+		return ApprovalComplete
+	}
+	return ApprovalNone
+}
+
+func (a *ApprovalProgress) complete() bool {
+	others := false
+	for i, s := range a.Stages {
+		if len(a.people[i]) < s.Count {
+			return false
+		}
+		for _, p := range a.people[i] {
+			others = others || p != a.Planner
+		}
+	}
+	return others
+}
+
+// Missing says, for a batch whose recorded stages are not all complete,
+// what is missing: the first stage short of approvers, or an approver
+// other than the planner.
+func (a *ApprovalProgress) Missing() string {
+	if len(a.Stages) == 0 {
+		return "nobody approved it"
+	}
+	for i, s := range a.Stages {
+		if n := len(a.people[i]); n < s.Count {
+			return fmt.Sprintf("stage %d (%s) has %d of %d approval(s)", i+1, s.Group, n, s.Count)
+		}
+	}
+	if !a.complete() {
+		return fmt.Sprintf("only its planner %s approved it", a.Planner)
 	}
 	return ""
 }
