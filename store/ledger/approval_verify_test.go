@@ -32,12 +32,16 @@ func TestVerifyFullApproval(t *testing.T) {
 	auto := func(id int64) Entry {
 		return Entry{Type: TypeApproval, Batch: id, Reason: "automatic: the rule needs no approval"}
 	}
-	start := func(id int64) Entry { return Entry{Type: TypeExecutionStarted, Batch: id, Actor: "it", Role: "operator", Items: 3} }
+	start := func(id int64) Entry {
+		return Entry{Type: TypeExecutionStarted, Batch: id, Actor: "it", Role: "operator", Items: 3}
+	}
 	del := func(id int64, n string, approvers ...string) Entry {
 		return Entry{Type: TypeDeletion, Batch: id, Item: item(n), Outcome: "deleted", Method: "delete", Approvals: approvers,
 			Policy: "p", PolicyDigest: digest}
 	}
-	finish := func(id int64) Entry { return Entry{Type: TypeExecutionFinished, Batch: id, Actor: "it", Role: "operator", Items: 1} }
+	finish := func(id int64) Entry {
+		return Entry{Type: TypeExecutionFinished, Batch: id, Actor: "it", Role: "operator", Items: 1}
+	}
 	withdraw := func(id int64, n, code string) Entry {
 		return Entry{Type: TypeWithdrawal, Batch: id, Item: item(n), Code: code}
 	}
