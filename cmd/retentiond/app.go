@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -69,7 +71,69 @@ func (a *app) root() *cobra.Command {
 	root.PersistentFlags().BoolVar(&a.acceptRollback, "accept-rollback", false,
 		"the database was restored from a backup older than the last signed checkpoint and none newer exists: continue from it, recording the entries lost")
 	root.AddCommand(a.demoCmd(), a.checkCmd(), a.planCmd(), a.batchesCmd(), a.executeCmd(), a.runCmd(), a.ledgerCmd(), a.holdsCmd(), a.subjectsCmd(), a.explainCmd(), a.instructionsCmd(), a.notifyCmd(), a.serviceCmd(), a.versionCmd())
+	// --version prints what `retentiond version` prints.
+	root.Version = version()
+	root.SetVersionTemplate(strings.ReplaceAll(versionText(), "{{", `{{"{{"}}`))
+	root.InitDefaultCompletionCmd() // now, so that strictGroups covers it too
+	strictGroups(root)
 	return root
+}
+
+// strictGroups makes every command that has subcommands refuse a word that
+// is none of them, naming the closest ("retentiond batches lst" →
+// unknown command "lst" for "retentiond batches"; did you mean "list"?),
+// instead of cobra's default for a group without RunE: print the help and
+// exit 0, which a script or a tired operator takes for success. A group
+// given no word still prints its help. Groups that run something
+// themselves (notify, instructions) take no positional arguments either,
+// so a word after them is always a mistyped subcommand.
+func strictGroups(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		strictGroups(sub)
+	}
+	if !c.HasSubCommands() {
+		return
+	}
+	args := c.Args
+	c.Args = func(cmd *cobra.Command, rest []string) error {
+		if len(rest) > 0 {
+			return unknownCommand(cmd, rest[0])
+		}
+		if args != nil {
+			return args(cmd, rest)
+		}
+		return nil
+	}
+	if c.Run == nil && c.RunE == nil {
+		c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	}
+}
+
+// unknownCommand is the error for a word that is not a subcommand of cmd,
+// with cobra's suggestions (by edit distance and prefix).
+func unknownCommand(cmd *cobra.Command, word string) error {
+	if cmd.SuggestionsMinimumDistance <= 0 {
+		cmd.SuggestionsMinimumDistance = 2
+	}
+	msg := fmt.Sprintf("unknown command %q for %q", word, cmd.CommandPath())
+	var quoted []string
+	for _, s := range cmd.SuggestionsFor(word) {
+		quoted = append(quoted, strconv.Quote(s))
+	}
+	switch len(quoted) {
+	case 0:
+		var names []string
+		for _, sub := range cmd.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		return fmt.Errorf("%s; its commands are %s (see '%s --help')", msg, strings.Join(names, ", "), cmd.CommandPath())
+	case 1:
+		return fmt.Errorf("%s; did you mean %s?", msg, quoted[0])
+	default:
+		return fmt.Errorf("%s; did you mean %s or %s?", msg, strings.Join(quoted[:len(quoted)-1], ", "), quoted[len(quoted)-1])
+	}
 }
 
 // version is the version the binary was built as.

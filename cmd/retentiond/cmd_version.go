@@ -52,17 +52,22 @@ func (a *app) versionCmd() *cobra.Command {
 		Short: "Print the version, commit and build date",
 		Args:  cobra.NoArgs,
 		Run: func(*cobra.Command, []string) {
-			b := readBuildInfo()
-			commit, date := b.Commit, b.Date
-			if commit == "" {
-				commit = "unknown (not built from a git checkout)"
-			} else if b.Modified {
-				commit += " (with uncommitted changes)"
-			}
-			if date == "" {
-				date = "unknown"
-			}
-			fmt.Fprintf(a.out, "retentiond %s\ncommit %s\nbuilt %s\n%s %s/%s\n", b.Version, commit, date, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			fmt.Fprint(a.out, versionText())
 		},
 	}
+}
+
+// versionText is what `retentiond version` and `retentiond --version` print.
+func versionText() string {
+	b := readBuildInfo()
+	commit, date := b.Commit, b.Date
+	if commit == "" {
+		commit = "unknown (not built from a git checkout)"
+	} else if b.Modified {
+		commit += " (with uncommitted changes)"
+	}
+	if date == "" {
+		date = "unknown"
+	}
+	return fmt.Sprintf("retentiond %s\ncommit %s\nbuilt %s\n%s %s/%s\n", b.Version, commit, date, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
