@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/robfig/cron/v3"
@@ -86,7 +88,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 		case <-d.Reload:
 			next, err := d.reload(jobCtx, c, &wg, log)
 			if err != nil {
-				log.Error("configuration not reloaded; the one in force stays", zap.Error(err))
+				// One line however many problems the file has: the
+				// operator edits the file and reloads again.
+				log.Error("configuration not reloaded; the one in force stays", zap.String("error", OneLine(err)))
 			} else {
 				c = next
 				log.Info("configuration reloaded", zap.String("execute_schedule", p.Config.ExecuteSchedule))
@@ -254,4 +258,14 @@ func (c cronLogger) Info(msg string, kv ...any) {
 
 func (c cronLogger) Error(err error, msg string, kv ...any) {
 	c.l.Error(msg, zap.Error(err), zap.Any("details", kv))
+}
+
+// OneLine is err's message on one line: the problems of a configuration
+// that does not load (one per line, configs.LoadError) joined with "; ".
+func OneLine(err error) string {
+	lines := strings.Split(strings.TrimSpace(err.Error()), "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSpace(l)
+	}
+	return strings.Join(slices.DeleteFunc(lines, func(l string) bool { return l == "" }), "; ")
 }

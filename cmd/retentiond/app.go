@@ -42,6 +42,8 @@ type app struct {
 	// invocation is the command line being run, to say how to run it as
 	// another user (checkOwner).
 	invocation string
+	// logCores also receive what `run` logs (for tests).
+	logCores []zapcore.Core
 }
 
 func newApp(out, errOut io.Writer) *app {
@@ -70,7 +72,7 @@ func (a *app) root() *cobra.Command {
 		"the database holding the ledger is lost and no backup exists: start a new ledger, recording that it starts over")
 	root.PersistentFlags().BoolVar(&a.acceptRollback, "accept-rollback", false,
 		"the database was restored from a backup older than the last signed checkpoint and none newer exists: continue from it, recording the entries lost")
-	root.AddCommand(a.demoCmd(), a.checkCmd(), a.planCmd(), a.batchesCmd(), a.executeCmd(), a.runCmd(), a.ledgerCmd(), a.holdsCmd(), a.subjectsCmd(), a.explainCmd(), a.instructionsCmd(), a.notifyCmd(), a.serviceCmd(), a.versionCmd())
+	root.AddCommand(a.demoCmd(), a.checkCmd(), a.planCmd(), a.batchesCmd(), a.decisionsCmd(), a.executeCmd(), a.runCmd(), a.ledgerCmd(), a.holdsCmd(), a.subjectsCmd(), a.explainCmd(), a.instructionsCmd(), a.notifyCmd(), a.serviceCmd(), a.versionCmd())
 	// --version prints what `retentiond version` prints.
 	root.Version = version()
 	root.SetVersionTemplate(strings.ReplaceAll(versionText(), "{{", `{{"{{"}}`))

@@ -43,7 +43,7 @@ Windows service (see retentiond service).`,
 			if err != nil {
 				return err
 			}
-			log, err := daemonLogger(cfg.Log)
+			log, err := daemonLogger(cfg.Log, a.logCores...)
 			if err != nil {
 				return err
 			}
@@ -73,7 +73,8 @@ Windows service (see retentiond service).`,
 				ready:  func() { sdNotify(log, sdnotify.Ready+"\nSTATUS=planning and executing on schedule") },
 				reloaded: func(err error) {
 					if err != nil {
-						sdNotify(log, "READY=1\nSTATUS=configuration not reloaded: "+err.Error())
+						// One line: a line break would end the STATUS assignment.
+						sdNotify(log, "READY=1\nSTATUS=configuration not reloaded: "+scheduler.OneLine(err))
 						return
 					}
 					sdNotify(log, "READY=1\nSTATUS=configuration reloaded")
@@ -197,7 +198,14 @@ func daemonLogger(c configs.Log, extra ...zapcore.Core) (*zap.Logger, error) {
 	}
 	zc.Level = zap.NewAtomicLevelAt(lvl)
 	zc.OutputPaths = []string{"stderr"}
-	l, err := zc.Build()
+	// No stack traces below DPanic. zap's production configuration adds one
+	// to every Error (its development one to every Warn): the stack of the
+	// logging call, which says nothing the message does not, and turns a
+	// refused reload or a failed job into twenty lines of Go in the journal
+	// or the Event Log. An operator reads one line that says what failed
+	// and why; a bug (DPanic, Panic, Fatal) still gets its trace.
+	zc.DisableStacktrace = true
+	l, err := zc.Build(zap.AddStacktrace(zapcore.DPanicLevel))
 	if err != nil {
 		return nil, err
 	}

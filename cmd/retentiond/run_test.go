@@ -27,7 +27,7 @@ type service struct {
 	done   chan error
 }
 
-func startService(t *testing.T, cfg string) *service {
+func startService(t *testing.T, cfg string, setup ...func(*app)) *service {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "notify")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
@@ -42,6 +42,9 @@ func startService(t *testing.T, cfg string) *service {
 		var out bytes.Buffer
 		a := newApp(&out, &out)
 		a.clock = scheduler.FixedClock{T: fixedNow}
+		for _, f := range setup {
+			f(a)
+		}
 		root := a.root()
 		root.SetArgs([]string{"run", "--config", cfg})
 		s.done <- root.ExecuteContext(ctx)
