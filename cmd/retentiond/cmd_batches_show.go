@@ -234,13 +234,15 @@ func (s *itemStates) state(it *store.PlanItem) (state, code string, successor in
 }
 
 // stateWords is how text output names a state: "" for an item waiting in
-// the batch or deleted, "skipped (changed)", "failed (permission_denied)",
+// the batch, "deleted", "skipped (changed)", "failed (permission_denied)",
 // "withdrawn (changed), now in batch 9".
 func stateWords(state, code string, successor int64) string {
 	var s string
 	switch state {
-	case stateInBatch, "deleted":
+	case stateInBatch:
 		return ""
+	case "deleted":
+		return "deleted"
 	case statePending:
 		return "not executed yet"
 	case "failed", stateWithdrawn:
@@ -498,7 +500,7 @@ func showText(ctx context.Context, w io.Writer, p *scheduler.Pipeline, b *store.
 		n := 0
 		err := eachRow(ctx, p, b, st, 0, func(r *showRow) error {
 			words := stateWords(r.State, r.Code, r.Successor)
-			if words == "" {
+			if words == "" || r.State == "deleted" {
 				return nil
 			}
 			n++
@@ -515,7 +517,7 @@ func showText(ctx context.Context, w io.Writer, p *scheduler.Pipeline, b *store.
 			if st.executed() {
 				what = "not deleted"
 			}
-			fmt.Fprintf(w, "\n%d items %s:\n", n, what)
+			fmt.Fprintf(w, "\n%s %s:\n", plural(n, "item"), what)
 			for _, l := range lines {
 				io.WriteString(w, l)
 			}

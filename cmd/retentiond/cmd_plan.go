@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +22,7 @@ func (a *app) planCmd() *cobra.Command {
 		sources []string
 		format  string
 		samples int
+		all     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "plan",
@@ -30,12 +33,22 @@ Nothing is deleted. Planning for today cuts the due items into batches that
 wait for approval (rules with approval: none are approved at once).
 
 --now DATE asks what would be due on another day ("what goes on 1 August?");
-such a plan is saved for reading only and never produces batches.`,
+such a plan is saved for reading only and never produces batches.
+
+The text and json output show --examples items per rule and verdict; --all
+shows every item instead, and --format jsonl streams every item of the plans
+just made, one JSON object a line, read back from the store (memory stays
+flat). Kept items linked to nobody are not stored in a plan, only counted:
+jsonl's plan line gives their number (kept_not_stored).`,
+		Example: `  retentiond plan
+  retentiond plan --now 2027-08-01 --source skoledrev
+  retentiond plan --format jsonl > plan.jsonl
+  retentiond plan --all --format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			if format != "text" && format != "json" {
-				return fmt.Errorf("--format %q: use text or json", format)
+			if format != "text" && format != "json" && format != "jsonl" {
+				return fmt.Errorf("--format %q: use text, json or jsonl", format)
 			}
 			var day policies.Date
 			if now != "" {
@@ -63,11 +76,16 @@ such a plan is saved for reading only and never produces batches.`,
 				}
 				results = append(results, res)
 			}
-			if format == "json" {
-				return writePlanJSON(a.out, p, results)
+			switch format {
+			case "json":
+				return writePlanJSON(ctx, a.out, p, results, all)
+			case "jsonl":
+				return writePlanJSONL(ctx, a.out, p, results)
 			}
 			for _, res := range results {
-				writePlanText(a.out, p, res)
+				if err := writePlanTextAll(ctx, a.out, p, res, all); err != nil {
+					return err
+				}
 			}
 			writeNextSteps(a.out, a.configFile, results)
 			return nil
@@ -75,12 +93,20 @@ such a plan is saved for reading only and never produces batches.`,
 	}
 	cmd.Flags().StringVar(&now, "now", "", "plan for this date (YYYY-MM-DD) instead of today; saved for reading only")
 	cmd.Flags().StringSliceVar(&sources, "source", nil, "plan only these sources (repeatable)")
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text, json or jsonl (every item, one a line)")
 	cmd.Flags().IntVar(&samples, "examples", 3, "example items to show per rule")
+	cmd.Flags().BoolVar(&all, "all", false, "show every item of the plan, not --examples per rule")
 	return cmd
 }
 
+// writePlanText writes a plan with --examples items per rule and verdict.
 func writePlanText(w io.Writer, p *scheduler.Pipeline, res *scheduler.PlanResult) {
+	writePlanTextAll(context.Background(), w, p, res, false)
+}
+
+// writePlanTextAll writes a plan; all: every stored item, read back from
+// the store, instead of the examples.
+func writePlanTextAll(ctx context.Context, w io.Writer, p *scheduler.Pipeline, res *scheduler.PlanResult, all bool) error {
 	pl := res.Plan
 	if n := writeImports(w, res.Imports, false); n > 0 || len(res.Imports) > 0 && res.Imports[0].Status != "unchanged" {
 		fmt.Fprintln(w)
@@ -98,6 +124,7 @@ func writePlanText(w io.Writer, p *scheduler.Pipeline, res *scheduler.PlanResult
 		fmt.Fprintf(w, "  WARNING: parts of the source could not be read; nothing in them is planned:\n    %s\n", strings.ReplaceAll(escLines(res.Incomplete.Error()), "\n", "\n    "))
 	}
 	writeIgnored(w, "  ", res.Ignored, res.IgnoredSamples)
+	writePlanChanges(w, res)
 	batchOf := map[string]store.Batch{}
 	for _, b := range res.Batches {
 		verdict := "due"
@@ -122,6 +149,24 @@ func writePlanText(w io.Writer, p *scheduler.Pipeline, res *scheduler.PlanResult
 			}
 			fmt.Fprintln(w)
 		}
+		if all {
+			err := p.Store.PlanChunks(ctx, pl.ID, func(c store.PlanChunk) error {
+				if c.Rule != t.Rule || c.Verdict != t.Verdict {
+					return nil
+				}
+				for _, it := range c.Items {
+					fmt.Fprintf(w, "          %s\n            %s\n", esc(it.Ref), esc(p.Explain(it)))
+					if c.InBatch != 0 {
+						fmt.Fprintf(w, "            already in batch %d\n", c.InBatch)
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			continue
+		}
 		sam := res.Samples[t.Rule+"/"+t.Verdict]
 		for _, it := range sam {
 			fmt.Fprintf(w, "          %s\n            %s\n", esc(it.Ref), esc(p.Explain(it)))
@@ -131,12 +176,58 @@ func writePlanText(w io.Writer, p *scheduler.Pipeline, res *scheduler.PlanResult
 		}
 	}
 	for _, b := range res.Superseded {
-		fmt.Fprintf(w, "\n  batch %d (rule %s) was still waiting and is replaced by this plan\n", b.ID, b.Rule)
-	}
-	for _, b := range res.Waiting {
-		fmt.Fprintf(w, "\n  batch %d (rule %s) is approved and waits for execution; no new batch is cut for the rule until it has run\n", b.ID, b.Rule)
+		if b.Successor != 0 {
+			fmt.Fprintf(w, "\n  batch %d (rule %s) is superseded: its policy changed; its items due now are in batch %d\n", b.ID, b.Rule, b.Successor)
+		} else {
+			fmt.Fprintf(w, "\n  batch %d (rule %s) is superseded: its policy changed, and nothing of it is due under the new one\n", b.ID, b.Rule)
+		}
 	}
 	fmt.Fprintln(w)
+	return nil
+}
+
+// writePlanChanges says what the plan did to open batches and what
+// people's decisions kept.
+func writePlanChanges(w io.Writer, res *scheduler.PlanResult) {
+	if res.InOpenBatches > 0 {
+		fmt.Fprintf(w, "  %d due items already in open batches (not batched again)\n", res.InOpenBatches)
+	}
+	for _, line := range withdrawnLines(res.Withdrawn) {
+		fmt.Fprintf(w, "  %s\n", line)
+	}
+	if res.KeptByDecision > 0 {
+		fmt.Fprintf(w, "  %d items kept by people's decisions (see `retentiond decisions list`)\n", res.KeptByDecision)
+	}
+}
+
+// withdrawnLines renders a plan's withdrawals, one line per batch:
+// "withdrawn from batch 7: 3 changed (now in batch 9), 1 absent", and
+// "batch 7 is now withdrawn: nothing left in it" for a batch emptied.
+func withdrawnLines(ws []scheduler.WithdrawnCount) []string {
+	var (
+		order   []int64
+		parts   = map[int64][]string{}
+		emptied = map[int64]bool{}
+	)
+	for _, wc := range ws {
+		if _, ok := parts[wc.Batch]; !ok {
+			order = append(order, wc.Batch)
+		}
+		part := fmt.Sprintf("%d %s", wc.Items, strings.ReplaceAll(wc.Code, "_", " "))
+		if wc.Successor > 0 {
+			part += fmt.Sprintf(" (now in batch %d)", wc.Successor)
+		}
+		parts[wc.Batch] = append(parts[wc.Batch], part)
+		emptied[wc.Batch] = emptied[wc.Batch] || wc.Emptied
+	}
+	var out []string
+	for _, b := range order {
+		out = append(out, fmt.Sprintf("withdrawn from batch %d: %s", b, strings.Join(parts[b], ", ")))
+		if emptied[b] {
+			out = append(out, fmt.Sprintf("batch %d is now withdrawn: nothing left in it", b))
+		}
+	}
+	return out
 }
 
 func verdictLabel(v string) string {
@@ -188,6 +279,28 @@ type planJSON struct {
 	// (not recordings); IgnoredFiles names the first of them.
 	Ignored      int64                   `json:"ignored,omitempty"`
 	IgnoredFiles []scheduler.IgnoredFile `json:"ignored_files,omitempty"`
+	// InOpenBatches counts the due items already in open batches (not
+	// batched again); Withdrawn what the plan withdrew from open batches;
+	// KeptByDecision the items people's retention decisions keep.
+	InOpenBatches  int64           `json:"in_open_batches"`
+	Withdrawn      []withdrawnJSON `json:"withdrawn,omitempty"`
+	KeptByDecision int64           `json:"kept_by_decision"`
+}
+
+type withdrawnJSON struct {
+	Batch     int64  `json:"batch"`
+	Code      string `json:"code"`
+	Items     int64  `json:"items"`
+	Successor int64  `json:"successor,omitempty"`
+	Emptied   bool   `json:"emptied,omitempty"`
+}
+
+func withdrawnOf(ws []scheduler.WithdrawnCount) []withdrawnJSON {
+	var out []withdrawnJSON
+	for _, wc := range ws {
+		out = append(out, withdrawnJSON{Batch: wc.Batch, Code: wc.Code, Items: wc.Items, Successor: wc.Successor, Emptied: wc.Emptied})
+	}
+	return out
 }
 
 type itemJSON struct {
@@ -197,23 +310,148 @@ type itemJSON struct {
 	Reason string `json:"reason"`
 }
 
-func writePlanJSON(w io.Writer, p *scheduler.Pipeline, results []*scheduler.PlanResult) error {
-	var out []planJSON
-	for _, r := range results {
-		pj := planJSON{Plan: r.Plan, Totals: r.Totals, Batches: r.Batches, Items: map[string][]itemJSON{}, Ignored: r.Ignored, IgnoredFiles: r.IgnoredSamples}
-		if r.Incomplete != nil {
-			pj.Incomplete = r.Incomplete.Error()
+func newPlanJSON(p *scheduler.Pipeline, r *scheduler.PlanResult) planJSON {
+	pj := planJSON{Plan: r.Plan, Totals: r.Totals, Batches: r.Batches, Items: map[string][]itemJSON{}, Ignored: r.Ignored, IgnoredFiles: r.IgnoredSamples,
+		InOpenBatches: r.InOpenBatches, Withdrawn: withdrawnOf(r.Withdrawn), KeptByDecision: r.KeptByDecision}
+	if r.Incomplete != nil {
+		pj.Incomplete = r.Incomplete.Error()
+	}
+	for k, items := range r.Samples {
+		for _, it := range items {
+			pj.Items[k] = append(pj.Items[k], itemJSON{Ref: it.Ref, Rule: it.Rule, Due: it.Due, Reason: p.Explain(it)})
 		}
-		for k, items := range r.Samples {
-			for _, it := range items {
-				pj.Items[k] = append(pj.Items[k], itemJSON{Ref: it.Ref, Rule: it.Rule, Due: it.Due, Reason: p.Explain(it)})
+	}
+	return pj
+}
+
+func writePlanJSON(ctx context.Context, w io.Writer, p *scheduler.Pipeline, results []*scheduler.PlanResult, all bool) error {
+	if !all {
+		var out []planJSON
+		for _, r := range results {
+			out = append(out, newPlanJSON(p, r))
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	// Every item: each plan's object ends in "items", streamed one item a
+	// line from the store.
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString("[\n")
+	for i, r := range results {
+		pj := newPlanJSON(p, r)
+		pj.Items = nil
+		head, err := json.Marshal(pj)
+		if err != nil {
+			return err
+		}
+		if i > 0 {
+			bw.WriteString(",\n")
+		}
+		bw.Write(head[:len(head)-1])
+		bw.WriteString(`,"items":[` + "\n")
+		first := true
+		err = eachPlanItem(ctx, p, r.Plan, func(it *planItemJSON) error {
+			if !first {
+				bw.WriteString(",\n")
+			}
+			first = false
+			b, err := json.Marshal(it)
+			if err != nil {
+				return err
+			}
+			_, err = bw.Write(b)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		bw.WriteString("\n]}")
+	}
+	bw.WriteString("\n]\n")
+	return bw.Flush()
+}
+
+// planItemJSON is one stored plan item as --format jsonl and --all list it.
+type planItemJSON struct {
+	Type      string `json:"type"` // "item"
+	Source    string `json:"source"`
+	Plan      int64  `json:"plan"`
+	Ref       string `json:"ref"`
+	Version   string `json:"version,omitempty"`
+	Container string `json:"container,omitempty"`
+	Size      int64  `json:"size"`
+	Rule      string `json:"rule"`
+	Verdict   string `json:"verdict"`
+	Due       string `json:"due,omitempty"`
+	Anchor    string `json:"anchor,omitempty"`
+	Subject   string `json:"subject,omitempty"`
+	Note      string `json:"note,omitempty"`
+	Reason    string `json:"reason"`
+	Batch     int64  `json:"batch,omitempty"`    // the batch this plan cut the item into
+	InBatch   int64  `json:"in_batch,omitempty"` // the open batch the item already was in
+}
+
+// planHeadJSON is the line that starts a plan in --format jsonl.
+type planHeadJSON struct {
+	Type string      `json:"type"` // "plan"
+	Plan *store.Plan `json:"plan"`
+	// KeptNotStored counts the kept items linked to nobody: counted in
+	// plan.keep, not stored, so not listed.
+	KeptNotStored  int64           `json:"kept_not_stored"`
+	InOpenBatches  int64           `json:"in_open_batches"`
+	Withdrawn      []withdrawnJSON `json:"withdrawn,omitempty"`
+	KeptByDecision int64           `json:"kept_by_decision"`
+	Incomplete     string          `json:"incomplete,omitempty"`
+}
+
+// eachPlanItem calls fn with every stored item of a plan, one chunk read at
+// a time. The item is reused: fn must not keep it.
+func eachPlanItem(ctx context.Context, p *scheduler.Pipeline, pl *store.Plan, fn func(*planItemJSON) error) error {
+	var row planItemJSON
+	return p.Store.PlanChunks(ctx, pl.ID, func(c store.PlanChunk) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		for i := range c.Items {
+			it := &c.Items[i]
+			row = planItemJSON{Type: "item", Source: pl.Source, Plan: pl.ID, Ref: it.Ref, Version: it.Version, Container: it.Container,
+				Size: it.Size, Rule: it.Rule, Verdict: it.Verdict, Due: it.Due, Anchor: it.Anchor, Subject: it.Subject, Note: it.Note,
+				Reason: p.Explain(*it), Batch: c.Batch, InBatch: c.InBatch}
+			if err := fn(&row); err != nil {
+				return err
 			}
 		}
-		out = append(out, pj)
+		return nil
+	})
+}
+
+// writePlanJSONL streams each plan as a line {"type":"plan",…} followed by
+// each of its stored items as a line {"type":"item",…}.
+func writePlanJSONL(ctx context.Context, w io.Writer, p *scheduler.Pipeline, results []*scheduler.PlanResult) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	for _, r := range results {
+		head := planHeadJSON{Type: "plan", Plan: r.Plan, KeptNotStored: r.Plan.Keep, InOpenBatches: r.InOpenBatches,
+			Withdrawn: withdrawnOf(r.Withdrawn), KeptByDecision: r.KeptByDecision}
+		for _, t := range r.Totals {
+			if t.Verdict == "keep" {
+				head.KeptNotStored -= t.Items
+			}
+		}
+		head.KeptNotStored = max(head.KeptNotStored, 0)
+		if r.Incomplete != nil {
+			head.Incomplete = r.Incomplete.Error()
+		}
+		if err := enc.Encode(head); err != nil {
+			return err
+		}
+		if err := eachPlanItem(ctx, p, r.Plan, func(it *planItemJSON) error { return enc.Encode(it) }); err != nil {
+			return err
+		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return bw.Flush()
 }
 
 func humanBytes(n int64) string {
