@@ -145,12 +145,14 @@ func TestRestoredOlderBackup(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
 	e.put("old/a.txt", 40*24*time.Hour)
-	e.plan()
+	b := e.batch(e.plan(), "OLD")
 	e.closeDB()
 	backup := filepath.Join(e.dir, "backup.db")
 	copyFile(t, e.cfg.Database, backup)
 	e.reopen()
-	b := e.batch(e.plan(), "OLD")
+	if res := e.plan(); len(res.Batches) != 0 || res.InOpenBatches != 1 {
+		t.Fatalf("a re-plan cut %+v; want the item kept in batch %d", res.Batches, b.ID)
+	}
 	if _, _, err := e.p.Approve(ctx, b.ID, "anna", ""); err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ func TestRejectWhileExecutingStopsAfterTheSliceInFlight(t *testing.T) {
 	e.src.SetFaults(memory.Faults{BeforeDelete: func(string) error {
 		if !rejected {
 			rejected = true
-			res, err := e.p.Reject(context.Background(), b.ID, "bo", "a case is still open")
+			res, err := e.p.Reject(context.Background(), b.ID, "bo", DecisionOptions{Reason: "a case is still open"})
 			if err != nil || !res.WasExecuting {
 				t.Errorf("reject during execution: %+v %v", res, err)
 			}
@@ -136,7 +136,7 @@ func TestRejectAfterListingIsRespected(t *testing.T) {
 	e.src.SetFaults(memory.Faults{BeforeDelete: func(string) error {
 		if !rejected {
 			rejected = true
-			if _, err := e.p.Reject(ctx, second.ID, "bo", "not this one"); err != nil {
+			if _, err := e.p.Reject(ctx, second.ID, "bo", DecisionOptions{Reason: "not this one"}); err != nil {
 				t.Errorf("reject: %v", err)
 			}
 		}
@@ -287,7 +287,7 @@ func TestReconcileRecordsDeletionOfRecreatedItem(t *testing.T) {
 func TestReconcileOfRejectedBatchDeletesNothingMore(t *testing.T) {
 	e, b := approvedMany(t, 10)
 	e.interruptAfter(4)
-	if _, err := e.p.Reject(context.Background(), b.ID, "bo", "stop"); err != nil {
+	if _, err := e.p.Reject(context.Background(), b.ID, "bo", DecisionOptions{Reason: "stop"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.p.Execute(context.Background(), 0, "it"); err != nil {

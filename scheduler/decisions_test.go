@@ -204,7 +204,7 @@ func TestCheckBatchDecisionsInsertedApproval(t *testing.T) {
 	if _, _, err := e.p.Approve(ctx, old.ID, "anna", ""); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.p.Reject(ctx, old.ID, "bo", "x"); err != nil {
+	if _, err := e.p.Reject(ctx, old.ID, "bo", DecisionOptions{Reason: "x"}); err != nil {
 		t.Fatal(err)
 	}
 	e.exec(db, `UPDATE batch SET status = 'approved' WHERE id = ?`, old.ID)

@@ -100,6 +100,10 @@ type chunkRun struct {
 	src      configs.Source
 	conn     connectors.Connector
 	executor string
+	// withdrawn are the items withdrawn from the batch before it began
+	// (by ref, why): no item is withdrawn from a batch once it runs, so
+	// they are read once, after the batch became executing.
+	withdrawn map[string]string
 }
 
 // StoppedError is returned when a batch may no longer run because a
@@ -175,12 +179,16 @@ func (p *Pipeline) executeBatch(ctx context.Context, listed *store.Batch, execut
 	if err != nil {
 		return fail(err)
 	}
+	withdrawn, err := p.Store.Withdrawn(ctx, b.ID)
+	if err != nil {
+		return fail(err)
+	}
 	conn, err := p.Open(ctx, src)
 	if err != nil {
 		return fail(err)
 	}
 	defer conn.Close()
-	run := &chunkRun{b: b, rule: rule, src: src, conn: conn, executor: executor}
+	run := &chunkRun{b: b, rule: rule, src: src, conn: conn, executor: executor, withdrawn: withdrawn}
 	parallel := 1
 	if cd, ok := conn.(connectors.ConcurrentDeleter); ok {
 		parallel = max(1, cd.DeleteConcurrency())
@@ -394,6 +402,7 @@ const (
 	outcomeSkippedHold     = "skipped_hold"
 	outcomeNotDue          = "not_due"
 	outcomeSkippedRejected = "skipped_rejected"
+	outcomeWithdrawn       = "withdrawn"
 )
 
 // runSlice executes items [from, until) of a chunk.
@@ -424,6 +433,9 @@ func (p *Pipeline) runSlice(ctx context.Context, run *chunkRun, c store.Chunk, f
 	gone := make([]string, len(items)) // reconciliation: why the approved version is gone
 	if reconciling {
 		for i := range items {
+			if _, ok := run.withdrawn[items[i].Ref]; ok {
+				continue // never handed to the connector
+			}
 			st, err := run.conn.Stat(ctx, items[i].Ref)
 			switch {
 			case connectors.CodeOf(err) == connectors.CodeNotFound:
@@ -498,6 +510,10 @@ func (p *Pipeline) runSlice(ctx context.Context, run *chunkRun, c store.Chunk, f
 		for i := range items {
 			it := &items[i]
 			skip[i] = ""
+			if _, ok := run.withdrawn[it.Ref]; ok {
+				skip[i] = outcomeWithdrawn
+				continue
+			}
 			switch {
 			case gone[i] != "":
 				continue // recorded as deleted below

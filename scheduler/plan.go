@@ -1,12 +1,15 @@
 package scheduler
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"go.uber.org/zap"
@@ -42,14 +45,14 @@ type PlanOptions struct {
 type PlanResult struct {
 	// Imports are what reading the school-system exports before planning
 	// did.
-	Imports    []ImportResult
-	Plan       *store.Plan
-	Totals     []store.RuleTotal
-	Batches    []store.Batch // cut from this plan
-	Superseded []store.Batch // waiting batches of the source this plan replaced
-	// Waiting are approved batches still to be executed; no new batch is
-	// cut for their rules until they have run.
-	Waiting []store.Batch
+	Imports []ImportResult
+	Plan    *store.Plan
+	Totals  []store.RuleTotal
+	Batches []store.Batch // cut from this plan
+	// Superseded are open batches this plan replaced because their rule
+	// left the policies or their policy changed (Successor: the batch of
+	// the rule cut from this plan, if any).
+	Superseded []store.Batch
 	// Samples holds the first items of each rule and verdict, keyed
 	// "rule/verdict".
 	Samples map[string][]store.PlanItem
@@ -166,6 +169,10 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 		return nil, err
 	}
 	res := &PlanResult{Samples: map[string][]store.PlanItem{}, Imports: imports}
+	open, err := p.loadOpenSet(ctx, src.Name)
+	if err != nil {
+		return nil, err
+	}
 	notices, err := p.ownerNotices(ctx, src.Name, today)
 	if err != nil {
 		return nil, err
@@ -216,21 +223,41 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 		pit = policyItem(src.Name, it)
 		d := set.Evaluate(&pit, env)
 		awaiting := notices.check(&it, &d)
+		var decided, earlier *store.RetentionDecision
+		if d.Verdict == policies.Due || d.Verdict == policies.Archive {
+			decided, earlier = open.decision(it.Ref, today)
+		}
+		inBatch := open.place(it.Ref, it.Version, d.Verdict, decided != nil)
+		if decided != nil {
+			// A person decided to keep it until a date: it is not
+			// proposed again before then.
+			d.Verdict = policies.Keep
+			res.KeptByDecision++
+		}
 		if d.Verdict == policies.Keep {
 			keep++
-			if d.Subject == "" && awaiting == "" {
+			if d.Subject == "" && awaiting == "" && decided == nil {
 				return nil
 			}
 			// Items about a person are kept in the plan too, so that
 			// "explain" can list everything held about them, and so are
-			// due items waiting for their owners' notice.
+			// due items waiting for their owners' notice and items kept
+			// by a person's decision.
 		}
 		pi := planItem(it, &d)
-		if awaiting != "" {
+		if pi.InBatch = inBatch; inBatch != 0 {
+			res.InOpenBatches++
+		}
+		switch {
+		case awaiting != "":
 			pi.Note = awaiting
+		case decided != nil:
+			pi.Note = "kept by " + decisionWords(decided)
+		case earlier != nil:
+			pi.Note = p.Explain(pi) + "; proposed again after " + decisionWords(earlier)
 		}
 		if key := pi.Rule + "/" + pi.Verdict; len(res.Samples[key]) < opts.Samples {
-			if awaiting == "" {
+			if pi.Note == "" {
 				pi.Note = d.Reason()
 			}
 			res.Samples[key] = append(res.Samples[key], pi)
@@ -285,12 +312,22 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 			return nil, fmt.Errorf("plan source %q: %w (nothing was planned)", src.Name, err)
 		}
 	}
+	if inc == nil && !resumed {
+		// The whole source was listed in one go: an open batch's item
+		// not found is gone. (Not after an incomplete or resumed
+		// listing, which did not see every item.)
+		for _, oi := range open.items {
+			if !oi.seen {
+				oi.withdraw = "absent"
+			}
+		}
+	}
 	plan, totals, err := w.Finish(ctx, store.Plan{Listed: listed, Keep: keep, Incomplete: incomplete}, func(tx *store.Tx, plan *store.Plan, totals []store.RuleTotal) error {
 		if !forToday {
 			return nil
 		}
 		_, canArchive := conn.(connectors.Archiver)
-		return p.cutBatches(tx, src, plan, totals, res, canArchive)
+		return p.cutBatches(tx, src, plan, totals, res, canArchive, open)
 	})
 	if err != nil {
 		return nil, err
@@ -372,15 +409,14 @@ func planItem(it connectors.Item, d *policies.Decision) store.PlanItem {
 	return pi
 }
 
-// cutBatches supersedes the source's waiting batches and creates one batch
-// per rule with due items, recording the policies and batches in the ledger.
-func (p *Pipeline) cutBatches(tx *store.Tx, src configs.Source, plan *store.Plan, totals []store.RuleTotal, res *PlanResult, canArchive bool) error {
+// cutBatches records the plan's decisions about batches, in the
+// transaction that completes the plan: it supersedes the open batches that
+// cannot run under the policies in force, withdraws from open batches the
+// items the plan found changed, gone, held, no longer due or kept by a
+// decision, and creates one batch per rule with due items that are in no
+// open batch, recording the policies and all of it in the ledger.
+func (p *Pipeline) cutBatches(tx *store.Tx, src configs.Source, plan *store.Plan, totals []store.RuleTotal, res *PlanResult, canArchive bool, open *openSet) error {
 	now := p.Clock.Now()
-	sup, err := tx.SupersedePending(src.Name, now)
-	if err != nil {
-		return err
-	}
-	res.Superseded = sup
 	var entries []ledger.Entry
 	for _, pol := range p.Config.Policies.Policies {
 		isNew, err := tx.AddPolicyText(pol.Digest, pol.ID, pol.Text)
@@ -393,11 +429,7 @@ func (p *Pipeline) cutBatches(tx *store.Tx, src configs.Source, plan *store.Plan
 			entries = append(entries, e)
 		}
 	}
-	for _, b := range sup {
-		e := p.entry(ledger.TypeRejection)
-		e.Batch, e.Source, e.Rule, e.Reason = b.ID, b.Source, b.Rule, "superseded by plan "+fmt.Sprint(plan.ID)
-		entries = append(entries, e)
-	}
+	newBatch := map[string]int64{} // rule+"/"+method -> batch cut now
 	for _, t := range totals {
 		method := store.MethodDelete
 		switch t.Verdict {
@@ -413,35 +445,13 @@ func (p *Pipeline) cutBatches(tx *store.Tx, src configs.Source, plan *store.Plan
 		default:
 			continue
 		}
+		if t.NewItems == 0 {
+			continue // every due item is in an open batch already
+		}
 		rule := p.Config.Policies.Rule(t.Rule)
-		out, err := tx.Outstanding(src.Name, rule.ID, method)
-		if err != nil {
-			return err
-		}
-		waiting := false
-		for _, ob := range out {
-			if ob.Status == store.StatusApproved && rule.Approval.Automatic() {
-				// Nobody approved it by hand: the new plan's batch replaces it.
-				if err := tx.ChangeStatus(ob.ID, []string{store.StatusApproved}, store.StatusSuperseded, fmt.Sprintf("replaced by plan %d before it ran", plan.ID), now); err != nil {
-					return err
-				}
-				res.Superseded = append(res.Superseded, ob)
-				e := p.entry(ledger.TypeRejection)
-				e.Batch, e.Source, e.Rule, e.Reason = ob.ID, ob.Source, ob.Rule, "superseded by plan "+fmt.Sprint(plan.ID)
-				entries = append(entries, e)
-				continue
-			}
-			// An approved batch waits for execution (or is running): its
-			// items are in it; do not ask for them to be approved twice.
-			waiting = true
-			res.Waiting = append(res.Waiting, ob)
-		}
-		if waiting {
-			continue
-		}
 		b := store.Batch{PlanID: plan.ID, Source: src.Name, Rule: rule.ID, Policy: rule.Policy.ID, PolicyDigest: rule.Policy.Digest,
 			CreatedAt: store.Time{Time: now}, UpdatedAt: store.Time{Time: now}, Planner: plan.Planner,
-			Items: t.Items, Bytes: t.Bytes, Fingerprint: t.Fingerprint, Status: store.StatusPending, Method: method}
+			Items: t.NewItems, Bytes: t.NewBytes, Fingerprint: t.NewFingerprint, Status: store.StatusPending, Method: method}
 		last, err := tx.LastExecuted(src.Name, rule.ID)
 		if err != nil {
 			return err
@@ -453,7 +463,7 @@ func (p *Pipeline) cutBatches(tx *store.Tx, src configs.Source, plan *store.Plan
 			// cannot delete thousands of files unconfirmed.
 			last = 0
 		}
-		if why := guardReason(rule.Guard, t.Items, last); why != "" {
+		if why := guardReason(rule.Guard, t.NewItems, last); why != "" {
 			b.Status, b.StatusNote = store.StatusGuarded, why
 		} else if rule.Approval.Automatic() {
 			b.Status, b.StatusNote = store.StatusApproved, "the rule needs no approval"
@@ -461,11 +471,13 @@ func (p *Pipeline) cutBatches(tx *store.Tx, src configs.Source, plan *store.Plan
 		if _, err := tx.CreateBatch(&b); err != nil {
 			return err
 		}
+		newBatch[rule.ID+"/"+method] = b.ID
 		res.Batches = append(res.Batches, b)
 		e := p.entry(ledger.TypeBatch)
 		e.Batch, e.Plan, e.Source, e.SourceKind = b.ID, b.Fingerprint, src.Name, src.Kind.Name
 		e.Policy, e.PolicyDigest, e.Rule, e.Period = rule.Policy.ID, rule.Policy.Digest, rule.ID, rule.Keep.String()
 		e.Basis, e.Items, e.Size, e.Actor = rule.From.String(), b.Items, b.Bytes, plan.Planner
+		e.Stages = stageTokens(rule)
 		if method == store.MethodArchive {
 			e.Method = method
 		}
@@ -476,7 +488,139 @@ func (p *Pipeline) cutBatches(tx *store.Tx, src configs.Source, plan *store.Plan
 			entries = append(entries, a)
 		}
 	}
+	for _, ob := range open.stale {
+		// Its rule left the policies or its policy changed: it can never
+		// run as approved. The items due under the policies in force are
+		// in this plan's batch of the rule, if any.
+		note := fmt.Sprintf("its policy changed; plan %d replaced it", plan.ID)
+		if err := tx.ChangeStatus(ob.ID, store.WithdrawableStatuses, store.StatusSuperseded, note, now); errors.Is(err, store.ErrStatusChanged) {
+			continue // decided meanwhile
+		} else if err != nil {
+			return err
+		}
+		succ := newBatch[ob.Rule+"/"+ob.Method]
+		if err := tx.SetSuccessor(ob.ID, succ); err != nil {
+			return err
+		}
+		ob.Successor = succ
+		res.Superseded = append(res.Superseded, ob)
+		e := p.entry(ledger.TypeRejection)
+		e.Batch, e.Source, e.Rule, e.Reason = ob.ID, ob.Source, ob.Rule, "superseded by plan "+fmt.Sprint(plan.ID)+": its policy changed"
+		entries = append(entries, e)
+	}
+	withdrawn, err := p.withdraw(tx, src, plan, open, newBatch, res)
+	if err != nil {
+		return err
+	}
+	entries = append(entries, withdrawn...)
 	return appendEntries(tx, entries...)
+}
+
+// withdraw withdraws from the open batches that have not begun to run
+// the items the plan found changed, gone, held, no longer due or kept by
+// a decision, and marks a batch with nothing left withdrawn. Each batch's
+// status is read again here, in the transaction that completes the plan.
+func (p *Pipeline) withdraw(tx *store.Tx, src configs.Source, plan *store.Plan, open *openSet, newBatch map[string]int64, res *PlanResult) ([]ledger.Entry, error) {
+	now := p.Clock.Now()
+	type key struct {
+		batch int64
+		code  string
+	}
+	counts := map[key]*WithdrawnCount{}
+	batches := map[int64]*store.Batch{}
+	var entries []ledger.Entry
+	refs := make([]string, 0)
+	for ref, oi := range open.items {
+		if oi.withdraw != "" {
+			refs = append(refs, ref)
+		}
+	}
+	slices.Sort(refs) // the ledger's order does not depend on a map's
+	for _, ref := range refs {
+		oi := open.items[ref]
+		b := batches[oi.batch]
+		if b == nil {
+			var err error
+			if b, err = tx.Batch(oi.batch); err != nil {
+				return nil, err
+			}
+			batches[oi.batch] = b
+		}
+		if !slices.Contains(store.WithdrawableStatuses, b.Status) {
+			continue // it has begun to run, or was decided meanwhile
+		}
+		w := store.Withdrawal{BatchID: b.ID, Ref: ref, Version: oi.version, Code: oi.withdraw, PlanID: plan.ID, At: store.Time{Time: now}}
+		if oi.newVersion {
+			w.Successor = newBatch[b.Rule+"/"+b.Method]
+		}
+		ok, err := tx.Withdraw(w)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		b.Withdrawn++
+		c := counts[key{b.ID, w.Code}]
+		if c == nil {
+			c = &WithdrawnCount{Batch: b.ID, Code: w.Code}
+			counts[key{b.ID, w.Code}] = c
+		}
+		c.Items++
+		if w.Successor != 0 {
+			c.Successor = w.Successor
+			b.Successor = w.Successor
+		}
+		e := p.entry(ledger.TypeWithdrawal)
+		e.Batch, e.Source, e.SourceKind, e.Rule, e.Plan = b.ID, src.Name, src.Kind.Name, b.Rule, b.Fingerprint
+		e.Item = p.Refs.Ref("item:"+src.Kind.Name+":"+src.Name, ref)
+		e.Code = w.Code
+		entries = append(entries, e)
+	}
+	ids := slices.Sorted(maps.Keys(batches))
+	for _, id := range ids {
+		b := batches[id]
+		if b.Successor != 0 {
+			if err := tx.SetSuccessor(b.ID, b.Successor); err != nil {
+				return nil, err
+			}
+		}
+		if b.Withdrawn < b.Items || !slices.Contains(store.WithdrawableStatuses, b.Status) {
+			continue
+		}
+		note := fmt.Sprintf("plan %d withdrew every item", plan.ID)
+		if b.Successor != 0 {
+			note += fmt.Sprintf("; the changed items are in batch %d", b.Successor)
+		}
+		if err := tx.ChangeStatus(b.ID, store.WithdrawableStatuses, store.StatusWithdrawn, note, now); err != nil {
+			return nil, err
+		}
+		for _, c := range counts {
+			if c.Batch == b.ID {
+				c.Emptied = true
+			}
+		}
+	}
+	for _, c := range counts {
+		res.Withdrawn = append(res.Withdrawn, *c)
+	}
+	slices.SortFunc(res.Withdrawn, func(a, b WithdrawnCount) int {
+		if a.Batch != b.Batch {
+			return cmp.Compare(a.Batch, b.Batch)
+		}
+		return strings.Compare(a.Code, b.Code)
+	})
+	return entries, nil
+}
+
+// stageTokens is what a rule's approval asks for, as the ledger's batch
+// entry records it ("group:count" per stage, in order).
+func stageTokens(r *policies.Rule) []string {
+	var out []string
+	for _, st := range r.Approval.Stages {
+		out = append(out, fmt.Sprintf("%s:%d", st.Group, st.Count))
+	}
+	return out
 }
 
 // guardReason says why a batch of n items is held by the blast-radius

@@ -65,6 +65,10 @@ func (p *Pipeline) reconcileIntent(ctx context.Context, in store.Intent) error {
 	if err != nil {
 		return err
 	}
+	withdrawn, err := p.Store.Withdrawn(ctx, b.ID)
+	if err != nil {
+		return err
+	}
 	conn, err := p.Open(ctx, src)
 	if err != nil {
 		return fmt.Errorf("reconcile batch %d: %w", b.ID, err)
@@ -74,7 +78,7 @@ func (p *Pipeline) reconcileIntent(ctx context.Context, in store.Intent) error {
 	if until <= in.Progress || until > len(c.Items) {
 		until = len(c.Items) // intents written before slices had an end
 	}
-	run := &chunkRun{b: b, rule: rule, src: src, conn: conn, executor: "reconcile"}
+	run := &chunkRun{b: b, rule: rule, src: src, conn: conn, executor: "reconcile", withdrawn: withdrawn}
 	out, err := p.runSlice(ctx, run, c, in.Progress, until, in.ID)
 	if err != nil {
 		return err

@@ -73,8 +73,8 @@ type Approval struct {
 	Auth string `db:"auth" json:"auth"`
 }
 
-// CreateBatch inserts b, links the plan's due chunks of b.Rule to it, and
-// returns its id.
+// CreateBatch inserts b, links the plan's due (or archive) chunks of
+// b.Rule that were in no open batch to it, and returns its id.
 func (tx *Tx) CreateBatch(b *Batch) (int64, error) {
 	ctx := tx.ctx
 	if b.Method == "" {
@@ -95,28 +95,12 @@ func (tx *Tx) CreateBatch(b *Batch) (int64, error) {
 	if b.Method == MethodArchive {
 		verdict = "archive"
 	}
-	res, err = tx.tx.ExecContext(ctx, `UPDATE plan_chunk SET batch_id = ? WHERE plan_id = ? AND rule = ? AND verdict = ?`, id, b.PlanID, b.Rule, verdict)
+	res, err = tx.tx.ExecContext(ctx, `UPDATE plan_chunk SET batch_id = ? WHERE plan_id = ? AND rule = ? AND verdict = ? AND in_batch = 0`, id, b.PlanID, b.Rule, verdict)
 	if err != nil {
 		return 0, fmt.Errorf("create batch: %w", err)
 	}
 	b.ID = id
 	return id, nil
-}
-
-// SupersedePending marks the pending and guarded batches of source as
-// superseded and returns them.
-func (tx *Tx) SupersedePending(source string, at time.Time) ([]Batch, error) {
-	ctx := tx.ctx
-	var bs []Batch
-	if err := tx.tx.SelectContext(ctx, &bs, `SELECT * FROM batch WHERE source = ? AND status IN ('pending', 'guarded') ORDER BY id`, source); err != nil {
-		return nil, fmt.Errorf("read pending batches: %w", err)
-	}
-	for _, b := range bs {
-		if err := tx.SetStatus(b.ID, StatusSuperseded, "a newer plan of the source replaced it", at); err != nil {
-			return nil, err
-		}
-	}
-	return bs, nil
 }
 
 // ErrStatusChanged is returned by ChangeStatus when the batch is no longer

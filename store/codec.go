@@ -18,6 +18,11 @@ type PlanItem struct {
 	Anchor    string // civil date the period counted from, if known
 	Due       string // civil date the item became due, if it will
 	Note      string // for review, held and archive: why
+	// InBatch is the open batch the item already was in when the plan
+	// was made (0: none): such items are not batched again. It is not
+	// part of the chunk's encoding but of its row (plan_chunk.in_batch),
+	// and is set on items read back by PlanItems.
+	InBatch int64
 }
 
 const codecVersion = 1

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash"
 	"sort"
+	"strconv"
 	"time"
 )
 
@@ -80,6 +81,11 @@ type RuleTotal struct {
 	Items       int64  `json:"items"`
 	Bytes       int64  `json:"bytes"`
 	Fingerprint string `json:"fingerprint"` // over the items of this rule and verdict, in plan order
+	// New* are the items not already in an open batch (PlanItem.InBatch
+	// 0): what a batch cut from the plan holds.
+	NewItems       int64  `json:"new_items"`
+	NewBytes       int64  `json:"new_bytes"`
+	NewFingerprint string `json:"new_fingerprint"`
 }
 
 // chunkSize is the most items one plan_chunk row holds.
@@ -106,19 +112,21 @@ type PlanWriter struct {
 
 type pendingChunk struct {
 	rule, verdict string
+	inBatch       int64
 	items         []PlanItem
 }
 
 type chunkRow struct {
 	seq           int64
 	rule, verdict string
+	inBatch       int64
 	n             int
 	data          []byte
 }
 
 type ruleAcc struct {
 	RuleTotal
-	h hash.Hash
+	h, hNew hash.Hash
 }
 
 // NewPlan starts writing a plan. The plan's ID is reserved now; its row is
@@ -161,16 +169,23 @@ func (w *PlanWriter) Add(ctx context.Context, it PlanItem) error {
 	key := it.Rule + "\x00" + it.Verdict
 	acc := w.totals[key]
 	if acc == nil {
-		acc = &ruleAcc{RuleTotal: RuleTotal{Rule: it.Rule, Verdict: it.Verdict}, h: sha256.New()}
+		acc = &ruleAcc{RuleTotal: RuleTotal{Rule: it.Rule, Verdict: it.Verdict}, h: sha256.New(), hNew: sha256.New()}
 		w.totals[key] = acc
 	}
 	acc.Items++
 	acc.Bytes += max(it.Size, 0)
 	writeFingerprint(acc.h, &it)
+	if it.InBatch == 0 {
+		acc.NewItems++
+		acc.NewBytes += max(it.Size, 0)
+		writeFingerprint(acc.hNew, &it)
+	} else {
+		key += "\x00" + strconv.FormatInt(it.InBatch, 10)
+	}
 
 	pc := w.pending[key]
 	if pc == nil {
-		pc = &pendingChunk{rule: it.Rule, verdict: it.Verdict, items: make([]PlanItem, 0, chunkSize)}
+		pc = &pendingChunk{rule: it.Rule, verdict: it.Verdict, inBatch: it.InBatch, items: make([]PlanItem, 0, chunkSize)}
 		w.pending[key] = pc
 	}
 	// A chunk that is at least half full ends where a container ends, so
@@ -219,7 +234,7 @@ func (w *PlanWriter) sealPending() {
 func (w *PlanWriter) seal(pc *pendingChunk) {
 	w.seq++
 	w.buf = encodeItems(w.buf, pc.items)
-	w.queue = append(w.queue, chunkRow{seq: w.seq, rule: pc.rule, verdict: pc.verdict, n: len(pc.items), data: append([]byte(nil), w.buf...)})
+	w.queue = append(w.queue, chunkRow{seq: w.seq, rule: pc.rule, verdict: pc.verdict, inBatch: pc.inBatch, n: len(pc.items), data: append([]byte(nil), w.buf...)})
 	pc.items = pc.items[:0]
 }
 
@@ -234,13 +249,13 @@ func (w *PlanWriter) flush(ctx context.Context) error {
 
 func (tx *Tx) insertChunks(planID int64, rows []chunkRow) error {
 	ctx := tx.ctx
-	stmt, err := tx.tx.PrepareContext(ctx, `INSERT INTO plan_chunk(plan_id, seq, rule, verdict, n, data) VALUES (?, ?, ?, ?, ?, ?)`)
+	stmt, err := tx.tx.PrepareContext(ctx, `INSERT INTO plan_chunk(plan_id, seq, rule, verdict, in_batch, n, data) VALUES (?, ?, ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("write plan: %w", err)
 	}
 	defer stmt.Close()
 	for _, c := range rows {
-		if _, err := stmt.ExecContext(ctx, planID, c.seq, c.rule, c.verdict, c.n, c.data); err != nil {
+		if _, err := stmt.ExecContext(ctx, planID, c.seq, c.rule, c.verdict, c.inBatch, c.n, c.data); err != nil {
 			return fmt.Errorf("write plan: %w", err)
 		}
 	}
@@ -256,6 +271,7 @@ func (w *PlanWriter) Finish(ctx context.Context, p Plan, then func(tx *Tx, plan 
 	totals := make([]RuleTotal, 0, len(w.totals))
 	for _, acc := range w.totals {
 		acc.Fingerprint = "sha256:" + hex.EncodeToString(acc.h.Sum(nil))
+		acc.NewFingerprint = "sha256:" + hex.EncodeToString(acc.hNew.Sum(nil))
 		totals = append(totals, acc.RuleTotal)
 	}
 	sort.Slice(totals, func(i, j int) bool {
@@ -337,7 +353,7 @@ type Chunk struct {
 // PlanItems calls fn for each chunk of the plan's items with the given
 // verdict ("" for all) and rule ("" for all), in plan order.
 func (s *Store) PlanItems(ctx context.Context, planID int64, verdict, rule string, fn func(Chunk) error) error {
-	rows, err := s.r.QueryxContext(ctx, `SELECT seq, n, data FROM plan_chunk WHERE plan_id = ?
+	rows, err := s.r.QueryxContext(ctx, `SELECT seq, n, data, in_batch FROM plan_chunk WHERE plan_id = ?
 		AND (? = '' OR verdict = ?) AND (? = '' OR rule = ?) ORDER BY seq`, planID, verdict, verdict, rule, rule)
 	if err != nil {
 		return fmt.Errorf("read plan items: %w", err)
@@ -348,7 +364,7 @@ func (s *Store) PlanItems(ctx context.Context, planID int64, verdict, rule strin
 
 // BatchChunks calls fn for each chunk of a batch's items in order.
 func (s *Store) BatchChunks(ctx context.Context, batchID int64, fn func(Chunk) error) error {
-	rows, err := s.r.QueryxContext(ctx, `SELECT seq, n, data FROM plan_chunk WHERE batch_id = ? ORDER BY seq`, batchID)
+	rows, err := s.r.QueryxContext(ctx, `SELECT seq, n, data, 0 FROM plan_chunk WHERE batch_id = ? ORDER BY seq`, batchID)
 	if err != nil {
 		return fmt.Errorf("read batch items: %w", err)
 	}
@@ -365,16 +381,19 @@ type rowScanner interface {
 func scanChunks(rows rowScanner, fn func(Chunk) error) error {
 	for rows.Next() {
 		var (
-			seq  int64
-			n    int
-			data []byte
+			seq, inBatch int64
+			n            int
+			data         []byte
 		)
-		if err := rows.Scan(&seq, &n, &data); err != nil {
+		if err := rows.Scan(&seq, &n, &data, &inBatch); err != nil {
 			return fmt.Errorf("read plan items: %w", err)
 		}
 		items, err := decodeItems(data, n)
 		if err != nil {
 			return fmt.Errorf("read plan chunk %d: %w", seq, err)
+		}
+		for i := range items {
+			items[i].InBatch = inBatch
 		}
 		if err := fn(Chunk{Seq: seq, Items: items}); err != nil {
 			return err

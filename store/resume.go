@@ -26,6 +26,10 @@ type resumeTotal struct {
 	Items   int64  `json:"items"`
 	Bytes   int64  `json:"bytes"`
 	Hash    []byte `json:"hash"`
+	// The items not in an open batch (RuleTotal.New*).
+	NewItems int64  `json:"new_items"`
+	NewBytes int64  `json:"new_bytes"`
+	NewHash  []byte `json:"new_hash"`
 }
 
 // Checkpoint makes everything added so far durable, together with the
@@ -47,7 +51,12 @@ func (w *PlanWriter) Checkpoint(ctx context.Context, scope string, done []string
 		if err != nil {
 			return err
 		}
-		st.Totals = append(st.Totals, resumeTotal{Rule: acc.Rule, Verdict: acc.Verdict, Items: acc.Items, Bytes: acc.Bytes, Hash: h})
+		hNew, err := hashState(acc.hNew)
+		if err != nil {
+			return err
+		}
+		st.Totals = append(st.Totals, resumeTotal{Rule: acc.Rule, Verdict: acc.Verdict, Items: acc.Items, Bytes: acc.Bytes, Hash: h,
+			NewItems: acc.NewItems, NewBytes: acc.NewBytes, NewHash: hNew})
 	}
 	data, err := json.Marshal(st)
 	if err != nil {
@@ -103,8 +112,18 @@ func (s *Store) ResumePlan(ctx context.Context, p Plan, scope string) (*PlanWrit
 		return nil, nil, nil, fmt.Errorf("read checkpoint of plan %d: %w", row.ID, err)
 	}
 	for _, t := range st.Totals {
-		acc := &ruleAcc{RuleTotal: RuleTotal{Rule: t.Rule, Verdict: t.Verdict, Items: t.Items, Bytes: t.Bytes}, h: sha256.New()}
+		acc := &ruleAcc{RuleTotal: RuleTotal{Rule: t.Rule, Verdict: t.Verdict, Items: t.Items, Bytes: t.Bytes, NewItems: t.NewItems, NewBytes: t.NewBytes},
+			h: sha256.New(), hNew: sha256.New()}
 		if err := restoreHash(acc.h, t.Hash); err != nil {
+			return nil, nil, nil, fmt.Errorf("read checkpoint of plan %d: %w", row.ID, err)
+		}
+		if t.NewHash == nil {
+			// A checkpoint written before open batches were kept: every
+			// item was new.
+			t.NewItems, t.NewBytes, t.NewHash = t.Items, t.Bytes, t.Hash
+			acc.NewItems, acc.NewBytes = t.Items, t.Bytes
+		}
+		if err := restoreHash(acc.hNew, t.NewHash); err != nil {
 			return nil, nil, nil, fmt.Errorf("read checkpoint of plan %d: %w", row.ID, err)
 		}
 		w.totals[t.Rule+"\x00"+t.Verdict] = acc

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/retentiond/retentiond/policies"
 	"github.com/retentiond/retentiond/scheduler"
 	"github.com/retentiond/retentiond/store"
 )
@@ -13,9 +14,9 @@ import (
 func (a *app) batchesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "batches",
-		Short: "List, show, approve, reject and confirm batches of due items",
+		Short: "List, show, approve, reject, exclude from and confirm batches of due items",
 	}
-	cmd.AddCommand(a.batchesListCmd(), a.batchesShowCmd(), a.batchesApproveCmd(), a.batchesRejectCmd(), a.batchesConfirmCmd())
+	cmd.AddCommand(a.batchesListCmd(), a.batchesShowCmd(), a.batchesApproveCmd(), a.batchesRejectCmd(), a.batchesExcludeCmd(), a.batchesConfirmCmd())
 	return cmd
 }
 
@@ -69,14 +70,28 @@ the exact items you reviewed (as shown by batches show).`,
 }
 
 func (a *app) batchesRejectCmd() *cobra.Command {
-	var reason string
+	var (
+		reason, keepUntil, reviewAfter string
+	)
 	cmd := &cobra.Command{
 		Use:   "reject ID",
-		Short: "Reject a batch, as an approver (--as), with a reason (--reason)",
-		Args:  cobra.ExactArgs(1),
+		Short: "Reject a batch and keep its items until a date, as an approver (--as), with a reason (--reason)",
+		Long: `Reject records that you do not want the batch's items deleted now, and your
+decision to keep them until a date: plans show them as "kept by decision" and
+do not propose them again before that date; after it, they come back in a new
+batch, and the approvers see this decision.
+
+The date is --keep-until DATE, or today plus --review-after PERIOD (P1M, P6M,
+P1Y), or today plus the rule's review_after (six months unless the rule says
+otherwise). Revoke a decision early with ` + "`retentiond decisions revoke`" + `.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			id, err := parseBatchID(args[0])
+			if err != nil {
+				return err
+			}
+			opts, err := decisionOptions(reason, keepUntil, reviewAfter)
 			if err != nil {
 				return err
 			}
@@ -85,19 +100,95 @@ func (a *app) batchesRejectCmd() *cobra.Command {
 				return err
 			}
 			defer p.Close()
-			res, err := p.Reject(ctx, id, a.as, reason)
+			res, err := p.Reject(ctx, id, a.as, opts)
 			if err != nil {
 				return err
 			}
 			if res.WasExecuting {
 				a.printf("batch %d rejected while it was being executed: it stops before its next slice (at most %d items); what it deleted before is in the ledger, see `retentiond batches show %d`\n", id, scheduler.ExecSlice, id)
-				return nil
+			} else {
+				a.printf("batch %d rejected; nothing in it will be deleted\n", id)
 			}
-			a.printf("batch %d rejected; nothing in it will be deleted\n", id)
+			a.printf("decision %s: its %d items are kept through %s; plans propose them again after that (revoke earlier: retentiond decisions revoke %s --as %s)\n",
+				res.Decision, res.Items, res.Until, res.Decision, esc(a.as))
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded in the ledger: name no people)")
+	cmd.Flags().StringVar(&keepUntil, "keep-until", "", "keep the items through this day (YYYY-MM-DD)")
+	cmd.Flags().StringVar(&reviewAfter, "review-after", "", "keep the items for this period from today (P1M, P6M, P1Y); default: the rule's review_after, else P6M")
+	return cmd
+}
+
+// decisionOptions reads the flags of a retention decision.
+func decisionOptions(reason, keepUntil, reviewAfter string) (scheduler.DecisionOptions, error) {
+	opts := scheduler.DecisionOptions{Reason: reason}
+	if keepUntil != "" {
+		d, err := policies.ParseDate(keepUntil)
+		if err != nil {
+			return opts, fmt.Errorf("--keep-until: %w", err)
+		}
+		opts.KeepUntil = d
+	}
+	if reviewAfter != "" {
+		per, err := policies.ParsePeriod(reviewAfter)
+		if err != nil {
+			return opts, fmt.Errorf("--review-after: %w", err)
+		}
+		if per.IsZero() {
+			return opts, fmt.Errorf("--review-after %s is no time at all: give a period such as P1M or P6M", reviewAfter)
+		}
+		opts.ReviewAfter = per
+	}
+	return opts, nil
+}
+
+func (a *app) batchesExcludeCmd() *cobra.Command {
+	var (
+		reason, keepUntil, reviewAfter, path string
+	)
+	cmd := &cobra.Command{
+		Use:   "exclude ID [ITEM...]",
+		Short: "Take items out of a batch and keep them until a date, as an approver (--as); the rest stays approved",
+		Long: `Exclude takes items out of a batch that has not run yet — a case still open, a
+photo the archive wants — and records your decision to keep them until a
+date (as reject does). Name the items by their paths as ` + "`batches show`" + ` prints
+them, or with --path PATTERN (the pattern syntax of policies and holds). The
+approvals already given stand for the items left: approving a set covers
+every subset of it. A batch left with no items is withdrawn.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			id, err := parseBatchID(args[0])
+			if err != nil {
+				return err
+			}
+			opts, err := decisionOptions(reason, keepUntil, reviewAfter)
+			if err != nil {
+				return err
+			}
+			p, err := a.pipeline(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer p.Close()
+			res, err := p.Exclude(ctx, id, a.as, scheduler.ExcludeSpec{Refs: args[1:], Path: path, DecisionOptions: opts})
+			if err != nil {
+				return err
+			}
+			a.printf("decision %s: %d items taken out of batch %d and kept through %s\n", res.Decision, res.Items, id, res.Until)
+			if res.Emptied {
+				a.printf("batch %d has no items left: it is withdrawn\n", id)
+			} else {
+				a.printf("batch %d: %d items left, still %s; the approvals given stand for them\n", id, res.Left, res.Status)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded in the ledger: name no people)")
+	cmd.Flags().StringVar(&path, "path", "", "exclude every item of the batch whose path matches this pattern")
+	cmd.Flags().StringVar(&keepUntil, "keep-until", "", "keep the items through this day (YYYY-MM-DD)")
+	cmd.Flags().StringVar(&reviewAfter, "review-after", "", "keep the items for this period from today (P1M, P6M, P1Y); default: the rule's review_after, else P6M")
 	return cmd
 }
 
