@@ -21,7 +21,10 @@ type Column struct {
 
 // Columns are the columns of WriteCSV, in order. The file has a header row
 // of their names, then one row per rule and month that had activity,
-// sorted by policy, rule and month; counts are plain integers.
+// sorted by policy, rule and month; counts are plain integers. Each batch
+// with approvals counts once, in one of batches_fully_approved,
+// batches_partially_approved and batches_approved_stages_unrecorded (see
+// docs/audit-counts.md).
 //
 //	policy                   policy id
 //	rule                     rule id
@@ -40,13 +43,25 @@ type Column struct {
 //	archived                 outcome archived
 //	folders_pruned           prune entries: emptied folders removed
 //	batches_planned          batch entries
-//	batches_approved         batches whose latest approval entry falls in the month
+//	batches_fully_approved   batches whose approval became complete that month: every stage the batch entry records has its count of distinct approvers, one not the planner; or approved automatically
+//	batches_partially_approved  batches approved by people, not shown complete, in the month of their latest approval: a stage short, only the planner, or stages not recorded and never executed
+//	batches_approved_stages_unrecorded  batches approved by people whose batch entry records no stages (older ledgers, or planned before the period) and whose execution started, in the month of their latest approval
 //	automatic_approvals      approvals by no person (the rule needs no approval)
 //	approvers                ids of the people who approved the rule's batches that month, sorted, space-separated
 //	batches_rejected         rejections by a person
 //	batches_superseded       batches a later plan replaced
 //	batches_executed         execution_finished entries
 //	owners_told              owner_notice entries: items whose owner, or the operators, were told ahead
+//	withdrawn_at_execution   deletion entries with outcome withdrawn: a plan had withdrawn the item before the batch ran; not touched
+//	items_withdrawn          withdrawal entries: items a plan withdrew from an open batch; the items_withdrawn_* columns split it by code
+//	items_withdrawn_<code>   withdrawal entries with that code, one column per code of ledger.WithdrawalCodes, in that order
+//	batches_with_withdrawals batches whose first withdrawal entry of the period falls in the month
+//	batches_withdrawn        batches whose every planned item was withdrawn, in the month of the last withdrawal
+//	items_excluded           retention_decision entries with code excluded: an approver took the item out of its batch
+//	decisions_rejected       retention_decision entries with code rejected: a rejected batch's items kept until a date
+//	items_kept_by_rejection  the items those decisions keep
+//	decisions_revoked        decision_revoked entries
+//	escalations              escalation entries: batches that waited too long offered to a fallback group
 var Columns = columns()
 
 func columns() []Column {
@@ -84,13 +99,33 @@ func columns() []Column {
 		Column{"archived", "items archived", n(func(r *Row) int64 { return r.Archived })},
 		Column{"folders_pruned", "emptied folders removed", n(func(r *Row) int64 { return r.Pruned })},
 		Column{"batches_planned", "batches planned", n(func(r *Row) int64 { return r.BatchesPlanned })},
-		Column{"batches_approved", "batches whose latest approval falls in the month", n(func(r *Row) int64 { return r.BatchesApproved })},
+		Column{"batches_fully_approved", "batches whose every recorded stage was complete (or approved automatically), in the month that completed it",
+			n(func(r *Row) int64 { return r.BatchesFullyApproved })},
+		Column{"batches_partially_approved", "batches approved by people but not shown complete, in the month of their latest approval",
+			n(func(r *Row) int64 { return r.BatchesPartiallyApproved })},
+		Column{"batches_approved_stages_unrecorded", "batches approved by people, stages not recorded, execution started",
+			n(func(r *Row) int64 { return r.BatchesApprovedStagesUnrecorded })},
 		Column{"automatic_approvals", "approvals by no person", n(func(r *Row) int64 { return r.AutomaticApprovals })},
 		Column{"approvers", "ids of the approvers, space-separated", func(r *Row) string { return strings.Join(r.Approvers, " ") }},
 		Column{"batches_rejected", "batches rejected by a person", n(func(r *Row) int64 { return r.BatchesRejected })},
 		Column{"batches_superseded", "batches a later plan replaced", n(func(r *Row) int64 { return r.BatchesSuperseded })},
 		Column{"batches_executed", "batches whose execution finished", n(func(r *Row) int64 { return r.BatchesExecuted })},
 		Column{"owners_told", "items whose owner (or the operators) were told ahead (owner_notice)", n(func(r *Row) int64 { return r.OwnersTold })},
+		Column{"withdrawn_at_execution", "items the execution found withdrawn from the batch (outcome withdrawn)", n(func(r *Row) int64 { return r.Withdrawn })},
+		Column{"items_withdrawn", "items a plan withdrew from an open batch", n(func(r *Row) int64 { return r.ItemsWithdrawn })},
+	)
+	for _, code := range ledger.WithdrawalCodes {
+		cols = append(cols, Column{"items_withdrawn_" + code, "items withdrawn with code " + code,
+			n(func(r *Row) int64 { return r.WithdrawalCodes[code] })})
+	}
+	cols = append(cols,
+		Column{"batches_with_withdrawals", "batches items were withdrawn from, in the month of the first", n(func(r *Row) int64 { return r.BatchesWithWithdrawals })},
+		Column{"batches_withdrawn", "batches whose every item was withdrawn", n(func(r *Row) int64 { return r.BatchesWithdrawn })},
+		Column{"items_excluded", "items an approver excluded from their batch", n(func(r *Row) int64 { return r.ItemsExcluded })},
+		Column{"decisions_rejected", "rejections that keep a batch's items until a date", n(func(r *Row) int64 { return r.DecisionsRejected })},
+		Column{"items_kept_by_rejection", "the items those rejections keep", n(func(r *Row) int64 { return r.ItemsKeptByRejection })},
+		Column{"decisions_revoked", "retention decisions revoked", n(func(r *Row) int64 { return r.DecisionsRevoked })},
+		Column{"escalations", "batches offered to a fallback group after waiting too long", n(func(r *Row) int64 { return r.Escalations })},
 	)
 	return cols
 }

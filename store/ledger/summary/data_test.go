@@ -34,7 +34,12 @@ type private struct {
 // to November 2026): 3 policies with 6 rules, 40 batches approved at one or
 // two stages or automatically, some rejected or superseded, deletions with
 // every outcome and failure codes, holds, a policy change and two key
-// rotations. The ids carry Danish letters, as configured ids do.
+// rotations. The first 8 batch entries record no stages, as ledgers written
+// before batch entries carried them; later ones do, and among them are
+// batches approved at one of two stages only, items withdrawn from open
+// batches, an item excluded, rejections that keep their items until a date,
+// a revoked decision, a batch whose every item was withdrawn and
+// escalations. The ids carry Danish letters, as configured ids do.
 func schoolYear(t testing.TB) ([]ledger.Entry, private) {
 	refs, err := ledger.NewRefKey(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
@@ -99,9 +104,42 @@ func schoolYear(t testing.TB) ([]ledger.Entry, private) {
 		if k%3 == 0 {
 			planner = "retentiond" // the daemon's scheduled plan
 		}
+		var stages []string
+		if k >= 8 {
+			for s := range rd.stages {
+				stages = append(stages, []string{"ledelse:1", "dpo:1"}[s])
+			}
+		}
 		add(ledger.Entry{Type: ledger.TypeBatch, Time: planned, Batch: id, Source: rd.source, SourceKind: "fileshare",
 			Policy: rd.policy, PolicyDigest: digests[rd.policy], Rule: rd.id, Period: "P3Y", Basis: "item.modified",
-			Items: items, Size: items * 250_000, Actor: planner, Plan: "sha256:00"})
+			Items: items, Size: items * 250_000, Actor: planner, Plan: "sha256:00", Stages: stages})
+		itemRef := func(i int64) string {
+			return ref("item:fileshare:"+rd.source, fmt.Sprintf("Elever/Åse Ørsted %d/fil-%d.docx", k, i))
+		}
+		withdraw := func(at time.Time, i int64, code string) {
+			add(ledger.Entry{Type: ledger.TypeWithdrawal, Time: at, Batch: id, Source: rd.source, SourceKind: "fileshare", Rule: rd.id,
+				Plan: "sha256:00", Item: itemRef(i), Code: code})
+		}
+		if k == 31 { // every item changed or went out of scope before anyone approved: the batch is withdrawn
+			for i := int64(0); i < items; i++ {
+				withdraw(planned.Add(24*time.Hour), i, []string{"not_due", "changed", "absent"}[i%3])
+			}
+			continue
+		}
+		// Items withdrawn (the last ones) before approval; one excluded.
+		var withdrawn int64
+		if k >= 8 && k%5 == 2 {
+			withdraw(planned.Add(time.Hour), items-1, []string{"changed", "held"}[k%2])
+			withdrawn++
+		}
+		if k >= 8 && k%7 == 3 && len(rd.stages) > 0 {
+			i := items - 1 - withdrawn
+			add(ledger.Entry{Type: ledger.TypeRetentionDecision, Time: planned.Add(90 * time.Minute), Batch: id, Rule: rd.id,
+				Decision: fmt.Sprintf("D-%d", 100+k), Code: "excluded", Item: itemRef(i), Actor: rd.stages[0], Role: "approver",
+				Reason: reason("Sagen om Jens Hansen er ikke afsluttet"), Until: "2027-08-01", Auth: "typed"})
+			withdraw(planned.Add(91*time.Minute), i, "excluded")
+			withdrawn++
+		}
 		// Holds and key rotations, a few days after the batch was planned.
 		switch k {
 		case 6:
@@ -124,10 +162,18 @@ func schoolYear(t testing.TB) ([]ledger.Entry, private) {
 				Role: "operator", Reason: reason("Aktindsigt")})
 		}
 		at := planned.Add(2 * time.Hour)
+		if k >= 8 && k%9 == 7 && k%17 != 8 && len(rd.stages) > 0 { // waited past escalate_after before anyone approved
+			add(ledger.Entry{Type: ledger.TypeEscalation, Time: planned.Add(14*24*time.Hour + time.Hour), Batch: id, Rule: rd.id,
+				Plan: "sha256:00", Reason: "waited more than P14D; offered to group rektorer"})
+			at = planned.Add(15 * 24 * time.Hour)
+		}
 		switch {
 		case k%17 == 8: // a later plan replaces it before anyone approves it
 			add(ledger.Entry{Type: ledger.TypeRejection, Time: planned.Add(72 * time.Hour), Batch: id, Rule: rd.id, Source: rd.source,
 				Reason: reason("superseded by plan 12")})
+			continue
+		case k%11 == 4 && len(rd.stages) == 2: // approved at the first of two stages; still waiting for the second
+			add(ledger.Entry{Type: ledger.TypeApproval, Time: at, Batch: id, Rule: rd.id, Actor: rd.stages[0], Role: "approver", Stage: 1})
 			continue
 		case len(rd.stages) == 0:
 			if k%12 == 5 { // the size guard held it; an operator confirmed it
@@ -143,6 +189,16 @@ func schoolYear(t testing.TB) ([]ledger.Entry, private) {
 		if k%13 == 6 { // approved at the first stage, then rejected
 			add(ledger.Entry{Type: ledger.TypeRejection, Time: at.Add(30 * time.Hour), Batch: id, Rule: rd.id, Actor: "bjørn", Role: "approver",
 				Reason: reason("Lærer Mette Sørensen bruger stadig mappen")})
+			if k >= 8 { // the rejection keeps its items until a date
+				decision := fmt.Sprintf("D-%d", 100+k)
+				add(ledger.Entry{Type: ledger.TypeRetentionDecision, Time: at.Add(30 * time.Hour), Batch: id, Rule: rd.id, Decision: decision,
+					Code: "rejected", Items: items - withdrawn, Actor: "bjørn", Role: "approver",
+					Reason: reason("Lærer Mette Sørensen bruger stadig mappen"), Until: "2027-06-30", Auth: "typed"})
+				if k == 19 { // revoked a month later
+					add(ledger.Entry{Type: ledger.TypeDecisionRevoked, Time: at.Add(31 * 24 * time.Hour), Decision: decision, Actor: "bjørn",
+						Role: "approver", Auth: "typed"})
+				}
+			}
 			continue
 		}
 		exec := at.Add(time.Duration(len(rd.stages))*26*time.Hour + 3*time.Hour)
@@ -151,7 +207,7 @@ func schoolYear(t testing.TB) ([]ledger.Entry, private) {
 		var deleted int64
 		for i := int64(0); i < items; i++ {
 			e := ledger.Entry{Type: ledger.TypeDeletion, Time: exec.Add(time.Duration(i) * time.Second), Batch: id, Source: rd.source,
-				SourceKind: "fileshare", Item: ref("item:fileshare:"+rd.source, fmt.Sprintf("Elever/Åse Ørsted %d/fil-%d.docx", k, i)),
+				SourceKind: "fileshare", Item: itemRef(i),
 				Container: ref("container:fileshare:"+rd.source, fmt.Sprintf("Elever/Åse Ørsted %d", k)),
 				Subject:   ref("subject", fmt.Sprintf("0101%02d-1234", k)), Size: 100_000 + i*12_345,
 				Policy: rd.policy, PolicyDigest: digests[rd.policy], Rule: rd.id, Period: "P3Y", Basis: "item.modified",
@@ -172,6 +228,9 @@ func schoolYear(t testing.TB) ([]ledger.Entry, private) {
 				e.Outcome = "changed"
 			case j == 21:
 				e.Outcome = "not_due"
+			}
+			if i >= items-withdrawn {
+				e.Outcome = "withdrawn"
 			}
 			if e.Outcome != "deleted" {
 				e.Method, e.Verified = "", false

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"codeberg.org/go-pdf/fpdf"
+
+	"github.com/retentiond/retentiond/store/ledger"
 )
 
 // The report is set in DejaVu Sans Condensed, embedded in the binary so that
@@ -74,7 +76,8 @@ type rgb struct{ r, g, b int }
 // WritePDF writes the report: A4, a title, the notice that the summary is
 // not authoritative, the export's metadata and an overview; then a table
 // per rule of its months' deletion outcomes, the approvals per rule and
-// month, every batch with who approved it at which stage and when and when
+// month (fully and partially approved apart) with the withdrawals,
+// exclusions, retention decisions and escalations, every batch with who approved it at which stage and when and when
 // it was executed, holds, policy versions and key rotations. Every page has
 // a footer with the origin, the generation time and the page number, and
 // a table that runs onto another page repeats its header there. The same
@@ -386,21 +389,15 @@ func (r *report) keyValues(kv [][2]string) {
 // overview writes the period's totals.
 func (r *report) overview() {
 	rows := r.s.Rows()
-	var c Counts
-	var planned, approved, auto, rejected, superseded, executed int64
+	var t Row
 	rules := map[[2]string]bool{}
 	months := map[string]bool{}
 	for _, row := range rows {
-		c.merge(&row.Counts)
-		planned += row.BatchesPlanned
-		approved += row.BatchesApproved
-		auto += row.AutomaticApprovals
-		rejected += row.BatchesRejected
-		superseded += row.BatchesSuperseded
-		executed += row.BatchesExecuted
+		t.merge(&row)
 		rules[[2]string{row.Policy, row.Rule}] = true
 		months[row.Month] = true
 	}
+	c := t.Counts
 	var placed, released int64
 	for _, h := range r.s.Holds() {
 		if !h.Placed.IsZero() {
@@ -426,17 +423,31 @@ func (r *report) overview() {
 		pairs = append(pairs, [2]string{"Archived", num(c.Archived)}, [2]string{"Emptied folders removed", num(c.Pruned)})
 	}
 	pairs = append(pairs,
-		[2]string{"Batches planned", num(planned)}, [2]string{"Batches approved", num(approved)},
-		[2]string{"Automatic approvals", num(auto)}, [2]string{"Batches executed", num(executed)},
-		[2]string{"Batches rejected", num(rejected)}, [2]string{"Batches superseded", num(superseded)},
+		[2]string{"Batches planned", num(t.BatchesPlanned)}, [2]string{"Batches executed", num(t.BatchesExecuted)},
+		[2]string{"Batches fully approved", num(t.BatchesFullyApproved)}, [2]string{"Batches partially approved", num(t.BatchesPartiallyApproved)},
+		[2]string{"Automatic approvals", num(t.AutomaticApprovals)}, [2]string{"Batches rejected", num(t.BatchesRejected)})
+	if t.BatchesApprovedStagesUnrecorded > 0 {
+		pairs = append(pairs, [2]string{"Approved, stages unknown", num(t.BatchesApprovedStagesUnrecorded)})
+	}
+	pairs = append(pairs, [2]string{"Batches superseded", num(t.BatchesSuperseded)})
+	if t.decisions() > 0 || c.Withdrawn > 0 {
+		pairs = append(pairs,
+			[2]string{"Items withdrawn", num(t.ItemsWithdrawn)}, [2]string{"Batches wholly withdrawn", num(t.BatchesWithdrawn)},
+			[2]string{"Items excluded", num(t.ItemsExcluded)}, [2]string{"Rejections kept until a date", num(t.DecisionsRejected)},
+			[2]string{"Decisions revoked", num(t.DecisionsRevoked)}, [2]string{"Escalations", num(t.Escalations)})
+	}
+	pairs = append(pairs,
 		[2]string{"Holds placed", num(placed)}, [2]string{"Holds released", num(released)},
 		[2]string{"Policy versions in force", num(int64(len(r.s.policies)))}, [2]string{"Key rotations", num(int64(len(r.s.rotations)))},
 	)
+	if len(pairs)%2 == 1 {
+		pairs = append(pairs, [2]string{"", ""})
+	}
 	r.subheading("Overview")
-	t := table{r: r, cols: overviewCols, size: 8.5, noHeader: true, labels: true}
-	t.begin(float64(len(pairs)/2) * (lineH + 2*cellPad))
+	tb := table{r: r, cols: overviewCols, size: 8.5, noHeader: true, labels: true}
+	tb.begin(float64(len(pairs)/2) * (lineH + 2*cellPad))
 	for i := 0; i+1 < len(pairs); i += 2 {
-		t.row(pairs[i][0], pairs[i][1], pairs[i+1][0], pairs[i+1][1])
+		tb.row(pairs[i][0], pairs[i][1], pairs[i+1][0], pairs[i+1][1])
 	}
 }
 
@@ -514,6 +525,9 @@ func outcomeNote(c *Counts) string {
 	if c.Archived > 0 {
 		parts = append(parts, "archived "+num(c.Archived))
 	}
+	if c.Withdrawn > 0 {
+		parts = append(parts, "withdrawn before execution "+num(c.Withdrawn))
+	}
 	if c.Pruned > 0 {
 		parts = append(parts, "emptied folders removed "+num(c.Pruned))
 	}
@@ -521,26 +535,69 @@ func outcomeNote(c *Counts) string {
 }
 
 func (r *report) approvals() {
-	r.section("2  Approvals per rule and month",
-		"Batches planned, approved (counted in the month of their latest approval), approved automatically because the rule needs "+
-			"no approval, rejected by an approver, superseded by a later plan, and executed; and who approved. Approvers are the "+
-			"staff ids configured in retentiond.")
-	var rows []Row
+	r.section("2  Approvals and decisions per rule and month",
+		"Batches planned; fully approved (every stage the batch entry records has its number of distinct approvers, one of them "+
+			"not the planner, or approved automatically because the rule needs no approval), counted in the month of the approval "+
+			"that completed it; partially approved (approved by people but not shown complete: a stage short, or only the planner), "+
+			"counted in the month of the latest approval; of those, automatic; rejected by an approver; superseded by a later plan; "+
+			"executed; and who approved. A batch whose entry records no stages (older ledgers, or planned before the period) counts "+
+			"as approved with stages not recorded once its execution started, and as partially approved until then. Approvers "+
+			"are the staff ids configured in retentiond.")
+	var rows, decided []Row
 	for _, row := range r.s.Rows() {
-		if row.BatchesPlanned+row.BatchesApproved+row.AutomaticApprovals+row.BatchesRejected+row.BatchesSuperseded+row.BatchesExecuted > 0 ||
+		if row.BatchesPlanned+row.approvals()+row.AutomaticApprovals+row.BatchesRejected+row.BatchesSuperseded+row.BatchesExecuted > 0 ||
 			len(row.Approvers) > 0 {
 			rows = append(rows, row)
+		}
+		if row.decisions() > 0 {
+			decided = append(decided, row)
 		}
 	}
 	if len(rows) == 0 {
 		r.none("No batches were planned, approved or executed in this period.")
+	} else {
+		t := table{r: r, size: 8, zebra: true, caption: "Approvals", cols: approvalCols}
+		t.begin(0)
+		for _, row := range rows {
+			note := ""
+			if row.BatchesApprovedStagesUnrecorded > 0 {
+				note = "approved, stages not recorded (counted because their execution started): " + num(row.BatchesApprovedStagesUnrecorded)
+			}
+			t.rowNote(note, ruleName(row.Policy, row.Rule), row.Month, num(row.BatchesPlanned), num(row.BatchesFullyApproved),
+				num(row.BatchesPartiallyApproved), num(row.AutomaticApprovals), num(row.BatchesRejected), num(row.BatchesSuperseded),
+				num(row.BatchesExecuted), cmp.Or(strings.Join(row.Approvers, ", "), "–"))
+		}
+		r.f.Ln(4)
+	}
+	r.decisions(decided)
+}
+
+// decisions writes, per rule and month, the items plans withdrew from
+// open batches, the items approvers excluded, the rejections that keep a
+// batch's items until a date, the decisions revoked and the escalations.
+func (r *report) decisions(rows []Row) {
+	if len(rows) == 0 {
+		r.none("No item was withdrawn or excluded, no retention decision was made or revoked and no batch was escalated in this period.")
 		return
 	}
-	t := table{r: r, size: 8, zebra: true, caption: "Approvals", cols: approvalCols}
+	r.para(introSize, "Withdrawn: items a plan took out of an open batch because they changed, vanished, became held, were no longer "+
+		"due, were kept by a decision or were excluded (the note gives the reasons); batches withdrawn: batches whose every item was. "+
+		"Excluded: items an approver took out of a batch. Kept: rejections that keep a batch's items until a date, and the items they "+
+		"keep. Escalated: batches that waited longer than their rule allows, offered to a fallback group.")
+	r.f.Ln(1.5)
+	t := table{r: r, size: 8, zebra: true, caption: "Withdrawals, decisions and escalations", cols: decisionCols}
 	t.begin(0)
 	for _, row := range rows {
-		t.row(ruleName(row.Policy, row.Rule), row.Month, num(row.BatchesPlanned), num(row.BatchesApproved), num(row.AutomaticApprovals),
-			num(row.BatchesRejected), num(row.BatchesSuperseded), num(row.BatchesExecuted), cmp.Or(strings.Join(row.Approvers, ", "), "–"))
+		var codes []string
+		for _, code := range slices.Sorted(maps.Keys(row.WithdrawalCodes)) {
+			codes = append(codes, fmt.Sprintf("%s %s", strings.ReplaceAll(cmp.Or(code, "no code"), "_", " "), num(row.WithdrawalCodes[code])))
+		}
+		note := ""
+		if len(codes) > 0 {
+			note = fmt.Sprintf("Withdrawn from %s batch(es): %s", num(row.BatchesWithWithdrawals), strings.Join(codes, ", "))
+		}
+		t.rowNote(note, ruleName(row.Policy, row.Rule), row.Month, num(row.ItemsWithdrawn), num(row.BatchesWithdrawn), num(row.ItemsExcluded),
+			num(row.DecisionsRejected), num(row.ItemsKeptByRejection), num(row.DecisionsRevoked), num(row.Escalations))
 	}
 }
 
@@ -594,6 +651,17 @@ func (r *report) batches() {
 		if len(appr) == 0 {
 			appr = []string{"no approval in the period"}
 		}
+		switch b.Approval {
+		case ledger.ApprovalComplete:
+			appr = append(appr, "fully approved")
+		case ledger.ApprovalPartial:
+			appr = append(appr, "partially approved")
+		case ledger.ApprovalStagesUnknown:
+			appr = append(appr, "stages not recorded")
+		}
+		if len(b.Stages) > 0 {
+			appr = append(appr, "needs "+strings.Join(b.Stages, ", "))
+		}
 		var exec []string
 		if !b.Started.IsZero() {
 			exec = append(exec, "started "+r.time(b.Started))
@@ -607,8 +675,14 @@ func (r *report) batches() {
 		if b.StartedBy != "" && len(exec) > 0 {
 			exec = append(exec, "by "+b.StartedBy)
 		}
+		if !b.Escalated.IsZero() {
+			exec = append(exec, "escalated "+r.time(b.Escalated)+": "+b.EscalatedTo)
+		}
 		if !b.Rejected.IsZero() {
 			exec = append(exec, "rejected by "+b.RejectedBy+", "+r.time(b.Rejected))
+		}
+		if b.KeptUntil != "" {
+			exec = append(exec, "items kept until "+b.KeptUntil)
 		}
 		if !b.Superseded.IsZero() {
 			exec = append(exec, "superseded by a later plan, "+r.time(b.Superseded))
@@ -616,7 +690,22 @@ func (r *report) batches() {
 		if len(exec) == 0 {
 			exec = []string{"not executed in the period"}
 		}
-		t.row(strconv.FormatInt(b.ID, 10), rule, planned, strings.Join(appr, "\n"), strings.Join(exec, "\n"), resultText(&b.Outcomes))
+		result := resultText(&b.Outcomes)
+		var taken []string
+		if b.Withdrawn > 0 {
+			taken = append(taken, num(b.Withdrawn)+" withdrawn by plans")
+		}
+		if b.Excluded > 0 {
+			taken = append(taken, num(b.Excluded)+" excluded")
+		}
+		if len(taken) > 0 {
+			if result == "–" {
+				result = strings.Join(taken, "\n")
+			} else {
+				result += "\n" + strings.Join(taken, "\n")
+			}
+		}
+		t.row(strconv.FormatInt(b.ID, 10), rule, planned, strings.Join(appr, "\n"), strings.Join(exec, "\n"), result)
 	}
 }
 
@@ -637,6 +726,7 @@ func resultText(c *Counts) string {
 	add(c.Changed, "changed")
 	add(c.NotDue, "not due")
 	add(c.Archived, "archived")
+	add(c.Withdrawn, "skipped, withdrawn")
 	switch {
 	case c.Pruned == 1:
 		lines = append(lines, "1 emptied folder removed")
@@ -773,9 +863,12 @@ var (
 	deletionCols = []column{{"Month", 20, "L"}, {"Deleted", 18, "R"}, {"Already\nabsent", 20, "R"}, {"Failed", 16, "R"},
 		{"Held by\nsystem", 20, "R"}, {"Skipped\n(hold)", 20, "R"}, {"Changed", 18, "R"}, {"Not due", 18, "R"},
 		{"Bytes deleted", 28, "R"}}
-	approvalCols = []column{{"Rule (policy)", 38, "L"}, {"Month", 15, "L"}, {"Planned", 15, "R"}, {"Approved", 17, "R"},
-		{"Auto-\nmatic", 14, "R"}, {"Rejected", 16, "R"}, {"Super-\nseded", 14, "R"}, {"Executed", 16, "R"},
-		{"Approved by", 33, "L"}}
+	approvalCols = []column{{"Rule (policy)", 34, "L"}, {"Month", 15, "L"}, {"Planned", 15, "R"}, {"Fully\napproved", 17, "R"},
+		{"Partially\napproved", 17, "R"}, {"Auto-\nmatic", 14, "R"}, {"Rejected", 16, "R"}, {"Super-\nseded", 14, "R"},
+		{"Executed", 16, "R"}, {"Approved by", 20, "L"}}
+	decisionCols = []column{{"Rule (policy)", 38, "L"}, {"Month", 15, "L"}, {"Items\nwith-\ndrawn", 17, "R"}, {"Batches\nwith-\ndrawn", 18, "R"},
+		{"Items\nexcluded", 18, "R"}, {"Rejec-\ntions\nkept", 17, "R"}, {"Items\nkept", 17, "R"}, {"Decisions\nrevoked", 20, "R"},
+		{"Escal-\nated", 18, "R"}}
 	batchCols = []column{{"Batch", 11, "R"}, {"Rule", 21, "L"}, {"Planned", 30, "L"}, {"Approvals (stage: who, when)", 47, "L"},
 		{"Execution", 36, "L"}, {"Result", 33, "L"}}
 	instructionCols = []column{{"Instruction", 20, "L"}, {"System", 22, "L"}, {"Lines", 14, "R"}, {"Withdrawn", 14, "R"}, {"First due", 22, "L"},

@@ -1,8 +1,11 @@
 // Package summary makes the human summary of a ledger export: per rule and
 // month, how many items were deleted, already gone, failed, held or
-// skipped, and how many bytes were deleted; every batch with who planned
-// and approved it, at which stage and when, and when it was executed;
-// holds, policy versions and key rotations. It writes that as CSV
+// skipped, and how many bytes were deleted; how many batches were fully
+// or partially approved, rejected or superseded; which items were withdrawn
+// from open batches or excluded, the retention decisions, their
+// revocations and the escalations; every batch with who planned and
+// approved it, at which stage and when, and when it was executed; holds,
+// policy versions and key rotations. It writes that as CSV
 // (WriteCSV) and as an A4 PDF report (WritePDF) that a data protection
 // officer can attach to the annual review.
 //
@@ -10,8 +13,9 @@
 // signed entries, which are. It is derived from ledger entries only, and it
 // carries no reference to an item, a folder or a data subject (Entry.Item,
 // Container and Subject are never read), and no free text an operator typed
-// (Entry.Reason is read only to tell an automatic approval; Text is never
-// read): only counts, sizes, policy, rule, batch and hold ids, policy
+// (Entry.Reason is read only to tell an automatic approval and to show to
+// whom an escalation offered a batch, which retentiond writes; Text is
+// never read): only counts, sizes, policy, rule, batch and hold ids, policy
 // digests, key ids and the configured ids of the people who acted.
 //
 // A Summary reads entries one at a time, in ledger order (Add). Its memory
@@ -50,6 +54,7 @@ type Counts struct {
 	Changed      int64 // outcome "changed": changed since it was planned; not touched
 	NotDue       int64 // outcome "not_due": no longer due at execution; not touched
 	Archived     int64 // outcome "archived": moved to the archive the policy names
+	Withdrawn    int64 // outcome "withdrawn": a plan had withdrawn the item from the batch before it ran; not touched
 	Pruned       int64 // prune entries: folders the batch emptied and removed
 	BytesDeleted int64 // the sum of Entry.Size over the "deleted" entries
 	// FailureCodes counts the failed entries by Entry.Code ("" where an
@@ -59,7 +64,7 @@ type Counts struct {
 
 // Entries is the number of deletion entries counted (prunes excluded).
 func (c *Counts) Entries() int64 {
-	return c.Deleted + c.Absent + c.Failed + c.Held + c.SkippedHold + c.Changed + c.NotDue + c.Archived
+	return c.Deleted + c.Absent + c.Failed + c.Held + c.SkippedHold + c.Changed + c.NotDue + c.Archived + c.Withdrawn
 }
 
 func (c *Counts) add(e *ledger.Entry) {
@@ -85,6 +90,8 @@ func (c *Counts) add(e *ledger.Entry) {
 		c.NotDue++
 	case "archived":
 		c.Archived++
+	case "withdrawn":
+		c.Withdrawn++
 	}
 }
 
@@ -97,6 +104,7 @@ func (c *Counts) merge(o *Counts) {
 	c.Changed += o.Changed
 	c.NotDue += o.NotDue
 	c.Archived += o.Archived
+	c.Withdrawn += o.Withdrawn
 	c.Pruned += o.Pruned
 	c.BytesDeleted += o.BytesDeleted
 	for code, n := range o.FailureCodes {
@@ -122,14 +130,43 @@ type Row struct {
 
 	Counts
 
-	BatchesPlanned     int64    // batch entries
-	BatchesApproved    int64    // batches whose latest approval entry falls in this month
-	AutomaticApprovals int64    // approval entries with no person: the rule needs no approval
-	BatchesRejected    int64    // rejection entries naming the person who rejected
-	BatchesSuperseded  int64    // rejection entries naming nobody: a later plan replaced the batch
-	BatchesExecuted    int64    // execution_finished entries
-	OwnersTold         int64    // owner_notice entries: items whose owner (or the operators) were told ahead
-	Approvers          []string // ids of the people who approved the rule's batches this month, sorted
+	BatchesPlanned int64 // batch entries
+	// BatchesFullyApproved are the batches whose approval became complete
+	// this month (ledger.ApprovalComplete: every stage their batch entry
+	// records has its count of distinct approvers, one of them not the
+	// planner; or approved automatically), counted in the month of the
+	// approval entry that completed it.
+	BatchesFullyApproved int64
+	// BatchesPartiallyApproved are the batches approved by people whose
+	// approval the period's entries do not show complete, counted in the
+	// month of their latest approval: a stage short of approvers, only
+	// the planner, or stages not recorded and never executed.
+	BatchesPartiallyApproved int64
+	// BatchesApprovedStagesUnrecorded are the batches approved by people
+	// whose batch entry records no stages (written before batch entries
+	// carried them, or planned before the period) and whose execution
+	// started, counted in the month of their latest approval: retentiond
+	// executes only approved batches, but the ledger alone cannot show
+	// that every stage was complete.
+	BatchesApprovedStagesUnrecorded int64
+	AutomaticApprovals              int64    // approval entries with no person: the rule needs no approval
+	BatchesRejected                 int64    // rejection entries naming the person who rejected
+	BatchesSuperseded               int64    // rejection entries naming nobody: a later plan replaced the batch
+	BatchesExecuted                 int64    // execution_finished entries
+	OwnersTold                      int64    // owner_notice entries: items whose owner (or the operators) were told ahead
+	Approvers                       []string // ids of the people who approved the rule's batches this month, sorted
+
+	ItemsWithdrawn int64 // withdrawal entries: items a plan withdrew from an open batch
+	// WithdrawalCodes counts the withdrawal entries by Entry.Code (one of
+	// ledger.WithdrawalCodes). It is nil when nothing was withdrawn.
+	WithdrawalCodes        map[string]int64
+	BatchesWithWithdrawals int64 // batches whose first withdrawal entry in the period falls in this month
+	BatchesWithdrawn       int64 // batches whose every planned item was withdrawn, in the month of the last withdrawal
+	ItemsExcluded          int64 // retention_decision entries with code excluded: an approver took the item out of its batch
+	DecisionsRejected      int64 // retention_decision entries with code rejected: a batch's items kept until a date
+	ItemsKeptByRejection   int64 // the items those decisions keep (their Items)
+	DecisionsRevoked       int64 // decision_revoked entries
+	Escalations            int64 // escalation entries: a batch that waited too long offered to a fallback group
 }
 
 // Batch is one batch and what the period's entries say happened to it.
@@ -148,6 +185,12 @@ type Batch struct {
 	Confirmed   time.Time
 
 	Approvals []Approval // in ledger order
+	// Stages are the stages its batch entry records ("group:count");
+	// none for a rule that needs no approval or a batch entry written
+	// before batch entries recorded them.
+	Stages []string
+	// Approval is how far its approval got by the period's entries.
+	Approval ledger.ApprovalStatus
 
 	RejectedBy string // who rejected it; "" if nobody did
 	Rejected   time.Time
@@ -162,6 +205,12 @@ type Batch struct {
 	StopReason string
 
 	Outcomes Counts // its deletion and prune entries in the period
+
+	Withdrawn   int64  // withdrawal entries: items a plan withdrew from it
+	Excluded    int64  // items an approver excluded (retention_decision, excluded)
+	KeptUntil   string // the date a rejection decision keeps its items until; "" if none
+	Escalated   time.Time
+	EscalatedTo string // the escalation entry's reason: to whom it was offered
 }
 
 // Approval is one approval entry of a batch.
@@ -224,9 +273,24 @@ type row struct {
 	approvers map[string]struct{}
 }
 
+// approvalCount is which approval count of a row counts a batch.
+type approvalCount int
+
+const (
+	countedNone approvalCount = iota
+	countedFull
+	countedPartial
+	countedUnrecorded
+)
+
 type batch struct {
 	Batch
-	approvedIn rowKey // the row counting it in BatchesApproved; zero if none
+	progress ledger.ApprovalProgress
+	counted  approvalCount // which count of row countedIn counts it
+	// countedIn is the row counting it in counted; lastApproval the row
+	// of its latest approval entry.
+	countedIn, lastApproval rowKey
+	withdrawnAll            bool // counted in BatchesWithdrawn
 }
 
 // Summary accumulates ledger entries. The zero value is not usable: call
@@ -242,6 +306,7 @@ type Summary struct {
 	policies   []PolicyVersion
 	rotations  []KeyRotation
 	rulePolicy map[string]string // rule id -> the policy id entries last gave it
+	decisions  map[string]rowKey // retention decision id -> its policy and rule
 
 	entries     int64 // entries added
 	first, last int64 // their ledger indexes
@@ -258,7 +323,7 @@ func New(loc *time.Location) *Summary {
 		}
 	}
 	return &Summary{loc: loc, rows: map[rowKey]*row{}, batches: map[int64]*batch{}, holds: map[string]*Hold{},
-		instr: map[string]*Instruction{}, rulePolicy: map[string]string{}}
+		instr: map[string]*Instruction{}, rulePolicy: map[string]string{}, decisions: map[string]rowKey{}}
 }
 
 // Location is the time zone whose calendar months the summary counts.
@@ -304,6 +369,9 @@ func (s *Summary) Add(index int64, e ledger.Entry) {
 		}
 		b.Policy, b.Rule, b.Source, b.Digest = e.Policy, e.Rule, e.Source, ShortDigest(e.PolicyDigest)
 		b.Items, b.Bytes, b.Planned, b.Planner = e.Items, e.Size, e.Time, e.Actor
+		if err := b.progress.Batch(&e); err == nil {
+			b.Stages = slices.Clone(e.Stages)
+		}
 		r := s.row(s.policyOf(&e, b), s.ruleOf(&e, b), month)
 		r.digest(e.PolicyDigest)
 		r.BatchesPlanned++
@@ -324,13 +392,22 @@ func (s *Summary) Add(index int64, e ledger.Entry) {
 			break
 		}
 		b.Approvals = append(b.Approvals, a)
+		b.progress.Approve(&e)
 		k := rowKey{r.Policy, r.Rule, r.Month}
-		if b.approvedIn != k {
-			if old, ok := s.rows[b.approvedIn]; ok {
-				old.BatchesApproved--
+		b.lastApproval = k
+		switch b.progress.Status() {
+		case ledger.ApprovalComplete:
+			if b.counted != countedFull {
+				s.count(b, countedFull, k)
 			}
-			b.approvedIn = k
-			r.BatchesApproved++
+		case ledger.ApprovalPartial:
+			s.count(b, countedPartial, k)
+		case ledger.ApprovalStagesUnknown:
+			if b.Started.IsZero() && b.Finished.IsZero() && b.Stopped.IsZero() {
+				s.count(b, countedPartial, k)
+			} else {
+				s.count(b, countedUnrecorded, k)
+			}
 		}
 	case ledger.TypeRejection:
 		b := s.batchOf(&e)
@@ -354,6 +431,7 @@ func (s *Summary) Add(index int64, e ledger.Entry) {
 	case ledger.TypeExecutionStarted:
 		if b := s.batchOf(&e); b != nil {
 			b.StartedBy, b.Started = e.Actor, e.Time
+			s.executed(b)
 		}
 	case ledger.TypeExecutionFinished:
 		b := s.batchOf(&e)
@@ -363,10 +441,62 @@ func (s *Summary) Add(index int64, e ledger.Entry) {
 			if b.StartedBy == "" {
 				b.StartedBy = e.Actor
 			}
+			s.executed(b)
 		}
 	case ledger.TypeExecutionStopped:
 		if b := s.batchOf(&e); b != nil {
 			b.Stopped, b.StopReason = e.Time, e.Reason
+			s.executed(b)
+		}
+	case ledger.TypeWithdrawal:
+		b := s.batchOf(&e)
+		r := s.row(s.policyOf(&e, b), s.ruleOf(&e, b), month)
+		r.ItemsWithdrawn++
+		if r.WithdrawalCodes == nil {
+			r.WithdrawalCodes = map[string]int64{}
+		}
+		r.WithdrawalCodes[e.Code]++
+		if b == nil {
+			break
+		}
+		if b.Withdrawn++; b.Withdrawn == 1 {
+			r.BatchesWithWithdrawals++
+		}
+		if !b.withdrawnAll && b.Items > 0 && b.Withdrawn >= b.Items {
+			b.withdrawnAll = true
+			r.BatchesWithdrawn++
+		}
+	case ledger.TypeRetentionDecision:
+		b := s.batchOf(&e)
+		r := s.row(s.policyOf(&e, b), s.ruleOf(&e, b), month)
+		if e.Decision != "" {
+			s.decisions[e.Decision] = rowKey{policy: r.Policy, rule: r.Rule}
+		}
+		switch e.Code {
+		case "excluded":
+			r.ItemsExcluded++
+			if b != nil {
+				b.Excluded++
+			}
+		case "rejected":
+			r.DecisionsRejected++
+			r.ItemsKeptByRejection += max(e.Items, 0)
+			if b != nil {
+				b.KeptUntil = e.Until
+			}
+		}
+	case ledger.TypeDecisionRevoked:
+		b := s.batchOf(&e)
+		policy, rule := s.policyOf(&e, b), s.ruleOf(&e, b)
+		if d, ok := s.decisions[e.Decision]; ok && rule == "" {
+			policy, rule = d.policy, d.rule
+		}
+		s.row(policy, rule, month).DecisionsRevoked++
+	case ledger.TypeEscalation:
+		b := s.batchOf(&e)
+		s.row(s.policyOf(&e, b), s.ruleOf(&e, b), month).Escalations++
+		if b != nil {
+			b.Escalated, b.EscalatedTo = e.Time, e.Reason
 		}
 	case ledger.TypeOwnerNotice:
 		s.row(s.policyOf(&e, nil), e.Rule, month).OwnersTold++
@@ -406,8 +536,14 @@ func (s *Summary) Add(index int64, e ledger.Entry) {
 // never as layout: a control or bidi character becomes visible.
 func shown(e *ledger.Entry) {
 	for _, f := range []*string{&e.Source, &e.Policy, &e.PolicyDigest, &e.Rule, &e.Period, &e.Due, &e.Actor,
-		&e.Outcome, &e.Code, &e.Method, &e.Hold, &e.Instruction, &e.Reason, &e.Text, &e.Key} {
+		&e.Outcome, &e.Code, &e.Method, &e.Hold, &e.Instruction, &e.Reason, &e.Text, &e.Key, &e.Until, &e.Decision} {
 		*f = safetext.Name(*f)
+	}
+	if len(e.Stages) > 0 {
+		e.Stages = slices.Clone(e.Stages) // the caller's entry stays as it was
+		for i := range e.Stages {
+			e.Stages[i] = safetext.Name(e.Stages[i])
+		}
 	}
 }
 
@@ -454,6 +590,40 @@ func (s *Summary) policyOf(e *ledger.Entry, b *batch) string {
 		return b.Policy
 	}
 	return s.rulePolicy[s.ruleOf(e, b)]
+}
+
+// executed notes that batch b's execution started (its start or end is
+// in the period): a batch whose stages are not recorded then counts as
+// approved with stages not recorded, in the month of its latest approval.
+func (s *Summary) executed(b *batch) {
+	if b.counted == countedPartial && b.progress.Status() == ledger.ApprovalStagesUnknown {
+		s.count(b, countedUnrecorded, b.lastApproval)
+	}
+}
+
+// count moves batch b's approval count to count how in row k.
+func (s *Summary) count(b *batch, how approvalCount, k rowKey) {
+	if b.counted == how && b.countedIn == k {
+		return
+	}
+	if old, ok := s.rows[b.countedIn]; ok {
+		*old.approvalCount(b.counted)--
+	}
+	b.counted, b.countedIn = how, k
+	*s.rows[k].approvalCount(how)++
+}
+
+func (r *row) approvalCount(how approvalCount) *int64 {
+	switch how {
+	case countedFull:
+		return &r.BatchesFullyApproved
+	case countedPartial:
+		return &r.BatchesPartiallyApproved
+	case countedUnrecorded:
+		return &r.BatchesApprovedStagesUnrecorded
+	}
+	var discard int64
+	return &discard
 }
 
 func (s *Summary) row(policy, rule, month string) *row {
@@ -524,14 +694,7 @@ func (s *Summary) Rows() []Row {
 			merged[k] = m
 			digests[k], approvers[k] = map[string]struct{}{}, map[string]struct{}{}
 		}
-		m.Counts.merge(&r.Counts)
-		m.BatchesPlanned += r.BatchesPlanned
-		m.BatchesApproved += r.BatchesApproved
-		m.AutomaticApprovals += r.AutomaticApprovals
-		m.BatchesRejected += r.BatchesRejected
-		m.BatchesSuperseded += r.BatchesSuperseded
-		m.BatchesExecuted += r.BatchesExecuted
-		m.OwnersTold += r.OwnersTold
+		m.merge(&r.Row)
 		maps.Copy(digests[k], r.digests)
 		maps.Copy(approvers[k], r.approvers)
 	}
@@ -539,8 +702,7 @@ func (s *Summary) Rows() []Row {
 	for k, m := range merged {
 		m.Digests = slices.Sorted(maps.Keys(digests[k]))
 		m.Approvers = slices.Sorted(maps.Keys(approvers[k]))
-		if m.Entries() == 0 && m.Pruned == 0 && m.BatchesPlanned == 0 && m.BatchesApproved == 0 && m.AutomaticApprovals == 0 &&
-			m.BatchesRejected == 0 && m.BatchesSuperseded == 0 && m.BatchesExecuted == 0 && m.OwnersTold == 0 && len(m.Approvers) == 0 {
+		if m.empty() {
 			continue // a month whose only approval was followed by a later one
 		}
 		out = append(out, *m)
@@ -551,12 +713,61 @@ func (s *Summary) Rows() []Row {
 	return out
 }
 
+// merge adds o's counts (not its ids, digests and approvers) to r's.
+func (r *Row) merge(o *Row) {
+	r.Counts.merge(&o.Counts)
+	r.BatchesPlanned += o.BatchesPlanned
+	r.BatchesFullyApproved += o.BatchesFullyApproved
+	r.BatchesPartiallyApproved += o.BatchesPartiallyApproved
+	r.BatchesApprovedStagesUnrecorded += o.BatchesApprovedStagesUnrecorded
+	r.AutomaticApprovals += o.AutomaticApprovals
+	r.BatchesRejected += o.BatchesRejected
+	r.BatchesSuperseded += o.BatchesSuperseded
+	r.BatchesExecuted += o.BatchesExecuted
+	r.OwnersTold += o.OwnersTold
+	r.ItemsWithdrawn += o.ItemsWithdrawn
+	for code, n := range o.WithdrawalCodes {
+		if r.WithdrawalCodes == nil {
+			r.WithdrawalCodes = map[string]int64{}
+		}
+		r.WithdrawalCodes[code] += n
+	}
+	r.BatchesWithWithdrawals += o.BatchesWithWithdrawals
+	r.BatchesWithdrawn += o.BatchesWithdrawn
+	r.ItemsExcluded += o.ItemsExcluded
+	r.DecisionsRejected += o.DecisionsRejected
+	r.ItemsKeptByRejection += o.ItemsKeptByRejection
+	r.DecisionsRevoked += o.DecisionsRevoked
+	r.Escalations += o.Escalations
+}
+
+// empty reports whether r counts nothing.
+func (r *Row) empty() bool {
+	return r.Entries() == 0 && r.Pruned == 0 && r.BatchesPlanned == 0 && r.approvals() == 0 && r.AutomaticApprovals == 0 &&
+		r.BatchesRejected == 0 && r.BatchesSuperseded == 0 && r.BatchesExecuted == 0 && r.OwnersTold == 0 && len(r.Approvers) == 0 &&
+		r.decisions() == 0
+}
+
+// approvals is the batches r counts as approved, fully, partially or with
+// stages not recorded.
+func (r *Row) approvals() int64 {
+	return r.BatchesFullyApproved + r.BatchesPartiallyApproved + r.BatchesApprovedStagesUnrecorded
+}
+
+// decisions is the sum of r's withdrawal, decision and escalation counts.
+func (r *Row) decisions() int64 {
+	return r.ItemsWithdrawn + r.BatchesWithWithdrawals + r.BatchesWithdrawn + r.ItemsExcluded + r.DecisionsRejected +
+		r.ItemsKeptByRejection + r.DecisionsRevoked + r.Escalations
+}
+
 // Batches returns the batches the period's entries name, by number.
 func (s *Summary) Batches() []Batch {
 	out := make([]Batch, 0, len(s.batches))
 	for _, b := range s.batches {
 		c := b.Batch
 		c.Approvals = slices.Clone(b.Approvals)
+		c.Stages = slices.Clone(b.Stages)
+		c.Approval = b.progress.Status()
 		c.Outcomes = b.Outcomes.clone()
 		if c.Policy == "" {
 			c.Policy = s.rulePolicy[c.Rule]

@@ -58,7 +58,7 @@ func TestCounts(t *testing.T) {
 	s := New(cph)
 	for i, e := range []ledger.Entry{
 		{Type: ledger.TypeBatch, Time: at, Batch: 3, Policy: "elevdata", PolicyDigest: "sha256:aabbccddeeff00112233", Rule: "fravær",
-			Items: 12, Size: 999, Actor: "retentiond"},
+			Items: 12, Size: 999, Actor: "retentiond", Stages: []string{"ledere:1", "dpo:1"}},
 		{Type: ledger.TypeApproval, Time: at, Batch: 3, Rule: "fravær", Actor: "søren", Stage: 1},
 		{Type: ledger.TypeApproval, Time: at, Batch: 3, Rule: "fravær", Actor: "åse", Stage: 2},
 		{Type: ledger.TypeExecutionStarted, Time: at, Batch: 3, Rule: "fravær", Actor: "it"},
@@ -73,14 +73,15 @@ func TestCounts(t *testing.T) {
 	want := Row{Policy: "elevdata", Rule: "fravær", Digests: []string{"sha256:aabbccddeeff"}, Month: "2026-05",
 		Counts: Counts{Deleted: 2, Absent: 1, Failed: 4, Held: 1, SkippedHold: 1, Changed: 1, NotDue: 1, Archived: 1, Pruned: 1,
 			BytesDeleted: 350, FailureCodes: map[string]int64{"permission_denied": 2, "io_error": 1, "": 1}},
-		BatchesPlanned: 1, BatchesApproved: 1, BatchesExecuted: 1, Approvers: []string{"søren", "åse"}}
+		BatchesPlanned: 1, BatchesFullyApproved: 1, BatchesExecuted: 1, Approvers: []string{"søren", "åse"}}
 	rows := s.Rows()
 	if len(rows) != 1 || !reflect.DeepEqual(rows[0], want) {
 		t.Fatalf("rows\n%+v\nwant\n%+v", rows, want)
 	}
 	bs := s.Batches()
 	if len(bs) != 1 || bs[0].Outcomes.Deleted != 2 || bs[0].Outcomes.Failed != 4 || bs[0].Outcomes.Pruned != 1 || bs[0].StartedBy != "it" ||
-		bs[0].Planner != "retentiond" || bs[0].Items != 12 || bs[0].Digest != "sha256:aabbccddeeff" || len(bs[0].Approvals) != 2 {
+		bs[0].Planner != "retentiond" || bs[0].Items != 12 || bs[0].Digest != "sha256:aabbccddeeff" || len(bs[0].Approvals) != 2 ||
+		bs[0].Approval != ledger.ApprovalComplete || len(bs[0].Stages) != 2 {
 		t.Errorf("batch %+v", bs)
 	}
 	if n, first, last := s.Entries(); n != 18 || first != 0 || last != 17 {
@@ -88,12 +89,14 @@ func TestCounts(t *testing.T) {
 	}
 }
 
-// TestApprovalsAcrossMonths: a batch counts as approved once, in the
-// month of its latest approval; each month names who approved in it.
+// TestApprovalsAcrossMonths: a batch counts as fully approved once, in the
+// month of the approval that completed it, and as partially approved until
+// then; each month names who approved in it.
 func TestApprovalsAcrossMonths(t *testing.T) {
 	s := New(cph)
 	for i, e := range []ledger.Entry{
-		{Type: ledger.TypeBatch, Time: time.Date(2026, 3, 30, 8, 0, 0, 0, time.UTC), Batch: 1, Policy: "p", Rule: "karakterer"},
+		{Type: ledger.TypeBatch, Time: time.Date(2026, 3, 30, 8, 0, 0, 0, time.UTC), Batch: 1, Policy: "p", Rule: "karakterer",
+			Stages: []string{"ledere:1", "dpo:1"}},
 		{Type: ledger.TypeApproval, Time: time.Date(2026, 3, 31, 12, 0, 0, 0, time.UTC), Batch: 1, Rule: "karakterer", Actor: "søren", Stage: 1},
 		// 00:30 on 1 April in Copenhagen.
 		{Type: ledger.TypeApproval, Time: time.Date(2026, 3, 31, 22, 30, 0, 0, time.UTC), Batch: 1, Rule: "karakterer", Actor: "åse", Stage: 2},
@@ -112,9 +115,10 @@ func TestApprovalsAcrossMonths(t *testing.T) {
 	}
 	want := []Row{
 		{Policy: "p", Rule: "karakterer", Month: "2026-03", BatchesPlanned: 1, Approvers: []string{"søren"}},
-		{Policy: "p", Rule: "karakterer", Month: "2026-04", BatchesApproved: 1, Approvers: []string{"åse"}},
-		{Policy: "p", Rule: "logfiler", Month: "2026-04", BatchesPlanned: 3, BatchesApproved: 2, AutomaticApprovals: 1,
-			BatchesRejected: 1, BatchesSuperseded: 1, Approvers: []string{"bo"}},
+		{Policy: "p", Rule: "karakterer", Month: "2026-04", BatchesFullyApproved: 1, Approvers: []string{"åse"}},
+		// Batch 4's entry records no stages and it never ran: partially approved.
+		{Policy: "p", Rule: "logfiler", Month: "2026-04", BatchesPlanned: 3, BatchesFullyApproved: 1, BatchesPartiallyApproved: 1,
+			AutomaticApprovals: 1, BatchesRejected: 1, BatchesSuperseded: 1, Approvers: []string{"bo"}},
 	}
 	got := s.Rows()
 	for i := range got {
@@ -148,7 +152,10 @@ func TestBatchBeforePeriod(t *testing.T) {
 		s.Add(int64(i), e)
 	}
 	rows := s.Rows()
-	if len(rows) != 1 || rows[0].Policy != "elevdata" || rows[0].BatchesApproved != 1 || rows[0].Deleted != 1 || rows[0].BatchesExecuted != 1 {
+	// Its stages are unknown (its batch entry lies before the period), and
+	// it was executed: approved, stages not recorded.
+	if len(rows) != 1 || rows[0].Policy != "elevdata" || rows[0].BatchesApprovedStagesUnrecorded != 1 || rows[0].approvals() != 1 ||
+		rows[0].Deleted != 1 || rows[0].BatchesExecuted != 1 {
 		t.Errorf("rows %+v", rows)
 	}
 	if bs := s.Batches(); len(bs) != 1 || bs[0].Policy != "elevdata" || !bs[0].Planned.IsZero() {
