@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/robfig/cron/v3"
 	"go.yaml.in/yaml/v3"
@@ -156,6 +157,13 @@ type Person struct {
 	Email  string // where notifications go; "" for none
 	Roles  []string
 	Groups []string
+	// OSUsers, when set, are the operating-system accounts this person
+	// works from ("SKOLE\\anna" as Windows names a domain account,
+	// "anna" on Linux): a command run --as this person from any other
+	// account is refused, and what it records says the identity was
+	// verified (ledger auth os_user) rather than typed. No account may be
+	// listed for two people.
+	OSUsers []string
 }
 
 // Has reports whether p holds role.
@@ -293,11 +301,12 @@ type smtpYAML struct {
 }
 
 type personYAML struct {
-	ID     string   `yaml:"id"`
-	Name   string   `yaml:"name"`
-	Email  string   `yaml:"email"`
-	Roles  []string `yaml:"roles"`
-	Groups []string `yaml:"groups"`
+	ID      string   `yaml:"id"`
+	Name    string   `yaml:"name"`
+	Email   string   `yaml:"email"`
+	Roles   []string `yaml:"roles"`
+	Groups  []string `yaml:"groups"`
+	OSUsers []string `yaml:"os_users"`
 }
 
 type sourceYAML struct {
@@ -411,6 +420,7 @@ func Parse(file string, data []byte, reg *connectors.Registry) (*Config, error) 
 
 	groups := map[string]bool{}
 	ids := map[string]bool{}
+	accounts := map[string]string{} // OS account, case folded → person id
 	for i, p := range cf.People {
 		path := fmt.Sprintf("people[%d]", i)
 		if !validID(p.ID) {
@@ -440,7 +450,20 @@ func Parse(file string, data []byte, reg *connectors.Registry) (*Config, error) 
 				d.errorf(path+".email", "%v", err)
 			}
 		}
-		c.People = append(c.People, Person{ID: p.ID, Name: p.Name, Email: p.Email, Roles: p.Roles, Groups: p.Groups})
+		for j, u := range p.OSUsers {
+			f := fmt.Sprintf("%s.os_users[%d]", path, j)
+			switch other, dup := accounts[strings.ToLower(u)]; {
+			case strings.TrimSpace(u) != u || u == "" || strings.ContainsFunc(u, unicode.IsControl):
+				d.errorf(f, "%q is not an account name: write it as the system shows it, e.g. \"SKOLE\\\\anna\" or \"anna\"", u)
+			case dup && other == p.ID:
+				d.errorf(f, "%q is listed twice", u)
+			case dup:
+				d.errorf(f, "%q is also an account of %s: one account must be one person, or either could act as the other", u, other)
+			default:
+				accounts[strings.ToLower(u)] = p.ID
+			}
+		}
+		c.People = append(c.People, Person{ID: p.ID, Name: p.Name, Email: p.Email, Roles: p.Roles, Groups: p.Groups, OSUsers: p.OSUsers})
 	}
 
 	names := map[string]bool{}

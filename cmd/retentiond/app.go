@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -44,6 +45,8 @@ type app struct {
 	invocation string
 	// logCores also receive what `run` logs (for tests).
 	logCores []zapcore.Core
+	// warnedTyped says the unverified --as was warned about.
+	warnedTyped bool
 }
 
 func newApp(out, errOut io.Writer) *app {
@@ -170,12 +173,76 @@ func (a *app) pipeline(ctx context.Context, log *zap.Logger) (*scheduler.Pipelin
 	if err := a.checkOwner(cfg.Database); err != nil {
 		return nil, err
 	}
+	auth, err := a.verifyIdentity(cfg)
+	if err != nil {
+		return nil, err
+	}
 	if log == nil {
 		log = a.cliLogger()
 	}
 	host, _ := os.Hostname()
 	return scheduler.New(ctx, cfg, scheduler.Deps{Clock: a.clock, Log: log, Host: host, Software: software(),
-		StartNewLedger: a.startNewLedger, AcceptRollback: a.acceptRollback, Actor: a.actor()})
+		StartNewLedger: a.startNewLedger, AcceptRollback: a.acceptRollback, Actor: a.actor(), Auth: auth})
+}
+
+// verifyIdentity checks the person named by --as against the account this
+// process runs as and returns how the identity was established, for the
+// ledger (ledger.AuthMethods): "os_user" when the person lists os_users
+// and the account is one of them; a person with os_users run from any
+// other account is refused. A person without os_users is taken on their
+// word ("typed"), with a warning on stderr. An --as naming nobody in the
+// configuration is left to the command, which refuses it if it needs a
+// person.
+func (a *app) verifyIdentity(cfg *configs.Config) (string, error) {
+	if a.as == "" {
+		return "", nil
+	}
+	who, ok := cfg.Person(a.as)
+	if !ok {
+		return "typed", nil
+	}
+	if len(who.OSUsers) == 0 {
+		if !a.warnedTyped {
+			a.warnedTyped = true
+			fmt.Fprintf(a.errOut, "retentiond: warning: --as %s is typed, not verified: anyone who can run retentiond may type it; list %s's accounts under os_users in %s (see docs/identity.md)\n",
+				esc(a.as), esc(a.as), cfg.File)
+		}
+		return "typed", nil
+	}
+	account, err := currentOSUser()
+	if err != nil {
+		return "", fmt.Errorf("--as %s: cannot tell which account runs this command, so cannot verify it is %s: %w", a.as, a.as, err)
+	}
+	for _, u := range who.OSUsers {
+		if sameAccount(u, account) {
+			return "os_user", nil
+		}
+	}
+	listed := make([]string, len(who.OSUsers))
+	for i, u := range who.OSUsers {
+		listed[i] = strconv.Quote(u)
+	}
+	return "", fmt.Errorf("--as %s refused: this command runs as the account %q, which is not one of %s's os_users in %s (%s); run it logged in as %s, or have the configuration list this account",
+		a.as, account, a.as, cfg.File, strings.Join(listed, ", "), a.as)
+}
+
+// currentOSUser is the account this process runs as, as the system names
+// it: DOMAIN\user on Windows, the login name elsewhere.
+func currentOSUser() (string, error) {
+	u, err := user.Current()
+	if err != nil {
+		return "", err
+	}
+	return u.Username, nil
+}
+
+// sameAccount compares account names as the system does: Windows account
+// names ignore case, Unix ones do not.
+func sameAccount(listed, account string) bool {
+	if runtime.GOOS == "windows" {
+		return strings.EqualFold(listed, account)
+	}
+	return listed == account
 }
 
 // withPipeline makes a command's RunE that opens the pipeline, runs fn
