@@ -86,17 +86,21 @@ func (p *Pipeline) Approval(ctx context.Context, b *store.Batch) (ApprovalState,
 
 // Approve records person's approval of batch id, which must still have the
 // fingerprint the approver reviewed (empty: the current one). The approval
-// counts toward the first unfinished stage whose group the person is in.
+// counts toward the first unfinished stage, and the person must be in its
+// group or, once the batch was escalated (Escalate), in its rule's
+// escalate_to group: the approval then records the stage it counts for.
 // The batch becomes approved when every stage is complete and someone other
-// than its planner has approved.
+// than its planner has approved. A batch that is not pending is refused
+// with a StateError saying why and what to do instead.
 func (p *Pipeline) Approve(ctx context.Context, id int64, person, fingerprint string) (*store.Batch, ApprovalState, error) {
 	who, err := p.person(person, configs.RoleApprover)
 	if err != nil {
 		return nil, ApprovalState{}, err
 	}
 	var (
-		out   *store.Batch
-		state ApprovalState
+		out       *store.Batch
+		state     ApprovalState
+		escalated bool // the approval counts for a stage of another group
 	)
 	err = p.Store.Write(ctx, func(tx *store.Tx) error {
 		b, err := tx.Batch(id)
@@ -104,7 +108,7 @@ func (p *Pipeline) Approve(ctx context.Context, id int64, person, fingerprint st
 			return err
 		}
 		if b.Status != store.StatusPending {
-			return fmt.Errorf("batch %d is %s: %w", id, b.Status, ErrState)
+			return p.stateError(tx, b, "approve")
 		}
 		if fingerprint != "" && fingerprint != b.Fingerprint {
 			return fmt.Errorf("batch %d has fingerprint %s, not the %s you reviewed: %w", id, b.Fingerprint, fingerprint, ErrState)
@@ -124,12 +128,16 @@ func (p *Pipeline) Approve(ctx context.Context, id int64, person, fingerprint st
 		}
 		st := approvalState(rule, b, as)
 		stage := -1
+		escalated = false
 		for i, ss := range st.Stages {
 			if ss.Done() {
 				continue
 			}
 			if !slices.Contains(who.Groups, ss.Stage.Group) {
-				return fmt.Errorf("batch %d waits for stage %d (group %s), and %s is not in that group: %w", id, i+1, ss.Stage.Group, who.ID, ErrNotAllowed)
+				if !escalatedTo(rule, b, who) {
+					return fmt.Errorf("batch %d waits for stage %d (group %s), and %s is not in that group%s: %w", id, i+1, ss.Stage.Group, who.ID, p.escalationHint(rule, b), ErrNotAllowed)
+				}
+				escalated = true
 			}
 			stage = i
 			break
@@ -139,10 +147,13 @@ func (p *Pipeline) Approve(ctx context.Context, id int64, person, fingerprint st
 			if st.PlannerOnly {
 				stage = len(st.Stages) - 1
 				if !slices.Contains(who.Groups, st.Stages[stage].Stage.Group) {
-					return fmt.Errorf("batch %d needs an approver other than its planner %s from group %s: %w", id, b.Planner, st.Stages[stage].Stage.Group, ErrNotAllowed)
+					if !escalatedTo(rule, b, who) {
+						return fmt.Errorf("batch %d needs an approver other than its planner %s from group %s%s: %w", id, b.Planner, st.Stages[stage].Stage.Group, p.escalationHint(rule, b), ErrNotAllowed)
+					}
+					escalated = true
 				}
 			} else {
-				return fmt.Errorf("batch %d needs no more approvals: %w", id, ErrState)
+				return &StateError{Batch: id, Status: b.Status, Msg: fmt.Sprintf("batch %d has every approval it needs (by %s): nothing more is needed", id, strings.Join(approvers(as), ", "))}
 			}
 		}
 		if who.ID == b.Planner && len(as) == 0 && len(st.Stages) == 1 && st.Stages[0].Stage.Count == 1 {
@@ -157,6 +168,9 @@ func (p *Pipeline) Approve(ctx context.Context, id int64, person, fingerprint st
 		state = approvalState(rule, b, as)
 		e := p.entry(ledger.TypeApproval)
 		e.Batch, e.Rule, e.Plan, e.Actor, e.Role, e.Stage, e.Auth = id, b.Rule, b.Fingerprint, who.ID, configs.RoleApprover, stage+1, p.auth()
+		if escalated {
+			e.Reason = fmt.Sprintf("escalated: for stage %d (group %s) as a member of group %s", stage+1, st.Stages[stage].Stage.Group, rule.EscalateTo)
+		}
 		entries := []ledger.Entry{e}
 		if state.Complete {
 			if err := tx.ChangeStatus(id, []string{store.StatusPending}, store.StatusApproved, "approved by "+strings.Join(approvers(as), ", "), now); err != nil {
@@ -170,7 +184,7 @@ func (p *Pipeline) Approve(ctx context.Context, id int64, person, fingerprint st
 	if err != nil {
 		return nil, ApprovalState{}, err
 	}
-	p.Log.Info("batch approved", zap.Int64("batch", id), zap.String("approver", who.ID), zap.Bool("complete", state.Complete))
+	p.Log.Info("batch approved", zap.Int64("batch", id), zap.String("approver", who.ID), zap.Bool("complete", state.Complete), zap.Bool("escalated", escalated))
 	return out, state, p.Checkpoint(ctx)
 }
 
@@ -232,7 +246,8 @@ type RejectResult struct {
 
 // Confirm lets an operator release a batch held by the blast-radius guard:
 // it then waits for its approvals like any other (or is approved at once if
-// its rule needs none).
+// its rule needs none). A batch that is not guarded is refused with a
+// StateError saying why.
 func (p *Pipeline) Confirm(ctx context.Context, id int64, person string) (*store.Batch, error) {
 	who, err := p.person(person, configs.RoleOperator)
 	if err != nil {
@@ -245,7 +260,7 @@ func (p *Pipeline) Confirm(ctx context.Context, id int64, person string) (*store
 			return err
 		}
 		if b.Status != store.StatusGuarded {
-			return fmt.Errorf("batch %d is %s, not guarded: %w", id, b.Status, ErrState)
+			return p.stateError(tx, b, "confirm")
 		}
 		rule, err := p.batchRule(b)
 		if err != nil {

@@ -6,10 +6,13 @@ import (
 	"errors"
 
 	"github.com/spf13/cobra"
+
+	"github.com/retentiond/retentiond/configs"
 )
 
-// defaultConfigFile is the configuration used without --config.
-func defaultConfigFile() string { return "retentiond.yaml" }
+// defaultConfigFile is the configuration used without --config
+// (configs.DefaultFile, which the mails' commands compare with).
+func defaultConfigFile() string { return configs.DefaultFile() }
 
 // runAsWindowsService runs `run` under the Windows service control
 // manager; elsewhere there is none.

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/windows/svc/debug"
 	"golang.org/x/sys/windows/svc/eventlog"
 
+	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/scheduler/winsvc"
 )
 
@@ -33,13 +34,9 @@ func dataDir() string {
 
 // defaultConfigFile is the configuration used without --config:
 // retentiond.yaml in the current directory when there is one (a demo
-// sandbox), otherwise the service's, %ProgramData%\retentiond\retentiond.yaml.
-func defaultConfigFile() string {
-	if _, err := os.Stat("retentiond.yaml"); err == nil {
-		return "retentiond.yaml"
-	}
-	return filepath.Join(dataDir(), "retentiond.yaml")
-}
+// sandbox), otherwise the service's, %ProgramData%\retentiond\retentiond.yaml
+// (configs.DefaultFile, which the mails' commands compare with).
+func defaultConfigFile() string { return configs.DefaultFile() }
 
 // runAsWindowsService runs `run` as the service when the service control
 // manager started the process. Errors go to the Event Log.

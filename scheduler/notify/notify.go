@@ -147,10 +147,10 @@ Nothing was deleted because of this: a source that cannot be read whole
 is not planned. Until it can be, what is due there is not deleted and
 becomes overdue. Try it by hand with
 
-    retentiond plan --source %s
+    %s
 
 This alert is sent once a day while the source fails.
-`, source, shown(cause), source)
+`, source, shown(cause), n.cmd("plan --source %s", source))
 	return n.send(ctx, n.alert("source-failed:"+source+":"+day, "source_failed",
 		fmt.Sprintf("retentiond: source %s could not be planned", source), text))
 }
@@ -168,8 +168,8 @@ func (n *Notifier) BatchFailed(ctx context.Context, batch int64, cause error) er
 What was done before the error is in the ledger; the rest of the batch
 was not touched. See it with
 
-    retentiond batches show %d
-`, batch, shown(cause), batch)
+    %s
+`, batch, shown(cause), n.cmd("batches show %d", batch))
 	return n.send(ctx, n.alert(fmt.Sprintf("batch-failed:%d", batch), "batch_failed",
 		fmt.Sprintf("retentiond: batch %d failed", batch), text))
 }
@@ -177,10 +177,16 @@ was not touched. See it with
 // Pass looks at the store and tells what has not been told: batches that
 // await approval (to the approvers still needed) or an operator's
 // confirmation, reminders for those that have waited RemindAfter (and
-// again after each further period), batches that failed to delete items,
-// overdue items per source and day, overdue deletion instructions, and
-// the notices owners are given before their files are deleted.
+// again after each further period), batches that waited longer than
+// their rule's escalate_after (to the operators and the escalate_to
+// group: Pass escalates them first, see scheduler.Escalate, also without
+// a notify section), batches that failed to delete items, overdue items
+// per source and day, overdue deletion instructions, and the notices
+// owners are given before their files are deleted.
 func (n *Notifier) Pass(ctx context.Context) error {
+	if _, err := n.P.Escalate(ctx); err != nil {
+		return err
+	}
 	cfg := n.P.Config
 	if cfg.Notify == nil {
 		return nil
@@ -210,10 +216,10 @@ func (n *Notifier) Pass(ctx context.Context) error {
 The items that failed are still there; the ledger records why for each.
 See them with
 
-    retentiond batches show %d
+    %s
 
 They are planned again, and due again, at the next plan of the source.
-`, b.ID, b.Rule, b.Source, b.Deleted, b.Skipped, b.Failed, b.ID))...)
+`, b.ID, b.Rule, b.Source, b.Deleted, b.Skipped, b.Failed, n.cmd("batches show %d", b.ID)))...)
 		}
 	}
 	m, err := n.overdue(ctx)
@@ -231,9 +237,9 @@ They are planned again, and due again, at the next plan of the source.
 			fmt.Sprintf(`Deletion instruction %s (%s, %d line(s)) was to be carried out and
 confirmed by %s, and has not been confirmed.
 
-    retentiond instructions show %s
-    retentiond instructions confirm %s --by NAME
-`, in.ID, in.System, in.Lines, in.Deadline, in.ID, in.ID))...)
+    %s
+    %s
+`, in.ID, in.System, in.Lines, in.Deadline, n.cmd("instructions show %s", in.ID), n.cmd("instructions confirm %s --by NAME", in.ID)))...)
 	}
 	if err := n.send(ctx, msgs); err != nil {
 		return err
@@ -261,11 +267,11 @@ func (n *Notifier) awaiting(ctx context.Context, b *store.Batch) ([]message, err
 blast-radius guard lets through without an operator. Look at it, and
 confirm it if it is right:
 
-    retentiond batches show %d
-    retentiond batches confirm %d --as YOUR-ID
+    %s
+    %s
 
 Nothing is %s until then.
-`, b.ID, b.Rule, rule.Title, what, b.ID, b.ID, verb)), nil
+`, b.ID, b.Rule, rule.Title, what, n.cmd("batches show %d", b.ID), n.cmd("batches confirm %d --as YOUR-ID", b.ID), verb)), nil
 	}
 	state, err := n.P.Approval(ctx, b)
 	if err != nil {
@@ -299,6 +305,9 @@ Nothing is %s until then.
 	waited := now.Sub(b.CreatedAt.Time)
 	period := int(waited / cfg.Notify.RemindAfter)
 	var out []message
+	if !b.EscalatedAt.IsZero() {
+		out = n.escalated(b, rule, state, approved, strings.Join(progress, "; "), what, verb)
+	}
 	for _, p := range needed {
 		text := fmt.Sprintf(`Batch %d awaits your approval.
 
@@ -310,13 +319,14 @@ Approval:  %s
 
 See every item and the reason it is due, then approve or reject it:
 
-    retentiond batches show %d
-    retentiond batches approve %d --as %s
-    retentiond batches reject %d --as %s --reason "..."
+    %s
+    %s
+    %s
 
 Nothing is %s until the batch is approved.
 `, b.ID, b.Rule, rule.Title, b.Source, b.Items, size(b.Bytes), verb, b.CreatedAt.Time.In(cfg.Location).Format("2006-01-02 15:04"),
-			b.Planner, strings.Join(progress, "; "), b.ID, b.ID, p.ID, b.ID, p.ID, verb)
+			b.Planner, strings.Join(progress, "; "), n.cmd("batches show %d", b.ID), n.cmd("batches approve %d --as %s", b.ID, p.ID),
+			n.cmd(`batches reject %d --as %s --reason "..."`, b.ID, p.ID), verb)
 		out = append(out, message{key: fmt.Sprintf("awaiting:%d:%s", b.ID, p.ID), kind: "awaiting", person: p,
 			subject: fmt.Sprintf("retentiond: batch %d awaits your approval (%s, %s)", b.ID, b.Rule, what), text: text})
 		if period >= 1 {
@@ -376,10 +386,10 @@ today and are still there:
 %s
 They wait for a batch to be approved or executed. See what waits with
 
-    retentiond batches list
+    %s
 
 This alert is sent once a day while items are overdue.
-`, pl.Source, total, lines.String()))...)
+`, pl.Source, total, lines.String(), n.cmd("batches list")))...)
 	}
 	return out, nil
 }

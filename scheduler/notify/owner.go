@@ -89,7 +89,7 @@ naming the file and why; they place a hold on it (retentiond holds add).`, strin
 pending, it falls under a duty to archive), place a hold on it before that
 date:
 
-    retentiond holds add --as YOUR-ID --source SOURCE --ref PATH --reason WHY --owner WHO`
+    ` + n.cmd("holds add --as YOUR-ID --source SOURCE --ref PATH --reason WHY --owner WHO")
 	}
 	text := fmt.Sprintf(`%s The retention rules make them due for deletion,
 and they will be deleted on or after the date given, once the deletion is
