@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Measure `retentiond batches show --format csv|xlsx|jsonl` of a large batch:
+# wall time and peak RSS, for 100,000 and N items (default 1,000,000), so
+# that the RSS of the two shows whether memory stays flat.
+#
+#   bench/batchshow.sh [N]
+#
+# bench/batchshowbench writes the batch straight into a database as the
+# planner stores it (no share is listed). Baselines, measured in the same
+# run: reading the batch's chunks only (batchshowbench -read: SQLite and
+# decoding, no output) and `cat` of the CSV written (the bytes alone).
+# "executed" is the same batch after execution: a deletion entry per item
+# in the ledger, 1% changed and 0.1% failed, which show looks up through
+# the deletion index of migration 014. The last lines are machine-readable.
+set -euo pipefail
+N=${1:-1000000}
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-batchshow-bench.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+export PATH="/usr/local/go/bin:$PATH"
+
+echo "building in $WORK" >&2
+(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond && go build -o "$WORK/batchshowbench" ./bench/batchshowbench)
+
+# measure CMD...: runs CMD with its output to $WORK/out, prints "seconds max_rss_kb"
+measure() {
+	/usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >"$WORK/out"
+	cat "$WORK/time"
+}
+
+setup() { # setup DIR N [-executed]
+	local d=$1 n=$2
+	shift 2
+	mkdir -p "$d/share" "$d/policies"
+	cat >"$d/policies/bench.yaml" <<'YAML'
+version: 1
+id: bench
+rules:
+  - id: OLD
+    title: Old pupils' documents
+    type: delete_after
+    path: "**"
+    from: item.modified
+    keep: P30D
+    approval:
+      - {group: leaders, count: 1}
+YAML
+	cat >"$d/retentiond.yaml" <<'YAML'
+version: 1
+database: bench.db
+keys: {signing: keys/ledger.key, references: keys/references.key}
+ledger: {origin: bench.invalid/ledger}
+policies: [policies/bench.yaml]
+people:
+  - {id: anna, roles: [approver], groups: [leaders]}
+  - {id: it, roles: [operator]}
+sources:
+  - {name: share, kind: fileshare, options: {root: share}}
+YAML
+	mkdir -p "$d/keys"
+	"$WORK/batchshowbench" -db "$d/bench.db" -key "$d/keys/ledger.key" -refs "$d/keys/references.key" -n "$n" "$@" >&2
+}
+
+results=()
+for n in ${SMALL:-100000} "$N"; do
+	for kind in pending executed; do
+		d="$WORK/$kind-$n"
+		flag=()
+		[ "$kind" = executed ] && flag=(-executed)
+		setup "$d" "$n" "${flag[@]}"
+		RD=("$WORK/retentiond" --config "$d/retentiond.yaml")
+		read -r base_s base_kb < <(measure "$WORK/batchshowbench" -db "$d/bench.db" -read)
+		read -r csv_s csv_kb < <(measure "${RD[@]}" batches show 1 --format csv --output "$d/batch.csv")
+		rows=$(($(wc -l <"$d/batch.csv") - 1))
+		read -r cat_s cat_kb < <(measure cat "$d/batch.csv")
+		read -r jsonl_s jsonl_kb < <(measure "${RD[@]}" batches show 1 --format jsonl)
+		read -r text_s text_kb < <(measure "${RD[@]}" batches show 1)
+		line="items=$n state=$kind rows=$rows csv_bytes=$(stat -c %s "$d/batch.csv") csv_s=$csv_s csv_rss_kb=$csv_kb jsonl_s=$jsonl_s jsonl_rss_kb=$jsonl_kb text_s=$text_s text_rss_kb=$text_kb read_chunks_s=$base_s read_chunks_rss_kb=$base_kb cat_s=$cat_s cat_rss_kb=$cat_kb"
+		if [ "$kind" = pending ] && [ "${XLSX:-1}" = 1 ]; then
+			read -r xlsx_s xlsx_kb < <(measure "${RD[@]}" batches show 1 --format xlsx --output "$d/batch.xlsx")
+			line="$line xlsx_s=$xlsx_s xlsx_rss_kb=$xlsx_kb xlsx_bytes=$(stat -c %s "$d/batch.xlsx")"
+		fi
+		echo "$line" >&2
+		results+=("$line")
+		rm -rf "$d"
+	done
+done
+printf '%s\n' "${results[@]}"
