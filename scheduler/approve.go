@@ -196,54 +196,6 @@ func approvers(as []store.Approval) []string {
 	return ids
 }
 
-// Reject records that person rejected batch id. A batch that has not
-// begun will never be executed; a batch being executed stops before its
-// next slice (RejectResult.WasExecuting): what it deleted stays deleted,
-// and at most the slice in flight still completes.
-func (p *Pipeline) Reject(ctx context.Context, id int64, person, reason string) (RejectResult, error) {
-	who, err := p.person(person, configs.RoleApprover)
-	if err != nil {
-		return RejectResult{}, err
-	}
-	var wasExecuting bool
-	if strings.TrimSpace(reason) == "" {
-		return RejectResult{}, fmt.Errorf("say why the batch is rejected (--reason); it goes into the ledger, so name no people")
-	}
-	err = p.Store.Write(ctx, func(tx *store.Tx) error {
-		b, err := tx.Batch(id)
-		if err != nil {
-			return err
-		}
-		switch b.Status {
-		case store.StatusPending, store.StatusGuarded, store.StatusApproved, store.StatusExecuting:
-		default:
-			return fmt.Errorf("batch %d is %s: %w", id, b.Status, ErrState)
-		}
-		wasExecuting = b.Status == store.StatusExecuting
-		// An executing batch stops before its next slice: the executor
-		// reads the status again, in the transaction that would open it.
-		open := []string{store.StatusPending, store.StatusGuarded, store.StatusApproved, store.StatusExecuting}
-		if err := tx.ChangeStatus(id, open, store.StatusRejected, "rejected by "+who.ID+": "+reason, p.Clock.Now()); err != nil {
-			return err
-		}
-		e := p.entry(ledger.TypeRejection)
-		e.Batch, e.Rule, e.Plan, e.Actor, e.Role, e.Reason = id, b.Rule, b.Fingerprint, who.ID, configs.RoleApprover, reason
-		return appendEntries(tx, e)
-	})
-	if err != nil {
-		return RejectResult{}, err
-	}
-	return RejectResult{WasExecuting: wasExecuting}, p.Checkpoint(ctx)
-}
-
-// RejectResult says what a rejection did.
-type RejectResult struct {
-	// WasExecuting is set when the batch was being executed: the items
-	// it deleted before stay deleted (they are in the ledger), at most the
-	// slice in flight completes, and nothing after it is touched.
-	WasExecuting bool
-}
-
 // Confirm lets an operator release a batch held by the blast-radius guard:
 // it then waits for its approvals like any other (or is approved at once if
 // its rule needs none). A batch that is not guarded is refused with a
