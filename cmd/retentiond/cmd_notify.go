@@ -24,9 +24,13 @@ func (a *app) notifyCmd() *cobra.Command {
 		Short: "Tell approvers and operators what needs them, now (the daemon does this after every run)",
 		Long: `Notify sends, once each, the e-mails the store calls for: to the approvers
 still needed when a batch awaits approval, a reminder after
-notify.remind_after (and after each further period), and to the operators
-when a batch is held by the guard, a batch failed, items are overdue (once a
-day per source) or a deletion instruction is overdue; and, for rules with
+notify.remind_after (and after each further period); it escalates, once, a
+batch that waited longer than its rule's escalate_after and tells the
+operators and the rule's escalate_to group, who may then approve in the
+waiting group's place (docs/escalation.md; nothing is approved by waiting);
+and it tells the operators when a batch is held by the guard, a batch
+failed, items are overdue (once a day per source) or a deletion
+instruction is overdue; and, for rules with
 owner_notice, to the owners of files that will be deleted. A message the relay
 does not accept is tried again next time. 'retentiond run' does this after
 every plan and execution, and tells the operators at once when a source
