@@ -2,15 +2,20 @@ package scheduler
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/retentiond/retentiond/configs"
+	"github.com/retentiond/retentiond/connectors"
 	"github.com/retentiond/retentiond/policies"
 	"github.com/retentiond/retentiond/store"
 	"github.com/retentiond/retentiond/store/ledger"
+	"github.com/retentiond/retentiond/store/safetext"
 )
 
 // HoldSpec is a hold as an operator gives it.
@@ -24,6 +29,10 @@ type HoldSpec struct {
 	// when the hold is released (RULES.md C1a).
 	RecordedFrom, RecordedUntil string
 	Evidence                    bool
+	// Force places a --path hold that covers no item, now or in the
+	// latest plans (see checkCovers); without it such a hold is refused
+	// with an *UncoveredHoldError.
+	Force bool
 }
 
 // parseMoment reads a time as operators write it: "2026-11-03 14:00",
@@ -94,6 +103,11 @@ func (p *Pipeline) AddHold(ctx context.Context, person string, h HoldSpec) (stri
 	if h.Evidence && h.Path == "" && h.Source == "" {
 		return "", fmt.Errorf("police evidence needs --source and usually --path (the camera) and --recorded-from/--recorded-until (the incident)")
 	}
+	if h.Path != "" && !h.Force {
+		if err := p.checkCovers(ctx, h, window); err != nil {
+			return "", err
+		}
+	}
 	var id string
 	err = p.Store.Write(ctx, func(tx *store.Tx) error {
 		var err error
@@ -106,7 +120,7 @@ func (p *Pipeline) AddHold(ctx context.Context, person string, h HoldSpec) (stri
 			return err
 		}
 		e := p.entry(ledger.TypeHoldAdded)
-		e.Hold, e.Reason, e.Source, e.Actor, e.Role, e.Due = id, h.Reason, h.Source, who.ID, configs.RoleOperator, h.Until
+		e.Hold, e.Reason, e.Source, e.Actor, e.Role, e.Due, e.Auth = id, h.Reason, h.Source, who.ID, configs.RoleOperator, h.Until, p.auth()
 		if h.Ref != "" {
 			e.Item = p.Refs.Ref("item:"+p.kindDomain(h.Source), h.Ref)
 		}
@@ -140,7 +154,7 @@ func (p *Pipeline) ReleaseHold(ctx context.Context, person, id string) error {
 			return err
 		}
 		e := p.entry(ledger.TypeHoldReleased)
-		e.Hold, e.Actor, e.Role = id, who.ID, configs.RoleOperator
+		e.Hold, e.Actor, e.Role, e.Auth = id, who.ID, configs.RoleOperator, p.auth()
 		if evidence {
 			e.Reason = "evidence handed to the police: what the hold covered is due at once"
 		}
@@ -159,4 +173,205 @@ func (p *Pipeline) kindDomain(source string) string {
 		return "any:" + source
 	}
 	return src.Kind.Name + ":" + src.Name
+}
+
+// UncoveredHoldError refuses a --path hold that covers no item: a typo in
+// the path would otherwise keep nothing while everyone believes the case
+// is protected. Checked says, source by source, what was looked at.
+type UncoveredHoldError struct {
+	Path    string
+	Checked []string
+}
+
+func (e *UncoveredHoldError) Error() string {
+	return "hold covers no item: " + strings.Join(e.Checked, "; ") + "; check the path, or add --force to place it anyway"
+}
+
+// coverLimit is how many files checkCovers lists in one source before it
+// gives up looking: a pattern whose folder is the whole share ("**/x")
+// must not make `holds add` walk a million files.
+var coverLimit int64 = 200_000
+
+// errCovered stops a listing at the first item the hold covers.
+var errCovered = errors.New("covered")
+
+// checkCovers refuses (with *UncoveredHoldError) a hold whose --path covers
+// no item of its source (or of any source, without --source): none now and
+// none in the source's latest plan, and, without --source, no record of
+// the deletion instructions. "Now" is a listing of the folder the pattern
+// starts with (Pattern.Base) in sources whose connector lists a folder
+// tree (connectors.Rooted: file shares, recorders, exports), stopped at
+// the first item covered. A plan holds only the items it did not plainly
+// keep, so for the other sources (mailboxes), which cannot be listed by
+// folder cheaply, a hold over items that are all kept looks as if it
+// covered nothing: the message says only the plan was checked. The
+// subject scope is not checked (it narrows what the path covers); the
+// recording window is checked against the listing, not the plan. A source
+// that cannot be checked (unreachable, listing cut off at coverLimit, no
+// plan) is not counted as covering nothing: the hold is then placed, with
+// a warning in the log.
+func (p *Pipeline) checkCovers(ctx context.Context, h HoldSpec, window [2]string) error {
+	ph, err := p.policyHold(store.Hold{ID: "new", Source: h.Source, Ref: h.Ref, Path: h.Path, RecordedFrom: window[0], RecordedUntil: window[1]})
+	if err != nil {
+		return err
+	}
+	srcs := p.Config.Sources
+	if h.Source != "" {
+		src, _ := p.Config.Source(h.Source)
+		srcs = []configs.Source{src}
+	}
+	plans, err := p.Store.LatestPlans(ctx)
+	if err != nil {
+		return err
+	}
+	latest := map[string]store.Plan{}
+	for _, pl := range plans {
+		latest[pl.Source] = pl
+	}
+	shown := `"` + safetext.Text(h.Path) + `"`
+	var checked, unknown []string
+	for _, src := range srcs {
+		if isSubjectKind(src) && h.Source == "" {
+			continue // the exports themselves: no one holds them by path
+		}
+		now, listable := "", false
+		if _, ok := src.Options.(connectors.Rooted); ok {
+			listable = true
+			found, why, err := p.listCovers(ctx, src, ph)
+			switch {
+			case err != nil:
+				return err
+			case found:
+				return nil
+			case why != "":
+				unknown = append(unknown, "source "+src.Name+": "+why)
+			default:
+				now = fmt.Sprintf("no file under %s in source %s now", shown, src.Name)
+			}
+		}
+		pl, planned := latest[src.Name]
+		if planned {
+			found, err := p.planCovers(ctx, pl.ID, src.Name, ph)
+			if err != nil {
+				return err
+			}
+			if found {
+				return nil
+			}
+		}
+		switch {
+		case listable && now == "":
+			// Not listed to the end: already among the unknown.
+		case listable && planned:
+			checked = append(checked, fmt.Sprintf("%s, and none in its latest plan (plan %d)", now, pl.ID))
+		case listable:
+			checked = append(checked, now+", and it has no plan yet")
+		case planned:
+			checked = append(checked, fmt.Sprintf("no item under %s in the latest plan of source %s (plan %d); %s cannot be listed by folder, so only the plan was checked, and a plan holds only items due, to review, held or to archive",
+				shown, src.Name, pl.ID, src.Kind.Name))
+		default:
+			unknown = append(unknown, "source "+src.Name+": it cannot be listed by folder and has no plan yet")
+		}
+	}
+	if h.Source == "" {
+		found, n, err := p.recordsCovered(ctx, ph)
+		if err != nil {
+			return err
+		}
+		if found {
+			return nil
+		}
+		if n > 0 {
+			checked = append(checked, fmt.Sprintf("no record of the deletion instructions matches (%d checked)", n))
+		}
+	}
+	if len(unknown) > 0 {
+		p.Log.Warn("could not check that the hold covers anything; placing it", zap.String("path", h.Path), zap.Strings("unchecked", unknown))
+		return nil
+	}
+	if len(checked) == 0 {
+		return nil
+	}
+	return &UncoveredHoldError{Path: h.Path, Checked: checked}
+}
+
+// listCovers lists the source under the hold's folder until an item the
+// hold covers. why says why the listing could not tell, when it could not.
+func (p *Pipeline) listCovers(ctx context.Context, src configs.Source, ph *policies.Hold) (found bool, why string, err error) {
+	conn, err := p.Open(ctx, src)
+	if err != nil {
+		return false, fmt.Sprintf("could not be opened (%v)", err), nil
+	}
+	defer conn.Close()
+	var n int64
+	err = conn.List(ctx, connectors.ListOptions{Prefix: ph.Path.Base()}, func(it connectors.Item) error {
+		if ph.Matches(&policies.Item{Source: src.Name, Kind: it.Kind, Ref: it.Ref, Path: it.Ref, Recorded: it.Recorded}, nil) {
+			return errCovered
+		}
+		if n++; n >= coverLimit {
+			return errLimit
+		}
+		return nil
+	})
+	var inc *connectors.IncompleteError
+	switch {
+	case errors.Is(err, errCovered):
+		return true, "", nil
+	case errors.Is(err, errLimit):
+		return false, fmt.Sprintf("stopped looking after %d files", n), nil
+	case errors.As(err, &inc):
+		return false, fmt.Sprintf("parts could not be read (%v)", err), nil
+	case err != nil && ctx.Err() != nil:
+		return false, "", ctx.Err()
+	case err != nil:
+		return false, fmt.Sprintf("could not be listed (%v)", err), nil
+	}
+	return false, "", nil
+}
+
+// errLimit stops a listing at coverLimit.
+var errLimit = errors.New("listing limit")
+
+// planCovers reports whether an item of the plan is covered by the hold.
+// Plans do not keep recording times, so a recording window is not checked.
+func (p *Pipeline) planCovers(ctx context.Context, planID int64, source string, ph *policies.Hold) (bool, error) {
+	err := p.Store.PlanItems(ctx, planID, "", "", func(c store.Chunk) error {
+		for _, it := range c.Items {
+			if ph.Matches(&policies.Item{Source: source, Ref: it.Ref, Path: it.Ref}, nil) {
+				return errCovered
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errCovered) {
+		return true, nil
+	}
+	return false, err
+}
+
+// recordsCovered reports whether the hold covers a record the deletion
+// instructions would list ("Lectio/Stamdata/1004"), and how many records
+// it looked at.
+func (p *Pipeline) recordsCovered(ctx context.Context, ph *policies.Hold) (bool, int, error) {
+	rules, err := recordRules(p.Config.Policies)
+	if err != nil || len(rules) == 0 {
+		return false, 0, nil // instructions report a bad record rule themselves
+	}
+	x, err := p.subjects(ctx)
+	if err != nil || x == nil {
+		return false, 0, err
+	}
+	n := 0
+	for _, rr := range rules {
+		tmpl := rr.rule.Path.String()
+		for _, key := range x.keys(rr.rule.Subject.Kind) {
+			_, id, _ := strings.Cut(key, ":")
+			path := strings.Replace(tmpl, "{"+rr.rule.Subject.Capture+"}", id, 1)
+			n++
+			if ph.Matches(&policies.Item{Source: "instructions", Kind: "record", Ref: path, Path: path}, nil) {
+				return true, n, nil
+			}
+		}
+	}
+	return false, n, nil
 }

@@ -204,7 +204,7 @@ func (a *app) verifyIdentity(cfg *configs.Config) (string, error) {
 	if len(who.OSUsers) == 0 {
 		if !a.warnedTyped {
 			a.warnedTyped = true
-			fmt.Fprintf(a.errOut, "retentiond: warning: --as %s is typed, not verified: anyone who can run retentiond may type it; list %s's accounts under os_users in %s (see docs/identity.md)\n",
+			fmt.Fprintf(a.errOut, "retentiond: warning: --as %s is typed, not verified: anyone who can run retentiond can claim it; to verify it, list the accounts %s logs in with under os_users in %s (see docs/identity.md)\n",
 				esc(a.as), esc(a.as), cfg.File)
 		}
 		return "typed", nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -59,5 +60,40 @@ func TestVersionFlag(t *testing.T) {
 	}
 	if got := mustRun(t, "--version"); got != want {
 		t.Fatalf("--version printed\n%s\nversion printed\n%s", got, want)
+	}
+}
+
+// TestHoldThatCoversNothingNeedsForce: `holds add --path` with a typo is
+// refused, naming what was checked in every source, and places nothing;
+// --force places it; a path that covers files is placed at once.
+func TestHoldThatCoversNothingNeedsForce(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, "demo", "--dir", dir)
+	cfg := filepath.Join(dir, "retentiond.yaml")
+	add := func(extra ...string) (string, error) {
+		return run(t, append([]string{"holds", "add", "--config", cfg, "--as", "it", "--reason", "case 14", "--owner", "dpo"}, extra...)...)
+	}
+	out, err := add("--path", "Personale/Fratrådt/**")
+	if err == nil {
+		t.Fatalf("a hold covering nothing was placed:\n%s", out)
+	}
+	for _, want := range []string{
+		`hold covers no item: no file under "Personale/Fratrådt/**" in source skoledrev now, and none in its latest plan (plan 1)`,
+		`in source nvr now`,
+		"; check the path, or add --force to place it anyway",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal: %v\nwant it to say %s", err, want)
+		}
+	}
+	if h := mustRun(t, "holds", "list", "--config", cfg); !strings.Contains(h, "no holds") {
+		t.Fatalf("the refused hold was placed:\n%s", h)
+	}
+	if out := mustRun(t, "holds", "add", "--config", cfg, "--as", "it", "--reason", "case 14", "--owner", "dpo", "--path", "Personale/Fratrådt/**", "--force"); !strings.Contains(out, "hold H-1 added") {
+		t.Fatalf("--force:\n%s", out)
+	}
+	// Files plainly kept are in no plan, but the share is listed.
+	if out := mustRun(t, "holds", "add", "--config", cfg, "--as", "it", "--reason", "case 15", "--owner", "dpo", "--source", "skoledrev", "--path", "Personale/Ansatte/4713/**"); !strings.Contains(out, "hold H-2 added") {
+		t.Fatalf("a hold over kept files:\n%s", out)
 	}
 }

@@ -36,7 +36,15 @@ Police evidence (CCTV, RULES.md C1a): name the camera with --source and
 
   retentiond holds add --as it --evidence --source nvr --path "Kamera-1 Indgang/**" \
     --recorded-from "2026-11-03 14:00" --recorded-until "2026-11-03 16:00" \
-    --reason "police case 2026-1234" --owner "school leader"`,
+    --reason "police case 2026-1234" --owner "school leader"
+
+A --path hold that covers nothing is refused unless --force: no file under the
+pattern in the source now (file shares, recorders and exports are listed
+under the pattern's folder) and no item in the source's latest plan. Without
+--source every source is checked. Mailboxes cannot be listed by folder, so
+only their latest plan is checked, and a plan holds only items that are due,
+to review, held or to archive: a hold over mail that is all kept needs
+--force.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -67,6 +75,7 @@ Police evidence (CCTV, RULES.md C1a): name the camera with --source and
 	f.StringVar(&h.RecordedFrom, "recorded-from", "", "only recordings made from this time, e.g. \"2026-11-03 14:00\"")
 	f.StringVar(&h.RecordedUntil, "recorded-until", "", "only recordings made before this time")
 	f.BoolVar(&h.Evidence, "evidence", false, "police evidence (C1a): when the hold is released, what it covered is deleted at once")
+	f.BoolVar(&h.Force, "force", false, "place a --path hold even though it covers no item now or in the latest plan")
 	return cmd
 }
 

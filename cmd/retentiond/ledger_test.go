@@ -304,7 +304,7 @@ func TestRotateKeys(t *testing.T) {
 		t.Fatalf("retired reference keys: %v", refs)
 	}
 	// More history under the new keys.
-	mustRun(t, "holds", "add", "--config", cfg, "--as", "it", "--reason", "case 9", "--owner", "dpo", "--path", "CCTV/**")
+	mustRun(t, "holds", "add", "--config", cfg, "--as", "it", "--reason", "case 9", "--owner", "dpo", "--path", "CCTV/**", "--force")
 	// A verifier who knows only the old key follows the rotation.
 	if v := mustRun(t, "ledger", "verify", "--config", cfg, "--key", oldPub); !strings.Contains(v, "key_rotation=2") {
 		t.Fatalf("verify with the old key:\n%s", v)
