@@ -209,7 +209,7 @@ func (a *app) verifyIdentity(cfg *configs.Config) (string, error) {
 		}
 		return "typed", nil
 	}
-	account, err := currentOSUser()
+	account, via, err := osAccount(cfg)
 	if err != nil {
 		return "", fmt.Errorf("--as %s: cannot tell which account runs this command, so cannot verify it is %s: %w", a.as, a.as, err)
 	}
@@ -222,18 +222,47 @@ func (a *app) verifyIdentity(cfg *configs.Config) (string, error) {
 	for i, u := range who.OSUsers {
 		listed[i] = strconv.Quote(u)
 	}
-	return "", fmt.Errorf("--as %s refused: this command runs as the account %q, which is not one of %s's os_users in %s (%s); run it logged in as %s, or have the configuration list this account",
-		a.as, account, a.as, cfg.File, strings.Join(listed, ", "), a.as)
+	found := strconv.Quote(account)
+	if via != "" {
+		found += fmt.Sprintf(" (through sudo, as %q)", via)
+	}
+	return "", fmt.Errorf("--as %s refused: this command runs as the account %s, which is not one of %s's os_users in %s (%s); run it logged in as %s, or have the configuration list this account",
+		a.as, found, a.as, cfg.File, strings.Join(listed, ", "), a.as)
 }
 
-// currentOSUser is the account this process runs as, as the system names
-// it: DOMAIN\user on Windows, the login name elsewhere.
-func currentOSUser() (string, error) {
+// osAccount is the account of the person running this command, as the
+// system names it: DOMAIN\user on Windows, the login name elsewhere. On
+// Unix, commands run as the service's account (sudo -u retentiond …, see
+// checkOwner), so when the process runs as an account that is nobody's in
+// the configuration (the service account, root) and sudo started it, the
+// person is the one sudo names (SUDO_USER, which sudo sets itself; via is
+// then the account run as). Whoever can run commands as the service
+// account without sudo could claim anyone, but could also change the
+// database directly.
+func osAccount(cfg *configs.Config) (account, via string, err error) {
 	u, err := user.Current()
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	return u.Username, nil
+	if runtime.GOOS == "windows" {
+		return u.Username, "", nil
+	}
+	if s := os.Getenv("SUDO_USER"); s != "" && s != u.Username && !anyonesAccount(cfg, u.Username) {
+		return s, u.Username, nil
+	}
+	return u.Username, "", nil
+}
+
+// anyonesAccount reports whether account is among someone's os_users.
+func anyonesAccount(cfg *configs.Config, account string) bool {
+	for _, p := range cfg.People {
+		for _, u := range p.OSUsers {
+			if sameAccount(u, account) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // sameAccount compares account names as the system does: Windows account

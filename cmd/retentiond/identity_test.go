@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -84,12 +85,29 @@ func TestIdentityVerifiedByOSUser(t *testing.T) {
 		t.Fatalf("a refused identity recorded %+v", got)
 	}
 
+	if runtime.GOOS != "windows" {
+		// Run through sudo as an account that is nobody's (the service
+		// account): the person is the one sudo names...
+		t.Setenv("SUDO_USER", "not-"+me.Username)
+		people("", fmt.Sprintf(", os_users: [%q]", "not-"+me.Username))
+		mustRun(t, "batches", "approve", "3", "--as", "bo", "--config", cfg)
+		if got := approvalsBy(t, dir, "bo"); len(got) != 1 || got[0].Auth != "os_user" || got[0].Batch != 3 {
+			t.Fatalf("bo's approvals through sudo %+v, want one of batch 3 with auth os_user", got)
+		}
+		// ...but not when the account run as is someone's own.
+		people(fmt.Sprintf(", os_users: [%q]", me.Username), fmt.Sprintf(", os_users: [%q]", "not-"+me.Username))
+		if _, err := run(t, "batches", "approve", "5", "--as", "bo", "--config", cfg); err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("SUDO_USER taken from anna's own account: %v", err)
+		}
+		t.Setenv("SUDO_USER", "")
+	}
+
 	people("", "")
 	out = mustRun(t, "batches", "approve", "5", "--as", "bo", "--config", cfg)
 	if !strings.Contains(out, "warning: --as bo is typed, not verified") || !strings.Contains(out, "os_users") {
 		t.Errorf("an unverified approval does not warn:\n%s", out)
 	}
-	if got := approvalsBy(t, dir, "bo"); len(got) != 1 || got[0].Auth != "typed" {
-		t.Fatalf("bo's approvals %+v, want one with auth typed", got)
+	if got := approvalsBy(t, dir, "bo"); len(got) == 0 || got[len(got)-1].Auth != "typed" || got[len(got)-1].Batch != 5 {
+		t.Fatalf("bo's approvals %+v, want the last of batch 5 with auth typed", got)
 	}
 }
