@@ -32,6 +32,8 @@ import (
 //	batch 10  automatic, then superseded by a later plan   fully approved, automatic, superseded
 //	batch 11  approved only by its planner                 partially approved
 //	batch 12  first stage in May, second in June           fully approved in June
+//	batch 13  one item gone, the other excluded            1 withdrawn, 1 excluded, the batch wholly withdrawn
+//	          (a decision only, no withdrawal entry)
 //
 // and the revocation of batch 5's exclusion.
 func everyCase(t *testing.T) []ledger.Entry {
@@ -110,6 +112,9 @@ func everyCase(t *testing.T) []ledger.Entry {
 	add(batch(10, 1, "retentiond"), auto(10), ledger.Entry{Type: ledger.TypeRejection, Batch: 10, Reason: "superseded by plan 12"})
 	add(batch(11, 1, "anna", "ledere:1"), approve(11, "anna", 1))
 	add(batch(12, 1, "it", two...), approve(12, "anna", 1))
+	add(batch(13, 2, "it", "ledere:1"), withdraw(13, "13-a", "absent"),
+		ledger.Entry{Type: ledger.TypeRetentionDecision, Batch: 13, Decision: "D-3", Code: "excluded", Item: item("13-b"), Actor: "anna",
+			Role: "approver", Reason: "archive wants it", Until: "2030-01-01", Auth: "typed"})
 	add(ledger.Entry{Type: ledger.TypeApproval, Time: time.Date(2026, 6, 2, 8, 0, 0, 0, time.UTC), Batch: 12, Rule: "fravær", Actor: "bo",
 		Role: "approver", Stage: 2, Auth: "typed"})
 	return out
@@ -139,10 +144,10 @@ func TestEveryCase(t *testing.T) {
 	s := build(entries)
 	want := []Row{{Policy: "elevdata", Rule: "fravær", Month: "2026-05",
 		Counts:         Counts{Deleted: 5, Withdrawn: 1, BytesDeleted: 500},
-		BatchesPlanned: 12, BatchesFullyApproved: 4, BatchesPartiallyApproved: 3, BatchesApprovedStagesUnrecorded: 1,
+		BatchesPlanned: 13, BatchesFullyApproved: 4, BatchesPartiallyApproved: 3, BatchesApprovedStagesUnrecorded: 1,
 		AutomaticApprovals: 2, BatchesRejected: 1, BatchesSuperseded: 1, BatchesExecuted: 4, Approvers: []string{"anna", "bo"},
-		ItemsWithdrawn: 5, WithdrawalCodes: map[string]int64{"changed": 1, "held": 1, "excluded": 1, "not_due": 2},
-		BatchesWithWithdrawals: 2, BatchesWithdrawn: 1, ItemsExcluded: 1, DecisionsRejected: 1, ItemsKeptByRejection: 5,
+		ItemsWithdrawn: 6, WithdrawalCodes: map[string]int64{"changed": 1, "absent": 1, "held": 1, "excluded": 1, "not_due": 2},
+		BatchesWithWithdrawals: 3, BatchesWithdrawn: 2, ItemsExcluded: 2, DecisionsRejected: 1, ItemsKeptByRejection: 5,
 		DecisionsRevoked: 1, Escalations: 1,
 	}, {Policy: "elevdata", Rule: "fravær", Month: "2026-06", BatchesFullyApproved: 1, Approvers: []string{"bo"}}}
 	got := s.Rows()
@@ -155,7 +160,8 @@ func TestEveryCase(t *testing.T) {
 
 	wantBatch := map[int64]ledger.ApprovalStatus{1: ledger.ApprovalComplete, 2: ledger.ApprovalPartial, 3: ledger.ApprovalComplete,
 		4: ledger.ApprovalNone, 5: ledger.ApprovalComplete, 6: ledger.ApprovalNone, 7: ledger.ApprovalNone, 8: ledger.ApprovalStagesUnknown,
-		9: ledger.ApprovalStagesUnknown, 10: ledger.ApprovalComplete, 11: ledger.ApprovalPartial, 12: ledger.ApprovalComplete}
+		9: ledger.ApprovalStagesUnknown, 10: ledger.ApprovalComplete, 11: ledger.ApprovalPartial, 12: ledger.ApprovalComplete,
+		13: ledger.ApprovalNone}
 	for _, b := range s.Batches() {
 		if b.Approval != wantBatch[b.ID] {
 			t.Errorf("batch %d: approval %v, want %v", b.ID, b.Approval, wantBatch[b.ID])
@@ -192,12 +198,12 @@ func TestEveryCase(t *testing.T) {
 	for i, name := range recs[0] {
 		may[name] = recs[1][i]
 	}
-	for name, v := range map[string]string{"batches_planned": "12", "batches_fully_approved": "4", "batches_partially_approved": "3",
+	for name, v := range map[string]string{"batches_planned": "13", "batches_fully_approved": "4", "batches_partially_approved": "3",
 		"batches_approved_stages_unrecorded": "1", "automatic_approvals": "2", "batches_rejected": "1", "batches_superseded": "1",
-		"batches_executed": "4", "approvers": "anna bo", "deleted": "5", "withdrawn_at_execution": "1", "items_withdrawn": "5",
-		"items_withdrawn_changed": "1", "items_withdrawn_absent": "0", "items_withdrawn_held": "1", "items_withdrawn_not_due": "2",
-		"items_withdrawn_kept_by_decision": "0", "items_withdrawn_excluded": "1", "batches_with_withdrawals": "2", "batches_withdrawn": "1",
-		"items_excluded": "1", "decisions_rejected": "1", "items_kept_by_rejection": "5", "decisions_revoked": "1", "escalations": "1"} {
+		"batches_executed": "4", "approvers": "anna bo", "deleted": "5", "withdrawn_at_execution": "1", "items_withdrawn": "6",
+		"items_withdrawn_changed": "1", "items_withdrawn_absent": "1", "items_withdrawn_held": "1", "items_withdrawn_not_due": "2",
+		"items_withdrawn_kept_by_decision": "0", "items_withdrawn_excluded": "1", "batches_with_withdrawals": "3", "batches_withdrawn": "2",
+		"items_excluded": "2", "decisions_rejected": "1", "items_kept_by_rejection": "5", "decisions_revoked": "1", "escalations": "1"} {
 		if may[name] != v {
 			t.Errorf("May's %s is %q, want %s", name, may[name], v)
 		}
@@ -209,13 +215,13 @@ func TestEveryCase(t *testing.T) {
 	// And the PDF: section 2's tables and the batches.
 	flat := squash(strings.Join(pages(t, writePDF(t, s, Meta{Origin: "o", Generated: time.Date(2026, 7, 1, 8, 0, 0, 0, time.UTC)}, "every-case.pdf")), "\n"))
 	for _, want := range []string{
-		"Batches fully approved 5", "Batches partially approved 3", "Approved, stages unknown 1", "Items withdrawn 5",
-		"Batches wholly withdrawn 1", "Items excluded 1", "Rejections kept until a date 1", "Decisions revoked 1", "Escalations 1",
-		"fravær (elevdata) 2026-05 12 4 3 2 1 1 4 anna, bo",
+		"Batches fully approved 5", "Batches partially approved 3", "Approved, stages unknown 1", "Items withdrawn 6",
+		"Batches wholly withdrawn 2", "Items excluded 2", "Rejections kept until a date 1", "Decisions revoked 1", "Escalations 1",
+		"fravær (elevdata) 2026-05 13 4 3 2 1 1 4 anna, bo",
 		"approved, stages not recorded (counted because their execution started): 1",
 		"fravær (elevdata) 2026-06 0 1 0 0 0 0 0 bo",
-		"fravær (elevdata) 2026-05 5 1 1 1 5 1 1",
-		"Withdrawn from 2 batch(es): changed 1, excluded 1, held 1, not due 2",
+		"fravær (elevdata) 2026-05 6 2 2 1 5 1 1",
+		"Withdrawn from 3 batch(es): absent 1, changed 1, excluded 1, held 1, not due 2",
 		"fully approved", "partially approved", "stages not recorded", "needs ledere:1, dpo:1", "items kept until 2027-05-01",
 		"escalated 2026-05-04", "rektorer", "3 withdrawn by plans", "1 excluded", "1 skipped, withdrawn",
 		"withdrawn before execution 1",

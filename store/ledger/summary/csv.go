@@ -56,7 +56,7 @@ type Column struct {
 //	items_withdrawn          withdrawal entries: items a plan withdrew from an open batch; the items_withdrawn_* columns split it by code
 //	items_withdrawn_<code>   withdrawal entries with that code, one column per code of ledger.WithdrawalCodes, in that order
 //	batches_with_withdrawals batches whose first withdrawal entry of the period falls in the month
-//	batches_withdrawn        batches whose every planned item was withdrawn, in the month of the last withdrawal
+//	batches_withdrawn        batches whose every planned item was withdrawn or excluded, in the month of the last
 //	items_excluded           retention_decision entries with code excluded: an approver took the item out of its batch
 //	decisions_rejected       retention_decision entries with code rejected: a rejected batch's items kept until a date
 //	items_kept_by_rejection  the items those decisions keep
@@ -120,7 +120,7 @@ func columns() []Column {
 	}
 	cols = append(cols,
 		Column{"batches_with_withdrawals", "batches items were withdrawn from, in the month of the first", n(func(r *Row) int64 { return r.BatchesWithWithdrawals })},
-		Column{"batches_withdrawn", "batches whose every item was withdrawn", n(func(r *Row) int64 { return r.BatchesWithdrawn })},
+		Column{"batches_withdrawn", "batches whose every item was withdrawn or excluded", n(func(r *Row) int64 { return r.BatchesWithdrawn })},
 		Column{"items_excluded", "items an approver excluded from their batch", n(func(r *Row) int64 { return r.ItemsExcluded })},
 		Column{"decisions_rejected", "rejections that keep a batch's items until a date", n(func(r *Row) int64 { return r.DecisionsRejected })},
 		Column{"items_kept_by_rejection", "the items those rejections keep", n(func(r *Row) int64 { return r.ItemsKeptByRejection })},

@@ -581,7 +581,8 @@ func (r *report) decisions(rows []Row) {
 		return
 	}
 	r.para(introSize, "Withdrawn: items a plan took out of an open batch because they changed, vanished, became held, were no longer "+
-		"due, were kept by a decision or were excluded (the note gives the reasons); batches withdrawn: batches whose every item was. "+
+		"due, were kept by a decision or were excluded (the note gives the reasons); batches withdrawn: batches none of whose items "+
+		"is left, each withdrawn or excluded. "+
 		"Excluded: items an approver took out of a batch. Kept: rejections that keep a batch's items until a date, and the items they "+
 		"keep. Escalated: batches that waited longer than their rule allows, offered to a fallback group.")
 	r.f.Ln(1.5)

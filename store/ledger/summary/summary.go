@@ -161,7 +161,7 @@ type Row struct {
 	// ledger.WithdrawalCodes). It is nil when nothing was withdrawn.
 	WithdrawalCodes        map[string]int64
 	BatchesWithWithdrawals int64 // batches whose first withdrawal entry in the period falls in this month
-	BatchesWithdrawn       int64 // batches whose every planned item was withdrawn, in the month of the last withdrawal
+	BatchesWithdrawn       int64 // batches whose every planned item was withdrawn or excluded, in the month of the last
 	ItemsExcluded          int64 // retention_decision entries with code excluded: an approver took the item out of its batch
 	DecisionsRejected      int64 // retention_decision entries with code rejected: a batch's items kept until a date
 	ItemsKeptByRejection   int64 // the items those decisions keep (their Items)
@@ -290,7 +290,11 @@ type batch struct {
 	// countedIn is the row counting it in counted; lastApproval the row
 	// of its latest approval entry.
 	countedIn, lastApproval rowKey
-	withdrawnAll            bool // counted in BatchesWithdrawn
+	// takenOut counts the items taken out of it: withdrawal entries but
+	// those with code excluded, and exclusion decisions (an exclusion may
+	// be recorded as both, or as a decision only).
+	takenOut     int64
+	withdrawnAll bool // counted in BatchesWithdrawn
 }
 
 // Summary accumulates ledger entries. The zero value is not usable: call
@@ -462,9 +466,8 @@ func (s *Summary) Add(index int64, e ledger.Entry) {
 		if b.Withdrawn++; b.Withdrawn == 1 {
 			r.BatchesWithWithdrawals++
 		}
-		if !b.withdrawnAll && b.Items > 0 && b.Withdrawn >= b.Items {
-			b.withdrawnAll = true
-			r.BatchesWithdrawn++
+		if e.Code != "excluded" {
+			b.takeOut(r)
 		}
 	case ledger.TypeRetentionDecision:
 		b := s.batchOf(&e)
@@ -477,6 +480,7 @@ func (s *Summary) Add(index int64, e ledger.Entry) {
 			r.ItemsExcluded++
 			if b != nil {
 				b.Excluded++
+				b.takeOut(r)
 			}
 		case "rejected":
 			r.DecisionsRejected++
@@ -590,6 +594,16 @@ func (s *Summary) policyOf(e *ledger.Entry, b *batch) string {
 		return b.Policy
 	}
 	return s.rulePolicy[s.ruleOf(e, b)]
+}
+
+// takeOut counts an item taken out of b in row r; r counts b as withdrawn
+// when no planned item is left.
+func (b *batch) takeOut(r *row) {
+	b.takenOut++
+	if !b.withdrawnAll && b.Items > 0 && b.takenOut >= b.Items {
+		b.withdrawnAll = true
+		r.BatchesWithdrawn++
+	}
 }
 
 // executed notes that batch b's execution started (its start or end is
