@@ -174,6 +174,7 @@ func (a *app) demoWalk(cmd *cobra.Command, p *scheduler.Pipeline, results []*sch
 	inst := a.instructionsCmd()
 	inst.SetContext(ctx)
 	a.as = "it"
+	a.warnedTyped = true // the demo acts as its own people: nobody typed --as
 	if err := inst.RunE(inst, nil); err != nil {
 		return err
 	}
