@@ -48,7 +48,7 @@ func TestBatchDeletions(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	err = s.BatchDeletions(ctx, 7, func(idx int64, e ledger.Entry) error {
+	deleted, err := s.BatchDeletions(ctx, 7, true, func(idx int64, e ledger.Entry) error {
 		got = append(got, e.Item+" "+e.Outcome)
 		return nil
 	})
@@ -56,11 +56,20 @@ func TestBatchDeletions(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{key.Ref("item:fileshare:s", "a") + " deleted", key.Ref("item:fileshare:s", "d") + " changed"}
-	if strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Fatalf("deletion entries of batch 7: %q, want %q", got, want)
+	if strings.Join(got, "|") != strings.Join(want, "|") || deleted != 1 {
+		t.Fatalf("deletion entries of batch 7: %q (%d deleted), want %q", got, deleted, want)
+	}
+	// Without the deleted: counted, not passed.
+	got = nil
+	deleted, err = s.BatchDeletions(ctx, 7, false, func(idx int64, e ledger.Entry) error {
+		got = append(got, e.Item+" "+e.Outcome)
+		return nil
+	})
+	if err != nil || deleted != 1 || len(got) != 1 || got[0] != want[1] {
+		t.Fatalf("deletion entries of batch 7 but the deleted: %q (%d deleted), %v", got, deleted, err)
 	}
 	n := 0
-	if err := s.BatchDeletions(ctx, 8, func(int64, ledger.Entry) error { n++; return nil }); err != nil || n != 1 {
+	if _, err := s.BatchDeletions(ctx, 8, false, func(int64, ledger.Entry) error { n++; return nil }); err != nil || n != 1 {
 		t.Fatalf("deletion entries of batch 8: %d, %v", n, err)
 	}
 	var plan []string

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"archive/zip"
 	"bufio"
 	"context"
 	"encoding/csv"
@@ -163,13 +164,16 @@ type itemStates struct {
 	withdrawn map[string]store.WithdrawnItem
 	domain    string // the reference domain of the batch's items in the ledger
 	refs      *ledger.RefKey
-	other     map[string]ledger.Entry // outcome other than deleted, by item reference
-	deleted   map[string]bool         // nil when every item not in other was deleted
-	entries   int64                   // deletion entries of distinct items
+	other     map[string]outcome // outcome other than deleted, by item reference
+	deleted   map[string]bool    // nil when every item not in other was deleted
+	entries   int64              // deletion entries of distinct items
 }
 
+// outcome is what a deletion entry recorded for an item.
+type outcome struct{ outcome, code string }
+
 func newItemStates(ctx context.Context, p *scheduler.Pipeline, b *store.Batch) (*itemStates, error) {
-	s := &itemStates{refs: p.Refs, other: map[string]ledger.Entry{}}
+	s := &itemStates{refs: p.Refs, other: map[string]outcome{}}
 	var err error
 	if s.withdrawn, err = p.Store.BatchWithdrawals(ctx, b.ID); err != nil {
 		return nil, err
@@ -179,13 +183,8 @@ func newItemStates(ctx context.Context, p *scheduler.Pipeline, b *store.Batch) (
 		kind = src.Kind.Name
 	}
 	s.domain = "item:" + kind + ":" + b.Source
-	var deleted int64
-	err = p.Store.BatchDeletions(ctx, b.ID, func(_ int64, e ledger.Entry) error {
-		if e.Outcome == "deleted" {
-			deleted++
-			return nil
-		}
-		s.other[e.Item] = e
+	deleted, err := p.Store.BatchDeletions(ctx, b.ID, false, func(_ int64, e ledger.Entry) error {
+		s.other[e.Item] = outcome{e.Outcome, e.Code}
 		return nil
 	})
 	if err != nil {
@@ -196,7 +195,7 @@ func newItemStates(ctx context.Context, p *scheduler.Pipeline, b *store.Batch) (
 		// Execution stopped part way (or left withdrawn items without an
 		// entry): remember which items were deleted.
 		s.deleted = map[string]bool{}
-		err = p.Store.BatchDeletions(ctx, b.ID, func(_ int64, e ledger.Entry) error {
+		_, err = p.Store.BatchDeletions(ctx, b.ID, true, func(_ int64, e ledger.Entry) error {
 			if e.Outcome == "deleted" {
 				s.deleted[e.Item] = true
 			}
@@ -217,8 +216,8 @@ func (s *itemStates) executed() bool { return s.entries > 0 }
 func (s *itemStates) state(it *store.PlanItem) (state, code string, successor int64) {
 	if s.executed() {
 		ref := s.refs.Ref(s.domain, it.Ref)
-		if e, ok := s.other[ref]; ok {
-			return e.Outcome, e.Code, 0
+		if o, ok := s.other[ref]; ok {
+			return o.outcome, o.code, 0
 		}
 		if s.deleted == nil || s.deleted[ref] {
 			return "deleted", "", 0
@@ -298,6 +297,10 @@ func eachRow(ctx context.Context, p *scheduler.Pipeline, b *store.Batch, st *ite
 	}
 	n := 0
 	var row showRow
+	// Items of one rule share their reasons (the same due and anchor
+	// dates): a small cache saves building each again.
+	type reasonKey struct{ note, rule, verdict, due, anchor, subject string }
+	reasons := map[reasonKey]string{}
 	err := p.Store.BatchChunks(ctx, b.ID, func(c store.Chunk) error {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -307,7 +310,16 @@ func eachRow(ctx context.Context, p *scheduler.Pipeline, b *store.Batch, st *ite
 				return errStopShow
 			}
 			it := &c.Items[i]
-			row = showRow{Path: it.Ref, Size: it.Size, Rule: it.Rule, Due: it.Due, Reason: p.Explain(*it), Person: it.Subject}
+			k := reasonKey{it.Note, it.Rule, it.Verdict, it.Due, it.Anchor, it.Subject}
+			reason, ok := reasons[k]
+			if !ok {
+				if len(reasons) >= 4096 {
+					clear(reasons)
+				}
+				reason = p.Explain(*it)
+				reasons[k] = reason
+			}
+			row = showRow{Path: it.Ref, Size: it.Size, Rule: it.Rule, Due: it.Due, Reason: reason, Person: it.Subject}
 			if byModified {
 				row.Modified = it.Anchor
 			}
@@ -349,6 +361,12 @@ const xlsxRows = excelize.TotalRows
 func showXLSX(ctx context.Context, w io.Writer, p *scheduler.Pipeline, b *store.Batch, st *itemStates, limit int) error {
 	f := excelize.NewFile()
 	defer f.Close()
+	// File.Write builds the whole zip in memory before writing it; a zip
+	// writer of our own on w streams it instead: the worksheet's rows are
+	// copied from excelize's temporary file straight into the archive.
+	// (Its zip64 fix-up of the buffer is not needed: a worksheet part of at
+	// most xlsxRows rows stays far below 4 GiB.)
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(w) })
 	sheet := fmt.Sprintf("Batch %d", b.ID)
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
 		return fmt.Errorf("write xlsx: %w", err)
@@ -410,7 +428,7 @@ func showXLSX(ctx context.Context, w io.Writer, p *scheduler.Pipeline, b *store.
 	if err := sw.Flush(); err != nil {
 		return fmt.Errorf("write xlsx: %w", err)
 	}
-	if err := f.Write(w); err != nil {
+	if err := f.Write(io.Discard); err != nil {
 		return fmt.Errorf("write xlsx: %w", err)
 	}
 	return nil
