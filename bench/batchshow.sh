@@ -22,10 +22,12 @@ export PATH="/usr/local/go/bin:$PATH"
 echo "building in $WORK" >&2
 (cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond && go build -o "$WORK/batchshowbench" ./bench/batchshowbench)
 
-# measure CMD...: runs CMD with its output to $WORK/out, prints "seconds max_rss_kb"
+# measure CMD...: runs CMD with its output to $WORK/out, prints "cpu_seconds
+# max_rss_kb wall_seconds" (CPU is user+system time: on a shared machine the
+# wall time also counts waiting for a core)
 measure() {
-	/usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >"$WORK/out"
-	cat "$WORK/time"
+	/usr/bin/time -f "%U %S %M %e" -o "$WORK/time" "$@" >"$WORK/out"
+	awk '{ printf "%.2f %d %s\n", $1 + $2, $3, $4 }' "$WORK/time"
 }
 
 setup() { # setup DIR N [-executed]
@@ -69,16 +71,19 @@ for n in ${SMALL:-100000} "$N"; do
 		[ "$kind" = executed ] && flag=(-executed)
 		setup "$d" "$n" "${flag[@]}"
 		RD=("$WORK/retentiond" --config "$d/retentiond.yaml")
-		read -r base_s base_kb < <(measure "$WORK/batchshowbench" -db "$d/bench.db" -read)
-		read -r csv_s csv_kb < <(measure "${RD[@]}" batches show 1 --format csv --output "$d/batch.csv")
+		read -r base_s base_kb base_w < <(measure "$WORK/batchshowbench" -db "$d/bench.db" -read)
+		read -r csv_s csv_kb csv_w < <(measure "${RD[@]}" batches show 1 --format csv --output "$d/batch.csv")
 		rows=$(($(wc -l <"$d/batch.csv") - 1))
-		read -r cat_s cat_kb < <(measure cat "$d/batch.csv")
-		read -r jsonl_s jsonl_kb < <(measure "${RD[@]}" batches show 1 --format jsonl)
-		read -r text_s text_kb < <(measure "${RD[@]}" batches show 1)
-		line="items=$n state=$kind rows=$rows csv_bytes=$(stat -c %s "$d/batch.csv") csv_s=$csv_s csv_rss_kb=$csv_kb jsonl_s=$jsonl_s jsonl_rss_kb=$jsonl_kb text_s=$text_s text_rss_kb=$text_kb read_chunks_s=$base_s read_chunks_rss_kb=$base_kb cat_s=$cat_s cat_rss_kb=$cat_kb"
+		read -r cat_s cat_kb cat_w < <(measure cat "$d/batch.csv")
+		read -r jsonl_s jsonl_kb jsonl_w < <(measure "${RD[@]}" batches show 1 --format jsonl)
+		read -r text_s text_kb text_w < <(measure "${RD[@]}" batches show 1)
+		line="items=$n state=$kind rows=$rows csv_bytes=$(stat -c %s "$d/batch.csv") csv_cpu_s=$csv_s csv_wall_s=$csv_w csv_rss_kb=$csv_kb"
+		line="$line csv_vs_read_chunks=$(awk -v a="$csv_s" -v b="$base_s" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')"
+		line="$line jsonl_cpu_s=$jsonl_s jsonl_rss_kb=$jsonl_kb text_cpu_s=$text_s text_rss_kb=$text_kb"
+		line="$line read_chunks_cpu_s=$base_s read_chunks_rss_kb=$base_kb cat_cpu_s=$cat_s cat_wall_s=$cat_w cat_rss_kb=$cat_kb"
 		if [ "$kind" = pending ] && [ "${XLSX:-1}" = 1 ]; then
-			read -r xlsx_s xlsx_kb < <(measure "${RD[@]}" batches show 1 --format xlsx --output "$d/batch.xlsx")
-			line="$line xlsx_s=$xlsx_s xlsx_rss_kb=$xlsx_kb xlsx_bytes=$(stat -c %s "$d/batch.xlsx")"
+			read -r xlsx_s xlsx_kb xlsx_w < <(measure "${RD[@]}" batches show 1 --format xlsx --output "$d/batch.xlsx")
+			line="$line xlsx_cpu_s=$xlsx_s xlsx_wall_s=$xlsx_w xlsx_rss_kb=$xlsx_kb xlsx_bytes=$(stat -c %s "$d/batch.xlsx")"
 		fi
 		echo "$line" >&2
 		results+=("$line")
