@@ -145,9 +145,18 @@ func TestHoldThatCoversNothingIsRefused(t *testing.T) {
 	// A ref outside the path covers nothing either.
 	refused(HoldSpec{Source: "share", Path: "Personale/**", Ref: "old/a.txt"}, `no file under "Personale/**"`)
 
+	// A pattern that starts with a wildcard lists the whole share; a
+	// listing cut off at the limit cannot tell, so the hold is placed.
+	refused(HoldSpec{Source: "share", Path: "**/nothing-here"}, `no file under "**/nothing-here" in source share now`)
+	defer func(n int64) { coverLimit = n }(coverLimit)
+	coverLimit = 1
+	if _, err := add(HoldSpec{Source: "share", Path: "**/nothing-here"}); err != nil {
+		t.Fatalf("a hold whose check was cut off: %v", err)
+	}
+
 	hs, err := p.Store.Holds(ctx, false)
-	if err != nil || len(hs) != 5 {
-		t.Fatalf("%d holds (%v), want the 5 placed", len(hs), err)
+	if err != nil || len(hs) != 6 {
+		t.Fatalf("%d holds (%v), want the 6 placed", len(hs), err)
 	}
 }
 
