@@ -217,6 +217,9 @@ func (s *itemStates) state(it *store.PlanItem) (state, code string, successor in
 	if s.executed() {
 		ref := s.refs.Ref(s.domain, it.Ref)
 		if o, ok := s.other[ref]; ok {
+			if w, ok := s.withdrawn[it.Ref]; ok && o.outcome == stateWithdrawn {
+				return stateWithdrawn, w.Code, w.Successor
+			}
 			return o.outcome, o.code, 0
 		}
 		if s.deleted == nil || s.deleted[ref] {
