@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/retentiond/retentiond/store"
+	"github.com/retentiond/retentiond/store/ledger"
 	"github.com/retentiond/retentiond/store/safetext"
 )
 
@@ -407,5 +410,62 @@ func TestPlanJSONL(t *testing.T) {
 	out = rt("plan", "--all")
 	if strings.Count(out, "already in batch 1") != len(reviewNames) {
 		t.Errorf("plan --all:\n%s", out)
+	}
+}
+
+// TestBatchesShowPartialExecution: a batch whose execution stopped part
+// way (deletion entries for some items only, one failed with a code) shows
+// each recorded outcome, and the items without one as not executed yet.
+func TestBatchesShowPartialExecution(t *testing.T) {
+	dir, _, rt := reviewShare(t)
+	rt("plan")
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(dir, "retentiond.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	refs, err := ledger.LoadRefKey(filepath.Join(dir, "keys", "references.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leaves [][]byte
+	for _, c := range []struct{ path, outcome, code string }{
+		{"old/a.txt", "deleted", ""},
+		{"old/b.txt", "failed", "permission_denied"},
+		{"old/c.txt", "changed", ""},
+	} {
+		e := ledger.Entry{Type: ledger.TypeDeletion, Time: fixedNow, Batch: 1, Source: "share", SourceKind: "fileshare",
+			Item: refs.Ref("item:fileshare:share", c.path), Outcome: c.outcome, Code: c.code}
+		b, err := e.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaves = append(leaves, b)
+	}
+	err = st.Write(ctx, func(tx *store.Tx) error {
+		_, err := tx.Append(leaves...)
+		return err
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := readCSV(t, rt("batches", "show", "1", "--format", "csv"))
+	for path, want := range map[string][2]string{
+		"old/a.txt":    {"deleted", ""},
+		"old/b.txt":    {"failed", "permission_denied"},
+		"old/c.txt":    {"changed", ""},
+		"+1+1.txt":     {"pending", ""},
+		"@SUM(A1).txt": {"pending", ""},
+	} {
+		if r := rows[path]; r == nil || r[7] != want[0] || r[8] != want[1] {
+			t.Errorf("csv row of %q: %q, want state %s code %s", path, r, want[0], want[1])
+		}
+	}
+	out := rt("batches", "show", "1")
+	for _, want := range []string{"  old/b.txt\n    failed (permission_denied)\n", "  old/c.txt\n    skipped (changed)\n", "    deleted\n", "  +1+1.txt\n    not executed yet\n", "8 items not deleted:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("text lacks %q:\n%s", want, out)
+		}
 	}
 }
