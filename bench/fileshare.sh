@@ -5,6 +5,9 @@
 #
 # Builds two identical trees of N files (half older than 30 days), then times
 #   find ROOT -type f -mtime +30            vs  retentiond plan (a 30-day rule)
+#   retentiond plan (no open batch)         vs  the same plan again while its batch of the
+#                                               due half waits for approval (the re-plan
+#                                               finds every due item in the open batch)
 #   find ROOT -type f -mtime +30 -delete    vs  retentiond batches approve + execute (ledger included)
 # and prints the ratios and retentiond's peak RSS as the last line.
 set -euo pipefail
@@ -58,6 +61,13 @@ read -r find_s find_kb < <(measure find "$WORK/tree-find" -type f -mtime +30)
 read -r plan_s plan_kb < <(measure $RD plan --examples 0)
 due=$(find "$WORK/tree-find" -type f -mtime +30 | wc -l)
 echo "find: ${find_s}s  plan: ${plan_s}s  (${due} due of ${N})" >&2
+read -r replan_s replan_kb < <(measure $RD plan --examples 0)
+if [ "$($RD batches list | awk 'NR>1' | wc -l)" != 1 ]; then
+	echo "MISMATCH: the re-plan cut another batch" >&2
+	$RD batches list >&2
+	exit 1
+fi
+echo "re-plan with the open batch: ${replan_s}s" >&2
 
 read -r del_s _ < <(measure find "$WORK/tree-find" -type f -mtime +30 -delete)
 batch=$($RD batches list | awk 'NR==2 {print $1}')
@@ -72,7 +82,7 @@ if [ "$left_find" != "$left_rd" ]; then
 fi
 $RD ledger verify >&2
 
-awk -v f="$find_s" -v p="$plan_s" -v d="$del_s" -v a="$appr_s" -v e="$exec_s" -v pk="$plan_kb" -v ek="$exec_kb" -v n="$N" 'BEGIN {
+awk -v f="$find_s" -v p="$plan_s" -v r="$replan_s" -v rk="$replan_kb" -v d="$del_s" -v a="$appr_s" -v e="$exec_s" -v pk="$plan_kb" -v ek="$exec_kb" -v n="$N" 'BEGIN {
 	f = (f > 0.01 ? f : 0.01); d = (d > 0.01 ? d : 0.01)
-	printf "files=%d plan_vs_find=%.2f execute_vs_find_delete=%.2f plan_peak_rss_mb=%d execute_peak_rss_mb=%d\n", n, p / f, (a + e) / d, pk / 1024, ek / 1024
+	printf "files=%d plan_vs_find=%.2f replan_open_batch_vs_plan=%.2f execute_vs_find_delete=%.2f plan_peak_rss_mb=%d replan_peak_rss_mb=%d execute_peak_rss_mb=%d\n", n, p / f, r / p, (a + e) / d, pk / 1024, rk / 1024, ek / 1024
 }'

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 
 	"github.com/retentiond/retentiond/policies"
 	"github.com/retentiond/retentiond/store"
@@ -23,7 +24,14 @@ import (
 // openSet is what a plan knows about the source's open batches and
 // retention decisions before it lists the source.
 type openSet struct {
-	items map[string]*openItem // by ref
+	// index finds an item by a hash of its ref (see find); refs whose
+	// hash another ref has already are in more.
+	index map[uint64]int32
+	more  map[string]int32
+	seed  maphash.Seed
+	items []openItem
+	// batches are the open batches, by openItem.b.
+	batches []store.Batch
 	// decided are the items retention decisions (not revoked) cover.
 	decided map[string]*store.RetentionDecision
 	// stale are the open batches that cannot run under the policies in
@@ -33,11 +41,9 @@ type openSet struct {
 
 // openItem is an item of an open batch.
 type openItem struct {
-	batch   int64
-	status  string
-	method  string
-	version string
-	seen    bool
+	ref, version string
+	b            int32 // the batch: batches[b]
+	seen         bool
 	// withdraw is why the plan withdraws the item (a ledger.WithdrawalCodes
 	// token), or "".
 	withdraw string
@@ -49,23 +55,48 @@ type openItem struct {
 // loadOpenSet reads the open batches and the retention decisions of a
 // source.
 func (p *Pipeline) loadOpenSet(ctx context.Context, source string) (*openSet, error) {
-	o := &openSet{items: map[string]*openItem{}, decided: map[string]*store.RetentionDecision{}}
-	staleSeen := map[int64]bool{}
-	err := p.Store.OpenBatchItems(ctx, source, func(b *store.Batch, it *store.PlanItem) error {
-		if _, err := p.batchRule(b); err != nil {
-			if !staleSeen[b.ID] {
-				staleSeen[b.ID] = true
-				if b.Status != store.StatusExecuting {
-					o.stale = append(o.stale, *b)
-				}
-			}
-			return nil
-		}
-		o.items[it.Ref] = &openItem{batch: b.ID, status: b.Status, method: b.Method, version: it.Version}
-		return nil
-	})
+	o := &openSet{decided: map[string]*store.RetentionDecision{}}
+	bs, err := p.Store.OpenBatches(ctx, source)
 	if err != nil {
 		return nil, fmt.Errorf("read the open batches of %s: %w", source, err)
+	}
+	n := int64(0)
+	for _, b := range bs {
+		n += b.Items - b.Withdrawn
+	}
+	o.index, o.more, o.seed = make(map[uint64]int32, n), map[string]int32{}, maphash.MakeSeed()
+	o.batches = bs
+	o.items = make([]openItem, 0, n)
+	for i := range bs {
+		b := &bs[i]
+		if _, err := p.batchRule(b); err != nil {
+			// It cannot run under the policies in force.
+			if b.Status != store.StatusExecuting {
+				o.stale = append(o.stale, *b)
+			}
+			continue
+		}
+		err := p.Store.BatchRefs(ctx, b, func(ref, version string) {
+			it := openItem{ref: ref, version: version, b: int32(i)}
+			if k, ok := o.find(ref); ok {
+				// In two open batches (an executing one, and one cut
+				// before items in open batches were kept out of new
+				// ones): the newer one counts.
+				o.items[k] = it
+				return
+			}
+			k := int32(len(o.items))
+			o.items = append(o.items, it)
+			h := maphash.String(o.seed, ref)
+			if _, taken := o.index[h]; taken {
+				o.more[ref] = k
+				return
+			}
+			o.index[h] = k
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read the open batches of %s: %w", source, err)
+		}
 	}
 	err = p.Store.SourceDecisions(ctx, source, func(d store.DecidedItem) error {
 		if cur := o.decided[d.Ref]; cur == nil || cur.Until < d.Decision.Until {
@@ -77,6 +108,20 @@ func (p *Pipeline) loadOpenSet(ctx context.Context, source string) (*openSet, er
 		return nil, err
 	}
 	return o, nil
+}
+
+// find returns the index in o.items of the open item with ref. (A map
+// keyed by a 64-bit hash is much cheaper than one keyed by paths, for the
+// million lookups of a large plan; the ref is compared on a hit.)
+func (o *openSet) find(ref string) (int32, bool) {
+	if k, ok := o.index[maphash.String(o.seed, ref)]; ok && o.items[k].ref == ref {
+		return k, true
+	}
+	if len(o.more) > 0 {
+		k, ok := o.more[ref]
+		return k, ok
+	}
+	return 0, false
 }
 
 // decision returns the retention decision that keeps ref on today, and the
@@ -108,13 +153,15 @@ func decisionWords(d *store.RetentionDecision) string {
 // decision keeps the item. (A batch that has begun to run is not withdrawn
 // from; execution decides for itself, slice by slice.)
 func (o *openSet) place(ref, version string, verdict policies.Verdict, kept bool) int64 {
-	oi := o.items[ref]
-	if oi == nil {
+	i, ok := o.find(ref)
+	if !ok {
 		return 0
 	}
+	oi := &o.items[i]
 	oi.seen = true
 	want := policies.Due
-	if oi.method == store.MethodArchive {
+	b := &o.batches[oi.b]
+	if b.Method == store.MethodArchive {
 		want = policies.Archive
 	}
 	due := !kept && verdict == want
@@ -122,7 +169,7 @@ func (o *openSet) place(ref, version string, verdict policies.Verdict, kept bool
 	case oi.version != version:
 		oi.withdraw, oi.newVersion = "changed", due
 	case due:
-		return oi.batch
+		return b.ID
 	case kept:
 		oi.withdraw = "kept_by_decision"
 	case verdict == policies.Held:

@@ -316,9 +316,9 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 		// The whole source was listed in one go: an open batch's item
 		// not found is gone. (Not after an incomplete or resumed
 		// listing, which did not see every item.)
-		for _, oi := range open.items {
-			if !oi.seen {
-				oi.withdraw = "absent"
+		for i := range open.items {
+			if !open.items[i].seen {
+				open.items[i].withdraw = "absent"
 			}
 		}
 	}
@@ -529,22 +529,19 @@ func (p *Pipeline) withdraw(tx *store.Tx, src configs.Source, plan *store.Plan, 
 	counts := map[key]*WithdrawnCount{}
 	batches := map[int64]*store.Batch{}
 	var entries []ledger.Entry
-	refs := make([]string, 0)
-	for ref, oi := range open.items {
-		if oi.withdraw != "" {
-			refs = append(refs, ref)
+	for i := range open.items {
+		oi := &open.items[i]
+		if oi.withdraw == "" {
+			continue
 		}
-	}
-	slices.Sort(refs) // the ledger's order does not depend on a map's
-	for _, ref := range refs {
-		oi := open.items[ref]
-		b := batches[oi.batch]
+		ref, id := oi.ref, open.batches[oi.b].ID
+		b := batches[id]
 		if b == nil {
 			var err error
-			if b, err = tx.Batch(oi.batch); err != nil {
+			if b, err = tx.Batch(id); err != nil {
 				return nil, err
 			}
-			batches[oi.batch] = b
+			batches[id] = b
 		}
 		if !slices.Contains(store.WithdrawableStatuses, b.Status) {
 			continue // it has begun to run, or was decided meanwhile

@@ -73,3 +73,37 @@ func decodeItems(b []byte, n int) ([]PlanItem, error) {
 	}
 	return items, nil
 }
+
+// decodeRefs calls fn with the ref and version of each item of an encoded
+// chunk, without making strings of the other fields: what a plan needs to
+// know about the items of open batches. The strings share one copy of the
+// chunk.
+func decodeRefs(data []byte, n int, fn func(ref, version string)) error {
+	if len(data) == 0 || data[0] != codecVersion {
+		return fmt.Errorf("%w: unknown encoding", errCorruptChunk)
+	}
+	b := string(data[1:])
+	var field [2]string
+	for i := range n {
+		for f := range 9 {
+			l, k := binary.Uvarint([]byte(b[:min(len(b), binary.MaxVarintLen64)]))
+			if k <= 0 || l > uint64(len(b)-k) {
+				return fmt.Errorf("%w: item %d", errCorruptChunk, i)
+			}
+			if f < 2 {
+				field[f] = b[k : k+int(l)]
+			}
+			b = b[k+int(l):]
+		}
+		_, k := binary.Varint([]byte(b[:min(len(b), binary.MaxVarintLen64)]))
+		if k <= 0 {
+			return fmt.Errorf("%w: item %d", errCorruptChunk, i)
+		}
+		b = b[k:]
+		fn(field[0], field[1])
+	}
+	if len(b) != 0 {
+		return fmt.Errorf("%w: %d trailing bytes", errCorruptChunk, len(b))
+	}
+	return nil
+}

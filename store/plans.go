@@ -7,8 +7,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"maps"
+	"slices"
 	"sort"
-	"strconv"
 	"time"
 )
 
@@ -103,11 +104,32 @@ type PlanWriter struct {
 	s       *Store
 	plan    Plan
 	seq     int64
-	pending map[string]*pendingChunk // by rule+"\x00"+verdict
+	pending map[chunkKey]*pendingChunk
 	queue   []chunkRow
 	all     hash.Hash
-	totals  map[string]*ruleAcc
+	totals  map[totalKey]*ruleAcc
 	buf     []byte
+}
+
+// totalKey is a rule and verdict; chunkKey adds the open batch the items
+// already are in (0: none).
+type (
+	totalKey struct{ rule, verdict string }
+	chunkKey struct {
+		totalKey
+		inBatch int64
+	}
+)
+
+// less orders chunk keys by rule, verdict and batch.
+func (k chunkKey) less(o chunkKey) bool {
+	if k.rule != o.rule {
+		return k.rule < o.rule
+	}
+	if k.verdict != o.verdict {
+		return k.verdict < o.verdict
+	}
+	return k.inBatch < o.inBatch
 }
 
 type pendingChunk struct {
@@ -156,7 +178,7 @@ func (s *Store) NewPlan(ctx context.Context, p Plan) (*PlanWriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &PlanWriter{s: s, plan: p, pending: map[string]*pendingChunk{}, all: sha256.New(), totals: map[string]*ruleAcc{}}, nil
+	return &PlanWriter{s: s, plan: p, pending: map[chunkKey]*pendingChunk{}, all: sha256.New(), totals: map[totalKey]*ruleAcc{}}, nil
 }
 
 // ID returns the plan's id.
@@ -166,11 +188,11 @@ func (w *PlanWriter) ID() int64 { return w.plan.ID }
 // connector's listing order): fingerprints are computed over that order.
 func (w *PlanWriter) Add(ctx context.Context, it PlanItem) error {
 	writeFingerprint(w.all, &it)
-	key := it.Rule + "\x00" + it.Verdict
-	acc := w.totals[key]
+	key := chunkKey{totalKey{it.Rule, it.Verdict}, it.InBatch}
+	acc := w.totals[key.totalKey]
 	if acc == nil {
 		acc = &ruleAcc{RuleTotal: RuleTotal{Rule: it.Rule, Verdict: it.Verdict}, h: sha256.New(), hNew: sha256.New()}
-		w.totals[key] = acc
+		w.totals[key.totalKey] = acc
 	}
 	acc.Items++
 	acc.Bytes += max(it.Size, 0)
@@ -179,8 +201,6 @@ func (w *PlanWriter) Add(ctx context.Context, it PlanItem) error {
 		acc.NewItems++
 		acc.NewBytes += max(it.Size, 0)
 		writeFingerprint(acc.hNew, &it)
-	} else {
-		key += "\x00" + strconv.FormatInt(it.InBatch, 10)
 	}
 
 	pc := w.pending[key]
@@ -224,7 +244,17 @@ func writeFingerprint(h hash.Hash, it *PlanItem) {
 
 // sealPending seals every chunk that holds items, in a fixed order.
 func (w *PlanWriter) sealPending() {
-	for _, k := range sortedKeys(w.pending) {
+	keys := slices.Collect(maps.Keys(w.pending))
+	slices.SortFunc(keys, func(a, b chunkKey) int {
+		switch {
+		case a.less(b):
+			return -1
+		case b.less(a):
+			return 1
+		}
+		return 0
+	})
+	for _, k := range keys {
 		if pc := w.pending[k]; len(pc.items) > 0 {
 			w.seal(pc)
 		}

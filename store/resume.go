@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -8,7 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 )
 
 // resumeState is what a plan checkpoint keeps of a PlanWriter, with the
@@ -45,7 +47,9 @@ func (w *PlanWriter) Checkpoint(ctx context.Context, scope string, done []string
 	if st.All, err = hashState(w.all); err != nil {
 		return err
 	}
-	for _, k := range sortedKeys(w.totals) {
+	keys := slices.Collect(maps.Keys(w.totals))
+	slices.SortFunc(keys, func(a, b totalKey) int { return cmp.Or(cmp.Compare(a.rule, b.rule), cmp.Compare(a.verdict, b.verdict)) })
+	for _, k := range keys {
 		acc := w.totals[k]
 		h, err := hashState(acc.h)
 		if err != nil {
@@ -107,7 +111,7 @@ func (s *Store) ResumePlan(ctx context.Context, p Plan, scope string) (*PlanWrit
 	if err := json.Unmarshal(row.State, &st); err != nil {
 		return nil, nil, nil, fmt.Errorf("read checkpoint of plan %d: %w", row.ID, err)
 	}
-	w := &PlanWriter{s: s, plan: row.Plan, seq: st.Seq, pending: map[string]*pendingChunk{}, all: sha256.New(), totals: map[string]*ruleAcc{}}
+	w := &PlanWriter{s: s, plan: row.Plan, seq: st.Seq, pending: map[chunkKey]*pendingChunk{}, all: sha256.New(), totals: map[totalKey]*ruleAcc{}}
 	if err := restoreHash(w.all, st.All); err != nil {
 		return nil, nil, nil, fmt.Errorf("read checkpoint of plan %d: %w", row.ID, err)
 	}
@@ -126,7 +130,7 @@ func (s *Store) ResumePlan(ctx context.Context, p Plan, scope string) (*PlanWrit
 		if err := restoreHash(acc.hNew, t.NewHash); err != nil {
 			return nil, nil, nil, fmt.Errorf("read checkpoint of plan %d: %w", row.ID, err)
 		}
-		w.totals[t.Rule+"\x00"+t.Verdict] = acc
+		w.totals[totalKey{t.Rule, t.Verdict}] = acc
 	}
 	done := map[string]bool{}
 	var containers []string
@@ -162,13 +166,4 @@ func restoreHash(h any, state []byte) error {
 		return errors.New("the hash cannot restore its state")
 	}
 	return u.UnmarshalBinary(state)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

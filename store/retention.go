@@ -14,40 +14,56 @@ var OpenStatuses = []string{StatusGuarded, StatusPending, StatusApproved, Status
 // withdrawn from: it has not begun to run.
 var WithdrawableStatuses = []string{StatusGuarded, StatusPending, StatusApproved}
 
-// OpenBatchItems calls fn for every item still in an open batch of source
-// (one of OpenStatuses; withdrawn items left out), batch by batch, oldest
-// first.
-func (s *Store) OpenBatchItems(ctx context.Context, source string, fn func(b *Batch, it *PlanItem) error) error {
+// OpenBatches returns the open batches of source (one of OpenStatuses),
+// oldest first.
+func (s *Store) OpenBatches(ctx context.Context, source string) ([]Batch, error) {
 	q, args, err := sqlxIn(`SELECT * FROM batch WHERE source = ? AND status IN (?) ORDER BY id`, source, OpenStatuses)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	var bs []Batch
 	if err := s.r.SelectContext(ctx, &bs, q, args...); err != nil {
-		return fmt.Errorf("read open batches: %w", err)
+		return nil, fmt.Errorf("read open batches: %w", err)
 	}
-	for i := range bs {
-		b := &bs[i]
-		var gone map[string]string
-		if b.Withdrawn > 0 {
-			if gone, err = s.Withdrawn(ctx, b.ID); err != nil {
-				return err
-			}
-		}
-		err := s.BatchChunks(ctx, b.ID, func(c Chunk) error {
-			for k := range c.Items {
-				if _, ok := gone[c.Items[k].Ref]; ok {
-					continue
-				}
-				if err := fn(b, &c.Items[k]); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+	return bs, nil
+}
+
+// BatchRefs calls fn with the ref and version of every item still in
+// batch b (withdrawn items left out), in batch order. It reads no other
+// field of the items: a plan calls it for every open batch of its source.
+func (s *Store) BatchRefs(ctx context.Context, b *Batch, fn func(ref, version string)) error {
+	var gone map[string]string
+	if b.Withdrawn > 0 {
+		var err error
+		if gone, err = s.Withdrawn(ctx, b.ID); err != nil {
 			return err
 		}
+	}
+	rows, err := s.r.QueryxContext(ctx, `SELECT seq, n, data FROM plan_chunk WHERE batch_id = ? ORDER BY seq`, b.ID)
+	if err != nil {
+		return fmt.Errorf("read the items of batch %d: %w", b.ID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			seq  int64
+			n    int
+			data []byte
+		)
+		if err := rows.Scan(&seq, &n, &data); err != nil {
+			return fmt.Errorf("read the items of batch %d: %w", b.ID, err)
+		}
+		err := decodeRefs(data, n, func(ref, version string) {
+			if _, ok := gone[ref]; !ok {
+				fn(ref, version)
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("read chunk %d of batch %d: %w", seq, b.ID, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read the items of batch %d: %w", b.ID, err)
 	}
 	return nil
 }
