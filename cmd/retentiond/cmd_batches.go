@@ -28,7 +28,6 @@ func parseBatchID(s string) (int64, error) {
 	return id, nil
 }
 
-
 func (a *app) batchesApproveCmd() *cobra.Command {
 	var fingerprint string
 	cmd := &cobra.Command{
