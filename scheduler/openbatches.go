@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"slices"
+	"strings"
 
 	"github.com/retentiond/retentiond/policies"
 	"github.com/retentiond/retentiond/store"
+	"github.com/retentiond/retentiond/store/ledger"
 )
 
 // A batch keeps its id until it is decided. A plan therefore does not cut
@@ -23,15 +26,25 @@ import (
 
 // openSet is what a plan knows about the source's open batches and
 // retention decisions before it lists the source.
+//
+// A source may have hundreds of thousands of items in open batches, and a
+// plan looks up every item it lists: items are found by a 128-bit hash of
+// their ref and hold a 64-bit hash of their version, no strings, so that
+// the set costs about 40 bytes an item and nothing for the garbage
+// collector to scan. The refs and versions of the items a plan withdraws
+// are read again before they are recorded (resolve).
 type openSet struct {
-	// index finds an item by a hash of its ref (see find); refs whose
-	// hash another ref has already are in more.
-	index map[uint64]int32
-	more  map[string]int32
-	seed  maphash.Seed
-	items []openItem
+	index map[refKey]int32 // -> items
+	// filter has the bit key[0]&mask set for every item: most refs that
+	// are in no open batch are told apart without a lookup in index.
+	filter       []uint64
+	mask         uint64
+	items        []openItem
+	seed1, seed2 maphash.Seed
 	// batches are the open batches, by openItem.b.
 	batches []store.Batch
+	// refs and versions of withdrawn items, by index in items (resolve).
+	refs, versions map[int32]string
 	// decided are the items retention decisions (not revoked) cover.
 	decided map[string]*store.RetentionDecision
 	// stale are the open batches that cannot run under the policies in
@@ -39,23 +52,51 @@ type openSet struct {
 	stale []store.Batch
 }
 
+// refKey is a 128-bit hash of a ref: two refs of one source share one
+// with a chance of about 2^-128 per pair.
+type refKey [2]uint64
+
+func (o *openSet) key(ref string) refKey {
+	return refKey{maphash.String(o.seed1, ref), maphash.String(o.seed2, ref)}
+}
+
 // openItem is an item of an open batch.
 type openItem struct {
-	ref, version string
-	b            int32 // the batch: batches[b]
-	seen         bool
-	// withdraw is why the plan withdraws the item (a ledger.WithdrawalCodes
-	// token), or "".
-	withdraw string
+	version uint64 // maphash of its version, under seed1
+	b       int32  // the batch: batches[b]
+	seen    bool
+	// withdraw is why the plan withdraws the item, or 0 (see
+	// withdrawalCode).
+	withdraw uint8
 	// newVersion is set when the item changed and its new version is due
 	// under the same rule: it went into the plan's new batch.
 	newVersion bool
 }
 
+// Why a plan withdraws an item: 1 + its index in ledger.WithdrawalCodes.
+var (
+	wChanged = withdrawal("changed")
+	wAbsent  = withdrawal("absent")
+	wHeld    = withdrawal("held")
+	wNotDue  = withdrawal("not_due")
+	wKept    = withdrawal("kept_by_decision")
+)
+
+func withdrawal(code string) uint8 {
+	i := slices.Index(ledger.WithdrawalCodes, code)
+	if i < 0 {
+		panic("scheduler: " + code + " is not one of ledger.WithdrawalCodes")
+	}
+	return uint8(i + 1)
+}
+
+// withdrawalCode is the ledger's code for openItem.withdraw.
+func withdrawalCode(w uint8) string { return ledger.WithdrawalCodes[w-1] }
+
 // loadOpenSet reads the open batches and the retention decisions of a
 // source.
 func (p *Pipeline) loadOpenSet(ctx context.Context, source string) (*openSet, error) {
-	o := &openSet{decided: map[string]*store.RetentionDecision{}}
+	o := &openSet{decided: map[string]*store.RetentionDecision{}, seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
 	bs, err := p.Store.OpenBatches(ctx, source)
 	if err != nil {
 		return nil, fmt.Errorf("read the open batches of %s: %w", source, err)
@@ -64,9 +105,12 @@ func (p *Pipeline) loadOpenSet(ctx context.Context, source string) (*openSet, er
 	for _, b := range bs {
 		n += b.Items - b.Withdrawn
 	}
-	o.index, o.more, o.seed = make(map[uint64]int32, n), map[string]int32{}, maphash.MakeSeed()
-	o.batches = bs
-	o.items = make([]openItem, 0, n)
+	o.index, o.items, o.batches = make(map[refKey]int32, n), make([]openItem, 0, n), bs
+	bits := uint64(64)
+	for bits < uint64(n)*16 { // 16 bits an item: 2 bytes, about 6% false positives
+		bits <<= 1
+	}
+	o.filter, o.mask = make([]uint64, bits/64), bits-1
 	for i := range bs {
 		b := &bs[i]
 		if _, err := p.batchRule(b); err != nil {
@@ -77,22 +121,18 @@ func (p *Pipeline) loadOpenSet(ctx context.Context, source string) (*openSet, er
 			continue
 		}
 		err := p.Store.BatchRefs(ctx, b, func(ref, version string) {
-			it := openItem{ref: ref, version: version, b: int32(i)}
-			if k, ok := o.find(ref); ok {
+			it := openItem{version: maphash.String(o.seed1, version), b: int32(i)}
+			k := o.key(ref)
+			if at, ok := o.index[k]; ok {
 				// In two open batches (an executing one, and one cut
 				// before items in open batches were kept out of new
 				// ones): the newer one counts.
-				o.items[k] = it
+				o.items[at] = it
 				return
 			}
-			k := int32(len(o.items))
+			o.index[k] = int32(len(o.items))
 			o.items = append(o.items, it)
-			h := maphash.String(o.seed, ref)
-			if _, taken := o.index[h]; taken {
-				o.more[ref] = k
-				return
-			}
-			o.index[h] = k
+			o.filter[(k[0]&o.mask)/64] |= 1 << (k[0] & 63)
 		})
 		if err != nil {
 			return nil, fmt.Errorf("read the open batches of %s: %w", source, err)
@@ -110,18 +150,28 @@ func (p *Pipeline) loadOpenSet(ctx context.Context, source string) (*openSet, er
 	return o, nil
 }
 
-// find returns the index in o.items of the open item with ref. (A map
-// keyed by a 64-bit hash is much cheaper than one keyed by paths, for the
-// million lookups of a large plan; the ref is compared on a hit.)
-func (o *openSet) find(ref string) (int32, bool) {
-	if k, ok := o.index[maphash.String(o.seed, ref)]; ok && o.items[k].ref == ref {
-		return k, true
+// resolve reads again the refs and versions of the items the plan
+// withdraws, from the batches they are in.
+func (o *openSet) resolve(ctx context.Context, st *store.Store) error {
+	o.refs, o.versions = map[int32]string{}, map[int32]string{}
+	has := map[int32]bool{}
+	for i := range o.items {
+		if o.items[i].withdraw != 0 {
+			has[o.items[i].b] = true
+		}
 	}
-	if len(o.more) > 0 {
-		k, ok := o.more[ref]
-		return k, ok
+	for bi := range has {
+		b := &o.batches[bi]
+		err := st.BatchRefs(ctx, b, func(ref, version string) {
+			if i, ok := o.index[o.key(ref)]; ok && o.items[i].b == bi && o.items[i].withdraw != 0 {
+				o.refs[i], o.versions[i] = strings.Clone(ref), strings.Clone(version)
+			}
+		})
+		if err != nil {
+			return fmt.Errorf("read the items withdrawn from batch %d: %w", b.ID, err)
+		}
 	}
-	return 0, false
+	return nil
 }
 
 // decision returns the retention decision that keeps ref on today, and the
@@ -153,29 +203,36 @@ func decisionWords(d *store.RetentionDecision) string {
 // decision keeps the item. (A batch that has begun to run is not withdrawn
 // from; execution decides for itself, slice by slice.)
 func (o *openSet) place(ref, version string, verdict policies.Verdict, kept bool) int64 {
-	i, ok := o.find(ref)
+	if len(o.items) == 0 {
+		return 0
+	}
+	h := maphash.String(o.seed1, ref)
+	if o.filter[(h&o.mask)/64]&(1<<(h&63)) == 0 {
+		return 0
+	}
+	i, ok := o.index[refKey{h, maphash.String(o.seed2, ref)}]
 	if !ok {
 		return 0
 	}
 	oi := &o.items[i]
 	oi.seen = true
-	want := policies.Due
 	b := &o.batches[oi.b]
+	want := policies.Due
 	if b.Method == store.MethodArchive {
 		want = policies.Archive
 	}
 	due := !kept && verdict == want
 	switch {
-	case oi.version != version:
-		oi.withdraw, oi.newVersion = "changed", due
+	case oi.version != maphash.String(o.seed1, version):
+		oi.withdraw, oi.newVersion = wChanged, due
 	case due:
 		return b.ID
 	case kept:
-		oi.withdraw = "kept_by_decision"
+		oi.withdraw = wKept
 	case verdict == policies.Held:
-		oi.withdraw = "held"
+		oi.withdraw = wHeld
 	default:
-		oi.withdraw = "not_due"
+		oi.withdraw = wNotDue
 	}
 	return 0
 }

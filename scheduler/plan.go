@@ -318,8 +318,13 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 		// listing, which did not see every item.)
 		for i := range open.items {
 			if !open.items[i].seen {
-				open.items[i].withdraw = "absent"
+				open.items[i].withdraw = wAbsent
 			}
+		}
+	}
+	if forToday {
+		if err := open.resolve(ctx, p.Store); err != nil {
+			return nil, err
 		}
 	}
 	plan, totals, err := w.Finish(ctx, store.Plan{Listed: listed, Keep: keep, Incomplete: incomplete}, func(tx *store.Tx, plan *store.Plan, totals []store.RuleTotal) error {
@@ -531,10 +536,13 @@ func (p *Pipeline) withdraw(tx *store.Tx, src configs.Source, plan *store.Plan, 
 	var entries []ledger.Entry
 	for i := range open.items {
 		oi := &open.items[i]
-		if oi.withdraw == "" {
+		if oi.withdraw == 0 {
 			continue
 		}
-		ref, id := oi.ref, open.batches[oi.b].ID
+		ref, id := open.refs[int32(i)], open.batches[oi.b].ID
+		if ref == "" {
+			return nil, fmt.Errorf("plan %d: an item withdrawn from batch %d was not found again in it", plan.ID, id)
+		}
 		b := batches[id]
 		if b == nil {
 			var err error
@@ -546,7 +554,7 @@ func (p *Pipeline) withdraw(tx *store.Tx, src configs.Source, plan *store.Plan, 
 		if !slices.Contains(store.WithdrawableStatuses, b.Status) {
 			continue // it has begun to run, or was decided meanwhile
 		}
-		w := store.Withdrawal{BatchID: b.ID, Ref: ref, Version: oi.version, Code: oi.withdraw, PlanID: plan.ID, At: store.Time{Time: now}}
+		w := store.Withdrawal{BatchID: b.ID, Ref: ref, Version: open.versions[int32(i)], Code: withdrawalCode(oi.withdraw), PlanID: plan.ID, At: store.Time{Time: now}}
 		if oi.newVersion {
 			w.Successor = newBatch[b.Rule+"/"+b.Method]
 		}
