@@ -253,7 +253,9 @@ func (p *Pipeline) Exclude(ctx context.Context, id int64, person string, spec Ex
 	}
 	var pat *policies.Pattern
 	if spec.Path != "" {
-		if pat, err = policies.CompilePattern(spec.Path, false); err != nil {
+		// Case-insensitive, as holds: excluding too much keeps too much,
+		// never deletes.
+		if pat, err = policies.CompilePattern(spec.Path, true); err != nil {
 			return ExcludeResult{}, fmt.Errorf("--path: %w", err)
 		}
 	}
