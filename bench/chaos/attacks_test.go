@@ -57,6 +57,7 @@ var attacks = []attack{
 	{"swap", "kill -9 execute, swap two approved files still there, rerun execute", attackSwap, 1},
 	{"reject", "batches reject at a random moment of a running execute", attackReject, 3},
 	{"hold", "a hold before execute, and holds add at a random moment of a running execute", attackHold, 3},
+	{"exclude", "batches exclude and a changed file before a re-plan, then batches exclude at a random moment of execute starting", attackExclude, 3},
 	{"reload", "daemon executing; config edited and SIGHUP at random moments, then SIGTERM and execute", attackReload, 3},
 	{"concurrent", "a second execute started at a random moment of a running one", attackConcurrent, 3},
 	{"disk-full", "database on a small tmpfs filled to a random point before execute (root only)", attackDiskFull, 1},
@@ -342,6 +343,58 @@ func attackHold(e *env, w *world) outcome {
 	o.hit = running
 	o.note = fmt.Sprintf("hold on a/%s/** %s, execute running after it: %v", folder, d, running)
 	o.vs = w.rerunExecute() // held files must stay held
+	return o
+}
+
+func attackExclude(e *env, w *world) outcome {
+	w.plan()
+	w.approve("a", "b")
+	o := outcome{ex: newExpect("a", "b")}
+	// Before execute: a folder of b taken out of its approved batch, and
+	// a file of b changed after approval; the nightly plan withdraws the
+	// changed file and keeps the batch's id and approval.
+	pre := fmt.Sprintf("d%03d", w.rng.IntN(w.sizes["b"]/folderSize))
+	w.mustRun("batches", "exclude", strconv.FormatInt(w.batches["b"], 10), "--path", pre+"/**", "--as", "bo", "--reason", "chaos before")
+	var others []*file
+	for _, f := range w.due["b"] {
+		if strings.HasPrefix(f.rel, pre+"/") {
+			o.ex.keep[f] = "excluded from its batch before execute (b/" + pre + "/**)"
+		} else {
+			others = append(others, f)
+		}
+	}
+	changed := others[w.rng.IntN(len(others))]
+	info, err := os.Stat(w.path(changed))
+	must(w.t, err)
+	must(w.t, os.WriteFile(w.path(changed), []byte("changed by a user after approval"), 0o644))
+	must(w.t, os.Chtimes(w.path(changed), info.ModTime(), info.ModTime())) // still due: its new version goes into a new batch
+	obj, _ := w.stat(changed)
+	o.ex.replaced[changed] = replaced{obj: obj, why: "changed after approval"}
+	w.mustRun("plan")
+	if out := w.mustRun("batches", "show", strconv.FormatInt(w.batches["b"], 10), "--format", "csv"); !strings.Contains(out, "withdrawn") {
+		o.vs = append(o.vs, violation{"a", "the re-plan did not withdraw the changed file from batch " + strconv.FormatInt(w.batches["b"], 10)})
+	}
+	// During: a folder of a excluded as execute starts (within about the
+	// time a short command takes, so that it races execute's change to
+	// executing). Accepted, the batch had not begun and nothing under it
+	// may go; refused, execute had begun.
+	p := w.start("execute", "--as", "it")
+	d := fmt.Sprintf("%v after execute started", w.sleepRandom(e.cal.command*2))
+	folder := fmt.Sprintf("d%03d", w.rng.IntN(w.sizes["a"]/folderSize))
+	r := w.run("batches", "exclude", strconv.FormatInt(w.batches["a"], 10), "--path", folder+"/**", "--as", "bo", "--reason", "chaos during")
+	running := p.running()
+	p.wait()
+	if r.code == 0 {
+		for _, f := range w.due["a"] {
+			if strings.HasPrefix(f.rel, folder+"/") {
+				o.ex.keep[f] = "excluded from its batch (the exclusion was accepted, so before execute began) (a/" + folder + "/**)"
+			}
+		}
+	}
+	o.hit = r.code == 0 || running
+	o.note = fmt.Sprintf("excluded b/%s/** and changed %s before a re-plan; exclusion of a/%s/** %s: exit %d (%s), execute running after it: %v",
+		pre, changed.key(), folder, d, r.code, lastLines(r.out), running)
+	o.vs = append(o.vs, w.rerunExecute()...)
 	return o
 }
 

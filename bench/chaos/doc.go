@@ -3,7 +3,9 @@
 // real files in a temporary directory and a real SQLite database: kill -9 at
 // random points of execute, plan, ledger export and key rotation; a reject, a
 // hold, a configuration reload and a second execute at random moments of a
-// running batch; a full disk; files re-created or swapped between a kill and
+// running batch; items excluded from an approved batch, a file changed after
+// approval and a re-plan before execute, and an exclusion racing execute's
+// start; a full disk; files re-created or swapped between a kill and
 // the rerun; a lost, truncated or tampered database. After every iteration it
 // checks the invariants from the filesystem and the ledger itself:
 //
