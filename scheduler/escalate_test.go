@@ -4,15 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/retentiond/retentiond/configs"
-	"github.com/retentiond/retentiond/connectors"
-	"github.com/retentiond/retentiond/connectors/memory"
 	"github.com/retentiond/retentiond/store"
 	"github.com/retentiond/retentiond/store/ledger"
 )
@@ -61,24 +56,7 @@ sources:
 // P3D, no escalate_to).
 func newEscalationEnv(t *testing.T) *env {
 	t.Helper()
-	dir := t.TempDir()
-	name := strings.ReplaceAll(t.Name(), "/", "_")
-	src := memory.New(name)
-	memory.Register(name, src)
-	if err := os.WriteFile(filepath.Join(dir, "policy.yaml"), []byte(escalationPolicy), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfgFile := filepath.Join(dir, "retentiond.yaml")
-	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf(escalationConfig, name)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := configs.Load(cfgFile, connectors.NewRegistry(memory.Kind()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, dir: dir, src: src, cfg: cfg}
-	e.reopen()
-	return e
+	return newEnvWith(t, escalationPolicy, escalationConfig)
 }
 
 // at sets the pipeline's clock to days after now.

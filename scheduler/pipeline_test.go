@@ -12,6 +12,7 @@ import (
 
 	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/connectors"
+	"github.com/retentiond/retentiond/connectors/exports"
 	"github.com/retentiond/retentiond/connectors/memory"
 	"github.com/retentiond/retentiond/policies"
 	"github.com/retentiond/retentiond/store"
@@ -81,16 +82,30 @@ type env struct {
 
 func newEnv(t *testing.T) *env { return newEnvB(t) }
 
-func newEnvB(t testing.TB) *env {
+func newEnvB(t testing.TB) *env { return newEnvWith(t, testPolicy, testConfig) }
+
+// newEnvWith is an env with the given policy file and configuration, whose
+// one %s is the name of the memory source the env puts items into; dirs are
+// made below the env's directory (for export sources).
+func newEnvWith(t testing.TB, policy, config string, dirs ...string) *env {
 	t.Helper()
 	dir := t.TempDir()
 	name := strings.ReplaceAll(t.Name(), "/", "_")
 	src := memory.New(name)
 	memory.Register(name, src)
-	os.WriteFile(filepath.Join(dir, "policy.yaml"), []byte(testPolicy), 0o644)
+	for _, d := range dirs {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "policy.yaml"), []byte(policy), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	cfgFile := filepath.Join(dir, "retentiond.yaml")
-	os.WriteFile(cfgFile, []byte(fmt.Sprintf(testConfig, name)), 0o644)
-	cfg, err := configs.Load(cfgFile, connectors.NewRegistry(memory.Kind()))
+	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf(config, name)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := configs.Load(cfgFile, connectors.NewRegistry(memory.Kind(), exports.Kind()))
 	if err != nil {
 		t.Fatal(err)
 	}

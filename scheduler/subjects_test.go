@@ -9,10 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/retentiond/retentiond/configs"
-	"github.com/retentiond/retentiond/connectors"
-	"github.com/retentiond/retentiond/connectors/exports"
-	"github.com/retentiond/retentiond/connectors/memory"
 	"github.com/retentiond/retentiond/policies"
 	"github.com/retentiond/retentiond/store"
 )
@@ -84,25 +80,7 @@ type subjEnv struct {
 
 func newSubjEnv(t *testing.T) *subjEnv {
 	t.Helper()
-	dir := t.TempDir()
-	name := strings.ReplaceAll(t.Name(), "/", "_")
-	src := memory.New(name)
-	memory.Register(name, src)
-	for _, d := range []string{"elever", "hr"} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	os.WriteFile(filepath.Join(dir, "policy.yaml"), []byte(subjectPolicy), 0o644)
-	cfgFile := filepath.Join(dir, "retentiond.yaml")
-	os.WriteFile(cfgFile, []byte(fmt.Sprintf(subjectConfig, name)), 0o644)
-	cfg, err := configs.Load(cfgFile, connectors.NewRegistry(memory.Kind(), exports.Kind()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, dir: dir, src: src, cfg: cfg}
-	e.reopen()
-	return &subjEnv{e}
+	return &subjEnv{newEnvWith(t, subjectPolicy, subjectConfig, "elever", "hr")}
 }
 
 const teaHeader = "Elevnummer;Navn;Indmeldt;Udmeldt;Fødselsdato\n"

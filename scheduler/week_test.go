@@ -9,10 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/retentiond/retentiond/configs"
-	"github.com/retentiond/retentiond/connectors"
-	"github.com/retentiond/retentiond/connectors/exports"
-	"github.com/retentiond/retentiond/connectors/memory"
 	"github.com/retentiond/retentiond/policies"
 	"github.com/retentiond/retentiond/store"
 	"github.com/retentiond/retentiond/store/ledger"
@@ -86,29 +82,13 @@ type week struct {
 
 func newWeek(t *testing.T) *week {
 	t.Helper()
-	dir := t.TempDir()
-	name := strings.ReplaceAll(t.Name(), "/", "_")
-	src := memory.New(name)
-	memory.Register(name, src)
-	if err := os.Mkdir(filepath.Join(dir, "elever"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	os.WriteFile(filepath.Join(dir, "policy.yaml"), []byte(weekPolicy), 0o644)
-	cfgFile := filepath.Join(dir, "retentiond.yaml")
-	os.WriteFile(cfgFile, []byte(fmt.Sprintf(weekConfig, name)), 0o644)
-	cfg, err := configs.Load(cfgFile, connectors.NewRegistry(memory.Kind(), exports.Kind()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, dir: dir, src: src, cfg: cfg}
-	e.reopen()
-	return &week{env: e}
+	return &week{env: newEnvWith(t, weekPolicy, weekConfig, "elever")}
 }
 
 // on moves the clock to the given day of the simulation (day 0 is now).
 func (w *week) on(day int) {
 	w.day = day
-	w.p.Clock = FixedClock{now.Add(time.Duration(day) * 24 * time.Hour)}
+	w.at(day)
 }
 
 func (w *week) students(n int, rows string) {
