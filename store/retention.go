@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -81,17 +82,33 @@ type Withdrawal struct {
 
 // Withdraw records w unless the item was withdrawn from its batch before,
 // and counts it in the batch's withdrawn total. It reports whether it
-// recorded w. The caller checks the batch's status in the same
-// transaction (WithdrawableStatuses).
+// recorded w. Nothing is withdrawn from a batch that has begun to run
+// (execution reads a batch's withdrawals once, when it starts): unless the
+// batch's status is one of WithdrawableStatuses, read in this transaction,
+// it returns an error wrapping ErrStatusChanged.
 func (tx *Tx) Withdraw(w Withdrawal) (bool, error) {
 	ctx := tx.ctx
-	res, err := tx.tx.NamedExecContext(ctx, `INSERT OR IGNORE INTO withdrawal(batch_id, ref, version, code, plan_id, successor, at)
-		VALUES (:batch_id, :ref, :version, :code, :plan_id, :successor, :at)`, &w)
+	q, args, err := sqlxIn(`INSERT OR IGNORE INTO withdrawal(batch_id, ref, version, code, plan_id, successor, at)
+		SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM batch WHERE id = ? AND status IN (?))`,
+		w.BatchID, w.Ref, w.Version, w.Code, w.PlanID, w.Successor, w.At, w.BatchID, WithdrawableStatuses)
+	if err != nil {
+		return false, err
+	}
+	res, err := tx.tx.ExecContext(ctx, q, args...)
 	if err != nil {
 		return false, fmt.Errorf("withdraw an item from batch %d: %w", w.BatchID, err)
 	}
-	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return false, err
+	if n, err := res.RowsAffected(); err != nil {
+		return false, fmt.Errorf("withdraw an item from batch %d: %w", w.BatchID, err)
+	} else if n == 0 {
+		var status string
+		if err := tx.tx.GetContext(ctx, &status, `SELECT status FROM batch WHERE id = ?`, w.BatchID); err != nil {
+			return false, notFound(err, fmt.Sprintf("batch %d", w.BatchID))
+		}
+		if !slices.Contains(WithdrawableStatuses, status) {
+			return false, fmt.Errorf("withdraw an item from batch %d: the batch is %s: %w", w.BatchID, status, ErrStatusChanged)
+		}
+		return false, nil // withdrawn before
 	}
 	if _, err := tx.tx.ExecContext(ctx, `UPDATE batch SET withdrawn = withdrawn + 1 WHERE id = ?`, w.BatchID); err != nil {
 		return false, fmt.Errorf("withdraw an item from batch %d: %w", w.BatchID, err)

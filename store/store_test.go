@@ -244,3 +244,61 @@ func TestPlanChunksFollowContainers(t *testing.T) {
 		})
 	}
 }
+
+// TestWithdrawOnlyBeforeABatchRuns: an item is withdrawn from a batch
+// that has not begun, once; from one that runs, never.
+func TestWithdrawOnlyBeforeABatchRuns(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "w.db"), Options{Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	w, err := s.NewPlan(ctx, Plan{Source: "src", SourceKind: "memory", CreatedAt: Time{at}, Today: "2026-11-22"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{"a", "b"} {
+		if err := w.Add(ctx, PlanItem{Ref: ref, Version: "v1", Verdict: "due", Rule: "R"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var id int64
+	_, _, err = w.Finish(ctx, Plan{Listed: 2}, func(tx *Tx, p *Plan, totals []RuleTotal) error {
+		b := Batch{PlanID: p.ID, Source: "src", Rule: "R", Items: 2, Status: StatusApproved, CreatedAt: Time{at}, UpdatedAt: Time{at}}
+		id, err = tx.CreateBatch(&b)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withdraw := func(ref string) (bool, error) {
+		var ok bool
+		err := s.Write(ctx, func(tx *Tx) error {
+			var err error
+			ok, err = tx.Withdraw(Withdrawal{BatchID: id, Ref: ref, Version: "v1", Code: "changed", At: Time{at}})
+			return err
+		})
+		return ok, err
+	}
+	if ok, err := withdraw("a"); !ok || err != nil {
+		t.Fatalf("first withdrawal: %v %v", ok, err)
+	}
+	if ok, err := withdraw("a"); ok || err != nil {
+		t.Fatalf("second withdrawal of the same item: %v %v", ok, err)
+	}
+	if err := s.Write(ctx, func(tx *Tx) error {
+		return tx.ChangeStatus(id, []string{StatusApproved}, StatusExecuting, "", at)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := withdraw("b"); ok || !errors.Is(err, ErrStatusChanged) {
+		t.Fatalf("withdrawal from an executing batch: %v %v", ok, err)
+	}
+	b, _ := s.Batch(ctx, id)
+	gone, _ := s.Withdrawn(ctx, id)
+	if b.Withdrawn != 1 || len(gone) != 1 || gone["a"] != "changed" {
+		t.Fatalf("batch %+v, withdrawn %v", b, gone)
+	}
+}
