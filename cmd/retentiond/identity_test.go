@@ -12,6 +12,7 @@ import (
 
 	"github.com/retentiond/retentiond/store"
 	"github.com/retentiond/retentiond/store/ledger"
+	"github.com/retentiond/retentiond/store/testtool"
 )
 
 // approvalsBy returns the approval entries of the demo's ledger by person.
@@ -46,7 +47,7 @@ func approvalsBy(t *testing.T, dir, person string) []ledger.Entry {
 func TestIdentityVerifiedByOSUser(t *testing.T) {
 	me, err := user.Current()
 	if err != nil {
-		t.Skipf("no current user: %v", err)
+		testtool.Unavailable(t, fmt.Sprintf("the test needs the account it runs as: %v", err))
 	}
 	dir := t.TempDir()
 	mustRun(t, "demo", "--dir", dir)
