@@ -160,14 +160,15 @@ func (p *Pipeline) Approve(ctx context.Context, id int64, person, fingerprint st
 			return fmt.Errorf("%s planned batch %d and cannot be its only approver: ask another approver of group %s: %w", who.ID, id, st.Stages[0].Stage.Group, ErrNotAllowed)
 		}
 		now := p.Clock.Now()
-		a := store.Approval{BatchID: id, Stage: stage, Approver: who.ID, Fingerprint: b.Fingerprint, At: store.Time{Time: now}, Auth: p.auth()}
+		a := store.Approval{BatchID: id, Stage: stage, Approver: who.ID, Fingerprint: b.Fingerprint, At: store.Time{Time: now}, Auth: p.identity(ctx).Method}
 		if err := tx.AddApproval(a); err != nil {
 			return err
 		}
 		as = append(as, a)
 		state = approvalState(rule, b, as)
 		e := p.entry(ledger.TypeApproval)
-		e.Batch, e.Rule, e.Plan, e.Actor, e.Role, e.Stage, e.Auth = id, b.Rule, b.Fingerprint, who.ID, configs.RoleApprover, stage+1, p.auth()
+		e.Batch, e.Rule, e.Plan, e.Actor, e.Role, e.Stage = id, b.Rule, b.Fingerprint, who.ID, configs.RoleApprover, stage+1
+		p.signed(ctx, &e)
 		if escalated {
 			e.Reason = fmt.Sprintf("escalated: for stage %d (group %s) as a member of group %s", stage+1, st.Stages[stage].Stage.Group, rule.EscalateTo)
 		}
@@ -222,6 +223,7 @@ func (p *Pipeline) Confirm(ctx context.Context, id int64, person string) (*store
 		entries := []ledger.Entry{}
 		e := p.entry(ledger.TypeConfirmation)
 		e.Batch, e.Rule, e.Plan, e.Actor, e.Role, e.Items = id, b.Rule, b.Fingerprint, who.ID, configs.RoleOperator, b.Items
+		p.signed(ctx, &e)
 		entries = append(entries, e)
 		if rule.Approval.Automatic() {
 			status = store.StatusApproved

@@ -150,17 +150,19 @@ func (p *Pipeline) Reject(ctx context.Context, id int64, person string, opts Dec
 			return err
 		}
 		d := store.RetentionDecision{ID: did, Kind: store.DecisionRejected, Source: b.Source, Rule: b.Rule, BatchID: b.ID,
-			Reason: opts.Reason, Actor: who.ID, Auth: p.auth(), At: store.Time{Time: now}, Until: until.String()}
+			Reason: opts.Reason, Actor: who.ID, Auth: p.identity(ctx).Method, At: store.Time{Time: now}, Until: until.String()}
 		if err := tx.AddDecision(d, refs); err != nil {
 			return err
 		}
 		out.Decision, out.Until, out.Items = did, until, int64(len(refs))
 		e := p.entry(ledger.TypeRejection)
-		e.Batch, e.Rule, e.Plan, e.Actor, e.Role, e.Reason, e.Auth = id, b.Rule, b.Fingerprint, who.ID, roleOf(rule), opts.Reason, p.auth()
+		e.Batch, e.Rule, e.Plan, e.Actor, e.Role, e.Reason = id, b.Rule, b.Fingerprint, who.ID, roleOf(rule), opts.Reason
+		p.signed(ctx, &e)
 		r := p.entry(ledger.TypeRetentionDecision)
 		r.Batch, r.Source, r.Rule, r.Plan, r.Items = id, b.Source, b.Rule, b.Fingerprint, int64(len(refs))
 		r.Decision, r.Code, r.Until, r.Reason = did, store.DecisionRejected, until.String(), opts.Reason
-		r.Actor, r.Role, r.Auth = who.ID, roleOf(rule), p.auth()
+		r.Actor, r.Role = who.ID, roleOf(rule)
+		p.signed(ctx, &r)
 		return appendEntries(tx, e, r)
 	})
 	if err != nil {
@@ -322,7 +324,7 @@ func (p *Pipeline) Exclude(ctx context.Context, id int64, person string, spec Ex
 			refs[i] = picked[i].Ref
 		}
 		d := store.RetentionDecision{ID: did, Kind: store.DecisionExcluded, Source: b.Source, Rule: b.Rule, BatchID: b.ID,
-			Reason: spec.Reason, Actor: who.ID, Auth: p.auth(), At: store.Time{Time: now}, Until: until.String()}
+			Reason: spec.Reason, Actor: who.ID, Auth: p.identity(ctx).Method, At: store.Time{Time: now}, Until: until.String()}
 		if err := tx.AddDecision(d, refs); err != nil {
 			return err
 		}
@@ -336,7 +338,8 @@ func (p *Pipeline) Exclude(ctx context.Context, id int64, person string, spec Ex
 			e.Batch, e.Source, e.Rule, e.Plan = b.ID, b.Source, b.Rule, b.Fingerprint
 			e.Item = p.Refs.Ref("item:"+src.Kind.Name+":"+b.Source, it.Ref)
 			e.Decision, e.Code, e.Until, e.Reason = did, store.DecisionExcluded, until.String(), spec.Reason
-			e.Actor, e.Role, e.Auth = who.ID, roleOf(rule), p.auth()
+			e.Actor, e.Role = who.ID, roleOf(rule)
+			p.signed(ctx, &e)
 			entries = append(entries, e)
 		}
 		out = ExcludeResult{Decision: did, Until: until, Items: int64(len(picked)), Left: int64(len(in) - len(picked)), Status: b.Status}
@@ -410,7 +413,8 @@ func (p *Pipeline) RevokeDecision(ctx context.Context, id, person string) (*stor
 			return err
 		}
 		e := p.entry(ledger.TypeDecisionRevoked)
-		e.Decision, e.Batch, e.Source, e.Rule, e.Actor, e.Role, e.Auth = id, d.BatchID, d.Source, d.Rule, who.ID, roleOf(rule), p.auth()
+		e.Decision, e.Batch, e.Source, e.Rule, e.Actor, e.Role = id, d.BatchID, d.Source, d.Rule, who.ID, roleOf(rule)
+		p.signed(ctx, &e)
 		out = d
 		return appendEntries(tx, e)
 	})

@@ -120,7 +120,8 @@ func (p *Pipeline) AddHold(ctx context.Context, person string, h HoldSpec) (stri
 			return err
 		}
 		e := p.entry(ledger.TypeHoldAdded)
-		e.Hold, e.Reason, e.Source, e.Actor, e.Role, e.Due, e.Auth = id, h.Reason, h.Source, who.ID, configs.RoleOperator, h.Until, p.auth()
+		e.Hold, e.Reason, e.Source, e.Actor, e.Role, e.Due = id, h.Reason, h.Source, who.ID, configs.RoleOperator, h.Until
+		p.signed(ctx, &e)
 		if h.Ref != "" {
 			e.Item = p.Refs.Ref("item:"+p.kindDomain(h.Source), h.Ref)
 		}
@@ -154,7 +155,8 @@ func (p *Pipeline) ReleaseHold(ctx context.Context, person, id string) error {
 			return err
 		}
 		e := p.entry(ledger.TypeHoldReleased)
-		e.Hold, e.Actor, e.Role, e.Auth = id, who.ID, configs.RoleOperator, p.auth()
+		e.Hold, e.Actor, e.Role = id, who.ID, configs.RoleOperator
+		p.signed(ctx, &e)
 		if evidence {
 			e.Reason = "evidence handed to the police: what the hold covered is due at once"
 		}

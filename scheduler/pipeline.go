@@ -353,10 +353,36 @@ func (p *Pipeline) lockSource(ctx context.Context, source string) (func(), error
 // same source.
 var ErrBusy = errors.New("another retentiond process is working on it; try again when it has finished")
 
-// auth is how the person acting was authenticated, for the ledger.
-func (p *Pipeline) auth() string {
-	if p.Auth == "" {
-		return "typed"
+// Identity is how the person acting in one call was authenticated: the
+// web console puts the sign-in's into each request's context
+// (WithIdentity); otherwise Pipeline.Auth (the command line's) applies.
+type Identity struct {
+	Method string // one of ledger.AuthMethods
+	// Subject is a reference (Refs.Ref) of the issuer and subject of an
+	// OIDC sign-in, "" for other methods.
+	Subject string
+}
+
+type identityKey struct{}
+
+// WithIdentity returns ctx carrying id for the decisions taken under it.
+func WithIdentity(ctx context.Context, id Identity) context.Context {
+	return context.WithValue(ctx, identityKey{}, id)
+}
+
+// identity is how the person acting under ctx was authenticated.
+func (p *Pipeline) identity(ctx context.Context) Identity {
+	if id, ok := ctx.Value(identityKey{}).(Identity); ok && id.Method != "" {
+		return id
 	}
-	return p.Auth
+	if p.Auth == "" {
+		return Identity{Method: "typed"}
+	}
+	return Identity{Method: p.Auth}
+}
+
+// signed sets on e how its actor, acting under ctx, was authenticated.
+func (p *Pipeline) signed(ctx context.Context, e *ledger.Entry) {
+	id := p.identity(ctx)
+	e.Auth, e.Identity = id.Method, id.Subject
 }

@@ -92,7 +92,8 @@ func parseCanonical(b []byte) (Entry, bool) {
 		p.str(`,"key":`, &e.Key) &&
 		p.str(`,"until":`, &e.Until) &&
 		p.str(`,"decision":`, &e.Decision) &&
-		p.token(`,"auth":`, &e.Auth)
+		p.token(`,"auth":`, &e.Auth) &&
+		p.ref(`,"identity":`, &e.Identity)
 	if !ok {
 		return e, false
 	}

@@ -365,7 +365,7 @@ func (b *batchState) execution(i int64, e *Entry) string {
 // reference key swapped in without a rotation makes references nobody
 // can answer for with the keys the ledger names.
 func (r *ContentRules) refKeysOf(e *Entry) string {
-	for _, ref := range [...]string{e.Item, e.Container, e.Subject} {
+	for _, ref := range [...]string{e.Item, e.Container, e.Subject, e.Identity} {
 		if ref == "" {
 			continue
 		}

@@ -130,6 +130,10 @@ type Entry struct {
 	Decision string `json:"decision,omitempty"`
 	// Auth is how the Actor was authenticated, one of AuthMethods.
 	Auth string `json:"auth,omitempty"`
+	// Identity is a reference (RefKey.Ref) of the issuer and subject the
+	// Actor signed in with (OIDC), so that decisions by one verified
+	// identity can be counted without naming it.
+	Identity string `json:"identity,omitempty"`
 	// Stages is what a batch's rule asks for, in order, as
 	// "group:count" tokens ("leaders:1", "dpo:1"); empty for a rule that
 	// needs no approval. ledger verify checks executions against it.
@@ -209,6 +213,7 @@ func (e Entry) Marshal() ([]byte, error) {
 	w.str("until", e.Until)
 	w.str("decision", e.Decision)
 	w.str("auth", e.Auth)
+	w.str("identity", e.Identity)
 	if len(e.Stages) > 0 {
 		w.key("stages")
 		w.b = append(w.b, '[')
@@ -230,7 +235,7 @@ func (e *Entry) sizeHint() int {
 	n := 96 + len(e.Type) + 8*20 // braces, type and time; the numbers
 	for _, s := range [...]string{e.Source, e.SourceKind, e.Item, e.Container, e.Subject, e.Policy, e.PolicyDigest,
 		e.Rule, e.Period, e.Basis, e.Anchor, e.Due, e.Plan, e.Actor, e.Role, e.Outcome, e.Code, e.Method, e.Host,
-		e.Software, e.Hold, e.Instruction, e.Reason, e.Text, e.Key, e.Until, e.Decision, e.Auth} {
+		e.Software, e.Hold, e.Instruction, e.Reason, e.Text, e.Key, e.Until, e.Decision, e.Auth, e.Identity} {
 		if s != "" {
 			n += len(s) + len(s)/8 + 20 // escapes; key, quotes and comma
 		}
@@ -277,7 +282,7 @@ func (e *Entry) check() error {
 			return fmt.Errorf("%s entry: stage %d is not valid UTF-8", e.Type, i)
 		}
 	}
-	for _, f := range [...]struct{ name, v string }{{"item", e.Item}, {"container", e.Container}, {"subject", e.Subject}} {
+	for _, f := range [...]struct{ name, v string }{{"item", e.Item}, {"container", e.Container}, {"subject", e.Subject}, {"identity", e.Identity}} {
 		if f.v == "" {
 			continue
 		}
