@@ -64,6 +64,10 @@ type Config struct {
 	MetricsListen string
 	// Notify says how approvers and operators are told; nil tells no one.
 	Notify *Notify
+	// Web configures the web console; nil: no console is served.
+	Web *Web
+	// CLI says how the command line takes --as.
+	CLI CLI
 }
 
 // Anchor is one place the latest checkpoint is sent out of the host
@@ -164,6 +168,13 @@ type Person struct {
 	// verified (ledger auth os_user) rather than typed. No account may be
 	// listed for two people.
 	OSUsers []string
+	// OIDCSubject is the stable claim this person signs in to the
+	// console with (Entra's oid, else sub); no two people share one.
+	OIDCSubject string
+	// OIDCUsername binds the person on their first sign-in by
+	// preferred_username or email (compared without case); the subject
+	// seen then is pinned. No two people share one.
+	OIDCUsername string
 }
 
 // Has reports whether p holds role.
@@ -239,6 +250,8 @@ type configFile struct {
 	Log      logYAML      `yaml:"log"`
 	Metrics  metricsYAML  `yaml:"metrics"`
 	Notify   *notifyYAML  `yaml:"notify"`
+	Web      *webYAML     `yaml:"web"`
+	CLI      cliYAML      `yaml:"cli"`
 }
 
 type notifyYAML struct {
@@ -307,6 +320,9 @@ type personYAML struct {
 	Roles   []string `yaml:"roles"`
 	Groups  []string `yaml:"groups"`
 	OSUsers []string `yaml:"os_users"`
+
+	OIDCSubject  string `yaml:"oidc_subject"`
+	OIDCUsername string `yaml:"oidc_username"`
 }
 
 type sourceYAML struct {
@@ -463,8 +479,12 @@ func Parse(file string, data []byte, reg *connectors.Registry) (*Config, error) 
 				accounts[strings.ToLower(u)] = p.ID
 			}
 		}
-		c.People = append(c.People, Person{ID: p.ID, Name: p.Name, Email: p.Email, Roles: p.Roles, Groups: p.Groups, OSUsers: p.OSUsers})
+		c.People = append(c.People, Person{ID: p.ID, Name: p.Name, Email: p.Email, Roles: p.Roles, Groups: p.Groups, OSUsers: p.OSUsers,
+			OIDCSubject: p.OIDCSubject, OIDCUsername: p.OIDCUsername})
 	}
+	c.CLI = CLI{TrustAs: cf.CLI.TrustAs}
+	c.loadWeb(d, cf.Web)
+	c.checkPeopleOIDC(d)
 
 	names := map[string]bool{}
 	for i, s := range cf.Sources {
