@@ -1,7 +1,9 @@
 package configs
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/netip"
 	"net/url"
@@ -137,6 +139,10 @@ func (c *Config) loadWeb(d *doc, w *webYAML) {
 		d.errorf("web.listen", "%q is not host:port (write e.g. 127.0.0.1:8080)", wc.Listen)
 	} else {
 		loopback = loopbackHost(host)
+		if w.TLS == nil && len(wc.TrustedProxies) == 0 && !loopback {
+			d.errorf("web.listen", "%q would serve sign-ins over plain HTTP on the network: give tls (cert and key), "+
+				"or put the console behind a TLS proxy and list the proxy in trusted_proxies, or listen on 127.0.0.1", wc.Listen)
+		}
 	}
 
 	if w.TLS != nil {
@@ -150,20 +156,16 @@ func (c *Config) loadWeb(d *doc, w *webYAML) {
 			d.errorf("web.tls.key", "missing: tls needs both cert and key")
 		}
 		if w.TLS.Cert != "" {
-			checkReadable(d, "web.tls.cert", wc.TLSCertFile)
+			checkReadable(d, "web.tls.cert", w.TLS.Cert, wc.TLSCertFile)
 		}
 		if w.TLS.Key != "" {
-			checkReadable(d, "web.tls.key", wc.TLSKeyFile)
+			checkReadable(d, "web.tls.key", w.TLS.Key, wc.TLSKeyFile)
 		}
 	}
 	for i, p := range wc.TrustedProxies {
 		if _, err := netip.ParsePrefix(p); err != nil {
 			d.errorf(fmt.Sprintf("web.trusted_proxies[%d]", i), "%q is not a CIDR (write e.g. 10.0.0.5/32 for one proxy, or 10.0.0.0/24)", p)
 		}
-	}
-	if w.TLS == nil && len(wc.TrustedProxies) == 0 && wc.Listen != "" && !loopback {
-		d.errorf("web.listen", "%q would serve sign-ins over plain HTTP on the network: give tls (cert and key), "+
-			"or put the console behind a TLS proxy and list the proxy in trusted_proxies, or listen on 127.0.0.1", wc.Listen)
 	}
 
 	wc.URL = strings.TrimSuffix(w.URL, "/")
@@ -193,7 +195,8 @@ func (c *Config) loadWeb(d *doc, w *webYAML) {
 		wc.SessionMax = positiveDuration(d, "web.session.max", w.Session.Max, "12h")
 	}
 	if wc.SessionIdle > 0 && wc.SessionMax > 0 && wc.SessionIdle > wc.SessionMax {
-		d.errorf("web.session.idle", "%s is longer than session.max (%s): a session ends at max in any case; shorten idle or lengthen max", wc.SessionIdle, wc.SessionMax)
+		d.errorf("web.session.idle", "%s is longer than session.max (%s): a session ends at max in any case; shorten idle or lengthen max",
+			shortDuration(wc.SessionIdle), shortDuration(wc.SessionMax))
 	}
 
 	if w.OIDC != nil {
@@ -222,7 +225,7 @@ func (c *Config) loadOIDC(d *doc, o *oidcYAML) *OIDC {
 		d.errorf("web.oidc.client_secret_file", "missing: give the file holding the client secret (readable by retentiond only)")
 	} else {
 		oc.ClientSecretFile = c.path(o.ClientSecretFile, "")
-		checkReadable(d, "web.oidc.client_secret_file", oc.ClientSecretFile)
+		checkReadable(d, "web.oidc.client_secret_file", o.ClientSecretFile, oc.ClientSecretFile)
 	}
 	if o.Scopes == nil {
 		oc.Scopes = slices.Clone(DefaultScopes)
@@ -237,26 +240,27 @@ func (c *Config) loadOIDC(d *doc, o *oidcYAML) *OIDC {
 	return oc
 }
 
-// checkReadable reports at field if file cannot be opened for reading or
-// is empty. It does not read the file.
-func checkReadable(d *doc, field, file string) {
+// checkReadable reports at field if file (written as given, relative to
+// the configuration's directory) cannot be opened for reading or is empty.
+// It does not read the file.
+func checkReadable(d *doc, field, given, file string) {
 	f, err := os.Open(file)
 	if err != nil {
-		if os.IsNotExist(err) {
-			d.errorf(field, "%s does not exist", file)
+		if errors.Is(err, fs.ErrNotExist) {
+			d.errorf(field, "%q: no such file (looked for %s)", given, file)
 		} else {
-			d.errorf(field, "%s cannot be read: %v", file, err)
+			d.errorf(field, "%q cannot be read: %v", given, err)
 		}
 		return
 	}
 	defer f.Close()
 	switch st, err := f.Stat(); {
 	case err != nil:
-		d.errorf(field, "%s cannot be read: %v", file, err)
+		d.errorf(field, "%q cannot be read: %v", given, err)
 	case st.IsDir():
-		d.errorf(field, "%s is a directory: give a file", file)
+		d.errorf(field, "%q is a directory (%s): give a file", given, file)
 	case st.Size() == 0:
-		d.errorf(field, "%s is empty", file)
+		d.errorf(field, "%q is empty (%s)", given, file)
 	}
 }
 
@@ -268,6 +272,18 @@ func positiveDuration(d *doc, field, s, example string) time.Duration {
 		return 0
 	}
 	return v
+}
+
+// shortDuration writes d as 12h or 1h30m rather than 12h0m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // checkPeopleOIDC checks the people's oidc_subject and oidc_username:
