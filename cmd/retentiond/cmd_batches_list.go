@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/scheduler"
 	"github.com/retentiond/retentiond/store"
 )
@@ -62,18 +61,22 @@ escalated to), and PERSON has not approved it yet.`,
 				return err
 			}
 			defer p.Close()
-			var who configs.Person
+			var bs []store.Batch
 			if waitingFor != "" {
-				var ok bool
-				if who, ok = p.Config.Person(waitingFor); !ok {
+				if _, ok := p.Config.Person(waitingFor); !ok {
 					return fmt.Errorf("--waiting-for %q is not a person in %s", esc(waitingFor), p.Config.File)
 				}
-				if len(statusList) == 0 && !all {
-					statuses = []string{store.StatusPending}
+				ws, err := p.WaitingFor(ctx, waitingFor)
+				if err != nil {
+					return err
 				}
-			}
-			bs, err := p.Store.Batches(ctx, statuses...)
-			if err != nil {
+				for _, w := range ws {
+					if len(statusList) > 0 && !slices.Contains(statuses, w.Batch.Status) {
+						continue
+					}
+					bs = append(bs, w.Batch)
+				}
+			} else if bs, err = p.Store.Batches(ctx, statuses...); err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(a.out, 0, 4, 2, ' ', 0)
@@ -81,16 +84,10 @@ escalated to), and PERSON has not approved it yet.`,
 			for i := range bs {
 				b := &bs[i]
 				appr := "-"
-				var st scheduler.ApprovalState
-				stErr := fmt.Errorf("no approvals")
 				if b.Status == store.StatusPending || b.Status == store.StatusApproved {
-					st, stErr = p.Approval(ctx, b)
-					if stErr == nil {
+					if st, err := p.Approval(ctx, b); err == nil {
 						appr = approvalSummary(st)
 					}
-				}
-				if waitingFor != "" && (b.Status != store.StatusPending || stErr != nil || !waitsFor(p, b, st, who)) {
-					continue
 				}
 				if shown == 0 {
 					fmt.Fprintln(tw, "ID\tSTATUS\tSOURCE\tRULE\tITEMS\tSIZE\tPLANNED\tAPPROVALS")
@@ -125,41 +122,6 @@ escalated to), and PERSON has not approved it yet.`,
 	cmd.Flags().StringSliceVar(&statusList, "status", nil, "list the batches in these statuses ("+strings.Join(batchStatuses, ",")+")")
 	cmd.Flags().StringVar(&waitingFor, "waiting-for", "", "list the pending batches this person can approve now and has not approved")
 	return cmd
-}
-
-// waitsFor reports whether batch b waits for who's approval: the first
-// stage still open (or, when only the planner approved, the last stage) is
-// of one of who's groups or of the group the batch was escalated to, and
-// who has not approved it.
-func waitsFor(p *scheduler.Pipeline, b *store.Batch, st scheduler.ApprovalState, who configs.Person) bool {
-	if !who.Has(configs.RoleApprover) || st.Complete {
-		return false
-	}
-	for _, s := range st.Stages {
-		if slices.Contains(s.Approvers, who.ID) {
-			return false
-		}
-	}
-	group := ""
-	for _, s := range st.Stages {
-		if !s.Done() {
-			group = s.Stage.Group
-			break
-		}
-	}
-	if group == "" && st.PlannerOnly && len(st.Stages) > 0 {
-		group = st.Stages[len(st.Stages)-1].Stage.Group
-	}
-	if group == "" {
-		return false
-	}
-	if slices.Contains(who.Groups, group) {
-		return true
-	}
-	if r := p.Config.Policies.Rule(b.Rule); r != nil && r.EscalateTo != "" && !b.EscalatedAt.IsZero() {
-		return slices.Contains(who.Groups, r.EscalateTo)
-	}
-	return false
 }
 
 func approvalSummary(st scheduler.ApprovalState) string {
