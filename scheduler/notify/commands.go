@@ -15,12 +15,31 @@ import (
 // without --config (configs.IsDefaultFile). A service started with
 // --config /etc/retentiond/retentiond.yaml thus mails commands that work
 // as they are, not ones that fail for want of ./retentiond.yaml.
+//
+// When the configuration has web.url, the command that shows a batch
+// ("batches show %d") comes after the link to the batch's page in the
+// console, on a line of its own with the same indentation: an approver
+// opens the page instead of a shell.
 func (n *Notifier) cmd(format string, args ...any) string {
 	c := "retentiond " + fmt.Sprintf(format, args...)
 	if f := ConfigFlag(n.P.Config.File); f != "" {
 		c += " " + f
 	}
+	if format == "batches show %d" && len(args) == 1 {
+		if link := BatchLink(n.P.Config, args[0]); link != "" {
+			c = link + "\n    " + c
+		}
+	}
 	return c
+}
+
+// BatchLink is the address of a batch's page in the web console,
+// web.url + "/batches/ID", or "" without web.url.
+func BatchLink(cfg *configs.Config, id any) string {
+	if cfg == nil || cfg.Web == nil || cfg.Web.URL == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s/batches/%v", strings.TrimSuffix(cfg.Web.URL, "/"), id)
 }
 
 // ConfigFlag is what a command line needs to read the configuration file
