@@ -120,6 +120,11 @@ func (a *app) serve(ctx context.Context, cfg *configs.Config, log *zap.Logger, h
 		log.Info("serving metrics and health", zap.String("address", addr.String()))
 		a.metricsAddr = addr.String()
 	}
+	web, err := a.startConsole(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer web.stop()
 	d := &scheduler.Daemon{P: p,
 		Ready: func() {
 			if mon != nil {
@@ -137,7 +142,7 @@ func (a *app) serve(ctx context.Context, cfg *configs.Config, log *zap.Logger, h
 				h.stopping()
 			}
 		},
-		Reload: h.reload, Load: a.loadConfig, Reloaded: h.reloaded,
+		Reload: h.reload, Load: a.loadConfig, Reloaded: web.reloaded(p, h.reloaded),
 		// Told nothing until the configuration has a notify section; a
 		// reload can add one.
 		Notifier: a.notifier(p, log),

@@ -1,0 +1,161 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/retentiond/retentiond/configs"
+	"github.com/retentiond/retentiond/connectors"
+	"github.com/retentiond/retentiond/connectors/memory"
+	"github.com/retentiond/retentiond/scheduler"
+	"github.com/retentiond/retentiond/store"
+	"github.com/retentiond/retentiond/web/auth"
+)
+
+const testPolicy = `version: 1
+id: skole
+title: Skolens sletteregler (GDPR art. 5, stk. 1, litra e)
+rules:
+  - id: TWO
+    title: Elevsager efter udmeldelse
+    type: delete_after
+    path: "two/**"
+    from: item.modified
+    keep: P1D
+    approval:
+      - {group: leaders, count: 1}
+      - {group: dpo, count: 1}
+`
+
+const testConfig = `version: 1
+ledger: {origin: test.invalid/ledger}
+policies: [policy.yaml]
+people:
+  - {id: anna, name: Anna Leder, roles: [approver], groups: [leaders]}
+  - {id: bo, roles: [approver], groups: [dpo]}
+  - {id: it, roles: [operator]}
+sources:
+  - name: src
+    kind: memory
+    options: {name: %s}
+web:
+  listen: 127.0.0.1:8080
+  url: http://127.0.0.1:8080
+  links: true
+  locale: %s
+  accept_language: true
+`
+
+// hostile is a file name a share may hold: markup, quotes, a control
+// character.
+const hostile = "two/<script>alert(1)</script>\"quote'\x07.txt"
+
+var start = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+
+// clock is a clock a test moves.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+type testEnv struct {
+	t     testing.TB
+	dir   string
+	src   *memory.Source
+	p     *scheduler.Pipeline
+	auth  *auth.Manager
+	srv   *Server
+	ts    *httptest.Server
+	clock *clock
+}
+
+func newTestEnv(t testing.TB, locale string) *testEnv {
+	t.Helper()
+	dir := t.TempDir()
+	name := "web_" + strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
+	src := memory.New(name)
+	memory.Register(name, src)
+	if err := os.WriteFile(filepath.Join(dir, "policy.yaml"), []byte(testPolicy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfgFile := filepath.Join(dir, "retentiond.yaml")
+	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf(testConfig, name, locale)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := configs.Load(cfgFile, connectors.NewRegistry(memory.Kind()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{t: start}
+	p, err := scheduler.New(context.Background(), cfg, scheduler.Deps{Clock: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	m, err := auth.New(context.Background(), auth.Options{Config: cfg, Store: p.Store, Refs: p.Refs, Clock: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{Pipeline: p, Auth: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(s)
+	t.Cleanup(ts.Close)
+	return &testEnv{t: t, dir: dir, src: src, p: p, auth: m, srv: s, ts: ts, clock: c}
+}
+
+// plan puts items in the source and plans: one pending batch of rule TWO.
+func (e *testEnv) plan(names ...string) store.Batch {
+	e.t.Helper()
+	for _, n := range names {
+		e.src.Put(n, []byte(n), start.Add(-5*24*time.Hour))
+	}
+	res, err := e.p.Plan(context.Background(), scheduler.PlanOptions{Source: "src", Planner: "it"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, b := range res.Batches {
+		if b.Rule == "TWO" {
+			return b
+		}
+	}
+	e.t.Fatalf("no batch: %+v", res.Batches)
+	return store.Batch{}
+}
+
+// signIn returns a client signed in as person with a one-time link.
+func (e *testEnv) signIn(person string) *http.Client {
+	e.t.Helper()
+	path, err := e.auth.IssueLink(context.Background(), person)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	resp, err := c.Get(e.ts.URL + path)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Request.URL.Path != "/waiting" {
+		e.t.Fatalf("signing in as %s ended at %s (%s)", person, resp.Request.URL, resp.Status)
+	}
+	return c
+}
