@@ -53,6 +53,7 @@ database: bench.db
 keys: {signing: keys/ledger.key, references: keys/references.key}
 ledger: {origin: bench.invalid/ledger}
 policies: [policies/bench.yaml]
+cli: {trust_as: true}
 people:
   - {id: anna, roles: [approver], groups: [leaders]}
   - {id: it, roles: [operator]}

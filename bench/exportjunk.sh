@@ -29,6 +29,7 @@ version: 1
 database: junk$2.db
 ledger: {origin: bench.invalid/ledger}
 policies: [exports.yaml]
+cli: {trust_as: true}
 people:
   - {id: anna, roles: [approver], groups: [leaders]}
   - {id: it, roles: [operator]}

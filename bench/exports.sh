@@ -53,6 +53,7 @@ version: 1
 database: $1.db
 ledger: {origin: bench.invalid/ledger}
 policies: [$1.yaml]
+cli: {trust_as: true}
 people:
   - {id: anna, roles: [approver], groups: [leaders]}
   - {id: it, roles: [operator]}

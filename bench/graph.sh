@@ -56,6 +56,7 @@ database: retentiond.db
 keys: {signing: keys/ledger.key, references: keys/references.key}
 ledger: {origin: bench.retentiond.invalid/ledger}
 policies: [policies/mail.yaml]
+cli: {trust_as: true}
 people:
   - {id: it, roles: [operator]}
 sources:

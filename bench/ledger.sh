@@ -37,6 +37,7 @@ database: ledger.db
 keys: {signing: keys/ledger.key, references: keys/references.key}
 ledger: {origin: bench.invalid/ledger}
 policies: [policies/bench.yaml]
+cli: {trust_as: true}
 people:
   - {id: anna, roles: [approver], groups: [leaders]}
   - {id: it, roles: [operator]}

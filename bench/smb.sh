@@ -75,6 +75,7 @@ cat >"$WORK/retentiond.yaml" <<YAML
 version: 1
 ledger: {origin: bench.invalid/ledger}
 policies: [policy.yaml]
+cli: {trust_as: true}
 people:
   - {id: anna, roles: [approver], groups: [leaders]}
   - {id: it, roles: [operator]}

@@ -201,6 +201,7 @@ database: %s
 ledger:
   origin: chaos.invalid/ledger%s
 policies: [policy.yaml]
+cli: {trust_as: true}
 people:
   - {id: anna, roles: [approver], groups: %s}
   - {id: bo, roles: [approver], groups: [leaders]}

@@ -45,8 +45,6 @@ type app struct {
 	invocation string
 	// logCores also receive what `run` logs (for tests).
 	logCores []zapcore.Core
-	// warnedTyped says the unverified --as was warned about.
-	warnedTyped bool
 }
 
 func newApp(out, errOut io.Writer) *app {
@@ -75,7 +73,7 @@ func (a *app) root() *cobra.Command {
 		"the database holding the ledger is lost and no backup exists: start a new ledger, recording that it starts over")
 	root.PersistentFlags().BoolVar(&a.acceptRollback, "accept-rollback", false,
 		"the database was restored from a backup older than the last signed checkpoint and none newer exists: continue from it, recording the entries lost")
-	root.AddCommand(a.demoCmd(), a.checkCmd(), a.planCmd(), a.batchesCmd(), a.decisionsCmd(), a.executeCmd(), a.runCmd(), a.ledgerCmd(), a.holdsCmd(), a.subjectsCmd(), a.explainCmd(), a.instructionsCmd(), a.notifyCmd(), a.serviceCmd(), a.versionCmd())
+	root.AddCommand(a.demoCmd(), a.checkCmd(), a.planCmd(), a.batchesCmd(), a.decisionsCmd(), a.executeCmd(), a.runCmd(), a.ledgerCmd(), a.holdsCmd(), a.subjectsCmd(), a.explainCmd(), a.instructionsCmd(), a.notifyCmd(), a.serviceCmd(), a.webCmd(), a.versionCmd())
 	// --version prints what `retentiond version` prints.
 	root.Version = version()
 	root.SetVersionTemplate(strings.ReplaceAll(versionText(), "{{", `{{"{{"}}`))
@@ -189,25 +187,30 @@ func (a *app) pipeline(ctx context.Context, log *zap.Logger) (*scheduler.Pipelin
 // process runs as and returns how the identity was established, for the
 // ledger (ledger.AuthMethods): "os_user" when the person lists os_users
 // and the account is one of them; a person with os_users run from any
-// other account is refused. A person without os_users is taken on their
-// word ("typed"), with a warning on stderr. An --as naming nobody in the
-// configuration is left to the command, which refuses it if it needs a
-// person.
+// other account is refused. A person without os_users is refused too,
+// unless the configuration trusts --as (cli.trust_as, as the demo does):
+// then the person is taken on their word ("trusted_cli"). An --as naming
+// nobody in the configuration is left to the command, which refuses it if
+// it needs a person.
 func (a *app) verifyIdentity(cfg *configs.Config) (string, error) {
 	if a.as == "" {
 		return "", nil
 	}
 	who, ok := cfg.Person(a.as)
 	if !ok {
-		return "typed", nil
+		if cfg.CLI.TrustAs {
+			return "trusted_cli", nil
+		}
+		return "", nil
 	}
 	if len(who.OSUsers) == 0 {
-		if !a.warnedTyped {
-			a.warnedTyped = true
-			fmt.Fprintf(a.errOut, "retentiond: warning: --as %s is typed, not verified: anyone who can run retentiond can claim it; to verify it, list the accounts %s logs in with under os_users in %s (see docs/identity.md)\n",
-				esc(a.as), esc(a.as), cfg.File)
+		if cfg.CLI.TrustAs {
+			return "trusted_cli", nil
 		}
-		return "typed", nil
+		return "", fmt.Errorf("--as %s: %s has no os_users in %s, so the command line cannot verify who you are; "+
+			"list the accounts %s logs in with under os_users (e.g. os_users: [\"SKOLE\\\\%s\"]), "+
+			"or, where everyone who can run retentiond may act as anyone (a sandbox), set cli.trust_as: true (the demo does); see docs/identity.md",
+			esc(a.as), esc(a.as), cfg.File, esc(a.as), esc(a.as))
 	}
 	account, via, err := osAccount(cfg)
 	if err != nil {

@@ -69,6 +69,7 @@ database: retentiond.db
 keys: {signing: keys/ledger.key, references: keys/references.key}
 ledger: {origin: test.invalid/ledger}
 policies: [policy.yaml]
+cli: {trust_as: true}
 people:
   - {id: anna, name: Anna, email: anna@skole.example, roles: [approver], groups: [leaders]}
   - {id: bo, name: Bo, email: bo@skole.example, roles: [approver], groups: [dpo]}

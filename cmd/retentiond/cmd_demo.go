@@ -71,6 +71,11 @@ execute:
 log:
   level: info
   format: console
+# The sandbox runs as whoever starts it, so --as is taken on its word (the
+# ledger records auth trusted_cli). A real installation lists each person's
+# os_users instead; see docs/identity.md.
+cli:
+  trust_as: true
 `
 
 const demoConfigName = "retentiond.yaml"
@@ -140,6 +145,13 @@ the ledger.`,
 // and verifies the ledger.
 func (a *app) demoWalk(cmd *cobra.Command, p *scheduler.Pipeline, results []*scheduler.PlanResult) error {
 	ctx := cmd.Context()
+	// The walk acts as the configuration's people without verifying
+	// them: only where the configuration says so (the demo's own).
+	if !p.Config.CLI.TrustAs {
+		return fmt.Errorf("demo --yes acts as the people of %s without verifying who runs it, so it runs only where the configuration sets cli.trust_as: true (a new demo's does); "+
+			"approve and execute with --as instead, or add cli: {trust_as: true} to this sandbox's configuration", p.Config.File)
+	}
+	p.Auth = "trusted_cli"
 	for _, res := range results {
 		for _, b := range res.Batches {
 			if b.Status != store.StatusPending {
@@ -174,7 +186,6 @@ func (a *app) demoWalk(cmd *cobra.Command, p *scheduler.Pipeline, results []*sch
 	inst := a.instructionsCmd()
 	inst.SetContext(ctx)
 	a.as = "it"
-	a.warnedTyped = true // the demo acts as its own people: nobody typed --as
 	if err := inst.RunE(inst, nil); err != nil {
 		return err
 	}

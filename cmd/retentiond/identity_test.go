@@ -43,7 +43,9 @@ func approvalsBy(t *testing.T, dir, person string) []ledger.Entry {
 // TestIdentityVerifiedByOSUser: a person whose os_users list the account
 // the command runs as acts verified (auth os_user in the ledger); a person
 // whose os_users do not is refused, naming the account, and nothing is
-// recorded; a person without os_users acts typed, with a warning.
+// recorded, even where cli.trust_as is set; a person without os_users acts
+// trusted_cli where the configuration trusts --as, and is otherwise
+// refused, with nothing recorded.
 func TestIdentityVerifiedByOSUser(t *testing.T) {
 	me, err := user.Current()
 	if err != nil {
@@ -103,12 +105,86 @@ func TestIdentityVerifiedByOSUser(t *testing.T) {
 		t.Setenv("SUDO_USER", "")
 	}
 
+	// Without os_users, the demo's configuration trusts --as
+	// (cli.trust_as): taken on its word, recorded trusted_cli, no warning.
 	people("", "")
 	out = mustRun(t, "batches", "approve", "5", "--as", "bo", "--config", cfg)
-	if !strings.Contains(out, "warning: --as bo is typed, not verified") || !strings.Contains(out, "os_users") {
-		t.Errorf("an unverified approval does not warn:\n%s", out)
+	if strings.Contains(out, "warning") || strings.Contains(out, "typed") {
+		t.Errorf("a trusted --as warns:\n%s", out)
 	}
-	if got := approvalsBy(t, dir, "bo"); len(got) == 0 || got[len(got)-1].Auth != "typed" || got[len(got)-1].Batch != 5 {
-		t.Fatalf("bo's approvals %+v, want the last of batch 5 with auth typed", got)
+	if got := approvalsBy(t, dir, "bo"); len(got) == 0 || got[len(got)-1].Auth != "trusted_cli" || got[len(got)-1].Batch != 5 {
+		t.Fatalf("bo's approvals %+v, want the last of batch 5 with auth trusted_cli", got)
+	}
+
+	// Without cli.trust_as, a person without os_users is refused, with
+	// the reason and both ways out, and nothing is recorded.
+	trusting, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict := strings.Replace(string(trusting), "cli:\n  trust_as: true\n", "", 1)
+	if strict == string(trusting) {
+		t.Fatal("the demo's configuration does not set cli.trust_as where the test expects it")
+	}
+	if err := os.WriteFile(cfg, []byte(strict), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := len(approvalsBy(t, dir, "anna"))
+	out, err = run(t, "batches", "approve", "2", "--as", "anna", "--config", cfg)
+	want = "--as anna: anna has no os_users in " + cfg + ", so the command line cannot verify who you are"
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "os_users") || !strings.Contains(err.Error(), "cli.trust_as: true") {
+		t.Fatalf("anna without os_users and trust_as: %v\n%s\nwant %s", err, out, want)
+	}
+	if got := approvalsBy(t, dir, "anna"); len(got) != before {
+		t.Fatalf("a refused --as recorded %+v", got[before:])
+	}
+	// The same holds for reading commands: --as is refused before any
+	// command runs, whatever it is.
+	if _, err := run(t, "batches", "list", "--as", "anna", "--config", cfg); err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("batches list --as anna without os_users and trust_as: %v", err)
+	}
+	// A verified person still acts.
+	people(fmt.Sprintf(", os_users: [%q]", me.Username), "")
+	mustRun(t, "batches", "approve", "2", "--as", "anna", "--config", cfg)
+	if got := approvalsBy(t, dir, "anna"); len(got) != before+1 || got[before].Auth != "os_user" || got[before].Batch != 2 {
+		t.Fatalf("anna's approvals %+v, want a new one of batch 2 with auth os_user", got)
+	}
+}
+
+// TestDemoYesNeedsTrustAs: demo --yes acts as the configuration's people
+// without verifying them, so it refuses a configuration that does not
+// trust --as; on its own sandbox it records trusted_cli.
+func TestDemoYesNeedsTrustAs(t *testing.T) {
+	dir := t.TempDir()
+	mustRun(t, "demo", "--dir", dir)
+	cfg := filepath.Join(dir, "retentiond.yaml")
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	strict := strings.Replace(string(b), "cli:\n  trust_as: true\n", "", 1)
+	if err := os.WriteFile(cfg, []byte(strict), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if strict == string(b) {
+		t.Fatal("the demo's configuration does not set cli.trust_as where the test expects it")
+	}
+	if _, err := run(t, "demo", "--dir", dir, "--yes"); err == nil || !strings.Contains(err.Error(), "cli.trust_as: true") {
+		t.Fatalf("demo --yes on a configuration without trust_as: %v", err)
+	}
+	if got := approvalsBy(t, dir, "anna"); len(got) != 0 {
+		t.Fatalf("a refused demo walk approved %+v", got)
+	}
+	// A new sandbox trusts --as, and the walk approves its batches.
+	dir = t.TempDir()
+	mustRun(t, "demo", "--dir", dir, "--yes")
+	got := approvalsBy(t, dir, "anna")
+	if len(got) == 0 {
+		t.Fatal("the demo walk approved nothing as anna")
+	}
+	for _, e := range got {
+		if e.Auth != "trusted_cli" {
+			t.Fatalf("the demo walk recorded auth %q: %+v", e.Auth, e)
+		}
 	}
 }

@@ -300,6 +300,7 @@ database: retentiond.db
 keys: {signing: keys/ledger.key, references: keys/references.key}
 ledger: {origin: test.invalid/ledger}
 policies: [policy.yaml]
+cli: {trust_as: true}
 people:
   - {id: it, name: IT, email: it@skole.example, roles: [operator]}
 sources:

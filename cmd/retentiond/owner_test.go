@@ -41,6 +41,7 @@ database: `+database+`
 keys: {signing: state/keys/ledger.key, references: state/keys/references.key}
 ledger: {origin: test.invalid/ledger}
 policies: [policy.yaml]
+cli: {trust_as: true}
 people:
   - {id: it, name: IT, email: it@skole.example, roles: [operator]}
 sources:

@@ -45,9 +45,14 @@ var DecisionCodes = []string{
 
 // AuthMethods are how a person acting was authenticated (Entry.Auth).
 var AuthMethods = []string{
-	"os_user", // the operating-system account running the command is the one configured for the person
-	"oidc",    // signed in with OpenID Connect
-	"typed",   // the person id was given with --as and no account is configured to verify it
+	"os_user",     // the operating-system account running the command is the one configured for the person
+	"oidc",        // signed in to the web console with OpenID Connect
+	"link",        // signed in to the web console with a one-time link an operator issued for the person
+	"trusted_cli", // --as given on the command line, unverified, where the configuration trusts it (cli.trust_as)
+	// "typed" is what ledgers written before cli.trust_as recorded for an
+	// unverified --as; no build since writes it (such a command is now
+	// refused, or recorded trusted_cli), but their entries stay valid.
+	"typed",
 }
 
 // Codes are the failure codes an entry may record (see package connectors).
