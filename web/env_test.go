@@ -34,6 +34,14 @@ rules:
     approval:
       - {group: leaders, count: 1}
       - {group: dpo, count: 1}
+  - id: ONE
+    title: Fotos fra arrangementer
+    type: delete_after
+    path: "one/**"
+    from: item.modified
+    keep: P1D
+    approval:
+      - {group: leaders, count: 1}
 `
 
 const testConfig = `version: 1
@@ -122,7 +130,10 @@ func newTestEnv(t testing.TB, locale string) *testEnv {
 }
 
 // plan puts items in the source and plans: one pending batch of rule TWO.
-func (e *testEnv) plan(names ...string) store.Batch {
+func (e *testEnv) plan(names ...string) store.Batch { return e.planRule("TWO", names...) }
+
+// planRule puts items in the source, plans, and returns rule's batch.
+func (e *testEnv) planRule(rule string, names ...string) store.Batch {
 	e.t.Helper()
 	for _, n := range names {
 		e.src.Put(n, []byte(n), start.Add(-5*24*time.Hour))
@@ -132,7 +143,7 @@ func (e *testEnv) plan(names ...string) store.Batch {
 		e.t.Fatal(err)
 	}
 	for _, b := range res.Batches {
-		if b.Rule == "TWO" {
+		if b.Rule == rule {
 			return b
 		}
 	}

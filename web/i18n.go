@@ -87,7 +87,7 @@ var catalog = map[string]map[string]string{
 		"exclude.pattern":      "Mappe eller mønster",
 		"exclude.button":       "Undtag fra sletning",
 		"field.reason":         "Begrundelse (kommer i sletteprotokollen: nævn ingen personer)",
-		"field.keep_until":     "Behold til (tom: sletteregelns frist for ny vurdering)",
+		"field.keep_until":     "Behold til (tom: slettereglens frist for ny vurdering)",
 		"items.title":          "Elementer",
 		"items.search":         "Søg i stierne",
 		"items.search.button":  "Søg",
