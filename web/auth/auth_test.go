@@ -317,6 +317,7 @@ func TestTamperedTokensRefused(t *testing.T) {
 		{"expired", oidctest.Tamper{Expired: true}, "expired"},
 		{"wrong nonce", oidctest.Tamper{WrongNonce: true}, "nonce"},
 		{"wrong issuer", oidctest.Tamper{WrongIssuer: true}, "issued by a different provider"},
+		{"issued to another client", oidctest.Tamper{OtherParty: true}, "azp"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e.idp.SetTamper(tc.tamper)
@@ -558,6 +559,10 @@ func TestLinks(t *testing.T) {
 		t.Fatalf("link %q, %v", path, err)
 	}
 	b := e.browser()
+	// A link checker's HEAD does not use it up.
+	if resp, err := b.Head(e.srv.URL + path); err != nil || resp.StatusCode != 200 || len(resp.Cookies()) != 0 {
+		t.Fatalf("HEAD: %v %v", resp, err)
+	}
 	if status, body := b.get(path); status != 200 || body != "/: dan by link" {
 		t.Fatalf("link: %d %q", status, body)
 	}

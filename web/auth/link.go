@@ -35,6 +35,9 @@ func (m *Manager) IssueLink(ctx context.Context, person string) (string, error) 
 // link uses a one-time sign-in link: it is deleted whatever happens next,
 // and starts a session (method link) if it had not expired.
 func (m *Manager) link(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		return // a link checker's HEAD does not use the link up
+	}
 	if !m.allow(w, r) {
 		return
 	}

@@ -28,6 +28,7 @@ type claims struct {
 	PreferredUsername string `json:"preferred_username"`
 	Email             string `json:"email"`
 	EmailVerified     any    `json:"email_verified"` // true, or "true" from some providers
+	AuthorizedParty   string `json:"azp"`            // must be this client when aud names several
 }
 
 // subject is the stable claim a person is known by: Entra's oid, else
@@ -110,6 +111,9 @@ func (m *Manager) login(w http.ResponseWriter, r *http.Request) {
 // token verified (signature, issuer, audience, expiry) and its nonce;
 // and the person it names.
 func (m *Manager) callback(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodHead {
+		return // a prefetch does not use the begun sign-in up
+	}
 	if !m.allow(w, r) {
 		return
 	}
@@ -183,6 +187,10 @@ func (m *Manager) callback(w http.ResponseWriter, r *http.Request) {
 	var cl claims
 	if err := idt.Claims(&cl); err != nil {
 		refuse(http.StatusForbidden, CodeSigninFailed, "ID token's claims unreadable", zap.Error(err))
+		return
+	}
+	if len(idt.Audience) > 1 && cl.AuthorizedParty != m.web.OIDC.ClientID {
+		refuse(http.StatusForbidden, CodeSigninFailed, "ID token for several audiences is not authorized for this client (azp)")
 		return
 	}
 	subject := cl.subject()

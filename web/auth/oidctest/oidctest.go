@@ -46,6 +46,9 @@ type Tamper struct {
 	WrongIssuer   bool // iss is another issuer
 	Expired       bool // exp an hour ago
 	WrongNonce    bool // nonce is not the one the authorization request sent
+	// OtherParty: aud names this client and another, and azp (the party
+	// the token was issued to) is the other.
+	OtherParty bool
 }
 
 // Options for Start.
@@ -322,6 +325,10 @@ func (p *Provider) idToken(g *grant, tamper Tamper) (string, error) {
 	}
 	if tamper.WrongAudience {
 		claims["aud"] = "another-client"
+	}
+	if tamper.OtherParty {
+		claims["aud"] = []string{g.clientID, "another-client"}
+		claims["azp"] = "another-client"
 	}
 	if tamper.WrongIssuer {
 		claims["iss"] = p.Issuer + "/another-tenant"
