@@ -231,11 +231,11 @@ func (s *Server) batchPage(r *http.Request, pg *page, id int64, form url.Values)
 	switch {
 	case len(res.rows) == 0:
 	case v.Q == "":
-		v.Range = l.F("items.range", first, last, b.Items)
+		v.Range = l.F("items.range", l.Number(int64(first)), l.Number(int64(last)), l.Number(b.Items))
 	case res.total >= 0:
-		v.Range = l.F("items.range_q", first, last, res.total)
+		v.Range = l.F("items.range_q", l.Number(int64(first)), l.Number(int64(last)), l.Number(res.total))
 	default:
-		v.Range = l.F("items.range_more", first, last)
+		v.Range = l.F("items.range_more", l.Number(int64(first)), l.Number(int64(last)))
 	}
 	link := func(page int) string {
 		u := fmt.Sprintf("/batches/%d?page=%d", b.ID, page)

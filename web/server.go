@@ -103,6 +103,15 @@ func New(o Options) (*Server, error) {
 	mux.HandleFunc("POST /batches/{id}/reject", s.decision(s.reject))
 	mux.HandleFunc("POST /batches/{id}/exclude", s.decision(s.exclude))
 	s.auth.Routes(mux)
+	// Refused sign-ins and sign-outs in the reader's language.
+	s.auth.ErrorPage = func(w http.ResponseWriter, r *http.Request, status int, code string) {
+		l := s.locale(r)
+		msg := l.T("autherr." + code)
+		if msg == "autherr."+code {
+			msg = auth.Messages[code]
+		}
+		s.errorPage(w, r, nil, status, msg)
+	}
 
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -336,3 +336,19 @@ func TestLanguage(t *testing.T) {
 		t.Errorf("Danish number %q", got)
 	}
 }
+
+// TestRefusedSignInLocalized: a link used twice is refused on a page in
+// the console's language, with its headers.
+func TestRefusedSignInLocalized(t *testing.T) {
+	e := newTestEnv(t, "da")
+	path, err := e.auth.IssueLink(context.Background(), "anna")
+	if err != nil {
+		t.Fatal(err)
+	}
+	get(t, http.DefaultClient, e.ts.URL+path)
+	resp, page := get(t, http.DefaultClient, e.ts.URL+path)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "Linket til at logge ind er ikke gyldigt") ||
+		!strings.Contains(page, `href="/signin"`) || resp.Header.Get("Content-Security-Policy") != ContentSecurityPolicy {
+		t.Fatalf("used link: %s\n%s", resp.Status, page)
+	}
+}

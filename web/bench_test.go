@@ -1,0 +1,92 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/retentiond/retentiond/store"
+)
+
+// benchItems is the size of the batch BenchmarkBatchPage pages through:
+// RETENTIOND_BENCH_ITEMS, 1,000,000 by default.
+func benchItems() int {
+	if n, err := strconv.Atoi(os.Getenv("RETENTIOND_BENCH_ITEMS")); err == nil && n > 0 {
+		return n
+	}
+	return 1000000
+}
+
+func benchPath(i int) string {
+	return fmt.Sprintf("two/Elever/elev-%06d/dokument-%d.pdf", i/10, i%10)
+}
+
+// BenchmarkBatchPage measures the server time of a batch page of a
+// 1,000,000-item batch: the first page, the page in its middle, a search
+// whose page fills at once, and a search that finds one item at the end
+// (every chunk is read). The batch is written to the store directly, as
+// the planner stores it (bench/batchshowbench does the same).
+//
+//	go test ./web -run '^$' -bench BatchPage -benchtime 20x
+func BenchmarkBatchPage(b *testing.B) {
+	e := newTestEnv(b, "da")
+	ctx := context.Background()
+	n := benchItems()
+	rule := e.p.Config.Policies.Rule("TWO")
+	now := start
+	w, err := e.p.Store.NewPlan(ctx, store.Plan{Source: "src", SourceKind: "memory", CreatedAt: store.Time{Time: now}, Today: "2026-11-22",
+		Planner: "it", PolicyDigest: rule.Policy.Digest})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range n {
+		it := store.PlanItem{Ref: benchPath(i), Version: fmt.Sprintf("v%d", i), Container: fmt.Sprintf("two/Elever/elev-%06d", i/10),
+			Size: 123456, Verdict: "due", Rule: "TWO", Anchor: "2026-09-01", Due: "2026-09-02"}
+		if err := w.Add(ctx, it); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var batch store.Batch
+	_, _, err = w.Finish(ctx, store.Plan{Listed: int64(n)}, func(tx *store.Tx, p *store.Plan, totals []store.RuleTotal) error {
+		batch = store.Batch{PlanID: p.ID, Source: "src", Rule: "TWO", Policy: rule.Policy.ID, PolicyDigest: rule.Policy.Digest,
+			CreatedAt: store.Time{Time: now}, Planner: "it", Items: totals[0].Items, Bytes: totals[0].Bytes,
+			Fingerprint: totals[0].Fingerprint, Status: store.StatusPending, UpdatedAt: store.Time{Time: now}}
+		batch.ID, err = tx.CreateBatch(&batch)
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	client := e.signIn("anna")
+	u, _ := url.Parse(e.ts.URL)
+	cookies := client.Jar.Cookies(u)
+	last := benchPath(n - 1)
+	da := Locale{Lang: "da"}
+	mid := max(1, n/(2*PageSize))
+	for _, c := range []struct{ name, query, want string }{
+		{"first", "", "Viser 1–100 af"},
+		{"middle", fmt.Sprintf("?page=%d", mid), fmt.Sprintf("Viser %s–%s af", da.Number(int64((mid-1)*PageSize+1)), da.Number(int64(mid*PageSize)))},
+		{"search_fills", "?q=dokument-3", "Viser 1–100 af flere fund"},
+		{"search_one_at_end", "?q=" + url.QueryEscape(strings.TrimPrefix(last, "two/")), "Viser 1–1 af 1 fund"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, fmt.Sprintf("/batches/%d%s", batch.ID, c.query), nil)
+				for _, ck := range cookies {
+					req.AddCookie(ck)
+				}
+				rec := httptest.NewRecorder()
+				e.srv.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), c.want) {
+					b.Fatalf("%s: %d, want %q in:\n%.3000s", c.name, rec.Code, c.want, rec.Body.String())
+				}
+			}
+		})
+	}
+}
