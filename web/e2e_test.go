@@ -18,6 +18,7 @@ import (
 	"github.com/retentiond/retentiond/store"
 	"github.com/retentiond/retentiond/store/ledger"
 	"github.com/retentiond/retentiond/store/testtool"
+	"github.com/retentiond/retentiond/web/auth/oidctest"
 )
 
 // browser starts headless Chromium (apt-get install chromium; CI installs
@@ -54,6 +55,16 @@ func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Voi
 	defer cancel()
 	if err := chromedp.Do(tctx, steps...); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// click clicks sel and waits for the page it leads to to load.
+func click(t *testing.T, ctx context.Context, sel string) {
+	t.Helper()
+	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if _, err := chromedp.RunResponse(tctx, chromedp.Click(chromedp.CSS(sel))); err != nil {
+		t.Fatalf("click %s: %v", sel, err)
 	}
 }
 
@@ -144,7 +155,7 @@ func TestBrowserApproveTwoStages(t *testing.T) {
 	}
 	screenshots(t, ctx, "waiting")
 
-	do(t, ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href="/batches/%d"]`, two.ID))), chromedp.WaitVisible(chromedp.ID("approve")))
+	click(t, ctx, fmt.Sprintf(`a[href="/batches/%d"]`, two.ID))
 	if p := text(t, ctx, "tbody"); !strings.Contains(p, `<script>alert(1)</script>"quote.txt`) {
 		t.Fatalf("the hostile name is not shown as text: %q", p)
 	}
@@ -153,7 +164,7 @@ func TestBrowserApproveTwoStages(t *testing.T) {
 	}
 	screenshots(t, ctx, "batch")
 
-	do(t, ctx, chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.CSS(".notice")))
+	click(t, ctx, "#approve")
 	if n := text(t, ctx, ".notice"); !strings.Contains(n, "Din godkendelse er registreret") {
 		t.Fatalf("after anna's approval: %q", n)
 	}
@@ -161,7 +172,7 @@ func TestBrowserApproveTwoStages(t *testing.T) {
 		t.Fatalf("stages after anna's approval: %q", s)
 	}
 	// Stage 2 is the dpo group's: the page says why anna cannot.
-	do(t, ctx, chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.CSS(".error")))
+	click(t, ctx, "#approve")
 	if msg := text(t, ctx, ".error"); !strings.Contains(msg, "Ikke tilladt") || !strings.Contains(msg, "anna has already approved") {
 		t.Fatalf("anna's second approval: %q", msg)
 	}
@@ -190,14 +201,14 @@ func TestBrowserApproveTwoStages(t *testing.T) {
 	do(t, ctx, chromedp.Navigate(fmt.Sprintf("%s/batches/%d", e.ts.URL, one.ID)), chromedp.WaitVisible(chromedp.ID("exclude")),
 		chromedp.Click(chromedp.CSS(`input[name="item"][value="one/skolefest-2019/a.jpg"]`)),
 		chromedp.SendKeys(chromedp.ID("exclude-reason"), "Bruges i jubilæumsskrift"),
-		chromedp.SetValue(chromedp.ID("exclude-until"), "2027-12-31"),
-		chromedp.Click(chromedp.ID("exclude")), chromedp.WaitVisible(chromedp.CSS(".notice")))
+		chromedp.SetValue(chromedp.ID("exclude-until"), "2027-12-31"))
+	click(t, ctx, "#exclude")
 	if n := text(t, ctx, ".notice"); !strings.Contains(n, "undtaget fra sletning") {
 		t.Fatalf("after excluding: %q", n)
 	}
 	do(t, ctx, chromedp.SendKeys(chromedp.ID("reject-reason"), "Afventer klagesag"),
-		chromedp.SetValue(chromedp.ID("reject-until"), "2027-06-30"),
-		chromedp.Click(chromedp.ID("reject")), chromedp.WaitVisible(chromedp.CSS(".notice")))
+		chromedp.SetValue(chromedp.ID("reject-until"), "2027-06-30"))
+	click(t, ctx, "#reject")
 	if n := text(t, ctx, ".notice"); !strings.Contains(n, "Sletteliste afvist") {
 		t.Fatalf("after rejecting: %q", n)
 	}
@@ -214,8 +225,8 @@ func TestBrowserApproveTwoStages(t *testing.T) {
 
 	// bo approves stage 2.
 	signIn("bo")
-	do(t, ctx, chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href="/batches/%d"]`, two.ID))), chromedp.WaitVisible(chromedp.ID("approve")),
-		chromedp.Click(chromedp.ID("approve")), chromedp.WaitVisible(chromedp.CSS(".notice")))
+	click(t, ctx, fmt.Sprintf(`a[href="/batches/%d"]`, two.ID))
+	click(t, ctx, "#approve")
 	if n := text(t, ctx, ".notice"); !strings.Contains(n, "Sletteliste godkendt") {
 		t.Fatalf("after bo's approval: %q", n)
 	}
@@ -274,4 +285,65 @@ func verifiedEntries(t *testing.T, e *testEnv) []ledger.Entry {
 		t.Fatalf("ledger does not verify: %v", err)
 	}
 	return es
+}
+
+// TestBrowserOIDC: the same two-stage approval signed in through a test
+// OpenID Connect provider (discovery, JWKS, authorize, token; ID tokens
+// verified by go-oidc): a page opened signed out leads to sign-in and
+// back; anna approves stage 1, signs out, bo signs in and approves stage 2;
+// the ledger records both with auth oidc and a keyed reference of the
+// sign-in.
+func TestBrowserOIDC(t *testing.T) {
+	ctx := browser(t)
+	e := newTestEnvWith(t, "da", true)
+	bg := context.Background()
+	two := e.plan("two/a.txt", "two/b.txt")
+	batchURL := fmt.Sprintf("%s/batches/%d", e.ts.URL, two.ID)
+
+	e.idp.SetUser(&oidctest.User{Subject: "sub-anna", OID: "oid-anna", PreferredUsername: "anna@skole.example"})
+	do(t, ctx, chromedp.Navigate(batchURL), chromedp.WaitVisible(chromedp.CSS("a.button.primary")))
+	if u := location(t, ctx); u.Path != "/signin" {
+		t.Fatalf("signed out, the batch page led to %s", u)
+	}
+	if b := text(t, ctx, "a.button.primary"); b != "Log ind med Microsoft" {
+		t.Fatalf("sign-in button %q", b)
+	}
+	click(t, ctx, "a.button.primary")
+	if u := location(t, ctx); u.Path != fmt.Sprintf("/batches/%d", two.ID) {
+		t.Fatalf("after signing in: %s", u)
+	}
+	click(t, ctx, "#approve")
+	if n := text(t, ctx, ".notice"); !strings.Contains(n, "Din godkendelse er registreret") {
+		t.Fatalf("after anna's approval: %q", n)
+	}
+	if s := text(t, ctx, "ol.stages"); !strings.Contains(s, "Microsoft-login") {
+		t.Fatalf("stages: %q", s)
+	}
+	click(t, ctx, "button.link") // Log ud
+	if u := location(t, ctx); u.Path != "/signin" {
+		t.Fatalf("after signing out: %s", u)
+	}
+
+	e.idp.SetUser(&oidctest.User{Subject: "sub-bo", OID: "oid-bo", PreferredUsername: "bo@skole.example"})
+	click(t, ctx, "a.button.primary")
+	do(t, ctx, chromedp.Navigate(batchURL), chromedp.WaitVisible(chromedp.ID("approve")))
+	click(t, ctx, "#approve")
+	if n := text(t, ctx, ".notice"); !strings.Contains(n, "Sletteliste godkendt") {
+		t.Fatalf("after bo's approval: %q", n)
+	}
+	if b, err := e.p.Store.Batch(bg, two.ID); err != nil || b.Status != store.StatusApproved {
+		t.Fatalf("batch %+v (%v)", b, err)
+	}
+	ids := map[string]string{}
+	for _, en := range verifiedEntries(t, e) {
+		if en.Type == ledger.TypeApproval && en.Batch == two.ID {
+			if en.Auth != "oidc" || en.Identity == "" {
+				t.Errorf("approval by %s: auth %q identity %q", en.Actor, en.Auth, en.Identity)
+			}
+			ids[en.Actor] = en.Identity
+		}
+	}
+	if len(ids) != 2 || ids["anna"] == ids["bo"] {
+		t.Fatalf("approval identities %v", ids)
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/retentiond/retentiond/scheduler"
 	"github.com/retentiond/retentiond/store"
 	"github.com/retentiond/retentiond/web/auth"
+	"github.com/retentiond/retentiond/web/auth/oidctest"
 )
 
 const testPolicy = `version: 1
@@ -91,9 +92,15 @@ type testEnv struct {
 	srv   *Server
 	ts    *httptest.Server
 	clock *clock
+	idp   *oidctest.Provider // nil without OIDC
 }
 
-func newTestEnv(t testing.TB, locale string) *testEnv {
+func newTestEnv(t testing.TB, locale string) *testEnv { return newTestEnvWith(t, locale, false) }
+
+// newTestEnvWith is a console on a test server; withOIDC adds a test
+// OIDC provider (oidctest) that anna (oid-anna) and bo (oid-bo) sign in
+// with, besides one-time links.
+func newTestEnvWith(t testing.TB, locale string, withOIDC bool) *testEnv {
 	t.Helper()
 	dir := t.TempDir()
 	name := "web_" + strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
@@ -102,21 +109,40 @@ func newTestEnv(t testing.TB, locale string) *testEnv {
 	if err := os.WriteFile(filepath.Join(dir, "policy.yaml"), []byte(testPolicy), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	c := &clock{t: start}
+	ts := httptest.NewUnstartedServer(nil)
+	t.Cleanup(ts.Close)
+	text := fmt.Sprintf(testConfig, name, locale)
+	var idp *oidctest.Provider
+	if withOIDC {
+		idp = oidctest.Start(t, oidctest.Options{Now: c.Now})
+		secret := filepath.Join(dir, "client-secret")
+		if err := os.WriteFile(secret, []byte(idp.ClientSecret), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		text = strings.Replace(text, "roles: [approver], groups: [leaders]}", "roles: [approver], groups: [leaders], oidc_subject: oid-anna}", 1)
+		text = strings.Replace(text, "roles: [approver], groups: [dpo]}", "roles: [approver], groups: [dpo], oidc_subject: oid-bo}", 1)
+		text += fmt.Sprintf("  oidc: {issuer: %q, client_id: %q, client_secret_file: %q}\n", idp.Issuer, idp.ClientID, secret)
+	}
+	text = strings.ReplaceAll(text, "http://127.0.0.1:8080", "http://"+ts.Listener.Addr().String())
 	cfgFile := filepath.Join(dir, "retentiond.yaml")
-	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf(testConfig, name, locale)), 0o644); err != nil {
+	if err := os.WriteFile(cfgFile, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := configs.Load(cfgFile, connectors.NewRegistry(memory.Kind()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &clock{t: start}
 	p, err := scheduler.New(context.Background(), cfg, scheduler.Deps{Clock: c})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { p.Close() })
-	m, err := auth.New(context.Background(), auth.Options{Config: cfg, Store: p.Store, Refs: p.Refs, Clock: c.Now})
+	o := auth.Options{Config: cfg, Store: p.Store, Refs: p.Refs, Clock: c.Now}
+	if idp != nil {
+		o.HTTPClient = idp.Client()
+	}
+	m, err := auth.New(context.Background(), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,9 +150,9 @@ func newTestEnv(t testing.TB, locale string) *testEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := httptest.NewServer(s)
-	t.Cleanup(ts.Close)
-	return &testEnv{t: t, dir: dir, src: src, p: p, auth: m, srv: s, ts: ts, clock: c}
+	ts.Config.Handler = s
+	ts.Start()
+	return &testEnv{t: t, dir: dir, src: src, p: p, auth: m, srv: s, ts: ts, clock: c, idp: idp}
 }
 
 // plan puts items in the source and plans: one pending batch of rule TWO.
