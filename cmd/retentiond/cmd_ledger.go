@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -205,6 +206,43 @@ func (a *app) printReport(rep *ledger.Report, anchors int) {
 	}
 	sort.Strings(types)
 	a.printf("  %s\n", strings.Join(types, " "))
+	if line := authLine(rep.Auth); line != "" {
+		a.printf("  %s\n", line)
+	}
+}
+
+// authLine says how the people who took the ledger's decisions were
+// authenticated (Report.Auth): the count per method, in the order of
+// ledger.AuthMethods, then those recorded without a method
+// ("unrecorded", written before entries recorded it), and how many were
+// verified (ledger.VerifiedAuth). "" when no person decided anything.
+func authLine(auth map[string]int64) string {
+	var parts []string
+	var total, verified int64
+	for _, m := range ledger.AuthMethods {
+		if n := auth[m]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s=%d", m, n))
+		}
+	}
+	var other []string
+	for m, n := range auth {
+		total += n
+		if ledger.Verified(m) {
+			verified += n
+		}
+		if m != "" && !slices.Contains(ledger.AuthMethods, m) {
+			other = append(other, fmt.Sprintf("%s=%d", esc(m), n))
+		}
+	}
+	sort.Strings(other)
+	parts = append(parts, other...)
+	if n := auth[""]; n > 0 {
+		parts = append(parts, fmt.Sprintf("unrecorded=%d", n))
+	}
+	if total == 0 {
+		return ""
+	}
+	return fmt.Sprintf("decisions by authentication: %s (%d of %d verified)", strings.Join(parts, " "), verified, total)
 }
 
 // readKeyFiles reads verifier keys in note format, one per file.

@@ -149,6 +149,16 @@ func TestIdentityVerifiedByOSUser(t *testing.T) {
 	if got := approvalsBy(t, dir, "anna"); len(got) != before+1 || got[before].Auth != "os_user" || got[before].Batch != 2 {
 		t.Fatalf("anna's approvals %+v, want a new one of batch 2 with auth os_user", got)
 	}
+
+	// ledger verify says how the decisions were authenticated.
+	out = mustRun(t, "ledger", "verify", "--config", cfg)
+	want = "decisions by authentication: os_user=3 trusted_cli=1 (3 of 4 verified)"
+	if runtime.GOOS == "windows" {
+		want = "decisions by authentication: os_user=2 trusted_cli=1 (2 of 3 verified)"
+	}
+	if !strings.Contains(out, want) {
+		t.Errorf("ledger verify:\n%s\nwant %s", out, want)
+	}
 }
 
 // TestDemoYesNeedsTrustAs: demo --yes acts as the configuration's people
@@ -186,5 +196,9 @@ func TestDemoYesNeedsTrustAs(t *testing.T) {
 		if e.Auth != "trusted_cli" {
 			t.Fatalf("the demo walk recorded auth %q: %+v", e.Auth, e)
 		}
+	}
+	out := mustRun(t, "ledger", "verify", "--config", filepath.Join(dir, "retentiond.yaml"))
+	if !strings.Contains(out, "decisions by authentication: trusted_cli=") || !strings.Contains(out, " (0 of ") {
+		t.Errorf("ledger verify of the demo:\n%s", out)
 	}
 }

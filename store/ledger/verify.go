@@ -57,6 +57,10 @@ type Report struct {
 	// they are well formed, but no signature vouches for them yet.
 	UncheckpointedEntries int64
 	Types                 map[Type]int64 // entries by type
+	// Auth counts the decisions people took (Decision) by how they were
+	// authenticated (Entry.Auth; "" for entries written before entries
+	// recorded it).
+	Auth map[string]int64
 	// Keys are the verifier keys that signed verified checkpoints, in the
 	// order they were first seen.
 	Keys []string
@@ -136,7 +140,7 @@ func Verify(ctx context.Context, src Source) (*Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("verify ledger: %w", err)
 	}
-	v := &verifier{src: src, keys: newKeyRing(src.Verifiers), rep: &Report{Types: map[Type]int64{}}, suspect: -1}
+	v := &verifier{src: src, keys: newKeyRing(src.Verifiers), rep: &Report{Types: map[Type]int64{}, Auth: map[string]int64{}}, suspect: -1}
 	for i, msg := range src.Checkpoints {
 		c, err := PeekCheckpoint(msg)
 		if err != nil {
@@ -366,6 +370,9 @@ func (v *verifier) parse(i int64, data []byte) *VerifyError {
 		}
 	}
 	v.rep.Types[e.Type]++
+	if Decision(&e) {
+		v.rep.Auth[e.Auth]++
+	}
 	return nil
 }
 

@@ -149,7 +149,11 @@ func TestEveryCase(t *testing.T) {
 		ItemsWithdrawn: 6, WithdrawalCodes: map[string]int64{"changed": 1, "absent": 1, "held": 1, "excluded": 1, "not_due": 2},
 		BatchesWithWithdrawals: 3, BatchesWithdrawn: 2, ItemsExcluded: 2, DecisionsRejected: 1, ItemsKeptByRejection: 5,
 		DecisionsRevoked: 1, Escalations: 1,
-	}, {Policy: "elevdata", Rule: "fravær", Month: "2026-06", BatchesFullyApproved: 1, Approvers: []string{"bo"}}}
+		// 9 approvals, 2 exclusions and a revocation typed; the rejection
+		// of batch 4 records no auth (its decision entry, which does, is
+		// part of it).
+		Decided: map[string]int64{"typed": 12, "": 1},
+	}, {Policy: "elevdata", Rule: "fravær", Month: "2026-06", BatchesFullyApproved: 1, Approvers: []string{"bo"}, Decided: map[string]int64{"typed": 1}}}
 	got := s.Rows()
 	for i := range got {
 		got[i].Digests = nil

@@ -62,6 +62,12 @@ type Column struct {
 //	items_kept_by_rejection  the items those decisions keep
 //	decisions_revoked        decision_revoked entries
 //	escalations              escalation entries: batches that waited too long offered to a fallback group
+//	decisions_taken          decisions people took (ledger.Decision): approvals and rejections by a person, exclusions, confirmations, holds placed or released, revocations; holds count in the month's row with empty policy and rule
+//	decisions_<method>       those decisions authenticated by that method, one column per method of ledger.AuthMethods, in that order (os_user, oidc, link, trusted_cli, typed)
+//	decisions_auth_unrecorded  those decisions whose entry records no method (written before entries recorded it)
+//	decisions_auth_unlisted  those decisions with a method not in ledger.AuthMethods
+//	decisions_verified       those decisions whose method verified who decided: os_user, oidc and link (ledger.VerifiedAuth)
+//	verified_identities      distinct identities (Entry.Identity, a sign-in's keyed reference; never shown) that took the verified decisions
 var Columns = columns()
 
 func columns() []Column {
@@ -126,6 +132,26 @@ func columns() []Column {
 		Column{"items_kept_by_rejection", "the items those rejections keep", n(func(r *Row) int64 { return r.ItemsKeptByRejection })},
 		Column{"decisions_revoked", "retention decisions revoked", n(func(r *Row) int64 { return r.DecisionsRevoked })},
 		Column{"escalations", "batches offered to a fallback group after waiting too long", n(func(r *Row) int64 { return r.Escalations })},
+		Column{"decisions_taken", "decisions people took: approvals, rejections, exclusions, confirmations, holds, revocations",
+			n(func(r *Row) int64 { return r.DecisionsTaken() })},
+	)
+	for _, m := range ledger.AuthMethods {
+		cols = append(cols, Column{"decisions_" + m, "decisions authenticated by " + m, n(func(r *Row) int64 { return r.Decided[m] })})
+	}
+	cols = append(cols,
+		Column{"decisions_auth_unrecorded", "decisions whose entry records no authentication (older ledgers)", n(func(r *Row) int64 { return r.Decided[""] })},
+		Column{"decisions_auth_unlisted", "decisions with an authentication not in ledger.AuthMethods", n(func(r *Row) int64 {
+			var u int64
+			for m, c := range r.Decided {
+				if m != "" && !slices.Contains(ledger.AuthMethods, m) {
+					u += c
+				}
+			}
+			return u
+		})},
+		Column{"decisions_verified", "decisions whose authentication verified who decided (os_user, oidc, link)",
+			n(func(r *Row) int64 { return r.DecisionsVerified() })},
+		Column{"verified_identities", "distinct signed-in identities that took the verified decisions", n(func(r *Row) int64 { return r.Identities })},
 	)
 	return cols
 }

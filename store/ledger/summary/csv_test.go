@@ -6,9 +6,12 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/retentiond/retentiond/store/ledger"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -86,6 +89,18 @@ func TestCSVShape(t *testing.T) {
 		if byCode != n("failed") {
 			t.Errorf("%v: failed %d, by code %d", rec, n("failed"), byCode)
 		}
+		// Every decision counts under one method, or as unrecorded or
+		// unlisted; the verified are those of os_user, oidc and link.
+		byMethod := n("decisions_auth_unrecorded") + n("decisions_auth_unlisted")
+		for _, m := range ledger.AuthMethods {
+			byMethod += n("decisions_" + m)
+		}
+		if byMethod != n("decisions_taken") {
+			t.Errorf("%v: decisions %d, by method %d", rec, n("decisions_taken"), byMethod)
+		}
+		if v := n("decisions_os_user") + n("decisions_oidc") + n("decisions_link"); v != n("decisions_verified") {
+			t.Errorf("%v: verified %d, os_user+oidc+link %d", rec, n("decisions_verified"), v)
+		}
 		failed += n("failed_permission_denied") + n("failed_unavailable")
 		anyFailed += n("failed")
 	}
@@ -103,6 +118,9 @@ func TestCSVShape(t *testing.T) {
 		}
 		if strings.HasPrefix(name, "items_withdrawn_") {
 			name = "items_withdrawn_<code>"
+		}
+		if slices.Contains(ledger.AuthMethods, strings.TrimPrefix(name, "decisions_")) {
+			name = "decisions_<method>"
 		}
 		if !strings.Contains(string(src), "//\t"+name+" ") {
 			t.Errorf("the documentation of Columns does not name %s", name)

@@ -15,6 +15,7 @@ import (
 	"codeberg.org/go-pdf/fpdf"
 
 	"github.com/retentiond/retentiond/store/ledger"
+	"github.com/retentiond/retentiond/store/safetext"
 )
 
 // The report is set in DejaVu Sans Condensed, embedded in the binary so that
@@ -436,6 +437,18 @@ func (r *report) overview() {
 			[2]string{"Items excluded", num(t.ItemsExcluded)}, [2]string{"Rejections kept until a date", num(t.DecisionsRejected)},
 			[2]string{"Decisions revoked", num(t.DecisionsRevoked)}, [2]string{"Escalations", num(t.Escalations)})
 	}
+	if decided, identities := r.s.Authentication(); len(decided) > 0 {
+		var total, verified int64
+		for m, n := range decided {
+			total += n
+			if ledger.Verified(m) {
+				verified += n
+			}
+		}
+		pairs = append(pairs,
+			[2]string{"Decisions by people", num(total)}, [2]string{"Verified decisions", num(verified)},
+			[2]string{"Unverified decisions", num(total - verified)}, [2]string{"Signed-in identities", num(identities)})
+	}
 	pairs = append(pairs,
 		[2]string{"Holds placed", num(placed)}, [2]string{"Holds released", num(released)},
 		[2]string{"Policy versions in force", num(int64(len(r.s.policies)))}, [2]string{"Key rotations", num(int64(len(r.s.rotations)))},
@@ -570,6 +583,55 @@ func (r *report) approvals() {
 		r.f.Ln(4)
 	}
 	r.decisions(decided)
+	r.authentication()
+}
+
+// authColMethods are the methods authCols has a column for, in order;
+// a note under the row gives any other.
+var authColMethods = []string{"os_user", "oidc", "link", "trusted_cli", "typed"}
+
+// authentication writes, per rule and month, how the people who took its
+// decisions were authenticated.
+func (r *report) authentication() {
+	var rows []Row
+	for _, row := range r.s.Rows() {
+		if len(row.Decided) > 0 {
+			rows = append(rows, row)
+		}
+	}
+	r.f.Ln(4)
+	if len(rows) == 0 {
+		r.none("No person approved, rejected, excluded, confirmed, held or revoked anything in this period.")
+		return
+	}
+	r.para(introSize, "Decisions: approvals and rejections by a person, items excluded, guarded batches confirmed, holds placed or "+
+		"released and decisions revoked, by how retentiond knew who took them. Verified: by the operating-system account the "+
+		"command ran as (OS account), a sign-in to the web console (OIDC) or a one-time sign-in link. Trusted CLI: the person id "+
+		"given on the command line, taken on its word where the configuration allows it; typed: the same in ledgers written "+
+		"before retentiond refused an unverified id; not recorded: entries written before retentiond recorded it. Identities: "+
+		"distinct sign-ins among the verified decisions. Holds concern no rule and are counted under \"no rule\".")
+	r.f.Ln(1.5)
+	t := table{r: r, size: 8, zebra: true, caption: "How decisions were authenticated", cols: authCols}
+	t.begin(0)
+	for _, row := range rows {
+		var unlisted []string
+		for _, m := range slices.Sorted(maps.Keys(row.Decided)) {
+			if m != "" && !slices.Contains(authColMethods, m) {
+				unlisted = append(unlisted, fmt.Sprintf("%s %s", safetext.Name(m), num(row.Decided[m])))
+			}
+		}
+		note := ""
+		if len(unlisted) > 0 {
+			note = "Other methods: " + strings.Join(unlisted, ", ")
+		}
+		name := ruleName(row.Policy, row.Rule)
+		if row.Rule == "" {
+			name = "(no rule)"
+		}
+		t.rowNote(note, name, row.Month, num(row.DecisionsTaken()), num(row.Decided["os_user"]), num(row.Decided["oidc"]),
+			num(row.Decided["link"]), num(row.Decided["trusted_cli"]), num(row.Decided["typed"]), num(row.Decided[""]),
+			num(row.DecisionsVerified()), num(row.Identities))
+	}
 }
 
 // decisions writes, per rule and month, the items plans withdrew from
@@ -870,6 +932,9 @@ var (
 	decisionCols = []column{{"Rule (policy)", 38, "L"}, {"Month", 15, "L"}, {"Items\nwith-\ndrawn", 17, "R"}, {"Batches\nwith-\ndrawn", 18, "R"},
 		{"Items\nexcluded", 18, "R"}, {"Rejec-\ntions\nkept", 17, "R"}, {"Items\nkept", 17, "R"}, {"Decisions\nrevoked", 20, "R"},
 		{"Escal-\nated", 18, "R"}}
+	authCols = []column{{"Rule (policy)", 30, "L"}, {"Month", 14, "L"}, {"Deci-\nsions", 15, "R"}, {"OS\naccount", 16, "R"},
+		{"OIDC", 13, "R"}, {"Link", 12, "R"}, {"Trusted\nCLI", 15, "R"}, {"Typed", 13, "R"}, {"Not\nrecorded", 17, "R"},
+		{"Verified", 15, "R"}, {"Identi-\nties", 18, "R"}}
 	batchCols = []column{{"Batch", 11, "R"}, {"Rule", 21, "L"}, {"Planned", 30, "L"}, {"Approvals (stage: who, when)", 47, "L"},
 		{"Execution", 36, "L"}, {"Result", 33, "L"}}
 	instructionCols = []column{{"Instruction", 20, "L"}, {"System", 22, "L"}, {"Lines", 14, "R"}, {"Withdrawn", 14, "R"}, {"First due", 22, "L"},

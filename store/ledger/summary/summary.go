@@ -15,13 +15,15 @@
 // Container and Subject are never read), and no free text an operator typed
 // (Entry.Reason is read only to tell an automatic approval and to show to
 // whom an escalation offered a batch, which retentiond writes; Text is
-// never read): only counts, sizes, policy, rule, batch and hold ids, policy
-// digests, key ids and the configured ids of the people who acted.
+// never read; Entry.Identity, the keyed reference of a sign-in, only to
+// count distinct identities): only counts, sizes, policy, rule, batch and
+// hold ids, policy digests, key ids, the configured ids of the people who
+// acted and how they were authenticated.
 //
 // A Summary reads entries one at a time, in ledger order (Add). Its memory
 // grows with the rules × months that had activity, with the batches, and
-// with the holds, policy versions and key rotations of the period: never
-// with the number of deletion entries.
+// with the holds, policy versions, key rotations and signed-in identities
+// of the period: never with the number of deletion entries.
 package summary
 
 import (
@@ -167,6 +169,43 @@ type Row struct {
 	ItemsKeptByRejection   int64 // the items those decisions keep (their Items)
 	DecisionsRevoked       int64 // decision_revoked entries
 	Escalations            int64 // escalation entries: a batch that waited too long offered to a fallback group
+
+	// Decided counts the decisions people took under the rule that month
+	// (ledger.Decision: approvals and rejections by a person, exclusions,
+	// confirmations, holds placed or released, revocations) by how the
+	// person was authenticated (Entry.Auth, one of ledger.AuthMethods; ""
+	// for entries written before entries recorded it). Holds, which
+	// concern no rule, count in the month's row with no policy and rule,
+	// as do revocations of decisions made before the period. Nil when
+	// nobody decided.
+	Decided map[string]int64
+	// Identities is how many distinct identities (Entry.Identity: the
+	// keyed reference of a sign-in's issuer and subject) took the
+	// verified ones among those decisions. The references themselves are
+	// never shown.
+	Identities int64
+}
+
+// DecisionsTaken is the number of decisions Decided counts.
+func (r *Row) DecisionsTaken() int64 {
+	var n int64
+	for _, c := range r.Decided {
+		n += c
+	}
+	return n
+}
+
+// DecisionsVerified is the number of decisions Decided counts whose
+// authentication verified who took them (ledger.VerifiedAuth: os_user,
+// oidc, link).
+func (r *Row) DecisionsVerified() int64 {
+	var n int64
+	for m, c := range r.Decided {
+		if ledger.Verified(m) {
+			n += c
+		}
+	}
+	return n
 }
 
 // Batch is one batch and what the period's entries say happened to it.
@@ -269,8 +308,9 @@ type rowKey struct{ policy, rule, month string }
 
 type row struct {
 	Row
-	digests   map[string]struct{}
-	approvers map[string]struct{}
+	digests    map[string]struct{}
+	approvers  map[string]struct{}
+	identities map[string]struct{} // Entry.Identity of verified decisions
 }
 
 // approvalCount is which approval count of a row counts a batch.
@@ -309,8 +349,9 @@ type Summary struct {
 	instrOrder []string
 	policies   []PolicyVersion
 	rotations  []KeyRotation
-	rulePolicy map[string]string // rule id -> the policy id entries last gave it
-	decisions  map[string]rowKey // retention decision id -> its policy and rule
+	rulePolicy map[string]string   // rule id -> the policy id entries last gave it
+	decisions  map[string]rowKey   // retention decision id -> its policy and rule
+	identities map[string]struct{} // Entry.Identity of every verified decision
 
 	entries     int64 // entries added
 	first, last int64 // their ledger indexes
@@ -327,7 +368,8 @@ func New(loc *time.Location) *Summary {
 		}
 	}
 	return &Summary{loc: loc, rows: map[rowKey]*row{}, batches: map[int64]*batch{}, holds: map[string]*Hold{},
-		instr: map[string]*Instruction{}, rulePolicy: map[string]string{}, decisions: map[string]rowKey{}}
+		instr: map[string]*Instruction{}, rulePolicy: map[string]string{}, decisions: map[string]rowKey{},
+		identities: map[string]struct{}{}}
 }
 
 // Location is the time zone whose calendar months the summary counts.
@@ -490,12 +532,7 @@ func (s *Summary) Add(index int64, e ledger.Entry) {
 			}
 		}
 	case ledger.TypeDecisionRevoked:
-		b := s.batchOf(&e)
-		policy, rule := s.policyOf(&e, b), s.ruleOf(&e, b)
-		if d, ok := s.decisions[e.Decision]; ok && rule == "" {
-			policy, rule = d.policy, d.rule
-		}
-		s.row(policy, rule, month).DecisionsRevoked++
+		s.revocationRow(&e, month).DecisionsRevoked++
 	case ledger.TypeEscalation:
 		b := s.batchOf(&e)
 		s.row(s.policyOf(&e, b), s.ruleOf(&e, b), month).Escalations++
@@ -533,6 +570,59 @@ func (s *Summary) Add(index int64, e ledger.Entry) {
 	case ledger.TypeKeyRotation:
 		s.rotations = append(s.rotations, KeyRotation{At: e.Time, Kind: e.Method, KeyID: keyID(e.Method, e.Key), By: e.Actor, Overlap: e.Period})
 	}
+	if ledger.Decision(&e) {
+		s.decided(&e, month)
+	}
+}
+
+// revocationRow is the row a decision_revoked entry counts in: its rule's,
+// or that of the decision it revokes.
+func (s *Summary) revocationRow(e *ledger.Entry, month string) *row {
+	b := s.batchOf(e)
+	policy, rule := s.policyOf(e, b), s.ruleOf(e, b)
+	if d, ok := s.decisions[e.Decision]; ok && rule == "" {
+		policy, rule = d.policy, d.rule
+	}
+	return s.row(policy, rule, month)
+}
+
+// decided counts decision e (ledger.Decision) by its authentication, in
+// its rule's row; a hold's in the month's row with no rule.
+func (s *Summary) decided(e *ledger.Entry, month string) {
+	var r *row
+	switch e.Type {
+	case ledger.TypeHoldAdded, ledger.TypeHoldReleased:
+		r = s.row("", "", month)
+	case ledger.TypeDecisionRevoked:
+		r = s.revocationRow(e, month)
+	default:
+		b := s.batchOf(e)
+		r = s.row(s.policyOf(e, b), s.ruleOf(e, b), month)
+	}
+	if r.Decided == nil {
+		r.Decided = map[string]int64{}
+	}
+	r.Decided[e.Auth]++
+	if e.Identity != "" && ledger.Verified(e.Auth) {
+		if r.identities == nil {
+			r.identities = map[string]struct{}{}
+		}
+		r.identities[e.Identity] = struct{}{}
+		s.identities[e.Identity] = struct{}{}
+	}
+}
+
+// Authentication returns the decisions people took in the period by how
+// they were authenticated (Row.Decided, summed over the rows), and how
+// many distinct identities took the verified ones.
+func (s *Summary) Authentication() (decided map[string]int64, identities int64) {
+	decided = map[string]int64{}
+	for _, r := range s.rows {
+		for m, n := range r.Decided {
+			decided[m] += n
+		}
+	}
+	return decided, int64(len(s.identities))
 }
 
 // shown escapes every text of e the summary may show (safetext.Name), so
@@ -698,6 +788,7 @@ func (s *Summary) Rows() []Row {
 	merged := map[rowKey]*Row{}
 	digests := map[rowKey]map[string]struct{}{}
 	approvers := map[rowKey]map[string]struct{}{}
+	identities := map[rowKey]map[string]struct{}{}
 	for k, r := range s.rows {
 		if k.policy == "" {
 			k.policy = s.rulePolicy[k.rule]
@@ -706,16 +797,18 @@ func (s *Summary) Rows() []Row {
 		if !ok {
 			m = &Row{Policy: k.policy, Rule: k.rule, Month: k.month}
 			merged[k] = m
-			digests[k], approvers[k] = map[string]struct{}{}, map[string]struct{}{}
+			digests[k], approvers[k], identities[k] = map[string]struct{}{}, map[string]struct{}{}, map[string]struct{}{}
 		}
 		m.merge(&r.Row)
 		maps.Copy(digests[k], r.digests)
 		maps.Copy(approvers[k], r.approvers)
+		maps.Copy(identities[k], r.identities)
 	}
 	out := make([]Row, 0, len(merged))
 	for k, m := range merged {
 		m.Digests = slices.Sorted(maps.Keys(digests[k]))
 		m.Approvers = slices.Sorted(maps.Keys(approvers[k]))
+		m.Identities = int64(len(identities[k]))
 		if m.empty() {
 			continue // a month whose only approval was followed by a later one
 		}
@@ -727,7 +820,8 @@ func (s *Summary) Rows() []Row {
 	return out
 }
 
-// merge adds o's counts (not its ids, digests and approvers) to r's.
+// merge adds o's counts (not its ids, digests, approvers and identities)
+// to r's.
 func (r *Row) merge(o *Row) {
 	r.Counts.merge(&o.Counts)
 	r.BatchesPlanned += o.BatchesPlanned
@@ -753,13 +847,19 @@ func (r *Row) merge(o *Row) {
 	r.ItemsKeptByRejection += o.ItemsKeptByRejection
 	r.DecisionsRevoked += o.DecisionsRevoked
 	r.Escalations += o.Escalations
+	for m, n := range o.Decided {
+		if r.Decided == nil {
+			r.Decided = map[string]int64{}
+		}
+		r.Decided[m] += n
+	}
 }
 
 // empty reports whether r counts nothing.
 func (r *Row) empty() bool {
 	return r.Entries() == 0 && r.Pruned == 0 && r.BatchesPlanned == 0 && r.approvals() == 0 && r.AutomaticApprovals == 0 &&
 		r.BatchesRejected == 0 && r.BatchesSuperseded == 0 && r.BatchesExecuted == 0 && r.OwnersTold == 0 && len(r.Approvers) == 0 &&
-		r.decisions() == 0
+		r.decisions() == 0 && len(r.Decided) == 0
 }
 
 // approvals is the batches r counts as approved, fully, partially or with

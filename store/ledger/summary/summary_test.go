@@ -73,7 +73,8 @@ func TestCounts(t *testing.T) {
 	want := Row{Policy: "elevdata", Rule: "fravær", Digests: []string{"sha256:aabbccddeeff"}, Month: "2026-05",
 		Counts: Counts{Deleted: 2, Absent: 1, Failed: 4, Held: 1, SkippedHold: 1, Changed: 1, NotDue: 1, Archived: 1, Pruned: 1,
 			BytesDeleted: 350, FailureCodes: map[string]int64{"permission_denied": 2, "io_error": 1, "": 1}},
-		BatchesPlanned: 1, BatchesFullyApproved: 1, BatchesExecuted: 1, Approvers: []string{"søren", "åse"}}
+		BatchesPlanned: 1, BatchesFullyApproved: 1, BatchesExecuted: 1, Approvers: []string{"søren", "åse"},
+		Decided: map[string]int64{"": 2}} // approvals written before entries recorded auth
 	rows := s.Rows()
 	if len(rows) != 1 || !reflect.DeepEqual(rows[0], want) {
 		t.Fatalf("rows\n%+v\nwant\n%+v", rows, want)
@@ -114,11 +115,11 @@ func TestApprovalsAcrossMonths(t *testing.T) {
 		s.Add(int64(i), e)
 	}
 	want := []Row{
-		{Policy: "p", Rule: "karakterer", Month: "2026-03", BatchesPlanned: 1, Approvers: []string{"søren"}},
-		{Policy: "p", Rule: "karakterer", Month: "2026-04", BatchesFullyApproved: 1, Approvers: []string{"åse"}},
+		{Policy: "p", Rule: "karakterer", Month: "2026-03", BatchesPlanned: 1, Approvers: []string{"søren"}, Decided: map[string]int64{"": 1}},
+		{Policy: "p", Rule: "karakterer", Month: "2026-04", BatchesFullyApproved: 1, Approvers: []string{"åse"}, Decided: map[string]int64{"": 1}},
 		// Batch 4's entry records no stages and it never ran: partially approved.
 		{Policy: "p", Rule: "logfiler", Month: "2026-04", BatchesPlanned: 3, BatchesFullyApproved: 1, BatchesPartiallyApproved: 1,
-			AutomaticApprovals: 1, BatchesRejected: 1, BatchesSuperseded: 1, Approvers: []string{"bo"}},
+			AutomaticApprovals: 1, BatchesRejected: 1, BatchesSuperseded: 1, Approvers: []string{"bo"}, Decided: map[string]int64{"": 2}},
 	}
 	got := s.Rows()
 	for i := range got {
