@@ -272,6 +272,15 @@ func (s *Server) items(ctx context.Context, b *store.Batch, q string, page int, 
 	if err != nil {
 		return res, err
 	}
+	// An item not withdrawn is in the batch while it waits; once the batch
+	// ran or was decided, its state is the batch's (the outcome of each
+	// item is `batches show`'s for now).
+	inBatch := l.T("state.in_batch")
+	switch b.Status {
+	case store.StatusPending, store.StatusGuarded, store.StatusApproved:
+	default:
+		inBatch = l.T("status." + b.Status)
+	}
 	skip := int64(page-1) * PageSize
 	var seen int64
 	match := matcher(q)
@@ -306,7 +315,7 @@ func (s *Server) items(ctx context.Context, b *store.Batch, q string, page int, 
 				reason = s.p.Explain(*it)
 				reasons[key] = reason
 			}
-			row := itemRow{Path: safetext.Name(it.Ref), Size: l.Size(it.Size), Due: it.Due, Reason: safetext.Text(reason), State: l.T("state.in_batch")}
+			row := itemRow{Path: safetext.Name(it.Ref), Size: l.Size(it.Size), Due: it.Due, Reason: safetext.Text(reason), State: inBatch}
 			if wd, ok := withdrawn[it.Ref]; ok {
 				row.Withdrawn = true
 				row.State = l.F("state.withdrawn", wd.Code)

@@ -264,6 +264,14 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, sess *auth.Se
 // signin is the sign-in page: "Sign in with Microsoft" when OIDC is
 // configured, a note about one-time links when they are allowed.
 func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.auth.Session(r); err == nil {
+		next := r.URL.Query().Get("next")
+		if !safeNext(next) {
+			next = "/waiting"
+		}
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	pg := s.newPage(r, nil)

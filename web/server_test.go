@@ -94,6 +94,14 @@ func TestSignInRequired(t *testing.T) {
 	if !strings.Contains(page, "one-time sign-in link") || strings.Contains(page, "Sign in with Microsoft") {
 		t.Errorf("sign-in page with links only:\n%s", page)
 	}
+	// Signed in, the sign-in page sends you on.
+	c := e.signIn("anna")
+	if resp, _ := get(t, c, fmt.Sprintf("%s/signin?next=%%2Fbatches%%2F%d", e.ts.URL, b.ID)); resp.Request.URL.Path != fmt.Sprintf("/batches/%d", b.ID) {
+		t.Errorf("signed in, /signin led to %s", resp.Request.URL)
+	}
+	if resp, _ := get(t, c, e.ts.URL+"/signin?next=//evil.example/"); resp.Request.URL.Host != strings.TrimPrefix(e.ts.URL, "http://") || resp.Request.URL.Path != "/waiting" {
+		t.Errorf("signed in, /signin?next=//evil.example/ led to %s", resp.Request.URL)
+	}
 }
 
 // TestHostileNamesEscaped: a name with markup, quotes and a control
@@ -230,6 +238,9 @@ func TestRejectAndErrors(t *testing.T) {
 	ds, err := e.p.Store.RetentionDecisions(context.Background(), true, "2026-11-22")
 	if err != nil || len(ds) != 1 || ds[0].Until != "2027-06-30" || ds[0].Auth != "link" || ds[0].Actor != "anna" {
 		t.Fatalf("decisions %+v (%v)", ds, err)
+	}
+	if _, page := get(t, anna, fmt.Sprintf("%s/batches/%d", e.ts.URL, b.ID)); strings.Contains(page, "på listen") || !strings.Contains(page, "<td data-label=\"Status\">afvist</td>") {
+		t.Errorf("items of a rejected batch:\n%s", page)
 	}
 	if resp, body := post(t, e, anna, path, url.Values{"reason": {"igen"}}); resp.StatusCode != http.StatusConflict || !strings.Contains(body, "afvist") {
 		t.Fatalf("reject a rejected batch: %s\n%s", resp.Status, body)
