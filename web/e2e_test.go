@@ -176,6 +176,7 @@ func TestBrowserApproveTwoStages(t *testing.T) {
 	if msg := text(t, ctx, ".error"); !strings.Contains(msg, "Ikke tilladt") || !strings.Contains(msg, "anna has already approved") {
 		t.Fatalf("anna's second approval: %q", msg)
 	}
+	screenshots(t, ctx, "batch-refused")
 
 	// A post from another site, with anna's session cookie, is refused.
 	cookies, err := chromedp.Call(ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{e.ts.URL}})
@@ -308,6 +309,7 @@ func TestBrowserOIDC(t *testing.T) {
 	if b := text(t, ctx, "a.button.primary"); b != "Log ind med Microsoft" {
 		t.Fatalf("sign-in button %q", b)
 	}
+	screenshots(t, ctx, "signin-oidc")
 	click(t, ctx, "a.button.primary")
 	if u := location(t, ctx); u.Path != fmt.Sprintf("/batches/%d", two.ID) {
 		t.Fatalf("after signing in: %s", u)
