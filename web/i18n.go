@@ -17,6 +17,7 @@ import (
 // från gallring, behold til / behåll till, begrundelse / motivering.
 var catalog = map[string]map[string]string{
 	"da": {
+		"items.csv":                    "Hent alle elementer som CSV (regneark)",
 		"autherr.unknown_identity":     "Du er logget ind, men din konto må ikke bruge retentiond. Bed IT-drift om at tilføje dig i konfigurationen.",
 		"autherr.signin_failed":        "Login kunne ikke gennemføres. Prøv igen.",
 		"autherr.signin_expired":       "Login tog for lang tid eller blev startet i en anden browser. Start forfra.",
@@ -143,6 +144,7 @@ var catalog = map[string]map[string]string{
 		"dur.less_hour":                "under en time",
 	},
 	"sv": {
+		"items.csv":                    "Hämta alla objekt som CSV (kalkylblad)",
 		"autherr.unknown_identity":     "Du är inloggad, men ditt konto får inte använda retentiond. Be IT-drift att lägga till dig i konfigurationen.",
 		"autherr.signin_failed":        "Inloggningen kunde inte slutföras. Försök igen.",
 		"autherr.signin_expired":       "Inloggningen tog för lång tid eller startades i en annan webbläsare. Börja om.",
@@ -269,6 +271,7 @@ var catalog = map[string]map[string]string{
 		"dur.less_hour":                "under en timme",
 	},
 	"en": {
+		"items.csv":                    "Download every item as CSV (spreadsheet)",
 		"autherr.unknown_identity":     "You signed in, but your account is not one that may use retentiond. Ask an operator to add you to the configuration.",
 		"autherr.signin_failed":        "The sign-in could not be completed. Please try again.",
 		"autherr.signin_expired":       "The sign-in took too long or was started in another browser. Please start again.",

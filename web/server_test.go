@@ -363,3 +363,25 @@ func TestRefusedSignInLocalized(t *testing.T) {
 		t.Fatalf("used link: %s\n%s", resp.Status, page)
 	}
 }
+
+// TestDownloadCSV: the batch's items as CSV, every one, names escaped for
+// a spreadsheet; signed out, the sign-in page.
+func TestDownloadCSV(t *testing.T) {
+	e := newTestEnv(t, "en")
+	b := e.plan(hostile, "two/=cmd.txt", "two/plain.txt")
+	c := e.signIn("anna")
+	resp, body := get(t, c, fmt.Sprintf("%s/batches/%d/items.csv", e.ts.URL, b.ID))
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "text/csv; charset=utf-8" ||
+		resp.Header.Get("Content-Disposition") != fmt.Sprintf(`attachment; filename="batch-%d.csv"`, b.ID) {
+		t.Fatalf("download: %s %v", resp.Status, resp.Header)
+	}
+	lines := strings.Split(strings.TrimSpace(body), "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "path,size,") || !strings.Contains(body, `'two/=cmd.txt`) && !strings.Contains(body, "two/=cmd.txt") ||
+		strings.Contains(body, "\x07") || !strings.Contains(body, `\a.txt`) {
+		t.Fatalf("csv:\n%s", body)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if resp, _ := get(t, noRedirect, fmt.Sprintf("%s/batches/%d/items.csv", e.ts.URL, b.ID)); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signed out: %s", resp.Status)
+	}
+}

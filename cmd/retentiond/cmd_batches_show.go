@@ -4,29 +4,27 @@ import (
 	"archive/zip"
 	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/retentiond/retentiond/scheduler"
+	"github.com/retentiond/retentiond/scheduler/review"
 	"github.com/retentiond/retentiond/store"
-	"github.com/retentiond/retentiond/store/ledger"
 	"github.com/retentiond/retentiond/store/safetext"
 )
 
 // Item states of `batches show` besides the ledger's outcomes.
 const (
-	stateInBatch   = "in_batch"  // waits in the batch
-	stateWithdrawn = "withdrawn" // taken out before execution (withdrawal table)
-	statePending   = "pending"   // the batch ran in part: no outcome recorded for the item yet
+	stateInBatch   = review.StateInBatch
+	stateWithdrawn = review.StateWithdrawn
+	statePending   = review.StatePending
 )
 
 func (a *app) batchesShowCmd() *cobra.Command {
@@ -109,8 +107,6 @@ json and jsonl hold the names as they are (JSON escapes controls).`,
 	return cmd
 }
 
-var errStopShow = fmt.Errorf("stop")
-
 // writeTo runs fn on standard output, or on a new owner-only file that
 // replaces path only when fn succeeded.
 func writeTo(stdout io.Writer, path string, fn func(io.Writer) error) error {
@@ -151,88 +147,9 @@ func writeTo(stdout io.Writer, path string, fn func(io.Writer) error) error {
 	return nil
 }
 
-// itemStates tells each item's state: the batch's withdrawals, and after
-// execution the outcomes of its deletion entries in the ledger.
-//
-// Memory: withdrawals are kept whole (they are the items that changed
-// between plans). Of the deletion entries only those whose outcome is not
-// "deleted" are kept, with a count of the deleted: when every item has an
-// entry, an item without a kept one was deleted. Only a batch whose
-// execution stopped part way keeps the references of its deleted items too
-// (about 100 bytes per deleted item).
-type itemStates struct {
-	withdrawn map[string]store.WithdrawnItem
-	domain    string // the reference domain of the batch's items in the ledger
-	refs      *ledger.RefKey
-	other     map[string]outcome // outcome other than deleted, by item reference
-	deleted   map[string]bool    // nil when every item not in other was deleted
-	entries   int64              // deletion entries of distinct items
-}
-
-// outcome is what a deletion entry recorded for an item.
-type outcome struct{ outcome, code string }
-
-func newItemStates(ctx context.Context, p *scheduler.Pipeline, b *store.Batch) (*itemStates, error) {
-	s := &itemStates{refs: p.Refs, other: map[string]outcome{}}
-	var err error
-	if s.withdrawn, err = p.Store.BatchWithdrawals(ctx, b.ID); err != nil {
-		return nil, err
-	}
-	kind := ""
-	if src, ok := p.Config.Source(b.Source); ok {
-		kind = src.Kind.Name
-	}
-	s.domain = "item:" + kind + ":" + b.Source
-	deleted, err := p.Store.BatchDeletions(ctx, b.ID, false, func(_ int64, e ledger.Entry) error {
-		s.other[e.Item] = outcome{e.Outcome, e.Code}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	s.entries = deleted + int64(len(s.other))
-	if s.entries > 0 && s.entries < b.Items {
-		// Execution stopped part way (or left withdrawn items without an
-		// entry): remember which items were deleted.
-		s.deleted = map[string]bool{}
-		_, err = p.Store.BatchDeletions(ctx, b.ID, true, func(_ int64, e ledger.Entry) error {
-			if e.Outcome == "deleted" {
-				s.deleted[e.Item] = true
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return s, nil
-}
-
-// executed reports whether the batch has deletion entries.
-func (s *itemStates) executed() bool { return s.entries > 0 }
-
-// state returns an item's state, the code that says why (withdrawal and
-// failure codes) and the batch that took over a withdrawn item.
-func (s *itemStates) state(it *store.PlanItem) (state, code string, successor int64) {
-	if s.executed() {
-		ref := s.refs.Ref(s.domain, it.Ref)
-		if o, ok := s.other[ref]; ok {
-			if w, ok := s.withdrawn[it.Ref]; ok && o.outcome == stateWithdrawn {
-				return stateWithdrawn, w.Code, w.Successor
-			}
-			return o.outcome, o.code, 0
-		}
-		if s.deleted == nil || s.deleted[ref] {
-			return "deleted", "", 0
-		}
-	}
-	if w, ok := s.withdrawn[it.Ref]; ok {
-		return stateWithdrawn, w.Code, w.Successor
-	}
-	if s.executed() {
-		return statePending, "", 0
-	}
-	return stateInBatch, "", 0
+// newItemStates tells each item's state (review.New).
+func newItemStates(ctx context.Context, p *scheduler.Pipeline, b *store.Batch) (*review.ItemStates, error) {
+	return review.New(ctx, p, b)
 }
 
 // stateWords is how text output names a state: "" for an item waiting in
@@ -268,100 +185,24 @@ func stateWords(state, code string, successor int64) string {
 }
 
 // showRow is one item as the review formats list it.
-type showRow struct {
-	Path      string `json:"path"`
-	Size      int64  `json:"size"`
-	Modified  string `json:"modified,omitempty"`
-	Rule      string `json:"rule"`
-	Due       string `json:"due,omitempty"`
-	Reason    string `json:"reason"`
-	Person    string `json:"person,omitempty"`
-	State     string `json:"state"`
-	Code      string `json:"code,omitempty"`
-	Successor int64  `json:"successor,omitempty"`
+type showRow = review.Row
+
+var showHeader = review.Header
+
+// eachRow calls fn with the first limit items of the batch (0: all).
+func eachRow(ctx context.Context, p *scheduler.Pipeline, b *store.Batch, st *review.ItemStates, limit int, fn func(*showRow) error) error {
+	return review.EachRow(ctx, p, b, st, limit, fn)
 }
 
-var showHeader = []string{"path", "size", "modified", "rule", "due", "reason", "person", "state", "code", "successor"}
-
-func (r *showRow) cells() []string {
-	succ := ""
-	if r.Successor > 0 {
-		succ = strconv.FormatInt(r.Successor, 10)
-	}
-	return []string{r.Path, strconv.FormatInt(r.Size, 10), r.Modified, r.Rule, r.Due, r.Reason, r.Person, r.State, r.Code, succ}
-}
-
-// eachRow calls fn with the first limit items of the batch (0: all), one
-// chunk read at a time. The row is reused: fn must not keep it.
-func eachRow(ctx context.Context, p *scheduler.Pipeline, b *store.Batch, st *itemStates, limit int, fn func(*showRow) error) error {
-	byModified := false
-	if r := p.Config.Policies.Rule(b.Rule); r != nil {
-		byModified = r.From.String() == "item.modified"
-	}
-	n := 0
-	var row showRow
-	// Items of one rule share their reasons (the same due and anchor
-	// dates): a small cache saves building each again.
-	type reasonKey struct{ note, rule, verdict, due, anchor, subject string }
-	reasons := map[reasonKey]string{}
-	err := p.Store.BatchChunks(ctx, b.ID, func(c store.Chunk) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		for i := range c.Items {
-			if limit > 0 && n >= limit {
-				return errStopShow
-			}
-			it := &c.Items[i]
-			k := reasonKey{it.Note, it.Rule, it.Verdict, it.Due, it.Anchor, it.Subject}
-			reason, ok := reasons[k]
-			if !ok {
-				if len(reasons) >= 4096 {
-					clear(reasons)
-				}
-				reason = p.Explain(*it)
-				reasons[k] = reason
-			}
-			row = showRow{Path: it.Ref, Size: it.Size, Rule: it.Rule, Due: it.Due, Reason: reason, Person: it.Subject}
-			if byModified {
-				row.Modified = it.Anchor
-			}
-			row.State, row.Code, row.Successor = st.state(it)
-			if err := fn(&row); err != nil {
-				return err
-			}
-			n++
-		}
-		return nil
-	})
-	if err == errStopShow {
-		return nil
-	}
-	return err
-}
-
-func showCSV(ctx context.Context, w io.Writer, p *scheduler.Pipeline, b *store.Batch, st *itemStates, limit int) error {
-	cw := csv.NewWriter(w)
-	cw.Write(showHeader)
-	cells := make([]string, len(showHeader))
-	err := eachRow(ctx, p, b, st, limit, func(r *showRow) error {
-		for i, c := range r.cells() {
-			cells[i] = safetext.CSV(c)
-		}
-		return cw.Write(cells)
-	})
-	if err != nil {
-		return err
-	}
-	cw.Flush()
-	return cw.Error()
+func showCSV(ctx context.Context, w io.Writer, p *scheduler.Pipeline, b *store.Batch, st *review.ItemStates, limit int) error {
+	return review.WriteCSV(ctx, w, p, b, st, limit)
 }
 
 // xlsxRows is the most rows a worksheet holds; a batch longer than that
 // continues on a second sheet, with the header again.
 const xlsxRows = excelize.TotalRows
 
-func showXLSX(ctx context.Context, w io.Writer, p *scheduler.Pipeline, b *store.Batch, st *itemStates, limit int) error {
+func showXLSX(ctx context.Context, w io.Writer, p *scheduler.Pipeline, b *store.Batch, st *review.ItemStates, limit int) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	// File.Write builds the whole zip in memory before writing it; a zip
@@ -443,7 +284,7 @@ type showJSONHead struct {
 	Approvals string       `json:"approvals,omitempty"`
 }
 
-func showJSON(ctx context.Context, w io.Writer, p *scheduler.Pipeline, b *store.Batch, st *itemStates, limit int, lines bool) error {
+func showJSON(ctx context.Context, w io.Writer, p *scheduler.Pipeline, b *store.Batch, st *review.ItemStates, limit int, lines bool) error {
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	if lines {
@@ -483,7 +324,7 @@ func showJSON(ctx context.Context, w io.Writer, p *scheduler.Pipeline, b *store.
 	return err
 }
 
-func showText(ctx context.Context, w io.Writer, p *scheduler.Pipeline, b *store.Batch, st *itemStates, limit int) error {
+func showText(ctx context.Context, w io.Writer, p *scheduler.Pipeline, b *store.Batch, st *review.ItemStates, limit int) error {
 	fmt.Fprintf(w, "Batch %d: %s\n", b.ID, b.Status)
 	if b.StatusNote != "" {
 		fmt.Fprintf(w, "  %s\n", esc(b.StatusNote))
@@ -497,8 +338,8 @@ func showText(ctx context.Context, w io.Writer, p *scheduler.Pipeline, b *store.
 	}
 	fmt.Fprintf(w, "  source %s, rule %s (%s), policy %s %s\n", b.Source, b.Rule, title, b.Policy, b.PolicyDigest)
 	fmt.Fprintf(w, "  %d items, %s, planned %s by %s\n", b.Items, humanBytes(b.Bytes), b.CreatedAt.In(p.Config.Location).Format("2006-01-02 15:04"), b.Planner)
-	if b.Withdrawn > 0 || len(st.withdrawn) > 0 {
-		fmt.Fprintf(w, "  %d withdrawn before execution: %d still in it\n", max(b.Withdrawn, int64(len(st.withdrawn))), b.Items-max(b.Withdrawn, int64(len(st.withdrawn))))
+	if b.Withdrawn > 0 || len(st.Withdrawn()) > 0 {
+		fmt.Fprintf(w, "  %d withdrawn before execution: %d still in it\n", max(b.Withdrawn, int64(len(st.Withdrawn()))), b.Items-max(b.Withdrawn, int64(len(st.Withdrawn()))))
 	}
 	fmt.Fprintf(w, "  fingerprint %s\n", b.Fingerprint)
 	if as, err := p.Approval(ctx, b); err == nil {
@@ -511,12 +352,12 @@ func showText(ctx context.Context, w io.Writer, p *scheduler.Pipeline, b *store.
 	} else {
 		fmt.Fprintf(w, "  approvals: %s\n", esc(err.Error()))
 	}
-	if b.Status == store.StatusDone || b.Status == store.StatusExecuting || st.executed() {
+	if b.Status == store.StatusDone || b.Status == store.StatusExecuting || st.Executed() {
 		fmt.Fprintf(w, "  executed: %d deleted, %d skipped, %d failed\n", b.Deleted, b.Skipped, b.Failed)
 	}
 	// Every item not simply waiting or deleted, with why: after execution
 	// the skipped and failed, before it the withdrawn.
-	if len(st.other) > 0 || len(st.withdrawn) > 0 || st.deleted != nil {
+	if st.NotDeleted() > 0 || len(st.Withdrawn()) > 0 || st.PartlyExecuted() {
 		var lines []string
 		n := 0
 		err := eachRow(ctx, p, b, st, 0, func(r *showRow) error {
@@ -535,7 +376,7 @@ func showText(ctx context.Context, w io.Writer, p *scheduler.Pipeline, b *store.
 		}
 		if n > 0 {
 			what := "withdrawn"
-			if st.executed() {
+			if st.Executed() {
 				what = "not deleted"
 			}
 			fmt.Fprintf(w, "\n%s %s:\n", plural(n, "item"), what)
