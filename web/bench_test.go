@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/retentiond/retentiond/store"
@@ -69,6 +70,37 @@ func BenchmarkBatchPage(b *testing.B) {
 	last := benchPath(n - 1)
 	da := Locale{Lang: "da"}
 	mid := max(1, n/(2*PageSize))
+	get := func(b *testing.B, query, want string) {
+		req := httptest.NewRequest(http.MethodGet, fmt.Sprintf("/batches/%d%s", batch.ID, query), nil)
+		for _, ck := range cookies {
+			req.AddCookie(ck)
+		}
+		rec := httptest.NewRecorder()
+		e.srv.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), want) {
+			b.Errorf("%s: %d, want %q in:\n%.3000s", query, rec.Code, want, rec.Body.String())
+		}
+	}
+	// 20 sessions page through the batch at once (each its own pages, and
+	// a search): peak RSS (VmHWM, reset first) stays flat.
+	b.Run("20_sessions", func(b *testing.B) {
+		resetPeakRSS()
+		for b.Loop() {
+			var wg sync.WaitGroup
+			for i := range 20 {
+				wg.Go(func() {
+					for p := 1; p <= 5; p++ {
+						get(b, fmt.Sprintf("?page=%d", i*5+p), "Viser")
+					}
+					get(b, "?q=elev-"+fmt.Sprintf("%06d", i), "fund")
+				})
+			}
+			wg.Wait()
+		}
+		if mb := peakRSSMB(); mb > 0 {
+			b.ReportMetric(mb, "peak-RSS-MB")
+		}
+	})
 	for _, c := range []struct{ name, query, want string }{
 		{"first", "", "Viser 1–100 af"},
 		{"middle", fmt.Sprintf("?page=%d", mid), fmt.Sprintf("Viser %s–%s af", da.Number(int64((mid-1)*PageSize+1)), da.Number(int64(mid*PageSize)))},
@@ -89,4 +121,25 @@ func BenchmarkBatchPage(b *testing.B) {
 			}
 		})
 	}
+}
+
+// resetPeakRSS resets the process's peak resident set (Linux: VmHWM).
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSSMB is the process's peak resident set since resetPeakRSS, in MB
+// (0 where /proc does not tell).
+func peakRSSMB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			if err == nil {
+				return kb / 1024
+			}
+		}
+	}
+	return 0
 }
