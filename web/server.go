@@ -132,6 +132,7 @@ func (s *Server) SetConfig(cfg *configs.Config) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.p.SetConfig(cfg)
+	s.auth.SetConfig(cfg)
 }
 
 // config is the configuration in force (s.mu held).

@@ -37,6 +37,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -136,7 +137,9 @@ type Options struct {
 
 // Manager signs people in and keeps their sessions.
 type Manager struct {
-	cfg    *configs.Config
+	// cfg is the configuration whose people may sign in: the one given
+	// to New, then each one SetConfig gives (a reload).
+	cfg    atomic.Pointer[configs.Config]
 	web    configs.Web
 	st     *store.Store
 	refs   *ledger.RefKey
@@ -200,8 +203,9 @@ func New(ctx context.Context, o Options) (*Manager, error) {
 	case o.Refs == nil:
 		return nil, errors.New("start sign-in: no reference key")
 	}
-	m := &Manager{cfg: o.Config, web: *o.Config.Web, st: o.Store, refs: o.Refs, now: o.Clock, log: o.Log,
+	m := &Manager{web: *o.Config.Web, st: o.Store, refs: o.Refs, now: o.Clock, log: o.Log,
 		client: o.HTTPClient, secure: o.Secure, limiter: newLimiter(AttemptsPerMinute)}
+	m.cfg.Store(o.Config)
 	if m.now == nil {
 		m.now = time.Now
 	}
@@ -255,6 +259,17 @@ func (m *Manager) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /auth/logout", m.noStore(m.logout))
 }
 
+// SetConfig makes the people of cfg (a reloaded configuration) the ones
+// who may sign in and keep their sessions: a person removed from the
+// configuration is signed out at their next request. The web section's
+// other settings (the OIDC client, session lengths, links) stay those the
+// Manager was made with until the service restarts.
+func (m *Manager) SetConfig(cfg *configs.Config) {
+	if cfg != nil {
+		m.cfg.Store(cfg)
+	}
+}
+
 // Session returns the live session of r's cookie, and records that it
 // was used. A session past its idle or absolute end, or of a person no
 // longer configured, is deleted: ErrNoSession, as for none.
@@ -273,7 +288,7 @@ func (m *Manager) Session(r *http.Request) (*Session, error) {
 		return nil, fmt.Errorf("read session: %w", err)
 	}
 	now := m.now()
-	_, known := m.cfg.Person(ws.Person)
+	_, known := m.cfg.Load().Person(ws.Person)
 	if !now.Before(ws.ExpiresAt.Time) || now.Sub(ws.LastSeen.Time) >= m.web.SessionIdle || !known {
 		if err := m.st.DeleteWebSession(ctx, h); err != nil {
 			return nil, fmt.Errorf("end session: %w", err)

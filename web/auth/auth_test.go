@@ -797,3 +797,40 @@ func TestNewRefuses(t *testing.T) {
 func shows(body, code string) bool {
 	return strings.Contains(body, html.EscapeString(auth.Messages[code]))
 }
+
+// TestSetConfigSignsOutRemovedPeople: after a reload without a person,
+// that person's session ends at their next request, and no link can be
+// issued for them; the others stay signed in.
+func TestSetConfigSignsOutRemovedPeople(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	signIn := func(person string) *browser {
+		path, err := e.m.IssueLink(ctx, person)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := e.browser()
+		if status, _ := b.get(path); status != 200 {
+			t.Fatalf("link for %s: %d", person, status)
+		}
+		return b
+	}
+	dan, anna := signIn("dan"), signIn("anna")
+	cfg := *e.cfg
+	cfg.People = nil
+	for _, p := range e.cfg.People {
+		if p.ID != "dan" {
+			cfg.People = append(cfg.People, p)
+		}
+	}
+	e.m.SetConfig(&cfg)
+	if _, err := dan.session(); !errors.Is(err, auth.ErrNoSession) {
+		t.Errorf("session of a person the reload removed: %v", err)
+	}
+	if s, err := anna.session(); err != nil || s.Person != "anna" {
+		t.Errorf("session of a person still configured: %+v %v", s, err)
+	}
+	if _, err := e.m.IssueLink(ctx, "dan"); !errors.Is(err, auth.ErrUnknownPerson) {
+		t.Errorf("link for a removed person: %v", err)
+	}
+}

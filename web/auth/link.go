@@ -20,8 +20,8 @@ func (m *Manager) IssueLink(ctx context.Context, person string) (string, error) 
 	if !m.web.Links {
 		return "", ErrLinksOff
 	}
-	if _, ok := m.cfg.Person(person); !ok {
-		return "", fmt.Errorf("%q: %w %s", person, ErrUnknownPerson, m.cfg.File)
+	if _, ok := m.cfg.Load().Person(person); !ok {
+		return "", fmt.Errorf("%q: %w %s", person, ErrUnknownPerson, m.cfg.Load().File)
 	}
 	token := random()
 	now := m.now()
@@ -67,7 +67,7 @@ func (m *Manager) link(w http.ResponseWriter, r *http.Request) {
 		refuse("expired")
 		return
 	}
-	if _, ok := m.cfg.Person(l.Person); !ok {
+	if _, ok := m.cfg.Load().Person(l.Person); !ok {
 		refuse("its person is no longer configured")
 		return
 	}

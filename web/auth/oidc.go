@@ -225,7 +225,7 @@ func (m *Manager) match(ctx context.Context, issuer string, c claims) (string, e
 	if subject == "" {
 		return "", errUnknown{"the ID token has no subject"}
 	}
-	for _, p := range m.cfg.People {
+	for _, p := range m.cfg.Load().People {
 		if p.OIDCSubject != "" && p.OIDCSubject == subject {
 			return p.ID, nil
 		}
@@ -233,7 +233,7 @@ func (m *Manager) match(ctx context.Context, issuer string, c claims) (string, e
 	wi, err := m.st.WebIdentityBySubject(ctx, issuer, subject)
 	switch {
 	case err == nil:
-		p, ok := m.cfg.Person(wi.Person)
+		p, ok := m.cfg.Load().Person(wi.Person)
 		if !ok || p.OIDCSubject != "" || p.OIDCUsername == "" {
 			return "", errUnknown{"the subject was bound to a person who no longer signs in by user name"}
 		}
@@ -241,7 +241,7 @@ func (m *Manager) match(ctx context.Context, issuer string, c claims) (string, e
 	case !errors.Is(err, store.ErrNotFound):
 		return "", err
 	}
-	for _, p := range m.cfg.People {
+	for _, p := range m.cfg.Load().People {
 		if p.OIDCUsername == "" || p.OIDCSubject != "" {
 			continue
 		}
