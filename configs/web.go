@@ -38,6 +38,12 @@ type Web struct {
 	TrustedProxies []string
 	// Links allows one-time sign-in links (retentiond web link PERSON).
 	Links bool
+	// PrintLinks is a sandbox setting (the demo's): once the console
+	// listens, `retentiond run` prints a one-time sign-in link for every
+	// person who holds a role. Allowed only with Links and a loopback
+	// Listen, where whoever reads the service's output can use the
+	// console on that machine anyway.
+	PrintLinks bool
 	// Locale is the console's language: da (the default), sv or en.
 	Locale string
 	// AcceptLanguage lets the browser choose among da, sv and en.
@@ -86,6 +92,7 @@ type webYAML struct {
 	TLS            *webTLSYAML    `yaml:"tls"`
 	TrustedProxies []string       `yaml:"trusted_proxies"`
 	Links          bool           `yaml:"links"`
+	PrintLinks     bool           `yaml:"print_links"`
 	Locale         string         `yaml:"locale"`
 	AcceptLanguage bool           `yaml:"accept_language"`
 	Session        webSessionYAML `yaml:"session"`
@@ -129,7 +136,7 @@ func (c *Config) loadWeb(d *doc, w *webYAML) {
 		}
 		w = &webYAML{} // `web:` with nothing after it
 	}
-	wc := &Web{Listen: w.Listen, TrustedProxies: w.TrustedProxies, Links: w.Links, Locale: w.Locale,
+	wc := &Web{Listen: w.Listen, TrustedProxies: w.TrustedProxies, Links: w.Links, PrintLinks: w.PrintLinks, Locale: w.Locale,
 		AcceptLanguage: w.AcceptLanguage, SessionIdle: DefaultSessionIdle, SessionMax: DefaultSessionMax}
 
 	loopback := false
@@ -180,6 +187,15 @@ func (c *Config) loadWeb(d *doc, w *webYAML) {
 		d.errorf("web.url", "%q carries a user name: give the base URL only", w.URL)
 	} else if u.Scheme == "http" && !loopbackHost(u.Hostname()) {
 		d.errorf("web.url", "%q is plain HTTP, so sign-ins would cross the network unencrypted: use https (the TLS of the console or its proxy)", w.URL)
+	}
+
+	if wc.PrintLinks {
+		switch {
+		case !wc.Links:
+			d.errorf("web.print_links", "needs links: true (it prints one-time sign-in links): set links: true, or remove print_links")
+		case wc.Listen != "" && !loopback:
+			d.errorf("web.print_links", "is a sandbox setting: it prints sign-in links only for a console that listens on loopback (e.g. 127.0.0.1:8080), not on %q; remove print_links and issue links with `retentiond web link PERSON`", wc.Listen)
+		}
 	}
 
 	if wc.Locale == "" {

@@ -243,3 +243,33 @@ func TestCLITrustAs(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// TestWebPrintLinks: print_links, the demo's sandbox setting, is taken
+// only with links and a loopback listen.
+func TestWebPrintLinks(t *testing.T) {
+	for _, c := range []struct{ web, want string }{
+		{"  listen: 127.0.0.1:8080\n  url: http://127.0.0.1:8080\n  links: true\n  print_links: true\n", ""},
+		{"  listen: \"[::1]:8080\"\n  url: http://[::1]:8080\n  links: true\n  print_links: true\n", ""},
+		{"  listen: 127.0.0.1:8080\n  url: http://127.0.0.1:8080\n" + entra + "  print_links: true\n", "web.print_links: needs links: true"},
+		{"  listen: 0.0.0.0:8443\n  url: https://retentiond.skole.example\n  tls: {cert: tls/cert.pem, key: tls/key.pem}\n  links: true\n  print_links: true\n",
+			`web.print_links: is a sandbox setting: it prints sign-in links only for a console that listens on loopback (e.g. 127.0.0.1:8080), not on "0.0.0.0:8443"`},
+		{"  listen: 127.0.0.1:8080\n  url: http://127.0.0.1:8080\n  links: true\n  print_links: maybe\n", "web.print_links: want true or false"},
+	} {
+		cfg, err := Load(webConfig(t, anna, c.web), testRegistry())
+		if c.want == "" {
+			if err != nil || !cfg.Web.PrintLinks {
+				t.Errorf("web\n%s: %v (print_links %v)", c.web, err, err == nil && cfg.Web.PrintLinks)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("web\n%s: %v\nwant %s", c.web, err, c.want)
+		} else if !lineAndField.MatchString(err.Error()) {
+			t.Errorf("no line in %v", err)
+		}
+	}
+	cfg, err := Load(webConfig(t, anna, "  listen: 127.0.0.1:8080\n  url: http://127.0.0.1:8080\n  links: true\n"), testRegistry())
+	if err != nil || cfg.Web.PrintLinks {
+		t.Fatalf("print_links is off unless set: %v", err)
+	}
+}
