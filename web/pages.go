@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"go.uber.org/zap"
 
@@ -263,8 +262,6 @@ type itemsResult struct {
 	total int64 // matches of a search when every chunk was read, else -1
 }
 
-var errPageFull = errors.New("page full")
-
 // items reads page (from 1) of a batch's items whose path contains q
 // (case-insensitively; "" for all), one stored chunk at a time, and stops
 // as soon as the page is full and one more item is known to follow.
@@ -285,102 +282,57 @@ func (s *Server) items(ctx context.Context, b *store.Batch, q string, page int, 
 	}
 	skip := int64(page-1) * PageSize
 	var seen int64
-	match := matcher(q)
 	reasons := map[store.PlanItem]string{}
-	err = s.p.Store.BatchChunks(ctx, b.ID, func(c store.Chunk) error {
+	add := func(it store.PlanItem) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if q == "" && seen+int64(len(c.Items)) <= skip {
-			seen += int64(len(c.Items))
+		if len(res.rows) == PageSize {
+			res.more = true
+			return store.ErrStop
+		}
+		key := store.PlanItem{Note: it.Note, Rule: it.Rule, Verdict: it.Verdict, Due: it.Due, Anchor: it.Anchor, Subject: it.Subject}
+		reason, ok := reasons[key]
+		if !ok {
+			if len(reasons) > 1024 {
+				clear(reasons)
+			}
+			reason = s.p.Explain(it)
+			reasons[key] = reason
+		}
+		row := itemRow{Path: safetext.Name(it.Ref), Size: l.Size(it.Size), Due: it.Due, Reason: safetext.Text(reason), State: inBatch}
+		if wd, ok := withdrawn[it.Ref]; ok {
+			row.Withdrawn = true
+			row.State = l.F("state.withdrawn", wd.Code)
+			if wd.Successor > 0 {
+				row.State += ", " + l.F("state.now_in", wd.Successor)
+			}
+		}
+		res.rows = append(res.rows, row)
+		return nil
+	}
+	if q == "" {
+		// The page's items are read from the chunk that holds its first
+		// on: the chunks before it are skipped by their item counts.
+		err = s.p.Store.BatchItemsFrom(ctx, b.ID, skip, add)
+		return res, err
+	}
+	// A search counts its matches (the page's "N matches") unless the page
+	// fills; chunks whose raw bytes cannot hold a match are not decoded.
+	err = s.p.Store.BatchSearch(ctx, b.ID, q, func(it store.PlanItem) error {
+		seen++
+		if seen <= skip {
 			return nil
 		}
-		for i := range c.Items {
-			it := &c.Items[i]
-			if !match(it.Ref) {
-				continue
-			}
-			seen++
-			if seen <= skip {
-				continue
-			}
-			if len(res.rows) == PageSize {
-				res.more = true
-				return errPageFull
-			}
-			key := store.PlanItem{Note: it.Note, Rule: it.Rule, Verdict: it.Verdict, Due: it.Due, Anchor: it.Anchor, Subject: it.Subject}
-			reason, ok := reasons[key]
-			if !ok {
-				if len(reasons) > 1024 {
-					clear(reasons)
-				}
-				reason = s.p.Explain(*it)
-				reasons[key] = reason
-			}
-			row := itemRow{Path: safetext.Name(it.Ref), Size: l.Size(it.Size), Due: it.Due, Reason: safetext.Text(reason), State: inBatch}
-			if wd, ok := withdrawn[it.Ref]; ok {
-				row.Withdrawn = true
-				row.State = l.F("state.withdrawn", wd.Code)
-				if wd.Successor > 0 {
-					row.State += ", " + l.F("state.now_in", wd.Successor)
-				}
-			}
-			res.rows = append(res.rows, row)
-		}
-		return nil
+		return add(it)
 	})
-	if errors.Is(err, errPageFull) {
-		return res, nil
-	}
 	if err != nil {
 		return res, err
 	}
-	if q != "" {
+	if !res.more {
 		res.total = seen
 	}
 	return res, nil
-}
-
-// matcher returns a case-insensitive substring test for q.
-func matcher(q string) func(string) bool {
-	if q == "" {
-		return func(string) bool { return true }
-	}
-	ascii := true
-	for i := 0; i < len(q); i++ {
-		if q[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if !ascii {
-		lq := strings.ToLower(q)
-		return func(s string) bool { return strings.Contains(strings.ToLower(s), lq) }
-	}
-	lq := []byte(strings.ToLower(q))
-	return func(s string) bool { return containsFoldASCII(s, lq) }
-}
-
-// containsFoldASCII reports whether s contains q (lower-case ASCII),
-// ignoring the case of ASCII letters, without allocating.
-func containsFoldASCII(s string, q []byte) bool {
-	n := len(q)
-	for i := 0; i+n <= len(s); i++ {
-		j := 0
-		for ; j < n; j++ {
-			c := s[i+j]
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			if c != q[j] {
-				break
-			}
-		}
-		if j == n {
-			return true
-		}
-	}
-	return false
 }
 
 // batchCSV streams every item of a batch as CSV (the columns of `batches
