@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,6 +79,32 @@ cli:
   trust_as: true
 `
 
+// demoWeb is the sandbox's console: on loopback, at a port that was free
+// when the demo was created, with one-time sign-in links that `run`
+// prints (print_links, a sandbox setting), so no identity provider is
+// needed.
+const demoWeb = `# The web console: retentiond run serves it on this machine only and
+# prints a one-time sign-in link for each person (print_links is for a
+# sandbox; a real installation signs people in with Microsoft, see
+# docs/console.md and docs/signin.md).
+web:
+  listen: 127.0.0.1:%[1]d
+  url: http://127.0.0.1:%[1]d
+  links: true
+  print_links: true
+`
+
+// freeLoopbackPort returns a TCP port free on 127.0.0.1 now: the kernel
+// picks it for a listener that is closed again.
+func freeLoopbackPort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("pick a port for the demo's console: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
 const demoConfigName = "retentiond.yaml"
 
 func (a *app) demoCmd() *cobra.Command {
@@ -130,6 +157,9 @@ the ledger.`,
 			}
 			if !yes {
 				writeNextSteps(a.out, cfgFile, results)
+				if w := p.Config.Web; w != nil && w.PrintLinks {
+					a.printf("\nOr open the web console: in %s, run\n  go run ../cmd/retentiond run   # (from a checkout; else retentiond run) serves the console on 127.0.0.1 and prints a sign-in link per person\n", dir)
+				}
 				a.printf("\nOr let the demo do it: retentiond demo --dir %s --yes\n", dir)
 				return nil
 			}
@@ -241,8 +271,13 @@ func (a *app) createDemo(dir string) error {
 	if err := writeRecordings(dir, a.clock.Now()); err != nil {
 		return err
 	}
+	port, err := freeLoopbackPort()
+	if err != nil {
+		return err
+	}
 	// The configuration last: its presence marks a complete sandbox.
-	if err := os.WriteFile(filepath.Join(dir, demoConfigName), []byte(demoConfig), 0o644); err != nil {
+	cfg := demoConfig + fmt.Sprintf(demoWeb, port)
+	if err := os.WriteFile(filepath.Join(dir, demoConfigName), []byte(cfg), 0o644); err != nil {
 		return fmt.Errorf("write demo configuration: %w", err)
 	}
 	return nil

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -78,7 +80,31 @@ func (a *app) startConsole(ctx context.Context, cfg *configs.Config, log *zap.Lo
 		}
 	}()
 	log.Info("serving the web console", zap.String("address", ln.Addr().String()), zap.Bool("tls", tlsOn), zap.String("url", cfg.Web.URL))
+	if cfg.Web.PrintLinks {
+		if err := a.printLinks(ctx, cfg, m); err != nil {
+			c.stop()
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// printLinks prints a one-time sign-in link for every person who holds a
+// role (web.print_links, a sandbox setting configs allows on loopback
+// only), on stdout and not in the log.
+func (a *app) printLinks(ctx context.Context, cfg *configs.Config, m *auth.Manager) error {
+	for _, p := range cfg.People {
+		if len(p.Roles) == 0 {
+			continue
+		}
+		path, err := m.IssueLink(ctx, p.ID)
+		if err != nil {
+			return fmt.Errorf("web console: print_links: %w", err)
+		}
+		a.printf("console: %s%s — sign in as %s (%s)\n", cfg.Web.URL, path, esc(p.ID), esc(strings.Join(append(slices.Clone(p.Roles), p.Groups...), ", ")))
+	}
+	a.printf("console: each link signs in once, within %d minutes; retentiond web link PERSON --as OPERATOR prints another\n", int(auth.LinkTTL.Minutes()))
+	return nil
 }
 
 // reloaded wraps the daemon's hook: once a reload succeeded, the console
