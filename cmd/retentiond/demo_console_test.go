@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -58,32 +59,19 @@ func TestDemoConsolePrintsLinks(t *testing.T) {
 	if m == nil || string(m[1]) != string(m[2]) {
 		t.Fatalf("the demo's configuration has no loopback console with print_links:\n%s", text)
 	}
-	port := string(m[1])
 
-	var stdout *linesBuffer
-	var logs *observer.ObservedLogs
-	var svc *service
-	for attempt := 0; ; attempt++ {
-		stdout = &linesBuffer{}
-		var core zapcore.Core
-		core, logs = observer.New(zapcore.DebugLevel)
-		svc = startService(t, cfg, func(a *app) { a.out, a.logCores = stdout, []zapcore.Core{core} })
-		err := waitForLinks(svc, stdout)
-		if err == nil {
-			break
-		}
-		// The port was free when the demo was created; another test may
-		// have taken it since. Then the demo's console moves, once.
-		if attempt > 0 || !strings.Contains(err.Error(), "listen on 127.0.0.1:"+port) {
-			t.Fatalf("run: %v\n%s", err, stdout)
-		}
-		next := strings.TrimPrefix(freePort(t), "127.0.0.1:")
-		text = bytes.ReplaceAll(text, []byte("127.0.0.1:"+port), []byte("127.0.0.1:"+next))
-		if err := os.WriteFile(cfg, text, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		port = next
+	stdout := &linesBuffer{}
+	core, logs := observer.New(zapcore.DebugLevel)
+	svc := startService(t, cfg, func(a *app) { a.out, a.logCores = stdout, []zapcore.Core{core} })
+	if err := waitForLinks(svc, stdout); err != nil {
+		t.Fatalf("run: %v\n%s", err, stdout)
 	}
+	// startService moves the console if another test took its port since
+	// the demo was created.
+	if text, err = os.ReadFile(cfg); err != nil {
+		t.Fatal(err)
+	}
+	port := string(loopbackListen.FindSubmatch(text)[1])
 
 	links := map[string]string{}
 	var who []string
@@ -164,4 +152,30 @@ func waitForLinks(svc *service, stdout *linesBuffer) error {
 		}
 	}
 	return nil
+}
+
+var loopbackListen = regexp.MustCompile(`(?m)^web:\n(?:  .*\n|#.*\n)*?  listen: "?127\.0\.0\.1:(\d+)"?\n`)
+
+// freshConsolePort moves the console of the configuration in file to
+// another port if its 127.0.0.1 port (free when a demo was created) has
+// been taken since, say by a test running beside this one.
+func freshConsolePort(t *testing.T, file string) {
+	t.Helper()
+	text, err := os.ReadFile(file)
+	if err != nil {
+		return // the service reports it
+	}
+	m := loopbackListen.FindSubmatch(text)
+	if m == nil {
+		return
+	}
+	addr := "127.0.0.1:" + string(m[1])
+	if ln, err := net.Listen("tcp", addr); err == nil {
+		ln.Close()
+		return
+	}
+	text = bytes.ReplaceAll(text, []byte(addr), []byte(freePort(t)))
+	if err := os.WriteFile(file, text, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }

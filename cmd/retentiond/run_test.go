@@ -29,6 +29,7 @@ type service struct {
 
 func startService(t *testing.T, cfg string, setup ...func(*app)) *service {
 	t.Helper()
+	freshConsolePort(t, cfg)
 	sock := filepath.Join(t.TempDir(), "notify")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: sock, Net: "unixgram"})
 	if err != nil {
