@@ -68,9 +68,7 @@ the exact items you reviewed (as shown by batches show).`,
 }
 
 func (a *app) batchesRejectCmd() *cobra.Command {
-	var (
-		reason, keepUntil, reviewAfter string
-	)
+	var flags decisionFlags
 	cmd := &cobra.Command{
 		Use:   "reject ID",
 		Short: "Reject a batch and keep its items until a date, as an approver (--as), with a reason (--reason)",
@@ -89,7 +87,7 @@ otherwise). Revoke a decision early with ` + "`retentiond decisions revoke`" + `
 			if err != nil {
 				return err
 			}
-			opts, err := decisionOptions(reason, keepUntil, reviewAfter)
+			opts, err := flags.options()
 			if err != nil {
 				return err
 			}
@@ -112,29 +110,36 @@ otherwise). Revoke a decision early with ` + "`retentiond decisions revoke`" + `
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded in the ledger: name no people)")
-	cmd.Flags().StringVar(&keepUntil, "keep-until", "", "keep the items through this day (YYYY-MM-DD)")
-	cmd.Flags().StringVar(&reviewAfter, "review-after", "", "keep the items for this period from today (P1M, P6M, P1Y); default: the rule's review_after, else P6M")
+	flags.register(cmd)
 	return cmd
 }
 
-// decisionOptions reads the flags of a retention decision.
-func decisionOptions(reason, keepUntil, reviewAfter string) (scheduler.DecisionOptions, error) {
-	opts := scheduler.DecisionOptions{Reason: reason}
-	if keepUntil != "" {
-		d, err := policies.ParseDate(keepUntil)
+// decisionFlags are the flags of a retention decision (reject, exclude).
+type decisionFlags struct{ reason, keepUntil, reviewAfter string }
+
+func (f *decisionFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.reason, "reason", "", "why (recorded in the ledger: name no people)")
+	cmd.Flags().StringVar(&f.keepUntil, "keep-until", "", "keep the items through this day (YYYY-MM-DD)")
+	cmd.Flags().StringVar(&f.reviewAfter, "review-after", "", "keep the items for this period from today (P1M, P6M, P1Y); default: the rule's review_after, else P6M")
+}
+
+// options reads the flags.
+func (f *decisionFlags) options() (scheduler.DecisionOptions, error) {
+	opts := scheduler.DecisionOptions{Reason: f.reason}
+	if f.keepUntil != "" {
+		d, err := policies.ParseDate(f.keepUntil)
 		if err != nil {
 			return opts, fmt.Errorf("--keep-until: %w", err)
 		}
 		opts.KeepUntil = d
 	}
-	if reviewAfter != "" {
-		per, err := policies.ParsePeriod(reviewAfter)
+	if f.reviewAfter != "" {
+		per, err := policies.ParsePeriod(f.reviewAfter)
 		if err != nil {
 			return opts, fmt.Errorf("--review-after: %w", err)
 		}
 		if per.IsZero() {
-			return opts, fmt.Errorf("--review-after %s is no time at all: give a period such as P1M or P6M", reviewAfter)
+			return opts, fmt.Errorf("--review-after %s is no time at all: give a period such as P1M or P6M", f.reviewAfter)
 		}
 		opts.ReviewAfter = per
 	}
@@ -143,7 +148,8 @@ func decisionOptions(reason, keepUntil, reviewAfter string) (scheduler.DecisionO
 
 func (a *app) batchesExcludeCmd() *cobra.Command {
 	var (
-		reason, keepUntil, reviewAfter, path string
+		flags decisionFlags
+		path  string
 	)
 	cmd := &cobra.Command{
 		Use:   "exclude ID [ITEM...]",
@@ -161,7 +167,7 @@ every subset of it. A batch left with no items is withdrawn.`,
 			if err != nil {
 				return err
 			}
-			opts, err := decisionOptions(reason, keepUntil, reviewAfter)
+			opts, err := flags.options()
 			if err != nil {
 				return err
 			}
@@ -183,10 +189,8 @@ every subset of it. A batch left with no items is withdrawn.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&reason, "reason", "", "why (recorded in the ledger: name no people)")
+	flags.register(cmd)
 	cmd.Flags().StringVar(&path, "path", "", "exclude every item of the batch whose path matches this pattern")
-	cmd.Flags().StringVar(&keepUntil, "keep-until", "", "keep the items through this day (YYYY-MM-DD)")
-	cmd.Flags().StringVar(&reviewAfter, "review-after", "", "keep the items for this period from today (P1M, P6M, P1Y); default: the rule's review_after, else P6M")
 	return cmd
 }
 
