@@ -271,3 +271,11 @@ func (p *Pipeline) batchRule(b *store.Batch) (*policies.Rule, error) {
 	}
 	return rule, nil
 }
+
+// Authorize returns the configured person id acting under ctx if they hold
+// role, else an error wrapping ErrNotAllowed that says why. It is the one
+// check of a role that callers outside the Pipeline's decisions (the
+// command line's execute, the console's operators' pages) use.
+func (p *Pipeline) Authorize(ctx context.Context, id, role string) (configs.Person, error) {
+	return p.person(id, role)
+}

@@ -15,7 +15,31 @@ import (
 // glossary's (shared/GLOSSARY.md): sletteliste / gallringslista for a
 // batch, godkend / godkänn, afvis / avslå, undtag fra sletning / undanta
 // från gallring, behold til / behåll till, begrundelse / motivering.
-var catalog = map[string]map[string]string{
+var catalog = mergeWords(coreWords, opsWords, dashboardWords, summaryWords)
+
+// mergeWords joins the catalogs of the console's parts; a key in two
+// parts is a mistake caught when the program starts.
+func mergeWords(parts ...map[string]map[string]string) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, part := range parts {
+		for lang, words := range part {
+			if out[lang] == nil {
+				out[lang] = map[string]string{}
+			}
+			for k, v := range words {
+				if _, dup := out[lang][k]; dup {
+					panic("web: the word " + k + " is in two catalogs")
+				}
+				out[lang][k] = v
+			}
+		}
+	}
+	return out
+}
+
+// coreWords are the words of sign-in, the layout, Waiting for me and the
+// batch page.
+var coreWords = map[string]map[string]string{
 	"da": {
 		"items.csv":                    "Hent alle elementer som CSV (regneark)",
 		"autherr.unknown_identity":     "Du er logget ind, men din konto må ikke bruge retentiond. Bed IT-drift om at tilføje dig i konfigurationen.",
@@ -31,6 +55,8 @@ var catalog = map[string]map[string]string{
 		"app":                          "retentiond",
 		"skip":                         "Gå til indhold",
 		"nav.waiting":                  "Afventer mig",
+		"nav.dashboard":                "Oversigt",
+		"nav.ops":                      "Drift",
 		"signed_in_as":                 "Logget ind som %s",
 		"roles":                        "Roller: %s",
 		"role.approver":                "godkender",
@@ -158,6 +184,8 @@ var catalog = map[string]map[string]string{
 		"app":                          "retentiond",
 		"skip":                         "Hoppa till innehållet",
 		"nav.waiting":                  "Väntar på mig",
+		"nav.dashboard":                "Översikt",
+		"nav.ops":                      "Drift",
 		"signed_in_as":                 "Inloggad som %s",
 		"roles":                        "Roller: %s",
 		"role.approver":                "godkännare",
@@ -285,6 +313,8 @@ var catalog = map[string]map[string]string{
 		"app":                          "retentiond",
 		"skip":                         "Skip to content",
 		"nav.waiting":                  "Waiting for me",
+		"nav.dashboard":                "Dashboard",
+		"nav.ops":                      "Operations",
 		"signed_in_as":                 "Signed in as %s",
 		"roles":                        "Roles: %s",
 		"role.approver":                "approver",

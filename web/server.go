@@ -13,6 +13,7 @@ package web
 
 import (
 	"context"
+	"crypto/subtle"
 	"embed"
 	"errors"
 	"fmt"
@@ -20,6 +21,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -80,8 +82,16 @@ func New(o Options) (*Server, error) {
 		o.Log = zap.NewNop()
 	}
 	s := &Server{p: o.Pipeline, auth: o.Auth, log: o.Log, pages: map[string]*template.Template{}}
-	for _, page := range []string{"signin", "waiting", "batch", "error"} {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+page+".html")
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		page := strings.TrimSuffix(path.Base(name), ".html")
+		if page == "layout" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", name)
 		if err != nil {
 			return nil, fmt.Errorf("web console: template %s: %w", page, err)
 		}
@@ -103,6 +113,8 @@ func New(o Options) (*Server, error) {
 	mux.HandleFunc("POST /batches/{id}/approve", s.decision(s.approve))
 	mux.HandleFunc("POST /batches/{id}/reject", s.decision(s.reject))
 	mux.HandleFunc("POST /batches/{id}/exclude", s.decision(s.exclude))
+	s.opsRoutes(mux)
+	s.dashboardRoutes(mux)
 	s.auth.Routes(mux)
 	// Refused sign-ins and sign-outs in the reader's language.
 	s.auth.ErrorPage = func(w http.ResponseWriter, r *http.Request, status int, code string) {
@@ -178,6 +190,9 @@ type page struct {
 	Title  string
 	Person string // the signed-in person's name, "" on the sign-in page
 	Roles  []string
+	// Can is what the person's roles let them see: the navigation shows
+	// the pages of their roles (the Pipeline checks every action anyway).
+	Can    struct{ Approve, Operate, Audit bool }
 	CSRF   string
 	Error  string
 	Notice string
@@ -232,6 +247,9 @@ func (s *Server) newPage(r *http.Request, sess *auth.Session) *page {
 			for _, role := range who.Roles {
 				pg.Roles = append(pg.Roles, pg.L.T("role."+role))
 			}
+			pg.Can.Approve = who.Has(configs.RoleApprover)
+			pg.Can.Operate = who.Has(configs.RoleOperator)
+			pg.Can.Audit = who.Has(configs.RoleAuditor)
 		}
 	}
 	return pg
@@ -317,4 +335,52 @@ var funcs = template.FuncMap{
 // ctxTimeout bounds a page's work.
 func ctxTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, 2*time.Minute)
+}
+
+// postAction is a state change posted from a console page other than a
+// batch's, taken by the signed-in person under ctx (which carries how
+// they signed in). It returns where to send the browser afterwards (a
+// local path, e.g. "/ops?done=hold_added").
+type postAction func(ctx context.Context, l Locale, sess *auth.Session, r *http.Request) (redirect string, err error)
+
+// post runs a postAction: it needs a session (else the sign-in page), a
+// parsed form of at most maxForm bytes and the session's CSRF token; the
+// CrossOriginProtection around every handler has refused cross-origin
+// posts already. One state change runs at a time (each signs a
+// checkpoint). The Pipeline checks the person's roles; an error is shown
+// on an error page with the status explain gives it.
+func (s *Server) post(act postAction) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		sess, err := s.auth.Session(r)
+		if err != nil {
+			s.toSignin(w, r, err)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		if err := r.ParseForm(); err != nil {
+			s.errorPage(w, r, sess, http.StatusBadRequest, s.locale(r).F("err.bad_input", "form"))
+			return
+		}
+		if tok := r.PostForm.Get("csrf"); tok == "" || sess.CSRF == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(sess.CSRF)) != 1 {
+			s.log.Warn("form without its session's token refused", zap.String("route", route(r)))
+			s.errorPage(w, r, sess, http.StatusForbidden, s.locale(r).T("err.csrf"))
+			return
+		}
+		ctx := s.auth.Context(r.Context(), sess)
+		s.writeMu.Lock()
+		s.mu.RLock()
+		l := locale(s.config().Web, r)
+		to, err := act(ctx, l, sess, r)
+		s.mu.RUnlock()
+		s.writeMu.Unlock()
+		if err == nil {
+			if !safeNext(to) {
+				to = "/"
+			}
+			http.Redirect(w, r, to, http.StatusSeeOther)
+			return
+		}
+		status, msg := s.explain(r, l, err)
+		s.errorPage(w, r, sess, status, msg)
+	}
 }
