@@ -68,6 +68,11 @@ type Config struct {
 	Web *Web
 	// CLI says how the command line takes --as.
 	CLI CLI
+	// Locale is the language of what people read that is not the
+	// console: notification mails and the approver-facing PDFs (da, the
+	// default, sv or en; see Locales), and the console's when web.locale
+	// is not given (Web.Locale is then set to it).
+	Locale string
 }
 
 // Anchor is one place the latest checkpoint is sent out of the host
@@ -252,6 +257,7 @@ type configFile struct {
 	Notify   *notifyYAML  `yaml:"notify"`
 	Web      *webYAML     `yaml:"web"`
 	CLI      cliYAML      `yaml:"cli"`
+	Locale   string       `yaml:"locale"`
 }
 
 type notifyYAML struct {
@@ -483,6 +489,13 @@ func Parse(file string, data []byte, reg *connectors.Registry) (*Config, error) 
 			OIDCSubject: p.OIDCSubject, OIDCUsername: p.OIDCUsername})
 	}
 	c.CLI = CLI{TrustAs: cf.CLI.TrustAs}
+	c.Locale = cf.Locale
+	if c.Locale == "" {
+		c.Locale = DefaultLocale
+	} else if !slices.Contains(Locales, c.Locale) {
+		d.errorf("locale", "%q is not a language retentiond writes (use da, sv or en)", c.Locale)
+		c.Locale = DefaultLocale
+	}
 	c.loadWeb(d, cf.Web)
 	c.checkPeopleOIDC(d)
 

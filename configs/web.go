@@ -44,7 +44,9 @@ type Web struct {
 	// Listen, where whoever reads the service's output can use the
 	// console on that machine anyway.
 	PrintLinks bool
-	// Locale is the console's language: da (the default), sv or en.
+	// Locale is the console's language: da, sv or en; web.locale when
+	// given, otherwise the top-level locale (Config.Locale, da by
+	// default).
 	Locale string
 	// AcceptLanguage lets the browser choose among da, sv and en.
 	AcceptLanguage bool
@@ -76,7 +78,8 @@ const (
 	DefaultSessionMax  = 12 * time.Hour
 )
 
-// Locales are the languages the console speaks.
+// Locales are the languages retentiond writes in: the console, the
+// notification mails and the approver-facing PDFs.
 var Locales = []string{"da", "sv", "en"}
 
 // DefaultScopes are web.oidc.scopes' default.
@@ -199,7 +202,7 @@ func (c *Config) loadWeb(d *doc, w *webYAML) {
 	}
 
 	if wc.Locale == "" {
-		wc.Locale = DefaultLocale
+		wc.Locale = c.Locale // the top-level locale, da by default
 	} else if !slices.Contains(Locales, wc.Locale) {
 		d.errorf("web.locale", "%q is not a language of the console (use da, sv or en)", wc.Locale)
 	}
