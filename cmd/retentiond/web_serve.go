@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -25,11 +26,14 @@ import (
 // beside the daemon's jobs, and the daemon's configuration reloads wait for
 // those jobs only.
 type console struct {
-	srv  *web.Server
-	p    *scheduler.Pipeline
-	http *http.Server
-	done chan struct{}
-	log  *zap.Logger
+	srv *web.Server
+	p   *scheduler.Pipeline
+	// certs serves web.tls's certificate and takes a renewed one without
+	// a restart (nil without TLS).
+	certs *web.Certs
+	http  *http.Server
+	done  chan struct{}
+	log   *zap.Logger
 }
 
 // startConsole binds web.listen and serves the console on it (TLS from
@@ -67,11 +71,19 @@ func (a *app) startConsole(ctx context.Context, cfg *configs.Config, log *zap.Lo
 		http: &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 5 * time.Minute,
 			IdleTimeout: 2 * time.Minute, ErrorLog: zap.NewStdLog(log)}}
 	tlsOn := cfg.Web.TLSCertFile != ""
+	if tlsOn {
+		if c.certs, err = web.NewCerts(cfg.Web.TLSCertFile, cfg.Web.TLSKeyFile, a.clock.Now, log.Named("tls")); err != nil {
+			ln.Close()
+			p.Close()
+			return nil, fmt.Errorf("web console: %w", err)
+		}
+		c.http.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: c.certs.GetCertificate}
+	}
 	go func() {
 		defer close(c.done)
 		var err error
 		if tlsOn {
-			err = c.http.ServeTLS(ln, cfg.Web.TLSCertFile, cfg.Web.TLSKeyFile)
+			err = c.http.ServeTLS(ln, "", "")
 		} else {
 			err = c.http.Serve(ln)
 		}
@@ -115,6 +127,13 @@ func (c *console) reloaded(daemon *scheduler.Pipeline, next func(error)) func(er
 		if c != nil && err == nil {
 			if cfg := daemon.CurrentConfig(); cfg.Web != nil {
 				c.srv.SetConfig(cfg)
+				if c.certs != nil {
+					// A reload (SIGHUP) is also how an operator says "the
+					// certificate was renewed": read it now.
+					if err := c.certs.Reload(); err != nil {
+						c.log.Error("the console's certificate does not load; the certificate in use stays", zap.Error(err))
+					}
+				}
 			} else {
 				c.log.Warn("the reloaded configuration has no web section; the console keeps serving until the service restarts")
 			}
