@@ -52,56 +52,13 @@ func (p *Pipeline) parseMoment(s string) (time.Time, error) {
 // AddHold validates and stores a hold and records it in the ledger (by
 // reference: the path, item and subject appear only as keyed hashes).
 func (p *Pipeline) AddHold(ctx context.Context, person string, h HoldSpec) (string, error) {
-	who, err := p.person(person, configs.RoleOperator)
+	who, err := p.person(ctx, person, configs.RoleOperator)
 	if err != nil {
 		return "", err
 	}
-	if strings.TrimSpace(h.Reason) == "" || strings.TrimSpace(h.Owner) == "" {
-		return "", fmt.Errorf("a hold needs --reason and --owner")
-	}
-	if h.Source == "" && h.Path == "" && h.Ref == "" && h.Subject == "" {
-		return "", fmt.Errorf("a hold needs a scope: --source, --path, --ref or --subject")
-	}
-	if h.Source != "" {
-		if _, ok := p.Config.Source(h.Source); !ok {
-			return "", fmt.Errorf("--source %q is not a source in %s", h.Source, p.Config.File)
-		}
-	}
-	if h.Path != "" {
-		if _, err := policies.CompilePattern(h.Path, true); err != nil {
-			return "", fmt.Errorf("--path: %w", err)
-		}
-	}
-	if h.Subject != "" {
-		if kind, id, ok := strings.Cut(h.Subject, ":"); !ok || kind == "" || id == "" {
-			return "", fmt.Errorf("--subject %q: write kind:id, e.g. staff:1234", h.Subject)
-		}
-	}
-	if h.Until != "" {
-		d, err := policies.ParseDate(h.Until)
-		if err != nil {
-			return "", fmt.Errorf("--until: %w", err)
-		}
-		if !p.today().Before(d) {
-			return "", fmt.Errorf("--until %s is not in the future", h.Until)
-		}
-	}
-	var window [2]string
-	for i, w := range []struct{ flag, v string }{{"--recorded-from", h.RecordedFrom}, {"--recorded-until", h.RecordedUntil}} {
-		if w.v == "" {
-			continue
-		}
-		t, err := p.parseMoment(w.v)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", w.flag, err)
-		}
-		window[i] = t.Format(time.RFC3339)
-	}
-	if window[0] != "" && window[1] != "" && window[0] >= window[1] {
-		return "", fmt.Errorf("--recorded-until %s is not after --recorded-from %s", h.RecordedUntil, h.RecordedFrom)
-	}
-	if h.Evidence && h.Path == "" && h.Source == "" {
-		return "", fmt.Errorf("police evidence needs --source and usually --path (the camera) and --recorded-from/--recorded-until (the incident)")
+	window, err := p.CheckHold(h)
+	if err != nil {
+		return "", err
 	}
 	if h.Path != "" && !h.Force {
 		if err := p.checkCovers(ctx, h, window); err != nil {
@@ -139,9 +96,62 @@ func (p *Pipeline) AddHold(ctx context.Context, person string, h HoldSpec) (stri
 	return id, p.Checkpoint(ctx)
 }
 
+// CheckHold validates a hold as AddHold does before it looks at what the
+// hold covers (a refusal here is the person's mistake: the message says
+// which field), and returns its recording window in RFC 3339.
+func (p *Pipeline) CheckHold(h HoldSpec) (window [2]string, err error) {
+	if strings.TrimSpace(h.Reason) == "" || strings.TrimSpace(h.Owner) == "" {
+		return window, fmt.Errorf("a hold needs --reason and --owner")
+	}
+	if h.Source == "" && h.Path == "" && h.Ref == "" && h.Subject == "" {
+		return window, fmt.Errorf("a hold needs a scope: --source, --path, --ref or --subject")
+	}
+	if h.Source != "" {
+		if _, ok := p.Config.Source(h.Source); !ok {
+			return window, fmt.Errorf("--source %q is not a source in %s", h.Source, p.Config.File)
+		}
+	}
+	if h.Path != "" {
+		if _, err := policies.CompilePattern(h.Path, true); err != nil {
+			return window, fmt.Errorf("--path: %w", err)
+		}
+	}
+	if h.Subject != "" {
+		if kind, id, ok := strings.Cut(h.Subject, ":"); !ok || kind == "" || id == "" {
+			return window, fmt.Errorf("--subject %q: write kind:id, e.g. staff:1234", h.Subject)
+		}
+	}
+	if h.Until != "" {
+		d, err := policies.ParseDate(h.Until)
+		if err != nil {
+			return window, fmt.Errorf("--until: %w", err)
+		}
+		if !p.today().Before(d) {
+			return window, fmt.Errorf("--until %s is not in the future", h.Until)
+		}
+	}
+	for i, w := range []struct{ flag, v string }{{"--recorded-from", h.RecordedFrom}, {"--recorded-until", h.RecordedUntil}} {
+		if w.v == "" {
+			continue
+		}
+		t, err := p.parseMoment(w.v)
+		if err != nil {
+			return window, fmt.Errorf("%s: %w", w.flag, err)
+		}
+		window[i] = t.Format(time.RFC3339)
+	}
+	if window[0] != "" && window[1] != "" && window[0] >= window[1] {
+		return window, fmt.Errorf("--recorded-until %s is not after --recorded-from %s", h.RecordedUntil, h.RecordedFrom)
+	}
+	if h.Evidence && h.Path == "" && h.Source == "" {
+		return window, fmt.Errorf("police evidence needs --source and usually --path (the camera) and --recorded-from/--recorded-until (the incident)")
+	}
+	return window, nil
+}
+
 // ReleaseHold releases a hold and records that in the ledger.
 func (p *Pipeline) ReleaseHold(ctx context.Context, person, id string) error {
-	who, err := p.person(person, configs.RoleOperator)
+	who, err := p.person(ctx, person, configs.RoleOperator)
 	if err != nil {
 		return err
 	}
