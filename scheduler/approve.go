@@ -93,7 +93,7 @@ func (p *Pipeline) Approval(ctx context.Context, b *store.Batch) (ApprovalState,
 // than its planner has approved. A batch that is not pending is refused
 // with a StateError saying why and what to do instead.
 func (p *Pipeline) Approve(ctx context.Context, id int64, person, fingerprint string) (*store.Batch, ApprovalState, error) {
-	who, err := p.person(person, configs.RoleApprover)
+	who, err := p.person(ctx, person, configs.RoleApprover)
 	if err != nil {
 		return nil, ApprovalState{}, err
 	}
@@ -202,7 +202,7 @@ func approvers(as []store.Approval) []string {
 // its rule needs none). A batch that is not guarded is refused with a
 // StateError saying why.
 func (p *Pipeline) Confirm(ctx context.Context, id int64, person string) (*store.Batch, error) {
-	who, err := p.person(person, configs.RoleOperator)
+	who, err := p.person(ctx, person, configs.RoleOperator)
 	if err != nil {
 		return nil, err
 	}
@@ -245,11 +245,11 @@ func (p *Pipeline) Confirm(ctx context.Context, id int64, person string) (*store
 }
 
 // person looks up a configured person who must hold role.
-func (p *Pipeline) person(id, role string) (configs.Person, error) {
+func (p *Pipeline) person(ctx context.Context, id, role string) (configs.Person, error) {
 	if id == "" {
 		return configs.Person{}, fmt.Errorf("say who you are with --as (a person in %s): %w", p.Config.File, ErrNotAllowed)
 	}
-	who, ok := p.Config.Person(id)
+	who, ok := p.Person(ctx, id)
 	if !ok {
 		return configs.Person{}, fmt.Errorf("%q is not a person in %s: %w", id, p.Config.File, ErrNotAllowed)
 	}
@@ -277,5 +277,5 @@ func (p *Pipeline) batchRule(b *store.Batch) (*policies.Rule, error) {
 // check of a role that callers outside the Pipeline's decisions (the
 // command line's execute, the console's operators' pages) use.
 func (p *Pipeline) Authorize(ctx context.Context, id, role string) (configs.Person, error) {
-	return p.person(id, role)
+	return p.person(ctx, id, role)
 }

@@ -92,11 +92,11 @@ func (p *Pipeline) mayDecide(tx *store.Tx, who configs.Person, b *store.Batch, r
 
 // decider looks up the person deciding: an approver, or an operator for
 // batches of rules that need no approval (checked by mayDecide).
-func (p *Pipeline) decider(person string) (configs.Person, error) {
+func (p *Pipeline) decider(ctx context.Context, person string) (configs.Person, error) {
 	if person == "" {
 		return configs.Person{}, fmt.Errorf("say who you are with --as (a person in %s): %w", p.Config.File, ErrNotAllowed)
 	}
-	who, ok := p.Config.Person(person)
+	who, ok := p.Person(ctx, person)
 	if !ok {
 		return configs.Person{}, fmt.Errorf("%q is not a person in %s: %w", person, p.Config.File, ErrNotAllowed)
 	}
@@ -109,7 +109,7 @@ func (p *Pipeline) decider(person string) (configs.Person, error) {
 // stops before its next slice (RejectResult.WasExecuting): what it deleted
 // stays deleted, and at most the slice in flight still completes.
 func (p *Pipeline) Reject(ctx context.Context, id int64, person string, opts DecisionOptions) (RejectResult, error) {
-	who, err := p.decider(person)
+	who, err := p.decider(ctx, person)
 	if err != nil {
 		return RejectResult{}, err
 	}
@@ -243,7 +243,7 @@ var ErrNoMatch = errors.New("no such item in the batch")
 // given stand for the items left (approving a set covers every subset of
 // it); a batch left empty is withdrawn.
 func (p *Pipeline) Exclude(ctx context.Context, id int64, person string, spec ExcludeSpec) (ExcludeResult, error) {
-	who, err := p.decider(person)
+	who, err := p.decider(ctx, person)
 	if err != nil {
 		return ExcludeResult{}, err
 	}
@@ -382,7 +382,7 @@ func batchItems(tx *store.Tx, b *store.Batch) (map[string]store.PlanItem, error)
 // take such a decision may revoke it: an approver of a group of the rule's
 // stages (an operator for a rule that needs no approval).
 func (p *Pipeline) RevokeDecision(ctx context.Context, id, person string) (*store.RetentionDecision, error) {
-	who, err := p.decider(person)
+	who, err := p.decider(ctx, person)
 	if err != nil {
 		return nil, err
 	}

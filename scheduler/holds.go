@@ -52,7 +52,7 @@ func (p *Pipeline) parseMoment(s string) (time.Time, error) {
 // AddHold validates and stores a hold and records it in the ledger (by
 // reference: the path, item and subject appear only as keyed hashes).
 func (p *Pipeline) AddHold(ctx context.Context, person string, h HoldSpec) (string, error) {
-	who, err := p.person(person, configs.RoleOperator)
+	who, err := p.person(ctx, person, configs.RoleOperator)
 	if err != nil {
 		return "", err
 	}
@@ -151,7 +151,7 @@ func (p *Pipeline) CheckHold(h HoldSpec) (window [2]string, err error) {
 
 // ReleaseHold releases a hold and records that in the ledger.
 func (p *Pipeline) ReleaseHold(ctx context.Context, person, id string) error {
-	who, err := p.person(person, configs.RoleOperator)
+	who, err := p.person(ctx, person, configs.RoleOperator)
 	if err != nil {
 		return err
 	}

@@ -137,7 +137,7 @@ func recordRules(set *policies.Set) ([]recordRule, error) {
 // as "do not delete" in the next instruction to its system. Once the hold
 // is released the line is issued again.
 func (p *Pipeline) IssueInstructions(ctx context.Context, opts InstructionOptions) (*InstructionResult, error) {
-	who, err := p.person(opts.Person, configs.RoleOperator)
+	who, err := p.person(ctx, opts.Person, configs.RoleOperator)
 	if err != nil {
 		return nil, err
 	}
@@ -425,7 +425,7 @@ func (p *Pipeline) OverdueInstructions(ctx context.Context) ([]store.Instruction
 // ConfirmInstruction records that the people running the system carried
 // out instruction id: by says who did, person is the operator recording it.
 func (p *Pipeline) ConfirmInstruction(ctx context.Context, id, by, person string) error {
-	who, err := p.person(person, configs.RoleOperator)
+	who, err := p.person(ctx, person, configs.RoleOperator)
 	if err != nil {
 		return err
 	}

@@ -361,6 +361,13 @@ type Identity struct {
 	// Subject is a reference (Refs.Ref) of the issuer and subject of an
 	// OIDC sign-in, "" for other methods.
 	Subject string
+	// Person is the configured person who signed in; AppRoles says that
+	// their identity provider gave them Roles at sign-in (Entra app
+	// roles, web.oidc.app_roles): for what this Person does under this
+	// identity, Roles replace the roles the configuration gives them.
+	Person   string
+	AppRoles bool
+	Roles    []string
 }
 
 type identityKey struct{}
@@ -379,6 +386,21 @@ func (p *Pipeline) identity(ctx context.Context) Identity {
 		return Identity{Method: "typed"}
 	}
 	return Identity{Method: p.Auth}
+}
+
+// Person returns the configured person id as they act under ctx: with
+// the roles their identity provider gave them at sign-in when ctx carries
+// such an identity of theirs (Identity.AppRoles), else with the roles the
+// configuration gives them.
+func (p *Pipeline) Person(ctx context.Context, id string) (configs.Person, bool) {
+	who, ok := p.Config.Person(id)
+	if !ok {
+		return who, false
+	}
+	if idt, _ := ctx.Value(identityKey{}).(Identity); idt.AppRoles && idt.Person == id {
+		who.Roles = slices.Clone(idt.Roles)
+	}
+	return who, true
 }
 
 // signed sets on e how its actor, acting under ctx, was authenticated.

@@ -45,7 +45,7 @@ func RetiredRefPath(path, id string) string { return path + "." + id }
 // RotateSigningKey replaces the checkpoint signing key, as person (an
 // operator). The retired key co-signs checkpoints for overlap.
 func (p *Pipeline) RotateSigningKey(ctx context.Context, person string, overlap time.Duration) (*ledger.Signer, error) {
-	who, err := p.person(person, configs.RoleOperator)
+	who, err := p.person(ctx, person, configs.RoleOperator)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func (p *Pipeline) RotateSigningKey(ctx context.Context, person string, overlap 
 
 // RotateRefKey replaces the reference key, as person (an operator).
 func (p *Pipeline) RotateRefKey(ctx context.Context, person string) (*ledger.RefKey, error) {
-	who, err := p.person(person, configs.RoleOperator)
+	who, err := p.person(ctx, person, configs.RoleOperator)
 	if err != nil {
 		return nil, err
 	}

@@ -24,7 +24,7 @@ type Waiting struct {
 // --waiting-for` and the console's "Waiting for me" show. A person who is
 // not configured, or not an approver, waits for nothing.
 func (p *Pipeline) WaitingFor(ctx context.Context, person string) ([]Waiting, error) {
-	who, ok := p.Config.Person(person)
+	who, ok := p.Person(ctx, person)
 	if !ok {
 		return nil, fmt.Errorf("%q is not a person in %s: %w", person, p.Config.File, ErrNotAllowed)
 	}
