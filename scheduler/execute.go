@@ -253,6 +253,7 @@ func (p *Pipeline) executeBatch(ctx context.Context, listed *store.Batch, execut
 		}
 		e := p.entry(ledger.TypeExecutionFinished)
 		e.Batch, e.Rule, e.Plan, e.Source, e.Items, e.Actor, e.Role = b.ID, b.Rule, b.Fingerprint, b.Source, cur.Deleted, executor, configs.RoleOperator
+		p.signedIfGiven(ctx, &e)
 		return appendEntries(tx, e)
 	})
 	if errors.Is(err, store.ErrStatusChanged) {
@@ -309,6 +310,7 @@ func (p *Pipeline) startExecution(ctx context.Context, listed *store.Batch, rule
 		b.Status, started = store.StatusExecuting, true
 		e := p.entry(ledger.TypeExecutionStarted)
 		e.Batch, e.Rule, e.Plan, e.Source, e.Items, e.Actor, e.Role = b.ID, b.Rule, b.Fingerprint, b.Source, b.Items, executor, configs.RoleOperator
+		p.signedIfGiven(ctx, &e)
 		return appendEntries(tx, e)
 	})
 	return b, started, err
@@ -338,6 +340,7 @@ func (p *Pipeline) recordStopped(ctx context.Context, b *store.Batch, stop *Stop
 		}
 		e := p.entry(ledger.TypeExecutionStopped)
 		e.Batch, e.Rule, e.Plan, e.Source, e.Items, e.Actor, e.Role = b.ID, b.Rule, b.Fingerprint, b.Source, cur.Deleted, executor, configs.RoleOperator
+		p.signedIfGiven(ctx, &e)
 		e.Reason = "the batch is " + stop.Status
 		return appendEntries(tx, e)
 	})

@@ -442,6 +442,7 @@ func (p *Pipeline) ConfirmInstruction(ctx context.Context, id, by, person string
 		}
 		e := p.entry(ledger.TypeAcknowledgement)
 		e.Instruction, e.Actor, e.Role, e.Reason = id, who.ID, configs.RoleOperator, "carried out by "+by
+		p.signedIfGiven(ctx, &e)
 		return appendEntries(tx, e)
 	})
 	if err != nil {
