@@ -68,6 +68,9 @@ type Server struct {
 	writeMu sync.Mutex
 
 	pages map[string]*template.Template
+
+	// ops are the plans and executions operators started (ops.go).
+	ops *opsJobs
 }
 
 // New builds the console.
