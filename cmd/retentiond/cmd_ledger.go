@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -121,64 +119,13 @@ func (a *app) verifyDatabase(ctx context.Context, args []string, trusted []strin
 		if cfg == nil {
 			return errors.New("give the verifier key to trust with --key (a database file carries no key you could trust)")
 		}
-		k, err := readKeyFiles([]string{cfg.Keys.Signing + ".pub"})
-		if err != nil {
-			return fmt.Errorf("%w: restore it from backup or give the key with --key", err)
-		}
-		rotated, err := scheduler.RotatedVerifierKeys(ctx, st)
-		if err != nil {
+		if trusted, err = scheduler.ConfiguredVerifierKeys(ctx, cfg, st); err != nil {
 			return err
 		}
-		trusted = append(k, rotated...)
 	}
-	verifiers, err := ledger.NewVerifiers(trusted...)
+	rep, err := scheduler.VerifyStore(ctx, cfg, st, trusted, anchors, a.cliLogger())
 	if err != nil {
 		return err
-	}
-	cps, err := st.Checkpoints(ctx)
-	if err != nil {
-		return err
-	}
-	rules := ledger.NewContentRules()
-	src := ledger.Source{Entries: st.Entries, StoredHashes: st.StoredHashes(ctx), Verifiers: verifiers, Origin: origin, Content: rules}
-	for i, c := range cps {
-		body, err := ledger.PeekCheckpoint(c.Note)
-		if err == nil && body.N != c.N {
-			err = fmt.Errorf("stored under size %d but signs size %d", c.N, body.N)
-		}
-		if err != nil {
-			return fmt.Errorf("ledger verification FAILED: checkpoint %d: %w", i, err)
-		}
-		src.Checkpoints = append(src.Checkpoints, c.Note)
-	}
-	src.Checkpoints = append(src.Checkpoints, anchors...)
-	rep, err := ledger.Verify(ctx, src)
-	if err != nil {
-		if ve, ok := errors.AsType[*ledger.VerifyError](err); ok && ve.Checkpoint >= len(cps) {
-			return fmt.Errorf("ledger verification FAILED against anchored checkpoint %d: %w", ve.Checkpoint-len(cps)+1, err)
-		}
-		return fmt.Errorf("ledger verification FAILED: %w", err)
-	}
-	texts, err := st.PolicyTexts(ctx)
-	if err != nil {
-		return err
-	}
-	for _, pt := range texts {
-		i, ok := rules.PolicyEntry(pt.Digest)
-		if !ok {
-			return fmt.Errorf("ledger verification FAILED: stored policy text %s is cited by no policy entry", pt.Digest)
-		}
-		sum := sha256.Sum256(pt.Text)
-		if "sha256:"+hex.EncodeToString(sum[:]) != pt.Digest {
-			return fmt.Errorf("ledger verification FAILED: entry %d: the stored text of policy %s does not match its digest %s", i, pt.ID, pt.Digest)
-		}
-	}
-	if cfg != nil {
-		// A lost or older database verifies on its own: check it against
-		// the marker beside the key and the anchored checkpoints.
-		if err := scheduler.CheckContinuity(ctx, cfg, st, verifiers, a.cliLogger()); err != nil {
-			return fmt.Errorf("ledger verification FAILED: %w", err)
-		}
 	}
 	if origin == "" {
 		origin = rep.Latest.Origin

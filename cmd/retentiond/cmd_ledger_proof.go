@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/retentiond/retentiond/configs"
+	"github.com/retentiond/retentiond/scheduler"
 	"github.com/retentiond/retentiond/store"
 	"github.com/retentiond/retentiond/store/ledger"
 )
@@ -53,22 +54,7 @@ deletion entry against the latest checkpoint: a self-contained file that
 			}
 			defer st.Close()
 			refs := ring.Refs("item:"+src.Kind.Name+":"+src.Name, item)
-			type found struct {
-				idx  int64
-				data []byte
-				e    ledger.Entry
-			}
-			var hits []found
-			err = st.EntriesMentioning(ctx, refs, func(idx int64, data []byte) error {
-				e, err := ledger.Parse(data)
-				if err != nil {
-					return fmt.Errorf("entry %d does not parse; run `retentiond ledger verify`: %w", idx, err)
-				}
-				if slices.Contains(refs, e.Item) {
-					hits = append(hits, found{idx, append([]byte(nil), data...), e})
-				}
-				return nil
-			})
+			hits, err := scheduler.ItemEntries(ctx, st, refs)
 			if err != nil {
 				return err
 			}
@@ -76,45 +62,31 @@ deletion entry against the latest checkpoint: a self-contained file that
 				return fmt.Errorf("no ledger entry for this item in source %s: %q was never deleted, held or skipped by retentiond (check the spelling: the path below the root, with '/')", source, item)
 			}
 			a.printf("%d ledger entries for %q in source %s:\n", len(hits), item, source)
-			var last *found
 			for i := range hits {
 				h := &hits[i]
-				a.printf("  entry %d  %s  %s\n", h.idx, h.e.Time.In(cfg.Location).Format("2006-01-02 15:04 MST"), esc(describe(h.e)))
-				if h.e.Type == ledger.TypeDeletion {
-					last = h
-				}
-			}
-			if last == nil {
-				return errors.New("none of them is a deletion entry; no proof written")
+				a.printf("  entry %d  %s  %s\n", h.Index, h.Entry.Time.In(cfg.Location).Format("2006-01-02 15:04 MST"), esc(describe(h.Entry)))
 			}
 			cps, err := st.Checkpoints(ctx)
 			if err != nil {
 				return err
 			}
-			if len(cps) == 0 {
-				return fmt.Errorf("the ledger has no signed checkpoint yet, so entry %d cannot be proven; run any command that writes to the ledger, or wait for the daemon", last.idx)
-			}
-			cp := cps[len(cps)-1]
-			if last.idx >= cp.N {
-				return fmt.Errorf("the latest deletion entry for this item, %d, is newer than the latest signed checkpoint (size %d), so no proof can be made yet; run any command that writes to the ledger, or wait for the daemon", last.idx, cp.N)
-			}
-			if newest := hits[len(hits)-1].idx; newest >= cp.N {
-				a.printf("NOTE: entry %d about this item is newer than the latest signed checkpoint, which covers entries 0 to %d\n", newest, cp.N-1)
-			}
-			pf, err := ledger.MakeProof(last.idx, last.data, cp.Note, cp.N, st.HashReader(ctx))
+			last, cp, pf, err := scheduler.ProveLatestDeletion(ctx, st, hits, cps)
 			if err != nil {
 				return err
 			}
+			if newest := hits[len(hits)-1].Index; newest >= cp.N {
+				a.printf("NOTE: entry %d about this item is newer than the latest signed checkpoint, which covers entries 0 to %d\n", newest, cp.N-1)
+			}
 			if out == "" {
-				out = fmt.Sprintf("%s-entry-%d.tlog-proof", source, last.idx)
+				out = fmt.Sprintf("%s-entry-%d.tlog-proof", source, last.Index)
 			}
 			if err := os.WriteFile(out, pf, 0o644); err != nil {
 				return fmt.Errorf("write proof: %w", err)
 			}
-			if later := hits[len(hits)-1]; later.idx > last.idx {
-				a.printf("NOTE: the proof is of the latest deletion entry, %d; entry %d (%s) came after it\n", last.idx, later.idx, later.e.Type)
+			if later := hits[len(hits)-1]; later.Index > last.Index {
+				a.printf("NOTE: the proof is of the latest deletion entry, %d; entry %d (%s) came after it\n", last.Index, later.Index, later.Entry.Type)
 			}
-			a.printf("proof of entry %d (%s: %s) against the checkpoint of size %d written to %s\n", last.idx, last.e.Type, last.e.Outcome, cp.N, out)
+			a.printf("proof of entry %d (%s: %s) against the checkpoint of size %d written to %s\n", last.Index, last.Entry.Type, last.Entry.Outcome, cp.N, out)
 			a.printf("check it with: retentiond ledger verify-proof %s\n", out)
 			return nil
 		},
