@@ -25,7 +25,7 @@ func TestMailLinksToTheConsole(t *testing.T) {
 			b := e.plan()["TWO"]
 			e.pass()
 			got, _ := e.mails(0)
-			text := got["anna@skole.example"][fmt.Sprintf("retentiond: batch %d awaits your approval (TWO, 1 item(s), 1 bytes, on src)", b.ID)]
+			text := got["anna@skole.example"][fmt.Sprintf("retentiond: batch %d awaits your approval (TWO, 1 item, 1 B, on src)", b.ID)]
 			if text == "" {
 				t.Fatalf("no mail to anna: %v", got)
 			}

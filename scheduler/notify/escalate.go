@@ -43,49 +43,22 @@ func (n *Notifier) escalated(b *store.Batch, rule *policies.Rule, state schedule
 	}
 	sort.Slice(deputies, func(i, j int) bool { return deputies[i].ID < deputies[j].ID })
 	planned := b.CreatedAt.Time.In(cfg.Location).Format("2006-01-02 15:04")
+	w := n.words()
 
-	offered := fmt.Sprintf(`It was offered to group %s (%s): its approvers may now approve the
-stage it waits for (stage %d, group %s) in that group's place.`, rule.EscalateTo, strings.Join(cfg.GroupMembers(rule.EscalateTo), ", "), stage+1, group)
+	offered := w.F("escalated.offered", rule.EscalateTo, strings.Join(cfg.GroupMembers(rule.EscalateTo), ", "), stage+1, group)
 	if rule.EscalateTo == "" {
-		offered = fmt.Sprintf(`Rule %s names no escalate_to group, so only group %s can approve
-stage %d: ask them to decide, or have the batch rejected.`, b.Rule, group, stage+1)
+		offered = w.F("escalated.nofallback", b.Rule, group, stage+1)
 	}
 	out := n.alert(fmt.Sprintf("escalated-ops:%d", b.ID), "escalated",
-		fmt.Sprintf("retentiond: batch %d (%s) has waited more than %s for approval", b.ID, b.Rule, after.Human()),
-		fmt.Sprintf(`Batch %d of rule %s (%s) holds %s and has waited more
-than %s (the rule's escalate_after, %s) for approval.
-
-Planned:   %s by %s
-Approval:  %s
-
-%s
-
-Nothing is %s by waiting: the batch still needs every approval.
-
-    %s
-`, b.ID, b.Rule, rule.Title, what, after.Human(), after, planned, b.Planner, progress, offered, verb, n.cmd("batches show %d", b.ID)))
+		w.F("escalated.ops.subject", b.ID, b.Rule, w.period(after)),
+		w.F("escalated.ops.text", b.ID, b.Rule, rule.Title, what, w.period(after), after, planned, b.Planner, progress, offered, verb,
+			n.cmd("batches show %d", b.ID)))
 	for _, p := range deputies {
 		out = append(out, message{key: fmt.Sprintf("escalated:%d:%s", b.ID, p.ID), kind: "escalated", person: p,
-			subject: fmt.Sprintf("retentiond: batch %d was escalated to you (%s, %s)", b.ID, b.Rule, what),
-			text: fmt.Sprintf(`Batch %d has waited more than %s for approval from group %s.
-Its rule names group %s, which you are in, as the fallback: you may now
-approve stage %d in place of group %s.
-
-Rule:      %s, %s
-Source:    %s
-Items:     %d (%s), to be %s
-Planned:   %s by %s
-Approval:  %s
-
-See every item and the reason it is due, then approve or reject it:
-
-    %s
-    %s
-    %s
-
-Nothing is %s until the batch is approved: waiting never approves it.
-`, b.ID, after.Human(), group, rule.EscalateTo, stage+1, group, b.Rule, rule.Title, b.Source, b.Items, size(b.Bytes), verb, planned, b.Planner, progress,
-				n.cmd("batches show %d", b.ID), n.cmd("batches approve %d --as %s", b.ID, p.ID), n.cmd(`batches reject %d --as %s --reason "..."`, b.ID, p.ID), verb)})
+			subject: w.F("escalated.subject", b.ID, b.Rule, what),
+			text: w.F("escalated.text", b.ID, w.period(after), group, rule.EscalateTo, stage+1, b.Rule, rule.Title, b.Source, b.Items,
+				w.size(b.Bytes), verb, planned, b.Planner, progress,
+				n.cmd("batches show %d", b.ID), n.cmd("batches approve %d --as %s", b.ID, p.ID), n.cmd(`batches reject %d --as %s --reason "..."`, b.ID, p.ID))})
 	}
 	return out
 }

@@ -51,6 +51,7 @@ rules:
 `
 
 const testConfig = `version: 1
+locale: en
 ledger: {origin: test.invalid/ledger}
 policies: [policy.yaml]
 people:
@@ -301,7 +302,7 @@ func TestMailCommandsNameTheConfiguration(t *testing.T) {
 		b := e.plan()["TWO"]
 		e.pass()
 		got, _ := e.mails(0)
-		text := got["anna@skole.example"][fmt.Sprintf("retentiond: batch %d awaits your approval (TWO, 1 item(s), 1 bytes, on src)", b.ID)]
+		text := got["anna@skole.example"][fmt.Sprintf("retentiond: batch %d awaits your approval (TWO, 1 item, 1 B, on src)", b.ID)]
 		if text == "" {
 			t.Fatalf("no mail to anna: %v", got)
 		}

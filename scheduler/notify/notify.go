@@ -78,9 +78,10 @@ func (n *Notifier) send(ctx context.Context, msgs []message) error {
 		m := ms[0]
 		mail := Mail{To: m.person.Email, Subject: m.subject, Text: m.text}
 		if len(ms) > 1 {
-			mail.Subject = fmt.Sprintf("retentiond: %d batches await your approval", len(ms))
+			w := n.words()
+			mail.Subject = w.F("digest.subject", len(ms))
 			if m.kind == "remind" {
-				mail.Subject = fmt.Sprintf("retentiond reminder: %d batches still await your approval", len(ms))
+				mail.Subject = w.F("digest.remind", len(ms))
 			}
 			texts := make([]string, len(ms))
 			for i, x := range ms {
@@ -139,20 +140,9 @@ func (n *Notifier) SourceFailed(ctx context.Context, source string, cause error)
 		return nil
 	}
 	day := n.P.Config.Policies.Today(n.P.Clock.Now()).String()
-	text := fmt.Sprintf(`retentiond could not plan source %s:
-
-    %v
-
-Nothing was deleted because of this: a source that cannot be read whole
-is not planned. Until it can be, what is due there is not deleted and
-becomes overdue. Try it by hand with
-
-    %s
-
-This alert is sent once a day while the source fails.
-`, source, shown(cause), n.cmd("plan --source %s", source))
-	return n.send(ctx, n.alert("source-failed:"+source+":"+day, "source_failed",
-		fmt.Sprintf("retentiond: source %s could not be planned", source), text))
+	w := n.words()
+	text := w.F("sourcefailed.text", source, shown(cause), n.cmd("plan --source %s", source))
+	return n.send(ctx, n.alert("source-failed:"+source+":"+day, "source_failed", w.F("sourcefailed.subject", source), text))
 }
 
 // BatchFailed tells the operators that a batch's execution stopped with an
@@ -161,17 +151,9 @@ func (n *Notifier) BatchFailed(ctx context.Context, batch int64, cause error) er
 	if n.P.Config.Notify == nil {
 		return nil
 	}
-	text := fmt.Sprintf(`retentiond could not execute batch %d:
-
-    %v
-
-What was done before the error is in the ledger; the rest of the batch
-was not touched. See it with
-
-    %s
-`, batch, shown(cause), n.cmd("batches show %d", batch))
-	return n.send(ctx, n.alert(fmt.Sprintf("batch-failed:%d", batch), "batch_failed",
-		fmt.Sprintf("retentiond: batch %d failed", batch), text))
+	w := n.words()
+	text := w.F("batchfailed.text", batch, shown(cause), n.cmd("batches show %d", batch))
+	return n.send(ctx, n.alert(fmt.Sprintf("batch-failed:%d", batch), "batch_failed", w.F("batchfailed.subject", batch), text))
 }
 
 // Pass looks at the store and tells what has not been told: batches that
@@ -191,6 +173,7 @@ func (n *Notifier) Pass(ctx context.Context) error {
 	if cfg.Notify == nil {
 		return nil
 	}
+	w := n.words()
 	var msgs []message
 	waiting, err := n.P.Store.Batches(ctx, store.StatusPending, store.StatusGuarded)
 	if err != nil {
@@ -210,16 +193,8 @@ func (n *Notifier) Pass(ctx context.Context) error {
 	for _, b := range done {
 		if b.Failed > 0 {
 			msgs = append(msgs, n.alert(fmt.Sprintf("batch-failed:%d", b.ID), "batch_failed",
-				fmt.Sprintf("retentiond: %d item(s) of batch %d could not be deleted", b.Failed, b.ID),
-				fmt.Sprintf(`Batch %d (rule %s on %s) was executed: %d done, %d skipped, %d failed.
-
-The items that failed are still there; the ledger records why for each.
-See them with
-
-    %s
-
-They are planned again, and due again, at the next plan of the source.
-`, b.ID, b.Rule, b.Source, b.Deleted, b.Skipped, b.Failed, n.cmd("batches show %d", b.ID)))...)
+				w.F("itemsfailed.subject", w.count("item", b.Failed), b.ID),
+				w.F("itemsfailed.text", b.ID, b.Rule, b.Source, b.Deleted, b.Skipped, b.Failed, n.cmd("batches show %d", b.ID)))...)
 		}
 	}
 	m, err := n.overdue(ctx)
@@ -232,19 +207,20 @@ They are planned again, and due again, at the next plan of the source.
 		return err
 	}
 	for _, in := range instr {
-		msgs = append(msgs, n.alert("instruction-overdue:"+in.ID, "instruction_overdue",
-			fmt.Sprintf("retentiond: deletion instruction %s for %s is overdue", in.ID, in.System),
-			fmt.Sprintf(`Deletion instruction %s (%s, %d line(s)) was to be carried out and
-confirmed by %s, and has not been confirmed.
-
-    %s
-    %s
-`, in.ID, in.System, in.Lines, in.Deadline, n.cmd("instructions show %s", in.ID), n.cmd("instructions confirm %s --by NAME", in.ID)))...)
+		msgs = append(msgs, n.instructionOverdue(w, in)...)
 	}
 	if err := n.send(ctx, msgs); err != nil {
 		return err
 	}
 	return n.ownerNotices(ctx)
+}
+
+// instructionOverdue tells the operators that a deletion instruction was
+// not confirmed by its deadline.
+func (n *Notifier) instructionOverdue(w words, in store.Instruction) []message {
+	return n.alert("instruction-overdue:"+in.ID, "instruction_overdue", w.F("instroverdue.subject", in.ID, in.System),
+		w.F("instroverdue.text", in.ID, in.System, w.count("line", in.Lines), in.Deadline,
+			n.cmd("instructions show %s", in.ID), n.cmd("instructions confirm %s --by NAME", in.ID)))
 }
 
 // awaiting is what to tell about a batch that waits: its approvers, or
@@ -255,23 +231,15 @@ func (n *Notifier) awaiting(ctx context.Context, b *store.Batch) ([]message, err
 	if rule == nil {
 		return nil, nil // its policy changed; executing it is refused anyway
 	}
-	what := fmt.Sprintf("%d item(s), %s, on %s", b.Items, size(b.Bytes), b.Source)
-	verb := "deleted"
+	w := n.words()
+	what := w.F("what", w.count("item", b.Items), w.size(b.Bytes), b.Source)
+	verb := w.T("verb.delete")
 	if b.Method == store.MethodArchive {
-		verb = "moved to the archive"
+		verb = w.T("verb.archive")
 	}
 	if b.Status == store.StatusGuarded {
-		return n.alert(fmt.Sprintf("guarded:%d", b.ID), "guarded",
-			fmt.Sprintf("retentiond: batch %d (%s) is larger than the guard allows", b.ID, b.Rule),
-			fmt.Sprintf(`Batch %d of rule %s (%s) holds %s, more than the
-blast-radius guard lets through without an operator. Look at it, and
-confirm it if it is right:
-
-    %s
-    %s
-
-Nothing is %s until then.
-`, b.ID, b.Rule, rule.Title, what, n.cmd("batches show %d", b.ID), n.cmd("batches confirm %d --as YOUR-ID", b.ID), verb)), nil
+		return n.alert(fmt.Sprintf("guarded:%d", b.ID), "guarded", w.F("guarded.subject", b.ID, b.Rule),
+			w.F("guarded.text", b.ID, b.Rule, rule.Title, what, n.cmd("batches show %d", b.ID), n.cmd("batches confirm %d --as YOUR-ID", b.ID), verb)), nil
 	}
 	state, err := n.P.Approval(ctx, b)
 	if err != nil {
@@ -283,7 +251,7 @@ Nothing is %s until then.
 		for _, a := range st.Approvers {
 			approved[a] = true
 		}
-		progress = append(progress, fmt.Sprintf("stage %d: %d of %d from group %s", i+1, len(st.Approvers), st.Stage.Count, st.Stage.Group))
+		progress = append(progress, w.F("progress", i+1, len(st.Approvers), st.Stage.Count, st.Stage.Group))
 	}
 	var needed []configs.Person
 	seen := map[string]bool{}
@@ -309,26 +277,12 @@ Nothing is %s until then.
 		out = n.escalated(b, rule, state, approved, strings.Join(progress, "; "), what, verb)
 	}
 	for _, p := range needed {
-		text := fmt.Sprintf(`Batch %d awaits your approval.
-
-Rule:      %s, %s
-Source:    %s
-Items:     %d (%s), to be %s
-Planned:   %s by %s
-Approval:  %s
-
-See every item and the reason it is due, then approve or reject it:
-
-    %s
-    %s
-    %s
-
-Nothing is %s until the batch is approved.
-`, b.ID, b.Rule, rule.Title, b.Source, b.Items, size(b.Bytes), verb, b.CreatedAt.Time.In(cfg.Location).Format("2006-01-02 15:04"),
-			b.Planner, strings.Join(progress, "; "), n.cmd("batches show %d", b.ID), n.cmd("batches approve %d --as %s", b.ID, p.ID),
-			n.cmd(`batches reject %d --as %s --reason "..."`, b.ID, p.ID), verb)
+		text := w.F("awaiting.text", b.ID, b.Rule, rule.Title, b.Source, b.Items, w.size(b.Bytes), verb,
+			b.CreatedAt.Time.In(cfg.Location).Format("2006-01-02 15:04"), b.Planner, strings.Join(progress, "; "),
+			n.cmd("batches show %d", b.ID), n.cmd("batches approve %d --as %s", b.ID, p.ID),
+			n.cmd(`batches reject %d --as %s --reason "..."`, b.ID, p.ID))
 		out = append(out, message{key: fmt.Sprintf("awaiting:%d:%s", b.ID, p.ID), kind: "awaiting", person: p,
-			subject: fmt.Sprintf("retentiond: batch %d awaits your approval (%s, %s)", b.ID, b.Rule, what), text: text})
+			subject: w.F("awaiting.subject", b.ID, b.Rule, what), text: text})
 		if period >= 1 {
 			// A reminder per period waited; the first mail about a batch
 			// that has already waited counts as this period's reminder.
@@ -342,8 +296,8 @@ Nothing is %s until the batch is approved.
 				continue
 			}
 			out = append(out, message{key: key, kind: "remind", person: p,
-				subject: fmt.Sprintf("retentiond reminder: batch %d has waited %s for your approval", b.ID, days(waited)),
-				text:    fmt.Sprintf("Batch %d has waited %s for your approval.\n\n", b.ID, days(waited)) + text})
+				subject: w.F("remind.subject", b.ID, w.days(waited)),
+				text:    w.F("remind.text", b.ID, w.days(waited)) + text})
 		}
 	}
 	return out, nil
@@ -354,6 +308,7 @@ Nothing is %s until the batch is approved.
 // latest plan.
 func (n *Notifier) overdue(ctx context.Context) ([]message, error) {
 	day := n.P.Config.Policies.Today(n.P.Clock.Now()).String()
+	w := n.words()
 	plans, err := n.P.Store.LatestTodayPlans(ctx)
 	if err != nil {
 		return nil, err
@@ -376,44 +331,22 @@ func (n *Notifier) overdue(ctx context.Context) ([]message, error) {
 		sort.Strings(rules)
 		var lines strings.Builder
 		for _, r := range rules {
-			fmt.Fprintf(&lines, "    %-8s %d item(s)\n", r, counts[r])
+			fmt.Fprintf(&lines, "    %-8s %s\n", r, w.count("item", counts[r]))
 		}
 		out = append(out, n.alert("overdue:"+pl.Source+":"+day, "overdue",
-			fmt.Sprintf("retentiond: %d item(s) overdue on %s", total, pl.Source),
-			fmt.Sprintf(`At its latest plan, source %s held %d item(s) that were due before
-today and are still there:
-
-%s
-They wait for a batch to be approved or executed. See what waits with
-
-    %s
-
-This alert is sent once a day while items are overdue.
-`, pl.Source, total, lines.String(), n.cmd("batches list")))...)
+			w.F("overdue.subject", w.count("item", total), pl.Source),
+			w.F("overdue.text", pl.Source, w.count("item", total), lines.String(), n.cmd("batches list")))...)
 	}
 	return out, nil
 }
 
-// size formats a byte count for people.
-func size(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
-
 // days formats how long something has waited, in whole days (hours
 // under a day).
-func days(d time.Duration) string {
+func (w words) days(d time.Duration) string {
 	if d < 24*time.Hour {
-		return fmt.Sprintf("%d hours", int(d.Hours()))
+		return w.count("hour", int64(d.Hours()))
 	}
-	return fmt.Sprintf("%d days", int(d.Hours()/24))
+	return w.count("day", int64(d.Hours()/24))
 }
 
 // shown is the text of err for a mail, each line escaped (safetext.Text):

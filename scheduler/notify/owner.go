@@ -46,6 +46,7 @@ func (n *Notifier) ownerMail(ctx context.Context, group []store.OwnerNotice) err
 	cfg := n.P.Config
 	now := n.P.Clock.Now()
 	today := cfg.Policies.Today(now)
+	w := n.words()
 	operators := n.operators()
 	var ops, contacts []string
 	for _, p := range operators {
@@ -63,41 +64,27 @@ func (n *Notifier) ownerMail(ctx context.Context, group []store.OwnerNotice) err
 		if r := cfg.Policies.Rule(no.Rule); r != nil && r.Title != "" {
 			title = ": " + r.Title
 		}
-		fmt.Fprintf(&list, "  %s  %s: %s\n              (rule %s%s)\n", from, no.Source, safetext.Name(no.Ref), no.Rule, title)
+		list.WriteString(w.F("owner.line", from, no.Source, safetext.Name(no.Ref), no.Rule, title))
 	}
 	to := []string{group[0].Email}
-	intro := fmt.Sprintf("You own the %d file(s) below.", len(group))
-	subject := fmt.Sprintf("retentiond: %d of your files will be deleted from %s", len(group), first)
+	files := int64(len(group))
+	intro := w.plural("owner.intro", files)
+	subject := w.F("owner.subject", len(group), first)
 	recipients, role := "owner", "owner"
 	if group[0].Email == "" {
 		to = nil
 		for _, p := range operators {
 			to = append(to, p.Email)
 		}
-		intro = fmt.Sprintf("The %d file(s) below have no owner retentiond can write to (the owner is\nunknown, or notify.owner_email is not set), so you are told instead.", len(group))
-		subject = fmt.Sprintf("retentiond: %s with no owner to tell will be deleted from %s", files(len(group)), first)
+		intro = w.plural("owner.ops.intro", files)
+		subject = w.F("owner.ops.subject", w.count("file", files), first)
 		recipients, role = strings.Join(ops, ","), "operator"
 	}
-	ask := fmt.Sprintf(`If one must be kept (a case is still open, a complaint or a lawsuit is
-pending, it falls under a duty to archive), write before that date to
-
-    %s
-
-naming the file and why; they place a hold on it (retentiond holds add).`, strings.Join(contacts, "\n    "))
+	ask := w.F("owner.ask", strings.Join(contacts, "\n    "))
 	if role == "operator" {
-		ask = `If one must be kept (a case is still open, a complaint or a lawsuit is
-pending, it falls under a duty to archive), place a hold on it before that
-date:
-
-    ` + n.cmd("holds add --as YOUR-ID --source SOURCE --ref PATH --reason WHY --owner WHO")
+		ask = w.F("owner.ops.ask", n.cmd("holds add --as YOUR-ID --source SOURCE --ref PATH --reason WHY --owner WHO"))
 	}
-	text := fmt.Sprintf(`%s The retention rules make them due for deletion,
-and they will be deleted on or after the date given, once the deletion is
-approved, unless a hold keeps them.
-
-%s
-
-%s`, intro, ask, list.String())
+	text := intro + "\n" + w.plural("owner.rules", files) + "\n\n" + ask + "\n\n" + list.String()
 	took := 0
 	for _, addr := range to {
 		if err := n.Sender.Send(ctx, Mail{To: addr, Subject: subject, Text: text}); err != nil {
@@ -121,12 +108,4 @@ approved, unless a hold keeps them.
 	}
 	n.Log.Info("owner notice sent", zap.Int("items", len(group)), zap.String("recipients", recipients))
 	return nil
-}
-
-// files is "1 file" or "N files".
-func files(n int) string {
-	if n == 1 {
-		return "1 file"
-	}
-	return fmt.Sprintf("%d files", n)
 }
