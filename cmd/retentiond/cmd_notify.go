@@ -90,8 +90,7 @@ func (a *app) notifyTestCmd() *cobra.Command {
 			}
 			s := a.sender(p, a.cliLogger())
 			for _, addr := range to {
-				err := s.Send(ctx, notify.Mail{To: addr, Subject: "retentiond: test notification",
-					Text: "This is a test e-mail from retentiond (retentiond notify test).\nIf you read it, notifications reach you.\n"})
+				err := s.Send(ctx, notify.TestMail(p.Config, addr)) // in the configuration's locale
 				if err != nil {
 					return err
 				}

@@ -295,6 +295,7 @@ rules:
 	os.WriteFile(filepath.Join(dir, "smtp.password"), []byte(smtptest.Password), 0o600)
 	cfg = filepath.Join(dir, "retentiond.yaml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 1
+locale: en
 timezone: Europe/Copenhagen
 database: retentiond.db
 keys: {signing: keys/ledger.key, references: keys/references.key}
