@@ -29,6 +29,10 @@ type Doc struct {
 	// Withdrawn are lines of earlier instructions that must not be
 	// carried out: a hold placed since covers the person.
 	Withdrawn []Withdrawn
+	// Lang is the language of the Markdown and PDF forms: da (also when
+	// empty), sv or en; the configuration's locale. The CSV form is the
+	// same in every language.
+	Lang string
 }
 
 // Line is one person and category.
@@ -67,25 +71,17 @@ func (d *Doc) CSV() []byte {
 }
 
 func (d *Doc) intro() []string {
+	w := d.words()
+	issued := w.F("issued", d.Issued.Format("2006-01-02 15:04 MST"), d.IssuedBy, d.Digest)
 	if len(d.Lines) == 0 {
-		return []string{
-			fmt.Sprintf("Issued %s by %s. Digest of the CSV form: %s.", d.Issued.Format("2006-01-02 15:04 MST"), d.IssuedBy, d.Digest),
-			fmt.Sprintf("This instruction only withdraws lines of earlier instructions to %s: a hold now keeps the data below. Do NOT delete it.", d.System),
-			"There is nothing to confirm.",
-			"People are given by their number in the school-system export, never by name.",
-		}
+		return []string{issued, w.F("only_withdraws", d.System), w.T("nothing"), w.T("by_number")}
 	}
-	return []string{
-		fmt.Sprintf("Issued %s by %s. Digest of the CSV form: %s.", d.Issued.Format("2006-01-02 15:04 MST"), d.IssuedBy, d.Digest),
-		fmt.Sprintf("%s has no deletion interface retentiond can use. Delete the data below in %s by the dates given, then confirm it, by %s at the latest, with", d.System, d.System, d.Deadline),
-		fmt.Sprintf("retentiond instructions confirm %s --by \"YOUR NAME\"", d.ID),
-		"People are given by their number in the school-system export, never by name.",
-	}
+	return []string{issued, w.F("no_api", d.System, d.Deadline), w.F("confirm", d.ID), w.T("by_number")}
 }
 
 func (d *Doc) due(l Line) string {
 	if l.Due <= d.Today {
-		return l.Due + " (due now)"
+		return d.words().F("due_now", l.Due)
 	}
 	return l.Due
 }
@@ -93,12 +89,13 @@ func (d *Doc) due(l Line) string {
 // Markdown renders the instruction as a Markdown document.
 func (d *Doc) Markdown() []byte {
 	d = d.shown()
+	w := d.words()
 	var b bytes.Buffer
 	in := d.intro()
-	fmt.Fprintf(&b, "# Deletion instruction %s: %s\n\n", d.ID, d.System)
+	fmt.Fprintf(&b, "# %s\n\n", w.F("title", d.ID, d.System))
 	fmt.Fprintf(&b, "%s\n\n%s\n\n    %s\n\n%s\n\n", strings.Replace(in[0], d.Digest, "`"+d.Digest+"`", 1), in[1], in[2], in[3])
 	if len(d.Lines) > 0 {
-		fmt.Fprintf(&b, "| Delete by | Rule | Category | Person |\n|---|---|---|---|\n")
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n|---|---|---|---|\n", w.T("col.due"), w.T("col.rule"), w.T("col.category"), w.T("col.person"))
 		for _, l := range d.Lines {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", d.due(l), l.Rule, strings.ReplaceAll(l.Category, "|", "/"), l.Person)
 		}
@@ -107,10 +104,11 @@ func (d *Doc) Markdown() []byte {
 		if len(d.Lines) > 0 {
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "## Withdrawn: do NOT delete\n\nA hold now keeps the data of these lines of earlier instructions. Do not carry them out.\n\n")
-		fmt.Fprintf(&b, "| Instruction | Was due | Rule | Category | Person | Hold |\n|---|---|---|---|---|---|\n")
-		for _, w := range d.Withdrawn {
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", w.Instruction, w.Due, w.Rule, strings.ReplaceAll(w.Category, "|", "/"), w.Person, w.Hold)
+		fmt.Fprintf(&b, "## %s\n\n%s\n\n", w.T("withdrawn"), w.T("withdrawn.text"))
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n|---|---|---|---|---|---|\n",
+			w.T("col.instr"), w.T("col.was_due"), w.T("col.rule"), w.T("col.category"), w.T("col.person"), w.T("col.hold"))
+		for _, l := range d.Withdrawn {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", l.Instruction, l.Due, l.Rule, strings.ReplaceAll(l.Category, "|", "/"), l.Person, l.Hold)
 		}
 	}
 	return b.Bytes()
@@ -120,6 +118,7 @@ func (d *Doc) Markdown() []byte {
 // of whoever carries it out.
 func (d *Doc) PDF() ([]byte, error) {
 	d = d.shown()
+	w := d.words()
 	const font = "DejaVuSansCondensed"
 	regular, bold := summary.Fonts()
 	f := fpdf.New("P", "mm", "A4", "")
@@ -130,16 +129,16 @@ func (d *Doc) PDF() ([]byte, error) {
 	f.SetCreationDate(d.Issued.UTC())
 	f.SetModificationDate(d.Issued.UTC())
 	f.SetCatalogSort(true)
-	f.SetTitle("Deletion instruction "+d.ID+": "+d.System, true)
+	f.SetTitle(w.F("title", d.ID, d.System), true)
 	f.SetCreator("retentiond", true)
 	f.SetFooterFunc(func() {
 		f.SetY(-14)
 		f.SetFont(font, "", 8)
-		f.CellFormat(0, 5, fmt.Sprintf("%s, page %d", d.ID, f.PageNo()), "", 0, "R", false, 0, "")
+		f.CellFormat(0, 5, w.F("footer", d.ID, f.PageNo()), "", 0, "R", false, 0, "")
 	})
 	f.AddPage()
 	f.SetFont(font, "B", 15)
-	f.MultiCell(0, 7, fmt.Sprintf("Deletion instruction %s: %s", d.ID, d.System), "", "L", false)
+	f.MultiCell(0, 7, w.F("title", d.ID, d.System), "", "L", false)
 	f.Ln(2)
 	f.SetFont(font, "", 9.5)
 	in := d.intro()
@@ -151,10 +150,10 @@ func (d *Doc) PDF() ([]byte, error) {
 		f.SetFont(font, "", 9.5)
 		f.Ln(1.5)
 	}
-	widths := []float64{38, 16, 86, 34}
+	widths := []float64{40, 27, 73, 34} // room for "2026-06-20 (gallra nu)" and "Gallringsregel"
 	header := func() {
 		f.SetFont(font, "B", 9)
-		for i, h := range []string{"Delete by", "Rule", "Category", "Person"} {
+		for i, h := range []string{w.T("col.due"), w.T("col.rule"), w.T("col.category"), w.T("col.person")} {
 			f.CellFormat(widths[i], 6, h, "B", 0, "L", false, 0, "")
 		}
 		f.Ln(-1)
@@ -183,25 +182,25 @@ func (d *Doc) PDF() ([]byte, error) {
 	if len(d.Withdrawn) > 0 {
 		f.Ln(6)
 		f.SetFont(font, "B", 11)
-		f.MultiCell(0, 6, "Withdrawn: do NOT delete", "", "L", false)
+		f.MultiCell(0, 6, w.T("withdrawn"), "", "L", false)
 		f.SetFont(font, "", 9.5)
-		f.MultiCell(0, 5, "A hold now keeps the data of these lines of earlier instructions. Do not carry them out.", "", "L", false)
+		f.MultiCell(0, 5, w.T("withdrawn.text"), "", "L", false)
 		f.Ln(1.5)
 		wheader := func() {
 			f.SetFont(font, "B", 9)
-			for i, h := range []string{"Line of / was due", "Rule", "Category", "Person (hold)"} {
+			for i, h := range []string{w.T("col.line_of"), w.T("col.rule"), w.T("col.category"), w.T("col.person_hold")} {
 				f.CellFormat(widths[i], 6, h, "B", 0, "L", false, 0, "")
 			}
 			f.Ln(-1)
 			f.SetFont(font, "", 9)
 		}
 		wheader()
-		for _, w := range d.Withdrawn {
+		for _, l := range d.Withdrawn {
 			if f.GetY() > 270 {
 				f.AddPage()
 				wheader()
 			}
-			for i, v := range []string{w.Instruction + ", " + w.Due, w.Rule, fit(w.Category), w.Person + " (" + w.Hold + ")"} {
+			for i, v := range []string{l.Instruction + ", " + l.Due, l.Rule, fit(l.Category), l.Person + " (" + l.Hold + ")"} {
 				f.CellFormat(widths[i], 5.5, v, "", 0, "L", false, 0, "")
 			}
 			f.Ln(-1)
@@ -219,7 +218,7 @@ func (d *Doc) PDF() ([]byte, error) {
 		f.AddPage()
 	}
 	f.SetFont(font, "", 9.5)
-	f.CellFormat(80, 6, "Carried out by (name, date, signature):", "", 0, "L", false, 0, "")
+	f.CellFormat(80, 6, w.T("signature"), "", 0, "L", false, 0, "")
 	f.Ln(14)
 	f.CellFormat(120, 0, "", "T", 0, "L", false, 0, "")
 	var b bytes.Buffer
