@@ -262,7 +262,8 @@ func (p *Pipeline) IssueInstructions(ctx context.Context, opts InstructionOption
 				// confirm and no deadline.
 				in.EarliestDue, in.Deadline = lines[0].Due, max(lines[0].Due, today.AddDays(ConfirmWithin).String())
 			}
-			doc := &instructiondoc.Doc{System: system, Issued: now.In(p.Config.Location), IssuedBy: who.ID, Today: today.String(), Deadline: in.Deadline}
+			doc := &instructiondoc.Doc{System: system, Issued: now.In(p.Config.Location), IssuedBy: who.ID, Today: today.String(), Deadline: in.Deadline,
+				Lang: p.Config.Locale}
 			if who.Name != "" {
 				doc.IssuedBy += " (" + who.Name + ")"
 			}

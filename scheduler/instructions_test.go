@@ -43,7 +43,9 @@ func TestInstructionsIssueOnceConfirmAndOverdue(t *testing.T) {
 	if want := "delete_by,rule,category,person,action\n2026-06-20,L1,Lectio master data,1001,delete\n2026-12-10,L1,Lectio master data,1002,delete\n"; string(in.CSV) != want {
 		t.Errorf("CSV:\n%s\nwant\n%s", in.CSV, want)
 	}
-	if md := string(in.Markdown); !strings.Contains(md, "| 2026-06-20 (due now) | L1 | Lectio master data | 1001 |") || !strings.Contains(md, "instructions confirm I-1") {
+	// In the configuration's locale, Danish by default.
+	if md := string(in.Markdown); !strings.Contains(md, "| 2026-06-20 (slet nu) | L1 | Lectio master data | 1001 |") || !strings.Contains(md, "instructions confirm I-1") ||
+		!strings.HasPrefix(md, "# Sletteinstruks I-1: Lectio\n") {
 		t.Errorf("markdown:\n%s", md)
 	}
 	v := e.p.Signer.Verifier()
@@ -181,7 +183,7 @@ func TestHoldsWithholdAndWithdrawInstructionLines(t *testing.T) {
 	if csv := string(wd.CSV); !strings.Contains(csv, `,L1,Lectio master data,1001,"withdrawn: do NOT delete (line of I-1, was due 2026-06-20; kept by hold `+h3+`)"`) {
 		t.Errorf("withdrawal CSV:\n%s", csv)
 	}
-	if md := string(wd.Markdown); !strings.Contains(md, "Withdrawn: do NOT delete") || strings.Contains(md, "instructions confirm") {
+	if md := string(wd.Markdown); !strings.Contains(md, "Trukket tilbage: slet IKKE") || strings.Contains(md, "instructions confirm") {
 		t.Errorf("withdrawal markdown:\n%s", md)
 	}
 	lines, err := e.p.Store.InstructionLines(ctx, "I-1")
