@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/emersion/go-sasl"
+	"github.com/gofrs/flock"
 
 	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/connectors"
@@ -554,5 +555,73 @@ func TestOpsPagesInEachLanguage(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestOpsOneJobAtATimeAndClose: a second Execute now of a batch whose
+// execution runs is refused (409); Close cancels the running job, waits
+// for it, and the console then starts nothing more. Nothing of the
+// batch, stopped before its first slice, was deleted.
+func TestOpsOneJobAtATimeAndClose(t *testing.T) {
+	e := newTestEnv(t, "en")
+	b := e.plan("two/a.txt")
+	approveBoth(t, e, b)
+	c := e.signIn("it")
+	running := make(chan struct{})
+	e.srv.ops.beforeRun = func(string) {
+		close(running)
+		<-e.srv.ops.ctx.Done() // runs until the console closes
+	}
+	path := fmt.Sprintf("/ops/batches/%d/execute", b.ID)
+	if resp, page := post(t, e, c, path, url.Values{}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("execute now: %s\n%s", resp.Status, page)
+	}
+	<-running
+	_, page := get(t, c, e.ts.URL+"/ops")
+	if js := jobs(page); len(js) != 1 || js[0] != fmt.Sprintf("Batch %d: running running …", b.ID) || !strings.Contains(page, fmt.Sprintf(`id="execute-%d" disabled`, b.ID)) {
+		t.Fatalf("jobs %q\n%s", js, page)
+	}
+	resp, page := post(t, e, c, path, url.Values{})
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(page, "That is running already.") {
+		t.Fatalf("execute twice: %s\n%s", resp.Status, page)
+	}
+	if err := e.srv.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, page = get(t, c, e.ts.URL+"/ops")
+	if js := jobs(page); len(js) != 1 || !strings.HasPrefix(js[0], fmt.Sprintf("Batch %d: failed failed: ", b.ID)) || !strings.Contains(js[0], "context canceled") {
+		t.Fatalf("jobs after Close %q", js)
+	}
+	if resp, page := post(t, e, c, "/ops/plan", url.Values{"source": {"src"}}); resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(page, "shutting down") {
+		t.Fatalf("plan after Close: %s\n%s", resp.Status, page)
+	}
+	// Interrupted before its first slice: nothing deleted; the next
+	// execution (the daemon's, or another Execute now) resumes it.
+	if got, _ := e.p.Store.Batch(context.Background(), b.ID); got.Status != store.StatusApproved && got.Status != store.StatusExecuting || got.Deleted != 0 || !e.src.Exists("two/a.txt") {
+		t.Errorf("batch %s, %d deleted after a cancelled execution", got.Status, got.Deleted)
+	}
+}
+
+// TestOpsSourceBusy: while another process works on the source (its lock
+// taken), Plan now fails with the reason on the page, not an error page.
+func TestOpsSourceBusy(t *testing.T) {
+	e := newTestEnv(t, "en")
+	dir := filepath.Join(filepath.Dir(e.p.Config.Database), "locks")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	l := flock.New(filepath.Join(dir, "source-src.lock"))
+	if ok, err := l.TryLock(); !ok || err != nil {
+		t.Fatalf("lock: %v %v", ok, err)
+	}
+	defer l.Unlock()
+	c := e.signIn("it")
+	if resp, page := post(t, e, c, "/ops/plan", url.Values{"source": {"src"}}); resp.StatusCode != http.StatusOK {
+		t.Fatalf("plan now: %s\n%s", resp.Status, page)
+	}
+	waitJobs(e)
+	_, page := get(t, c, e.ts.URL+"/ops")
+	if js := jobs(page); len(js) != 1 || js[0] != `Plan of src: failed failed: source &#34;src&#34;: another retentiond process is working on it; try again when it has finished` {
+		t.Fatalf("jobs %q", js)
 	}
 }
