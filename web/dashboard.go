@@ -581,6 +581,7 @@ func change(l Locale, field, old, new string) string {
 // overskredet / gallringsfrist passerad (overdue).
 var dashboardWords = map[string]map[string]string{
 	"da": {
+		"nav.ledger":                "Sletteprotokol",
 		"dash.title":                "Oversigt",
 		"dash.intro":                "Tal fra sletteplanerne, slettelisterne og sletteprotokollen i dag, %s.",
 		"dash.to_ledger":            "Se sletteprotokollens status.",
@@ -730,6 +731,7 @@ var dashboardWords = map[string]map[string]string{
 		"verdict.archive":           "skal arkiveres",
 	},
 	"sv": {
+		"nav.ledger":                "Gallringslogg",
 		"dash.title":                "Översikt",
 		"dash.intro":                "Siffror från gallringsplanerna, gallringslistorna och gallringsloggen i dag, %s.",
 		"dash.to_ledger":            "Se gallringsloggens status.",
@@ -879,6 +881,7 @@ var dashboardWords = map[string]map[string]string{
 		"verdict.archive":           "ska arkiveras",
 	},
 	"en": {
+		"nav.ledger":                "Ledger",
 		"dash.title":                "Dashboard",
 		"dash.intro":                "Figures from the plans, the batches and the ledger today, %s.",
 		"dash.to_ledger":            "See the ledger's status.",
