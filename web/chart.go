@@ -20,9 +20,9 @@ import (
 
 // Geometry of a chart, in viewBox units.
 const (
-	chartWidth   = 400
-	chartLabelW  = 112 // labels end at chartLabelW-6
-	chartValueW  = 58  // room for the number after the longest bar
+	chartWidth   = 360
+	chartLabelW  = 104 // labels end at chartLabelW-6
+	chartValueW  = 52  // room for the number after the longest bar
 	chartRowH    = 26
 	chartBarH    = 16
 	chartTop     = 8
@@ -39,6 +39,9 @@ type chart struct {
 	Legend []legendItem
 	Rows   []chartRow
 	Empty  bool // every value is 0
+	// LabelX is where labels end; AxisX, AxisY1 and AxisY2 the axis the
+	// bars start from.
+	LabelX, AxisX, AxisY1, AxisY2 int
 }
 
 type legendItem struct {
@@ -95,17 +98,21 @@ func barChart(id, title, desc string, rows []chartInput, number func(int64) stri
 	c.Empty = max == 0
 	y := chartTop
 	if len(rows) > 0 && len(rows[0].Parts) > 1 {
-		x := chartLabelW
+		// Items side by side, on as many lines as they need; a name is
+		// reckoned at 7 units a letter (11.5px text).
+		x := 0
 		for _, p := range rows[0].Parts {
-			c.Legend = append(c.Legend, legendItem{X: x, Y: y + 2, TX: x + 16, Class: p.Class, Name: p.Name})
-			x += 16 + 6*len([]rune(p.Name)) + 14
-			if x > chartWidth-40 {
-				x = chartLabelW
+			w := 16 + 7*len([]rune(p.Name))
+			if x > 0 && x+w > chartWidth {
+				x = 0
 				y += chartLegendH - 4
 			}
+			c.Legend = append(c.Legend, legendItem{X: x, Y: y + 2, TX: x + 16, Class: p.Class, Name: p.Name})
+			x += w + 14
 		}
 		y += chartLegendH
 	}
+	c.LabelX, c.AxisX, c.AxisY1 = chartLabelW-6, chartLabelW-1, y+2
 	span := float64(chartWidth - chartLabelW - chartValueW)
 	for _, r := range rows {
 		row := chartRow{Label: r.Label, LabelY: y + chartRowH/2 + 5}
@@ -138,6 +145,7 @@ func barChart(id, title, desc string, rows []chartInput, number func(int64) stri
 		c.Rows = append(c.Rows, row)
 		y += chartRowH
 	}
+	c.AxisY2 = y - 2
 	c.Height = y + chartTop
 	return c
 }
