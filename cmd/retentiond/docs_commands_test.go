@@ -14,6 +14,11 @@ package main
 //     waited for until it is ready (READY=1 on a notify socket, as systemd
 //     waits), kept running for the rest of its block, then stopped with
 //     SIGTERM and must exit 0.
+//   - A ```console block is a session: the lines after "$ " are the
+//     commands, run as above, and the lines up to the next "$ " are the
+//     output shown for each, checked as a ```text output block is unless
+//     the block says output=illustrative (output of another configuration:
+//     then only the exit status is checked).
 //   - A ```text output block right after a run block shows (part of) the
 //     output of that block's last command: each of its lines must appear
 //     in that output, in order; `…` in a line stands for anything.
@@ -22,7 +27,7 @@ package main
 //     is exempted by an HTML comment right before the block:
 //     <!-- docs-test: norun KEY: COMMAND --> (COMMAND exactly as written).
 //   - Blocks in a shell language that is not run here (bat, powershell,
-//     console, …) must carry norun=KEY; a block of another language or of
+//     …) must carry norun=KEY; a block of another language or of
 //     none that holds a line that looks like a command (`$ …`,
 //     `retentiond plan …`, `sudo …`) fails the test: give it a shell
 //     language so it runs, or norun with the reason.
@@ -50,20 +55,23 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/retentiond/retentiond/store/testtool"
 )
 
 // norunReasons are the only reasons a documented command may be left
 // unrun.
 var norunReasons = map[string]string{
-	"suite":    "the test suite itself, which contains this test; .ci/run runs it",
-	"windows":  "Windows only (the service control manager, cmd or PowerShell); TestWindowsBuild cross-compiles and vets the Windows code",
-	"systemd":  "needs systemd as PID 1 and the installed service; deploy/systemd verifies the unit and deploy/deb installs and runs it in CI",
-	"install":  "installs or edits the system-wide package as root; deploy/deb TestInstall installs, upgrades and purges it in CI",
-	"tenant":   "needs a real Microsoft 365 / Entra ID tenant and its administrator",
-	"slow":     "runs for minutes (benchmarks and long chaos runs); the same code runs small in go test",
-	"root":     "needs root and Samba, and runs for minutes; connectors/smb tests start Samba in CI",
-	"synopsis": "a command's synopsis (placeholders, [options]), not a command; the examples that follow it run",
-	"quoted":   "quoted text (a mail, a message) that names a command; the test that produces the text checks it",
+	"suite":      "the test suite itself, which contains this test; .ci/run runs it",
+	"windows":    "Windows only (the service control manager, cmd or PowerShell); TestWindowsBuild cross-compiles and vets the Windows code",
+	"systemd":    "needs systemd as PID 1 and the installed service; deploy/systemd verifies the unit and deploy/deb installs and runs it in CI",
+	"install":    "installs or edits the system-wide package as root; deploy/deb TestInstall installs, upgrades and purges it in CI",
+	"tenant":     "needs a real Microsoft 365 / Entra ID tenant and its administrator",
+	"slow":       "runs for minutes (benchmarks and long chaos runs); the same code runs small in go test",
+	"root":       "needs root and Samba, and runs for minutes; connectors/smb tests start Samba in CI",
+	"synopsis":   "a command's synopsis (placeholders, [options]), not a command; the examples that follow it run",
+	"quoted":     "quoted text (a mail, a message) that names a command; the test that produces the text checks it",
+	"production": "needs a production installation the demo sandbox cannot be (its /etc configuration, os_users and other accounts, or a ledger crafted to fail); the package tests named beside it produce the message",
 }
 
 // setups prepare a file's directory; they return the directory the
@@ -92,8 +100,8 @@ func docsRun(t *testing.T, dir, bin string, args ...string) {
 // shellLangs are run; otherShells are shell languages that cannot be run
 // here and so must say why.
 var (
-	shellLangs  = []string{"sh", "bash", "shell"}
-	otherShells = []string{"console", "bat", "batch", "cmd", "powershell", "ps1", "pwsh", "ps", "zsh", "fish", "shell-session", "doscon"}
+	shellLangs  = []string{"sh", "bash", "shell", "console"}
+	otherShells = []string{"bat", "batch", "cmd", "powershell", "ps1", "pwsh", "ps", "zsh", "fish", "shell-session", "doscon"}
 )
 
 type docBlock struct {
@@ -259,27 +267,54 @@ var heredoc = regexp.MustCompile(`<<-?\s*['"]?([A-Za-z_][A-Za-z0-9_]*)['"]?`)
 // dropped, `\` continuations and here-documents joined.
 func (b *docBlock) commands() []string {
 	var cmds []string
+	for _, c := range b.session() {
+		cmds = append(cmds, c.cmd)
+	}
+	return cmds
+}
+
+// docCommand is one command of a block and, in a console block, the
+// output shown after it.
+type docCommand struct {
+	cmd  string
+	want []string
+}
+
+// session splits the block into commands. In a console block the commands
+// are the lines after "$ " (with their continuations) and the lines up to
+// the next "$ " are the output shown for them.
+func (b *docBlock) session() []docCommand {
+	console := b.lang == "console"
+	var cmds []docCommand
 	for i := 0; i < len(b.body); i++ {
 		l := b.body[i]
 		t := strings.TrimSpace(l)
-		if t == "" || strings.HasPrefix(t, "#") {
+		if console {
+			if !strings.HasPrefix(l, "$ ") {
+				if len(cmds) > 0 && t != "" {
+					cmds[len(cmds)-1].want = append(cmds[len(cmds)-1].want, l)
+				}
+				continue
+			}
+			l = strings.TrimPrefix(l, "$ ")
+		} else if t == "" || strings.HasPrefix(t, "#") {
 			continue
 		}
 		cmd := l
 		for strings.HasSuffix(strings.TrimRight(cmd, " "), "\\") && i+1 < len(b.body) {
 			i++
-			cmd += "\n" + b.body[i]
+			cmd += "\n" + strings.TrimPrefix(b.body[i], "> ")
 		}
 		if m := heredoc.FindStringSubmatch(cmd); m != nil {
 			for i+1 < len(b.body) {
 				i++
-				cmd += "\n" + b.body[i]
-				if strings.TrimSpace(b.body[i]) == m[1] {
+				cmd += "\n" + strings.TrimPrefix(b.body[i], "> ")
+				if strings.TrimSpace(strings.TrimPrefix(b.body[i], "> ")) == m[1] {
 					break
 				}
 			}
 		}
-		cmds = append(cmds, strings.TrimSpace(cmd))
+		cmds = append(cmds, docCommand{cmd: strings.TrimSpace(cmd)})
 	}
 	return cmds
 }
@@ -397,6 +432,14 @@ func TestParseDocConventions(t *testing.T) {
 	if errs := stale.blocks[0].check(); len(errs) != 1 || !strings.Contains(errs[0], "not a command of the block") {
 		t.Fatalf("stale directive: %v", errs)
 	}
+	con, err := parseDoc("c.md", []byte("```console exit=1\n$ retentiond batches lst\nretentiond: unknown command\n$ retentiond hold \\\n>   add\nline 1\n\nline 2\n```\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := con.blocks[0].session(); len(s) != 2 || s[0].cmd != "retentiond batches lst" || !slices.Equal(s[0].want, []string{"retentiond: unknown command"}) ||
+		s[1].cmd != "retentiond hold \\\n  add" || !slices.Equal(s[1].want, []string{"line 1", "line 2"}) || !con.blocks[0].runs() {
+		t.Fatalf("console block: %q", s)
+	}
 	if !outputMatches("batch 2: 3 items\nplan done: 5 due\n", []string{"batch 2: …items", "plan … 5 due"}) ||
 		outputMatches("plan done: 5 due\nbatch 2\n", []string{"batch 2", "plan"}) {
 		t.Fatal("outputMatches")
@@ -438,6 +481,22 @@ func outputMatches(got string, want []string) bool {
 		}
 	}
 	return true
+}
+
+// docTools are programs outside Go that documented commands use: a
+// command that needs one that is missing is skipped with the reason, and
+// fails in CI (store/testtool).
+var docTools = []string{"curl", "jq", "sha256sum", "tar", "sed", "openssl", "ssh-keygen", "column", "less"}
+
+func missingTool(cmd string) string {
+	for _, tool := range docTools {
+		if regexp.MustCompile(`(^|[|;&(]\s*|\s)` + regexp.QuoteMeta(tool) + `\s`).MatchString(cmd) {
+			if _, err := exec.LookPath(tool); err != nil {
+				return tool
+			}
+		}
+	}
+	return ""
 }
 
 var goRunRetentiond = regexp.MustCompile(`go run (\./|\.\./)cmd/retentiond\b`)
@@ -516,11 +575,11 @@ func TestDocsCommands(t *testing.T) {
 				skip++
 			}
 		}
-		total += run
-		skipped += skip
 		if run == 0 || bad[f] {
 			continue
 		}
+		total += run
+		skipped += skip
 		t.Run(strings.ReplaceAll(strings.TrimSuffix(f.path, ".md"), "/", "_"), func(t *testing.T) { runDocFile(t, bin, f) })
 	}
 	t.Logf("%d documented commands run, %d marked not to run here", total, skipped)
@@ -552,7 +611,8 @@ func runDocFile(t *testing.T, bin string, f *docFile) {
 		}
 		var daemons []*daemon
 		var lastOut string
-		for _, cmd := range b.commands() {
+		for _, dc := range b.session() {
+			cmd := dc.cmd
 			if key, ok := b.norun[cmd]; ok {
 				t.Logf("%s: %q not run: %s", b.where(), cmd, norunReasons[key])
 				continue
@@ -562,6 +622,10 @@ func runDocFile(t *testing.T, bin string, f *docFile) {
 				d := startDocDaemon(t, bin, cwd, env, args, b.where()+": "+cmd)
 				daemons = append(daemons, d)
 				lastOut = ""
+				continue
+			}
+			if missing := missingTool(line); missing != "" {
+				testtool.Unavailable(t, fmt.Sprintf("%s: %s needs %s", b.where(), cmd, missing))
 				continue
 			}
 			script := "cd " + shellQuote(cwd) + " || exit 97\n" + line + "\n__rc=$?\npwd > " + shellQuote(pwdFile) + "\nexit $__rc\n"
@@ -585,6 +649,9 @@ func runDocFile(t *testing.T, bin string, f *docFile) {
 				cwd = strings.TrimSpace(string(p))
 			}
 			lastOut = string(out)
+			if len(dc.want) > 0 && b.attrs["output"] != "illustrative" && !outputMatches(lastOut, dc.want) {
+				t.Fatalf("%s: %s\nprinted\n%s\n--- but the block shows (in order; use … for what varies, or mark the block output=illustrative):\n%s", b.where(), cmd, lastOut, strings.Join(dc.want, "\n"))
+			}
 		}
 		for _, d := range daemons {
 			out := d.stop(t)
