@@ -44,6 +44,7 @@ func (s *Server) opsRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /ops/instructions", s.signedIn(s.instructionsPage))
 	mux.HandleFunc("POST /ops/instructions", s.opsPost(s.issueInstructions, s.instructionsPage))
 	mux.HandleFunc("POST /ops/instructions/{id}/confirm", s.opsPost(s.confirmInstruction, s.instructionsPage))
+	mux.HandleFunc("GET /ops/instructions/{id}/document.csv", s.signedIn(s.instructionCSV))
 }
 
 // SetSender sets how the notification test sends mail (the service's
@@ -748,6 +749,40 @@ func (s *Server) instructionsPage(w http.ResponseWriter, r *http.Request, sess *
 	return http.StatusOK, "ops_instructions"
 }
 
+// instructionCSV downloads an instruction's CSV document as it was issued
+// (`retentiond instructions show ID`).
+func (s *Server) instructionCSV(w http.ResponseWriter, r *http.Request, sess *auth.Session, pg *page) (int, string) {
+	if st, name, ok := s.operator(r, sess, pg); !ok {
+		return st, name
+	}
+	id := r.PathValue("id")
+	in, err := s.p.Store.Instruction(r.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		pg.Title, pg.Error = pg.L.T("err.title"), pg.L.F("instr.err.unknown_any", safetext.Text(id))
+		return http.StatusNotFound, "error"
+	}
+	if err != nil {
+		return s.failed(r, pg, err)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.csv"`, csvName(in.ID)))
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write(in.Document)
+	return 0, ""
+}
+
+// csvName keeps letters, digits and dashes of an instruction id for a
+// file name.
+func csvName(id string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '_'
+	}, id)
+}
+
 func opsDash(s string) string {
 	if s == "" {
 		return "–"
@@ -965,6 +1000,8 @@ var opsWords = map[string]map[string]string{
 		"instr.err.unknown":         "Der er ingen ubekræftet sletteinstruks %s.",
 		"instr.err.confirm":         "Sletteinstruksen er ikke bekræftet: %s",
 		"instr.err.issue":           "Der blev ikke udstedt sletteinstrukser: %s",
+		"instr.download":            "Hent CSV",
+		"instr.err.unknown_any":     "Der er ingen sletteinstruks %s.",
 		"instr.err.horizon":         "%q er ikke et antal dage.",
 	},
 	"sv": {
@@ -1103,6 +1140,8 @@ var opsWords = map[string]map[string]string{
 		"instr.err.unknown":         "Det finns ingen obekräftad gallringsinstruktion %s.",
 		"instr.err.confirm":         "Gallringsinstruktionen bekräftades inte: %s",
 		"instr.err.issue":           "Inga gallringsinstruktioner utfärdades: %s",
+		"instr.download":            "Hämta CSV",
+		"instr.err.unknown_any":     "Det finns ingen gallringsinstruktion %s.",
 		"instr.err.horizon":         "%q är inget antal dagar.",
 	},
 	"en": {
@@ -1241,6 +1280,8 @@ var opsWords = map[string]map[string]string{
 		"instr.err.unknown":         "There is no unconfirmed instruction %s.",
 		"instr.err.confirm":         "The instruction was not confirmed: %s",
 		"instr.err.issue":           "No instructions were issued: %s",
+		"instr.download":            "Download CSV",
+		"instr.err.unknown_any":     "There is no instruction %s.",
 		"instr.err.horizon":         "%q is not a number of days.",
 	},
 }

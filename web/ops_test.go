@@ -108,7 +108,7 @@ func TestOpsRefusedWithoutOperatorRole(t *testing.T) {
 	}
 	for _, who := range []string{"anna", "eva"} {
 		c := e.signIn(who)
-		for _, path := range []string{"/ops", "/ops/holds", "/ops/holds?all=1", "/ops/instructions"} {
+		for _, path := range []string{"/ops", "/ops/holds", "/ops/holds?all=1", "/ops/instructions", "/ops/instructions/I-1/document.csv"} {
 			resp, page := get(t, c, e.ts.URL+path)
 			if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "Not allowed: "+who+" does not have the operator role") {
 				t.Errorf("%s GET %s: %s\n%s", who, path, resp.Status, page)
@@ -518,6 +518,14 @@ func TestOpsInstructions(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Instruction I-1 confirmed as carried out by Lectio &lt;admin&gt;") ||
 		!strings.Contains(page, "confirmed 2026-11-22, carried out by Lectio &lt;admin&gt; (recorded by it)") {
 		t.Fatalf("confirm: %s\n%s", resp.Status, page)
+	}
+	resp, csv := get(t, c, e.ts.URL+"/ops/instructions/I-1/document.csv")
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Disposition") != `attachment; filename="I-1.csv"` ||
+		csv != "delete_by,rule,category,person,action\n2026-06-20,L1,Lectio master data,1001,delete\n" {
+		t.Fatalf("document: %s %v\n%s", resp.Status, resp.Header, csv)
+	}
+	if resp, _ := get(t, c, e.ts.URL+"/ops/instructions/I-7/document.csv"); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown document: %s", resp.Status)
 	}
 	acks := entriesOf(t, e, ledger.TypeAcknowledgement)
 	if len(acks) != 1 || acks[0].Actor != "it" || acks[0].Auth != "link" || acks[0].Instruction != "I-1" {
