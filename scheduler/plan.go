@@ -476,6 +476,11 @@ func (p *Pipeline) cutBatches(tx *store.Tx, src configs.Source, plan *store.Plan
 		if _, err := tx.CreateBatch(&b); err != nil {
 			return err
 		}
+		// The console's summary and search index of the batch, written
+		// with it (store/batchindex.go).
+		if err := tx.IndexBatch(b.ID); err != nil {
+			return err
+		}
 		newBatch[rule.ID+"/"+method] = b.ID
 		res.Batches = append(res.Batches, b)
 		e := p.entry(ledger.TypeBatch)

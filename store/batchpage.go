@@ -91,7 +91,16 @@ func (s *Store) batchChunkAt(ctx context.Context, batchID, skip int64) (seq, wit
 // same way, contain the lower-cased q: the ref is stored as its bytes, so a
 // chunk without them holds no match (the other fields may hold them, so
 // each ref of a chunk that does is still checked).
+//
+// A batch with a search index (batchindex.go) is searched through it
+// when q has three bytes or more: only the chunks holding every trigram
+// of q are read, and in them only the refs are looked at.
 func (s *Store) BatchSearch(ctx context.Context, batchID int64, q string, fn func(PlanItem) error) error {
+	if seqs, indexed, err := s.searchCandidates(ctx, batchID, q); err != nil {
+		return err
+	} else if indexed {
+		return s.indexedSearch(ctx, batchID, q, seqs, fn)
+	}
 	match := RefMatcher(q)
 	pre := chunkFilter(q)
 	rows, err := s.r.QueryContext(ctx, `SELECT seq, n, data FROM plan_chunk WHERE batch_id = ? ORDER BY seq`, batchID)

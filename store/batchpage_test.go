@@ -130,10 +130,28 @@ func TestBatchPageEmptyBatch(t *testing.T) {
 }
 
 func TestBatchSearch(t *testing.T) {
-	s := open(t)
-	refs := pageRefs(3*chunkSize + 101)
-	refs[len(refs)-1] = "skole/Sidste/Ünïcode-ÉNDE.txt"
-	batch, all := pageBatch(t, s, refs)
+	for _, indexed := range []bool{false, true} {
+		t.Run(fmt.Sprintf("indexed=%v", indexed), func(t *testing.T) {
+			s := open(t)
+			refs := pageRefs(3*chunkSize + 101)
+			refs[len(refs)-1] = "skole/Sidste/Ünïcode-ÉNDE.txt"
+			refs[len(refs)-3] = "skole/\u212aelvin/Kelvin.txt"
+			refs[5] = "skole/bad-\xff\xfe-utf8/\xc3"
+			batch, all := pageBatch(t, s, refs)
+			if indexed {
+				indexBatch(t, s, batch)
+				if _, ok, err := s.searchCandidates(context.Background(), batch, "elev"); err != nil || !ok {
+					t.Fatalf("the batch is not searched through its index: %v", err)
+				}
+			}
+			checkSearch(t, s, batch, all)
+		})
+	}
+}
+
+// checkSearch searches the batch for hard cases and compares with
+// filterRefs.
+func checkSearch(t *testing.T, s *Store, batch int64, all []PlanItem) {
 	search := func(q string, limit int) []PlanItem {
 		var got []PlanItem
 		err := s.BatchSearch(context.Background(), batch, q, func(it PlanItem) error {
@@ -168,9 +186,17 @@ func TestBatchSearch(t *testing.T) {
 		{"note with", 0},             // in every chunk's bytes (a note), in no ref
 		{"DOKUMENT.pdf", 0},          // never in a ref
 		{"v12", 0},                   // in versions only
-		{"\xff", 0},                  // not UTF-8: not prefiltered, still right
-		{"\uFFFD", 0},                // U+FFFD: not prefiltered
+		{"\xff", -1},                 // not UTF-8: not prefiltered, still right
+		{"\uFFFD", -1},               // U+FFFD: not prefiltered
 		{strings.Repeat("e", 80), 0}, // longer than a ref
+		{"kelvin", -1},               // the Kelvin sign lower-cases to k, but not as ASCII
+		{"\u212aelvin", 1},           // … and matches itself
+		{"\xff\xfe", -1},             // invalid UTF-8 in a ref
+		{"bad-\xff", -1},
+		{"ad-\ufffd", -1}, // strings.ToLower turns \xff into U+FFFD
+		{"e-0", -1},       // three bytes: through the index
+		{"ø/", -1},        // two runes, three bytes
+		{"ø", -1},         // two bytes: every chunk read
 	} {
 		want := filterRefs(all, c.q)
 		if c.want >= 0 && len(want) != c.want {

@@ -58,8 +58,11 @@ func BenchmarkBatchPage(b *testing.B) {
 		batch = store.Batch{PlanID: p.ID, Source: "src", Rule: "TWO", Policy: rule.Policy.ID, PolicyDigest: rule.Policy.Digest,
 			CreatedAt: store.Time{Time: now}, Planner: "it", Items: totals[0].Items, Bytes: totals[0].Bytes,
 			Fingerprint: totals[0].Fingerprint, Status: store.StatusPending, UpdatedAt: store.Time{Time: now}}
-		batch.ID, err = tx.CreateBatch(&batch)
-		return err
+		if batch.ID, err = tx.CreateBatch(&batch); err != nil {
+			return err
+		}
+		// The summary and search index, as the planner writes them.
+		return tx.IndexBatch(batch.ID)
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -156,7 +156,7 @@ func TestBrowserApproveTwoStages(t *testing.T) {
 	screenshots(t, ctx, "waiting")
 
 	click(t, ctx, fmt.Sprintf(`a[href="/batches/%d"]`, two.ID))
-	if p := text(t, ctx, "tbody"); !strings.Contains(p, `<script>alert(1)</script>"quote.txt`) {
+	if p := text(t, ctx, "table.items tbody"); !strings.Contains(p, `<script>alert(1)</script>"quote.txt`) {
 		t.Fatalf("the hostile name is not shown as text: %q", p)
 	}
 	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("script").length`)); err != nil || n != 0 {

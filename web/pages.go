@@ -128,6 +128,7 @@ type batchView struct {
 	Automatic   bool
 	PlannerOnly bool
 	Stages      []stageRow
+	Summary     *summaryView // nil when it could not be read
 
 	Q        string
 	Page     int
@@ -222,6 +223,7 @@ func (s *Server) batchPage(r *http.Request, pg *page, id int64, form url.Values)
 	if form != nil {
 		v.Reason, v.KeepUntil, v.Paths, v.Pattern = form.Get("reason"), form.Get("keep_until"), form.Get("paths"), form.Get("pattern")
 	}
+	v.Summary = s.summary(ctx, b, l)
 	res, err := s.items(ctx, b, v.Q, v.Page, l)
 	if err != nil {
 		return s.failed(r, pg, err)
@@ -338,6 +340,18 @@ func (s *Server) items(ctx context.Context, b *store.Batch, q string, page int, 
 // batchCSV streams every item of a batch as CSV (the columns of `batches
 // show --format csv`, names escaped), one stored chunk at a time.
 func (s *Server) batchCSV(w http.ResponseWriter, r *http.Request) {
+	s.batchDownload(w, r, "csv")
+}
+
+// batchXLSX streams every item of a batch as XLSX: `batches show --format
+// xlsx` (review.WriteXLSX), written to the response as it is made.
+func (s *Server) batchXLSX(w http.ResponseWriter, r *http.Request) {
+	s.batchDownload(w, r, "xlsx")
+}
+
+// batchDownload streams a batch's items as csv or xlsx to a signed-in
+// person.
+func (s *Server) batchDownload(w http.ResponseWriter, r *http.Request, format string) {
 	sess, err := s.auth.Session(r)
 	if err != nil {
 		s.toSignin(w, r, err)
@@ -370,11 +384,21 @@ func (s *Server) batchCSV(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := w.Header()
-	h.Set("Content-Type", "text/csv; charset=utf-8")
-	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="batch-%d.csv"`, b.ID))
+	switch format {
+	case "xlsx":
+		h.Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	default:
+		h.Set("Content-Type", "text/csv; charset=utf-8")
+	}
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="batch-%d.%s"`, b.ID, format))
 	h.Set("Cache-Control", "no-store")
 	bw := bufio.NewWriterSize(w, 64<<10)
-	if err := review.WriteCSV(ctx, bw, s.p, b, st, 0); err != nil {
+	if format == "xlsx" {
+		err = review.WriteXLSX(ctx, bw, s.p, b, st, 0)
+	} else {
+		err = review.WriteCSV(ctx, bw, s.p, b, st, 0)
+	}
+	if err != nil {
 		// Too late for another status: the download ends short.
 		s.log.Error("console download stopped", zap.String("route", route(r)), zap.Error(err))
 		return

@@ -113,6 +113,7 @@ func New(o Options) (*Server, error) {
 	mux.HandleFunc("GET /waiting", s.signedIn(s.waiting))
 	mux.HandleFunc("GET /batches/{id}", s.signedIn(s.batch))
 	mux.HandleFunc("GET /batches/{id}/items.csv", s.batchCSV)
+	mux.HandleFunc("GET /batches/{id}/items.xlsx", s.batchXLSX)
 	mux.HandleFunc("POST /batches/{id}/approve", s.decision(s.approve))
 	mux.HandleFunc("POST /batches/{id}/reject", s.decision(s.reject))
 	mux.HandleFunc("POST /batches/{id}/exclude", s.decision(s.exclude))
