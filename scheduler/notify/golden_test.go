@@ -429,3 +429,37 @@ func TestMailNumbers(t *testing.T) {
 		}
 	}
 }
+
+// TestMailLanguageFollowsReload: the mails take the locale of the
+// configuration in force, so a reload that changes it changes the next
+// mail's language.
+func TestMailLanguageFollowsReload(t *testing.T) {
+	dir := t.TempDir()
+	e := newTestEnv(t, dir) // locale: en
+	ctx := context.Background()
+	if err := e.n.SourceFailed(ctx, "src", errors.New("boom")); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "retentiond.yaml")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(file, bytes.Replace(b, []byte("locale: en\n"), []byte("locale: sv\n"), 1), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := configs.Load(file, connectors.NewRegistry(memory.Kind()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.p.SetConfig(cfg)
+	e.at(1) // the source-failed alert is sent once a day
+	if err := e.n.SourceFailed(ctx, "src", errors.New("boom")); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.mails(0)
+	ops := got["it@skole.example"]
+	if ops["retentiond: source src could not be planned"] == "" || !strings.Contains(ops["retentiond: källan src kunde inte planeras"], "Inget gallrades") {
+		t.Fatalf("mails before and after the reload: %v", ops)
+	}
+}
