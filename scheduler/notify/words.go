@@ -159,10 +159,11 @@ Intet %[7]s, før slettelisten er godkendt.
 		"digest.subject": "retentiond: %[1]d slettelister afventer din godkendelse",
 		"digest.remind":  "retentiond påmindelse: %[1]d slettelister afventer stadig din godkendelse",
 
-		"guarded.subject": "retentiond: sletteliste %[1]d (%[2]s) er større, end sikkerhedsgrænsen tillader",
+		"guarded.subject": "retentiond: sletteliste %[1]d (%[2]s) er tilbageholdt af størrelsesværnet",
 		"guarded.text": `Sletteliste %[1]d efter sletteregel %[2]s (%[3]s) rummer
-%[4]s: mere end sikkerhedsgrænsen lader gå igennem uden
-IT-drift. Se den igennem, og bekræft den, hvis den er rigtig:
+%[4]s: mere end størrelsesværnet lader gå igennem, uden at
+IT-drift bekræfter størrelsen. Se den igennem, og bekræft den, hvis den er
+rigtig:
 
     %[5]s
     %[6]s
@@ -340,10 +341,10 @@ Inget %[7]s förrän gallringslistan är godkänd.
 		"digest.subject": "retentiond: %[1]d gallringslistor väntar på ditt godkännande",
 		"digest.remind":  "retentiond påminnelse: %[1]d gallringslistor väntar fortfarande på ditt godkännande",
 
-		"guarded.subject": "retentiond: gallringslista %[1]d (%[2]s) är större än säkerhetsgränsen tillåter",
+		"guarded.subject": "retentiond: gallringslista %[1]d (%[2]s) är tillbakahållen av storleksspärren",
 		"guarded.text": `Gallringslista %[1]d enligt gallringsregel %[2]s (%[3]s) innehåller
-%[4]s: mer än säkerhetsgränsen släpper igenom utan IT-drift.
-Granska den, och bekräfta den om den är riktig:
+%[4]s: mer än storleksspärren släpper igenom utan att IT-drift
+bekräftar storleken. Granska den, och bekräfta den om den är riktig:
 
     %[5]s
     %[6]s
@@ -523,10 +524,10 @@ Nothing is %[7]s until the batch is approved.
 		"digest.subject": "retentiond: %[1]d batches await your approval",
 		"digest.remind":  "retentiond reminder: %[1]d batches still await your approval",
 
-		"guarded.subject": "retentiond: batch %[1]d (%[2]s) is larger than the guard allows",
+		"guarded.subject": "retentiond: batch %[1]d (%[2]s) is held by the size guard",
 		"guarded.text": `Batch %[1]d of rule %[2]s (%[3]s) holds
-%[4]s: more than the blast-radius guard lets through
-without an operator. Look at it, and confirm it if it is right:
+%[4]s: more than the size guard lets through without
+an operator's confirmation. Look at it, and confirm it if it is right:
 
     %[5]s
     %[6]s
