@@ -37,7 +37,9 @@ func (s *Server) opsRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /ops/plan", s.opsPost(s.planNow, s.opsPage))
 	mux.HandleFunc("POST /ops/batches/{id}/confirm", s.opsPost(s.confirmBatch, s.opsPage))
 	mux.HandleFunc("POST /ops/batches/{id}/execute", s.opsPost(s.executeNow, s.opsPage))
-	mux.HandleFunc("POST /ops/notify-test", s.opsPost(s.notifyTest, s.opsPage))
+	// Sending mail writes nothing: it does not wait for, or hold up, the
+	// decisions being written.
+	mux.HandleFunc("POST /ops/notify-test", s.opsPostWith(false, s.notifyTest, s.opsPage))
 	mux.HandleFunc("GET /ops/holds", s.signedIn(s.holdsPage))
 	mux.HandleFunc("POST /ops/holds", s.opsPost(s.addHold, s.holdsPage))
 	mux.HandleFunc("POST /ops/holds/{id}/release", s.opsPost(s.releaseHold, s.holdsPage))
@@ -198,6 +200,14 @@ type opsAction func(ctx context.Context, l Locale, sess *auth.Session, r *http.R
 // (403); another mistake shows the page again (again, which reads the
 // posted form to keep its values) with the message and its status.
 func (s *Server) opsPost(act opsAction, again handler) http.HandlerFunc {
+	return s.opsPostWith(true, act, again)
+}
+
+// opsPostWith is opsPost; write says whether act writes (and so waits for
+// the other writes, one at a time, under the configuration lock). An act
+// that does not write takes the configuration lock (s.mu) itself while it
+// reads the configuration.
+func (s *Server) opsPostWith(write bool, act opsAction, again handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		sess, err := s.auth.Session(r)
 		if err != nil {
@@ -215,12 +225,19 @@ func (s *Server) opsPost(act opsAction, again handler) http.HandlerFunc {
 			return
 		}
 		ctx := s.auth.Context(r.Context(), sess)
-		s.writeMu.Lock()
-		s.mu.RLock()
-		l := locale(s.config().Web, r)
-		to, notice, err := act(ctx, l, sess, r)
-		s.mu.RUnlock()
-		s.writeMu.Unlock()
+		l := s.locale(r)
+		var to, notice string
+		if write {
+			s.writeMu.Lock()
+			s.mu.RLock()
+			to, notice, err = act(ctx, l, sess, r)
+			s.mu.RUnlock()
+			s.writeMu.Unlock()
+		} else {
+			// act takes s.mu itself, for as long as it reads the
+			// configuration.
+			to, notice, err = act(ctx, l, sess, r)
+		}
 		if err == nil {
 			if !safeNext(to) {
 				to = "/ops"
@@ -511,31 +528,12 @@ func (s *Server) confirmBatch(ctx context.Context, l Locale, sess *auth.Session,
 // notifyTest sends the test e-mail `retentiond notify test` sends, to the
 // operators of notify.operators.
 func (s *Server) notifyTest(ctx context.Context, l Locale, sess *auth.Session, r *http.Request) (string, string, error) {
-	if _, err := s.p.Authorize(ctx, sess.Person, configs.RoleOperator); err != nil {
+	snd, to, err := s.testRecipients(ctx, l, sess)
+	if err != nil {
 		return "", "", err
 	}
-	cfg := s.config()
-	if cfg.Notify == nil {
-		return "", "", &userError{http.StatusConflict, l.T("ops.notify.none")}
-	}
-	s.ops.mu.Lock()
-	snd := s.ops.sender
-	s.ops.mu.Unlock()
-	if snd == nil {
-		if cfg.Notify.SMTP == nil {
-			return "", "", &userError{http.StatusConflict, l.T("ops.notify.no_sender")}
-		}
-		snd = notify.SMTP{Relay: *cfg.Notify.SMTP, Now: s.p.Clock.Now, Log: s.log.Named("notify")}
-	}
-	var to []string
-	for _, id := range cfg.Notify.Operators {
-		if person, ok := cfg.Person(id); ok && person.Email != "" {
-			to = append(to, person.Email)
-		}
-	}
-	if len(to) == 0 {
-		return "", "", &userError{http.StatusConflict, l.T("ops.notify.nobody")}
-	}
+	// Sent without the configuration lock: a relay that is slow to answer
+	// holds up no page and no reload.
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	var sent []string
@@ -551,6 +549,39 @@ func (s *Server) notifyTest(ctx context.Context, l Locale, sess *auth.Session, r
 		sent = append(sent, safetext.Text(addr))
 	}
 	return "/ops", l.F("ops.notify.sent", strings.Join(sent, ", ")), nil
+}
+
+// testRecipients checks the operator role and returns the sender and the
+// addresses of the test e-mail, under the configuration lock.
+func (s *Server) testRecipients(ctx context.Context, l Locale, sess *auth.Session) (notify.Sender, []string, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if _, err := s.p.Authorize(ctx, sess.Person, configs.RoleOperator); err != nil {
+		return nil, nil, err
+	}
+	cfg := s.config()
+	if cfg.Notify == nil {
+		return nil, nil, &userError{http.StatusConflict, l.T("ops.notify.none")}
+	}
+	s.ops.mu.Lock()
+	snd := s.ops.sender
+	s.ops.mu.Unlock()
+	if snd == nil {
+		if cfg.Notify.SMTP == nil {
+			return nil, nil, &userError{http.StatusConflict, l.T("ops.notify.no_sender")}
+		}
+		snd = notify.SMTP{Relay: *cfg.Notify.SMTP, Now: s.p.Clock.Now, Log: s.log.Named("notify")}
+	}
+	var to []string
+	for _, id := range cfg.Notify.Operators {
+		if person, ok := cfg.Person(id); ok && person.Email != "" {
+			to = append(to, person.Email)
+		}
+	}
+	if len(to) == 0 {
+		return nil, nil, &userError{http.StatusConflict, l.T("ops.notify.nobody")}
+	}
+	return snd, to, nil
 }
 
 // TestMail is the test e-mail of `retentiond notify test`.
