@@ -19,11 +19,16 @@ var ErrBound = errors.New("already bound to another sign-in")
 
 // WebSession is a signed-in browser.
 type WebSession struct {
-	IDHash    string `db:"id_hash"`
-	Person    string `db:"person"`
-	Method    string `db:"method"`  // oidc, link
-	Subject   string `db:"subject"` // keyed reference; "" for link
-	CSRF      string `db:"csrf"`
+	IDHash  string `db:"id_hash"`
+	Person  string `db:"person"`
+	Method  string `db:"method"`  // oidc, link
+	Subject string `db:"subject"` // keyed reference; "" for link
+	CSRF    string `db:"csrf"`
+	// AppRoles says Roles (comma-separated) are what the identity
+	// provider gave the person at sign-in, in place of the configured
+	// roles (migration 018).
+	AppRoles  bool   `db:"app_roles"`
+	Roles     string `db:"roles"`
 	CreatedAt Time   `db:"created_at"`
 	LastSeen  Time   `db:"last_seen"`
 	ExpiresAt Time   `db:"expires_at"`
@@ -32,8 +37,8 @@ type WebSession struct {
 // AddWebSession stores a new session.
 func (s *Store) AddWebSession(ctx context.Context, ws WebSession) error {
 	return s.Write(ctx, func(tx *Tx) error {
-		if _, err := tx.tx.NamedExecContext(ctx, `INSERT INTO web_session(id_hash, person, method, subject, csrf, created_at, last_seen, expires_at)
-			VALUES (:id_hash, :person, :method, :subject, :csrf, :created_at, :last_seen, :expires_at)`, &ws); err != nil {
+		if _, err := tx.tx.NamedExecContext(ctx, `INSERT INTO web_session(id_hash, person, method, subject, csrf, app_roles, roles, created_at, last_seen, expires_at)
+			VALUES (:id_hash, :person, :method, :subject, :csrf, :app_roles, :roles, :created_at, :last_seen, :expires_at)`, &ws); err != nil {
 			return fmt.Errorf("add web session: %w", err)
 		}
 		return nil

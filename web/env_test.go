@@ -102,6 +102,13 @@ func newTestEnv(t testing.TB, locale string) *testEnv { return newTestEnvWith(t,
 // with, besides one-time links.
 func newTestEnvWith(t testing.TB, locale string, withOIDC bool) *testEnv {
 	t.Helper()
+	return newTestEnvEdit(t, locale, withOIDC, nil)
+}
+
+// newTestEnvEdit is newTestEnvWith with edit applied to the
+// configuration's text before it is loaded.
+func newTestEnvEdit(t testing.TB, locale string, withOIDC bool, edit func(string) string) *testEnv {
+	t.Helper()
 	dir := t.TempDir()
 	name := "web_" + strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
 	src := memory.New(name)
@@ -125,6 +132,9 @@ func newTestEnvWith(t testing.TB, locale string, withOIDC bool) *testEnv {
 		text += fmt.Sprintf("  oidc: {issuer: %q, client_id: %q, client_secret_file: %q}\n", idp.Issuer, idp.ClientID, secret)
 	}
 	text = strings.ReplaceAll(text, "http://127.0.0.1:8080", "http://"+ts.Listener.Addr().String())
+	if edit != nil {
+		text = edit(text)
+	}
 	cfgFile := filepath.Join(dir, "retentiond.yaml")
 	if err := os.WriteFile(cfgFile, []byte(text), 0o644); err != nil {
 		t.Fatal(err)

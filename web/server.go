@@ -244,7 +244,9 @@ func (s *Server) newPage(r *http.Request, sess *auth.Session) *page {
 	if sess != nil {
 		pg.CSRF = sess.CSRF
 		pg.Person = sess.Person
-		if who, ok := cfg.Person(sess.Person); ok {
+		// The roles in force for this session: with Entra app roles, those
+		// of the sign-in (the Pipeline decides, as for every check).
+		if who, ok := s.p.Person(s.auth.Context(r.Context(), sess), sess.Person); ok {
 			if who.Name != "" {
 				pg.Person = who.Name
 			}

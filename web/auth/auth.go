@@ -35,6 +35,7 @@ import (
 	"net/netip"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -96,6 +97,11 @@ type Identity struct {
 	Person  string // configured person id
 	Method  string // MethodOIDC or MethodLink
 	Subject string // keyed reference of the OIDC issuer and subject; "" for a link
+	// AppRoles says Roles are the roles the ID token's roles claim gave
+	// the person (web.oidc.app_roles): they hold those and no others in
+	// the console. Otherwise the configuration's roles apply.
+	AppRoles bool
+	Roles    []string
 }
 
 // Session is a signed-in browser.
@@ -175,6 +181,7 @@ const (
 	CodeCSRF            = "csrf"                 // a state change without the session's token
 	CodeUnavailable     = "provider_unavailable" // the provider could not be reached
 	CodeNotConfigured   = "not_configured"       // that way of signing in is not configured
+	CodeNoAppRole       = "no_app_role"          // web.oidc.app_roles, and the token has no retentiond role
 )
 
 // Messages are the default ErrorPage's texts, in English.
@@ -188,6 +195,7 @@ var Messages = map[string]string{
 	CodeCSRF:            "The request did not carry this session's token. Reload the page and try again.",
 	CodeUnavailable:     "The identity provider could not be reached. Please try again later.",
 	CodeNotConfigured:   "This way of signing in is not configured.",
+	CodeNoAppRole:       "You are signed in, but no role in retentiond is assigned to you in the identity provider. Ask IT operations to assign you one of the app roles approver, operator or auditor.",
 }
 
 // New makes a Manager. It reads the OIDC client secret but does not
@@ -241,9 +249,6 @@ func New(ctx context.Context, o Options) (*Manager, error) {
 			scopes = configs.DefaultScopes
 		}
 		m.oauth = &oauth2.Config{ClientID: oc.ClientID, ClientSecret: s, RedirectURL: m.web.URL + "/auth/callback", Scopes: scopes}
-		if oc.AppRoles {
-			m.log.Warn("web.oidc.app_roles is not supported yet: roles come from the configuration's people only")
-		}
 	}
 	return m, nil
 }
@@ -301,14 +306,19 @@ func (m *Manager) Session(r *http.Request) (*Session, error) {
 		}
 		ws.LastSeen = store.Time{Time: now}
 	}
-	return &Session{ID: h, Identity: Identity{Person: ws.Person, Method: ws.Method, Subject: ws.Subject}, CSRF: ws.CSRF,
+	id := Identity{Person: ws.Person, Method: ws.Method, Subject: ws.Subject, AppRoles: ws.AppRoles}
+	if ws.Roles != "" {
+		id.Roles = strings.Split(ws.Roles, ",")
+	}
+	return &Session{ID: h, Identity: id, CSRF: ws.CSRF,
 		Created: ws.CreatedAt.Time, LastSeen: ws.LastSeen.Time}, nil
 }
 
 // Context returns ctx carrying the session's identity, so that the
 // decisions the Pipeline takes under it record how the person signed in.
 func (m *Manager) Context(ctx context.Context, s *Session) context.Context {
-	return scheduler.WithIdentity(ctx, scheduler.Identity{Method: s.Method, Subject: s.Subject})
+	return scheduler.WithIdentity(ctx, scheduler.Identity{Method: s.Method, Subject: s.Subject,
+		Person: s.Person, AppRoles: s.AppRoles, Roles: slices.Clone(s.Roles)})
 }
 
 // startSession begins a session for id in the browser of r, ending the
@@ -323,7 +333,7 @@ func (m *Manager) startSession(w http.ResponseWriter, r *http.Request, id Identi
 	raw, csrf := random(), random()
 	now := m.now()
 	if err := m.st.AddWebSession(ctx, store.WebSession{IDHash: hash(raw), Person: id.Person, Method: id.Method, Subject: id.Subject,
-		CSRF: csrf, CreatedAt: store.Time{Time: now}, LastSeen: store.Time{Time: now}, ExpiresAt: store.Time{Time: now.Add(m.web.SessionMax)}}); err != nil {
+		CSRF: csrf, AppRoles: id.AppRoles, Roles: strings.Join(id.Roles, ","), CreatedAt: store.Time{Time: now}, LastSeen: store.Time{Time: now}, ExpiresAt: store.Time{Time: now.Add(m.web.SessionMax)}}); err != nil {
 		return err
 	}
 	http.SetCookie(w, m.cookie(CookieName, raw, "/", 0))

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"go.uber.org/zap"
 	"golang.org/x/oauth2"
 
+	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/store"
 )
 
@@ -29,6 +31,28 @@ type claims struct {
 	Email             string `json:"email"`
 	EmailVerified     any    `json:"email_verified"` // true, or "true" from some providers
 	AuthorizedParty   string `json:"azp"`            // must be this client when aud names several
+	// Roles are the app roles assigned to the user (Entra ID puts the
+	// values of the app registration's roles assigned to the user or
+	// their groups here); taken only with web.oidc.app_roles.
+	Roles []string `json:"roles"`
+}
+
+// appRoles returns the retentiond roles among an ID token's app roles
+// (values compared without regard to case; others are ignored) and how
+// many values were not retentiond roles.
+func appRoles(values []string) (roles []string, ignored int) {
+	for _, v := range values {
+		r := strings.ToLower(strings.TrimSpace(v))
+		if !slices.Contains([]string{configs.RoleApprover, configs.RoleOperator, configs.RoleAuditor}, r) {
+			ignored++
+			continue
+		}
+		if !slices.Contains(roles, r) {
+			roles = append(roles, r)
+		}
+	}
+	slices.Sort(roles)
+	return roles, ignored
 }
 
 // subject is the stable claim a person is known by: Entra's oid, else
@@ -205,7 +229,17 @@ func (m *Manager) callback(w http.ResponseWriter, r *http.Request) {
 		m.internal(w, r, "sign-in failed", err)
 		return
 	}
-	if err := m.startSession(w, r, Identity{Person: person, Method: MethodOIDC, Subject: ref}); err != nil {
+	id := Identity{Person: person, Method: MethodOIDC, Subject: ref}
+	if m.web.OIDC.AppRoles {
+		roles, ignored := appRoles(cl.Roles)
+		if len(roles) == 0 {
+			refuse(http.StatusForbidden, CodeNoAppRole, "the ID token has no retentiond app role (web.oidc.app_roles)",
+				zap.String("identity_ref", ref), zap.Int("roles_ignored", ignored))
+			return
+		}
+		id.AppRoles, id.Roles = true, roles
+	}
+	if err := m.startSession(w, r, id); err != nil {
 		m.internal(w, r, "sign-in failed", err)
 		return
 	}
