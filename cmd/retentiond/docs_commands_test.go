@@ -828,3 +828,44 @@ func TestDocsConfigReference(t *testing.T) {
 		t.Fatalf("docs/operators/configuration.md does not name these keys:\n%s", strings.Join(missing, "\n"))
 	}
 }
+
+// TestReadmeForNewcomers: the README stays what a newcomer needs — short,
+// the console's screenshot, the two set-up commands (the demo, then the
+// tests, which is exactly what .ci/run runs) and a map of the
+// documentation by reader.
+func TestReadmeForNewcomers(t *testing.T) {
+	root := repoRoot(t)
+	text, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(text), "\n"); n > 150 {
+		t.Errorf("README.md has %d lines: move what is not for a newcomer into docs/ (docs/README.md is the map)", n)
+	}
+	f, err := parseDoc("README.md", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first *docBlock
+	for _, b := range f.blocks {
+		if b.runs() {
+			first = b
+			break
+		}
+	}
+	if first == nil || !slices.Equal(first.commands(), []string{"go run ./cmd/retentiond demo", "go test ./..."}) {
+		t.Fatalf("the README's first commands are not the demo and the tests: %v", first)
+	}
+	ci, err := os.ReadFile(filepath.Join(root, ".ci", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(strings.Split(string(ci), "\n"), first.commands()[1]) {
+		t.Errorf(".ci/run does not run the README's test command %q", first.commands()[1])
+	}
+	for _, want := range []string{"](web/testdata/screenshots/", "](docs/approvers.md)", "](docs/operators/README.md)", "](docs/auditors.md)", "](docs/README.md)"} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("README.md lacks %q", want)
+		}
+	}
+}
