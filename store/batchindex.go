@@ -240,14 +240,21 @@ func newGramIndex() *gramIndex {
 // addRef records the trigrams of ref as the search compares it: ASCII
 // letters lower-cased (the test for an ASCII query) and, for a ref with
 // other bytes, strings.ToLower of it as well (the test for any other
-// query).
+// query). Two NUL bytes end each form, so that every byte of the ref
+// starts a trigram: a query of one or two bytes is looked up as the
+// trigrams it starts (gramsVersion 2).
 func (g *gramIndex) addRef(ref []byte) {
-	g.buf = lowerASCII(g.buf[:0], ref)
+	g.buf = append(lowerASCII(g.buf[:0], ref), 0, 0)
 	g.addGrams(g.buf)
 	if !isASCII(string(ref)) {
-		g.addGrams([]byte(strings.ToLower(string(ref))))
+		g.addGrams(append([]byte(strings.ToLower(string(ref))), 0, 0))
 	}
 }
+
+// gramsVersion is batch_index.grams of an index written by addRef: 1 was
+// an index without the NULs at the end (queries of three bytes or more
+// only).
+const gramsVersion = 2
 
 func (g *gramIndex) addGrams(b []byte) {
 	for i := 0; i+3 <= len(b); i++ {
@@ -274,8 +281,9 @@ func (g *gramIndex) endChunk(seq int64) {
 	g.touched = g.touched[:0]
 }
 
-// grams returns the distinct trigrams of the query as the index holds
-// them (strings.ToLower of q), or nil when q has fewer than three bytes.
+// queryGrams returns the distinct trigrams of the query as the index
+// holds them (strings.ToLower of q), or nil when q has fewer than three
+// bytes.
 func queryGrams(q string) []uint32 {
 	b := []byte(strings.ToLower(q))
 	var out []uint32
@@ -342,7 +350,7 @@ func writeIndex(ctx context.Context, tx *Tx, batchID int64, sum *BatchSummary, g
 	}
 	hasGrams := 0
 	if g != nil {
-		hasGrams = 1
+		hasGrams = gramsVersion
 		if _, err := tx.tx.ExecContext(ctx, `DELETE FROM batch_gram WHERE batch_id = ?`, batchID); err != nil {
 			return fmt.Errorf("index batch %d: %w", batchID, err)
 		}
@@ -483,20 +491,28 @@ func (s *Store) storedSummary(ctx context.Context, batchID int64) (sum *BatchSum
 }
 
 // searchCandidates returns the chunks (seqs, ascending) of a batch that
-// hold every trigram of q; indexed is false when the batch has no index
-// (or q is shorter than three bytes): then every chunk is a candidate.
+// hold every trigram of q (for q of one or two bytes: a trigram starting
+// with it); indexed is false when the batch has no index fit for q (or q
+// is empty): then every chunk is a candidate.
 func (s *Store) searchCandidates(ctx context.Context, batchID int64, q string) (seqs []int64, indexed bool, err error) {
-	grams := queryGrams(q)
-	if len(grams) == 0 {
+	lq := strings.ToLower(q)
+	if lq == "" {
 		return nil, false, nil
 	}
 	var has int
 	if err := s.r.GetContext(ctx, &has, `SELECT coalesce(max(grams), 0) FROM batch_index WHERE batch_id = ?`, batchID); err != nil {
 		return nil, false, fmt.Errorf("search batch %d: %w", batchID, err)
 	}
+	if len(lq) < 3 {
+		if has < gramsVersion {
+			return nil, false, nil
+		}
+		return s.shortCandidates(ctx, batchID, lq)
+	}
 	if has == 0 {
 		return nil, false, nil
 	}
+	grams := queryGrams(q)
 	args := make([]any, 0, len(grams)+1)
 	args = append(args, batchID)
 	for _, c := range grams {
@@ -530,6 +546,47 @@ func (s *Store) searchCandidates(ctx context.Context, batchID int64, q string) (
 	for _, l := range lists[1:] {
 		seqs = intersect(seqs, l)
 	}
+	return seqs, true, nil
+}
+
+// shortCandidates returns the chunks holding a trigram that starts with
+// lq (one or two bytes): every byte of a ref starts one (addRef).
+func (s *Store) shortCandidates(ctx context.Context, batchID int64, lq string) ([]int64, bool, error) {
+	var lo uint32
+	for i := range 3 {
+		lo <<= 8
+		if i < len(lq) {
+			lo |= uint32(lq[i])
+		}
+	}
+	hi := lo + 1<<(8*(3-len(lq))) - 1
+	rows, err := s.r.QueryContext(ctx, `SELECT seqs FROM batch_gram WHERE batch_id = ? AND gram BETWEEN ? AND ?`, batchID, int64(lo), int64(hi))
+	if err != nil {
+		return nil, false, fmt.Errorf("search batch %d: %w", batchID, err)
+	}
+	defer rows.Close()
+	seen := map[int64]bool{}
+	var seqs []int64
+	for rows.Next() {
+		var blob []byte
+		if err := rows.Scan(&blob); err != nil {
+			return nil, false, fmt.Errorf("search batch %d: %w", batchID, err)
+		}
+		l, err := decodeSeqs(blob)
+		if err != nil {
+			return nil, false, fmt.Errorf("search batch %d: %w", batchID, err)
+		}
+		for _, seq := range l {
+			if !seen[seq] {
+				seen[seq] = true
+				seqs = append(seqs, seq)
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("search batch %d: %w", batchID, err)
+	}
+	slices.Sort(seqs)
 	return seqs, true, nil
 }
 

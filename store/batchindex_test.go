@@ -234,7 +234,7 @@ func TestBatchSearchSparseAtEnd(t *testing.T) {
 	items[len(items)-1].Ref = "two/Elever/Sidste/Årsrapport ENDELIG.pdf"
 	batch := storeBatch(t, s, items)
 	indexBatch(t, s, batch)
-	for _, q := range []string{"årsrapport endelig", "ÅRSRAPPORT", "sidste/", "elev-001998/dokument-9"} {
+	for _, q := range []string{"årsrapport endelig", "ÅRSRAPPORT", "sidste/", "elev-001998/dokument-9", "å", "Å", "g", "G", " "} {
 		var got []string
 		if err := s.BatchSearch(ctx, batch, q, func(it PlanItem) error { got = append(got, it.Ref); return nil }); err != nil {
 			t.Fatal(err)
@@ -254,7 +254,8 @@ func TestBatchSearchSparseAtEnd(t *testing.T) {
 // refs' bytes (the test RefMatcher decides).
 func TestGramIndexNoFalseNegative(t *testing.T) {
 	pieces := []string{"a", "A", "-", "Æ", "æ", "ß", "İ", "i̇", "Σ", "ς", "\xc3", "\x80", "\xff", "\u212a", "k", "K", ".pdf", "\uFFFD", "é", "É", "abc", "ABC"}
-	queries := []string{"abc", "ABC-", "æab", "Æ-a", "ßa", "i̇", "σς", "kab", "K.PDF", "\u212aab", "é-a", "\xc3\x80a", "\uFFFD", "-a-", "aaa", "ÆÆ"}
+	queries := []string{"abc", "ABC-", "æab", "Æ-a", "ßa", "i̇", "σς", "kab", "K.PDF", "\u212aab", "é-a", "\xc3\x80a", "\uFFFD", "-a-", "aaa", "ÆÆ",
+		"a", "A", "æ", "Æ", "k", "-", "\xff", "\xc3", "ab", "a-", "ß"}
 	var seed uint64 = 7
 	next := func(n int) int { seed = seed*6364136223846793005 + 1442695040888963407; return int(seed>>33) % n }
 	for range 3000 {
@@ -289,6 +290,15 @@ func checkGrams(t *testing.T, g *gramIndex, refs []string, q string) {
 		for _, c := range queryGrams(q) {
 			if g.post[c] == nil {
 				t.Fatalf("q %q matches ref %q but trigram %06x is not indexed", q, ref, c)
+			}
+		}
+		if lq := strings.ToLower(q); len(lq) > 0 && len(lq) < 3 {
+			found := false
+			for c := range g.post {
+				found = found || string([]byte{byte(c >> 16), byte(c >> 8), byte(c)})[:len(lq)] == lq
+			}
+			if !found {
+				t.Fatalf("q %q matches ref %q but no trigram starts with it", q, ref)
 			}
 		}
 	}

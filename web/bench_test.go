@@ -109,6 +109,7 @@ func BenchmarkBatchPage(b *testing.B) {
 		{"middle", fmt.Sprintf("?page=%d", mid), fmt.Sprintf("Viser %s–%s af", da.Number(int64((mid-1)*PageSize+1)), da.Number(int64(mid*PageSize)))},
 		{"search_fills", "?q=dokument-3", "Viser 1–100 af flere fund"},
 		{"search_one_at_end", "?q=" + url.QueryEscape(strings.TrimPrefix(last, "two/")), "Viser 1–1 af 1 fund"},
+		{"search_short_query", "?q=" + url.QueryEscape("æ"), "Ingen stier"}, // two bytes: no trigram, every chunk's bytes read
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			for b.Loop() {
@@ -123,6 +124,31 @@ func BenchmarkBatchPage(b *testing.B) {
 				}
 			}
 		})
+	}
+	// The summary computed again after a withdrawal (each iteration
+	// withdraws one item, then loads the first page).
+	b.Run("first_after_withdrawal", func(b *testing.B) {
+		benchWithdrawn(b, e, batch.ID, func(b *testing.B) { get(b, "", "Viser 1–100 af") })
+	})
+}
+
+// BenchmarkBatchPage's last case: after a withdrawal the page computes
+// the summary again (one pass over the batch's chunks) and stores it; the
+// views after that read it. Each iteration withdraws one more item.
+func benchWithdrawn(b *testing.B, e *testEnv, batch int64, get func(*testing.B)) {
+	i := 0
+	for b.Loop() {
+		b.StopTimer()
+		i++
+		err := e.p.Store.Write(context.Background(), func(tx *store.Tx) error {
+			_, err := tx.Withdraw(store.Withdrawal{BatchID: batch, Ref: benchPath(i), Version: fmt.Sprintf("v%d", i), Code: "changed", At: store.Time{Time: start}})
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		get(b)
 	}
 }
 
