@@ -71,7 +71,7 @@ var norunReasons = map[string]string{
 	"root":       "needs root and Samba, and runs for minutes; connectors/smb tests start Samba in CI",
 	"synopsis":   "a command's synopsis (placeholders, [options]), not a command; the examples that follow it run",
 	"quoted":     "quoted text (a mail, a message) that names a command; the test that produces the text checks it",
-	"production": "needs a production installation the demo sandbox cannot be (its /etc configuration, os_users and other accounts, or a ledger crafted to fail); the package tests named beside it produce the message",
+	"production": "needs a production installation the demo sandbox cannot be (its /etc configuration, os_users and other accounts, or a ledger crafted to fail); the package's own tests produce the message",
 }
 
 // setups prepare a file's directory; they return the directory the
