@@ -41,6 +41,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"os"
@@ -56,6 +57,9 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
+	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/store/testtool"
 )
 
@@ -867,5 +871,48 @@ func TestReadmeForNewcomers(t *testing.T) {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("README.md lacks %q", want)
 		}
+	}
+}
+
+// TestDocsYAML: every ```yaml block of the documentation is YAML, and one
+// that is a whole configuration (it starts with `version:`) loads as
+// retentiond loads it, with the default policies beside it.
+func TestDocsYAML(t *testing.T) {
+	root := repoRoot(t)
+	whole := 0
+	for _, f := range loadDocs(t) {
+		for _, b := range f.blocks {
+			if b.lang != "yaml" {
+				continue
+			}
+			text := strings.Join(b.body, "\n") + "\n"
+			var n yaml.Node
+			if err := yaml.Unmarshal([]byte(text), &n); err != nil {
+				t.Errorf("%s: not YAML: %v", b.where(), err)
+				continue
+			}
+			if !strings.HasPrefix(text, "version:") {
+				continue
+			}
+			whole++
+			dir := t.TempDir()
+			pols := filepath.Join(dir, "policies")
+			os.MkdirAll(pols, 0o700)
+			ents, err := os.ReadDir(filepath.Join(root, "configs", "policies"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range ents {
+				p, _ := os.ReadFile(filepath.Join(root, "configs", "policies", e.Name()))
+				os.WriteFile(filepath.Join(pols, e.Name()), p, 0o600)
+			}
+			file := filepath.Join(dir, "retentiond.yaml")
+			if _, err := configs.Parse(file, []byte(text), newApp(io.Discard, io.Discard).registry); err != nil {
+				t.Errorf("%s: the configuration does not load: %v", b.where(), err)
+			}
+		}
+	}
+	if whole == 0 {
+		t.Error("no whole configuration in the documentation (docs/operators/configuration.md has one)")
 	}
 }
