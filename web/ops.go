@@ -340,24 +340,25 @@ func (s *Server) opsPage(w http.ResponseWriter, r *http.Request, sess *auth.Sess
 	for _, p := range plans {
 		last[p.Source] = p
 	}
-	failed, err := s.sourceFailures(ctx)
+	failed, err := s.sourceFailedAt(ctx)
 	if err != nil {
 		return s.failed(r, pg, err)
 	}
 	for _, src := range cfg.Sources {
 		row := opsSourceRow{Name: src.Name, Kind: src.Kind.Name, Schedule: src.Schedule, Job: byKey["plan:"+src.Name]}
-		planDay := ""
+		var planned time.Time
 		if p, ok := last[src.Name]; ok {
-			at := p.CreatedAt.Time.In(cfg.Location)
-			planDay = at.Format("2006-01-02")
+			planned = p.CreatedAt.Time
+			at := planned.In(cfg.Location)
 			row.LastPlan = at.Format("2006-01-02 15:04")
 			row.Result = l.F("ops.plan.result", l.Number(p.Listed), l.Number(p.Due), l.Size(p.DueBytes), l.Number(p.Review), l.Number(p.Held))
 			if p.Incomplete != "" {
 				row.Incomplete = l.F("ops.plan.incomplete", safetext.Text(scheduler.OneLine(errors.New(p.Incomplete))))
 			}
 		}
-		if day := failed[src.Name]; day != "" && day >= planDay {
-			row.Failed = l.F("ops.plan.failed_on", day)
+		// A failure since the latest plan that worked.
+		if at, ok := failed[src.Name]; ok && at.After(planned) {
+			row.Failed = l.F("ops.plan.failed_on", at.In(cfg.Location).Format("2006-01-02"))
 		}
 		v.Sources = append(v.Sources, row)
 	}
@@ -384,13 +385,28 @@ func (s *Server) opsPage(w http.ResponseWriter, r *http.Request, sess *auth.Sess
 }
 
 // sourceFailures returns, per source, the latest day the operators were
-// alerted that it could not be planned (notification source_failed).
+// alerted that it could not be planned (notification source_failed). The
+// dashboard shows them too.
 func (s *Server) sourceFailures(ctx context.Context) (map[string]string, error) {
-	ns, err := s.p.Store.Notifications(ctx)
+	at, err := s.sourceFailedAt(ctx)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]string{}
+	for src, t := range at {
+		out[src] = t.In(s.config().Location).Format("2006-01-02")
+	}
+	return out, nil
+}
+
+// sourceFailedAt returns, per source, when the operators were last
+// alerted that it could not be planned.
+func (s *Server) sourceFailedAt(ctx context.Context) (map[string]time.Time, error) {
+	ns, err := s.p.Store.Notifications(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]time.Time{}
 	for _, n := range ns {
 		if n.Kind != "source_failed" {
 			continue
@@ -404,9 +420,9 @@ func (s *Server) sourceFailures(ctx context.Context) (map[string]string, error) 
 		if len(parts) < 3 {
 			continue
 		}
-		src, day := strings.Join(parts[:len(parts)-2], ":"), parts[len(parts)-2]
-		if day > out[src] {
-			out[src] = day
+		src := strings.Join(parts[:len(parts)-2], ":")
+		if n.SentAt.Time.After(out[src]) {
+			out[src] = n.SentAt.Time
 		}
 	}
 	return out, nil

@@ -291,8 +291,16 @@ func TestOpsPlanNow(t *testing.T) {
 	e.src.Put("one/b.jpg", []byte("b"), start.AddDate(0, 0, -5))
 	c := e.signIn("it")
 	_, page := get(t, c, e.ts.URL+"/ops")
-	if !strings.Contains(page, `<td data-label="Latest plan">never</td>`) {
+	if !strings.Contains(page, `<td data-label="Latest plan">never</td>`) || strings.Contains(page, "Could not be planned") {
 		t.Fatalf("ops page before any plan:\n%s", page)
+	}
+	// The daemon could not plan the source and alerted the operators.
+	if err := e.p.Store.AddNotification(context.Background(), store.Notification{Key: "source-failed:src:2026-11-22:it", Kind: "source_failed",
+		Recipients: "it", SentAt: store.Time{Time: start}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, page := get(t, c, e.ts.URL+"/ops"); !strings.Contains(page, "Could not be planned on 2026-11-22 (the operators were alerted)") {
+		t.Fatalf("ops page after a failure:\n%s", page)
 	}
 	resp, page := post(t, e, c, "/ops/plan", url.Values{"source": {"src"}})
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "The plan of src has started.") {
@@ -303,7 +311,7 @@ func TestOpsPlanNow(t *testing.T) {
 	if js := jobs(page); len(js) != 1 || js[0] != "Plan of src: done done: 2 items listed, 2 due, 2 new batches" {
 		t.Fatalf("jobs %q\n%s", js, page)
 	}
-	if !strings.Contains(page, "2 items listed: 2 due (2 B), 0 to review, 0 held") || !strings.Contains(page, `<td data-label="Latest plan">2026-11-22 11:00</td>`) {
+	if !strings.Contains(page, "2 items listed: 2 due (2 B), 0 to review, 0 held") || strings.Contains(page, "Could not be planned") || !strings.Contains(page, `<td data-label="Latest plan">2026-11-22 11:00</td>`) {
 		t.Fatalf("source row after the plan:\n%s", page)
 	}
 	bs, err := e.p.Store.Batches(context.Background())
@@ -384,6 +392,12 @@ func TestOpsHolds(t *testing.T) {
 		t.Fatalf("holds %+v (%v)", hs, err)
 	}
 
+	// One item, named as hostile as a share allows.
+	if resp, page := post(t, e, c, "/ops/holds", url.Values{"reason": {"access request"}, "owner": {"DPO"}, "source": {"src"}, "ref": {hostile}}); resp.StatusCode != http.StatusOK ||
+		!strings.Contains(page, "Hold H-4 added.") || strings.Contains(page, "<script>alert") || strings.Contains(page, "\x07") ||
+		strings.Count(page, `&lt;script&gt;alert(1)&lt;/script&gt;&#34;quote&#39;\a.txt`) != 2 {
+		t.Fatalf("hold of a hostile item: %s\n%s", resp.Status, page)
+	}
 	resp, page = post(t, e, c, "/ops/holds/H-3/release", url.Values{})
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "Hold H-3 released") || strings.Contains(page, `id="release-H-3"`) {
 		t.Fatalf("release: %s\n%s", resp.Status, page)
@@ -396,7 +410,7 @@ func TestOpsHolds(t *testing.T) {
 		t.Fatalf("all holds:\n%s", page)
 	}
 	added, released := entriesOf(t, e, ledger.TypeHoldAdded), entriesOf(t, e, ledger.TypeHoldReleased)
-	if len(added) != 3 || len(released) != 1 {
+	if len(added) != 4 || len(released) != 1 {
 		t.Fatalf("%d hold_added, %d hold_released", len(added), len(released))
 	}
 	for _, en := range append(added, released...) {
