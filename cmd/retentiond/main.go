@@ -12,6 +12,12 @@ import (
 )
 
 func main() {
+	// A reader that stops reading (`retentiond instructions | head -1`)
+	// must not kill a command between what it recorded and what it still
+	// has to do (write the instructions' files, sign a checkpoint): with
+	// SIGPIPE ignored, writing to the closed pipe fails with EPIPE instead
+	// (see os/signal), and the command finishes its work.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	a := newApp(os.Stdout, os.Stderr)
