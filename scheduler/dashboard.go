@@ -187,27 +187,21 @@ func (p *Pipeline) Dashboard(ctx context.Context, person string) (*Dashboard, er
 	}
 	local := now.In(loc)
 	first := time.Date(local.Year(), local.Month()-DashboardMonths+1, 1, 0, 0, 0, 0, loc)
-	months := map[string]*MonthDeletions{}
 	for i := range DashboardMonths {
-		m := first.AddDate(0, i, 0).Format("2006-01")
-		d.Months = append(d.Months, MonthDeletions{Month: m})
+		d.Months = append(d.Months, MonthDeletions{Month: first.AddDate(0, i, 0).Format("2006-01")})
 	}
-	for i := range d.Months {
-		months[d.Months[i].Month] = &d.Months[i]
+	// Each month's bounds as UTC minutes: the counts are kept by the
+	// minute in UTC, so a month of the configured zone is a range of them.
+	bounds := make([]string, 0, DashboardMonths+1)
+	for i := range DashboardMonths + 1 {
+		bounds = append(bounds, first.AddDate(0, i, 0).UTC().Format("2006-01-02T15:04"))
 	}
-	counts, err := p.Store.DeletionCounts(ctx, first.UTC().Format("2006-01-02T15:04"))
+	counts, err := p.Store.DeletionsIn(ctx, bounds)
 	if err != nil {
 		return nil, err
 	}
 	for _, c := range counts {
-		t, err := time.Parse("2006-01-02T15:04", c.Minute)
-		if err != nil {
-			continue // not a time: a damaged entry, which verify names
-		}
-		m := months[t.In(loc).Format("2006-01")]
-		if m == nil {
-			continue
-		}
+		m := &d.Months[c.Period]
 		switch c.Outcome {
 		case "deleted":
 			m.Deleted += c.N

@@ -47,52 +47,42 @@ type DeletionCount struct {
 	N       int64  `db:"n"`
 }
 
-// deletionMinute and deletionOutcome are the expressions of the index
-// ledger_entry_deletion_minute (migration 016), which the query must
-// repeat exactly for SQLite to read the index alone.
-const (
-	deletionMinute  = `substr(CAST(data AS TEXT), 28, 16)`
-	deletionOutcome = `CASE WHEN instr(CAST(data AS TEXT), '"outcome":"') = 0 THEN '' ELSE
-		substr(CAST(data AS TEXT), instr(CAST(data AS TEXT), '"outcome":"') + 11,
-			instr(substr(CAST(data AS TEXT), instr(CAST(data AS TEXT), '"outcome":"') + 11), '"') - 1) END`
-	deletionWhere = `CAST(substr(data, 1, 19) AS TEXT) = '{"type":"deletion",'`
-)
-
-// deletionCountsQuery is DeletionCounts's statement (and its benchmark's
-// EXPLAIN QUERY PLAN).
-const deletionCountsQuery = `SELECT ` + deletionMinute + ` AS minute, ` + deletionOutcome + ` AS outcome, count(*) AS n
-	FROM ledger_entry WHERE ` + deletionWhere + ` AND ` + deletionMinute + ` >= ?
-	GROUP BY 1, 2 ORDER BY 1, 2`
-
 // DeletionCounts counts the ledger's deletion entries per minute and
-// outcome, from the minute since on (UTC, "2006-01-02T15:04"; "" for all),
-// from the index alone.
+// outcome, from the minute since on (UTC, "2006-01-02T15:04"; "" for all).
+// It reads the counts a trigger keeps as entries are appended (migration
+// 016), not the entries.
 func (s *Store) DeletionCounts(ctx context.Context, since string) ([]DeletionCount, error) {
 	var cs []DeletionCount
-	if err := s.r.SelectContext(ctx, &cs, deletionCountsQuery, since); err != nil {
+	if err := s.r.SelectContext(ctx, &cs, `SELECT minute, outcome, n FROM ledger_deletion_count WHERE minute >= ? ORDER BY minute, outcome`, since); err != nil {
 		return nil, fmt.Errorf("count deletions: %w", err)
 	}
 	return cs, nil
 }
 
-// DeletionCountsPlan is SQLite's plan for DeletionCounts, for tests that
-// it reads the index alone.
-func (s *Store) DeletionCountsPlan(ctx context.Context) (string, error) {
-	rows, err := s.r.QueryContext(ctx, `EXPLAIN QUERY PLAN `+deletionCountsQuery, "")
-	if err != nil {
-		return "", err
-	}
-	defer rows.Close()
-	var out string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			return "", err
+// PeriodCount is how many deletion entries of period i (DeletionsIn's
+// bounds[i] to bounds[i+1]) recorded an outcome.
+type PeriodCount struct {
+	Period  int    `db:"period"`
+	Outcome string `db:"outcome"`
+	N       int64  `db:"n"`
+}
+
+// DeletionsIn sums the deletion entries between consecutive bounds
+// (minutes, UTC, "2006-01-02T15:04", ascending; the first inclusive, the
+// next exclusive) per period and outcome, in SQL over the counts
+// migration 016's trigger keeps.
+func (s *Store) DeletionsIn(ctx context.Context, bounds []string) ([]PeriodCount, error) {
+	var out []PeriodCount
+	for i := 0; i+1 < len(bounds); i++ {
+		var cs []PeriodCount
+		err := s.r.SelectContext(ctx, &cs, `SELECT ? AS period, outcome, sum(n) AS n FROM ledger_deletion_count
+			WHERE minute >= ? AND minute < ? GROUP BY outcome ORDER BY outcome`, i, bounds[i], bounds[i+1])
+		if err != nil {
+			return nil, fmt.Errorf("count deletions: %w", err)
 		}
-		out += detail + "\n"
+		out = append(out, cs...)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // CheckpointCount returns how many checkpoints are stored.

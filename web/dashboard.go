@@ -135,8 +135,11 @@ type dashView struct {
 	Ages      chart
 	AgeRows   []ageRow
 	Waiting   []waitRow
-	Sources   []sourceRow
-	Failing   int
+	// MoreWaiting says how many waiting batches the table leaves out
+	// (the chart counts them all).
+	MoreWaiting string
+	Sources     []sourceRow
+	Failing     int
 }
 
 type overRow struct{ Rule, Title, Unbatched, Waiting, Approved, Total string }
@@ -194,7 +197,11 @@ func (a *audit) dashboard(w http.ResponseWriter, r *http.Request, sess *auth.Ses
 		v.AgeRows = append(v.AgeRows, ageRow{label, l.Number(n)})
 	}
 	v.Ages = barChart("chart-ages", l.T("dash.wait.title"), l.F("dash.wait.desc", len(d.Waiting)), ages, l.Number)
-	for _, b := range d.Waiting {
+	for i, b := range d.Waiting {
+		if i == maxWaitingRows {
+			v.MoreWaiting = l.F("dash.wait.more", len(d.Waiting)-i)
+			break
+		}
 		v.Waiting = append(v.Waiting, waitRow{ID: b.ID, Rule: b.Rule, Status: l.T("status." + b.Status), Code: b.Status,
 			Items: l.Number(b.Items - b.Withdrawn), Waited: waited(l, b.Waited), Since: a.stamp(b.CreatedAt.Time)})
 	}
@@ -231,6 +238,10 @@ func (a *audit) dashboard(w http.ResponseWriter, r *http.Request, sess *auth.Ses
 	pg.Data = v
 	return http.StatusOK, "dashboard"
 }
+
+// maxWaitingRows is how many waiting batches the dashboard lists, the
+// longest waiting first.
+const maxWaitingRows = 50
 
 // monthLabel is "nov. 2026" for "2026-11".
 func monthLabel(l Locale, ym string) string {
@@ -607,6 +618,7 @@ var dashboardWords = map[string]map[string]string{
 		"dash.wait.intro":           "Slettelister, der afventer IT-drift (store lister), godkendelse eller udførelse, efter hvor længe de har ventet.",
 		"dash.wait.desc":            "%d slettelister venter, fordelt på hvor længe. Listerne står i tabellen under diagrammet.",
 		"dash.wait.batches":         "slettelister",
+		"dash.wait.more":            "Og %d slettelister mere, der har ventet kortere.",
 		"dash.wait.none":            "Ingen sletteliste venter.",
 		"dash.age.0":                "under 1 dag",
 		"dash.age.1":                "1–7 dage",
@@ -757,6 +769,7 @@ var dashboardWords = map[string]map[string]string{
 		"dash.wait.intro":           "Gallringslistor som väntar på IT-drift (stora listor), godkännande eller körning, efter hur länge de har väntat.",
 		"dash.wait.desc":            "%d gallringslistor väntar, fördelade efter hur länge. Listorna står i tabellen under diagrammet.",
 		"dash.wait.batches":         "gallringslistor",
+		"dash.wait.more":            "Och %d gallringslistor till, som har väntat kortare.",
 		"dash.wait.none":            "Ingen gallringslista väntar.",
 		"dash.age.0":                "under 1 dag",
 		"dash.age.1":                "1–7 dagar",
@@ -907,6 +920,7 @@ var dashboardWords = map[string]map[string]string{
 		"dash.wait.intro":           "Batches waiting for an operator (large batches), for approval or for execution, by how long they have waited.",
 		"dash.wait.desc":            "%d batches are waiting, grouped by how long. The batches are in the table below the chart.",
 		"dash.wait.batches":         "batches",
+		"dash.wait.more":            "And %d more batches that have waited less long.",
 		"dash.wait.none":            "No batch is waiting.",
 		"dash.age.0":                "under 1 day",
 		"dash.age.1":                "1–7 days",

@@ -744,3 +744,138 @@ func TestDashboardSignedOut(t *testing.T) {
 		t.Errorf("a signed-out post verified: %+v", v)
 	}
 }
+
+// TestDeletionCountsKept: the counts migration 016's trigger keeps are
+// the deletion entries of the ledger, parsed, per minute and outcome; and
+// a migration of a database that already holds entries counts them.
+func TestDeletionCountsKept(t *testing.T) {
+	e, _ := newDashEnv(t, "en")
+	fillDash(t, e)
+	ctx := context.Background()
+	want := map[string]int64{}
+	err := e.p.Store.Entries(ctx, func(_ int64, data []byte) error {
+		en, err := ledger.Parse(data)
+		if err == nil && en.Type == ledger.TypeDeletion {
+			want[en.Time.UTC().Format("2006-01-02T15:04")+" "+en.Outcome]++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := func() map[string]int64 {
+		cs, err := e.p.Store.DeletionCounts(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]int64{}
+		for _, c := range cs {
+			out[c.Minute+" "+c.Outcome] += c.N
+		}
+		return out
+	}
+	if len(want) < 2 || fmt.Sprint(got()) != fmt.Sprint(want) {
+		t.Fatalf("counts %v, ledger %v", got(), want)
+	}
+	// As migration 016 found a ledger: the counts made again from the
+	// entries by its own statement.
+	db, err := sql.Open("sqlite", e.p.Config.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	mig, err := os.ReadFile(filepath.Join("..", "store", "migrations", "016_dashboard.sql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	backfill := string(mig)[strings.Index(string(mig), "INSERT INTO ledger_deletion_count(minute, outcome, n)\nSELECT"):]
+	backfill = backfill[:strings.Index(backfill, ";")]
+	if _, err := db.Exec(`DELETE FROM ledger_deletion_count`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(backfill); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got()) != fmt.Sprint(want) {
+		t.Fatalf("counts made by the migration %v, ledger %v", got(), want)
+	}
+}
+
+// BenchmarkDashboard measures the dashboard's server time on a store with
+// many batches and a long ledger: RETENTIOND_BENCH_ENTRIES deletion
+// entries (default 200,000) spread over a year, 2,000 batches in every
+// status. Run with
+//
+//	RETENTIOND_BENCH_ENTRIES=1000000 go test ./web -run '^$' -bench BenchmarkDashboard -benchtime 20x
+func BenchmarkDashboard(b *testing.B) {
+	n := 200_000
+	if v := os.Getenv("RETENTIOND_BENCH_ENTRIES"); v != "" {
+		fmt.Sscan(v, &n)
+	}
+	e, _ := newDashEnv(b, "en")
+	ctx := context.Background()
+	e.src.Put("one/a.jpg", []byte("a"), start.Add(-5*24*time.Hour))
+	if _, err := e.p.Plan(ctx, scheduler.PlanOptions{Source: "src", Planner: "it"}); err != nil {
+		b.Fatal(err)
+	}
+	k, err := ledger.NewRefKey(make([]byte, 32))
+	if err != nil {
+		b.Fatal(err)
+	}
+	outcomes := []string{"deleted", "deleted", "deleted", "absent", "failed", "archived"}
+	for done := 0; done < n; {
+		var leaves [][]byte
+		for ; done < n && len(leaves) < 10_000; done++ {
+			en := ledger.Entry{Type: ledger.TypeDeletion, Time: start.Add(-time.Duration(done%365) * 24 * time.Hour).Add(time.Duration(done) * time.Millisecond),
+				Source: "src", SourceKind: "memory", Item: k.Ref("item:memory:src", fmt.Sprint(done)), Size: 1234,
+				Policy: "skole", PolicyDigest: "sha256:" + strings.Repeat("ab", 32), Rule: "ONE", Batch: int64(1 + done%2000),
+				Approvals: []string{"anna"}, Outcome: outcomes[done%len(outcomes)], Method: "delete"}
+			if en.Outcome == "failed" {
+				en.Code = "permission_denied"
+			}
+			data, err := en.Marshal()
+			if err != nil {
+				b.Fatal(err)
+			}
+			leaves = append(leaves, data)
+		}
+		if err := e.p.Store.Write(ctx, func(tx *store.Tx) error { _, err := tx.Append(leaves...); return err }); err != nil {
+			b.Fatal(err)
+		}
+	}
+	db, err := sql.Open("sqlite", e.p.Config.Database)
+	if err != nil {
+		b.Fatal(err)
+	}
+	statuses := []string{"pending", "guarded", "approved", "done", "rejected", "superseded", "withdrawn"}
+	for i := range 2000 {
+		_, err := db.Exec(`INSERT INTO batch(plan_id, source, rule, policy, policy_digest, created_at, planner, items, bytes, fingerprint, status, updated_at, deleted, failed)
+			VALUES (1, 'src', 'ONE', 'skole', '', ?, 'it', 500, 1000, '', ?, ?, 480, 20)`,
+			start.Add(-time.Duration(i)*time.Hour).Format(time.RFC3339), statuses[i%len(statuses)], start.Add(-time.Duration(i)*time.Hour).Format(time.RFC3339))
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	db.Close()
+	eva := e.signIn("eva")
+	b.Run("pipeline", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := e.p.Dashboard(ctx, "eva"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("page", func(b *testing.B) {
+		for b.Loop() {
+			resp, err := eva.Get(e.ts.URL + "/dashboard")
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Fatal(resp.Status)
+			}
+		}
+	})
+}
