@@ -575,7 +575,7 @@ func Parse(file string, data []byte, reg *connectors.Registry) (*Config, error) 
 				}
 			}
 			if !r.OwnerNotice.IsZero() && c.Notify == nil {
-				pd.errorf(fmt.Sprintf("rules[%d].owner_notice", k), "owners are told by e-mail, but %s has no notify section: configure notify (see the README, Notifications)", filepath.Base(file))
+				pd.errorf(fmt.Sprintf("rules[%d].owner_notice", k), "owners are told by e-mail, but %s has no notify section: configure notify (see docs/operators/running.md, Notifications)", filepath.Base(file))
 			}
 			if r.EscalateTo != "" && len(c.GroupMembers(r.EscalateTo)) == 0 {
 				pd.errorf(fmt.Sprintf("rules[%d].escalate_to", k), "group %q has no approvers in %s: add people with role approver and that group", r.EscalateTo, filepath.Base(file))

@@ -38,7 +38,7 @@ cannot be planned.`,
 		Args: cobra.NoArgs,
 		RunE: a.withPipeline(func(ctx context.Context, p *scheduler.Pipeline, _ []string) error {
 			if p.Config.Notify == nil {
-				return errors.New("no notify section in the configuration: nobody is told anything (see the README, Notifications)")
+				return errors.New("no notify section in the configuration: nobody is told anything (see docs/operators/running.md, Notifications)")
 			}
 			before, err := p.Store.Notifications(ctx)
 			if err != nil {

@@ -40,7 +40,7 @@ type Options struct {
 	// Exactly one scope: the listed mailboxes, the (transitive) members of
 	// a group given by object id, or every user in the tenant. The tenant
 	// administrator should restrict the app to the same mailboxes (RBAC
-	// for Applications); see the README.
+	// for Applications); see docs/operators/sources.md.
 	Mailboxes []string `yaml:"mailboxes"`
 	Group     string   `yaml:"group"`
 	AllUsers  bool     `yaml:"all_users"`
