@@ -544,7 +544,7 @@ func (s *Server) confirmBatch(ctx context.Context, l Locale, sess *auth.Session,
 // notifyTest sends the test e-mail `retentiond notify test` sends, to the
 // operators of notify.operators.
 func (s *Server) notifyTest(ctx context.Context, l Locale, sess *auth.Session, r *http.Request) (string, string, error) {
-	snd, to, err := s.testRecipients(ctx, l, sess)
+	snd, cfg, to, err := s.testRecipients(ctx, l, sess)
 	if err != nil {
 		return "", "", err
 	}
@@ -554,7 +554,7 @@ func (s *Server) notifyTest(ctx context.Context, l Locale, sess *auth.Session, r
 	defer cancel()
 	var sent []string
 	for _, addr := range to {
-		if err := snd.Send(sctx, TestMail(addr)); err != nil {
+		if err := snd.Send(sctx, notify.TestMail(cfg, addr)); err != nil { // in the configuration's locale, as the CLI's
 			s.log.Warn("test notification not sent", zap.Error(err))
 			msg := l.F("ops.notify.failed", safetext.Text(scheduler.OneLine(err)))
 			if len(sent) > 0 {
@@ -567,24 +567,25 @@ func (s *Server) notifyTest(ctx context.Context, l Locale, sess *auth.Session, r
 	return "/ops", l.F("ops.notify.sent", strings.Join(sent, ", ")), nil
 }
 
-// testRecipients checks the operator role and returns the sender and the
-// addresses of the test e-mail, under the configuration lock.
-func (s *Server) testRecipients(ctx context.Context, l Locale, sess *auth.Session) (notify.Sender, []string, error) {
+// testRecipients checks the operator role and returns the sender, the
+// configuration in force and the addresses of the test e-mail, under the
+// configuration lock.
+func (s *Server) testRecipients(ctx context.Context, l Locale, sess *auth.Session) (notify.Sender, *configs.Config, []string, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if _, err := s.p.Authorize(ctx, sess.Person, configs.RoleOperator); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cfg := s.config()
 	if cfg.Notify == nil {
-		return nil, nil, &userError{http.StatusConflict, l.T("ops.notify.none")}
+		return nil, nil, nil, &userError{http.StatusConflict, l.T("ops.notify.none")}
 	}
 	s.ops.mu.Lock()
 	snd := s.ops.sender
 	s.ops.mu.Unlock()
 	if snd == nil {
 		if cfg.Notify.SMTP == nil {
-			return nil, nil, &userError{http.StatusConflict, l.T("ops.notify.no_sender")}
+			return nil, nil, nil, &userError{http.StatusConflict, l.T("ops.notify.no_sender")}
 		}
 		snd = notify.SMTP{Relay: *cfg.Notify.SMTP, Now: s.p.Clock.Now, Log: s.log.Named("notify")}
 	}
@@ -595,15 +596,9 @@ func (s *Server) testRecipients(ctx context.Context, l Locale, sess *auth.Sessio
 		}
 	}
 	if len(to) == 0 {
-		return nil, nil, &userError{http.StatusConflict, l.T("ops.notify.nobody")}
+		return nil, nil, nil, &userError{http.StatusConflict, l.T("ops.notify.nobody")}
 	}
-	return snd, to, nil
-}
-
-// TestMail is the test e-mail of `retentiond notify test`.
-func TestMail(to string) notify.Mail {
-	return notify.Mail{To: to, Subject: "retentiond: test notification",
-		Text: "This is a test e-mail from retentiond (retentiond notify test).\nIf you read it, notifications reach you.\n"}
+	return snd, cfg, to, nil
 }
 
 // opsHoldRow is one hold on /ops/holds.

@@ -60,6 +60,9 @@ func (a *app) startConsole(ctx context.Context, cfg *configs.Config, log *zap.Lo
 		p.Close()
 		return nil, err
 	}
+	// The operators' notification test sends as the daemon's mails go:
+	// SMTP or Microsoft Graph.
+	srv.SetSender(a.sender(p, log.Named("notify")))
 	// Bound before anything runs: a port already taken stops the service
 	// here, with nothing done.
 	ln, err := net.Listen("tcp", cfg.Web.Listen)
@@ -157,5 +160,10 @@ func (c *console) stop() {
 		c.http.Close()
 	}
 	<-c.done
+	// Plans and executions started from the console stop (an execution
+	// after the slice in flight, recorded) before their pipeline closes.
+	if err := c.srv.Close(ctx); err != nil {
+		c.log.Warn("web console shutdown", zap.Error(err))
+	}
 	c.p.Close()
 }
