@@ -507,7 +507,9 @@ func (p *Pipeline) ExportBundle(ctx context.Context, person string, from, to tim
 	if in.Software == "" {
 		in.Software = "retentiond"
 	}
-	tmp, err := os.MkdirTemp(filepath.Dir(cfg.Database), ".console-export-")
+	dir := filepath.Dir(cfg.Database)
+	removeStaleExports(dir, now, p.Log)
+	tmp, err := os.MkdirTemp(dir, consoleExportPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("export ledger: %w", err)
 	}
@@ -518,6 +520,26 @@ func (p *Pipeline) ExportBundle(ctx context.Context, person string, from, to tim
 		return nil, err
 	}
 	return &ExportedBundle{Result: res, Name: name, tmp: tmp}, nil
+}
+
+// consoleExportPrefix begins the names of the temporary directories
+// ExportBundle writes bundles into.
+const consoleExportPrefix = ".console-export-"
+
+// removeStaleExports removes the temporary directories of console exports
+// in dir last changed more than a day before now: left by a process that
+// stopped while it streamed one (a download in progress is younger).
+func removeStaleExports(dir string, now time.Time, log *zap.Logger) {
+	stale, _ := filepath.Glob(filepath.Join(dir, consoleExportPrefix+"*"))
+	for _, d := range stale {
+		fi, err := os.Lstat(d)
+		if err != nil || !fi.IsDir() || now.Sub(fi.ModTime()) < 24*time.Hour {
+			continue
+		}
+		if err := os.RemoveAll(d); err != nil {
+			log.Warn("removing an unfinished console export failed", zap.String("path", d), zap.Error(err))
+		}
+	}
 }
 
 // Archive writes the bundle as a gzip-compressed tar archive whose files

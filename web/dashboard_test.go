@@ -491,6 +491,18 @@ func TestBundleDownload(t *testing.T) {
 	e, _ := newDashEnv(t, "en")
 	fillDash(t, e)
 	ctx := context.Background()
+	// An export left by a process that stopped two days ago, and one
+	// still being streamed.
+	dbDir := filepath.Dir(e.p.Config.Database)
+	for name, age := range map[string]time.Duration{".console-export-1": 48 * time.Hour, ".console-export-2": time.Hour} {
+		if err := os.MkdirAll(filepath.Join(dbDir, name, "half"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		at := e.clock.Now().Add(-age)
+		if err := os.Chtimes(filepath.Join(dbDir, name), at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
 	eva := e.signIn("eva")
 	resp := postRaw(t, e, eva, "/ledger/bundle", url.Values{"from": {"2026-11-01"}, "to": {"2026-12-01"}})
 	defer resp.Body.Close()
@@ -521,8 +533,8 @@ func TestBundleDownload(t *testing.T) {
 			}
 		}
 	}
-	// Nothing is left beside the database.
-	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(e.p.Config.Database), ".console-export-*")); len(left) != 0 {
+	// Nothing is left beside the database but the export still young.
+	if left, _ := filepath.Glob(filepath.Join(dbDir, ".console-export-*")); len(left) != 1 || filepath.Base(left[0]) != ".console-export-2" {
 		t.Errorf("left behind: %v", left)
 	}
 
