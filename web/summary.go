@@ -44,6 +44,9 @@ func (s *Server) summary(ctx context.Context, b *store.Batch, l Locale) *summary
 		s.log.Warn("batch summary not stored", zap.Int64("batch", b.ID), zap.Error(err))
 	}
 	v := &summaryView{Intro: l.F("sum.intro", l.Number(sum.Items), l.Size(sum.Bytes))}
+	if sum.Items == 0 {
+		return v // every item withdrawn: nothing to count
+	}
 	add := func(id string, p store.SummaryPart, key func(string) string, without string) {
 		sp := summaryPart{ID: "sum-" + id, Title: l.T("sum." + id), Note: l.T("sum." + id + ".note"), KeyCol: l.T("sum.col." + id)}
 		for _, r := range p.Top {

@@ -132,6 +132,15 @@ func TestBatchSummaryPage(t *testing.T) {
 	if strings.Contains(page, ">two/folder-13<") {
 		t.Fatalf("the excluded folder is still counted:\n%s", page)
 	}
+	// Everything excluded: nothing to count.
+	form = url.Values{"reason": {"kept for a case"}, "pattern": {"**"}}
+	if resp, body := post(t, e, c, fmt.Sprintf("/batches/%d/exclude", b.ID), form); resp.StatusCode != 200 {
+		t.Fatalf("exclude all: %s\n%s", resp.Status, body)
+	}
+	page = checkSummaryPage(t, e, c, b.ID)
+	if !strings.Contains(page, "0 items are still in the batch") || strings.Contains(page, "By folder") {
+		t.Fatalf("summary of an emptied batch:\n%s", page)
+	}
 }
 
 // TestDownloadXLSX: the batch's items as XLSX, read back: the rows
