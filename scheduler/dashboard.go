@@ -727,3 +727,20 @@ func (p *Pipeline) ExplainSubjectFor(ctx context.Context, person, key string) (*
 	}
 	return p.ExplainSubject(ctx, key)
 }
+
+// ImportsFor returns the newest n imports of the school systems' exports,
+// applied or refused and why (`retentiond subjects imports`), for person
+// (auditor or approver): whether the facts a lookup shows are current.
+func (p *Pipeline) ImportsFor(ctx context.Context, person string, n int) ([]store.SubjectImport, error) {
+	if _, err := p.AuthorizeAny(ctx, person, EvidenceRoles...); err != nil {
+		return nil, err
+	}
+	imps, err := p.Store.Imports(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(imps) > n {
+		imps = imps[:n]
+	}
+	return imps, nil
+}

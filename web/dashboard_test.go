@@ -626,7 +626,7 @@ func TestExplainPage(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || resp.Request.URL.RawQuery != "" || resp.Request.URL.Path != "/explain" {
 		t.Fatalf("lookup: %s %s\n%s", resp.Status, resp.Request.URL, page)
 	}
-	for _, want := range []string{"About student:1001", "left 2026-06-20", "first listed", "students/1001/elevplan.docx",
+	for _, want := range []string{"About student:1001", "left 2026-06-20", "first listed", "students/1001/elevplan.docx", "Exports imported", `class="badge s-done">applied</span>`,
 		"students/1001/&lt;i&gt;note&lt;/i&gt;.txt", "due (S3)"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("explain page lacks %q", want)
