@@ -140,6 +140,7 @@ type dashView struct {
 	MoreWaiting string
 	Sources     []sourceRow
 	Failing     int
+	FailingText string
 }
 
 type overRow struct{ Rule, Title, Unbatched, Waiting, Approved, Total string }
@@ -234,6 +235,11 @@ func (a *audit) dashboard(w http.ResponseWriter, r *http.Request, sess *auth.Ses
 			v.Failing++
 		}
 		v.Sources = append(v.Sources, row)
+	}
+	if v.Failing == 1 {
+		v.FailingText = l.T("dash.src.failing_1")
+	} else if v.Failing > 1 {
+		v.FailingText = l.F("dash.src.failing", v.Failing)
 	}
 	pg.Data = v
 	return http.StatusOK, "dashboard"
@@ -651,6 +657,7 @@ var dashboardWords = map[string]map[string]string{
 		"dash.age.3":                "over 30 dage",
 		"dash.src.title":            "Kilder",
 		"dash.src.failing":          "%d kilder kræver IT-drifts opmærksomhed.",
+		"dash.src.failing_1":        "Én kilde kræver IT-drifts opmærksomhed.",
 		"dash.src.ok_all":           "Alle kilder blev gennemgået helt ved seneste sletteplan, og ingen sletning fejlede de seneste 30 dage.",
 		"dash.src.last_plan":        "Seneste sletteplan",
 		"dash.src.problems":         "Problemer",
@@ -809,6 +816,7 @@ var dashboardWords = map[string]map[string]string{
 		"dash.age.3":                "över 30 dagar",
 		"dash.src.title":            "Källor",
 		"dash.src.failing":          "%d källor behöver IT-drifts uppmärksamhet.",
+		"dash.src.failing_1":        "En källa behöver IT-drifts uppmärksamhet.",
 		"dash.src.ok_all":           "Alla källor gicks igenom helt vid senaste gallringsplan, och ingen radering misslyckades de senaste 30 dagarna.",
 		"dash.src.last_plan":        "Senaste gallringsplan",
 		"dash.src.problems":         "Problem",
@@ -967,6 +975,7 @@ var dashboardWords = map[string]map[string]string{
 		"dash.age.3":                "over 30 days",
 		"dash.src.title":            "Sources",
 		"dash.src.failing":          "%d sources need an operator's attention.",
+		"dash.src.failing_1":        "One source needs an operator's attention.",
 		"dash.src.ok_all":           "Every source was listed completely by its latest plan, and no deletion failed in the last 30 days.",
 		"dash.src.last_plan":        "Latest plan",
 		"dash.src.problems":         "Problems",

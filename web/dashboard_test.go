@@ -337,6 +337,9 @@ func TestDashboardSources(t *testing.T) {
 	if row := tableRow(t, page, "src"); !strings.Contains(row[1], "failing") || !strings.Contains(row[2], "never") {
 		t.Errorf("unplanned source: %v", row)
 	}
+	if !strings.Contains(page, "One source needs an operator&#39;s attention.") {
+		t.Errorf("the failing source is not counted")
+	}
 	fillDash(t, e)
 	eva = e.signIn("eva")
 	_, page = get(t, eva, e.ts.URL+"/dashboard")
