@@ -410,8 +410,10 @@ var fileName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 func (a *audit) proof(w http.ResponseWriter, r *http.Request, sess *auth.Session, pg *page) (int, string) {
 	l := pg.L
 	source := strings.TrimSpace(r.PostForm.Get("source"))
-	item := strings.TrimSpace(r.PostForm.Get("item"))
-	if source == "" || item == "" {
+	// A path is taken as typed (a name may end in a space); only a line
+	// break a paste brought is dropped.
+	item := strings.Trim(r.PostForm.Get("item"), "\r\n")
+	if source == "" || strings.TrimSpace(item) == "" {
 		return a.formError(r, sess, pg, http.StatusBadRequest, l.T("ledger.proof.missing"))
 	}
 	ctx, cancel := a.ctx(r, sess)
@@ -510,19 +512,23 @@ func (a *audit) explain(w http.ResponseWriter, r *http.Request, sess *auth.Sessi
 	}
 	v := &explainView{Evidence: true, Key: key, Asked: true}
 	pg.Data = v
+	ctx, cancel := a.ctx(r, sess)
+	defer cancel()
+	// The imports first: they need the same roles as a lookup, so a
+	// person without them is refused before anything is looked up.
+	if err := a.imports(ctx, l, sess.Person, v); err != nil {
+		return a.refused(r, pg, err)
+	}
 	if key == "" {
 		pg.Error = l.T("explain.missing")
 		return http.StatusBadRequest, "explain"
 	}
-	ctx, cancel := a.ctx(r, sess)
-	defer cancel()
+	if kind, id, ok := strings.Cut(key, ":"); !strings.Contains(key, "@") && (!ok || kind == "" || id == "") {
+		pg.Error = l.T("explain.bad_key")
+		return http.StatusBadRequest, "explain"
+	}
 	rep, err := a.s.p.ExplainSubjectFor(ctx, sess.Person, key)
 	a.s.log.Info("person looked up", zap.Bool("found", err == nil))
-	if !errors.Is(err, scheduler.ErrNotAllowed) {
-		if err := a.imports(ctx, l, sess.Person, v); err != nil {
-			return a.refused(r, pg, err)
-		}
-	}
 	switch {
 	case err == nil:
 	case errors.Is(err, scheduler.ErrNotAllowed):
