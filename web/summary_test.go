@@ -22,7 +22,7 @@ import (
 )
 
 // summaryRowRE is one row of the summary's folder table.
-var summaryRowRE = regexp.MustCompile(`<tr><td data-label="Folder" class="path">([^<]*)</td><td data-label="Items" class="num">([0-9,]+)</td>`)
+var summaryRowRE = regexp.MustCompile(`<tr><th scope="row" data-label="Folder">([^<]*)</th><td data-label="Items" class="num">([0-9,]+)</td>`)
 
 // folderCounts counts the items of the batch not withdrawn by folder, from
 // the items the store holds (not from the summary): the page's reference.
