@@ -77,6 +77,12 @@ const teaExport = "Elevnummer;Navn;Indmeldt;Udmeldt;Fødselsdato\n1001;Alma Hans
 // export of students and a log that tests read.
 func newDashEnv(t testing.TB, locale string) (*testEnv, *observer.ObservedLogs) {
 	t.Helper()
+	return newDashEnvEdit(t, locale, func(s string) string { return s })
+}
+
+// newDashEnvEdit is newDashEnv with its configuration's text edited.
+func newDashEnvEdit(t testing.TB, locale string, edit func(string) string) (*testEnv, *observer.ObservedLogs) {
+	t.Helper()
 	dir := t.TempDir()
 	name := "web_" + strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())
 	src := memory.New(name)
@@ -93,7 +99,7 @@ func newDashEnv(t testing.TB, locale string) (*testEnv, *observer.ObservedLogs) 
 	c := &clock{t: start}
 	ts := httptest.NewUnstartedServer(nil)
 	t.Cleanup(ts.Close)
-	text := strings.ReplaceAll(fmt.Sprintf(dashConfig, name, locale), "http://127.0.0.1:8080", "http://"+ts.Listener.Addr().String())
+	text := edit(strings.ReplaceAll(fmt.Sprintf(dashConfig, name, locale), "http://127.0.0.1:8080", "http://"+ts.Listener.Addr().String()))
 	cfgFile := filepath.Join(dir, "retentiond.yaml")
 	if err := os.WriteFile(cfgFile, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
@@ -899,4 +905,67 @@ func BenchmarkDashboard(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestDeletionsPerLocalMonth: deletions are counted in the month of the
+// configured time zone: 23:30 UTC on 31 October is 1 November in
+// Copenhagen; 23:30 UTC on 30 November is 1 December, after the chart's
+// last month.
+func TestDeletionsPerLocalMonth(t *testing.T) {
+	e, _ := newDashEnvEdit(t, "en", func(s string) string {
+		return strings.Replace(s, "policies: [policy.yaml]\n", "policies: [policy.yaml]\ntimezone: Europe/Copenhagen\n", 1)
+	})
+	ctx := context.Background()
+	k, err := ledger.NewRefKey(make([]byte, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leaves [][]byte
+	for i, c := range []struct {
+		at      string
+		outcome string
+	}{
+		{"2026-10-31T22:59:00Z", "deleted"}, // 23:59 in October, Copenhagen (CET)
+		{"2026-10-31T23:30:00Z", "deleted"}, // 00:30 on 1 November
+		{"2026-11-15T10:00:00Z", "failed"},
+		{"2026-11-15T10:00:30Z", "deleted"},
+		{"2026-11-30T23:30:00Z", "deleted"}, // 1 December
+		{"2025-11-30T22:00:00Z", "deleted"}, // 23:00 on 30 November 2025: before the 12 months
+		{"2025-11-30T23:00:00Z", "absent"},  // 1 December 2025: the first month
+	} {
+		at, _ := time.Parse(time.RFC3339, c.at)
+		en := ledger.Entry{Type: ledger.TypeDeletion, Time: at, Source: "src", SourceKind: "memory", Item: k.Ref("item:memory:src", fmt.Sprint(i)),
+			Rule: "ONE", Batch: 1, Approvals: []string{"anna"}, Outcome: c.outcome, Method: "delete"}
+		if c.outcome == "failed" {
+			en.Code = "permission_denied"
+		}
+		data, err := en.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaves = append(leaves, data)
+	}
+	if err := e.p.Store.Write(ctx, func(tx *store.Tx) error { _, err := tx.Append(leaves...); return err }); err != nil {
+		t.Fatal(err)
+	}
+	d, err := e.p.Dashboard(ctx, "eva")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, m := range d.Months {
+		got[m.Month] = fmt.Sprintf("%d/%d/%d/%d", m.Deleted, m.Archived, m.Failed, m.Other)
+	}
+	want := map[string]string{"2025-12": "0/0/0/1", "2026-10": "1/0/0/0", "2026-11": "2/0/1/0"}
+	if len(d.Months) != 12 || d.Months[0].Month != "2025-12" || d.Months[11].Month != "2026-11" {
+		t.Fatalf("months %v", d.Months)
+	}
+	for m, w := range want {
+		if got[m] != w {
+			t.Errorf("%s: %s, want %s", m, got[m], w)
+		}
+	}
+	if _, err := e.p.Dashboard(ctx, "nobody"); !errors.Is(err, scheduler.ErrNotAllowed) {
+		t.Errorf("a stranger's dashboard: %v", err)
+	}
 }
