@@ -409,6 +409,16 @@ func withdrawnRefs(ctx context.Context, q queryer, batchID int64) (map[string]bo
 	return out, nil
 }
 
+// BatchIndexed reports whether a batch has its search index (written
+// when it was cut, or on its summary's first computation).
+func (s *Store) BatchIndexed(ctx context.Context, batchID int64) (bool, error) {
+	var has int
+	if err := s.r.GetContext(ctx, &has, `SELECT coalesce(max(grams), 0) FROM batch_index WHERE batch_id = ?`, batchID); err != nil {
+		return false, fmt.Errorf("read the index of batch %d: %w", batchID, err)
+	}
+	return has >= gramsVersion, nil
+}
+
 // summaryMu lets one caller at a time compute a summary again, so that
 // the sessions looking at a batch right after a withdrawal do not all
 // read it.
