@@ -374,8 +374,29 @@ func TestVerifyNow(t *testing.T) {
 	e, _ := newDashEnv(t, "en")
 	fillDash(t, e)
 	ctx := context.Background()
+	// Anchored twice to one target (the latest counts), once to another.
+	cps, err := e.p.Store.Checkpoints(ctx)
+	if err != nil || len(cps) < 2 {
+		t.Fatalf("checkpoints %v (%v)", cps, err)
+	}
+	for _, a := range []struct {
+		n      int64
+		target string
+		at     time.Time
+	}{{cps[0].N, "dir:/mnt/dpo", start}, {cps[1].N, "dir:/mnt/dpo", start.Add(30 * time.Minute)}, {cps[0].N, "smtp:dpo@skole.example", start}} {
+		if err := e.p.Store.AddAnchor(ctx, a.n, a.target, store.Time{Time: a.at}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	eva := e.signIn("eva")
 	_, page := get(t, eva, e.ts.URL+"/ledger")
+	local := func(t time.Time) string { return t.In(e.p.Config.Location).Format("2006-01-02 15:04") }
+	for _, want := range []string{fmt.Sprintf("dir:/mnt/dpo: checkpoint of %d entries, %s", cps[1].N, local(start.Add(30*time.Minute))),
+		fmt.Sprintf("smtp:dpo@skole.example: checkpoint of %d entries, %s", cps[0].N, local(start))} {
+		if !strings.Contains(page, want) {
+			t.Errorf("ledger page lacks the anchor %q:\n%s", want, page[strings.Index(page, "h-status"):])
+		}
+	}
 	if !strings.Contains(page, "has not been verified from the console yet") {
 		t.Fatalf("ledger page before a verification:\n%s", page)
 	}
