@@ -299,7 +299,7 @@ func (s *Server) items(ctx context.Context, b *store.Batch, q string, page int, 
 			if len(reasons) > 1024 {
 				clear(reasons)
 			}
-			reason = s.p.Explain(it)
+			reason = s.p.ExplainIn(l.Lang, it)
 			reasons[key] = reason
 		}
 		row := itemRow{Path: safetext.Name(it.Ref), Size: l.Size(it.Size), Due: it.Due, Reason: safetext.Text(reason), State: inBatch}
