@@ -107,9 +107,8 @@ func New(o Options) (*Server, error) {
 	}
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheAssets(http.FileServerFS(static))))
 	mux.HandleFunc("GET /signin", s.signin)
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/waiting", http.StatusSeeOther)
-	})
+	mux.HandleFunc("GET /{$}", s.home)
+	mux.HandleFunc("/", s.unknownPath)
 	mux.HandleFunc("GET /waiting", s.signedIn(s.waiting))
 	mux.HandleFunc("GET /batches/{id}", s.signedIn(s.batch))
 	mux.HandleFunc("GET /batches/{id}/items.csv", s.batchCSV)
@@ -293,7 +292,7 @@ func (s *Server) signin(w http.ResponseWriter, r *http.Request) {
 	if _, err := s.auth.Session(r); err == nil {
 		next := r.URL.Query().Get("next")
 		if !safeNext(next) {
-			next = "/waiting"
+			next = "/"
 		}
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return
@@ -389,4 +388,36 @@ func (s *Server) post(act postAction) http.HandlerFunc {
 		status, msg := s.explain(r, l, err)
 		s.errorPage(w, r, sess, status, msg)
 	}
+}
+
+// home sends a signed-in person to the first page of their roles: an
+// approver to Waiting for me, an operator to the operators' page, anyone
+// else (an auditor) to the dashboard; the signed-out to sign in.
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	sess, err := s.auth.Session(r)
+	if err != nil {
+		s.toSignin(w, r, err)
+		return
+	}
+	s.mu.RLock()
+	pg := s.newPage(r, sess)
+	s.mu.RUnlock()
+	to := "/dashboard"
+	switch {
+	case pg.Can.Approve:
+		to = "/waiting"
+	case pg.Can.Operate:
+		to = "/ops"
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// unknownPath answers a path the console does not have with a page of the
+// console (in the reader's language, with the navigation when signed in).
+func (s *Server) unknownPath(w http.ResponseWriter, r *http.Request) {
+	sess, err := s.auth.Session(r)
+	if err != nil {
+		sess = nil
+	}
+	s.errorPage(w, r, sess, http.StatusNotFound, s.locale(r).T("err.not_found"))
 }
