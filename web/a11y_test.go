@@ -62,13 +62,34 @@ func TestAccessibility(t *testing.T) {
 	e.planRule("ONE", "one/skolefest-2019/a.jpg")
 
 	checked := map[string]bool{}
+	check := func(who, p string) {
+		t.Helper()
+		for _, w := range []int64{1280, 390} {
+			do(t, ctx, chromedp.EmulateViewport(w, 844))
+			res := runAxe(t, ctx, axe)
+			for _, v := range res.Violations {
+				var nodes []string
+				for _, n := range v.Nodes {
+					nodes = append(nodes, fmt.Sprint(n.Target...))
+				}
+				t.Errorf("%s at %dpx, %s: %s (%s): %s — %s", p, w, who, v.ID, v.Impact, v.Help, strings.Join(nodes, "; "))
+			}
+		}
+		do(t, ctx, chromedp.EmulateViewport(1280, 800))
+		checked[p] = true
+	}
+	// Signed out: the sign-in page and a refusal.
+	do(t, ctx, chromedp.Navigate(e.ts.URL+"/signin"), chromedp.WaitReady(chromedp.CSS("body")))
+	check("signed out", "/signin")
+	do(t, ctx, chromedp.Navigate(e.ts.URL+"/auth/link/not-a-link"), chromedp.WaitReady(chromedp.CSS("body")))
+	check("signed out", "/auth/link/(refused)")
 	for _, person := range []string{"anna", "bo", "it", "cy"} {
 		path, err := e.auth.IssueLink(context.Background(), person)
 		if err != nil {
 			t.Fatal(err)
 		}
 		do(t, ctx, chromedp.Navigate(e.ts.URL+path))
-		queue := []string{"/waiting", "/dashboard", "/ops"}
+		queue := []string{"/waiting", "/dashboard", "/ops", "/no/such/page"}
 		seen := map[string]bool{}
 		for len(queue) > 0 && len(seen) < 40 {
 			p := queue[0]
@@ -81,19 +102,7 @@ func TestAccessibility(t *testing.T) {
 			if u := location(t, ctx); u.Path == "/signin" && p != "/signin" {
 				t.Fatalf("%s: %s led to the sign-in page", person, p)
 			}
-			for _, w := range []int64{1280, 390} {
-				do(t, ctx, chromedp.EmulateViewport(w, 844))
-				res := runAxe(t, ctx, axe)
-				for _, v := range res.Violations {
-					var nodes []string
-					for _, n := range v.Nodes {
-						nodes = append(nodes, fmt.Sprint(n.Target...))
-					}
-					t.Errorf("%s at %dpx, %s: %s (%s): %s — %s", p, w, person, v.ID, v.Impact, v.Help, strings.Join(nodes, "; "))
-				}
-			}
-			do(t, ctx, chromedp.EmulateViewport(1280, 800))
-			checked[p] = true
+			check(person, p)
 			links, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](
 				`Array.from(document.querySelectorAll('a[href]:not([download])')).map(a => a.href)`))
 			if err != nil {
