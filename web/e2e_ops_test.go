@@ -60,22 +60,7 @@ func TestBrowserOperatorExecutes(t *testing.T) {
 	if n := text(t, ctx, ".notice"); !strings.Contains(n, fmt.Sprintf("Sletteliste %d udføres nu", b.ID)) {
 		t.Fatalf("after Execute now: %q", n)
 	}
-	// The execution runs in the background: refresh until the page says
-	// it is done (or the test's deadline).
-	deadline, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		n, err := chromedp.Run(deadline, chromedp.Evaluate[int](`document.querySelectorAll("ul.jobs li.job-done, ul.jobs li.job-failed").length`))
-		if err != nil {
-			t.Fatalf("waiting for the execution: %v", err)
-		}
-		if n > 0 {
-			break
-		}
-		if _, err := chromedp.RunResponse(deadline, chromedp.Click(chromedp.ID("refresh"))); err != nil {
-			t.Fatalf("refresh: %v", err)
-		}
-	}
+	waitJobsShown(t, ctx)
 	if j := text(t, ctx, "ul.jobs"); !strings.Contains(j, fmt.Sprintf("Sletteliste %d: færdig: 2 slettet, 0 sprunget over, 0 fejlet", b.ID)) {
 		t.Fatalf("jobs: %q", j)
 	}
@@ -192,5 +177,25 @@ func TestBrowserOperatorExecutes(t *testing.T) {
 	}
 	if hs, _ := e.p.Store.Holds(bg, false); len(hs) != 0 {
 		t.Errorf("the auditor's post added holds: %+v", hs)
+	}
+}
+
+// waitJobsShown refreshes /ops until a job started from the console is done or
+// failed (or the test's deadline): they run in the background.
+func waitJobsShown(t *testing.T, ctx context.Context) {
+	t.Helper()
+	deadline, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for {
+		n, err := chromedp.Run(deadline, chromedp.Evaluate[int](`document.querySelectorAll("ul.jobs li.job-done, ul.jobs li.job-failed").length`))
+		if err != nil {
+			t.Fatalf("waiting for the job: %v", err)
+		}
+		if n > 0 {
+			return
+		}
+		if _, err := chromedp.RunResponse(deadline, chromedp.Click(chromedp.ID("refresh"))); err != nil {
+			t.Fatalf("refresh: %v", err)
+		}
 	}
 }

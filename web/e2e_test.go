@@ -293,7 +293,9 @@ func verifiedEntries(t *testing.T, e *testEnv) []ledger.Entry {
 // verified by go-oidc): a page opened signed out leads to sign-in and
 // back; anna approves stage 1, signs out, bo signs in and approves stage 2;
 // the ledger records both with auth oidc and a keyed reference of the
-// sign-in.
+// sign-in. Then the operator signs in the same way and executes the batch
+// from the operators' page: the files are gone and the execution is
+// recorded as the operator's, signed in with oidc.
 func TestBrowserOIDC(t *testing.T) {
 	ctx := browser(t)
 	e := newTestEnvWith(t, "da", true)
@@ -347,5 +349,31 @@ func TestBrowserOIDC(t *testing.T) {
 	}
 	if len(ids) != 2 || ids["anna"] == ids["bo"] {
 		t.Fatalf("approval identities %v", ids)
+	}
+
+	click(t, ctx, "button.link") // Log ud
+	e.idp.SetUser(&oidctest.User{Subject: "sub-it", OID: "oid-it", PreferredUsername: "it@skole.example"})
+	click(t, ctx, "a.button.primary")
+	if u := location(t, ctx); u.Path != "/ops" {
+		t.Fatalf("the operator signed in and landed on %s, want /ops", u)
+	}
+	click(t, ctx, fmt.Sprintf("#execute-%d", two.ID))
+	waitJobsShown(t, ctx)
+	for _, f := range []string{"two/a.txt", "two/b.txt"} {
+		if e.src.Exists(f) {
+			t.Errorf("%s still exists after the operator's execution", f)
+		}
+	}
+	execs := 0
+	for _, en := range verifiedEntries(t, e) {
+		if en.Batch == two.ID && (en.Type == ledger.TypeExecutionStarted || en.Type == ledger.TypeExecutionFinished) {
+			execs++
+			if en.Actor != "it" || en.Auth != "oidc" || en.Identity == "" || en.Identity == ids["anna"] || en.Identity == ids["bo"] {
+				t.Errorf("%s: actor %q auth %q identity %q", en.Type, en.Actor, en.Auth, en.Identity)
+			}
+		}
+	}
+	if execs != 2 {
+		t.Fatalf("%d execution entries, want started and finished", execs)
 	}
 }

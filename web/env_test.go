@@ -130,6 +130,7 @@ func newTestEnvEdit(t testing.TB, locale string, withOIDC bool, edit func(string
 		}
 		text = strings.Replace(text, "roles: [approver], groups: [leaders]}", "roles: [approver], groups: [leaders], oidc_subject: oid-anna}", 1)
 		text = strings.Replace(text, "roles: [approver], groups: [dpo]}", "roles: [approver], groups: [dpo], oidc_subject: oid-bo}", 1)
+		text = strings.Replace(text, "{id: it, roles: [operator]}", "{id: it, roles: [operator], oidc_subject: oid-it}", 1)
 		text += fmt.Sprintf("  oidc: {issuer: %q, client_id: %q, client_secret_file: %q}\n", idp.Issuer, idp.ClientID, secret)
 	}
 	text = strings.ReplaceAll(text, "http://127.0.0.1:8080", "http://"+ts.Listener.Addr().String())
