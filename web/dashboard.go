@@ -3,7 +3,6 @@ package web
 import (
 	"bufio"
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -70,14 +69,7 @@ func (a *audit) readPost(back string, h handler) http.HandlerFunc {
 			http.Redirect(w, r, "/signin?next="+url.QueryEscape(back), http.StatusSeeOther)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-		if err := r.ParseForm(); err != nil {
-			s.errorPage(w, r, sess, http.StatusBadRequest, s.locale(r).F("err.bad_input", "form"))
-			return
-		}
-		if tok := r.PostForm.Get("csrf"); tok == "" || sess.CSRF == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(sess.CSRF)) != 1 {
-			s.log.Warn("form without its session's token refused", zap.String("route", route(r)))
-			s.errorPage(w, r, sess, http.StatusForbidden, s.locale(r).T("err.csrf"))
+		if !s.checkForm(w, r, sess) {
 			return
 		}
 		s.mu.RLock()

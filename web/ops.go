@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"net/http"
@@ -214,14 +213,7 @@ func (s *Server) opsPostWith(write bool, act opsAction, again handler) http.Hand
 			s.toSignin(w, r, err)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-		if err := r.ParseForm(); err != nil {
-			s.errorPage(w, r, sess, http.StatusBadRequest, s.locale(r).F("err.bad_input", "form"))
-			return
-		}
-		if tok := r.PostForm.Get("csrf"); tok == "" || sess.CSRF == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(sess.CSRF)) != 1 {
-			s.log.Warn("form without its session's token refused", zap.String("route", route(r)))
-			s.errorPage(w, r, sess, http.StatusForbidden, s.locale(r).T("err.csrf"))
+		if !s.checkForm(w, r, sess) {
 			return
 		}
 		ctx := s.auth.Context(r.Context(), sess)

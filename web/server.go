@@ -342,52 +342,22 @@ func ctxTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(ctx, 2*time.Minute)
 }
 
-// postAction is a state change posted from a console page other than a
-// batch's, taken by the signed-in person under ctx (which carries how
-// they signed in). It returns where to send the browser afterwards (a
-// local path, e.g. "/ops?done=hold_added").
-type postAction func(ctx context.Context, l Locale, sess *auth.Session, r *http.Request) (redirect string, err error)
-
-// post runs a postAction: it needs a session (else the sign-in page), a
-// parsed form of at most maxForm bytes and the session's CSRF token; the
-// CrossOriginProtection around every handler has refused cross-origin
-// posts already. One state change runs at a time (each signs a
-// checkpoint). The Pipeline checks the person's roles; an error is shown
-// on an error page with the status explain gives it.
-func (s *Server) post(act postAction) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		sess, err := s.auth.Session(r)
-		if err != nil {
-			s.toSignin(w, r, err)
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-		if err := r.ParseForm(); err != nil {
-			s.errorPage(w, r, sess, http.StatusBadRequest, s.locale(r).F("err.bad_input", "form"))
-			return
-		}
-		if tok := r.PostForm.Get("csrf"); tok == "" || sess.CSRF == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(sess.CSRF)) != 1 {
-			s.log.Warn("form without its session's token refused", zap.String("route", route(r)))
-			s.errorPage(w, r, sess, http.StatusForbidden, s.locale(r).T("err.csrf"))
-			return
-		}
-		ctx := s.auth.Context(r.Context(), sess)
-		s.writeMu.Lock()
-		s.mu.RLock()
-		l := locale(s.config().Web, r)
-		to, err := act(ctx, l, sess, r)
-		s.mu.RUnlock()
-		s.writeMu.Unlock()
-		if err == nil {
-			if !safeNext(to) {
-				to = "/"
-			}
-			http.Redirect(w, r, to, http.StatusSeeOther)
-			return
-		}
-		status, msg := s.explain(r, l, err)
-		s.errorPage(w, r, sess, status, msg)
+// checkForm reads a posted form of at most maxForm bytes and checks it
+// carries the session's CSRF token (the CrossOriginProtection around every
+// handler has refused cross-origin posts already). On a mistake it answers
+// with an error page (400 or 403) and returns false.
+func (s *Server) checkForm(w http.ResponseWriter, r *http.Request, sess *auth.Session) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		s.errorPage(w, r, sess, http.StatusBadRequest, s.locale(r).F("err.bad_input", "form"))
+		return false
 	}
+	if tok := r.PostForm.Get("csrf"); tok == "" || sess.CSRF == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(sess.CSRF)) != 1 {
+		s.log.Warn("form without its session's token refused", zap.String("route", route(r)))
+		s.errorPage(w, r, sess, http.StatusForbidden, s.locale(r).T("err.csrf"))
+		return false
+	}
+	return true
 }
 
 // home sends a signed-in person to the first page of their roles: an
