@@ -8,20 +8,44 @@
 # builds two identical trees of N files in its share, then times
 #   smbclient -c 'recurse; ls'            vs  retentiond plan (smb:// root)
 #   smbclient -c 'deltree ...'            vs  retentiond batches approve + execute (ledger included)
-# and prints smb_list_vs_smbclient=… smb_delete_vs_smbclient=… (target <= 1.0).
+# and prints, as its last line,
+#   files=… smb_list_vs_smbclient=… smb_delete_vs_smbclient=… (target <= 1.0)
+#   smbclient_list_s=… plan_s=… smbclient_delete_s=… execute_s=… plan_peak_rss_mb=…
+#
+# smbd runs in a session and process group of its own (setsid) with its
+# standard streams away from ours, and the whole group is killed on exit,
+# failure or Ctrl-C: its children (smbd-notifyd, cleanupd, one per client)
+# never keep this script's output open, and smbd's own shutdown, which
+# signals its process group, never reaches this script.
+# RETENTIOND_BIN: use this retentiond binary instead of building one.
 set -euo pipefail
 N=${1:-100000}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-bench.XXXXXX")
 SMBD_PID=""
-cleanup() { [ -n "$SMBD_PID" ] && kill "$SMBD_PID" 2>/dev/null; rm -rf "$WORK"; }
+stop_smbd() {
+	[ -n "$SMBD_PID" ] || return 0
+	kill -TERM -- "-$SMBD_PID" 2>/dev/null || true
+	for _ in $(seq 30); do kill -0 -- "-$SMBD_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL -- "-$SMBD_PID" 2>/dev/null || true
+	wait "$SMBD_PID" 2>/dev/null || true
+	SMBD_PID=""
+}
+cleanup() { stop_smbd; rm -rf "$WORK"; }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:/usr/sbin:$PATH"
 [ "$(id -u)" -eq 0 ] || { echo "bench/smb.sh needs root (smbd and its test user)" >&2; exit 1; }
 command -v smbd >/dev/null && command -v smbclient >/dev/null || { echo "install samba and smbclient" >&2; exit 1; }
 
 echo "building in $WORK" >&2
-(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond && go build -o "$WORK/mktree" ./bench/mktree)
+if [ -n "${RETENTIOND_BIN:-}" ]; then
+	cp "$RETENTIOND_BIN" "$WORK/retentiond"
+else
+	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
+fi
+(cd "$HERE" && go build -o "$WORK/mktree" ./bench/mktree)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 USER_=rdsmbbench
 PASS="Bench-$RANDOM-$RANDOM"
@@ -51,9 +75,20 @@ cat >"$WORK/smb.conf" <<CONF
   admin users = $USER_
 CONF
 printf '%s\n%s\n' "$PASS" "$PASS" | smbpasswd -c "$WORK/smb.conf" -a -s "$USER_" >/dev/null
-smbd --foreground --no-process-group -s "$WORK/smb.conf" >/dev/null 2>&1 &
+# smbd leads a session and process group of its own (setsid execs it in
+# place, so its pid is the group's id), with its standard streams in a file
+# and every other inherited descriptor closed: nothing of ours stays open in
+# smbd or in the children it forks.
+(
+	for fd in $(ls /proc/$BASHPID/fd); do
+		[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+	done
+	exec setsid smbd --foreground --no-process-group -s "$WORK/smb.conf"
+) </dev/null >"$WORK/smbd.out" 2>&1 &
 SMBD_PID=$!
-for _ in $(seq 50); do (echo >/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
+up=0
+for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && { up=1; break; }; sleep 0.1; done
+[ "$up" = 1 ] || { echo "smbd did not listen on port $PORT:" >&2; cat "$WORK/smbd.out" "$WORK"/log.* >&2 2>/dev/null || true; exit 1; }
 
 "$WORK/mktree" -n "$N" -dir "$WORK/share/tree-client"
 "$WORK/mktree" -n "$N" -dir "$WORK/share/tree-rd"
@@ -89,7 +124,8 @@ measure() { # prints "seconds"
 	cat "$WORK/time"
 }
 list_c=$(measure "${SMBC[@]}" -D tree-client -c 'recurse; ls')
-list_r=$(measure $RD plan --examples 0)
+/usr/bin/time -f "%e %M" -o "$WORK/time.plan" $RD plan --examples 0 >/dev/null 2>&1
+read -r list_r plan_kb <"$WORK/time.plan"
 listed=$("${SMBC[@]}" -D tree-client -c 'recurse; ls' 2>/dev/null | grep -c 'file[0-9]*\.dat' || true)
 batch=$($RD batches list | awk 'NR==2 {print $1}')
 start=$(date +%s.%N)
@@ -100,5 +136,11 @@ del_c=$(measure "${SMBC[@]}" -c 'deltree tree-client')
 left_r=$(find "$WORK/share/tree-rd" -type f | wc -l)
 left_c=$( (find "$WORK/share/tree-client" -type f 2>/dev/null || true) | wc -l)
 echo "smbclient: listed $listed in ${list_c}s, deleted in ${del_c}s ($left_c left); retentiond: planned in ${list_r}s, approved+executed in ${del_r}s ($left_r left)" >&2
-awk -v lc="$list_c" -v lr="$list_r" -v dc="$del_c" -v dr="$del_r" -v n="$N" 'BEGIN {
-	printf "files=%d smb_list_vs_smbclient=%.2f smb_delete_vs_smbclient=%.2f\n", n, lr / lc, dr / dc }'
+stop_smbd
+if [ "$left_r" != 0 ] || [ "$left_c" != 0 ]; then
+	echo "MISMATCH: files left after deleting: retentiond $left_r, smbclient $left_c" >&2
+	exit 1
+fi
+awk -v lc="$list_c" -v lr="$list_r" -v dc="$del_c" -v dr="$del_r" -v n="$N" -v pk="$plan_kb" 'BEGIN {
+	lc = (lc > 0.01 ? lc : 0.01); dc = (dc > 0.01 ? dc : 0.01)
+	printf "files=%d smb_list_vs_smbclient=%.2f smb_delete_vs_smbclient=%.2f smbclient_list_s=%.2f plan_s=%.2f smbclient_delete_s=%.2f execute_s=%.2f plan_peak_rss_mb=%d\n", n, lr / lc, dr / dc, lc, lr, dc, dr, pk / 1024 }'
