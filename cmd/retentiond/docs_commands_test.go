@@ -52,7 +52,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -529,19 +528,6 @@ type daemon struct {
 	line    string
 }
 
-// docsBinary builds the binary once for the docs tests.
-var docsBinary = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "retentiond-docs-bin-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "retentiond")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build: %v\n%s", err, out)
-	}
-	return bin, nil
-})
-
 // TestDocsCommands runs every command of README.md and docs/**/*.md as
 // the conventions at the top of this file say.
 func TestDocsCommands(t *testing.T) {
@@ -567,7 +553,6 @@ func TestDocsCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(filepath.Dir(bin)) })
 	total, skipped := 0, 0
 	for _, f := range docs {
 		run, skip := 0, 0
