@@ -2,15 +2,15 @@ package m365
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
-	msgraphgocore "github.com/microsoftgraph/msgraph-sdk-go-core"
-	"github.com/microsoftgraph/msgraph-sdk-go/models"
 	"github.com/microsoftgraph/msgraph-sdk-go/users"
 	"go.uber.org/zap"
 
@@ -244,39 +244,23 @@ func hasKey(m map[string]string, k string) bool { _, ok := m[k]; return ok }
 // deleteChunk sends one batch of permanentDelete steps and returns the
 // targets to send again and how long to wait first.
 func (c *Connector) deleteChunk(ctx context.Context, mb string, chunk []*delTarget) (again []*delTarget, wait time.Duration) {
-	builder := c.users.ByUserId(mb).Messages()
-	batch := msgraphgocore.NewBatchRequest(c.adapter)
-	stepOf := map[string]*delTarget{}
-	for _, t := range chunk {
-		ri, err := builder.ByMessageId(t.id).PermanentDelete().ToPostRequestInformation(ctx,
-			&users.ItemMessagesItemPermanentDeleteRequestBuilderPostRequestConfiguration{Headers: headers()})
-		if err == nil {
-			var item msgraphgocore.BatchItem
-			item, err = batch.AddBatchRequestStep(*ri)
-			if err == nil {
-				stepOf[deref(item.GetId())] = t
-			}
-		}
-		if err != nil {
-			t.state, t.err = stFailed, connectors.Errorf(connectors.CodeInvalid, "delete", mb+"/"+t.id, err)
-		}
+	steps := make([]batchStepReq, len(chunk))
+	for i, t := range chunk {
+		steps[i] = batchStepReq{id: i + 1, method: http.MethodPost, url: messagePath(mb, t.id) + "/permanentDelete"}
 	}
-	if len(stepOf) == 0 {
-		return nil, 0
-	}
-	var resp msgraphgocore.BatchResponse
-	err := c.call(ctx, mb, len(stepOf), func() error {
+	var resp []batchReply
+	err := c.call(ctx, mb, len(steps), func() error {
 		var err error
-		resp, err = batch.Send(ctx, c.adapter)
+		resp, err = c.sendBatch(ctx, steps)
 		return err
 	})
-	for _, t := range stepOf {
+	for _, t := range chunk {
 		t.sent = true
 		t.attempts++
 	}
 	retryAll := func(err error) ([]*delTarget, time.Duration) {
 		var again []*delTarget
-		for _, t := range stepOf {
+		for _, t := range chunk {
 			t.state, t.err = stUnclear, err
 			if t.attempts <= c.retry.Failed {
 				again = append(again, t)
@@ -287,23 +271,27 @@ func (c *Connector) deleteChunk(ctx context.Context, mb string, chunk []*delTarg
 	}
 	if err != nil {
 		if connectors.CodeOf(connectorError("delete", mb, err)) == connectors.CodeCancelled {
-			for _, t := range stepOf {
+			for _, t := range chunk {
 				t.state, t.err = stUnclear, connectors.Errorf(connectors.CodeCancelled, "delete", mb+"/"+t.id, err)
 			}
 			return nil, 0
 		}
 		return retryAll(connectorError("delete", mb, err))
 	}
-	answered := map[string]bool{}
-	for _, r := range resp.GetResponses() {
-		id := deref(r.GetId())
-		t := stepOf[id]
-		if t == nil || answered[id] || r.GetStatus() == nil {
+	answered := make([]bool, len(chunk))
+	for i := range resp {
+		r := &resp[i]
+		k, ok := stepIndex(r.ID, len(chunk))
+		if !ok || answered[k] || r.Status == nil {
 			continue
 		}
-		answered[id] = true
-		status := int(*r.GetStatus())
-		ge := stepError(status, r.GetBody())
+		answered[k] = true
+		t := chunk[k]
+		status := *r.Status
+		ge := &GraphError{Status: status}
+		if status >= 300 {
+			ge = stepError(status, r.Body)
+		}
 		ref := mb + "/" + t.id
 		switch {
 		case status >= 200 && status < 300:
@@ -321,15 +309,14 @@ func (c *Connector) deleteChunk(ctx context.Context, mb string, chunk []*delTarg
 			limit := c.retry.retries(status)
 			if t.attempts <= limit {
 				again = append(again, t)
-				h := r.GetHeaders()
-				wait = max(wait, c.retry.wait(status, h["Retry-After"]+h["retry-after"], t.attempts, c.now()))
+				wait = max(wait, c.retry.wait(status, r.retryAfter(), t.attempts, c.now()))
 			}
 		default:
 			t.state, t.err = stFailed, connectors.Errorf(codeOf(status, ge.Code), "delete", ref, ge)
 		}
 	}
-	for id, t := range stepOf {
-		if !answered[id] {
+	for k, t := range chunk {
+		if !answered[k] {
 			// The envelope lacked this step: it may or may not have run.
 			t.state, t.err = stUnclear, connectors.Errorf(connectors.CodeIO, "delete", mb+"/"+t.id, errors.New("the batch response had no answer for this step"))
 			if t.attempts <= c.retry.Failed {
@@ -341,25 +328,14 @@ func (c *Connector) deleteChunk(ctx context.Context, mb string, chunk []*delTarg
 	return again, wait
 }
 
-// stepError reads the Graph error of a batch step's body.
-func stepError(status int, body map[string]any) *GraphError {
-	ge := &GraphError{Status: status}
-	if e, ok := body["error"].(map[string]any); ok {
-		ge.Code, ge.Message = str(e["code"]), str(e["message"])
+// stepIndex returns the index in a batch of n steps of the step id the
+// connector gave ("1" to "n"), or false for an id it did not send.
+func stepIndex(id string, n int) (int, bool) {
+	k, err := strconv.Atoi(id)
+	if err != nil || k < 1 || k > n || strconv.Itoa(k) != id {
+		return 0, false
 	}
-	return ge
-}
-
-// str reads a string of a batch step's body, which the SDK decodes to
-// string or *string.
-func str(v any) string {
-	switch s := v.(type) {
-	case string:
-		return s
-	case *string:
-		return deref(s)
-	}
-	return ""
+	return k - 1, true
 }
 
 // present returns the change keys of those of ts that are in the mailbox.
@@ -403,10 +379,10 @@ func (c *Connector) presentByListing(ctx context.Context, mb string, ts []*delTa
 	filter := fmt.Sprintf("receivedDateTime ge %s and receivedDateTime lt %s",
 		lo.Add(-time.Second).UTC().Format(time.RFC3339), hi.Add(2*time.Second).UTC().Format(time.RFC3339))
 	q := &users.ItemMessagesRequestBuilderGetQueryParameters{Select: []string{"id", "changeKey"}, Top: ptr(int32(c.opts.PageSize)), Filter: &filter}
-	return c.eachPage(ctx, mb, q, func(res models.MessageCollectionResponseable) error {
-		for _, m := range res.GetValue() {
-			if id := deref(m.GetId()); want[id] {
-				found[id] = deref(m.GetChangeKey())
+	return c.eachPage(ctx, mb, q, func(res *wirePage) error {
+		for i := range res.Value {
+			if m := &res.Value[i]; want[m.ID] {
+				found[m.ID] = m.ChangeKey
 			}
 		}
 		return nil
@@ -415,29 +391,16 @@ func (c *Connector) presentByListing(ctx context.Context, mb string, ts []*delTa
 
 // presentByGet asks for up to 20 messages in one JSON batch.
 func (c *Connector) presentByGet(ctx context.Context, mb string, ts []*delTarget, found map[string]string) error {
-	builder := c.users.ByUserId(mb).Messages()
 	pending := ts
 	for attempt := 1; len(pending) > 0; attempt++ {
-		batch := msgraphgocore.NewBatchRequest(c.adapter)
-		stepOf := map[string]*delTarget{}
-		for _, t := range pending {
-			ri, err := builder.ByMessageId(t.id).ToGetRequestInformation(ctx, &users.ItemMessagesMessageItemRequestBuilderGetRequestConfiguration{
-				Headers:         headers(),
-				QueryParameters: &users.ItemMessagesMessageItemRequestBuilderGetQueryParameters{Select: []string{"id", "changeKey"}},
-			})
-			if err != nil {
-				return connectors.Errorf(connectors.CodeInvalid, "stat", mb+"/"+t.id, err)
-			}
-			item, err := batch.AddBatchRequestStep(*ri)
-			if err != nil {
-				return connectors.Errorf(connectors.CodeInvalid, "stat", mb+"/"+t.id, err)
-			}
-			stepOf[deref(item.GetId())] = t
+		steps := make([]batchStepReq, len(pending))
+		for i, t := range pending {
+			steps[i] = batchStepReq{id: i + 1, method: http.MethodGet, url: messagePath(mb, t.id) + "?$select=id,changeKey"}
 		}
-		var resp msgraphgocore.BatchResponse
-		err := c.call(ctx, mb, len(stepOf), func() error {
+		var resp []batchReply
+		err := c.call(ctx, mb, len(steps), func() error {
 			var err error
-			resp, err = batch.Send(ctx, c.adapter)
+			resp, err = c.sendBatch(ctx, steps)
 			return err
 		})
 		if err != nil {
@@ -445,31 +408,40 @@ func (c *Connector) presentByGet(ctx context.Context, mb string, ts []*delTarget
 		}
 		var again []*delTarget
 		var wait time.Duration
-		answered := map[string]bool{}
-		for _, r := range resp.GetResponses() {
-			id := deref(r.GetId())
-			t := stepOf[id]
-			if t == nil || r.GetStatus() == nil {
+		answered := make([]bool, len(pending))
+		for i := range resp {
+			r := &resp[i]
+			k, ok := stepIndex(r.ID, len(pending))
+			if !ok || r.Status == nil {
 				continue
 			}
-			answered[id] = true
-			status := int(*r.GetStatus())
-			ge := stepError(status, r.GetBody())
+			answered[k] = true
+			t := pending[k]
+			status := *r.Status
 			switch {
 			case status == http.StatusOK:
-				found[t.id] = str(r.GetBody()["changeKey"])
+				var m struct {
+					ChangeKey string `json:"changeKey"`
+				}
+				if err := json.Unmarshal(r.Body, &m); err != nil {
+					return connectors.Errorf(connectors.CodeIO, "stat", mb+"/"+t.id, fmt.Errorf("unreadable response from Graph: %w", err))
+				}
+				found[t.id] = m.ChangeKey
+				continue
+			}
+			ge := stepError(status, r.Body)
+			switch {
 			case status == http.StatusNotFound && ge.Code == "ErrorItemNotFound":
 				// absent
 			case c.retry.retries(status) > 0 && attempt <= c.retry.retries(status):
 				again = append(again, t)
-				h := r.GetHeaders()
-				wait = max(wait, c.retry.wait(status, h["Retry-After"]+h["retry-after"], attempt, c.now()))
+				wait = max(wait, c.retry.wait(status, r.retryAfter(), attempt, c.now()))
 			default:
 				return connectors.Errorf(codeOf(status, ge.Code), "stat", mb+"/"+t.id, ge)
 			}
 		}
-		for id, t := range stepOf {
-			if !answered[id] {
+		for k, t := range pending {
+			if !answered[k] {
 				if attempt > c.retry.Failed {
 					return connectors.Errorf(connectors.CodeIO, "stat", mb+"/"+t.id, errors.New("the batch response had no answer for this step"))
 				}

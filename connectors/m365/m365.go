@@ -70,6 +70,7 @@ type Connector struct {
 	log        *zap.Logger
 	adapter    *msgraphgocore.GraphRequestAdapterBase
 	users      *users.UsersRequestBuilder
+	batchURL   *url.URL // the JSON batch endpoint, <graph_url>/$batch
 	classifier *classify.Classifier
 	holds      map[string]bool
 	exclude    map[string]bool
@@ -115,7 +116,6 @@ func Open(ctx context.Context, env connectors.Env, o Options) (*Connector, error
 		return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", err)
 	}
 	o = o.withDefaults()
-	registerErrors()
 	log := env.Logger
 	if log == nil {
 		log = zap.NewNop()
@@ -183,6 +183,9 @@ func Open(ctx context.Context, env connectors.Env, o Options) (*Connector, error
 	// before building anything from the adapter.
 	adapter.SetBaseUrl(o.GraphURL)
 	c.adapter = adapter
+	if c.batchURL, err = url.Parse(o.GraphURL + "/$batch"); err != nil {
+		return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", err)
+	}
 	c.users = users.NewUsersRequestBuilderInternal(map[string]string{"baseurl": o.GraphURL}, adapter)
 
 	// Authenticate now, so that a wrong tenant, client or credential is an
@@ -216,13 +219,6 @@ func (c *Connector) Location() string {
 
 // Close implements connectors.Connector.
 func (c *Connector) Close() error { return nil }
-
-// headers are sent with every request: immutable ids, always.
-func headers() *abstractions.RequestHeaders {
-	h := abstractions.NewRequestHeaders()
-	h.Add("Prefer", `IdType="ImmutableId"`)
-	return h
-}
 
 var listFields = []string{"id", "changeKey", "receivedDateTime", "lastModifiedDateTime", "createdDateTime",
 	"subject", "bodyPreview", "categories"}
@@ -410,12 +406,6 @@ func (c *Connector) scope(ctx context.Context) ([]string, error) {
 
 var errorMapping = abstractions.ErrorMappings{"XXX": odataerrors.CreateODataErrorFromDiscriminatorValue}
 
-// registerErrors makes the SDK's batch code return typed Graph errors for
-// a failed envelope; its registry is global.
-var registerErrors = sync.OnceFunc(func() {
-	_ = msgraphgocore.RegisterError(msgraphgocore.BatchRequestErrorRegistryKey, errorMapping)
-})
-
 func deref[T any](p *T) T {
 	var zero T
 	if p == nil {
@@ -443,26 +433,37 @@ func parseVersion(v string) (changeKey string, received time.Time, ok bool) {
 }
 
 // item converts a Graph message to an item.
-func (c *Connector) item(mailbox string, m models.Messageable) (connectors.Item, error) {
-	id := deref(m.GetId())
+func (c *Connector) item(mailbox string, m *wireMessage) (connectors.Item, error) {
+	id := m.ID
 	if !validID(id) {
 		return connectors.Item{}, fmt.Errorf("message id %q cannot be a ref", id)
 	}
-	rcv := deref(m.GetReceivedDateTime())
+	rcv, err := parseTime(m.Received)
+	if err != nil {
+		return connectors.Item{}, fmt.Errorf("message %s: receivedDateTime: %w", id, err)
+	}
 	if rcv.IsZero() {
 		return connectors.Item{}, fmt.Errorf("message %s has no receivedDateTime", id)
 	}
+	mod, err := parseTime(m.LastModified)
+	if err != nil {
+		return connectors.Item{}, fmt.Errorf("message %s: lastModifiedDateTime: %w", id, err)
+	}
+	created, err := parseTime(m.Created)
+	if err != nil {
+		return connectors.Item{}, fmt.Errorf("message %s: createdDateTime: %w", id, err)
+	}
 	it := connectors.Item{
 		Ref:       mailbox + "/" + id,
-		Version:   Version(deref(m.GetChangeKey()), rcv),
+		Version:   Version(m.ChangeKey, rcv),
 		Container: mailbox,
 		Kind:      connectors.KindMessage,
 		Size:      -1,
 		Received:  rcv.UTC(),
-		Modified:  deref(m.GetLastModifiedDateTime()).UTC(),
-		Created:   deref(m.GetCreatedDateTime()).UTC(),
+		Modified:  mod.UTC(),
+		Created:   created.UTC(),
 	}
-	findings := c.classifier.Classify(classify.Mail{Subject: deref(m.GetSubject()), Preview: deref(m.GetBodyPreview()), Categories: m.GetCategories()})
+	findings := c.classifier.Classify(classify.Mail{Subject: m.Subject, Preview: m.BodyPreview, Categories: m.Categories})
 	if len(findings) > 0 {
 		it.Labels = append(it.Labels, LabelSensitive)
 		for _, f := range findings {
@@ -483,19 +484,18 @@ func (c *Connector) Stat(ctx context.Context, ref string) (connectors.Item, erro
 	if err != nil {
 		return connectors.Item{}, err
 	}
-	var m models.Messageable
+	u, err := url.Parse(c.opts.GraphURL + messagePath(mb, id) + "?$select=" + strings.Join(listFields, ","))
+	if err != nil {
+		return connectors.Item{}, connectors.Errorf(connectors.CodeInvalid, "stat", ref, err)
+	}
+	var m wireMessage
 	err = c.call(ctx, mb, 1, func() error {
-		var err error
-		m, err = c.users.ByUserId(mb).Messages().ByMessageId(id).Get(ctx, &users.ItemMessagesMessageItemRequestBuilderGetRequestConfiguration{
-			Headers:         headers(),
-			QueryParameters: &users.ItemMessagesMessageItemRequestBuilderGetQueryParameters{Select: listFields},
-		})
-		return err
+		return c.getJSON(ctx, u, &m)
 	})
 	if err != nil {
 		return connectors.Item{}, connectorError("stat", ref, err)
 	}
-	it, err := c.item(mb, m)
+	it, err := c.item(mb, &m)
 	if err != nil {
 		return connectors.Item{}, connectors.Errorf(connectors.CodeIO, "stat", ref, err)
 	}
@@ -627,10 +627,10 @@ func (c *Connector) listMailbox(ctx context.Context, mb string, before time.Time
 	if !before.IsZero() {
 		q.Filter = ptr("receivedDateTime lt " + before.UTC().Format(time.RFC3339))
 	}
-	err := c.eachPage(ctx, mb, q, func(res models.MessageCollectionResponseable) error {
-		var p page
-		for _, m := range res.GetValue() {
-			it, err := c.item(mb, m)
+	err := c.eachPage(ctx, mb, q, func(res *wirePage) error {
+		p := page{items: make([]connectors.Item, 0, len(res.Value))}
+		for i := range res.Value {
+			it, err := c.item(mb, &res.Value[i])
 			if err != nil {
 				return connectors.Errorf(connectors.CodeIO, "list", mb, err)
 			}
@@ -651,35 +651,33 @@ func (c *Connector) listMailbox(ctx context.Context, mb string, before time.Time
 // stopping at fn's first error. A nextLink already followed, or pointing
 // back at the first page, is a paging loop: it stops with an error rather
 // than read the same messages again.
-func (c *Connector) eachPage(ctx context.Context, mb string, q *users.ItemMessagesRequestBuilderGetQueryParameters, fn func(models.MessageCollectionResponseable) error) error {
-	builder := c.users.ByUserId(mb).Messages()
-	seen := map[string]bool{}
-	if ri, err := builder.ToGetRequestInformation(ctx, &users.ItemMessagesRequestBuilderGetRequestConfiguration{QueryParameters: q}); err == nil {
-		if u, err := ri.GetUri(); err == nil {
-			seen[canonicalURL(u.String())] = true
-		}
+func (c *Connector) eachPage(ctx context.Context, mb string, q *users.ItemMessagesRequestBuilderGetQueryParameters, fn func(*wirePage) error) error {
+	ri, err := c.users.ByUserId(mb).Messages().ToGetRequestInformation(ctx, &users.ItemMessagesRequestBuilderGetRequestConfiguration{QueryParameters: q})
+	if err != nil {
+		return connectors.Errorf(connectors.CodeInvalid, "list", mb, err)
 	}
-	next := ""
+	u, err := ri.GetUri()
+	if err != nil {
+		return connectors.Errorf(connectors.CodeInvalid, "list", mb, err)
+	}
+	seen := map[string]bool{canonicalURL(u.String()): true}
+	var res wirePage
 	for {
-		var res models.MessageCollectionResponseable
 		err := c.call(ctx, mb, 1, func() error {
-			var err error
-			if next == "" {
-				res, err = builder.Get(ctx, &users.ItemMessagesRequestBuilderGetRequestConfiguration{Headers: headers(), QueryParameters: q})
-			} else {
-				res, err = builder.WithUrl(next).Get(ctx, &users.ItemMessagesRequestBuilderGetRequestConfiguration{Headers: headers()})
-			}
-			return err
+			return c.getPage(ctx, u, &res)
 		})
 		if err != nil {
 			return connectorError("list", mb, err)
 		}
-		if err := fn(res); err != nil {
+		if err := fn(&res); err != nil {
 			return err
 		}
-		next = deref(res.GetOdataNextLink())
+		next := res.NextLink
 		if next == "" {
 			return nil
+		}
+		if u, err = url.Parse(next); err != nil {
+			return connectors.Errorf(connectors.CodeIO, "list", mb, fmt.Errorf("parse nextLink: %w", err))
 		}
 		if seen[canonicalURL(next)] {
 			return connectors.Errorf(connectors.CodeIO, "list", mb, errors.New("Graph returned a nextLink that was already followed (a paging loop); the mailbox was not read completely"))
