@@ -37,10 +37,14 @@ func main() {
 			log.Fatal(err)
 		}
 		// Ages from 0 to 60 days, interleaved, kept clear of the 30-day
-		// boundary by an hour so find and retentiond agree on every file.
+		// boundary so find and retentiond agree on every file at any hour:
+		// find -mtime +30 counts whole days of 24 hours from now (day 31
+		// on), retentiond whole calendar days (policies/date.go: due from
+		// 00:00 local on the due date), so a file 29.5 days old is due
+		// before noon and not after. Days 29 and 30 move to 32 and 33.
 		age := time.Duration(i*7919%60) * 24 * time.Hour
-		if age/(24*time.Hour) == 30 {
-			age += 2 * 24 * time.Hour
+		if d := age / (24 * time.Hour); d == 29 || d == 30 {
+			age += 3 * 24 * time.Hour
 		}
 		t := now.Add(-age - 12*time.Hour)
 		if err := os.Chtimes(p, t, t); err != nil {
