@@ -3,7 +3,7 @@
 # wall time and peak RSS, for 100,000 and N items (default 1,000,000), so
 # that the RSS of the two shows whether memory stays flat.
 #
-#   bench/batchshow.sh [N]
+#   bench/batchshow.sh [N]     (SMALL=10000: the smaller size; SMALL= : N alone; XLSX=0: no xlsx)
 #
 # bench/batchshowbench writes the batch straight into a database as the
 # planner stores it (no share is listed). Baselines, measured in the same
@@ -11,16 +11,26 @@
 # decoding, no output) and `cat` of the CSV written (the bytes alone).
 # "executed" is the same batch after execution: a deletion entry per item
 # in the ledger, 1% changed and 0.1% failed, which show looks up through
-# the deletion index of migration 014. The last lines are machine-readable.
+# the deletion index of migration 014. One line per batch, then the last
+# line: the largest batch's figures, pending and executed_, and
+# csv_rss_large_vs_small (memory flat: about 1).
+# RETENTIOND_BIN: use this retentiond binary instead of building one.
 set -euo pipefail
 N=${1:-1000000}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-batchshow-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
 
 echo "building in $WORK" >&2
-(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond && go build -o "$WORK/batchshowbench" ./bench/batchshowbench)
+if [ -n "${RETENTIOND_BIN:-}" ]; then
+	cp "$RETENTIOND_BIN" "$WORK/retentiond"
+else
+	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
+fi
+(cd "$HERE" && go build -o "$WORK/batchshowbench" ./bench/batchshowbench)
 
 # measure CMD...: runs CMD with its output to $WORK/out, prints "cpu_seconds
 # max_rss_kb wall_seconds" (CPU is user+system time: on a shared machine the
@@ -65,7 +75,7 @@ YAML
 }
 
 results=()
-for n in ${SMALL:-100000} "$N"; do
+for n in ${SMALL-100000} "$N"; do
 	for kind in pending executed; do
 		d="$WORK/$kind-$n"
 		flag=()
@@ -92,3 +102,12 @@ for n in ${SMALL:-100000} "$N"; do
 	done
 done
 printf '%s\n' "${results[@]}"
+# The last line: the largest batch's figures (pending and, prefixed
+# executed_, after execution) and how show's memory grew from the smaller.
+last="${results[-2]}"
+for f in ${results[-1]}; do
+	case "$f" in items=* | state=*) ;; *) last="$last executed_$f" ;; esac
+done
+small_rss=$(printf '%s\n' "${results[0]}" | grep -o 'csv_rss_kb=[0-9]*' | cut -d= -f2)
+large_rss=$(printf '%s\n' "${results[-2]}" | grep -o 'csv_rss_kb=[0-9]*' | cut -d= -f2)
+echo "${last/state=pending /}$(awk -v a="$large_rss" -v b="$small_rss" 'BEGIN { printf " csv_rss_large_vs_small=%.2f", (b > 0 ? a / b : 0) }')"

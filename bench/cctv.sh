@@ -7,16 +7,24 @@
 # Times `retentiond plan` of the cctv source (every file dated by the time
 # in its name, C1: 30 days) against `find` listing the same files, in one
 # run, and prints plan_vs_find and the plan's peak RSS.
+# RETENTIOND_BIN: use this retentiond binary instead of building one.
 set -euo pipefail
 CAMERAS=${1:-24}
 DAYS=${2:-90}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
 
 echo "building in $WORK" >&2
-(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond && go build -o "$WORK/cctvbench" ./bench/cctvbench)
+if [ -n "${RETENTIOND_BIN:-}" ]; then
+	cp "$RETENTIOND_BIN" "$WORK/retentiond"
+else
+	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
+fi
+(cd "$HERE" && go build -o "$WORK/cctvbench" ./bench/cctvbench)
 "$WORK/cctvbench" -cameras "$CAMERAS" -days "$DAYS" -root "$WORK/nvr" -backup "$WORK/backup"
 cp "$HERE/configs/policies/fileshare.yaml" "$WORK/policy.yaml"
 cat >"$WORK/retentiond.yaml" <<YAML

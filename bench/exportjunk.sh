@@ -4,20 +4,28 @@
 #
 #   bench/exportjunk.sh [MEGABYTES]   (default 200)
 #
-# Times `retentiond subjects import` twice and prints seconds and peak RSS:
+# Times `retentiond subjects import` twice and prints seconds and peak RSS
+# (one line each, then both on one name=value line):
 #   default limits  -> refused from the file's size before reading it
 #   max_megabytes raised above the file -> read until max_rows, then refused
 #
 # 200 MB on a shared 2-core machine (2026-12-06): default limits refused in
 # 0.57 s at 29 MB peak RSS; with max_megabytes raised, refused at row 250,001
 # after 8.5 s at 260 MB (before the limits: over 300 s and 3.5 GB).
+# RETENTIOND_BIN: use this retentiond binary instead of building one.
 set -euo pipefail
 MB=${1:-200}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-junk.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
-(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
+if [ -n "${RETENTIOND_BIN:-}" ]; then
+	cp "$RETENTIOND_BIN" "$WORK/retentiond"
+else
+	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
+fi
 mkdir -p "$WORK/exports"
 awk -v bytes="$((MB << 20))" 'BEGIN {
 	printf "Elevnummer;Fornavn;Efternavn;Klasse;Indmeldt;Udmeldt;Fødselsdato\r\n"
@@ -44,4 +52,6 @@ for c in default raised; do
 	/usr/bin/time -f "%e %M" -o "$WORK/time" "$WORK/retentiond" --config "$WORK/$c.yaml" subjects import >"$WORK/out" 2>&1 || true
 	read -r s kb < <(tail -n 1 "$WORK/time")
 	echo "limits=$c megabytes=$MB seconds=$s max_rss_mb=$((kb / 1024)) result=$(grep -o 'REFUSED.*' "$WORK/out" | head -1 | cut -c1-160)"
+	eval "${c}_s=\$s ${c}_kb=\$kb"
 done
+echo "junk_megabytes=$MB junk_default_s=$default_s junk_default_peak_rss_mb=$((default_kb / 1024)) junk_raised_s=$raised_s junk_raised_peak_rss_mb=$((raised_kb / 1024))"

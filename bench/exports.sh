@@ -9,17 +9,26 @@
 #   retentiond subjects import                          -> rows/s
 #   retentiond plan with rule S3 linked to the students (subject.left, end of school year)
 #   retentiond plan with the same rule unlinked (item.modified), as the baseline
-# and prints plan_linked_vs_unlinked (target <= 1.5) and the peak RSS.
+# and prints plan_linked_vs_unlinked (target <= 1.5), the seconds and peak
+# RSS of each, and link_bytes_per_person (target <= 300), last on one line.
+# RETENTIOND_BIN: use this retentiond binary instead of building one.
 set -euo pipefail
 STUDENTS=${1:-200000}
 FILES=${2:-5}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
 
 echo "building in $WORK" >&2
-(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond && go build -o "$WORK/exportbench" ./bench/exportbench)
+if [ -n "${RETENTIOND_BIN:-}" ]; then
+	cp "$RETENTIOND_BIN" "$WORK/retentiond"
+else
+	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
+fi
+(cd "$HERE" && go build -o "$WORK/exportbench" ./bench/exportbench)
 mkdir -p "$WORK/exports"
 "$WORK/exportbench" -students "$STUDENTS" -files "$FILES" -dir "$WORK/share" -export "$WORK/exports/elever.csv"
 
@@ -48,9 +57,12 @@ rules:
 YAML
 }
 config() { # $1: policy file, $2: with the export source or not
+	# Each database has its keys of its own: a ledger key remembers its
+	# database (keys/ledger.key.checkpoint) and refuses another.
 	cat <<YAML
 version: 1
 database: $1.db
+keys: {signing: $1-keys/ledger.key, references: $1-keys/references.key}
 ledger: {origin: bench.invalid/ledger}
 policies: [$1.yaml]
 cli: {trust_as: true}
@@ -81,5 +93,8 @@ read -r unlinked_s unlinked_kb < <(measure "$WORK/retentiond" --config "$WORK/un
 files=$((STUDENTS * FILES))
 echo "import: ${imp_s}s for ${STUDENTS} rows (peak RSS $((imp_kb / 1024)) MB)" >&2
 echo "plan of ${files} files: linked ${linked_s}s (peak RSS $((linked_kb / 1024)) MB), unlinked ${unlinked_s}s (peak RSS $((unlinked_kb / 1024)) MB)" >&2
-awk -v r="$STUDENTS" -v i="$imp_s" -v l="$linked_s" -v u="$unlinked_s" 'BEGIN {
-	printf "import_rows_per_s=%.0f plan_linked_vs_unlinked=%.2f\n", r / i, l / u }'
+# link_bytes_per_person: what linking costs in memory, the linked plan's
+# peak RSS above the unlinked plan's, per student (target <= 300).
+awk -v r="$STUDENTS" -v i="$imp_s" -v l="$linked_s" -v u="$unlinked_s" -v ik="$imp_kb" -v lk="$linked_kb" -v uk="$unlinked_kb" -v f="$files" 'BEGIN {
+	i = (i > 0.01 ? i : 0.01); u = (u > 0.01 ? u : 0.01)
+	printf "import_rows_per_s=%.0f plan_linked_vs_unlinked=%.2f students=%d files=%d import_s=%.2f plan_linked_s=%.2f plan_unlinked_s=%.2f import_peak_rss_mb=%d plan_linked_peak_rss_mb=%d plan_unlinked_peak_rss_mb=%d link_bytes_per_person=%.0f\n", r / i, l / u, r, f, i, l, u, ik / 1024, lk / 1024, uk / 1024, (lk - uk) * 1024 / r }'

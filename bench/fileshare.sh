@@ -9,16 +9,26 @@
 #                                               due half waits for approval (the re-plan
 #                                               finds every due item in the open batch)
 #   find ROOT -type f -mtime +30 -delete    vs  retentiond batches approve + execute (ledger included)
-# and prints the ratios and retentiond's peak RSS as the last line.
+# and prints the ratios and retentiond's peak RSS as the last line, then the
+# seconds they come from (find_s, plan_s, find_delete_s, execute_s: approve
+# + execute).
+# RETENTIOND_BIN: use this retentiond binary instead of building one.
 set -euo pipefail
 N=${1:-1000000}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
 
 echo "building in $WORK" >&2
-(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond && go build -o "$WORK/mktree" ./bench/mktree)
+if [ -n "${RETENTIOND_BIN:-}" ]; then
+	cp "$RETENTIOND_BIN" "$WORK/retentiond"
+else
+	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
+fi
+(cd "$HERE" && go build -o "$WORK/mktree" ./bench/mktree)
 "$WORK/mktree" -n "$N" -dir "$WORK/tree-find"
 "$WORK/mktree" -n "$N" -dir "$WORK/tree-rd"
 
@@ -85,5 +95,5 @@ $RD ledger verify >&2
 
 awk -v f="$find_s" -v p="$plan_s" -v r="$replan_s" -v rk="$replan_kb" -v d="$del_s" -v a="$appr_s" -v e="$exec_s" -v pk="$plan_kb" -v ek="$exec_kb" -v n="$N" 'BEGIN {
 	f = (f > 0.01 ? f : 0.01); d = (d > 0.01 ? d : 0.01)
-	printf "files=%d plan_vs_find=%.2f replan_open_batch_vs_plan=%.2f execute_vs_find_delete=%.2f plan_peak_rss_mb=%d replan_peak_rss_mb=%d execute_peak_rss_mb=%d\n", n, p / f, r / p, (a + e) / d, pk / 1024, rk / 1024, ek / 1024
+	printf "files=%d plan_vs_find=%.2f replan_open_batch_vs_plan=%.2f execute_vs_find_delete=%.2f plan_peak_rss_mb=%d replan_peak_rss_mb=%d execute_peak_rss_mb=%d find_s=%.2f plan_s=%.2f find_delete_s=%.2f execute_s=%.2f\n", n, p / f, r / p, (a + e) / d, pk / 1024, rk / 1024, ek / 1024, f, p, d, a + e
 }'

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Measure mailbox retention against the fake Graph (connectors/m365/graphtest):
-# 50 ms per request, at most 4 concurrent requests per mailbox, 10,000
-# messages over 20 mailboxes, listed and purged with permanentDelete.
+# 50 ms per request, at most 4 concurrent requests per mailbox, N messages
+# (default 10,000) over 20 mailboxes, listed and purged with permanentDelete.
+#
+#   bench/graph.sh [N] [RSS_SIZES]   (default 10000 and "10000 100000 200000")
 #
 # 1. The connector alone (bench/graphbench): one listing, one DeleteBatch.
 # 2. The product: the fake Graph in a process of its own, the retentiond
@@ -9,18 +11,34 @@
 #    plan's batch is approved at once). Wall time is plan + execute.
 # Both print requests per deleted message and wall time against the
 # throttle bound (see bench/graphbench). Then peak RSS of retentiond at
-# 10k, 100k and 200k messages (5 ms per request), plan and execute
-# separately.
+# each of RSS_SIZES messages (5 ms per request), plan and execute
+# separately. The last line has every figure, name=value.
+# RETENTIOND_BIN: use this retentiond binary instead of building one.
 set -euo pipefail
+N=${1:-10000}
+RSS_SIZES=${2:-10000 100000 200000}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-graph-bench.XXXXXX")
 SERVER=
-trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$WORK"' EXIT
+stop_server() {
+	[ -n "$SERVER" ] || return 0
+	kill "$SERVER" 2>/dev/null || true
+	wait "$SERVER" 2>/dev/null || true
+	SERVER=
+}
+trap 'stop_server; rm -rf "$WORK"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
-(cd "$HERE" && go build -o "$WORK/graphbench" ./bench/graphbench && go build -o "$WORK/retentiond" ./cmd/retentiond)
+if [ -n "${RETENTIOND_BIN:-}" ]; then
+	cp "$RETENTIOND_BIN" "$WORK/retentiond"
+else
+	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
+fi
+(cd "$HERE" && go build -o "$WORK/graphbench" ./bench/graphbench)
 
 echo "== connector: one listing, one DeleteBatch call"
-"$WORK/graphbench" -n 10000 -mailboxes 20 -latency 50ms
+"$WORK/graphbench" -n "$N" -mailboxes 20 -latency 50ms
 
 # product N LATENCY: plan and execute N messages through retentiond; sets
 # plan_rss, exec_rss (KiB), wall (s), requests.
@@ -69,9 +87,7 @@ CONFIG
 	t1=$(date +%s.%N)
 	/usr/bin/time -f '%M' -o "$dir/exec.rss" "$WORK/retentiond" execute --config "$dir/retentiond.yaml" --as it >"$dir/exec.out"
 	t2=$(date +%s.%N)
-	kill "$SERVER"
-	wait "$SERVER" || true
-	SERVER=
+	stop_server
 	grep -q "$n deleted" "$dir/exec.out" || { echo "execute did not delete $n messages:" >&2; cat "$dir/exec.out" >&2; exit 1; }
 	plan_rss=$(tail -1 "$dir/plan.rss")
 	exec_rss=$(tail -1 "$dir/exec.rss")
@@ -82,19 +98,22 @@ CONFIG
 }
 
 echo "== retentiond plan + execute (fake Graph in its own process)"
-product 10000 50ms
-# 500 messages per mailbox: one listing page and 25 batches of 20.
-bound=$(awk 'BEGIN { printf "%.2f", 0.050 * (1 + 25) }')
-echo "messages=10000 requests=$requests plan_s=$plan_s execute_s=$exec_s wall_s=$wall bound_s=$bound"
-awk -v r="$requests" -v w="$wall" -v b="$bound" 'BEGIN { printf "http_requests_per_deleted=%.4f (1/%.1f) wall_vs_throttle_bound=%.2f\n", r / 10000, 10000 / r, w / b }'
+product "$N" 50ms
+# One mailbox's share: its listing pages (1000 messages each) and delete
+# batches (20 each) one after the other; 10,000 messages: 1 + 25.
+bound=$(awk -v n="$N" 'BEGIN { m = n / 20; p = int((m + 999) / 1000); b = int((m + 19) / 20); printf "%.2f", 0.050 * (p + b) }')
+figures="messages=$N requests=$requests plan_s=$plan_s execute_s=$exec_s wall_s=$wall bound_s=$bound plan_peak_rss_mb=$((plan_rss / 1024)) execute_peak_rss_mb=$((exec_rss / 1024))"
+echo "$figures"
+ratios=$(awk -v r="$requests" -v w="$wall" -v b="$bound" -v n="$N" 'BEGIN { printf "http_requests_per_deleted=%.4f wall_vs_throttle_bound=%.2f", r / n, w / b }')
+echo "$ratios"
 
 # Memory is bounded by what is in flight, parallel_mailboxes (here 20)
 # mailboxes of one page (1000 messages) or one chunk (2048) each, not by
 # the number of messages: 10k fills only half a page per mailbox.
 echo "== peak RSS of retentiond (5 ms per request)"
 line=
-for n in 10000 100000 200000; do
+for n in $RSS_SIZES; do
 	product "$n" 5ms
 	line="$line plan_rss_$((n / 1000))k_mb=$((plan_rss / 1024)) execute_rss_$((n / 1000))k_mb=$((exec_rss / 1024))"
 done
-echo "${line# }"
+echo "$ratios $figures${line}"

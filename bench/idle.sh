@@ -7,15 +7,24 @@
 #
 # Prints the time from start to READY=1 (sd_notify, as systemd sees it,
 # with metrics served), then after SECONDS the resident memory (RSS and
-# its peak) and the CPU time each process used, and their ratios.
+# its peak) and the CPU time each process used, and their ratios; the last
+# line has them all, name=value.
+# RETENTIOND_BIN: use this retentiond binary instead of building one.
 set -euo pipefail
 SECONDS_IDLE=${1:-600}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-idle.XXXXXX")
-trap 'kill $PID $SLEEP 2>/dev/null || true; rm -rf "$WORK"' EXIT
+PID= SLEEP= LISTENER=
+trap 'kill $PID $SLEEP $LISTENER 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
 
-(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
+if [ -n "${RETENTIOND_BIN:-}" ]; then
+	cp "$RETENTIOND_BIN" "$WORK/retentiond"
+else
+	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
+fi
 (cd "$WORK" && ./retentiond demo --dir demo >/dev/null)
 CFG="$WORK/demo/retentiond.yaml"
 # Nothing due while measuring: every schedule on the 1st of January.
@@ -43,6 +52,14 @@ NOTIFY_SOCKET="$SOCK" "$WORK/retentiond" run --config "$CFG" 2>"$WORK/log" &
 PID=$!
 sleep $((SECONDS_IDLE * 2 + 60)) &
 SLEEP=$!
+# Wait for READY=1, but not for ever: a daemon that exits or never gets
+# ready ends the run.
+for _ in $(seq 600); do
+	kill -0 $LISTENER 2>/dev/null || break
+	kill -0 $PID 2>/dev/null || { echo "retentiond run exited before READY=1:" >&2; cat "$WORK/log" >&2; exit 1; }
+	sleep 0.1
+done
+kill -0 $LISTENER 2>/dev/null && { echo "no READY=1 within 60 s:" >&2; cat "$WORK/log" >&2; exit 1; }
 wait $LISTENER
 ready=$(cat "$WORK/ready")
 echo "start_to_ready_ms $(( (ready - start) / 1000000 ))"
@@ -67,3 +84,5 @@ if grep -q '"level":"error"' "$WORK/log"; then
 	cat "$WORK/log" >&2
 	exit 1
 fi
+awk -v ms="$(( (ready - start) / 1000000 ))" -v s="$SECONDS_IDLE" -v r="$rss" -v h="$hwm" -v sr="$srss" -v c="$d_cpu" -v sc="$s_cpu" -v t="$tick" 'BEGIN {
+	printf "start_to_ready_ms=%d idle_seconds=%d daemon_rss_kb=%d daemon_peak_rss_kb=%d sleep_rss_kb=%d rss_vs_sleep=%.1f daemon_cpu_seconds=%.2f daemon_cpu_pct=%.4f sleep_cpu_seconds=%.2f\n", ms, s, r, h, sr, r / sr, c / t, 100 * c / t / s, sc / t }'

@@ -8,16 +8,25 @@
 # `retentiond ledger verify`, exports it with `retentiond ledger export` and
 # verifies the bundle offline. The baseline, measured in the same run, is
 # sha256sum over the exported entries.jsonl: hashing the same bytes once.
-# Peak RSS is per phase (/usr/bin/time). The last line is machine-readable.
+# Peak RSS is per phase (/usr/bin/time). The last line is machine-readable:
+# the rates, then entries, the phases' seconds and peak RSS (MB).
+# RETENTIOND_BIN: use this retentiond binary instead of building one.
 set -euo pipefail
 N=${1:-1000000}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-ledger-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
 
 echo "building in $WORK" >&2
-(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond && go build -o "$WORK/ledgerbench" ./bench/ledgerbench)
+if [ -n "${RETENTIOND_BIN:-}" ]; then
+	cp "$RETENTIOND_BIN" "$WORK/retentiond"
+else
+	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
+fi
+(cd "$HERE" && go build -o "$WORK/ledgerbench" ./bench/ledgerbench)
 mkdir -p "$WORK/share" "$WORK/policies"
 cat >"$WORK/policies/bench.yaml" <<'YAML'
 version: 1
@@ -59,6 +68,7 @@ phase_append_batched() {
 	cat "$WORK/out" >&2
 	append_batched_per_s=$(grep -o '[0-9]* entries/s' "$WORK/out" | cut -d' ' -f1)
 	append_kb=$kb
+	append_s=$s
 }
 
 phase_append_single() {
@@ -73,6 +83,7 @@ phase_verify_db() {
 	echo "verify database: ${entries} entries in ${s}s, peak RSS ${kb} kB" >&2
 	verify_per_s=$(rate "$entries" "$s")
 	verify_kb=$kb
+	verify_s=$s
 }
 
 phase_export() {
@@ -98,4 +109,4 @@ phase_export
 phase_verify_bundle
 
 echo "peak_rss_kb: append=${append_kb} verify=${verify_kb} export=${export_kb} verify_bundle=${verify_bundle_kb}"
-echo "append_batched_per_s=${append_batched_per_s} append_single_per_s=${append_single_per_s} verify_per_s=${verify_per_s} verify_bundle_per_s=${verify_bundle_per_s} verify_bundle_vs_sha256sum=${verify_bundle_vs_sha256sum} export_$((N / 1000))k_s=${export_s}"
+echo "append_batched_per_s=${append_batched_per_s} append_single_per_s=${append_single_per_s} verify_per_s=${verify_per_s} verify_bundle_per_s=${verify_bundle_per_s} verify_bundle_vs_sha256sum=${verify_bundle_vs_sha256sum} export_$((N / 1000))k_s=${export_s} entries=${entries} append_s=${append_s} verify_s=${verify_s} export_s=${export_s} append_peak_rss_mb=$((append_kb / 1024)) verify_peak_rss_mb=$((verify_kb / 1024)) export_peak_rss_mb=$((export_kb / 1024)) verify_bundle_peak_rss_mb=$((verify_bundle_kb / 1024))"
