@@ -564,3 +564,31 @@ func TestConcurrentDeleteCallsShareLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingFieldsAreNotCarriedOver: pages are decoded into a reused
+// buffer; a message whose fields Graph sends as null or leaves out has
+// none, not those of the message decoded before it.
+func TestMissingFieldsAreNotCarriedOver(t *testing.T) {
+	srv, o := fake(t, "anna@skole.test")
+	o.Categories = []string{"elevsag"}
+	o.PageSize = 1
+	next := srv.GraphURL() + "/users/anna@skole.test/messages?%24top=1&%24skiptoken=2"
+	srv.Inject(graphtest.Fault{Method: http.MethodGet, Path: "/users/anna@skole.test/messages", Times: 1, Status: http.StatusOK,
+		Body: `{"value":[{"id":"a","changeKey":"k1","receivedDateTime":"2020-01-02T00:00:00Z","subject":"Elev 010215-1234","categories":["Elevsag"]}],"@odata.nextLink":"` + next + `"}`})
+	srv.Inject(graphtest.Fault{Method: http.MethodGet, Path: "/users/anna@skole.test/messages", Times: 1, Status: http.StatusOK,
+		Body: `{"value":[{"id":"b","receivedDateTime":"2020-01-01T00:00:00Z","subject":null,"bodyPreview":null}]}`})
+	items, err := listAll(t, open(t, o), connectors.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 {
+		t.Fatalf("listed %d items, want 2", len(items))
+	}
+	if !slices.Contains(items[0].Labels, LabelSensitive) {
+		t.Errorf("a: labels %q, want sensitive", items[0].Labels)
+	}
+	b := items[1]
+	if want := Version("", time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)); b.Ref != "anna@skole.test/b" || b.Version != want || len(b.Labels) != 0 {
+		t.Errorf("b: %s version %q labels %q; want version %q and no labels", b.Ref, b.Version, b.Labels, want)
+	}
+}
