@@ -3,7 +3,8 @@
 # 50 ms per request, at most 4 concurrent requests per mailbox, N messages
 # (default 10,000) over 20 mailboxes, listed and purged with permanentDelete.
 #
-#   bench/graph.sh [N] [RSS_SIZES]   (default 10000 and "10000 100000 200000")
+#   bench/graph.sh [N] [RSS_SIZES]   (default 10000 and "10000 100000 200000";
+#                                     "" for none)
 #
 # 1. The connector alone (bench/graphbench): one listing, one DeleteBatch.
 # 2. The product: the fake Graph in a process of its own, the retentiond
@@ -16,7 +17,7 @@
 # RETENTIOND_BIN: use this retentiond binary instead of building one.
 set -euo pipefail
 N=${1:-10000}
-RSS_SIZES=${2:-10000 100000 200000}
+RSS_SIZES=${2-10000 100000 200000}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-graph-bench.XXXXXX")
 SERVER=

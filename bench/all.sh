@@ -1,0 +1,267 @@
+#!/usr/bin/env bash
+# Run every benchmark of bench/ at a size that fits in a few minutes (all
+# together about 15 minutes on 2 shared cores), one after the other, and
+# print one summary table of their figures against the targets.
+#
+#   bench/all.sh                 every bench at its quick size
+#   bench/all.sh --scale         each bench that has a size at two sizes (about
+#                                10x apart), and how time and memory grow
+#   bench/all.sh --only fileshare,ledger [--scale]
+#
+# Each script runs from a pipe (`| cat`) under a timeout, with its own stderr
+# kept in a log: a script that does not exit by itself (a child holding its
+# output open), that fails, or whose last line is not `name=value ...` fails
+# this run. `cat /proc/loadavg` is printed before and after each. The
+# retentiond binary is built once (RETENTIOND_BIN: use this one instead)
+# and passed to every script.
+#
+# Output (stdout): the table, for each script its exit, seconds, load
+# (1, 5, 15 minutes, before→after), size, the figures with a target and the
+# seconds and peak RSS figures,
+#   script  figure  value  target  met
+# then the same as name=value lines, one per script:
+#   bench=fileshare rc=0 seconds=… load_before=… load_after=… <its last line>
+# and last one line for the run:
+#   benches=… exited=… failed=… targets=… targets_met=… [scaling figures]
+# With --scale the scaling table comes before it:
+#   script  figure  small  large  size_ratio  growth
+# where growth = (figure(large) / figure(small)) / (size(large) / size(small)):
+# 1.0 grows linearly, below 1 less (flat memory: 1 / size_ratio), above 1
+# worse than linearly. Scaling names: <script>_<figure>_growth=….
+#
+# Environment: BENCH_TIMEOUT (seconds per script, default 900); sizes can be
+# changed per bench, e.g. ALL_FILESHARE="200000" or, with --scale,
+# SCALE_FILESHARE="100000 1000000" (see the tables below).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+export PATH="/usr/local/go/bin:/usr/sbin:$PATH"
+SCALE=0
+ONLY=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--scale) SCALE=1 ;;
+	--only) ONLY=",$2,"; shift ;;
+	--only=*) ONLY=",${1#--only=},"; shift 0 ;;
+	*) echo "usage: bench/all.sh [--scale] [--only NAME,...]" >&2; exit 2 ;;
+	esac
+	shift
+done
+TIMEOUT=${BENCH_TIMEOUT:-900}
+BENCH_DIR=${BENCH_DIR:-$HERE/bench} # the scripts (a test points it elsewhere)
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-all.XXXXXX")
+CHILD=""
+stop_child() {
+	[ -n "$CHILD" ] || return 0
+	kill -TERM -- "-$CHILD" 2>/dev/null || true
+	for _ in $(seq 600); do kill -0 -- "-$CHILD" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL -- "-$CHILD" 2>/dev/null || true
+	wait "$CHILD" 2>/dev/null || true
+	CHILD=""
+}
+trap 'stop_child; rm -rf "$WORK"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# name | script | quick arguments | environment (quick) | scale: small ; large
+# | size figure | scaled figures (time and memory)
+BENCHES=(
+	"fileshare|fileshare.sh|${ALL_FILESHARE:-100000}||${SCALE_FILESHARE:-20000 200000}|files|plan_s execute_s plan_peak_rss_mb execute_peak_rss_mb"
+	"smb|smb.sh|${ALL_SMB:-5000}||${SCALE_SMB:-2000 20000}|files|plan_s execute_s plan_peak_rss_mb"
+	"ledger|ledger.sh|${ALL_LEDGER:-200000}||${SCALE_LEDGER:-100000 1000000}|entries|append_s verify_s export_s append_peak_rss_mb verify_peak_rss_mb export_peak_rss_mb"
+	"graph|graph.sh|${ALL_GRAPH:-10000 '10000 100000'}||${SCALE_GRAPH:-10000 100000}|messages|wall_s plan_s execute_s plan_peak_rss_mb execute_peak_rss_mb"
+	"exports|exports.sh|${ALL_EXPORTS:-20000 5}||${SCALE_EXPORTS:-20000 200000}|students|import_s plan_linked_s import_peak_rss_mb plan_linked_peak_rss_mb"
+	"cctv|cctv.sh|${ALL_CCTV:-24 30}||${SCALE_CCTV:-2 20}|recordings|plan_s plan_peak_rss_mb"
+	"batchshow|batchshow.sh|${ALL_BATCHSHOW:-100000}|SMALL=10000|${SCALE_BATCHSHOW:-10000 100000}|items|csv_cpu_s xlsx_cpu_s csv_rss_kb xlsx_rss_kb"
+	"exportjunk|exportjunk.sh|${ALL_EXPORTJUNK:-200}|||junk_megabytes|"
+	"idle|idle.sh|${ALL_IDLE:-30}|||idle_seconds|"
+	"chaos|chaos.sh|${ALL_CHAOS:-1}|CHAOS_BIN=@BIN@|||"
+)
+# Arguments a bench takes besides its size in --scale runs.
+scale_args() { # name size
+	case "$1" in
+	graph) echo "$2 ''" ;;       # no RSS runs at other sizes
+	exports) echo "$2 1" ;;      # one file per student
+	cctv) echo "$2 30" ;;        # cameras, 30 days
+	*) echo "$2" ;;
+	esac
+}
+scale_env() { # name
+	case "$1" in
+	batchshow) echo "SMALL= XLSX=1" ;; # the size alone
+	*) echo "" ;;
+	esac
+}
+
+# Targets: figure, comparison, value. A figure a script does not print is
+# not counted. Sizes matter: the issue's targets are stated at 200k-1M files
+# and 1M ledger entries; the quick sizes only show the direction.
+TARGETS=(
+	"fileshare plan_vs_find <= 1.3"
+	"fileshare execute_vs_find_delete <= 1.0"
+	"fileshare plan_peak_rss_mb <= 150"
+	"smb smb_list_vs_smbclient <= 1.0"
+	"smb smb_delete_vs_smbclient <= 1.0"
+	"graph wall_vs_throttle_bound <= 1.2"
+	"graph plan_rss_200k_mb <= 200"
+	"ledger verify_per_s >= 300000"
+	"exports plan_linked_vs_unlinked <= 1.5"
+	"exports link_bytes_per_person <= 300"
+	"chaos violations == 0"
+)
+target_of() { # name figure -> "op value" or nothing
+	local t tn tf top tv
+	for t in "${TARGETS[@]}"; do
+		read -r tn tf top tv <<<"$t"
+		if [ "$tn" = "$1" ] && [ "$tf" = "$2" ]; then
+			echo "$top $tv"
+			return
+		fi
+	done
+}
+met() { # value op target -> yes/no
+	awk -v v="$1" -v o="$2" -v t="$3" 'BEGIN {
+		if (v !~ /^-?[0-9.]+$/) { print "no"; exit }
+		v += 0; t += 0
+		ok = (o == "<=" ? v <= t : o == ">=" ? v >= t : o == "==" ? v == t : 0)
+		print (ok ? "yes" : "no") }'
+}
+load() { cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/'; }
+
+if [ -n "${RETENTIOND_BIN:-}" ]; then
+	cp "$RETENTIOND_BIN" "$WORK/retentiond"
+else
+	echo "building retentiond in $WORK" >&2
+	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
+fi
+export RETENTIOND_BIN="$WORK/retentiond"
+
+# runbench ID SCRIPT ENV ARGS...: runs bench/SCRIPT from a pipe under the
+# timeout in a process group of its own; sets rc, secs, last, lb, la.
+runbench() {
+	local id=$1 script=$2 env=$3
+	shift 3
+	local out="$WORK/$id.out" err="$WORK/$id.err" start deadline
+	env=${env//@BIN@/$RETENTIOND_BIN}
+	lb=$(load)
+	echo "== $id: bench/$script $* ${env:+($env)} load before: $(cat /proc/loadavg)" >&2
+	start=$(date +%s)
+	# setsid: the bench and everything it starts form a group that can be
+	# stopped as one; `| cat` is the pipe a bench must not hold open.
+	# shellcheck disable=SC2086
+	setsid bash -c 'env '"$env"' timeout --foreground -k 10 "$0" bash "$@" 2>"'"$err"'" | cat >"'"$out"'"; echo "${PIPESTATUS[0]}" >"'"$out"'.rc"' \
+		"$TIMEOUT" "$BENCH_DIR/$script" "$@" </dev/null &
+	CHILD=$!
+	# The pipe closes when the bench and everything holding its output end;
+	# a bench that exits but leaves a child holding the pipe is caught here.
+	deadline=$((start + TIMEOUT + 30))
+	while kill -0 "$CHILD" 2>/dev/null; do
+		if [ "$(date +%s)" -ge "$deadline" ]; then
+			echo "bench/$script did not exit (its output is still open after ${TIMEOUT}s + 30s)" >&2
+			break
+		fi
+		sleep 0.5
+	done
+	stop_child
+	secs=$(($(date +%s) - start))
+	rc=$(cat "$out.rc" 2>/dev/null || echo hung)
+	[ "$rc" = 124 ] && rc=timeout
+	last=$(tail -n 1 "$out" 2>/dev/null || true)
+	la=$(load)
+	echo "== $id: exit $rc in ${secs}s, load after: $(cat /proc/loadavg)" >&2
+	if [ "$rc" != 0 ]; then
+		echo "-- bench/$script stderr, last 15 lines:" >&2
+		tail -n 15 "$err" >&2 || true
+	fi
+}
+form_ok() { [[ "$1" =~ ^[A-Za-z0-9_]+=[^[:space:]]+([[:space:]]+[A-Za-z0-9_]+=[^[:space:]]+)*$ ]]; }
+figure() { # line name -> value
+	local f
+	for f in $1; do
+		[ "${f%%=*}" = "$2" ] && { echo "${f#*=}"; return; }
+	done
+}
+
+rows=()      # script figure value target met
+kvlines=()
+scalerows=() # script figure small large size_ratio growth
+scalekv=""
+benches=0 exited=0 failed=0 ntargets=0 nmet=0
+for b in "${BENCHES[@]}"; do
+	IFS='|' read -r name script quick qenv sizes sizefig scaled <<<"$b"
+	[ -z "$ONLY" ] || [[ "$ONLY" == *",$name,"* ]] || continue
+	if [ "$SCALE" = 1 ]; then
+		[ -n "$sizes" ] || { echo "== $name: no size to scale, skipped" >&2; continue; }
+		read -r small large <<<"$sizes"
+		declare -A got=()
+		for which in small large; do
+			size=${!which}
+			benches=$((benches + 1))
+			eval "set -- $(scale_args "$name" "$size")"
+			runbench "$name-$which" "$script" "$(scale_env "$name")" "$@"
+			if [ "$rc" = 0 ] && form_ok "$last"; then
+				exited=$((exited + 1))
+			else
+				failed=$((failed + 1))
+				rows+=("$name-$which exit $rc - no")
+			fi
+			got[$which]=$last
+			kvlines+=("bench=$name-$which rc=$rc seconds=$secs load_before=$lb load_after=$la $last")
+		done
+		ns=$(figure "${got[small]}" "$sizefig")
+		nl=$(figure "${got[large]}" "$sizefig")
+		for f in $scaled; do
+			vs=$(figure "${got[small]}" "$f")
+			vl=$(figure "${got[large]}" "$f")
+			[ -n "$vs" ] && [ -n "$vl" ] && [ -n "$ns" ] && [ -n "$nl" ] || continue
+			read -r ratio growth < <(awk -v a="$vs" -v b="$vl" -v n="$ns" -v m="$nl" 'BEGIN {
+				a = (a > 0.01 ? a : 0.01); r = m / n
+				printf "%.1f %.2f\n", r, (b / a) / r }')
+			scalerows+=("$name $f $vs $vl $ratio $growth")
+			scalekv="$scalekv ${name}_${f}_growth=$growth"
+		done
+		continue
+	fi
+	benches=$((benches + 1))
+	eval "set -- $quick"
+	runbench "$name" "$script" "$qenv" "$@"
+	if [ "$rc" = 0 ] && form_ok "$last"; then
+		exited=$((exited + 1))
+	else
+		failed=$((failed + 1))
+		form_ok "$last" || echo "bench/$script: the last line is not name=value: $last" >&2
+	fi
+	rows+=("$name exit $rc - -")
+	rows+=("$name seconds $secs - -")
+	rows+=("$name load $lb→$la - -")
+	if form_ok "$last"; then
+		for f in $last; do
+			k=${f%%=*} v=${f#*=}
+			t=$(target_of "$name" "$k")
+			if [ -n "$t" ]; then
+				m=$(met "$v" $t)
+				ntargets=$((ntargets + 1))
+				[ "$m" = yes ] && nmet=$((nmet + 1))
+				rows+=("$name $k $v ${t/ /} $m")
+			elif [[ " $scaled " == *" $k "* ]] || [ "$k" = "$sizefig" ]; then
+				rows+=("$name $k $v - -")
+			fi
+		done
+	fi
+	kvlines+=("bench=$name rc=$rc seconds=$secs load_before=$lb load_after=$la $last")
+done
+
+{
+	printf '%s\n' "script figure value target met"
+	[ ${#rows[@]} -eq 0 ] || printf '%s\n' "${rows[@]}"
+} | column -t
+if [ "$SCALE" = 1 ]; then
+	echo
+	{
+		echo "script figure small large size_ratio growth"
+		[ ${#scalerows[@]} -eq 0 ] || printf '%s\n' "${scalerows[@]}"
+	} | column -t
+fi
+echo
+[ ${#kvlines[@]} -eq 0 ] || printf '%s\n' "${kvlines[@]}"
+echo "benches=$benches exited=$exited failed=$failed targets=$ntargets targets_met=$nmet${scalekv}"
+[ "$failed" = 0 ]
