@@ -82,12 +82,12 @@ for n in ${SMALL-100000} "$N"; do
 		[ "$kind" = executed ] && flag=(-executed)
 		setup "$d" "$n" "${flag[@]}"
 		RD=("$WORK/retentiond" --config "$d/retentiond.yaml")
-		read -r base_s base_kb base_w < <(measure "$WORK/batchshowbench" -db "$d/bench.db" -read)
+		read -r base_s base_kb _ < <(measure "$WORK/batchshowbench" -db "$d/bench.db" -read)
 		read -r csv_s csv_kb csv_w < <(measure "${RD[@]}" batches show 1 --format csv --output "$d/batch.csv")
 		rows=$(($(wc -l <"$d/batch.csv") - 1))
 		read -r cat_s cat_kb cat_w < <(measure cat "$d/batch.csv")
-		read -r jsonl_s jsonl_kb jsonl_w < <(measure "${RD[@]}" batches show 1 --format jsonl)
-		read -r text_s text_kb text_w < <(measure "${RD[@]}" batches show 1)
+		read -r jsonl_s jsonl_kb _ < <(measure "${RD[@]}" batches show 1 --format jsonl)
+		read -r text_s text_kb _ < <(measure "${RD[@]}" batches show 1)
 		line="items=$n state=$kind rows=$rows csv_bytes=$(stat -c %s "$d/batch.csv") csv_cpu_s=$csv_s csv_wall_s=$csv_w csv_rss_kb=$csv_kb"
 		line="$line csv_vs_read_chunks=$(awk -v a="$csv_s" -v b="$base_s" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')"
 		line="$line jsonl_cpu_s=$jsonl_s jsonl_rss_kb=$jsonl_kb text_cpu_s=$text_s text_rss_kb=$text_kb"

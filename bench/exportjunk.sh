@@ -52,6 +52,6 @@ for c in default raised; do
 	/usr/bin/time -f "%e %M" -o "$WORK/time" "$WORK/retentiond" --config "$WORK/$c.yaml" subjects import >"$WORK/out" 2>&1 || true
 	read -r s kb < <(tail -n 1 "$WORK/time")
 	echo "limits=$c megabytes=$MB seconds=$s max_rss_mb=$((kb / 1024)) result=$(grep -o 'REFUSED.*' "$WORK/out" | head -1 | cut -c1-160)"
-	eval "${c}_s=\$s ${c}_kb=\$kb"
+	if [ "$c" = default ]; then default_s=$s default_kb=$kb; else raised_s=$s raised_kb=$kb; fi
 done
 echo "junk_megabytes=$MB junk_default_s=$default_s junk_default_peak_rss_mb=$((default_kb / 1024)) junk_raised_s=$raised_s junk_raised_peak_rss_mb=$((raised_kb / 1024))"

@@ -68,7 +68,7 @@ measure() {
 find "$WORK/tree-find" -type f >/dev/null
 find "$WORK/tree-rd" -type f >/dev/null
 
-read -r find_s find_kb < <(measure find "$WORK/tree-find" -type f -mtime +30)
+read -r find_s _ < <(measure find "$WORK/tree-find" -type f -mtime +30)
 read -r plan_s plan_kb < <(measure $RD plan --examples 0)
 due=$(find "$WORK/tree-find" -type f -mtime +30 | wc -l)
 echo "find: ${find_s}s  plan: ${plan_s}s  (${due} due of ${N})" >&2

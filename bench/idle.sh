@@ -14,7 +14,7 @@ set -euo pipefail
 SECONDS_IDLE=${1:-600}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-idle.XXXXXX")
-PID= SLEEP= LISTENER=
+PID='' SLEEP='' LISTENER=''
 trap 'kill $PID $SLEEP $LISTENER 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM

@@ -80,7 +80,8 @@ printf '%s\n%s\n' "$PASS" "$PASS" | smbpasswd -c "$WORK/smb.conf" -a -s "$USER_"
 # and every other inherited descriptor closed: nothing of ours stays open in
 # smbd or in the children it forks.
 (
-	for fd in $(ls /proc/$BASHPID/fd); do
+	for fd in /proc/"$BASHPID"/fd/*; do
+		fd=${fd##*/}
 		[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
 	done
 	exec setsid smbd --foreground --no-process-group -s "$WORK/smb.conf"
