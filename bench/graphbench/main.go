@@ -13,6 +13,14 @@
 //
 // since a batch of 4 or more steps occupies all 4 of a mailbox's slots.
 //
+// With -exec it deletes as the executor (scheduler.Execute) does instead:
+// the listing is cut into chunks as a plan's are (store: at most
+// -exec-chunk items, ending where a mailbox ends once -exec-min are in),
+// DeleteConcurrency chunks run at once and each chunk's items go to
+// DeleteBatch in slices of -slice, one after the other. Varying those
+// shows what the executor's layout costs against the throttle bound,
+// without the database.
+//
 // With -serve DIR it only runs the fake Graph, with the messages in place,
 // so that the retentiond binary can be measured in a process of its own:
 // it writes DIR/source.yaml (an m365 source block for retentiond.yaml) and
@@ -52,6 +60,10 @@ func main() {
 	chunk := flag.Int("chunk", 0, "targets per DeleteBatch call, DeleteConcurrency calls at a time (0: all in one call)")
 	serve := flag.String("serve", "", "only serve the fake Graph; write the source block and its files to this directory")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
+	exec := flag.Bool("exec", false, "delete as the executor does: chunks of the plan, slices of each chunk in turn")
+	execChunk := flag.Int("exec-chunk", 2048, "with -exec: most items per chunk")
+	execMin := flag.Int("exec-min", 1024, "with -exec: a chunk of this many items ends where a mailbox ends")
+	slice := flag.Int("slice", 256, "with -exec: items per DeleteBatch call within a chunk")
 	flag.Parse()
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
@@ -68,7 +80,11 @@ func main() {
 	if *serve != "" {
 		err = serveOnly(srv, mbs, *serve)
 	} else {
-		err = run(srv, mbs, *n, *latency, *chunk)
+		lay := layout{chunk: *chunk}
+		if *exec {
+			lay = layout{exec: true, chunk: *execChunk, min: *execMin, slice: *slice}
+		}
+		err = run(srv, mbs, *n, *latency, lay)
 	}
 	pprof.StopCPUProfile()
 	for _, f := range cl.fns {
@@ -139,7 +155,37 @@ func serveOnly(srv *graphtest.Server, mbs []string, dir string) error {
 	return nil
 }
 
-func run(srv *graphtest.Server, mbs []string, n int, latency time.Duration, chunk int) error {
+// layout is how the deletions are handed to DeleteBatch.
+type layout struct {
+	exec       bool
+	chunk, min int // -chunk, or with exec the plan's chunks
+	slice      int
+}
+
+// chunks cuts targets as a plan's chunks are cut: at most lay.chunk
+// items, ending where a container ends once lay.min are in.
+func (lay layout) chunks(targets []connectors.Target) [][]connectors.Target {
+	var out [][]connectors.Target
+	from := 0
+	for i := range targets {
+		n := i - from
+		if n > 0 && (n == lay.chunk || n >= lay.min && container(targets[i-1].Ref) != container(targets[i].Ref)) {
+			out = append(out, targets[from:i])
+			from = i
+		}
+	}
+	if from < len(targets) {
+		out = append(out, targets[from:])
+	}
+	return out
+}
+
+func container(ref string) string {
+	mb, _, _ := strings.Cut(ref, "/")
+	return mb
+}
+
+func run(srv *graphtest.Server, mbs []string, n int, latency time.Duration, lay layout) error {
 	dir, err := os.MkdirTemp("", "graphbench")
 	if err != nil {
 		return err
@@ -169,11 +215,23 @@ func run(srv *graphtest.Server, mbs []string, n int, latency time.Duration, chun
 		return err
 	}
 	listed := time.Since(start)
-	if chunk <= 0 {
-		chunk = len(targets)
+	var parts [][]connectors.Target
+	switch {
+	case lay.exec:
+		parts = lay.chunks(targets)
+	case lay.chunk <= 0:
+		parts = [][]connectors.Target{targets}
+	default:
+		for from := 0; from < len(targets); from += lay.chunk {
+			parts = append(parts, targets[from:min(from+lay.chunk, len(targets))])
+		}
 	}
-	// As the executor: chunks of the plan in order, DeleteConcurrency calls
-	// at a time.
+	slice := len(targets)
+	if lay.exec && lay.slice > 0 {
+		slice = lay.slice
+	}
+	// Chunks of the plan in order, DeleteConcurrency calls (or chunks) at
+	// a time; with -exec each chunk's slices in turn.
 	var (
 		mu      sync.Mutex
 		deleted int
@@ -181,23 +239,24 @@ func run(srv *graphtest.Server, mbs []string, n int, latency time.Duration, chun
 		wg      sync.WaitGroup
 	)
 	slots := make(chan struct{}, c.DeleteConcurrency())
-	for from := 0; from < len(targets); from += chunk {
-		part := targets[from:min(from+chunk, len(targets))]
+	for _, part := range parts {
 		slots <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-slots }()
-			rs, err := c.DeleteBatch(ctx, part)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil && firstEr == nil {
-				firstEr = err
-			}
-			for _, r := range rs {
-				if r.Outcome == connectors.OutcomeDeleted {
-					deleted++
+			for from := 0; from < len(part); from += slice {
+				rs, err := c.DeleteBatch(ctx, part[from:min(from+slice, len(part))])
+				mu.Lock()
+				if err != nil && firstEr == nil {
+					firstEr = err
 				}
+				for _, r := range rs {
+					if r.Outcome == connectors.OutcomeDeleted {
+						deleted++
+					}
+				}
+				mu.Unlock()
 			}
 		}()
 	}
@@ -209,8 +268,8 @@ func run(srv *graphtest.Server, mbs []string, n int, latency time.Duration, chun
 	st := srv.Stats()
 	perMailbox := float64(n) / float64(len(mbs))
 	bound := latency * time.Duration(math.Ceil(perMailbox/1000)+math.Ceil(perMailbox/20))
-	fmt.Printf("messages=%d mailboxes=%d latency=%v chunk=%d deleted=%d requests=%d throttled=%d list_s=%.2f wall_s=%.2f bound_s=%.2f\n",
-		n, len(mbs), latency, chunk, deleted, st.Requests, st.Throttled, listed.Seconds(), wall.Seconds(), bound.Seconds())
+	fmt.Printf("messages=%d mailboxes=%d latency=%v exec=%v chunks=%d slice=%d deleted=%d requests=%d throttled=%d list_s=%.2f wall_s=%.2f bound_s=%.2f\n",
+		n, len(mbs), latency, lay.exec, len(parts), slice, deleted, st.Requests, st.Throttled, listed.Seconds(), wall.Seconds(), bound.Seconds())
 	if deleted != n {
 		return fmt.Errorf("deleted %d of %d", deleted, n)
 	}
