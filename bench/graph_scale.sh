@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# bench/graph_scale.sh [LATENCY] [N...] (default 50ms, 10000 100000):
+# how mailbox retention grows with the number of messages. For each N, the
+# fake Graph (bench/graphbench -serve) runs in a process of its own with N
+# messages over 20 mailboxes, 4 concurrent requests per mailbox and
+# LATENCY per request, and the retentiond binary plans and executes them
+# (as bench/graph.sh does). Per N it prints wall time, CPU time (user +
+# system) and peak RSS of plan and of execute, the requests the fake
+# answered, and wall time against the throttle bound:
+#
+#	bound = latency × (listing pages + delete batches of one mailbox)
+#
+# Then, per step from one N to the next, how each figure grew against
+# the growth of N (1.00: linear). The last line holds every figure as
+# name=value.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+LATENCY=${1:-50ms}
+shift || true
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(10000 100000)
+MAILBOXES=20
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-graph-scale.XXXXXX")
+SERVER=
+cleanup() {
+	if [ -n "$SERVER" ]; then
+		kill "$SERVER" 2>/dev/null || true
+		wait "$SERVER" 2>/dev/null || true
+	fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+export PATH="/usr/local/go/bin:$PATH"
+(cd "$HERE" && go build -o "$WORK/graphbench" ./bench/graphbench && go build -o "$WORK/retentiond" ./cmd/retentiond)
+lat_s=$(awk -v l="$LATENCY" 'BEGIN { v = l + 0; if (l ~ /ms$/) v /= 1000; else if (l ~ /us$|µs$/) v /= 1e6; printf "%.6f", v }')
+
+# run N: plan and execute N messages; sets the figures of N.
+run() {
+	local n=$1 dir="$WORK/n-$1"
+	mkdir -p "$dir/policies"
+	"$WORK/graphbench" -serve "$dir" -n "$n" -mailboxes "$MAILBOXES" -latency "$LATENCY" >"$dir/server.out" &
+	SERVER=$!
+	while [ ! -f "$dir/source.yaml" ]; do
+		kill -0 "$SERVER" 2>/dev/null || { echo "fake Graph did not start" >&2; exit 1; }
+		sleep 0.1
+	done
+	cat >"$dir/policies/mail.yaml" <<'POLICY'
+version: 1
+id: bench
+rules:
+  - id: M2
+    title: All mail
+    type: delete_after
+    kinds: [message]
+    from: item.received
+    keep: P3Y
+    approval: none
+    guard: {max_growth: 0}
+POLICY
+	{
+		cat <<'CONFIG'
+version: 1
+timezone: Europe/Copenhagen
+database: retentiond.db
+keys: {signing: keys/ledger.key, references: keys/references.key}
+ledger: {origin: bench.retentiond.invalid/ledger}
+policies: [policies/mail.yaml]
+cli: {trust_as: true}
+people:
+  - {id: it, roles: [operator]}
+sources:
+CONFIG
+		cat "$dir/source.yaml"
+	} >"$dir/retentiond.yaml"
+	local load
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	/usr/bin/time -f '%e %U %S %M' -o "$dir/plan.time" "$WORK/retentiond" plan --config "$dir/retentiond.yaml" --as it >"$dir/plan.out"
+	/usr/bin/time -f '%e %U %S %M' -o "$dir/exec.time" "$WORK/retentiond" execute --config "$dir/retentiond.yaml" --as it >"$dir/exec.out"
+	kill "$SERVER"
+	wait "$SERVER" || true
+	SERVER=
+	grep -q "$n deleted" "$dir/exec.out" || { echo "execute did not delete $n messages:" >&2; cat "$dir/exec.out" >&2; exit 1; }
+	local pw pu ps pm ew eu es em req per pages batches
+	read -r pw pu ps pm < <(tail -1 "$dir/plan.time")
+	read -r ew eu es em < <(tail -1 "$dir/exec.time")
+	req=$(sed -n 's/^requests=\([0-9]*\).*/\1/p' "$dir/server.out")
+	per=$(((n + MAILBOXES - 1) / MAILBOXES))
+	pages=$(((per + 999) / 1000))
+	batches=$(((per + 19) / 20))
+	awk -v n="$n" -v pw="$pw" -v pu="$pu" -v ps="$ps" -v pm="$pm" -v ew="$ew" -v eu="$eu" -v es="$es" -v em="$em" \
+		-v req="$req" -v lat="$lat_s" -v pages="$pages" -v batches="$batches" -v load="$load" 'BEGIN {
+		k = int(n / 1000) "k"; bound = lat * (pages + batches)
+		printf "messages=%d load=%s plan_s=%.2f plan_cpu_s=%.2f plan_rss_mb=%d execute_s=%.2f execute_cpu_s=%.2f execute_rss_mb=%d requests=%d bound_s=%.2f wall_vs_throttle_bound=%.2f\n",
+			n, load, pw, pu + ps, pm / 1024, ew, eu + es, em / 1024, req, bound, (pw + ew) / bound
+	}' | tee "$dir/figures"
+}
+
+for n in "${SIZES[@]}"; do
+	run "$n"
+done
+
+# Growth from each size to the next, against the growth of N.
+summary=
+prev=
+for n in "${SIZES[@]}"; do
+	cur=$(cat "$WORK/n-$n/figures")
+	k=$((n / 1000))k
+	summary="$summary $(echo "$cur" | awk -v k="$k" '{ for (i = 2; i <= NF; i++) { split($i, a, "="); if (a[1] != "load" && a[1] != "requests" && a[1] != "bound_s") printf "%s_%s=%s ", a[1], k, a[2] } }')"
+	if [ -n "$prev" ]; then
+		paste -d' ' <(echo "$prev") <(echo "$cur") | awk -v from="$pn" -v to="$n" '{
+			half = NF / 2
+			for (i = 1; i <= half; i++) { split($i, a, "="); split($(i + half), b, "="); v[a[1]] = a[2]; w[a[1]] = b[2] }
+			g = to / from
+			printf "growth %d→%d (×%.0f messages): plan_time ×%.2f (%.2f of linear) plan_cpu ×%.2f (%.2f) plan_rss ×%.2f execute_time ×%.2f (%.2f) execute_cpu ×%.2f (%.2f) execute_rss ×%.2f\n",
+				from, to, g, w["plan_s"] / v["plan_s"], w["plan_s"] / v["plan_s"] / g, w["plan_cpu_s"] / v["plan_cpu_s"], w["plan_cpu_s"] / v["plan_cpu_s"] / g,
+				w["plan_rss_mb"] / v["plan_rss_mb"], w["execute_s"] / v["execute_s"], w["execute_s"] / v["execute_s"] / g,
+				w["execute_cpu_s"] / v["execute_cpu_s"], w["execute_cpu_s"] / v["execute_cpu_s"] / g, w["execute_rss_mb"] / v["execute_rss_mb"]
+		}'
+	fi
+	prev=$cur
+	pn=$n
+done
+echo "latency=$LATENCY${summary% }" | tr -s ' '
