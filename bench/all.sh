@@ -29,7 +29,9 @@
 # 1.0 grows linearly, below 1 less (flat memory: 1 / size_ratio), above 1
 # worse than linearly. Scaling names: <script>_<figure>_growth=….
 #
-# Environment: BENCH_TIMEOUT (seconds per script, default 900); sizes can be
+# Environment: BENCH_TIMEOUT (seconds per script, default 900), BENCH_GRACE
+# (seconds more before a bench whose output stays open counts as hung,
+# default 30), BENCH_DIR (where the scripts are); sizes can be
 # changed per bench, e.g. ALL_FILESHARE="200000" or, with --scale,
 # SCALE_FILESHARE="100000 1000000" (see the tables below).
 set -euo pipefail
@@ -48,6 +50,7 @@ while [ $# -gt 0 ]; do
 done
 TIMEOUT=${BENCH_TIMEOUT:-900}
 BENCH_DIR=${BENCH_DIR:-$HERE/bench} # the scripts (a test points it elsewhere)
+GRACE=${BENCH_GRACE:-30}            # seconds past the timeout before a bench counts as hung
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-all.XXXXXX")
 CHILD=""
 stop_child() {
@@ -146,25 +149,33 @@ runbench() {
 	echo "== $id: bench/$script $* ${env:+($env)} load before: $(cat /proc/loadavg)" >&2
 	start=$(date +%s)
 	# setsid: the bench and everything it starts form a group that can be
-	# stopped as one; `| cat` is the pipe a bench must not hold open.
-	# shellcheck disable=SC2086
-	setsid bash -c 'env '"$env"' timeout --foreground -k 10 "$0" bash "$@" 2>"'"$err"'" | cat >"'"$out"'"; echo "${PIPESTATUS[0]}" >"'"$out"'.rc"' \
+	# stopped as one; `| cat` is the pipe a bench must not hold open. The
+	# bench's exit status goes to $out.rc when it exits, whoever still holds
+	# the pipe.
+	setsid bash -c '{ env '"$env"' timeout --foreground -k 10 "$0" bash "$@" 2>"'"$err"'"; echo $? >"'"$out"'.rc"; } | cat >"'"$out"'"' \
 		"$TIMEOUT" "$BENCH_DIR/$script" "$@" </dev/null &
 	CHILD=$!
-	# The pipe closes when the bench and everything holding its output end;
-	# a bench that exits but leaves a child holding the pipe is caught here.
-	deadline=$((start + TIMEOUT + 30))
+	# The pipe closes when the bench and everything holding its output end.
+	# A bench that exits but leaves a child holding the pipe counts as hung
+	# GRACE seconds after its exit; one that runs on, GRACE after the timeout.
+	deadline=$((start + TIMEOUT + GRACE))
+	hung=""
 	while kill -0 "$CHILD" 2>/dev/null; do
+		if [ -f "$out.rc" ] && [ "$deadline" -gt "$(($(date +%s) + GRACE))" ]; then
+			deadline=$(($(date +%s) + GRACE))
+		fi
 		if [ "$(date +%s)" -ge "$deadline" ]; then
-			echo "bench/$script did not exit (its output is still open after ${TIMEOUT}s + 30s)" >&2
+			hung=1
+			echo "bench/$script did not exit or left its output open (the pipe still open ${GRACE}s after its exit or timeout)" >&2
 			break
 		fi
 		sleep 0.5
 	done
 	stop_child
 	secs=$(($(date +%s) - start))
-	rc=$(cat "$out.rc" 2>/dev/null || echo hung)
+	rc=$(cat "$out.rc" 2>/dev/null || echo none)
 	[ "$rc" = 124 ] && rc=timeout
+	[ -z "$hung" ] || rc="hung($rc)"
 	last=$(tail -n 1 "$out" 2>/dev/null || true)
 	la=$(load)
 	echo "== $id: exit $rc in ${secs}s, load after: $(cat /proc/loadavg)" >&2
