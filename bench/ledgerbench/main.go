@@ -7,6 +7,12 @@
 //
 // -per-tx 1 appends one entry per transaction. The database, keys and the
 // preamble (policy, batch, approval) are created on first use.
+//
+//	ledgerbench -db FILE -verify KEY.pub [-cpuprofile F] [-memprofile F]
+//
+// verifies the database as `retentiond ledger verify --key KEY.pub FILE`
+// does (scheduler.VerifyStore) and prints entries/s, optionally writing
+// CPU and heap profiles of the verification.
 package main
 
 import (
@@ -16,8 +22,14 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/pprof"
+	"strings"
 	"time"
 
+	"go.uber.org/zap"
+
+	"github.com/retentiond/retentiond/scheduler"
 	"github.com/retentiond/retentiond/store"
 	"github.com/retentiond/retentiond/store/ledger"
 )
@@ -29,7 +41,17 @@ func main() {
 	n := flag.Int("n", 100000, "entries to append")
 	perTx := flag.Int("per-tx", 1000, "entries per transaction")
 	origin := flag.String("origin", "bench.invalid/ledger", "ledger origin")
+	verify := flag.String("verify", "", "verify the database with this verifier key file instead of appending")
+	cpuProfile := flag.String("cpuprofile", "", "with -verify: write a CPU profile to this file")
+	memProfile := flag.String("memprofile", "", "with -verify: write a heap profile to this file")
 	flag.Parse()
+	if *verify != "" {
+		if err := verifyDB(*db, *verify, *cpuProfile, *memProfile); err != nil {
+			fmt.Fprintln(os.Stderr, "ledgerbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*db, *keyFile, *refsFile, *origin, *n, *perTx); err != nil {
 		fmt.Fprintln(os.Stderr, "ledgerbench:", err)
 		os.Exit(1)
@@ -121,4 +143,48 @@ func appendAll(ctx context.Context, st *store.Store, entries []ledger.Entry) err
 		_, err := tx.Append(leaves...)
 		return err
 	})
+}
+
+// verifyDB verifies db as `retentiond ledger verify --key keyFile db` does.
+func verifyDB(db, keyFile, cpuProfile, memProfile string) error {
+	ctx := context.Background()
+	key, err := os.ReadFile(keyFile)
+	if err != nil {
+		return fmt.Errorf("read verifier key: %w", err)
+	}
+	st, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return fmt.Errorf("create cpu profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("start cpu profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	start := time.Now()
+	rep, err := scheduler.VerifyStore(ctx, nil, st, []string{strings.TrimSpace(string(key))}, nil, zap.NewNop())
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	if memProfile != "" {
+		f, err := os.Create(memProfile)
+		if err != nil {
+			return fmt.Errorf("create heap profile: %w", err)
+		}
+		defer f.Close()
+		runtime.GC()
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			return fmt.Errorf("write heap profile: %w", err)
+		}
+	}
+	fmt.Printf("verified %d entries, %d checkpoints in %.3fs: %.0f entries/s\n", rep.Entries, rep.Checkpoints, elapsed.Seconds(), float64(rep.Entries)/elapsed.Seconds())
+	return nil
 }

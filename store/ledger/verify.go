@@ -150,9 +150,9 @@ func Verify(ctx context.Context, src Source) (*Report, error) {
 	}
 	slices.SortStableFunc(v.cps, func(a, b pendingCheckpoint) int { return cmp.Compare(a.N, b.N) })
 	if src.StoredHashes != nil {
-		next, stop := iter.Pull2(src.StoredHashes)
-		defer stop()
-		v.nextHash = next
+		hr := newHashReader(src.StoredHashes)
+		defer hr.stop()
+		v.nextHash = hr.next
 		v.rep.StoredHashes = true
 	}
 	if err := v.check(); err != nil {
@@ -211,6 +211,7 @@ type verifier struct {
 	// hash, or -1: either it or the stored hash was altered, which the
 	// next checkpoint decides.
 	suspect int64
+	e       Entry // the entry parse is checking, on the parse worker
 }
 
 // entry returns the callback for src.Entries. It hashes each leaf at once
@@ -355,12 +356,16 @@ func (pw *parseWorker) stop() {
 
 // parse checks one entry: canonical form, content rules, key rotations.
 func (v *verifier) parse(i int64, data []byte) *VerifyError {
-	e, err := Parse(data)
+	// One Entry for every entry: a local one would escape through the
+	// ContentChecker interface, an allocation per entry.
+	var err error
+	v.e, err = Parse(data)
 	if err != nil {
 		return &VerifyError{Index: i, Checkpoint: -1, Reason: "entry does not parse as a canonical entry", Err: err}
 	}
+	e := &v.e
 	if v.src.Content != nil {
-		if reason := v.src.Content.Check(i, &e); reason != "" {
+		if reason := v.src.Content.Check(i, e); reason != "" {
 			return &VerifyError{Index: i, Checkpoint: -1, Reason: reason}
 		}
 	}
@@ -370,7 +375,7 @@ func (v *verifier) parse(i int64, data []byte) *VerifyError {
 		}
 	}
 	v.rep.Types[e.Type]++
-	if Decision(&e) {
+	if Decision(e) {
 		v.rep.Auth[e.Auth]++
 	}
 	return nil
@@ -506,4 +511,102 @@ func (v *verifier) finish() (*Report, error) {
 	rep.Latest = v.cps[len(v.cps)-1].Checkpoint
 	rep.UncheckpointedEntries = v.t.Size() - rep.Latest.N
 	return rep, nil
+}
+
+// hashReader reads Source.StoredHashes on a goroutine of its own, so that
+// reading them (a database query) overlaps with hashing the entries, and
+// hands them over in reused chunks: a hand-over per hash, as iter.Pull2
+// makes, cost a goroutine switch each.
+type hashReader struct {
+	out   chan *hashChunk
+	free  chan *hashChunk
+	done  chan struct{} // closed by stop
+	ended chan struct{} // closed when the goroutine returns
+	cur   *hashChunk
+	k     int // the next hash of cur
+}
+
+type hashChunk struct {
+	hashes []tlog.Hash
+	err    error // after hashes, the error the sequence yielded
+	end    bool  // after hashes (and err), the sequence ended
+}
+
+const (
+	hashChunkSize = 4096
+	hashChunks    = 4
+)
+
+func newHashReader(seq iter.Seq2[tlog.Hash, error]) *hashReader {
+	r := &hashReader{out: make(chan *hashChunk, hashChunks-2), free: make(chan *hashChunk, hashChunks),
+		done: make(chan struct{}), ended: make(chan struct{})}
+	for range hashChunks {
+		r.free <- &hashChunk{hashes: make([]tlog.Hash, 0, hashChunkSize)}
+	}
+	go r.run(seq)
+	return r
+}
+
+func (r *hashReader) run(seq iter.Seq2[tlog.Hash, error]) {
+	defer close(r.ended)
+	var c *hashChunk
+	get := func() bool {
+		select {
+		case c = <-r.free:
+			c.hashes, c.err, c.end = c.hashes[:0], nil, false
+			return true
+		case <-r.done:
+			return false
+		}
+	}
+	send := func() bool {
+		select {
+		case r.out <- c:
+			c = nil
+			return true
+		case <-r.done:
+			return false
+		}
+	}
+	if !get() {
+		return
+	}
+	for h, err := range seq {
+		if err != nil {
+			c.err = err
+			break
+		}
+		c.hashes = append(c.hashes, h)
+		if len(c.hashes) == hashChunkSize {
+			if !send() || !get() {
+				return
+			}
+		}
+	}
+	c.end = true
+	send()
+}
+
+// next returns the next stored hash, as the function iter.Pull2 returns.
+func (r *hashReader) next() (tlog.Hash, error, bool) {
+	for r.cur == nil || r.k == len(r.cur.hashes) {
+		if r.cur != nil {
+			if r.cur.err != nil {
+				return tlog.Hash{}, r.cur.err, true
+			}
+			if r.cur.end {
+				return tlog.Hash{}, nil, false
+			}
+			r.free <- r.cur
+		}
+		r.cur, r.k = <-r.out, 0
+	}
+	r.k++
+	return r.cur.hashes[r.k-1], nil, true
+}
+
+// stop ends the goroutine and waits for it.
+func (r *hashReader) stop() {
+	close(r.done)
+	<-r.ended
 }
