@@ -1,0 +1,338 @@
+//go:build linux
+
+package scripts_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/retentiond/retentiond/store/testtool"
+)
+
+// root is the module's root, seen from bench/scripts.
+var root = filepath.Join("..", "..")
+
+// lastLine is the form every bench's last line has: name=value pairs.
+var lastLine = regexp.MustCompile(`^[A-Za-z0-9_]+=\S+( +[A-Za-z0-9_]+=\S+)*$`)
+
+func scripts(t *testing.T) []string {
+	t.Helper()
+	all, err := filepath.Glob(filepath.Join(root, "bench", "*.sh"))
+	if err != nil || len(all) == 0 {
+		t.Fatalf("no bench/*.sh: %v", err)
+	}
+	return all
+}
+
+// TestScriptsParse runs bash -n on every bench script, and shellcheck
+// (warnings and errors) where it is installed.
+func TestScriptsParse(t *testing.T) {
+	all := scripts(t)
+	for _, s := range all {
+		if out, err := exec.Command("bash", "-n", s).CombinedOutput(); err != nil {
+			t.Errorf("bash -n %s: %v\n%s", s, err, out)
+		}
+	}
+	sc, ok := testtool.Optional(t, "shellcheck", "shellcheck")
+	if !ok {
+		return
+	}
+	if out, err := exec.Command(sc, append([]string{"-S", "warning"}, all...)...).CombinedOutput(); err != nil {
+		t.Errorf("shellcheck -S warning bench/*.sh: %v\n%s", err, out)
+	}
+}
+
+// allBenches reads the scripts bench/all.sh runs and its targets
+// ("name figure op value") from all.sh itself.
+func allBenches(t *testing.T) (map[string]string, [][]string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "bench", "all.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	benches := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\t"(\w+)\|(\w+\.sh)\|`).FindAllStringSubmatch(string(b), -1) {
+		benches[m[1]] = m[2]
+	}
+	var targets [][]string
+	for _, m := range regexp.MustCompile(`(?m)^\t"(\w+) (\w+) (<=|>=|==) ([0-9.]+)"$`).FindAllStringSubmatch(string(b), -1) {
+		targets = append(targets, m[1:])
+	}
+	if len(benches) < 8 || len(targets) < 8 {
+		t.Fatalf("bench/all.sh: read %d benches and %d targets; has its BENCHES or TARGETS table changed form?", len(benches), len(targets))
+	}
+	return benches, targets
+}
+
+// TestScriptsCleanUp checks, without running them, that every script
+// bench/all.sh runs removes its temporary folder on exit and exits on
+// Ctrl-C and SIGTERM through that cleanup; that each target's figure is
+// printed by its script; and that the developers' guide documents all.sh
+// and every target.
+func TestScriptsCleanUp(t *testing.T) {
+	benches, targets := allBenches(t)
+	text := map[string]string{}
+	for name, script := range benches {
+		b, err := os.ReadFile(filepath.Join(root, "bench", script))
+		if err != nil {
+			t.Fatalf("bench/all.sh runs bench/%s: %v", script, err)
+		}
+		s := string(b)
+		text[name] = s
+		if !strings.Contains(s, "mktemp -d") {
+			continue
+		}
+		for _, want := range []string{`(?m)^trap '.*rm -rf "\$WORK".*' EXIT$|^trap cleanup EXIT$`, `(?m)^trap 'exit 130' INT$`, `(?m)^trap 'exit 143' TERM$`} {
+			if !regexp.MustCompile(want).MatchString(s) {
+				t.Errorf("bench/%s makes a temporary folder but has no %s", script, want)
+			}
+		}
+	}
+	guide, err := os.ReadFile(filepath.Join(root, "docs", "developers.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(guide), "bench/all.sh") {
+		t.Error("docs/developers.md does not say how to run bench/all.sh")
+	}
+	for _, tg := range targets {
+		name, figure := tg[0], tg[1]
+		s, ok := text[name]
+		if !ok {
+			t.Errorf("bench/all.sh has a target for %s, which it does not run", name)
+			continue
+		}
+		// plan_rss_200k_mb and the like are built from the size.
+		if !regexp.MustCompile(`_[0-9]+k_`).MatchString(figure) && !strings.Contains(s, figure) {
+			t.Errorf("bench/%s does not print %s, which bench/all.sh has a target for", benches[name], figure)
+		}
+		if !strings.Contains(string(guide), figure) {
+			t.Errorf("docs/developers.md does not explain the figure %s", figure)
+		}
+	}
+}
+
+// runAll runs bench/all.sh on the fake benches of dir (which stand for the
+// real ones by name) and returns its output and error.
+func runAll(t *testing.T, dir string, env []string, args ...string) (string, error) {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "retentiond")
+	if err := os.WriteFile(bin, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", append([]string{filepath.Join(root, "bench", "all.sh")}, args...)...)
+	cmd.Env = append(os.Environ(), append([]string{"BENCH_DIR=" + dir, "RETENTIOND_BIN=" + bin, "BENCH_TIMEOUT=20", "BENCH_GRACE=2", "TMPDIR=" + t.TempDir()}, env...)...)
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	cmd.WaitDelay = 10 * time.Second
+	err := cmd.Run()
+	if ctx.Err() != nil || errors.Is(err, exec.ErrWaitDelay) {
+		t.Fatalf("bench/all.sh did not end: %v\n%s", err, out.String())
+	}
+	return out.String(), err
+}
+
+func fakeBench(t *testing.T, dir, name, body string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/usr/bin/env bash\n"+body+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAllSh runs bench/all.sh on fake benches: one that meets one target
+// of two, one that prints its figures and exits but leaves a child holding
+// its output (as smbd's children did to bench/smb.sh), one whose last line
+// is prose, one that fails; and --scale on one that grows linearly in time
+// and not at all in memory.
+func TestAllSh(t *testing.T) {
+	t.Run("targets", func(t *testing.T) {
+		dir := t.TempDir()
+		fakeBench(t, dir, "smb.sh", `echo "smbclient: listed"; echo "files=$1 smb_list_vs_smbclient=0.50 smb_delete_vs_smbclient=2.00 plan_s=1.5"`)
+		out, err := runAll(t, dir, nil, "--only", "smb")
+		if err != nil {
+			t.Fatalf("bench/all.sh: %v\n%s", err, out)
+		}
+		for _, want := range []string{
+			`(?m)^smb +smb_list_vs_smbclient +0\.50 +<=1\.0 +yes$`,
+			`(?m)^smb +smb_delete_vs_smbclient +2\.00 +<=1\.0 +no$`,
+			`(?m)^smb +plan_s +1\.5 +- +-$`,
+			`(?m)^smb +load +[0-9.]+/[0-9.]+/[0-9.]+→[0-9.]+/[0-9.]+/[0-9.]+ `,
+			`(?m)^bench=smb rc=0 seconds=[0-9]+ load_before=\S+ load_after=\S+ files=5000 smb_list_vs_smbclient=0\.50 `,
+			`benches=1 exited=1 failed=0 targets=2 targets_met=1\n$`,
+		} {
+			if !regexp.MustCompile(want).MatchString(out) {
+				t.Errorf("bench/all.sh's output has no %s:\n%s", want, out)
+			}
+		}
+	})
+	t.Run("output held open", func(t *testing.T) {
+		dir := t.TempDir()
+		// A unique duration, to find the child afterwards.
+		fakeBench(t, dir, "smb.sh", `sleep 97.531 & echo "files=1 smb_list_vs_smbclient=0.5"`)
+		start := time.Now()
+		out, err := runAll(t, dir, nil, "--only", "smb")
+		if err == nil || !strings.Contains(out, "rc=hung(0)") || !strings.Contains(out, "exited=0 failed=1") {
+			t.Errorf("bench/all.sh passed a bench that left its output open (err %v):\n%s", err, out)
+		}
+		if d := time.Since(start); d > 40*time.Second {
+			t.Errorf("bench/all.sh took %s to see the bench hang (BENCH_GRACE=2)", d)
+		}
+		if p := processesWith(t, "97.531"); len(p) > 0 {
+			t.Errorf("the bench's child is still running: %v", p)
+		}
+	})
+	t.Run("last line not name=value", func(t *testing.T) {
+		dir := t.TempDir()
+		fakeBench(t, dir, "smb.sh", `echo "files=1 smb_list_vs_smbclient=0.5"; echo "done in 3 s"`)
+		out, err := runAll(t, dir, nil, "--only", "smb")
+		if err == nil || !strings.Contains(out, "the last line is not name=value: done in 3 s") {
+			t.Errorf("bench/all.sh passed a bench whose last line is prose (err %v):\n%s", err, out)
+		}
+	})
+	t.Run("failing bench", func(t *testing.T) {
+		dir := t.TempDir()
+		fakeBench(t, dir, "smb.sh", `echo "files=1 smb_list_vs_smbclient=0.5"; echo "MISMATCH" >&2; exit 3`)
+		out, err := runAll(t, dir, nil, "--only", "smb")
+		if err == nil || !strings.Contains(out, "bench=smb rc=3 ") || !strings.Contains(out, "MISMATCH") {
+			t.Errorf("bench/all.sh passed a failing bench or hid its stderr (err %v):\n%s", err, out)
+		}
+	})
+	t.Run("scale", func(t *testing.T) {
+		dir := t.TempDir()
+		fakeBench(t, dir, "smb.sh", `echo "files=$1 plan_s=$(($1 / 100)) execute_s=2 plan_peak_rss_mb=40"`)
+		out, err := runAll(t, dir, []string{"SCALE_SMB=100 1000"}, "--scale", "--only", "smb")
+		if err != nil {
+			t.Fatalf("bench/all.sh --scale: %v\n%s", err, out)
+		}
+		for _, want := range []string{
+			`(?m)^smb +plan_s +1 +10 +10\.0 +1\.00$`,
+			`(?m)^bench=smb-large rc=0 .* files=1000 plan_s=10 `,
+			`benches=2 exited=2 failed=0 targets=0 targets_met=0 smb_plan_s_growth=1.00 smb_execute_s_growth=0.10 smb_plan_peak_rss_mb_growth=0.10\n$`,
+		} {
+			if !regexp.MustCompile(want).MatchString(out) {
+				t.Errorf("bench/all.sh --scale's output has no %s:\n%s", want, out)
+			}
+		}
+	})
+}
+
+// processesWith lists the processes whose command line contains s.
+func processesWith(t *testing.T, s string) []string {
+	t.Helper()
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	var found []string
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		if line := string(bytes.ReplaceAll(b, []byte{0}, []byte{' '})); strings.Contains(line, s) {
+			found = append(found, fmt.Sprintf("%s: %s", filepath.Base(filepath.Dir(p)), line))
+		}
+	}
+	return found
+}
+
+// TestQuickRuns runs the quick benches at their smallest size, each from a
+// pipe under a timeout, as bench/all.sh does: each must exit by itself,
+// close its output (no child may hold it open), leave no process and no
+// temporary folder behind and print its documented figures last, on one
+// name=value line. Their figures are not checked: at this size they mean
+// nothing.
+func TestQuickRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipped with -short: builds retentiond and runs three benches")
+	}
+	bin := filepath.Join(t.TempDir(), "retentiond")
+	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(gobin); err != nil {
+		gobin = "go"
+	}
+	build := exec.Command(gobin, "build", "-o", bin, "./cmd/retentiond")
+	build.Dir = root
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/retentiond: %v\n%s", err, out)
+	}
+	runs := []struct {
+		script string
+		size   string
+		needs  func(t *testing.T)
+		names  []string
+	}{
+		{"fileshare.sh", "2000", nil, []string{"files=2000", "plan_vs_find", "replan_open_batch_vs_plan", "execute_vs_find_delete", "plan_peak_rss_mb", "replan_peak_rss_mb", "execute_peak_rss_mb", "plan_s", "execute_s"}},
+		{"ledger.sh", "10000", nil, []string{"append_batched_per_s", "append_single_per_s", "verify_per_s", "verify_bundle_per_s", "verify_bundle_vs_sha256sum", "export_10k_s", "verify_s", "verify_peak_rss_mb"}},
+		{"smb.sh", "500", func(t *testing.T) {
+			if os.Geteuid() != 0 {
+				testtool.Unavailable(t, "bench/smb.sh needs root (smbd and its test user)")
+			}
+			if _, err := os.Stat("/usr/sbin/smbd"); err != nil {
+				testtool.Require(t, "smbd", "samba")
+			}
+			testtool.Require(t, "smbclient", "smbclient")
+		}, []string{"files=500", "smb_list_vs_smbclient", "smb_delete_vs_smbclient", "plan_s", "execute_s", "plan_peak_rss_mb"}},
+	}
+	for _, r := range runs {
+		t.Run(r.script, func(t *testing.T) {
+			t.Parallel()
+			if r.needs != nil {
+				r.needs(t)
+			}
+			tmp := filepath.Join(t.TempDir(), "tmp")
+			if err := os.Mkdir(tmp, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "bench", r.script), r.size)
+			cmd.Env = append(os.Environ(), "RETENTIOND_BIN="+bin, "TMPDIR="+tmp)
+			cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+			// Stdout is a pipe (a Buffer): Wait returns ErrWaitDelay if a
+			// child still holds it 15 s after the script exited.
+			var out, stderr bytes.Buffer
+			cmd.Stdout = &out
+			cmd.Stderr = &stderr
+			cmd.WaitDelay = 15 * time.Second
+			err := cmd.Run()
+			switch {
+			case errors.Is(err, exec.ErrWaitDelay):
+				t.Errorf("bench/%s exited but something it started still holds its output open", r.script)
+			case ctx.Err() != nil:
+				t.Errorf("bench/%s did not exit within 5 minutes: %v", r.script, err)
+			case err != nil:
+				t.Errorf("bench/%s: %v\n%s", r.script, err, stderr.String())
+			}
+			lines := strings.Split(strings.TrimRight(out.String(), "\n"), "\n")
+			last := lines[len(lines)-1]
+			if !lastLine.MatchString(last) {
+				t.Errorf("bench/%s: the last line is not name=value pairs: %q", r.script, last)
+			}
+			for _, n := range r.names {
+				if !strings.Contains(" "+last, " "+n) {
+					t.Errorf("bench/%s: the last line has no %s: %q", r.script, n, last)
+				}
+			}
+			if left, _ := os.ReadDir(tmp); len(left) > 0 {
+				t.Errorf("bench/%s left %d entries in TMPDIR, e.g. %s", r.script, len(left), left[0].Name())
+			}
+			if p := processesWith(t, tmp); len(p) > 0 {
+				t.Errorf("bench/%s left processes running: %v", r.script, p)
+			}
+			t.Logf("%s %s: %s", r.script, r.size, last)
+		})
+	}
+}
