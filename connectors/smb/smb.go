@@ -26,6 +26,7 @@ import (
 	"os"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -91,19 +92,28 @@ type Conn struct {
 	password string
 	log      *zap.Logger
 
+	// dial opens the TCP connection; nil is a plain net.Dialer (tests
+	// count the requests sent through it).
+	dial func(ctx context.Context, address string) (net.Conn, error)
+
 	mu    sync.Mutex
 	sess  *smb2.Session
 	share *smb2.Share
 }
 
 var (
-	_ connectors.Connector = (*Conn)(nil)
-	_ connectors.Pruner    = (*Conn)(nil)
+	_ connectors.Connector         = (*Conn)(nil)
+	_ connectors.Pruner            = (*Conn)(nil)
+	_ connectors.ConcurrentDeleter = (*Conn)(nil)
 )
 
 // Open connects to the share and checks that the folder exists and can be
 // read. A nil logger logs nothing.
 func Open(ctx context.Context, root, password string, logger *zap.Logger) (*Conn, error) {
+	return open(ctx, root, password, logger, nil)
+}
+
+func open(ctx context.Context, root, password string, logger *zap.Logger, dial func(context.Context, string) (net.Conn, error)) (*Conn, error) {
 	t, err := ParseURL(root)
 	if err != nil {
 		return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", err)
@@ -111,7 +121,7 @@ func Open(ctx context.Context, root, password string, logger *zap.Logger) (*Conn
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	c := &Conn{t: t, password: password, log: logger}
+	c := &Conn{t: t, password: password, log: logger, dial: dial}
 	if err := c.connect(ctx); err != nil {
 		return nil, err
 	}
@@ -133,7 +143,19 @@ func Open(ctx context.Context, root, password string, logger *zap.Logger) (*Conn
 
 func (c *Conn) connect(ctx context.Context) error {
 	d := &smb2.Dialer{Initiator: &smb2.NTLMInitiator{User: c.t.User, Password: c.password, Domain: c.t.Domain}}
-	sess, err := d.Dial(ctx, net.JoinHostPort(c.t.Host, c.t.Port))
+	address := net.JoinHostPort(c.t.Host, c.t.Port)
+	var sess *smb2.Session
+	var err error
+	if c.dial == nil {
+		sess, err = d.Dial(ctx, address)
+	} else {
+		var tcp net.Conn
+		if tcp, err = c.dial(ctx, address); err == nil {
+			if sess, err = d.DialConn(ctx, tcp, address); err != nil {
+				tcp.Close()
+			}
+		}
+	}
 	if err != nil {
 		code := connectors.CodeUnavailable
 		var re *smb2.ResponseError
@@ -268,13 +290,18 @@ func checkRef(ref string) error {
 }
 
 // version is what identifies one state of a file: size, modification time
-// and the server's file id.
+// and the server's file id, as s<size>-m<unix ns>[-i<file id>].
 func version(info fs.FileInfo) string {
-	v := fmt.Sprintf("s%d-m%d", info.Size(), info.ModTime().UnixNano())
+	b := make([]byte, 0, 64)
+	b = append(b, 's')
+	b = strconv.AppendInt(b, info.Size(), 10)
+	b = append(b, "-m"...)
+	b = strconv.AppendInt(b, info.ModTime().UnixNano(), 10)
 	if st, ok := info.Sys().(*smb2.FileStat); ok && st.FileId != 0 {
-		v += fmt.Sprintf("-i%d", st.FileId)
+		b = append(b, "-i"...)
+		b = strconv.AppendUint(b, st.FileId, 10)
 	}
-	return v
+	return string(b)
 }
 
 // skip reports whether an entry is not an item: links and other reparse
@@ -317,30 +344,66 @@ func (c *Conn) readDir(ctx context.Context, dir string) ([]fs.FileInfo, error) {
 	return infos, err
 }
 
-// stat returns a file's info with its file id, through an open handle.
+// stat returns a file's or folder's info with its file id: one open, a
+// query on the handle and its close (three requests). The open follows no
+// link on the client's behalf unnoticed: a link the server hands back for
+// the client to follow (STATUS_STOPPED_ON_SYMLINK, which go-smb2 follows)
+// is reported as a link, as is a name that cannot be opened but exists as
+// a link (one more request, only when the open fails).
 func (c *Conn) stat(ctx context.Context, ref string) (fs.FileInfo, error) {
 	var info fs.FileInfo
+	full := c.full(ref)
 	err := c.do(ctx, func(s *smb2.Share) error {
-		li, err := s.Lstat(c.full(ref))
-		if err != nil {
-			return err
-		}
-		if skip(li) || li.IsDir() {
+		f, err := s.Open(full)
+		if errors.Is(err, fs.ErrNotExist) {
+			// Absent, or a link whose target is: only the link's own
+			// entry tells.
+			li, lerr := s.Lstat(full)
+			if lerr != nil || !skip(li) {
+				return err
+			}
 			info = li
 			return nil
 		}
-		f, err := s.Open(c.full(ref))
 		if err != nil {
 			return err
 		}
 		defer f.Close()
+		if followed(f.Name(), full) {
+			info = &smb2.FileStat{FileAttributes: attrReparsePoint, FileName: path.Base(ref)}
+			return nil
+		}
 		info, err = f.Stat()
 		return err
 	})
 	return info, err
 }
 
-// List implements [connectors.Connector].
+// attrReparsePoint is FILE_ATTRIBUTE_REPARSE_POINT.
+const attrReparsePoint = 0x400
+
+// followed reports whether an open of full ended on another name: go-smb2
+// followed a link the server handed back.
+func followed(opened, full string) bool {
+	return strings.ReplaceAll(opened, "\\", "/") != full
+}
+
+// lstat returns a file's or folder's own attributes (links are not
+// followed), without its file id: an open and its close.
+func (c *Conn) lstat(ctx context.Context, ref string) (fs.FileInfo, error) {
+	var info fs.FileInfo
+	err := c.do(ctx, func(s *smb2.Share) error {
+		var err error
+		info, err = s.Lstat(c.full(ref))
+		return err
+	})
+	return info, err
+}
+
+// List implements [connectors.Connector]. The walk is depth first in name
+// order, as the contract wants, but the folders it will enter next are read
+// ahead, listWorkers at a time over the one session (see reader), so that
+// the server lists folders while the caller handles items.
 func (c *Conn) List(ctx context.Context, opts connectors.ListOptions, fn func(connectors.Item) error) error {
 	start := ""
 	if opts.Prefix != "" {
@@ -360,8 +423,10 @@ func (c *Conn) List(ctx context.Context, opts connectors.ListOptions, fn func(co
 		}
 		start = opts.Prefix
 	}
+	r := c.newReader(ctx)
+	defer r.stop()
 	inc := &connectors.IncompleteError{}
-	err := c.walk(ctx, start, fn, inc, true)
+	err := c.walk(ctx, r, r.push(start), fn, inc, true)
 	if err != nil {
 		return err
 	}
@@ -371,12 +436,110 @@ func (c *Conn) List(ctx context.Context, opts connectors.ListOptions, fn func(co
 	return nil
 }
 
-func (c *Conn) walk(ctx context.Context, dir string, fn func(connectors.Item) error, inc *connectors.IncompleteError, top bool) error {
+const (
+	// listWorkers is how many folders a listing reads at once.
+	listWorkers = 4
+	// listAhead is the most folders a listing holds read (or being read)
+	// ahead of the walk: it bounds the memory read-ahead costs.
+	listAhead = 64
+)
+
+// folder is one folder of a listing, read ahead or when the walk reaches
+// it.
+type folder struct {
+	dir    string
+	queued bool
+	done   chan struct{} // closed when infos and err are set, once queued
+	infos  []fs.FileInfo
+	err    error
+}
+
+// reader reads the folders of one listing ahead of its walk. Only the
+// walk's goroutine calls push and wait; workers only read folders.
+// Folders not yet queued are kept on a stack in the order the walk will
+// enter them (a folder's subfolders go on top, the first on top), so that
+// the folders queued are always the next ones the walk needs.
+type reader struct {
+	c           *Conn
+	ctx         context.Context
+	cancel      context.CancelFunc
+	jobs        chan *folder
+	wg          sync.WaitGroup
+	pending     []*folder // not queued yet; the next one needed last
+	outstanding int       // queued and not yet taken by wait
+}
+
+func (c *Conn) newReader(ctx context.Context) *reader {
+	ctx, cancel := context.WithCancel(ctx)
+	r := &reader{c: c, ctx: ctx, cancel: cancel, jobs: make(chan *folder, listAhead)}
+	for range listWorkers {
+		r.wg.Add(1)
+		go func() {
+			defer r.wg.Done()
+			for f := range r.jobs {
+				f.infos, f.err = c.readDir(ctx, f.dir)
+				close(f.done)
+			}
+		}()
+	}
+	return r
+}
+
+// push adds dir as the next folder the walk will enter (before any pushed
+// earlier) and queues what there is room for.
+func (r *reader) push(dir string) *folder {
+	f := &folder{dir: dir, done: make(chan struct{})}
+	r.pending = append(r.pending, f)
+	return f
+}
+
+// fill queues pending folders, the next needed first, while there is room.
+func (r *reader) fill() {
+	for r.outstanding < listAhead && len(r.pending) > 0 {
+		f := r.pending[len(r.pending)-1]
+		r.pending = r.pending[:len(r.pending)-1]
+		if f.queued {
+			continue
+		}
+		f.queued = true
+		r.outstanding++
+		r.jobs <- f // never blocks: at most listAhead are outstanding
+	}
+}
+
+// wait returns f's entries, sorted by name: read ahead, or read now.
+func (r *reader) wait(f *folder) ([]fs.FileInfo, error) {
+	r.fill()
+	if !f.queued {
+		// No room ahead: f is read here, and dropped from the stack when
+		// fill meets it.
+		f.queued = true
+		return r.c.readDir(r.ctx, f.dir)
+	}
+	<-f.done
+	r.outstanding--
+	infos := f.infos
+	f.infos = nil
+	return infos, f.err
+}
+
+// stop ends the reading ahead and waits for the workers.
+func (r *reader) stop() {
+	r.cancel()
+	close(r.jobs)
+	r.wg.Wait()
+}
+
+func (c *Conn) walk(ctx context.Context, r *reader, f *folder, fn func(connectors.Item) error, inc *connectors.IncompleteError, top bool) error {
+	dir := f.dir
 	if err := ctx.Err(); err != nil {
 		return connectors.Errorf(connectors.CodeCancelled, "list", dir, err)
 	}
-	infos, err := c.readDir(ctx, dir)
+	infos, err := r.wait(f)
 	if err != nil {
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
 		e := connectors.Errorf(classify(err), "list", dir, fmt.Errorf("read folder: %w", err))
 		if top || classify(err) == connectors.CodeUnavailable || classify(err) == connectors.CodeCancelled {
 			return e // the share itself is gone: never an empty listing
@@ -384,23 +547,35 @@ func (c *Conn) walk(ctx context.Context, dir string, fn func(connectors.Item) er
 		inc.Skipped = append(inc.Skipped, e)
 		return nil
 	}
-	for _, info := range infos {
-		name := info.Name()
-		ref := name
+	refs := make([]string, len(infos))
+	subs := make([]*folder, len(infos))
+	for i, info := range infos {
+		ref := info.Name()
 		if dir != "" {
-			ref = dir + "/" + name
+			ref = dir + "/" + ref
 		}
 		if skip(info) || checkRef(ref) != nil {
 			continue
 		}
-		if info.IsDir() {
-			if err := c.walk(ctx, ref, fn, inc, false); err != nil {
+		refs[i] = ref
+	}
+	// The subfolders, pushed last first: the first is entered next.
+	for i := len(infos) - 1; i >= 0; i-- {
+		if refs[i] != "" && infos[i].IsDir() {
+			subs[i] = r.push(refs[i])
+		}
+	}
+	for i, info := range infos {
+		switch {
+		case refs[i] == "":
+		case subs[i] != nil:
+			if err := c.walk(ctx, r, subs[i], fn, inc, false); err != nil {
 				return err
 			}
-			continue
-		}
-		if err := fn(c.item(ref, info)); err != nil {
-			return err
+		default:
+			if err := fn(c.item(refs[i], info)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -466,8 +641,17 @@ func (c *Conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]
 	return results, nil
 }
 
-// deleteWorkers is how many deletions run at once over a session.
+// deleteWorkers is how many deletions one DeleteBatch call runs at once
+// over the session.
 const deleteWorkers = 8
+
+// DeleteConcurrency implements [connectors.ConcurrentDeleter]: the
+// executor may run two DeleteBatch calls at once (over the one session),
+// so that the server deletes one slice while the executor records the
+// outcomes of the other. Each deletion is several round trips to the
+// server, spent waiting; the calls share nothing but the session, which
+// carries many requests at once.
+func (c *Conn) DeleteConcurrency() int { return 2 }
 
 func (c *Conn) deleteOne(ctx context.Context, t connectors.Target) connectors.Result {
 	res := connectors.Result{Ref: t.Ref}
@@ -478,6 +662,7 @@ func (c *Conn) deleteOne(ctx context.Context, t connectors.Target) connectors.Re
 	if err := checkRef(t.Ref); err != nil {
 		return failed(connectors.CodeInvalid, err)
 	}
+	// The version check: an open, a query and a close (stat).
 	info, err := c.stat(ctx, t.Ref)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -489,6 +674,8 @@ func (c *Conn) deleteOne(ctx context.Context, t connectors.Target) connectors.Re
 		res.Outcome = connectors.OutcomeChanged
 		return res
 	}
+	// The removal: an open for deletion (of the link itself, were the name
+	// a link by now), its delete disposition and the close.
 	err = c.do(ctx, func(s *smb2.Share) error {
 		err := s.Remove(c.full(t.Ref))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) && info.Mode().Perm()&0o200 == 0 {
@@ -506,7 +693,8 @@ func (c *Conn) deleteOne(ctx context.Context, t connectors.Target) connectors.Re
 	case err != nil:
 		return failed(classify(err), err)
 	}
-	if _, err := c.stat(ctx, t.Ref); !errors.Is(err, fs.ErrNotExist) {
+	// Absence verified: an open of the name, which must fail as not found.
+	if _, err := c.lstat(ctx, t.Ref); !errors.Is(err, fs.ErrNotExist) {
 		if err == nil {
 			err = errors.New("the file is still present")
 		}
@@ -553,7 +741,7 @@ func (c *Conn) PruneEmpty(ctx context.Context, containers []string, stopAt strin
 		if err := ctx.Err(); err != nil {
 			return removed, connectors.Errorf(connectors.CodeCancelled, "prune", d, err)
 		}
-		info, err := c.stat(ctx, d)
+		info, err := c.lstat(ctx, d)
 		if err != nil || skip(info) || !info.IsDir() {
 			continue
 		}

@@ -65,7 +65,8 @@ func TestConformance(t *testing.T) {
 		New: func(t testing.TB) (connectors.Connector, connectortest.Fixture) {
 			return fresh(t)
 		},
-		Pruner: true,
+		Pruner:     true,
+		Concurrent: true,
 	})
 }
 
