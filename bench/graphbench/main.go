@@ -25,11 +25,17 @@
 // so that the retentiond binary can be measured in a process of its own:
 // it writes DIR/source.yaml (an m365 source block for retentiond.yaml) and
 // the secret and CA files it names, serves until interrupted, and then
-// prints the requests it answered. bench/graph.sh uses both.
+// prints the requests it answered. bench/graph.sh uses both. It also
+// writes DIR/fake.json, with which `graphbench -connect DIR` runs the
+// connector measurement above against that server, so that the fake's
+// CPU time is spent in a process of its own, as it is for the binary
+// (the counts of requests are asked of the server with SIGUSR1).
 package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -59,6 +65,7 @@ func main() {
 	latency := flag.Duration("latency", 50*time.Millisecond, "latency per request")
 	chunk := flag.Int("chunk", 0, "targets per DeleteBatch call, DeleteConcurrency calls at a time (0: all in one call)")
 	serve := flag.String("serve", "", "only serve the fake Graph; write the source block and its files to this directory")
+	connect := flag.String("connect", "", "measure the connector against the fake Graph that `graphbench -serve` runs for this directory")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	exec := flag.Bool("exec", false, "delete as the executor does: chunks of the plan, slices of each chunk in turn")
 	execChunk := flag.Int("exec-chunk", 2048, "with -exec: most items per chunk")
@@ -73,18 +80,32 @@ func main() {
 		}
 		pprof.StartCPUProfile(f)
 	}
+	lay := layout{chunk: *chunk}
+	if *exec {
+		lay = layout{exec: true, chunk: *execChunk, min: *execMin, slice: *slice}
+	}
 	var cl cleanup
-	srv, mbs := fill(&cl, *n, *m)
-	srv.Latency, srv.Limit = *latency, 4
 	var err error
-	if *serve != "" {
-		err = serveOnly(srv, mbs, *serve)
-	} else {
-		lay := layout{chunk: *chunk}
-		if *exec {
-			lay = layout{exec: true, chunk: *execChunk, min: *execMin, slice: *slice}
+	if *connect != "" {
+		var fg fakeGraph
+		if fg, err = readFake(*connect); err == nil {
+			err = run(fg, lay)
 		}
-		err = run(srv, mbs, *n, *latency, lay)
+	} else {
+		srv, mbs := fill(&cl, *n, *m)
+		srv.Latency, srv.Limit = *latency, 4
+		if *serve != "" {
+			err = serveOnly(srv, mbs, *n, *serve)
+		} else {
+			var dir string
+			if dir, err = os.MkdirTemp("", "graphbench"); err == nil {
+				cl.Cleanup(func() { os.RemoveAll(dir) })
+				var fg fakeGraph
+				if fg, err = inProcess(srv, mbs, *n, dir); err == nil {
+					err = run(fg, lay)
+				}
+			}
+		}
 	}
 	pprof.StopCPUProfile()
 	for _, f := range cl.fns {
@@ -122,9 +143,74 @@ func writeFiles(srv *graphtest.Server, dir string) (secret, ca string, err error
 	return secret, ca, os.WriteFile(ca, srv.CertificatePEM(), 0o644)
 }
 
-func serveOnly(srv *graphtest.Server, mbs []string, dir string) error {
+// fakeGraph is a fake Graph to measure against: how to reach it, what it
+// holds, and its counters.
+type fakeGraph struct {
+	Tenant, ClientID, SecretFile, CAFile, GraphURL, LoginURL string
+	Mailboxes                                                []string
+	Messages                                                 int
+	Latency                                                  time.Duration
+	stats                                                    func() (graphtest.Stats, error)
+}
+
+func inProcess(srv *graphtest.Server, mbs []string, n int, dir string) (fakeGraph, error) {
 	secret, ca, err := writeFiles(srv, dir)
 	if err != nil {
+		return fakeGraph{}, err
+	}
+	return fakeGraph{Tenant: srv.Tenant, ClientID: srv.ClientID, SecretFile: secret, CAFile: ca, GraphURL: srv.GraphURL(),
+		LoginURL: srv.URL + "/", Mailboxes: mbs, Messages: n, Latency: srv.Latency,
+		stats: func() (graphtest.Stats, error) { return srv.Stats(), nil }}, nil
+}
+
+// readFake reads what `graphbench -serve dir` wrote; its counters are
+// asked for with SIGUSR1, which makes it write dir/stats.json.
+func readFake(dir string) (fakeGraph, error) {
+	var fg fakeGraph
+	b, err := os.ReadFile(filepath.Join(dir, "fake.json"))
+	if err != nil {
+		return fg, err
+	}
+	var w struct {
+		fakeGraph
+		PID int
+	}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return fg, fmt.Errorf("read fake.json: %w", err)
+	}
+	fg = w.fakeGraph
+	fg.stats = func() (graphtest.Stats, error) {
+		statsFile := filepath.Join(dir, "stats.json")
+		os.Remove(statsFile)
+		if err := syscall.Kill(w.PID, syscall.SIGUSR1); err != nil {
+			return graphtest.Stats{}, fmt.Errorf("ask the fake Graph for its counters: %w", err)
+		}
+		for range 100 {
+			if b, err := os.ReadFile(statsFile); err == nil {
+				var st graphtest.Stats
+				return st, json.Unmarshal(b, &st)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		return graphtest.Stats{}, errors.New("the fake Graph did not write its counters")
+	}
+	return fg, nil
+}
+
+func serveOnly(srv *graphtest.Server, mbs []string, n int, dir string) error {
+	secret, ca, err := writeFiles(srv, dir)
+	if err != nil {
+		return err
+	}
+	fg, _ := inProcess(srv, mbs, n, dir)
+	fj, err := json.Marshal(struct {
+		fakeGraph
+		PID int
+	}{fg, os.Getpid()})
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "fake.json"), fj, 0o644); err != nil {
 		return err
 	}
 	src := fmt.Sprintf(`  - name: mail
@@ -148,8 +234,19 @@ func serveOnly(srv *graphtest.Server, mbs []string, dir string) error {
 		return err
 	}
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
+	for s := range sig {
+		if s != syscall.SIGUSR1 {
+			break
+		}
+		b, _ := json.Marshal(srv.Stats())
+		if err := os.WriteFile(filepath.Join(dir, "stats.json.tmp"), b, 0o644); err != nil {
+			return err
+		}
+		if err := os.Rename(filepath.Join(dir, "stats.json.tmp"), filepath.Join(dir, "stats.json")); err != nil {
+			return err
+		}
+	}
 	st := srv.Stats()
 	fmt.Printf("requests=%d throttled=%d\n", st.Requests, st.Throttled)
 	return nil
@@ -185,20 +282,12 @@ func container(ref string) string {
 	return mb
 }
 
-func run(srv *graphtest.Server, mbs []string, n int, latency time.Duration, lay layout) error {
-	dir, err := os.MkdirTemp("", "graphbench")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	secret, ca, err := writeFiles(srv, dir)
-	if err != nil {
-		return err
-	}
+func run(fg fakeGraph, lay layout) error {
+	mbs, n, latency := fg.Mailboxes, fg.Messages, fg.Latency
 	ctx := context.Background()
 	c, err := m365.Open(ctx, connectors.Env{Source: "mail", Logger: zap.NewNop()}, m365.Options{
-		TenantID: srv.Tenant, ClientID: srv.ClientID, ClientSecretFile: secret, Mailboxes: mbs,
-		GraphURL: srv.GraphURL(), LoginURL: srv.URL + "/", CAFile: ca,
+		TenantID: fg.Tenant, ClientID: fg.ClientID, ClientSecretFile: fg.SecretFile, Mailboxes: mbs,
+		GraphURL: fg.GraphURL, LoginURL: fg.LoginURL, CAFile: fg.CAFile,
 		ParallelMailboxes: min(len(mbs), 64), RequestsPerMinute: 1_000_000,
 	})
 	if err != nil {
@@ -265,7 +354,10 @@ func run(srv *graphtest.Server, mbs []string, n int, latency time.Duration, lay 
 		return firstEr
 	}
 	wall := time.Since(start)
-	st := srv.Stats()
+	st, err := fg.stats()
+	if err != nil {
+		return err
+	}
 	perMailbox := float64(n) / float64(len(mbs))
 	bound := latency * time.Duration(math.Ceil(perMailbox/1000)+math.Ceil(perMailbox/20))
 	fmt.Printf("messages=%d mailboxes=%d latency=%v exec=%v chunks=%d slice=%d deleted=%d requests=%d throttled=%d list_s=%.2f wall_s=%.2f bound_s=%.2f\n",
