@@ -26,7 +26,7 @@ import (
 	"strings"
 
 	"github.com/jmoiron/sqlx"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver, pure Go
+	"modernc.org/sqlite" // pure Go
 )
 
 // ApplicationID marks a SQLite file as a retentiond database ("RTND").
@@ -179,16 +179,46 @@ func OwnerOnly(file string) ([]OpenFile, error) {
 	return open, nil
 }
 
+// driverName is the SQLite driver the store opens its database with:
+// modernc.org/sqlite with the WAL kept between connections.
+//
+// SQLite normally deletes the -wal and -shm files when the last connection
+// closes, and the next process to open the database creates the -shm file
+// (32 KiB) again, even only to read: on a disk that is full, `ledger
+// verify` then fails with "disk I/O error (4874)" (bench/chaos, attack
+// disk-full). With SQLITE_FCNTL_PERSIST_WAL the -shm file stays, so what
+// was recorded can still be read and verified on a full disk; the -wal
+// file stays too but, with a journal_size_limit set, is truncated to zero
+// bytes when the last connection closes (after its checkpoint), so no
+// frame outlives a clean close.
+const driverName = "retentiond-sqlite"
+
+func init() {
+	d := &sqlite.Driver{}
+	d.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, _ string) error {
+		fc, ok := c.(sqlite.FileControl)
+		if !ok {
+			return errors.New("the SQLite driver offers no file control")
+		}
+		if _, err := fc.FileControlPersistWAL("main", 1); err != nil {
+			return fmt.Errorf("keep the WAL between connections: %w", err)
+		}
+		return nil
+	})
+	sql.Register(driverName, d)
+}
+
 func connect(file string, readOnly bool) (*sqlx.DB, error) {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "journal_size_limit(67108864)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_txlock", "immediate")
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	}
-	db, err := sqlx.Open("sqlite", "file:"+file+"?"+q.Encode())
+	db, err := sqlx.Open(driverName, "file:"+file+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
