@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -242,33 +243,111 @@ func tri(b *bool) string {
 
 // SubjectIndex is every stored person's facts, for the policy engine. It
 // implements [policies.Subjects].
+//
+// It keeps about 100 bytes a person (an export of 200,000 people is
+// linked with every plan): each person's facts packed in a personFacts,
+// keys and addresses mapped to its position, and a policies.Subject (two
+// maps, some 600 bytes) made only when a person is looked up, the last
+// one made kept for the lookups of the same person that follow (a plan
+// looks up the person of every item of a folder in a row).
 type SubjectIndex struct {
-	byKey   map[string]policies.Subject
-	byEmail map[string]string   // address -> "kind:id"
-	byKind  map[string][]string // kind -> every "kind:id", sorted
+	all     []string            // "kind:id" of every person, sorted by kind and id
+	at      map[string]int32    // "kind:id" -> position in all and people
+	people  []personFacts       // in the order of all
+	byEmail map[string]int32    // address -> position; -1 when ambiguous
+	byKind  map[string][]string // kind -> every "kind:id", sorted: a part of all
 	byNFC   map[string]string   // NFC of a key -> the key, for keys not in NFC
+	// problems are the texts of personFacts.problem.
+	problems []string
+	last     atomic.Pointer[lookedUp]
 	// Holds are the pending cases: each keeps everything of its person.
 	Holds []*policies.Hold
 }
 
-// Lookup implements [policies.Subjects].
+// personFacts is one person's facts, packed: dates as packDate makes
+// them (0: the event has not happened), flags as the flag* bits, problem
+// as an index into SubjectIndex.problems plus one (0: none).
+type personFacts struct {
+	events  [len(eventNames)]int32
+	flags   uint8
+	problem int32
+}
+
+// eventNames are the events of personFacts.events, in order.
+var eventNames = [...]string{"started", "left", "born", "case_closed"}
+
+const (
+	flagPendingKnown uint8 = 1 << iota // the export says whether a case is pending
+	flagPending
+	flagManagerKnown
+	flagManager
+)
+
+// packDate packs a civil date into an int32 that is never 0.
+func packDate(d policies.Date) int32 {
+	return int32(d.Year)<<9 | int32(d.Month)<<5 | int32(d.Day)
+}
+
+func unpackDate(v int32) policies.Date {
+	return policies.Date{Year: int(v >> 9), Month: time.Month(v >> 5 & 15), Day: int(v & 31)}
+}
+
+// lookedUp is the subject Lookup made last, for its position.
+type lookedUp struct {
+	at int32
+	s  policies.Subject
+}
+
+// subject makes the policies.Subject of the person at position i.
+func (x *SubjectIndex) subject(i int32) policies.Subject {
+	if l := x.last.Load(); l != nil && l.at == i {
+		return l.s
+	}
+	f := &x.people[i]
+	ps := policies.Subject{Events: make(map[string]policies.Date, len(eventNames))}
+	for k, v := range f.events {
+		if v != 0 {
+			ps.Events[eventNames[k]] = unpackDate(v)
+		}
+	}
+	if f.flags&(flagPendingKnown|flagManagerKnown) != 0 {
+		ps.Flags = make(map[string]bool, 2)
+		if f.flags&flagPendingKnown != 0 {
+			ps.Flags["pending_case"] = f.flags&flagPending != 0
+		}
+		if f.flags&flagManagerKnown != 0 {
+			ps.Flags["manager"] = f.flags&flagManager != 0
+		}
+	}
+	if f.problem > 0 {
+		ps.Problem = x.problems[f.problem-1]
+	}
+	x.last.Store(&lookedUp{at: i, s: ps})
+	return ps
+}
+
+// Lookup implements [policies.Subjects]. The maps of the subject it
+// returns are shared: callers must not change them.
 func (x *SubjectIndex) Lookup(kind, id string) (policies.Subject, bool) {
 	if x == nil {
 		return policies.Subject{}, false
 	}
 	key := kind + ":" + id
-	s, ok := x.byKey[key]
+	i, ok := x.at[key]
 	if !ok {
 		// Ids compare under Unicode NFC, as paths do: a folder name a
 		// macOS client wrote decomposed captures the same id.
 		n := norm.NFC.String(key)
-		if s, ok = x.byKey[n]; !ok {
+		if i, ok = x.at[n]; !ok {
 			if k, found := x.byNFC[n]; found {
-				s, ok = x.byKey[k]
+				i, ok = x.at[k]
 			}
 		}
 	}
-	return s, ok
+	if !ok {
+		return policies.Subject{}, false
+	}
+	return x.subject(i), true
 }
 
 // ByEmail returns the "kind:id" of the person with the address.
@@ -276,12 +355,18 @@ func (x *SubjectIndex) ByEmail(addr string) (string, bool) {
 	if x == nil {
 		return "", false
 	}
-	k, ok := x.byEmail[strings.ToLower(addr)]
-	return k, ok
+	i, ok := x.byEmail[strings.ToLower(addr)]
+	if !ok {
+		return "", false
+	}
+	if i < 0 {
+		return "", true // ambiguous: link nobody
+	}
+	return x.all[i], true
 }
 
 // Len is the number of people.
-func (x *SubjectIndex) Len() int { return len(x.byKey) }
+func (x *SubjectIndex) Len() int { return len(x.all) }
 
 var _ policies.Subjects = (*SubjectIndex)(nil)
 
@@ -319,7 +404,17 @@ func (p *Pipeline) subjects(ctx context.Context) (*SubjectIndex, error) {
 // one source are merged; where the sources disagree, the person's facts
 // cannot be trusted.
 func (p *Pipeline) loadSubjects(ctx context.Context) (*SubjectIndex, error) {
-	x := &SubjectIndex{byKey: map[string]policies.Subject{}, byEmail: map[string]string{}, byKind: map[string][]string{}}
+	x := &SubjectIndex{byEmail: map[string]int32{}, byKind: map[string][]string{}}
+	kinds := map[string][2]int{} // kind -> its range of x.all
+	n, err := p.Store.SubjectCount(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// Sized once: a map or slice grown by doubling holds up to twice
+	// what it needs.
+	x.at = make(map[string]int32, n)
+	x.all = make([]string, 0, n)
+	x.people = make([]personFacts, 0, n)
 	imports := map[int64]string{}
 	imps, err := p.Store.Imports(ctx)
 	if err != nil {
@@ -328,25 +423,68 @@ func (p *Pipeline) loadSubjects(ctx context.Context) (*SubjectIndex, error) {
 	for _, imp := range imps {
 		imports[imp.ID] = imp.ImportedAt.Format(time.DateOnly)
 	}
+	problems := map[string]int32{} // text -> index in x.problems plus one
 	var prev store.Subject
+	set := func(i int32, ps policies.Subject) {
+		f := personFacts{}
+		for k, name := range eventNames {
+			if d, ok := ps.Events[name]; ok {
+				f.events[k] = packDate(d)
+			}
+		}
+		if v, ok := ps.Flags["pending_case"]; ok {
+			f.flags |= flagPendingKnown
+			if v {
+				f.flags |= flagPending
+			}
+		}
+		if v, ok := ps.Flags["manager"]; ok {
+			f.flags |= flagManagerKnown
+			if v {
+				f.flags |= flagManager
+			}
+		}
+		if ps.Problem != "" {
+			k, ok := problems[ps.Problem]
+			if !ok {
+				x.problems = append(x.problems, ps.Problem)
+				k = int32(len(x.problems))
+				problems[ps.Problem] = k
+			}
+			f.problem = k
+		}
+		x.people[i] = f
+	}
 	err = p.Store.Subjects(ctx, func(s store.Subject) error {
 		key := s.Key()
 		ps, err := policySubject(&s, imports)
 		if err != nil {
 			return err
 		}
-		if old, dup := x.byKey[key]; dup {
-			ps = mergeSubjects(old, ps, prev.Source, s.Source)
+		i, dup := x.at[key]
+		if dup {
+			// Rows come ordered by kind, id and source: prev is the
+			// person's previous row. Packing loses nothing Subject says.
+			ps = mergeSubjects(x.subject(i), ps, prev.Source, s.Source)
+		} else {
+			i = int32(len(x.all))
+			x.all = append(x.all, key)
+			x.people = append(x.people, personFacts{})
+			x.at[key] = i
+			r, seen := kinds[s.Kind]
+			if !seen {
+				r[0] = int(i)
+			}
+			r[1] = int(i) + 1
+			kinds[s.Kind] = r
 		}
-		if _, dup := x.byKey[key]; !dup {
-			x.byKind[s.Kind] = append(x.byKind[s.Kind], key) // rows come ordered by kind and id
-		}
-		x.byKey[key] = ps
+		x.last.Store(nil)
+		set(i, ps)
 		if s.Email != "" {
-			if other, dup := x.byEmail[s.Email]; dup && other != key {
-				x.byEmail[s.Email] = "" // ambiguous: link nobody
+			if other, dup := x.byEmail[s.Email]; dup && other != i {
+				x.byEmail[s.Email] = -1 // ambiguous: link nobody
 			} else if !dup {
-				x.byEmail[s.Email] = key
+				x.byEmail[s.Email] = i
 			}
 		}
 		prev = s
@@ -355,7 +493,11 @@ func (p *Pipeline) loadSubjects(ctx context.Context) (*SubjectIndex, error) {
 	if err != nil {
 		return nil, err
 	}
-	for key := range x.byKey {
+	x.last.Store(nil)
+	for kind, r := range kinds {
+		x.byKind[kind] = x.all[r[0]:r[1]:r[1]]
+	}
+	for _, key := range x.all {
 		if n := norm.NFC.String(key); n != key {
 			if x.byNFC == nil {
 				x.byNFC = map[string]string{}
@@ -363,8 +505,9 @@ func (p *Pipeline) loadSubjects(ctx context.Context) (*SubjectIndex, error) {
 			x.byNFC[n] = key
 		}
 	}
-	for key, s := range x.byKey {
-		if s.Flags["pending_case"] && s.Problem == "" {
+	for i, key := range x.all {
+		f := &x.people[i]
+		if f.flags&flagPendingKnown != 0 && f.flags&flagPending != 0 && f.problem == 0 {
 			x.Holds = append(x.Holds, &policies.Hold{ID: "case:" + key, Subject: key, Owner: "HR export",
 				Reason: "a work-injury case, lawsuit or labour dispute is pending (004 section 55.2 U2)"})
 		}
@@ -377,15 +520,15 @@ func policySubject(s *store.Subject, imports map[int64]string) (policies.Subject
 	// Flags stay nil unless the export says something: most people have
 	// none, and a nil map reads as empty.
 	ps := policies.Subject{Events: make(map[string]policies.Date, 4), Problem: s.Problem}
-	for name, v := range map[string]string{"started": s.Started, "left": s.Left, "born": s.Born, "case_closed": s.CaseClosed} {
-		if v == "" {
+	for _, ev := range [...]struct{ name, v string }{{"started", s.Started}, {"left", s.Left}, {"born", s.Born}, {"case_closed", s.CaseClosed}} {
+		if ev.v == "" {
 			continue
 		}
-		d, err := policies.ParseDate(v)
+		d, err := policies.ParseDate(ev.v)
 		if err != nil {
-			return ps, fmt.Errorf("stored subject %s: %s: %w", s.Key(), name, err)
+			return ps, fmt.Errorf("stored subject %s: %s: %w", s.Key(), ev.name, err)
 		}
-		ps.Events[name] = d
+		ps.Events[ev.name] = d
 	}
 	if s.PendingCase != nil || s.Manager != nil {
 		ps.Flags = make(map[string]bool, 2)

@@ -250,6 +250,16 @@ func (s *Store) Subjects(ctx context.Context, fn func(Subject) error) error {
 	return nil
 }
 
+// SubjectCount returns the number of stored rows of people (a person listed
+// by several sources has a row for each).
+func (s *Store) SubjectCount(ctx context.Context) (int, error) {
+	var n int
+	if err := s.r.GetContext(ctx, &n, `SELECT count(*) FROM subject`); err != nil {
+		return 0, fmt.Errorf("count subjects: %w", err)
+	}
+	return n, nil
+}
+
 // SubjectsByKey returns the stored rows for one person ("kind:id"), one per
 // source, or by e-mail address when key contains '@'.
 func (s *Store) SubjectsByKey(ctx context.Context, kind, id string) ([]Subject, error) {
