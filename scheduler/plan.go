@@ -178,6 +178,7 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 		return nil, err
 	}
 	listed, keep, earlier := rs.Listed, rs.Keep, len(rs.Failed)
+	dates := dateStrings{}
 	pit := policies.Item{Source: src.Name}
 	lopts := connectors.ListOptions{Skip: done}
 	lopts.Ignored = func(ref, why string) {
@@ -244,7 +245,7 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 			// due items waiting for their owners' notice and items kept
 			// by a person's decision.
 		}
-		pi := planItem(it, &d)
+		pi := planItem(it, &d, dates)
 		if pi.InBatch = inBatch; inBatch != 0 {
 			res.InOpenBatches++
 		}
@@ -256,7 +257,7 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 		case earlier != nil:
 			pi.Note = p.Explain(pi) + "; proposed again after " + decisionWords(earlier)
 		}
-		if key := pi.Rule + "/" + pi.Verdict; len(res.Samples[key]) < opts.Samples {
+		if key := pi.Rule + "/" + pi.Verdict; opts.Samples > 0 && len(res.Samples[key]) < opts.Samples {
 			if pi.Note == "" {
 				pi.Note = d.Reason()
 			}
@@ -391,18 +392,31 @@ func policyItem(source string, it connectors.Item) policies.Item {
 		Modified: it.Modified, Created: it.Created, Received: it.Received, Recorded: it.Recorded, RecordedFrom: it.RecordedFrom}
 }
 
+// dateStrings holds each date a plan has written once: a plan's items
+// share few dates, and formatting one costs more than the lookup.
+type dateStrings map[policies.Date]string
+
+func (m dateStrings) of(d policies.Date) string {
+	s, ok := m[d]
+	if !ok {
+		s = d.String()
+		m[d] = s
+	}
+	return s
+}
+
 // planItem is the stored form of an item that is not simply kept.
-func planItem(it connectors.Item, d *policies.Decision) store.PlanItem {
+func planItem(it connectors.Item, d *policies.Decision, dates dateStrings) store.PlanItem {
 	pi := store.PlanItem{Ref: it.Ref, Version: it.Version, Container: it.Container, Size: it.Size,
 		Verdict: d.Verdict.String(), Subject: d.Subject}
 	if d.Rule != nil {
 		pi.Rule = d.Rule.ID
 	}
 	if !d.Anchor.IsZero() {
-		pi.Anchor = d.Anchor.String()
+		pi.Anchor = dates.of(d.Anchor)
 	}
 	if !d.Due.IsZero() {
-		pi.Due = d.Due.String()
+		pi.Due = dates.of(d.Due)
 	}
 	plainKeep := d.Verdict == policies.Keep && d.Exemption == nil && d.Retain == nil && d.Unknown == "" && d.Hold == nil
 	if d.Verdict != policies.Due && !plainKeep {

@@ -109,6 +109,7 @@ type PlanWriter struct {
 	all     hash.Hash
 	totals  map[totalKey]*ruleAcc
 	buf     []byte
+	line    []byte // an item's fingerprint line (Add)
 }
 
 // totalKey is a rule and verdict; chunkKey adds the open batch the items
@@ -187,7 +188,10 @@ func (w *PlanWriter) ID() int64 { return w.plan.ID }
 // Add records one item. Items must be added in a deterministic order (the
 // connector's listing order): fingerprints are computed over that order.
 func (w *PlanWriter) Add(ctx context.Context, it PlanItem) error {
-	writeFingerprint(w.all, &it)
+	// The item's line is written once and hashed into each fingerprint it
+	// belongs to (a Write per hash, no copy per field).
+	w.line = appendFingerprint(w.line[:0], &it)
+	w.all.Write(w.line)
 	key := chunkKey{totalKey{it.Rule, it.Verdict}, it.InBatch}
 	acc := w.totals[key.totalKey]
 	if acc == nil {
@@ -196,11 +200,11 @@ func (w *PlanWriter) Add(ctx context.Context, it PlanItem) error {
 	}
 	acc.Items++
 	acc.Bytes += max(it.Size, 0)
-	writeFingerprint(acc.h, &it)
+	acc.h.Write(w.line)
 	if it.InBatch == 0 {
 		acc.NewItems++
 		acc.NewBytes += max(it.Size, 0)
-		writeFingerprint(acc.hNew, &it)
+		acc.hNew.Write(w.line)
 	}
 
 	pc := w.pending[key]
@@ -229,17 +233,17 @@ func (w *PlanWriter) Add(ctx context.Context, it PlanItem) error {
 	return nil
 }
 
-// writeFingerprint adds one item to a fingerprint: ref, version, rule and
-// due date, NUL-separated, newline-terminated.
-func writeFingerprint(h hash.Hash, it *PlanItem) {
-	h.Write([]byte(it.Ref))
-	h.Write([]byte{0})
-	h.Write([]byte(it.Version))
-	h.Write([]byte{0})
-	h.Write([]byte(it.Rule))
-	h.Write([]byte{0})
-	h.Write([]byte(it.Due))
-	h.Write([]byte{'\n'})
+// appendFingerprint appends what one item adds to a fingerprint: ref,
+// version, rule and due date, NUL-separated, newline-terminated.
+func appendFingerprint(b []byte, it *PlanItem) []byte {
+	b = append(b, it.Ref...)
+	b = append(b, 0)
+	b = append(b, it.Version...)
+	b = append(b, 0)
+	b = append(b, it.Rule...)
+	b = append(b, 0)
+	b = append(b, it.Due...)
+	return append(b, '\n')
 }
 
 // sealPending seals every chunk that holds items, in a fixed order.
@@ -438,10 +442,14 @@ func scanChunks(rows rowScanner, fn func(Chunk) error) error {
 // Fingerprint recomputes the fingerprint of a batch from its stored items.
 func (s *Store) Fingerprint(ctx context.Context, batchID int64) (string, int64, error) {
 	h := sha256.New()
-	var n int64
+	var (
+		n    int64
+		line []byte
+	)
 	err := s.BatchChunks(ctx, batchID, func(c Chunk) error {
 		for i := range c.Items {
-			writeFingerprint(h, &c.Items[i])
+			line = appendFingerprint(line[:0], &c.Items[i])
+			h.Write(line)
 			n++
 		}
 		return nil

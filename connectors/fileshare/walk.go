@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -148,9 +150,72 @@ func (c *Conn) List(ctx context.Context, opts connectors.ListOptions, fn func(co
 		defer d.Close()
 		dir = d
 	}
-	w := walker{c: c, ctx: ctx, fn: fn}
-	if err := w.walk(dir, opts.Prefix, true); err != nil {
+	if err := c.listFrom(ctx, dir, opts.Prefix, fn); err != nil {
 		return err
+	}
+	return nil
+}
+
+// listBatch is how many items the walking goroutine hands to fn's at a
+// time, and listQueue how many such batches may wait: enough to keep
+// both busy, little enough to hold no memory to speak of.
+const (
+	listBatch = 256
+	listQueue = 4
+)
+
+// listFrom walks the folder dir, whose ref is ref, on a goroutine of its
+// own, which makes the system calls (reading folders, one lstat per
+// entry), while fn runs on the caller's goroutine on the items already
+// found, batch by batch, in the walk's order: a caller that evaluates and
+// stores what it is given (a plan) then uses a second core instead of
+// waiting for the file system. When fn fails, the walk stops and its
+// error is returned unwrapped.
+func (c *Conn) listFrom(ctx context.Context, dir *os.Root, ref string, fn func(connectors.Item) error) error {
+	wctx, stop := context.WithCancel(ctx)
+	defer stop()
+	full := make(chan []connectors.Item, listQueue)
+	free := make(chan []connectors.Item, listQueue+2)
+	for range listQueue + 2 {
+		free <- make([]connectors.Item, 0, listBatch)
+	}
+	w := walker{c: c, ctx: wctx, full: full, free: free, batch: <-free}
+	if runtime.GOMAXPROCS(0) > 1 {
+		jobs, helped := make(chan statJob), make(chan struct{})
+		w.helper, w.helped = jobs, helped
+		go help(jobs, helped)
+		defer close(jobs)
+	}
+	done := make(chan error, 1)
+	go func() {
+		err := w.walk(dir, ref, true)
+		if err == nil {
+			err = w.send()
+		}
+		close(full)
+		done <- err
+	}()
+	var fnErr error
+	for batch := range full {
+		for i := range batch {
+			if fnErr != nil || ctx.Err() != nil {
+				break // the walk stops at its next entry
+			}
+			if fnErr = fn(batch[i]); fnErr != nil {
+				stop()
+			}
+		}
+		clear(batch) // drop the strings for the collector
+		free <- batch[:0]
+	}
+	walkErr := <-done
+	switch {
+	case fnErr != nil:
+		return fnErr
+	case ctx.Err() != nil:
+		return connectors.Errorf(connectors.CodeCancelled, "list", ref, ctx.Err())
+	case walkErr != nil:
+		return walkErr
 	}
 	if len(w.skipped) > 0 {
 		return &connectors.IncompleteError{Skipped: w.skipped}
@@ -158,17 +223,52 @@ func (c *Conn) List(ctx context.Context, opts connectors.ListOptions, fn func(co
 	return nil
 }
 
+// walker is the state of one listing's walk, on the walking goroutine.
 type walker struct {
-	c       *Conn
-	ctx     context.Context
-	fn      func(connectors.Item) error
-	skipped []error
+	c   *Conn
+	ctx context.Context
+	// batch collects items until it is full, then goes to full; empty
+	// ones come back on free.
+	batch      []connectors.Item
+	full, free chan []connectors.Item
+	skipped    []error
+	// helper, when set, takes a share of each large window of lookups
+	// and signals helped when it is done (lstatAll).
+	helper chan<- statJob
+	helped <-chan struct{}
+}
+
+// emit adds an item to the batch, handing the batch over when it is full.
+func (w *walker) emit(it connectors.Item) error {
+	w.batch = append(w.batch, it)
+	if len(w.batch) < listBatch {
+		return nil
+	}
+	return w.send()
+}
+
+// send hands the batch, if it holds anything, to fn's goroutine.
+func (w *walker) send() error {
+	if len(w.batch) == 0 {
+		return nil
+	}
+	select {
+	case w.full <- w.batch:
+	case <-w.ctx.Done():
+		return w.ctx.Err()
+	}
+	select {
+	case w.batch = <-w.free:
+	case <-w.ctx.Done():
+		return w.ctx.Err()
+	}
+	return nil
 }
 
 // walk lists the folder dir, whose ref is ref. Failing to read the folder
 // the listing started from is an error; failing to read one below it is
-// recorded in w.skipped. The errors it returns are fn's, unwrapped, or
-// *connectors.Error.
+// recorded in w.skipped. The errors it returns are *connectors.Error, or
+// the walk's context's when the listing stops.
 func (w *walker) walk(dir *os.Root, ref string, top bool) error {
 	names, err := w.c.readNames(dir, ref)
 	if err != nil {
@@ -179,58 +279,170 @@ func (w *walker) walk(dir *os.Root, ref string, top bool) error {
 		return nil
 	}
 	slices.Sort(names)
-	for _, name := range names {
+	// The names are looked up a window at a time, so that a folder of a
+	// million files costs a window of attributes, not a million.
+	st := w.openStat(dir)
+	defer st.close()
+	ents := make([]entry, min(len(names), statWindow))
+	for lo := 0; lo < len(names); lo += statWindow {
+		win := names[lo:min(lo+statWindow, len(names))]
 		if err := w.ctx.Err(); err != nil {
 			return connectors.Errorf(connectors.CodeCancelled, "list", ref, err)
 		}
-		child := joinRef(ref, name)
-		if w.c.excluded(name) {
-			w.c.log.Debug("excluded name skipped", zap.String("ref", child))
-			continue
-		}
-		info, err := dir.Lstat(name)
-		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) { // else removed while listing
-				w.skip(child, classify(err), err)
-			}
-			continue
-		}
-		t := info.Mode().Type()
-		switch {
-		case t&fs.ModeSymlink != 0:
-			w.c.log.Debug("symbolic link not followed", zap.String("ref", child))
-			continue
-		case isLink(t):
-			w.c.log.Debug("reparse point or irregular file not followed", zap.String("ref", child), zap.String("mode", info.Mode().String()))
-			continue
-		case t != 0 && t != fs.ModeDir:
-			w.c.log.Debug("special file skipped", zap.String("ref", child), zap.String("mode", info.Mode().String()))
-			continue
-		}
-		if err := checkRef(child); err != nil {
-			w.skip(child, connectors.CodeInvalid, err)
-			continue
-		}
-		if t == 0 {
-			if err := w.fn(item(child, ref, info)); err != nil {
+		w.lstatAll(st, win, ents[:len(win)])
+		for k, name := range win {
+			if err := w.walkEntry(dir, ref, name, &ents[k]); err != nil {
 				return err
 			}
-			continue
-		}
-		sub, err := enter(dir, name, info)
-		if err != nil {
-			if !errors.Is(err, fs.ErrNotExist) {
-				w.skip(child, classify(err), err)
-			}
-			continue
-		}
-		err = w.walk(sub, child, false)
-		sub.Close()
-		if err != nil {
-			return err
 		}
 	}
 	return nil
+}
+
+// walkEntry lists the entry name of the folder dir, whose ref is ref,
+// which lstat found to be e: a file is an item, a folder is walked.
+func (w *walker) walkEntry(dir *os.Root, ref, name string, e *entry) error {
+	if err := w.ctx.Err(); err != nil {
+		return connectors.Errorf(connectors.CodeCancelled, "list", ref, err)
+	}
+	if w.c.excluded(name) {
+		w.c.log.Debug("excluded name skipped", zap.String("ref", joinRef(ref, name)))
+		return nil
+	}
+	if e.err != nil {
+		if !errors.Is(e.err, fs.ErrNotExist) { // else removed while listing
+			w.skip(joinRef(ref, name), classify(e.err), e.err)
+		}
+		return nil
+	}
+	t := e.mode.Type()
+	switch {
+	case t&fs.ModeSymlink != 0:
+		w.c.log.Debug("symbolic link not followed", zap.String("ref", joinRef(ref, name)))
+		return nil
+	case isLink(t):
+		w.c.log.Debug("reparse point or irregular file not followed", zap.String("ref", joinRef(ref, name)), zap.String("mode", e.mode.String()))
+		return nil
+	case t != 0 && t != fs.ModeDir:
+		w.c.log.Debug("special file skipped", zap.String("ref", joinRef(ref, name)), zap.String("mode", e.mode.String()))
+		return nil
+	}
+	// The folder's ref is valid, so the child's is exactly when its name
+	// is (one segment: no slash, NUL, backslash, dots, reserved name).
+	child := joinRef(ref, name)
+	if err := checkRef(name); err != nil {
+		w.skip(child, connectors.CodeInvalid, err)
+		return nil
+	}
+	if t == 0 {
+		return w.emit(e.item(child, ref))
+	}
+	info := e.info
+	if info == nil {
+		// Looked up by lstatAt: enter compares what it opens with what
+		// Lstat describes, so ask again, and go by what it says.
+		var err error
+		if info, err = dir.Lstat(name); err == nil && info.Mode().Type() != fs.ModeDir {
+			return w.walkEntry(dir, ref, name, entryOf(info, nil))
+		}
+		if err != nil {
+			return w.walkEntry(dir, ref, name, entryOf(nil, err))
+		}
+	}
+	sub, err := enter(dir, name, info)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			w.skip(child, classify(err), err)
+		}
+		return nil
+	}
+	err = w.walk(sub, child, false)
+	sub.Close()
+	return err
+}
+
+// statWindow is how many names of a folder are looked up at a time.
+const statWindow = 512
+
+// entry is what lstat said about one name in a folder: info from
+// Root.Lstat, or the attributes themselves from lstatAt (info nil).
+type entry struct {
+	info  fs.FileInfo
+	mode  fs.FileMode
+	size  int64
+	mtime int64 // Unix nanoseconds
+	id    uint64
+	hasID bool
+	err   error
+}
+
+// entryOf is the entry for what Root.Lstat returned.
+func entryOf(info fs.FileInfo, err error) *entry {
+	e := &entry{}
+	e.set(info, err)
+	return e
+}
+
+func (e *entry) set(info fs.FileInfo, err error) {
+	if err != nil {
+		*e = entry{err: err}
+		return
+	}
+	*e = entry{info: info, mode: info.Mode()}
+}
+
+// item is the item of the regular file e, at ref in the folder container.
+func (e *entry) item(ref, container string) connectors.Item {
+	if e.info != nil {
+		return item(ref, container, e.info)
+	}
+	return connectors.Item{
+		Ref:       ref,
+		Version:   versionOf(e.size, e.mtime, e.id, e.hasID),
+		Container: container,
+		Kind:      connectors.KindFile,
+		Size:      e.size,
+		Modified:  time.Unix(0, e.mtime),
+	}
+}
+
+// lstatAll looks up names in the folder st was opened on, filling ents.
+// A large window is shared with the walk's helper goroutine, which looks
+// up the second half meanwhile: the system calls of one folder then use
+// both cores.
+func (w *walker) lstatAll(st *statDir, names []string, ents []entry) {
+	h := 0
+	if w.helper != nil && len(names) >= 2*minShare {
+		h = len(names) / 2
+		w.helper <- statJob{st: st, names: names[h:], ents: ents[h:]}
+		names, ents = names[:h], ents[:h]
+	}
+	for i, name := range names {
+		st.lstat(name, &ents[i])
+	}
+	if h > 0 {
+		<-w.helped
+	}
+}
+
+// minShare is the fewest names worth handing to the helper.
+const minShare = 16
+
+// statJob is a part of a window for the helper to look up.
+type statJob struct {
+	st    *statDir
+	names []string
+	ents  []entry
+}
+
+// help looks up what the walker hands over until jobs is closed.
+func help(jobs <-chan statJob, done chan<- struct{}) {
+	for j := range jobs {
+		for i, name := range j.names {
+			j.st.lstat(name, &j.ents[i])
+		}
+		done <- struct{}{}
+	}
 }
 
 func (w *walker) skip(ref string, code connectors.Code, err error) {

@@ -1,0 +1,16 @@
+//go:build !linux
+
+package fileshare
+
+import "os"
+
+// statDir looks names up in one folder for the listing, with Root.Lstat.
+type statDir struct{ dir *os.Root }
+
+func (w *walker) openStat(dir *os.Root) *statDir { return &statDir{dir: dir} }
+
+func (st *statDir) close() {}
+
+// lstat fills e with what the folder's entry name is. It may run on two
+// goroutines at once.
+func (st *statDir) lstat(name string, e *entry) { e.set(st.dir.Lstat(name)) }
