@@ -10,6 +10,8 @@
 #   smbclient -c 'deltree ...'   vs  the connector's DeleteBatch alone, in slices of 256
 # and, with FULL=1, also retentiond plan and approve + execute as bench/smb.sh
 # does (RETENTIOND_BIN names a built binary; otherwise it is built, slowly).
+# SMBPHASES_BASE names another build of bench/smbphases (e.g. of an earlier
+# commit) to time in the same runs, on a tree of its own: base_conn_….
 # Each run prints one line with the load average and the ratios; the last
 # line is the ranges over the runs:
 #   conn_list_vs_smbclient=min-max conn_delete_vs_smbclient=min-max [smb_list_vs_smbclient=… smb_delete_vs_smbclient=…]
@@ -77,6 +79,7 @@ SMBC=(smbclient -p "$PORT" //127.0.0.1/share -U "$USER_%$PASS")
 ROOT="smb://$USER_@127.0.0.1:$PORT/share"
 secs() { # runs "$@", prints its wall seconds
 	/usr/bin/time -f "%e" -o "$WORK/time" "$@" >"$WORK/out" 2>&1 || { cat "$WORK/out" >&2; return 1; }
+	grep -i "error" "$WORK/out" | head -3 >&2 || true
 	cat "$WORK/time"
 }
 smbd_cpu() { # CPU seconds smbd and its children (reaped or not) have used so far
@@ -108,6 +111,7 @@ for run in $(seq "$RUNS"); do
 	rm -rf "$WORK/share"/*
 	"$WORK/mktree" -n "$N" -dir "$WORK/share/tree-client"
 	"$WORK/mktree" -n "$N" -dir "$WORK/share/tree-conn"
+	[ -z "${SMBPHASES_BASE:-}" ] || "$WORK/mktree" -n "$N" -dir "$WORK/share/tree-base"
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
 	c0=$(smbd_cpu)
 	list_c=$(secs "${SMBC[@]}" -D tree-client -c 'recurse; ls')
@@ -125,6 +129,17 @@ for run in $(seq "$RUNS"); do
 	left_c=$( (find "$WORK/share/tree-client" -type f 2>/dev/null || true) | wc -l)
 	line="run=$run load=${load// /,} conn_list_vs_smbclient=$(echo "scale=3; $list_k / $list_c" | bc) conn_delete_vs_smbclient=$(echo "scale=3; $del_k / $del_c" | bc)"
 	detail="smbclient list ${list_c}s deltree ${del_c}s ($left_c left); connector list ${list_k}s delete ${del_k}s ($deleted_k deleted)"
+	if [ -n "${SMBPHASES_BASE:-}" ]; then
+		b0=$(smbd_cpu)
+		secs "$SMBPHASES_BASE" -root "$ROOT/tree-base" -password-file "$WORK/smb.secret" -op list >/dev/null
+		list_b=$(field list_s)
+		b1=$(smbd_cpu)
+		secs "$SMBPHASES_BASE" -root "$ROOT/tree-base" -password-file "$WORK/smb.secret" -op delete >/dev/null
+		del_b=$(field delete_s)
+		b2=$(smbd_cpu)
+		line="$line base_conn_list_vs_smbclient=$(echo "scale=3; $list_b / $list_c" | bc) base_conn_delete_vs_smbclient=$(echo "scale=3; $del_b / $del_c" | bc)"
+		detail="$detail; base connector list ${list_b}s delete ${del_b}s ($(field deleted) deleted; smbd cpu list $(echo "$b1 - $b0" | bc) list+delete $(echo "$b2 - $b1" | bc))"
+	fi
 	if [ "$FULL" = 1 ]; then
 		"$WORK/mktree" -n "$N" -dir "$WORK/share/tree-rd"
 		"$WORK/mktree" -n "$N" -dir "$WORK/share/tree-client"

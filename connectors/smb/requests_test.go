@@ -221,3 +221,46 @@ func TestListReadsFoldersAhead(t *testing.T) {
 		t.Errorf("listing d1 after a stopped listing: %d items, %v; want %d", len(got), err, len(d1))
 	}
 }
+
+// TestConcurrentDeletionsHaveCredits: two DeleteBatch calls at once (as the
+// executor makes them, DeleteConcurrency) keep deleteWorkers deletions
+// each in flight over the one session; every query among them gets the
+// credits it is charged, so none is refused by the server.
+func TestConcurrentDeletionsHaveCredits(t *testing.T) {
+	c, f := fresh(t)
+	defer c.Close()
+	old := time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)
+	const perCall = 4 * deleteWorkers
+	n := c.DeleteConcurrency() * perCall
+	for i := range n {
+		f.Put(t, fmt.Sprintf("c%d/f%03d.txt", i%5, i), []byte("x"), old)
+	}
+	var targets []connectors.Target
+	if err := c.List(t.Context(), connectors.ListOptions{}, func(it connectors.Item) error {
+		targets = append(targets, connectors.Target{Ref: it.Ref, Version: it.Version})
+		return nil
+	}); err != nil || len(targets) != n {
+		t.Fatalf("listed %d, %v", len(targets), err)
+	}
+	var wg sync.WaitGroup
+	results := make([][]connectors.Result, c.DeleteConcurrency())
+	for k := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rs, err := c.DeleteBatch(t.Context(), targets[k*perCall:(k+1)*perCall])
+			if err != nil {
+				t.Error(err)
+			}
+			results[k] = rs
+		}()
+	}
+	wg.Wait()
+	for _, rs := range results {
+		for _, r := range rs {
+			if r.Outcome != connectors.OutcomeDeleted {
+				t.Errorf("%s: %v %v", r.Ref, r.Outcome, r.Err)
+			}
+		}
+	}
+}

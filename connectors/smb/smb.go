@@ -142,7 +142,16 @@ func open(ctx context.Context, root, password string, logger *zap.Logger, dial f
 }
 
 func (c *Conn) connect(ctx context.Context) error {
-	d := &smb2.Dialer{Initiator: &smb2.NTLMInitiator{User: c.t.User, Password: c.password, Domain: c.t.Domain}}
+	d := &smb2.Dialer{
+		Initiator: &smb2.NTLMInitiator{User: c.t.User, Password: c.password, Domain: c.t.Domain},
+		// go-smb2 charges a query (of a folder, of a file's info) for the
+		// most a response may hold, 16 credits, and sends it with fewer,
+		// to be refused (STATUS_INVALID_PARAMETER), when its balance runs
+		// short: room for every request this connector has in flight at
+		// once (DeleteConcurrency × deleteWorkers, listWorkers), many
+		// times over. The server grants what it allows (Samba 8192).
+		MaxCreditBalance: maxCredits,
+	}
 	address := net.JoinHostPort(c.t.Host, c.t.Port)
 	var sess *smb2.Session
 	var err error
@@ -640,6 +649,10 @@ func (c *Conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]
 	}
 	return results, nil
 }
+
+// maxCredits is the most credits the client holds (go-smb2's default is
+// 128, eight queries' worth).
+const maxCredits = 1024
 
 // deleteWorkers is how many deletions one DeleteBatch call runs at once
 // over the session.
