@@ -111,10 +111,11 @@ func counted(t *testing.T) (*Conn, connectortest.DirFixture, *counter) {
 }
 
 // TestDeleteRequestsPerFile: a deletion is the version check (open, query,
-// close), the removal (open for deletion, delete disposition, close) and
-// the check that the name is gone (an open that fails): 7 requests a file,
-// where there were 9 (the check opened the name twice). DeleteBatch adds 2
-// of its own (the folder is reachable).
+// close) and the removal (open for deletion, delete disposition, close),
+// 6 requests a file, and the files of one folder are verified gone by one
+// listing of it (open, two queries, close), where there were 9 a file (the
+// check opened the name twice, and each file's absence was an open that
+// failed). DeleteBatch adds 2 of its own (the folder is reachable).
 func TestDeleteRequestsPerFile(t *testing.T) {
 	c, f, cnt := counted(t)
 	const n = 12
@@ -143,8 +144,8 @@ func TestDeleteRequestsPerFile(t *testing.T) {
 		}
 	}
 	after, _ := cnt.requests()
-	if got, want := after-before, 2+7*n; got > want {
-		t.Errorf("deleting %d files sent %d requests, want at most %d (7 a file)", n, got, want)
+	if got, want := after-before, 2+6*n+4; got > want {
+		t.Errorf("deleting %d files sent %d requests, want at most %d (6 a file and a listing)", n, got, want)
 	}
 }
 
@@ -261,6 +262,66 @@ func TestConcurrentDeletionsHaveCredits(t *testing.T) {
 			if r.Outcome != connectors.OutcomeDeleted {
 				t.Errorf("%s: %v %v", r.Ref, r.Outcome, r.Err)
 			}
+		}
+	}
+}
+
+// TestVerifyFindsFilesStillPresent: the absence check after a removal,
+// by listing (4 or more files of a folder, any case of the name) and one
+// by one (fewer, or a folder too large to list for them), never takes a
+// file that is there for a deleted one.
+func TestVerifyFindsFilesStillPresent(t *testing.T) {
+	c, f := fresh(t)
+	defer c.Close()
+	old := time.Date(2021, 3, 1, 0, 0, 0, 0, time.UTC)
+	var targets []connectors.Target
+	present := map[string]bool{}
+	add := func(ref, onDisk string) {
+		targets = append(targets, connectors.Target{Ref: ref, Version: "any"})
+		if onDisk != "" {
+			f.Put(t, onDisk, []byte("x"), old)
+			present[ref] = true
+		}
+	}
+	// A folder verified by its listing: two files there (one in other
+	// case), three gone.
+	add("list/a.txt", "list/a.txt")
+	add("list/b.txt", "list/B.TXT")
+	add("list/c.txt", "")
+	add("list/d.txt", "")
+	add("list/e.txt", "")
+	// A folder of two: one by one.
+	add("few/a.txt", "few/a.txt")
+	add("few/b.txt", "")
+	// A folder far larger than its removed files: one by one.
+	for i := range verifyByListing * listingPerTarget {
+		f.Put(t, fmt.Sprintf("big/other%04d.txt", i), []byte("x"), old)
+	}
+	add("big/a.txt", "big/a.txt")
+	for i := range verifyByListing - 1 {
+		add(fmt.Sprintf("big/gone%d.txt", i), "")
+	}
+	// A folder that is gone with its files.
+	for i := range verifyByListing {
+		add(fmt.Sprintf("vanished/f%d.txt", i), "")
+	}
+	results := make([]connectors.Result, len(targets))
+	removed := make([]bool, len(targets))
+	for i, tg := range targets {
+		results[i].Ref = tg.Ref
+		removed[i] = true
+	}
+	c.verify(t.Context(), targets, results, removed)
+	for _, r := range results {
+		want := connectors.OutcomeDeleted
+		if present[r.Ref] {
+			want = connectors.OutcomeFailed
+		}
+		if r.Outcome != want {
+			t.Errorf("%s: %v (%v), want %v", r.Ref, r.Outcome, r.Err, want)
+		}
+		if want == connectors.OutcomeFailed && (r.Err == nil || !strings.Contains(r.Err.Error(), "still present")) {
+			t.Errorf("%s: error %v, want one saying the file is still present", r.Ref, r.Err)
 		}
 	}
 }

@@ -617,12 +617,13 @@ func (c *Conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]
 			return nil, connectors.Errorf(classify(err), "delete", "", fmt.Errorf("%s cannot be reached: %w", c.Location(), err))
 		}
 	}
-	// Each deletion is several round trips (check, remove, verify); they
-	// run deleteWorkers at a time over the one session. Workers take the
+	// Each deletion is several round trips (check, remove); they run
+	// deleteWorkers at a time over the one session. Workers take the
 	// targets in order and stop taking once ctx ends, so the targets
 	// attempted are always the first ones, as the executor's bookkeeping
-	// requires.
+	// requires. Then every removal is verified (verify).
 	results := make([]connectors.Result, len(targets))
+	removed := make([]bool, len(targets))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(deleteWorkers, len(targets)) {
@@ -639,7 +640,7 @@ func (c *Conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]
 				}
 				// A target once taken is finished even if ctx ends meanwhile:
 				// a deletion must never happen without its result.
-				results[i] = c.deleteOne(context.WithoutCancel(ctx), targets[i])
+				results[i], removed[i] = c.removeOne(context.WithoutCancel(ctx), targets[i])
 			}
 		}()
 	}
@@ -647,7 +648,135 @@ func (c *Conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]
 	for i := int(min(next.Load(), int64(len(targets)))); i < len(targets); i++ {
 		results[i] = connectors.Result{Ref: targets[i].Ref, Outcome: connectors.OutcomeFailed, Err: connectors.Errorf(connectors.CodeCancelled, "delete", targets[i].Ref, ctx.Err())}
 	}
+	c.verify(context.WithoutCancel(ctx), targets, results, removed)
 	return results, nil
+}
+
+// verify confirms that each removed target is gone, and only then records
+// it deleted. The files of a folder with verifyByListing or more removed
+// targets are looked for in one listing of the folder (names compared as
+// the server does, regardless of case); other files, and the files of a
+// folder larger than listingPerTarget entries for each of them, each by
+// an open of the name that must fail as not found. Folders and single
+// files are verified deleteWorkers at a time.
+func (c *Conn) verify(ctx context.Context, targets []connectors.Target, results []connectors.Result, removed []bool) {
+	byDir := map[string][]int{}
+	var dirs []string
+	for i, r := range removed {
+		if r {
+			d := parent(targets[i].Ref)
+			if byDir[d] == nil {
+				dirs = append(dirs, d)
+			}
+			byDir[d] = append(byDir[d], i)
+		}
+	}
+	type task struct {
+		dir string
+		is  []int
+	}
+	var tasks []task
+	for _, d := range dirs {
+		if is := byDir[d]; len(is) >= verifyByListing {
+			tasks = append(tasks, task{d, is})
+		} else {
+			for _, i := range is {
+				tasks = append(tasks, task{"", []int{i}})
+			}
+		}
+	}
+	gone := func(i int, err error) {
+		switch {
+		case err == nil:
+			results[i].Outcome, results[i].Method = connectors.OutcomeDeleted, "delete"
+		default:
+			results[i].Outcome, results[i].Err = connectors.OutcomeFailed, connectors.Errorf(connectors.CodeIO, "delete", targets[i].Ref, fmt.Errorf("removal could not be confirmed: %w", err))
+		}
+	}
+	one := func(i int) {
+		_, err := c.lstat(ctx, targets[i].Ref)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			gone(i, nil)
+		case err == nil:
+			gone(i, errors.New("the file is still present"))
+		default:
+			gone(i, err)
+		}
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(deleteWorkers, len(tasks)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				k := int(next.Add(1) - 1)
+				if k >= len(tasks) {
+					return
+				}
+				tk := tasks[k]
+				if len(tk.is) == 1 && tk.dir == "" {
+					one(tk.is[0])
+					continue
+				}
+				names, complete, err := c.names(ctx, tk.dir, listingPerTarget*len(tk.is))
+				for _, i := range tk.is {
+					name := strings.ToLower(path.Base(targets[i].Ref))
+					switch {
+					case err != nil && errors.Is(err, fs.ErrNotExist):
+						gone(i, nil) // the folder itself is gone
+					case err != nil || !complete:
+						one(i)
+					case names[name]:
+						gone(i, errors.New("the file is still present"))
+					default:
+						gone(i, nil)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+const (
+	// verifyByListing is the fewest removed files of one folder whose
+	// absence is verified by listing the folder.
+	verifyByListing = 4
+	// listingPerTarget bounds such a listing: at most this many entries
+	// for each file verified, or the files are verified one by one.
+	listingPerTarget = 32
+)
+
+// names returns the names in a folder, lower-cased, and whether that is
+// all of them: it stops reading past limit entries.
+func (c *Conn) names(ctx context.Context, dir string, limit int) (map[string]bool, bool, error) {
+	var (
+		names    map[string]bool
+		complete bool
+	)
+	err := c.do(ctx, func(s *smb2.Share) error {
+		f, err := s.Open(c.full(dir))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if followed(f.Name(), c.full(dir)) {
+			return fmt.Errorf("%q is a link", dir)
+		}
+		infos, err := f.Readdir(limit + 1)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		names = make(map[string]bool, len(infos))
+		for _, info := range infos {
+			names[strings.ToLower(info.Name())] = true
+		}
+		complete = len(infos) <= limit
+		return nil
+	})
+	return names, complete, err
 }
 
 // maxCredits is the most credits the client holds (go-smb2's default is
@@ -666,11 +795,13 @@ const deleteWorkers = 8
 // carries many requests at once.
 func (c *Conn) DeleteConcurrency() int { return 2 }
 
-func (c *Conn) deleteOne(ctx context.Context, t connectors.Target) connectors.Result {
+// removeOne checks a target's version and removes it. It reports whether
+// it removed the file: then verify decides the outcome.
+func (c *Conn) removeOne(ctx context.Context, t connectors.Target) (connectors.Result, bool) {
 	res := connectors.Result{Ref: t.Ref}
-	failed := func(code connectors.Code, err error) connectors.Result {
+	failed := func(code connectors.Code, err error) (connectors.Result, bool) {
 		res.Outcome, res.Err = connectors.OutcomeFailed, connectors.Errorf(code, "delete", t.Ref, err)
-		return res
+		return res, false
 	}
 	if err := checkRef(t.Ref); err != nil {
 		return failed(connectors.CodeInvalid, err)
@@ -680,12 +811,12 @@ func (c *Conn) deleteOne(ctx context.Context, t connectors.Target) connectors.Re
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		res.Outcome = connectors.OutcomeAbsent
-		return res
+		return res, false
 	case err != nil:
 		return failed(classify(err), err)
 	case skip(info) || info.IsDir() || version(info) != t.Version:
 		res.Outcome = connectors.OutcomeChanged
-		return res
+		return res, false
 	}
 	// The removal: an open for deletion (of the link itself, were the name
 	// a link by now), its delete disposition and the close.
@@ -702,19 +833,11 @@ func (c *Conn) deleteOne(ctx context.Context, t connectors.Target) connectors.Re
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		res.Outcome = connectors.OutcomeAbsent
-		return res
+		return res, false
 	case err != nil:
 		return failed(classify(err), err)
 	}
-	// Absence verified: an open of the name, which must fail as not found.
-	if _, err := c.lstat(ctx, t.Ref); !errors.Is(err, fs.ErrNotExist) {
-		if err == nil {
-			err = errors.New("the file is still present")
-		}
-		return failed(connectors.CodeIO, fmt.Errorf("removal could not be confirmed: %w", err))
-	}
-	res.Outcome, res.Method = connectors.OutcomeDeleted, "delete"
-	return res
+	return res, true
 }
 
 // PruneEmpty implements [connectors.Pruner] as the file share does.
