@@ -425,51 +425,39 @@ func (p *Pipeline) loadSubjects(ctx context.Context) (*SubjectIndex, error) {
 	}
 	problems := map[string]int32{} // text -> index in x.problems plus one
 	var prev store.Subject
-	set := func(i int32, ps policies.Subject) {
-		f := personFacts{}
-		for k, name := range eventNames {
-			if d, ok := ps.Events[name]; ok {
-				f.events[k] = packDate(d)
-			}
+	intern := func(problem string) int32 {
+		if problem == "" {
+			return 0
 		}
-		if v, ok := ps.Flags["pending_case"]; ok {
-			f.flags |= flagPendingKnown
-			if v {
-				f.flags |= flagPending
-			}
+		k, ok := problems[problem]
+		if !ok {
+			x.problems = append(x.problems, problem)
+			k = int32(len(x.problems))
+			problems[problem] = k
 		}
-		if v, ok := ps.Flags["manager"]; ok {
-			f.flags |= flagManagerKnown
-			if v {
-				f.flags |= flagManager
-			}
-		}
-		if ps.Problem != "" {
-			k, ok := problems[ps.Problem]
-			if !ok {
-				x.problems = append(x.problems, ps.Problem)
-				k = int32(len(x.problems))
-				problems[ps.Problem] = k
-			}
-			f.problem = k
-		}
-		x.people[i] = f
+		return k
 	}
 	err = p.Store.Subjects(ctx, func(s store.Subject) error {
 		key := s.Key()
-		ps, err := policySubject(&s, imports)
-		if err != nil {
-			return err
-		}
 		i, dup := x.at[key]
 		if dup {
 			// Rows come ordered by kind, id and source: prev is the
 			// person's previous row. Packing loses nothing Subject says.
+			ps, err := policySubject(&s, imports)
+			if err != nil {
+				return err
+			}
 			ps = mergeSubjects(x.subject(i), ps, prev.Source, s.Source)
+			x.last.Store(nil)
+			x.people[i] = packSubject(ps, intern)
 		} else {
+			f, err := packRow(&s, imports, intern)
+			if err != nil {
+				return err
+			}
 			i = int32(len(x.all))
 			x.all = append(x.all, key)
-			x.people = append(x.people, personFacts{})
+			x.people = append(x.people, f)
 			x.at[key] = i
 			r, seen := kinds[s.Kind]
 			if !seen {
@@ -478,8 +466,6 @@ func (p *Pipeline) loadSubjects(ctx context.Context) (*SubjectIndex, error) {
 			r[1] = int(i) + 1
 			kinds[s.Kind] = r
 		}
-		x.last.Store(nil)
-		set(i, ps)
 		if s.Email != "" {
 			if other, dup := x.byEmail[s.Email]; dup && other != i {
 				x.byEmail[s.Email] = -1 // ambiguous: link nobody
@@ -514,6 +500,65 @@ func (p *Pipeline) loadSubjects(ctx context.Context) (*SubjectIndex, error) {
 	}
 	slices.SortFunc(x.Holds, func(a, b *policies.Hold) int { return strings.Compare(a.ID, b.ID) })
 	return x, nil
+}
+
+// packRow packs what one stored row says about a person, as policySubject
+// reads it, without making its maps; intern returns the index of a
+// problem's text plus one.
+func packRow(s *store.Subject, imports map[int64]string, intern func(string) int32) (personFacts, error) {
+	var f personFacts
+	for k, v := range [...]string{s.Started, s.Left, s.Born, s.CaseClosed} {
+		if v == "" {
+			continue
+		}
+		d, err := policies.ParseDate(v)
+		if err != nil {
+			return f, fmt.Errorf("stored subject %s: %s: %w", s.Key(), eventNames[k], err)
+		}
+		f.events[k] = packDate(d)
+	}
+	if s.PendingCase != nil {
+		f.flags |= flagPendingKnown
+		if *s.PendingCase {
+			f.flags |= flagPending
+		}
+	}
+	if s.Manager != nil {
+		f.flags |= flagManagerKnown
+		if *s.Manager {
+			f.flags |= flagManager
+		}
+	}
+	problem := s.Problem
+	if s.MissingSince != nil {
+		problem = joinProblem(problem, fmt.Sprintf("not in the latest export of %s (missing since the import of %s)", s.Source, imports[*s.MissingSince]))
+	}
+	f.problem = intern(problem)
+	return f, nil
+}
+
+// packSubject packs a subject's facts, as loadSubjects merged them.
+func packSubject(ps policies.Subject, intern func(string) int32) personFacts {
+	var f personFacts
+	for k, name := range eventNames {
+		if d, ok := ps.Events[name]; ok {
+			f.events[k] = packDate(d)
+		}
+	}
+	if v, ok := ps.Flags["pending_case"]; ok {
+		f.flags |= flagPendingKnown
+		if v {
+			f.flags |= flagPending
+		}
+	}
+	if v, ok := ps.Flags["manager"]; ok {
+		f.flags |= flagManagerKnown
+		if v {
+			f.flags |= flagManager
+		}
+	}
+	f.problem = intern(ps.Problem)
+	return f
 }
 
 func policySubject(s *store.Subject, imports map[int64]string) (policies.Subject, error) {
