@@ -18,7 +18,8 @@
 // List reads each mailbox's /messages collection, which spans every
 // folder (Inbox and its subfolders, Sent Items, Deleted Items, archives),
 // with $select of the few fields needed and pages of up to 1000, following
-// @odata.nextLink. When ListOptions.ReceivedBefore is set it filters on
+// @odata.nextLink. Pages and JSON batch answers are sent through the SDK's
+// request adapter but decoded into those fields alone (see wire.go). When ListOptions.ReceivedBefore is set it filters on
 // receivedDateTime, so old mail is found without reading the mailbox.
 // Mailboxes are fetched in parallel (parallel_mailboxes) and delivered in
 // order, holding at most two pages per mailbox in flight. A mailbox that
