@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -212,16 +213,38 @@ func rightEdge(ctx context.Context, q queryer, n int64, k int) ([]tlog.Hash, err
 // Entries calls fn with each ledger leaf in order. data is valid only until
 // fn returns: fn must copy what it keeps (ledger.Parse does).
 //
-// A second goroutine steps through the rows while fn runs: stepping SQLite
+// A second goroutine reads the leaves while fn runs: stepping SQLite
 // through its pages costs about as much per leaf as hashing and parsing it,
 // so on two cores reading overlaps with what fn does. They pass a few
-// reused chunks of leaves between them, so memory stays flat.
+// reused chunks of leaves between them, so memory stays flat. The reader
+// reads in one read transaction (one snapshot), a chunk's range of indexes
+// per query and only the leaves' bytes: the index column of every row cost
+// the driver as much again. A chunk with fewer rows than its range (a
+// missing entry), or a ledger with an index below 0, is read on from there
+// a row at a time with its indexes, so that the fault is named as before.
 func (s *Store) Entries(ctx context.Context, fn func(index int64, data []byte) error) error {
-	rows, err := s.r.QueryContext(ctx, `SELECT idx, data FROM ledger_entry ORDER BY idx`)
+	conn, err := s.r.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("read ledger: %w", err)
 	}
-	r := &leafReader{rows: rows, out: make(chan *leafChunk, leafChunks-2), free: make(chan *leafChunk, leafChunks), stop: make(chan struct{})}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN"); err != nil {
+		return fmt.Errorf("read ledger: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") //nolint:errcheck // a read transaction; nothing to undo
+	var low, high sql.NullInt64
+	if err := conn.QueryRowContext(ctx, `SELECT min(idx), max(idx) FROM ledger_entry`).Scan(&low, &high); err != nil {
+		return fmt.Errorf("read ledger: %w", err)
+	}
+	r := &leafReader{ctx: ctx, conn: conn, out: make(chan *leafChunk, leafChunks-2), free: make(chan *leafChunk, leafChunks), stop: make(chan struct{})}
+	switch {
+	case !low.Valid:
+		r.end = 0
+	case low.Int64 < 0:
+		r.end, r.from = 0, math.MinInt64
+	default:
+		r.end = high.Int64 + 1
+	}
 	go r.run()
 	defer func() {
 		close(r.stop)
@@ -272,15 +295,19 @@ type leafChunk struct {
 	err  error
 }
 
-// leafReader reads rows into chunks on its own goroutine, until the rows end
+// leafReader reads leaves into chunks on its own goroutine, until they end
 // or stop is closed. It makes leafChunks chunks and then reuses those it
 // gets back on free.
 type leafReader struct {
-	rows *sql.Rows
-	out  chan *leafChunk // closed when the reader ends
-	free chan *leafChunk
-	stop chan struct{}
-	made int
+	ctx  context.Context
+	conn *sql.Conn // in a read transaction
+	// end is one past the last index; leaves from 0 to end are read by
+	// ranges, then from from on a row at a time.
+	end, from int64
+	out       chan *leafChunk // closed when the reader ends
+	free      chan *leafChunk
+	stop      chan struct{}
+	made      int
 }
 
 // chunk returns an empty chunk, or nil if stop was closed first.
@@ -309,21 +336,110 @@ func (r *leafReader) send(c *leafChunk) bool {
 	}
 }
 
+// fail hands over err in a chunk of its own.
+func (r *leafReader) fail(err error) {
+	if c := r.chunk(); c != nil {
+		c.err = err
+		r.send(c)
+	}
+}
+
 func (r *leafReader) run() {
 	defer close(r.out)
-	defer r.rows.Close()
+	next, ok := r.ranges()
+	if !ok {
+		return
+	}
+	switch {
+	case r.from < 0:
+		r.rows(r.from)
+	case next < r.end:
+		r.rows(next)
+	}
+}
+
+// ranges reads the leaves from 0 up to r.end a range per query, and
+// returns where to go on a row at a time: r.end, or the start of a range
+// that lacks a row. It reports false if it handed over an error or was
+// stopped.
+func (r *leafReader) ranges() (int64, bool) {
+	if r.end == 0 {
+		return 0, true
+	}
+	st, err := r.conn.PrepareContext(r.ctx, `SELECT data FROM ledger_entry WHERE idx >= ? AND idx < ? ORDER BY idx`)
+	if err != nil {
+		r.fail(err)
+		return 0, false
+	}
+	defer st.Close()
+	var data sql.RawBytes // the driver's bytes, copied into the chunk at once
+	for lo := int64(0); lo < r.end; {
+		c := r.chunk()
+		if c == nil {
+			return 0, false
+		}
+		hi := min(lo+leafChunkSize, r.end)
+		rows, err := st.QueryContext(r.ctx, lo, hi)
+		if err != nil {
+			c.err = err
+			r.send(c)
+			return 0, false
+		}
+		k := lo
+		for rows.Next() && len(c.data) < leafChunkBytes {
+			if err := rows.Scan(&data); err != nil {
+				c.err = err
+				break
+			}
+			c.idx = append(c.idx, k)
+			c.data = append(c.data, data...)
+			c.ends = append(c.ends, len(c.data))
+			k++
+		}
+		if err := rows.Close(); err != nil && c.err == nil {
+			c.err = err
+		}
+		if err := rows.Err(); err != nil && c.err == nil {
+			c.err = err
+		}
+		if c.err != nil {
+			r.send(c)
+			return 0, false
+		}
+		if k < hi && len(c.data) < leafChunkBytes {
+			// A row is missing from [lo, hi): read on from lo with the
+			// indexes, which name it.
+			r.free <- c // never blocks: free holds every chunk
+			return lo, true
+		}
+		if !r.send(c) {
+			return 0, false
+		}
+		lo = k
+	}
+	return r.end, true
+}
+
+// rows reads the leaves from index from on, a row at a time.
+func (r *leafReader) rows(from int64) {
+	rows, err := r.conn.QueryContext(r.ctx, `SELECT idx, data FROM ledger_entry WHERE idx >= ? ORDER BY idx`, from)
+	if err != nil {
+		r.fail(err)
+		return
+	}
+	defer rows.Close()
 	var (
 		c    *leafChunk
 		idx  int64
 		data sql.RawBytes // the driver's bytes, copied into the chunk at once
 	)
-	for r.rows.Next() {
+	for rows.Next() {
 		if c == nil {
 			if c = r.chunk(); c == nil {
 				return
 			}
 		}
-		if err := r.rows.Scan(&idx, &data); err != nil {
+		if err := rows.Scan(&idx, &data); err != nil {
 			c.err = err
 			r.send(c)
 			return
@@ -338,7 +454,7 @@ func (r *leafReader) run() {
 			c = nil
 		}
 	}
-	if err := r.rows.Err(); err != nil {
+	if err := rows.Err(); err != nil {
 		if c == nil {
 			if c = r.chunk(); c == nil {
 				return
