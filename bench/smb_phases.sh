@@ -12,6 +12,9 @@
 # does (RETENTIOND_BIN names a built binary; otherwise it is built, slowly).
 # SMBPHASES_BASE names another build of bench/smbphases (e.g. of an earlier
 # commit) to time in the same runs, on a tree of its own: base_conn_….
+# PAIR=1 also deletes N files as two halves at once, each by its own
+# bench/smbphases process (two sessions, so two smbd processes):
+# pair_conn_delete_vs_smbclient.
 # Each run prints one line with the load average and the ratios; the last
 # line is the ranges over the runs:
 #   conn_list_vs_smbclient=min-max conn_delete_vs_smbclient=min-max [smb_list_vs_smbclient=… smb_delete_vs_smbclient=…]
@@ -129,6 +132,20 @@ for run in $(seq "$RUNS"); do
 	left_c=$( (find "$WORK/share/tree-client" -type f 2>/dev/null || true) | wc -l)
 	line="run=$run load=${load// /,} conn_list_vs_smbclient=$(echo "scale=3; $list_k / $list_c" | bc) conn_delete_vs_smbclient=$(echo "scale=3; $del_k / $del_c" | bc)"
 	detail="smbclient list ${list_c}s deltree ${del_c}s ($left_c left); connector list ${list_k}s delete ${del_k}s ($deleted_k deleted)"
+	if [ "${PAIR:-0}" = 1 ]; then
+		"$WORK/mktree" -n $((N / 2)) -dir "$WORK/share/tree-p1"
+		"$WORK/mktree" -n $((N - N / 2)) -dir "$WORK/share/tree-p2"
+		p0=$(smbd_cpu)
+		start=$(date +%s.%N)
+		"$WORK/smbphases" -root "$ROOT/tree-p1" -password-file "$WORK/smb.secret" -op delete >"$WORK/p1" 2>&1 &
+		p1=$!
+		"$WORK/smbphases" -root "$ROOT/tree-p2" -password-file "$WORK/smb.secret" -op delete >"$WORK/p2" 2>&1
+		wait "$p1"
+		del_p=$(echo "$(date +%s.%N) - $start" | bc)
+		p2=$(smbd_cpu)
+		line="$line pair_conn_delete_vs_smbclient=$(echo "scale=3; $del_p / $del_c" | bc)"
+		detail="$detail; two sessions (each listing its half first) ${del_p}s, smbd cpu $(echo "$p2 - $p0" | bc) ($(cat "$WORK/p1" "$WORK/p2" | tr ' ' '\n' | awk -F= '$1 == "deleted" {s += $2} END {print s}') deleted)"
+	fi
 	if [ -n "${SMBPHASES_BASE:-}" ]; then
 		b0=$(smbd_cpu)
 		secs "$SMBPHASES_BASE" -root "$ROOT/tree-base" -password-file "$WORK/smb.secret" -op list >/dev/null
