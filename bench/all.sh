@@ -213,9 +213,9 @@ for b in "${BENCHES[@]}"; do
 				exited=$((exited + 1))
 			else
 				failed=$((failed + 1))
-				rows+=("$name-$which exit $rc - no")
 			fi
 			got[$which]=$last
+			rows+=("$name-$which exit $rc - -" "$name-$which seconds $secs - -" "$name-$which load $lb→$la - -" "$name-$which $sizefig $(figure "$last" "$sizefig") - -")
 			kvlines+=("bench=$name-$which rc=$rc seconds=$secs load_before=$lb load_after=$la $last")
 		done
 		ns=$(figure "${got[small]}" "$sizefig")

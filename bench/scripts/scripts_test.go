@@ -220,6 +220,8 @@ func TestAllSh(t *testing.T) {
 		}
 		for _, want := range []string{
 			`(?m)^smb +plan_s +1 +10 +10\.0 +1\.00$`,
+			`(?m)^smb-large +exit +0 +- +-$`,
+			`(?m)^smb-small +files +100 +- +-$`,
 			`(?m)^bench=smb-large rc=0 .* files=1000 plan_s=10 `,
 			`benches=2 exited=2 failed=0 targets=0 targets_met=0 smb_plan_s_growth=1.00 smb_execute_s_growth=0.10 smb_plan_peak_rss_mb_growth=0.10\n$`,
 		} {
