@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"encoding/hex"
 	"fmt"
 	"math/bits"
@@ -80,5 +81,18 @@ func TestTreeOrderMatters(t *testing.T) {
 	b.Append([]byte("1"))
 	if a.Hash() == b.Hash() {
 		t.Fatal("swapped leaves give the same root")
+	}
+}
+
+// TestLeafHasherIsRecordHash: the reused SHA-256 state gives
+// tlog.RecordHash for leaves of every length around the block size, one
+// after another.
+func TestLeafHasherIsRecordHash(t *testing.T) {
+	var l leafHasher
+	for n := range 300 {
+		data := bytes.Repeat([]byte{byte(n)}, n)
+		if got, want := l.sum(data), tlog.RecordHash(data); got != want {
+			t.Fatalf("leaf of %d bytes: %x, want %x", n, got, want)
+		}
 	}
 }

@@ -212,6 +212,7 @@ type verifier struct {
 	// next checkpoint decides.
 	suspect int64
 	e       Entry // the entry parse is checking, on the parse worker
+	leaf    leafHasher
 }
 
 // entry returns the callback for src.Entries. It hashes each leaf at once
@@ -385,11 +386,11 @@ func (v *verifier) parse(i int64, data []byte) *VerifyError {
 // it with the stored ones.
 func (v *verifier) append(i int64, data []byte) error {
 	if v.nextHash == nil {
-		v.t.Append(data)
+		v.t.appendLeafHash(v.leaf.sum(data), nil)
 		return nil
 	}
 	var fail error
-	v.t.appendStored(data, func(k int, want tlog.Hash) {
+	v.t.appendLeafHash(v.leaf.sum(data), func(k int, want tlog.Hash) {
 		if fail != nil {
 			return
 		}
