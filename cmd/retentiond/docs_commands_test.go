@@ -534,9 +534,7 @@ func TestDocsCommands(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("the documented commands are run in bash on Linux")
 	}
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("bash is not installed")
-	}
+	testtool.Require(t, "bash", "bash")
 	docs := loadDocs(t)
 	bad := map[*docFile]bool{}
 	for _, f := range docs {
