@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command graphbench measures the mailbox connector against the fake Graph
 // (connectors/m365/graphtest) with a fixed latency per request and Graph's
 // limit of 4 concurrent requests per mailbox. It has two modes.

@@ -174,10 +174,11 @@ func TestDatabaseRowTamperingDetected(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(dbFile + "-wal"); err == nil {
-		// The demo's last command closed the database; a WAL left behind
-		// would hold rows the copy lacks.
-		t.Fatal("database has a WAL file after the demo")
+	if fi, err := os.Stat(dbFile + "-wal"); err == nil && fi.Size() > 0 {
+		// The demo's last command closed the database, which empties the
+		// WAL (it is kept, empty, beside it: store's driverName); frames
+		// left in it would be rows the copy lacks.
+		t.Fatalf("the database's WAL holds %d bytes after the demo", fi.Size())
 	}
 	copyDB := filepath.Join(t.TempDir(), "copy.db")
 	type change struct{ table, key, col string }
