@@ -613,7 +613,6 @@ func runDocFile(t *testing.T, bin string, f *docFile) {
 			}
 			if missing := missingTool(line); missing != "" {
 				testtool.Unavailable(t, fmt.Sprintf("%s: %s needs %s", b.where(), cmd, missing))
-				continue
 			}
 			script := "cd " + shellQuote(cwd) + " || exit 97\n" + line + "\n__rc=$?\npwd > " + shellQuote(pwdFile) + "\nexit $__rc\n"
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
