@@ -21,16 +21,9 @@
 set -euo pipefail
 N=${1:-100000}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib/smbd.sh
+. "$HERE/bench/lib/smbd.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-bench.XXXXXX")
-SMBD_PID=""
-stop_smbd() {
-	[ -n "$SMBD_PID" ] || return 0
-	kill -TERM -- "-$SMBD_PID" 2>/dev/null || true
-	for _ in $(seq 30); do kill -0 -- "-$SMBD_PID" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL -- "-$SMBD_PID" 2>/dev/null || true
-	wait "$SMBD_PID" 2>/dev/null || true
-	SMBD_PID=""
-}
 cleanup() { stop_smbd; rm -rf "$WORK"; }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -46,50 +39,8 @@ else
 	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
 fi
 (cd "$HERE" && go build -o "$WORK/mktree" ./bench/mktree)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 USER_=rdsmbbench
-PASS="Bench-$RANDOM-$RANDOM"
-id "$USER_" >/dev/null 2>&1 || useradd -M -s /usr/sbin/nologin "$USER_"
-mkdir -p "$WORK"/{run,lock,state,cache,private,ncalrpc,share}
-cat >"$WORK/smb.conf" <<CONF
-[global]
-  server role = standalone server
-  smb ports = $PORT
-  interfaces = 127.0.0.1
-  bind interfaces only = yes
-  pid directory = $WORK/run
-  lock directory = $WORK/lock
-  state directory = $WORK/state
-  cache directory = $WORK/cache
-  private dir = $WORK/private
-  ncalrpc dir = $WORK/ncalrpc
-  log file = $WORK/log.%m
-  passdb backend = tdbsam:$WORK/private/passdb.tdb
-  server min protocol = SMB2_02
-  load printers = no
-  printcap name = /dev/null
-  disable spoolss = yes
-[share]
-  path = $WORK/share
-  read only = no
-  admin users = $USER_
-CONF
-printf '%s\n%s\n' "$PASS" "$PASS" | smbpasswd -c "$WORK/smb.conf" -a -s "$USER_" >/dev/null
-# smbd leads a session and process group of its own (setsid execs it in
-# place, so its pid is the group's id), with its standard streams in a file
-# and every other inherited descriptor closed: nothing of ours stays open in
-# smbd or in the children it forks.
-(
-	for fd in /proc/"$BASHPID"/fd/*; do
-		fd=${fd##*/}
-		[ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
-	done
-	exec setsid smbd --foreground --no-process-group -s "$WORK/smb.conf"
-) </dev/null >"$WORK/smbd.out" 2>&1 &
-SMBD_PID=$!
-up=0
-for _ in $(seq 100); do (echo >/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && { up=1; break; }; sleep 0.1; done
-[ "$up" = 1 ] || { echo "smbd did not listen on port $PORT:" >&2; cat "$WORK/smbd.out" "$WORK"/log.* >&2 2>/dev/null || true; exit 1; }
+start_smbd "$WORK" "$USER_"
 
 "$WORK/mktree" -n "$N" -dir "$WORK/share/tree-client"
 "$WORK/mktree" -n "$N" -dir "$WORK/share/tree-rd"

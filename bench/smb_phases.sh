@@ -23,13 +23,11 @@ N=${1:-20000}
 RUNS=${2:-3}
 FULL=${FULL:-0}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib/smbd.sh
+. "$HERE/bench/lib/smbd.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-smbphases.XXXXXX")
-SMBD_PID=""
 cleanup() {
-	if [ -n "$SMBD_PID" ]; then
-		kill -- -"$SMBD_PID" 2>/dev/null || true # smbd and its children: their own process group
-		wait "$SMBD_PID" 2>/dev/null || true
-	fi
+	stop_smbd
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -44,39 +42,8 @@ if [ "$FULL" = 1 ] && [ -z "$RD_BIN" ]; then
 	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
 	RD_BIN="$WORK/retentiond"
 fi
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 USER_=rdsmbphases
-PASS="Bench-$RANDOM-$RANDOM"
-id "$USER_" >/dev/null 2>&1 || useradd -M -s /usr/sbin/nologin "$USER_"
-mkdir -p "$WORK"/{run,lock,state,cache,private,ncalrpc,share}
-chmod 777 "$WORK/share"
-cat >"$WORK/smb.conf" <<CONF
-[global]
-  server role = standalone server
-  smb ports = $PORT
-  interfaces = 127.0.0.1
-  bind interfaces only = yes
-  pid directory = $WORK/run
-  lock directory = $WORK/lock
-  state directory = $WORK/state
-  cache directory = $WORK/cache
-  private dir = $WORK/private
-  ncalrpc dir = $WORK/ncalrpc
-  log file = $WORK/log.%m
-  passdb backend = tdbsam:$WORK/private/passdb.tdb
-  server min protocol = SMB2_02
-  load printers = no
-  printcap name = /dev/null
-  disable spoolss = yes
-[share]
-  path = $WORK/share
-  read only = no
-  admin users = $USER_
-CONF
-printf '%s\n%s\n' "$PASS" "$PASS" | smbpasswd -c "$WORK/smb.conf" -a -s "$USER_" >/dev/null
-setsid smbd --foreground --no-process-group -s "$WORK/smb.conf" </dev/null >/dev/null 2>&1 &
-SMBD_PID=$!
-for _ in $(seq 50); do (echo >/dev/tcp/127.0.0.1/"$PORT") 2>/dev/null && break; sleep 0.1; done
+start_smbd "$WORK" "$USER_"
 printf '%s\n' "$PASS" >"$WORK/smb.secret"
 SMBC=(smbclient -p "$PORT" //127.0.0.1/share -U "$USER_%$PASS")
 ROOT="smb://$USER_@127.0.0.1:$PORT/share"
