@@ -1,0 +1,64 @@
+// Package googletest is a fake Google Workspace for tests and benchmarks:
+// an HTTP server that speaks the wire protocol of the OAuth 2.0 token
+// endpoint (a service account's signed JWT, verified, with its sub), the
+// Admin SDK Directory API, Gmail, Drive and Vault, as the real
+// google.golang.org/api clients use them through option.WithEndpoint.
+//
+// Files: server.go (state, token endpoint, auth, faults, quota, latency;
+// owner G1), directory.go and vault.go (G1), gmail.go (G2), drive.go (G3).
+package googletest
+
+import (
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Server is a running fake. Its state is guarded by mu; handlers in every
+// file take it.
+type Server struct {
+	// URL is the base URL: give it as the connector's api_url. Key()
+	// returns a service account key whose token_uri points here.
+	URL string
+
+	mu    sync.Mutex
+	users map[string]*User // by primary email, lower case
+
+	// Set by the owners of each file, under mu.
+	mailboxes map[string]*Mailbox // by user, lower case (gmail.go)
+	drives    map[string]*Drive   // by user or shared drive id (drive.go)
+}
+
+// User is a directory user.
+type User struct {
+	Email     string
+	OrgUnit   string // "/Elever/7a"
+	Suspended bool
+	Groups    []string // group emails the user is a member of
+}
+
+// authorize checks the request's bearer token, issued by the token
+// endpoint, for one of the given OAuth scopes, and returns the
+// impersonated subject (the JWT's sub). On failure it has written the
+// error reply (401 or 403 in Google's error format) and returns ok false.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, scopes ...string) (subject string, ok bool) {
+	panic("G1")
+}
+
+// charge takes units from the user's per-second quota (and the
+// project's); when the quota is exhausted it writes Google's 429
+// rateLimitExceeded reply and returns false. Faults and latency are
+// applied by the server before handlers run.
+func (s *Server) charge(w http.ResponseWriter, user string, units int) bool {
+	panic("G1")
+}
+
+// writeError writes a Google API error body:
+// {"error":{"code":code,"message":msg,"errors":[{"reason":reason,...}],"status":...}}.
+func writeError(w http.ResponseWriter, code int, reason, msg string) {
+	panic("G1")
+}
+
+// now is the server's clock (Vault hold times, Drive modifiedTime
+// defaults); tests may set Server.Now.
+func (s *Server) now() time.Time { panic("G1") }
