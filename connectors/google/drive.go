@@ -4,4 +4,3 @@ package google
 type driveService struct {
 	c *Connector
 }
-

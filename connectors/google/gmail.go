@@ -4,4 +4,3 @@ package google
 type gmailService struct {
 	c *Connector
 }
-
