@@ -100,10 +100,12 @@ func (c *Connector) driveFor(ctx context.Context, user string) (*drive.Service, 
 	panic(errNotImplemented)
 }
 
-// heldByVault reports whether user's data is under a Google Vault hold
-// (read with the Vault API when granted, else the configured list), so
-// that what is deleted is kept by Vault: OutcomeHeld.
-func (c *Connector) heldByVault(ctx context.Context, user string) (bool, error) {
+// heldByVault reports whether user's data of the given corpus ("MAIL",
+// "DRIVE", as Vault names them) is under a Google Vault hold (read with the
+// Vault API when granted, else the configured list), so that what is
+// deleted is kept by Vault: OutcomeHeld. For a shared drive, user is the
+// drive id.
+func (c *Connector) heldByVault(ctx context.Context, user, corpus string) (bool, error) {
 	panic(errNotImplemented)
 }
 
