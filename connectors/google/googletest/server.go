@@ -4,15 +4,40 @@
 // Admin SDK Directory API, Gmail, Drive and Vault, as the real
 // google.golang.org/api clients use them through option.WithEndpoint.
 //
+// Paths are those of the real services below their base URLs: Gmail
+// /gmail/v1/..., Drive /drive/v3/..., the Directory API
+// /admin/directory/v1/..., Vault /v1/matters..., the token endpoint
+// /token. The connector's api_url is Server.URL.
+//
 // Files: server.go (state, token endpoint, auth, faults, quota, latency;
 // owner G1), directory.go and vault.go (G1), gmail.go (G2), drive.go (G3).
+// Each file registers its handlers from an init func with handle.
 package googletest
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"time"
 )
+
+// route is one handler of the fake, registered with handle.
+type route struct {
+	pattern string
+	h       func(*Server, http.ResponseWriter, *http.Request)
+}
+
+// routes are the handlers New mounts, filled by init funcs of this
+// package's files.
+var routes []route
+
+// handle registers h for a net/http ServeMux pattern with a method and
+// wildcards, e.g. "GET /gmail/v1/users/{userId}/messages". Call it from
+// an init func; every Server built by New serves it, after the server's
+// faults, latency and request counting.
+func handle(pattern string, h func(*Server, http.ResponseWriter, *http.Request)) {
+	routes = append(routes, route{pattern, h})
+}
 
 // Server is a running fake. Its state is guarded by mu; handlers in every
 // file take it.
@@ -20,6 +45,12 @@ type Server struct {
 	// URL is the base URL: give it as the connector's api_url. Key()
 	// returns a service account key whose token_uri points here.
 	URL string
+
+	// Now is the server's clock; nil means time.Now. Set it before the
+	// first request.
+	Now func() time.Time
+
+	srv *httptest.Server
 
 	mu    sync.Mutex
 	users map[string]*User // by primary email, lower case
@@ -36,6 +67,26 @@ type User struct {
 	Suspended bool
 	Groups    []string // group emails the user is a member of
 }
+
+// New starts a fake with no users.
+func New() *Server {
+	s := &Server{
+		users:     map[string]*User{},
+		mailboxes: map[string]*Mailbox{},
+		drives:    map[string]*Drive{},
+	}
+	mux := http.NewServeMux()
+	for _, rt := range routes {
+		h := rt.h
+		mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
+	}
+	s.srv = httptest.NewServer(mux)
+	s.URL = s.srv.URL
+	return s
+}
+
+// Close stops the server.
+func (s *Server) Close() { s.srv.Close() }
 
 // authorize checks the request's bearer token, issued by the token
 // endpoint, for one of the given OAuth scopes, and returns the
@@ -61,4 +112,9 @@ func writeError(w http.ResponseWriter, code int, reason, msg string) {
 
 // now is the server's clock (Vault hold times, Drive modifiedTime
 // defaults); tests may set Server.Now.
-func (s *Server) now() time.Time { panic("G1") }
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
