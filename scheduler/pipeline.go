@@ -66,6 +66,9 @@ type Pipeline struct {
 	slice int
 	// decisions caches what CheckBatchDecisions proved.
 	decisions decisionCache
+	// execCommits counts the transactions execution committed (tests
+	// count them per slice).
+	execCommits commitCount
 }
 
 // Deps are what New needs beyond the configuration.
