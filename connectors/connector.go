@@ -120,6 +120,42 @@ type ConcurrentDeleter interface {
 	DeleteConcurrency() int
 }
 
+// ContainerChunker is implemented by connectors whose deletions the
+// system limits per container (requests per mailbox or per user, as
+// Graph and Gmail do) rather than per source: splitting one container's
+// items over several DeleteBatch calls only adds each call's own round
+// trips (re-checking versions, verifying absence), while different
+// containers go faster side by side. It is optional, and only a hint on
+// how the caller groups targets: every call still re-checks versions and
+// verifies absence, and the caller still re-reads holds and approvals
+// before every call.
+type ContainerChunker interface {
+	// ContainerChunking returns how the caller groups a plan's items for
+	// deletion.
+	ContainerChunking() ContainerChunking
+}
+
+// ContainerChunking is how a plan's items are grouped for a connector
+// that implements ContainerChunker.
+type ContainerChunking struct {
+	// MinItems: a chunk of a plan that holds at least this many items
+	// ends where a container ends (1: every container starts a chunk of
+	// its own). Small containers share a chunk up to MinItems items, so
+	// that a source of many near-empty mailboxes is not cut into as many
+	// chunks; a large container's items form chunks of their own, and a
+	// ConcurrentDeleter's chunks run side by side, one container each.
+	// Values below 1 mean 1.
+	MinItems int
+
+	// CallItems is the most targets the caller hands to one DeleteBatch
+	// call (0: the caller's default). It is best a multiple of the
+	// system's batch of requests (20 steps per Graph JSON batch) and
+	// large enough that a call's fixed round trips are few against its
+	// deletions; it also bounds the work between two re-reads of holds
+	// and approvals, so it should not be much larger than that.
+	CallItems int
+}
+
 // Item is one thing a connector lists: a file, a mail message, a recording.
 type Item struct {
 	// Ref identifies the item within its source. It is stable: listing an

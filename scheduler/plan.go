@@ -168,6 +168,11 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 	} else if w, err = p.Store.NewPlan(ctx, want); err != nil {
 		return nil, err
 	}
+	if cc, ok := conn.(connectors.ContainerChunker); ok {
+		// Deletions limited per container (mailboxes): chunks that end
+		// where a container ends, run side by side by the executor.
+		w.ChunkAtContainers(cc.ContainerChunking().MinItems)
+	}
 	res := &PlanResult{Samples: map[string][]store.PlanItem{}, Imports: imports}
 	open, err := p.loadOpenSet(ctx, src.Name)
 	if err != nil {

@@ -110,6 +110,9 @@ type PlanWriter struct {
 	totals  map[totalKey]*ruleAcc
 	buf     []byte
 	line    []byte // an item's fingerprint line (Add)
+	// containerMin: a chunk holding at least this many items ends where a
+	// container ends; 0 is chunkSize/2 (see ChunkAtContainers).
+	containerMin int
 }
 
 // totalKey is a rule and verdict; chunkKey adds the open batch the items
@@ -185,6 +188,17 @@ func (s *Store) NewPlan(ctx context.Context, p Plan) (*PlanWriter, error) {
 // ID returns the plan's id.
 func (w *PlanWriter) ID() int64 { return w.plan.ID }
 
+// ChunkAtContainers makes every chunk that holds at least minItems items
+// (at least 1, at most chunkSize/2) end where a container ends, for
+// sources whose deletions are limited per container (mailboxes): with 1
+// every container's items form chunks of their own, which the executor
+// runs side by side. Without it a chunk ends at a container boundary only
+// once it is half full (chunkSize/2 items). Chunks still hold at most
+// chunkSize items. It applies to the items added after it.
+func (w *PlanWriter) ChunkAtContainers(minItems int) {
+	w.containerMin = min(max(minItems, 1), chunkSize/2)
+}
+
 // Add records one item. Items must be added in a deterministic order (the
 // connector's listing order): fingerprints are computed over that order.
 func (w *PlanWriter) Add(ctx context.Context, it PlanItem) error {
@@ -212,10 +226,14 @@ func (w *PlanWriter) Add(ctx context.Context, it PlanItem) error {
 		pc = &pendingChunk{rule: it.Rule, verdict: it.Verdict, inBatch: it.InBatch, items: make([]PlanItem, 0, chunkSize)}
 		w.pending[key] = pc
 	}
-	// A chunk that is at least half full ends where a container ends, so
-	// that chunks executed side by side rarely share a container (a
-	// mailbox, whose requests Graph limits).
-	if n := len(pc.items); n >= chunkSize/2 && pc.items[n-1].Container != it.Container {
+	// A chunk that is at least half full (or holds containerMin items)
+	// ends where a container ends, so that chunks executed side by side
+	// rarely share a container (a mailbox, whose requests Graph limits).
+	cmin := w.containerMin
+	if cmin == 0 {
+		cmin = chunkSize / 2
+	}
+	if n := len(pc.items); n >= cmin && pc.items[n-1].Container != it.Container {
 		w.seal(pc)
 		if len(w.queue) >= chunksPerTx {
 			if err := w.flush(ctx); err != nil {

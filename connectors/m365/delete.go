@@ -72,6 +72,22 @@ type delTarget struct {
 // limit of concurrent requests per mailbox and the request budget.
 func (c *Connector) DeleteConcurrency() int { return c.opts.ParallelMailboxes }
 
+// callItems is the most targets the executor hands to one DeleteBatch
+// call (ContainerChunking): 50 JSON batches, and about one page of the
+// filtered listings that re-check versions and verify absence, so that
+// those two round trips are few against the deletions' 50.
+const callItems = 50 * maxBatch
+
+// ContainerChunking implements connectors.ContainerChunker: Graph limits
+// requests per mailbox, so a mailbox's messages go faster in one call
+// than in slices that each re-check and verify, and mailboxes go faster
+// side by side. A chunk of a plan ends where a mailbox ends once it holds
+// a JSON batch's worth of messages (smaller mailboxes share a chunk and
+// are worked on side by side within one call).
+func (c *Connector) ContainerChunking() connectors.ContainerChunking {
+	return connectors.ContainerChunking{MinItems: maxBatch, CallItems: callItems}
+}
+
 // DeleteBatch implements connectors.Connector.
 func (c *Connector) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]connectors.Result, error) {
 	results := make([]connectors.Result, len(targets))

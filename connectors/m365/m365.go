@@ -93,6 +93,7 @@ type Connector struct {
 var (
 	_ connectors.Connector         = (*Connector)(nil)
 	_ connectors.ConcurrentDeleter = (*Connector)(nil)
+	_ connectors.ContainerChunker  = (*Connector)(nil)
 )
 
 // Kind is the registry entry for `kind: m365`.

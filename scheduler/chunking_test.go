@@ -1,0 +1,185 @@
+package scheduler
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/retentiond/retentiond/configs"
+	"github.com/retentiond/retentiond/connectors"
+	"github.com/retentiond/retentiond/store"
+)
+
+// callLog records the DeleteBatch calls of the connectors a test opens.
+type callLog struct {
+	mu             sync.Mutex
+	calls          [][]string // containers of each call's targets, in order
+	inFlight, most int
+}
+
+// byContainer wraps a connector as one whose deletions are limited per
+// container (a mailbox source): it asks for chunks and calls by container.
+type byContainer struct {
+	connectors.Connector
+	chunking connectors.ContainerChunking
+	parallel int
+	log      *callLog
+}
+
+func (c *byContainer) ContainerChunking() connectors.ContainerChunking { return c.chunking }
+func (c *byContainer) DeleteConcurrency() int                          { return c.parallel }
+
+// counting records DeleteBatch calls; it is the connector of a source
+// that asks for nothing but concurrency.
+type counting struct {
+	connectors.Connector
+	parallel int
+	log      *callLog
+}
+
+func (c *counting) DeleteConcurrency() int { return c.parallel }
+
+func (c *counting) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]connectors.Result, error) {
+	return c.log.deleteBatch(ctx, c.Connector, targets)
+}
+
+func (c *byContainer) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]connectors.Result, error) {
+	return c.log.deleteBatch(ctx, c.Connector, targets)
+}
+
+func (l *callLog) deleteBatch(ctx context.Context, conn connectors.Connector, targets []connectors.Target) ([]connectors.Result, error) {
+	var cs []string
+	for _, t := range targets {
+		cs = append(cs, path.Dir(t.Ref))
+	}
+	l.mu.Lock()
+	l.calls = append(l.calls, cs)
+	l.inFlight++
+	l.most = max(l.most, l.inFlight)
+	wait := l.most < 3
+	l.mu.Unlock()
+	if wait {
+		time.Sleep(20 * time.Millisecond) // let calls overlap
+	}
+	defer func() {
+		l.mu.Lock()
+		l.inFlight--
+		l.mu.Unlock()
+	}()
+	return conn.DeleteBatch(ctx, targets)
+}
+
+// containerEnv plans, approves and executes rule OLD over four small
+// folders of 5 items, six of 700 and one of 2100, through a connector
+// wrapped by wrap, and returns the batch's chunk sizes and the calls.
+func containerEnv(t *testing.T, wrap func(connectors.Connector, *callLog) connectors.Connector) (chunks []int, log *callLog, e *env) {
+	e = newEnv(t)
+	folders := map[string]int{}
+	for i := range 4 {
+		folders[fmt.Sprintf("old/a%d", i)] = 5
+	}
+	for i := range 6 {
+		folders[fmt.Sprintf("old/b%d", i)] = 700
+	}
+	folders["old/c0"] = 2100
+	for f, n := range folders {
+		for i := range n {
+			e.put(fmt.Sprintf("%s/%04d.txt", f, i), 40*24*time.Hour)
+		}
+	}
+	log = &callLog{}
+	open := e.p.Open
+	e.p.Open = func(ctx context.Context, src configs.Source) (connectors.Connector, error) {
+		c, err := open(ctx, src)
+		if err != nil {
+			return nil, err
+		}
+		return wrap(c, log), nil
+	}
+	b := e.batch(e.plan(), "OLD")
+	ctx := context.Background()
+	if err := e.p.Store.BatchChunks(ctx, b.ID, func(c store.Chunk) error {
+		chunks = append(chunks, len(c.Items))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := e.p.Approve(ctx, b.ID, "anna", ""); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := e.p.Execute(ctx, 0, "it")
+	if err != nil || len(rs) != 1 || rs[0].Err != nil || rs[0].Deleted != b.Items {
+		t.Fatalf("execute: %v %+v", err, rs)
+	}
+	if e.src.Len() != 0 {
+		t.Fatalf("%d items left", e.src.Len())
+	}
+	d := e.deletions()
+	if int64(len(d)) != b.Items {
+		t.Fatalf("%d items in the ledger, want %d", len(d), b.Items)
+	}
+	for ref, outcomes := range d {
+		if len(outcomes) != 1 || outcomes[0] != "deleted" {
+			t.Fatalf("%s: ledger outcomes %v, want exactly one deletion", ref, outcomes)
+		}
+	}
+	return chunks, log, e
+}
+
+// A connector whose deletions are limited per container gets chunks that
+// end where a container ends (small containers share one up to MinItems)
+// and DeleteBatch calls of at most CallItems targets, each of one
+// container except the small ones', DeleteConcurrency at once.
+func TestExecuteChunksByContainer(t *testing.T) {
+	chunks, log, _ := containerEnv(t, func(c connectors.Connector, log *callLog) connectors.Connector {
+		return &byContainer{Connector: c, chunking: connectors.ContainerChunking{MinItems: 20, CallItems: 300}, parallel: 3, log: log}
+	})
+	want := []int{20, 700, 700, 700, 700, 700, 700, 2048, 52}
+	if fmt.Sprint(chunks) != fmt.Sprint(want) {
+		t.Fatalf("chunks of %v items, want %v", chunks, want)
+	}
+	var sizes []int
+	for _, cs := range log.calls {
+		sizes = append(sizes, len(cs))
+		if len(cs) > 300 {
+			t.Errorf("a call of %d targets, want at most CallItems 300", len(cs))
+		}
+		if u := slices.Compact(slices.Clone(cs)); len(u) > 1 && len(cs) != 20 {
+			t.Errorf("a call of %d targets over containers %v: only the small containers' chunk may share", len(cs), u)
+		}
+	}
+	slices.Sort(sizes)
+	// 20; 300, 300, 100 per folder of 700; 2048 as 6 × 300 and 248; 52.
+	wantSizes := []int{20, 52, 100, 100, 100, 100, 100, 100, 248, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300}
+	if fmt.Sprint(sizes) != fmt.Sprint(wantSizes) {
+		t.Errorf("calls of %v targets, want %v", sizes, wantSizes)
+	}
+	if log.most != 3 {
+		t.Errorf("at most %d calls in flight, want 3 (DeleteConcurrency)", log.most)
+	}
+}
+
+// Other connectors keep the plan's chunks (ending at a container only
+// once half full) and slices of ExecSlice.
+func TestExecuteChunksWithoutContainerHint(t *testing.T) {
+	chunks, log, _ := containerEnv(t, func(c connectors.Connector, log *callLog) connectors.Connector {
+		return &counting{Connector: c, parallel: 3, log: log}
+	})
+	// 20 + 700 + 700 ≥ 1024 ends at b1's end; then b2, b3; b4, b5; c0 is
+	// split at 2048; the rest.
+	want := []int{1420, 1400, 1400, 2048, 52}
+	if fmt.Sprint(chunks) != fmt.Sprint(want) {
+		t.Fatalf("chunks of %v items, want %v", chunks, want)
+	}
+	most := 0
+	for _, cs := range log.calls {
+		most = max(most, len(cs))
+	}
+	if most != ExecSlice {
+		t.Errorf("largest call of %d targets, want ExecSlice %d", most, ExecSlice)
+	}
+}
