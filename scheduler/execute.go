@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.uber.org/zap"
 	"golang.org/x/sync/errgroup"
@@ -198,10 +199,18 @@ func (p *Pipeline) executeBatch(ctx context.Context, listed *store.Batch, execut
 		mu         sync.Mutex
 		containers []string
 	)
+	// Chunks run one at a time share one slicer, so that a chunk's last
+	// slice is recorded with the next chunk's first intent; chunks run in
+	// parallel have one each.
+	seq := &slicer{p: p, run: run}
 	err = p.eachChunk(ctx, b.ID, parallel, func(c store.Chunk, done int) error {
+		s := seq
+		if parallel > 1 {
+			s = &slicer{p: p, run: run}
+		}
 		for from := done; from < len(c.Items); {
 			until := min(from+p.callSize(run.conn), len(c.Items))
-			cr, err := p.runSlice(ctx, run, c, from, until, 0)
+			cr, err := s.next(ctx, c, from, until)
 			mu.Lock()
 			res.Deleted += cr.deleted
 			res.Skipped += cr.skipped
@@ -213,8 +222,12 @@ func (p *Pipeline) executeBatch(ctx context.Context, listed *store.Batch, execut
 			}
 			from = until
 		}
+		if s != seq {
+			return s.flush(ctx, nil)
+		}
 		return nil
 	})
+	err = seq.flush(ctx, err)
 	if err == nil && rule.PruneEmpty && len(containers) > 0 {
 		var pruned int64
 		pruned, err = p.prune(ctx, run, containers)
@@ -394,6 +407,9 @@ func (p *Pipeline) eachChunk(ctx context.Context, batch int64, parallel int, fn 
 // errStopChunks stops the iteration over chunks after a chunk failed.
 var errStopChunks = errors.New("a chunk failed")
 
+// commitCount counts the transactions execution committed.
+type commitCount struct{ atomic.Int64 }
+
 type chunkOutcome struct {
 	deleted, skipped, failed int64
 	emptied                  []string // containers of deleted items
@@ -408,15 +424,52 @@ const (
 	outcomeWithdrawn       = "withdrawn"
 )
 
-// runSlice executes items [from, until) of a chunk.
+// slice is one slice of a chunk on its way to the connector: what was
+// asked of the source and decided about its items.
+type slice struct {
+	c           store.Chunk
+	from, until int
+	// intent is the slice's intent: the one being reconciled, or the one
+	// decideSlice opened.
+	intent      int64
+	reconciling bool
+	items       []store.PlanItem
+	// stats is what the source said about each item, where it was asked:
+	// for a reconciliation, every item; otherwise the items a hold limited
+	// to a recording window may cover.
+	stats []*connectors.Item
+	gone  []string // reconciliation: why the approved version is gone
+	skip  []string // outcome for items not handed to the connector
+	// approvers are those the ledger check proved; decErr is its refusal
+	// for a reason other than tampering, decided from the batch's status.
+	approvers []string
+	decErr    error
+	targets   []connectors.Target
+	targetIdx []int
+}
+
+// sliceOutcomes are the outcomes of a slice the connector worked on, to be
+// recorded (with the closing of its intent) in one transaction.
+type sliceOutcomes struct {
+	intent   int64
+	progress int // the chunk's items [0, progress) have their outcomes once recorded
+	entries  []ledger.Entry
+	out      chunkOutcome
+	// cut is set when the connector stopped before the end of the slice
+	// (ctx was cancelled): the items after progress were not attempted.
+	cut bool
+}
+
+// runSlice executes items [from, until) of a chunk, in two transactions:
+// decideSlice's (which opens the slice's intent) before the connector is
+// called, recordSlice's after. Execution runs its slices through a slicer,
+// which records a slice's outcomes in the transaction that decides the
+// next one; runSlice is the whole of one slice, as a reconciliation needs.
 //
-// With intent 0 it first decides, in the transaction that writes the
-// slice's intent, whether the batch may still run (it must still be
-// executing, its approvals complete and in the signed ledger) and which
-// items may go (holds read again, due date, the people's current facts);
-// then it hands those to the connector and records every outcome and
-// closes the intent in one transaction, which a cancelled ctx does not cut
-// short.
+// With intent 0 it first decides whether the batch may still run and
+// which items may go (see decideSlice); then it hands those to the
+// connector and records every outcome and closes the intent in one
+// transaction, which a cancelled ctx does not cut short.
 //
 // With a non-zero intent it finishes the work of an intent an interrupted
 // run left open. It first asks the source about every item: one whose
@@ -425,16 +478,139 @@ const (
 // decided as above, except that a batch no longer executing leaves them
 // alone (skipped_rejected) rather than stopping.
 func (p *Pipeline) runSlice(ctx context.Context, run *chunkRun, c store.Chunk, from, until int, intent int64) (chunkOutcome, error) {
-	reconciling := intent != 0
-	archiving := run.b.Method == store.MethodArchive
+	s, err := p.prepareSlice(ctx, run, c, from, until, intent)
+	if err != nil {
+		return chunkOutcome{}, err
+	}
+	if err := p.write(ctx, func(tx *store.Tx) error { return p.decideSlice(ctx, tx, run, s, p.Clock.Now()) }); err != nil {
+		return chunkOutcome{}, err
+	}
+	o, err := p.deleteSlice(ctx, run, s)
+	if err != nil {
+		return chunkOutcome{}, err
+	}
+	// The deletions happened: record them even if ctx was cancelled
+	// meanwhile (SIGTERM stops after the slice in flight is recorded).
+	if err := p.write(context.WithoutCancel(ctx), func(tx *store.Tx) error { return p.recordSlice(tx, run, o, p.Clock.Now()) }); err != nil {
+		return o.out, err
+	}
+	if o.cut {
+		return o.out, fmt.Errorf("batch %d: %w", run.b.ID, context.Canceled)
+	}
+	return o.out, nil
+}
+
+// slicer runs the slices of a batch one after the other: every chunk's
+// when the chunks run one at a time, one chunk's when they run in
+// parallel (each has its own slicer). It records a slice's outcomes, and
+// closes its intent, in the transaction that then decides the next slice
+// and opens its intent: one synchronous commit per slice instead of two.
+// The last slice's outcomes, and those of a slice after which the batch
+// stops, are recorded in a transaction of their own (flush).
+//
+// Merging moves no decision earlier: the next slice's holds, approvals,
+// status and ledger check are read after the previous slice was deleted,
+// under the source's lock, and its status, approvals and holds again in
+// the transaction that opens its intent, as for a slice of its own. A
+// crash before that transaction commits leaves the previous slice's
+// intent open, which Reconcile finishes (its items are found absent and
+// recorded deleted); after it, the next slice's intent is open before
+// anything of it is deleted.
+type slicer struct {
+	p   *Pipeline
+	run *chunkRun
+	// pending are the outcomes of the last slice, not recorded yet.
+	pending *sliceOutcomes
+}
+
+// next executes items [from, until) of chunk c, recording the previous
+// slice's outcomes on the way. It returns the slice's counts (its
+// outcomes are recorded by the next call or by flush). On an error,
+// whatever it deleted is recorded before it returns.
+func (s *slicer) next(ctx context.Context, c store.Chunk, from, until int) (chunkOutcome, error) {
+	p, run := s.p, s.run
+	sl, err := p.prepareSlice(ctx, run, c, from, until, 0)
+	if err != nil {
+		return chunkOutcome{}, s.flush(ctx, err)
+	}
+	pending := s.pending
+	s.pending = nil
+	var decided error // why the slice may not run; the previous one's outcomes are recorded anyway
+	err = p.write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
+		at := p.Clock.Now()
+		if pending != nil {
+			if err := p.recordSlice(tx, run, pending, at); err != nil {
+				return err
+			}
+		}
+		if decided = ctx.Err(); decided == nil {
+			decided = p.decideSlice(ctx, tx, run, sl, at)
+		}
+		if decided != nil && pending == nil {
+			return decided // nothing to commit
+		}
+		return nil
+	})
+	if err != nil {
+		if pending != nil {
+			// Whatever failed, the deletions happened: try recording them
+			// alone. (A recordSlice that did commit cannot be recorded
+			// twice: CloseIntent refuses a closed intent.)
+			s.pending = pending
+			return chunkOutcome{}, s.flush(ctx, err)
+		}
+		return chunkOutcome{}, err
+	}
+	if decided != nil {
+		return chunkOutcome{}, decided
+	}
+	o, err := p.deleteSlice(ctx, run, sl)
+	if err != nil {
+		return chunkOutcome{}, err
+	}
+	s.pending = o
+	if o.cut {
+		return o.out, s.flush(ctx, fmt.Errorf("batch %d: %w", run.b.ID, context.Canceled))
+	}
+	return o.out, nil
+}
+
+// flush records the outcomes of the last slice, if not yet recorded, in a
+// transaction of its own that a cancelled ctx does not cut short, and
+// returns err joined with what failed.
+func (s *slicer) flush(ctx context.Context, err error) error {
+	o := s.pending
+	if o == nil {
+		return err
+	}
+	s.pending = nil
+	if rErr := s.p.write(context.WithoutCancel(ctx), func(tx *store.Tx) error { return s.p.recordSlice(tx, s.run, o, s.p.Clock.Now()) }); rErr != nil {
+		if err == nil {
+			return rErr
+		}
+		return errors.Join(err, rErr)
+	}
+	return err
+}
+
+// prepareSlice reads what deciding items [from, until) of chunk c needs
+// and cannot read in the transaction that decides it: for a
+// reconciliation (intent non-zero), what the source says about every item
+// (see runSlice); otherwise, for items a hold limited to a recording
+// window may cover, their recording times; then the ledger check of the
+// batch's approvals (CheckBatchDecisions, which may sign a checkpoint). A
+// batch whose approvals are not those of the signed ledger is refused
+// here.
+func (p *Pipeline) prepareSlice(ctx context.Context, run *chunkRun, c store.Chunk, from, until int, intent int64) (*slice, error) {
 	items := c.Items[from:until]
-	var out chunkOutcome
-	// What the source says about each item, where it was asked: for a
-	// reconciliation, every item; otherwise the items a hold limited to a
-	// recording window may cover.
-	stats := make([]*connectors.Item, len(items))
-	gone := make([]string, len(items)) // reconciliation: why the approved version is gone
-	if reconciling {
+	s := &slice{
+		c: c, from: from, until: until, intent: intent, reconciling: intent != 0, items: items,
+		stats: make([]*connectors.Item, len(items)),
+		gone:  make([]string, len(items)),
+		skip:  make([]string, len(items)),
+	}
+	archiving := run.b.Method == store.MethodArchive
+	if s.reconciling {
 		for i := range items {
 			if _, ok := run.withdrawn[items[i].Ref]; ok {
 				continue // never handed to the connector
@@ -442,23 +618,23 @@ func (p *Pipeline) runSlice(ctx context.Context, run *chunkRun, c store.Chunk, f
 			st, err := run.conn.Stat(ctx, items[i].Ref)
 			switch {
 			case connectors.CodeOf(err) == connectors.CodeNotFound:
-				gone[i] = "reconciled after an interrupted execution: found absent"
+				s.gone[i] = "reconciled after an interrupted execution: found absent"
 			case err != nil:
-				return out, fmt.Errorf("reconcile batch %d: ask the source about an item: %w (the intent stays open; run again)", run.b.ID, err)
+				return nil, fmt.Errorf("reconcile batch %d: ask the source about an item: %w (the intent stays open; run again)", run.b.ID, err)
 			case st.Version != items[i].Version:
-				stats[i] = &st
+				s.stats[i] = &st
 				if !archiving {
-					gone[i] = "reconciled after an interrupted execution: the approved version is gone; another version now at its place was left alone"
+					s.gone[i] = "reconciled after an interrupted execution: the approved version is gone; another version now at its place was left alone"
 				}
 			default:
-				stats[i] = &st
+				s.stats[i] = &st
 			}
 		}
-		if err := p.movedWithinBatch(ctx, run, c, from, until, stats, gone); err != nil {
-			return out, err
+		if err := p.movedWithinBatch(ctx, run, c, from, until, s.stats, s.gone); err != nil {
+			return nil, err
 		}
 	} else if held, _, err := p.holds(ctx); err != nil {
-		return out, err
+		return nil, err
 	} else {
 		env := &policies.Env{Today: p.today(), Holds: held}
 		for i := range items {
@@ -467,145 +643,161 @@ func (p *Pipeline) runSlice(ctx context.Context, run *chunkRun, c store.Chunk, f
 				// The plan does not keep recording times: ask the source,
 				// and keep the item held if it cannot say.
 				if st, err := run.conn.Stat(ctx, items[i].Ref); err == nil {
-					stats[i] = &st
+					s.stats[i] = &st
 				}
 			}
 		}
 	}
 
 	// The approvals must be those of the signed ledger. This reads (and
-	// may sign) checkpoints, so it runs before the transaction below, which
-	// reads the batch's status and approvals again.
-	// A refusal for any other reason (a rejection it found) is decided in
-	// the transaction, from the batch's status.
+	// may sign) checkpoints, so it runs before the transaction that
+	// decides the slice, which reads the batch's status and approvals
+	// again. A refusal for any other reason (a rejection it found) is
+	// decided in that transaction, from the batch's status.
 	approvers, decErr := p.CheckBatchDecisions(ctx, run.b)
 	if errors.Is(decErr, ErrLedgerTampered) {
-		return out, decErr
+		return nil, decErr
 	}
-	skip := make([]string, len(items)) // outcome for items not handed to the connector
-	var targets []connectors.Target
-	var targetIdx []int
-	err := p.Store.Write(ctx, func(tx *store.Tx) error {
-		ctx := tx.Context()
-		targets, targetIdx = targets[:0], targetIdx[:0]
-		b, err := tx.Batch(run.b.ID)
-		if err != nil {
-			return err
-		}
-		stopped := b.Status != store.StatusExecuting
-		if stopped && !reconciling {
-			return &StoppedError{Batch: b.ID, Status: b.Status, Note: b.StatusNote}
-		}
-		if !stopped {
-			if decErr != nil {
-				return decErr // the ledger check above refused
-			}
-			if err := p.checkApproved(tx, b, run.rule); err != nil {
-				return err
-			}
-		} else {
-			approvers = nil
-		}
-		env, err := p.policyEnv(ctx, p.today())
-		if err != nil {
-			return err
-		}
-		for i := range items {
-			it := &items[i]
-			skip[i] = ""
-			if _, ok := run.withdrawn[it.Ref]; ok {
-				skip[i] = outcomeWithdrawn
-				continue
-			}
-			switch {
-			case gone[i] != "":
-				continue // recorded as deleted below
-			case stopped:
-				skip[i] = outcomeSkippedRejected
-				continue
-			}
-			pit := policies.Item{Source: run.b.Source, Ref: it.Ref, Path: it.Ref}
-			if stats[i] != nil {
-				pit.Recorded = stats[i].Recorded
-			}
-			if h := matchHold(env, &pit, it.Subject); h != nil {
-				skip[i] = outcomeSkippedHold
-				continue
-			}
-			if d, err := policies.ParseDate(it.Due); err != nil || env.Today.Before(d) {
-				skip[i] = outcomeNotDue
-				continue
-			}
-			if it.Subject != "" {
-				// The exports may have changed since the plan: the facts
-				// about the person must still make the item due.
-				if due, why := run.rule.Recheck(it.Subject, env, archiving); why != "" || env.Today.Before(due) {
-					skip[i] = outcomeNotDue
-					continue
-				}
-			}
-			targets = append(targets, connectors.Target{Ref: it.Ref, Version: it.Version})
-			targetIdx = append(targetIdx, i)
-		}
-		if reconciling {
-			return nil
-		}
-		intent, err = tx.OpenIntent(run.b.ID, c.Seq, from, until, p.Clock.Now())
-		return err
-	})
+	s.approvers, s.decErr = approvers, decErr
+	return s, nil
+}
+
+// decideSlice decides, in tx, whether the batch may still run (it must
+// still be executing, its approvals complete and, as prepareSlice found,
+// in the signed ledger) and which items of the slice may go (holds read
+// again, due date, the people's current facts); for a slice that is not a
+// reconciliation it then opens the slice's intent, at. Its reads go
+// through ctx; they see what was committed when tx began, and nothing
+// can be committed before tx ends.
+func (p *Pipeline) decideSlice(ctx context.Context, tx *store.Tx, run *chunkRun, s *slice, at time.Time) error {
+	archiving := run.b.Method == store.MethodArchive
+	s.targets, s.targetIdx = s.targets[:0], s.targetIdx[:0]
+	b, err := tx.Batch(run.b.ID)
 	if err != nil {
-		return out, err
+		return err
 	}
+	stopped := b.Status != store.StatusExecuting
+	if stopped && !s.reconciling {
+		return &StoppedError{Batch: b.ID, Status: b.Status, Note: b.StatusNote}
+	}
+	if !stopped {
+		if s.decErr != nil {
+			return s.decErr // the ledger check refused
+		}
+		if err := p.checkApproved(tx, b, run.rule); err != nil {
+			return err
+		}
+	} else {
+		s.approvers = nil
+	}
+	env, err := p.policyEnv(ctx, p.today())
+	if err != nil {
+		return err
+	}
+	for i := range s.items {
+		it := &s.items[i]
+		s.skip[i] = ""
+		if _, ok := run.withdrawn[it.Ref]; ok {
+			s.skip[i] = outcomeWithdrawn
+			continue
+		}
+		switch {
+		case s.gone[i] != "":
+			continue // recorded as deleted
+		case stopped:
+			s.skip[i] = outcomeSkippedRejected
+			continue
+		}
+		pit := policies.Item{Source: run.b.Source, Ref: it.Ref, Path: it.Ref}
+		if s.stats[i] != nil {
+			pit.Recorded = s.stats[i].Recorded
+		}
+		if h := matchHold(env, &pit, it.Subject); h != nil {
+			s.skip[i] = outcomeSkippedHold
+			continue
+		}
+		if d, err := policies.ParseDate(it.Due); err != nil || env.Today.Before(d) {
+			s.skip[i] = outcomeNotDue
+			continue
+		}
+		if it.Subject != "" {
+			// The exports may have changed since the plan: the facts
+			// about the person must still make the item due.
+			if due, why := run.rule.Recheck(it.Subject, env, archiving); why != "" || env.Today.Before(due) {
+				s.skip[i] = outcomeNotDue
+				continue
+			}
+		}
+		s.targets = append(s.targets, connectors.Target{Ref: it.Ref, Version: it.Version})
+		s.targetIdx = append(s.targetIdx, i)
+	}
+	if s.reconciling {
+		return nil
+	}
+	s.intent, err = tx.OpenIntent(run.b.ID, s.c.Seq, s.from, s.until, at)
+	return err
+}
+
+// deleteSlice hands the slice's targets to the connector (its intent is
+// committed) and returns every outcome as a ledger entry, up to the first
+// target the connector did not attempt. When the connector fails as a
+// whole, nothing was deleted: the intent is dropped so that the slice is
+// tried again.
+func (p *Pipeline) deleteSlice(ctx context.Context, run *chunkRun, s *slice) (*sliceOutcomes, error) {
+	archiving := run.b.Method == store.MethodArchive
+	items := s.items
 	results := make([]connectors.Result, len(items))
-	if len(targets) > 0 {
+	if len(s.targets) > 0 {
 		var rs []connectors.Result
 		var err error
 		if archiving {
 			a, ok := run.conn.(connectors.Archiver)
 			if !ok {
-				return out, fmt.Errorf("batch %d archives, but %s cannot move items", run.b.ID, run.conn.Location())
+				return nil, fmt.Errorf("batch %d archives, but %s cannot move items", run.b.ID, run.conn.Location())
 			}
-			rs, err = a.Archive(ctx, targets, run.rule.ArchiveTo)
+			rs, err = a.Archive(ctx, s.targets, run.rule.ArchiveTo)
 		} else {
-			rs, err = run.conn.DeleteBatch(ctx, targets)
+			rs, err = run.conn.DeleteBatch(ctx, s.targets)
 		}
-		if err != nil && reconciling {
-			return out, fmt.Errorf("reconcile batch %d: %w", run.b.ID, err)
+		if err != nil && s.reconciling {
+			return nil, fmt.Errorf("reconcile batch %d: %w", run.b.ID, err)
 		}
 		if err != nil {
 			// Nothing was deleted: withdraw the intent so the slice is tried again.
-			if dropErr := p.Store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error { return tx.DropIntent(intent) }); dropErr != nil {
-				return out, errors.Join(err, dropErr)
+			if dropErr := p.write(context.WithoutCancel(ctx), func(tx *store.Tx) error { return tx.DropIntent(s.intent) }); dropErr != nil {
+				return nil, errors.Join(err, dropErr)
 			}
-			return out, fmt.Errorf("delete items of batch %d: %w", run.b.ID, err)
+			return nil, fmt.Errorf("delete items of batch %d: %w", run.b.ID, err)
 		}
-		if len(rs) != len(targets) {
-			return out, fmt.Errorf("connector %s returned %d results for %d targets; the intent stays open for reconciliation", run.conn.Location(), len(rs), len(targets))
+		if len(rs) != len(s.targets) {
+			return nil, fmt.Errorf("connector %s returned %d results for %d targets; the intent stays open for reconciliation", run.conn.Location(), len(rs), len(s.targets))
 		}
 		for k, r := range rs {
-			results[targetIdx[k]] = r
+			results[s.targetIdx[k]] = r
 		}
 	}
-	// Record outcomes up to the first target the connector did not attempt.
+	// Outcomes up to the first target the connector did not attempt.
 	progress := len(items)
 	for i := range items {
-		if skip[i] == "" && gone[i] == "" && results[i].Outcome == connectors.OutcomeFailed && connectors.CodeOf(results[i].Err) == connectors.CodeCancelled {
+		if s.skip[i] == "" && s.gone[i] == "" && results[i].Outcome == connectors.OutcomeFailed && connectors.CodeOf(results[i].Err) == connectors.CodeCancelled {
 			progress = i
 			break
 		}
 	}
-	entries := make([]ledger.Entry, 0, progress)
+	o := &sliceOutcomes{intent: s.intent, progress: s.from + progress, cut: progress < len(items)}
+	out := &o.out
+	o.entries = make([]ledger.Entry, 0, progress)
 	for i := range items[:progress] {
-		e := p.deletionEntry(run, &items[i], approvers)
+		e := p.deletionEntry(run, &items[i], s.approvers)
 		switch {
-		case gone[i] != "":
+		case s.gone[i] != "":
 			// The interrupted run deleted it before it could record so;
 			// the ledger must not miss a deletion.
-			e.Outcome, e.Method, e.Reason, e.Verified = connectors.OutcomeDeleted.String(), "delete", gone[i], true
+			e.Outcome, e.Method, e.Reason, e.Verified = connectors.OutcomeDeleted.String(), "delete", s.gone[i], true
 			out.deleted++
 			out.emptied = append(out.emptied, items[i].Container)
-		case skip[i] != "":
-			e.Outcome = skip[i]
+		case s.skip[i] != "":
+			e.Outcome = s.skip[i]
 			out.skipped++
 		default:
 			r := results[i]
@@ -627,26 +819,30 @@ func (p *Pipeline) runSlice(ctx context.Context, run *chunkRun, c store.Chunk, f
 				out.skipped++
 			}
 		}
-		entries = append(entries, e)
+		o.entries = append(o.entries, e)
 	}
-	// The deletions happened: record them even if ctx was cancelled
-	// meanwhile (SIGTERM stops after the slice in flight is recorded).
-	err = p.Store.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
-		if err := appendEntries(tx, entries...); err != nil {
-			return err
-		}
-		if err := tx.AddCounts(run.b.ID, out.deleted, out.skipped, out.failed); err != nil {
-			return err
-		}
-		return tx.CloseIntent(intent, from+progress, p.Clock.Now())
-	})
-	if err != nil {
-		return out, err
+	return o, nil
+}
+
+// recordSlice records a slice's outcomes in tx: every entry in the
+// ledger, the batch's counts, and the closing of its intent at.
+func (p *Pipeline) recordSlice(tx *store.Tx, run *chunkRun, o *sliceOutcomes, at time.Time) error {
+	if err := appendEntries(tx, o.entries...); err != nil {
+		return err
 	}
-	if progress < len(items) {
-		return out, fmt.Errorf("batch %d: %w", run.b.ID, context.Canceled)
+	if err := tx.AddCounts(run.b.ID, o.out.deleted, o.out.skipped, o.out.failed); err != nil {
+		return err
 	}
-	return out, nil
+	return tx.CloseIntent(o.intent, o.progress, at)
+}
+
+// write is Store.Write for execution, counting its commits.
+func (p *Pipeline) write(ctx context.Context, fn func(*store.Tx) error) error {
+	if err := p.Store.Write(ctx, fn); err != nil {
+		return err
+	}
+	p.execCommits.Add(1)
+	return nil
 }
 
 // movedWithinBatch corrects a reconciliation's "the approved version is
