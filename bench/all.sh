@@ -7,6 +7,10 @@
 #   bench/all.sh --scale         each bench that has a size at two sizes (about
 #                                10x apart), and how time and memory grow
 #   bench/all.sh --only fileshare,ledger [--scale]
+#   bench/all.sh --before OLD    each bench twice, first with the retentiond
+#                                binary OLD (built from an earlier commit),
+#                                then with this one, script by script, and
+#                                one table of both
 #
 # Each script runs from a pipe (`| cat`) under a timeout, with its own stderr
 # kept in a log: a script that does not exit by itself (a child holding its
@@ -23,6 +27,17 @@
 #   bench=fileshare rc=0 seconds=… load_before=… load_after=… <its last line>
 # and last one line for the run:
 #   benches=… exited=… failed=… targets=… targets_met=… [scaling figures]
+# With --before OLD the table is instead
+#   script  figure  before  after  after/before  target  met  load
+# (met: before→after; load: the 1-minute load at the start→end of the
+# before run | of the after run), one row per figure with a target, per
+# seconds and peak-RSS figure, and the exit and seconds of each run; a
+# before run that fails (e.g. the old binary lacks a command or option the
+# script needs) shows "failed" in its rows and its reason in a line
+# "before-failed: script: …" below the table, without failing the whole
+# run (only the after runs count as failed). The name=value lines carry
+# side=before or side=after, and the run's last line adds
+# before_exited=… before_failed=… before_targets_met=….
 # With --scale the scaling table comes before it:
 #   script  figure  small  large  size_ratio  growth
 # where growth = (figure(large) / figure(small)) / (size(large) / size(small)):
@@ -39,15 +54,22 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 export PATH="/usr/local/go/bin:/usr/sbin:$PATH"
 SCALE=0
 ONLY=""
+BEFORE=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--scale) SCALE=1 ;;
 	--only) ONLY=",$2,"; shift ;;
 	--only=*) ONLY=",${1#--only=},"; shift 0 ;;
-	*) echo "usage: bench/all.sh [--scale] [--only NAME,...]" >&2; exit 2 ;;
+	--before) [ $# -ge 2 ] || { echo "bench/all.sh: --before needs a retentiond binary" >&2; exit 2; }; BEFORE=$2; shift ;;
+	--before=*) BEFORE=${1#--before=} ;;
+	*) echo "usage: bench/all.sh [--scale | --before OLD_RETENTIOND] [--only NAME,...]" >&2; exit 2 ;;
 	esac
 	shift
 done
+if [ -n "$BEFORE" ]; then
+	[ "$SCALE" = 0 ] || { echo "bench/all.sh: --before and --scale do not go together" >&2; exit 2; }
+	[ -f "$BEFORE" ] && [ -x "$BEFORE" ] || { echo "bench/all.sh: --before $BEFORE: not an executable file" >&2; exit 2; }
+fi
 TIMEOUT=${BENCH_TIMEOUT:-900}
 BENCH_DIR=${BENCH_DIR:-$HERE/bench} # the scripts (a test points it elsewhere)
 GRACE=${BENCH_GRACE:-30}            # seconds past the timeout before a bench counts as hung
@@ -137,6 +159,10 @@ else
 	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
 fi
 export RETENTIOND_BIN="$WORK/retentiond"
+if [ -n "$BEFORE" ]; then
+	cp "$BEFORE" "$WORK/retentiond-before"
+	echo "before: $BEFORE ($("$WORK/retentiond-before" --version 2>/dev/null | head -n 1 || true)); after: $("$RETENTIOND_BIN" --version 2>/dev/null | head -n 1 || true)" >&2
+fi
 
 # runbench ID SCRIPT ENV ARGS...: runs bench/SCRIPT from a pipe under the
 # timeout in a process group of its own; sets rc, secs, last, lb, la.
@@ -185,6 +211,19 @@ runbench() {
 	fi
 }
 form_ok() { [[ "$1" =~ ^[A-Za-z0-9_]+=[^[:space:]]+([[:space:]]+[A-Za-z0-9_]+=[^[:space:]]+)*$ ]]; }
+# why ERRFILE: the line of a failed bench's stderr that says why: the first
+# that reads like an error, else the last one.
+why() {
+	local l
+	l=$(grep -m 1 -iE 'error|unknown|invalid|not (found|supported|an? )|no such|lacks|needs|MISMATCH|did not|panic' "$1" 2>/dev/null || true)
+	[ -n "$l" ] || l=$(grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1 || true)
+	echo "${l:-no message on stderr}" | cut -c1-300
+}
+ratio() { # before after -> after/before, or -
+	awk -v b="$1" -v a="$2" 'BEGIN {
+		if (b !~ /^-?[0-9.]+$/ || a !~ /^-?[0-9.]+$/ || b + 0 == 0) { print "-"; exit }
+		printf "%.2f\n", a / b }'
+}
 figure() { # line name -> value
 	local f
 	for f in $1; do
@@ -197,9 +236,66 @@ kvlines=()
 scalerows=() # script figure small large size_ratio growth
 scalekv=""
 benches=0 exited=0 failed=0 ntargets=0 nmet=0
+bexited=0 bfailed=0 bmet=0
+notes=()
 for b in "${BENCHES[@]}"; do
 	IFS='|' read -r name script quick qenv sizes sizefig scaled <<<"$b"
 	[ -z "$ONLY" ] || [[ "$ONLY" == *",$name,"* ]] || continue
+	if [ -n "$BEFORE" ]; then
+		# The same bench with the old binary, then at once with this one,
+		# so that both see about the same load.
+		benches=$((benches + 1))
+		eval "set -- $quick"
+		after_bin=$RETENTIOND_BIN
+		export RETENTIOND_BIN="$WORK/retentiond-before"
+		runbench "$name-before" "$script" "$qenv" "$@"
+		export RETENTIOND_BIN="$after_bin"
+		b_rc=$rc b_secs=$secs b_last=$last b_lb=$lb b_la=$la
+		if [ "$rc" = 0 ] && form_ok "$last"; then
+			bexited=$((bexited + 1))
+		else
+			bfailed=$((bfailed + 1))
+			form_ok "$last" || b_last=""
+			notes+=("before-failed: $name: exit $rc: $(why "$WORK/$name-before.err")")
+		fi
+		runbench "$name-after" "$script" "$qenv" "$@"
+		if [ "$rc" = 0 ] && form_ok "$last"; then
+			exited=$((exited + 1))
+		else
+			failed=$((failed + 1))
+			form_ok "$last" || { echo "bench/$script: the last line is not name=value: $last" >&2; last=""; }
+			notes+=("after-failed: $name: exit $rc: $(why "$WORK/$name-after.err")")
+		fi
+		ld="${b_lb%%/*}→${b_la%%/*}|${lb%%/*}→${la%%/*}"
+		rows+=("$name exit $b_rc $rc - - - $ld")
+		rows+=("$name seconds $b_secs $secs $(ratio "$b_secs" "$secs") - - $ld")
+		# The figures of the after run in its order, then any only the
+		# before run printed.
+		keys=()
+		for f in $last $b_last; do
+			k=${f%%=*}
+			[[ " ${keys[*]} " == *" $k "* ]] || keys+=("$k")
+		done
+		for k in "${keys[@]}"; do
+			t=$(target_of "$name" "$k")
+			[ -n "$t" ] || [[ " $scaled " == *" $k "* ]] || [ "$k" = "$sizefig" ] || continue
+			vb=$(figure "$b_last" "$k") va=$(figure "$last" "$k")
+			[ -n "$b_last" ] || vb=failed
+			[ -n "$last" ] || va=failed
+			if [ -n "$t" ]; then
+				mb=$(met "${vb:--}" $t) ma=$(met "${va:--}" $t)
+				ntargets=$((ntargets + 1))
+				[ "$ma" = yes ] && nmet=$((nmet + 1))
+				[ "$mb" = yes ] && bmet=$((bmet + 1))
+				rows+=("$name $k ${vb:--} ${va:--} $(ratio "$vb" "$va") ${t/ /} $mb→$ma $ld")
+			else
+				rows+=("$name $k ${vb:--} ${va:--} $(ratio "$vb" "$va") - - $ld")
+			fi
+		done
+		kvlines+=("bench=$name side=before rc=$b_rc seconds=$b_secs load_before=$b_lb load_after=$b_la $b_last")
+		kvlines+=("bench=$name side=after rc=$rc seconds=$secs load_before=$lb load_after=$la $last")
+		continue
+	fi
 	if [ "$SCALE" = 1 ]; then
 		[ -n "$sizes" ] || { echo "== $name: no size to scale, skipped" >&2; continue; }
 		read -r small large <<<"$sizes"
@@ -262,9 +358,14 @@ for b in "${BENCHES[@]}"; do
 done
 
 {
-	printf '%s\n' "script figure value target met"
+	if [ -n "$BEFORE" ]; then
+		printf '%s\n' "script figure before after after/before target met load"
+	else
+		printf '%s\n' "script figure value target met"
+	fi
 	[ ${#rows[@]} -eq 0 ] || printf '%s\n' "${rows[@]}"
 } | column -t
+[ ${#notes[@]} -eq 0 ] || printf '%s\n' "${notes[@]}"
 if [ "$SCALE" = 1 ]; then
 	echo
 	{
@@ -274,5 +375,9 @@ if [ "$SCALE" = 1 ]; then
 fi
 echo
 [ ${#kvlines[@]} -eq 0 ] || printf '%s\n' "${kvlines[@]}"
-echo "benches=$benches exited=$exited failed=$failed targets=$ntargets targets_met=$nmet${scalekv}"
+if [ -n "$BEFORE" ]; then
+	echo "benches=$benches exited=$exited failed=$failed targets=$ntargets targets_met=$nmet before_exited=$bexited before_failed=$bfailed before_targets_met=$bmet"
+else
+	echo "benches=$benches exited=$exited failed=$failed targets=$ntargets targets_met=$nmet${scalekv}"
+fi
 [ "$failed" = 0 ]

@@ -18,6 +18,8 @@
 set -euo pipefail
 N=${1:-1000000}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib/build.sh
+. "$HERE/bench/lib/build.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-batchshow-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 trap 'exit 130' INT
@@ -25,12 +27,8 @@ trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
 
 echo "building in $WORK" >&2
-if [ -n "${RETENTIOND_BIN:-}" ]; then
-	cp "$RETENTIOND_BIN" "$WORK/retentiond"
-else
-	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
-fi
-(cd "$HERE" && go build -o "$WORK/batchshowbench" ./bench/batchshowbench)
+bench_retentiond "$WORK"
+bench_tools "$WORK" batchshowbench
 
 # measure CMD...: runs CMD with its output to $WORK/out, prints "cpu_seconds
 # max_rss_kb wall_seconds" (CPU is user+system time: on a shared machine the

@@ -12,6 +12,8 @@ set -euo pipefail
 CAMERAS=${1:-24}
 DAYS=${2:-90}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib/build.sh
+. "$HERE/bench/lib/build.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 trap 'exit 130' INT
@@ -19,12 +21,8 @@ trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
 
 echo "building in $WORK" >&2
-if [ -n "${RETENTIOND_BIN:-}" ]; then
-	cp "$RETENTIOND_BIN" "$WORK/retentiond"
-else
-	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
-fi
-(cd "$HERE" && go build -o "$WORK/cctvbench" ./bench/cctvbench)
+bench_retentiond "$WORK"
+bench_tools "$WORK" cctvbench
 "$WORK/cctvbench" -cameras "$CAMERAS" -days "$DAYS" -root "$WORK/nvr" -backup "$WORK/backup"
 cp "$HERE/configs/policies/fileshare.yaml" "$WORK/policy.yaml"
 cat >"$WORK/retentiond.yaml" <<YAML

@@ -16,16 +16,14 @@
 set -euo pipefail
 MB=${1:-200}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib/build.sh
+. "$HERE/bench/lib/build.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-junk.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
-if [ -n "${RETENTIOND_BIN:-}" ]; then
-	cp "$RETENTIOND_BIN" "$WORK/retentiond"
-else
-	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
-fi
+bench_retentiond "$WORK"
 mkdir -p "$WORK/exports"
 awk -v bytes="$((MB << 20))" 'BEGIN {
 	printf "Elevnummer;Fornavn;Efternavn;Klasse;Indmeldt;Udmeldt;Fødselsdato\r\n"

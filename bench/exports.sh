@@ -16,6 +16,10 @@ set -euo pipefail
 STUDENTS=${1:-200000}
 FILES=${2:-5}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib/build.sh
+. "$HERE/bench/lib/build.sh"
+# shellcheck source=bench/lib/exports.sh
+. "$HERE/bench/lib/exports.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 trap 'exit 130' INT
@@ -23,63 +27,15 @@ trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
 
 echo "building in $WORK" >&2
-if [ -n "${RETENTIOND_BIN:-}" ]; then
-	cp "$RETENTIOND_BIN" "$WORK/retentiond"
-else
-	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
-fi
-(cd "$HERE" && go build -o "$WORK/exportbench" ./bench/exportbench)
+bench_retentiond "$WORK"
+bench_tools "$WORK" exportbench
 mkdir -p "$WORK/exports"
 "$WORK/exportbench" -students "$STUDENTS" -files "$FILES" -dir "$WORK/share" -export "$WORK/exports/elever.csv"
 
-policy() { # $1: linked or unlinked
-	if [ "$1" = linked ]; then
-		anchor='subject: {kind: student, capture: student}
-    from: subject.left
-    from_end_of: school_year
-    keep: P0D'
-	else
-		anchor='from: item.modified
-    from_end_of: school_year
-    keep: P0D'
-	fi
-	cat <<YAML
-version: 1
-id: bench
-rules:
-  - id: S3
-    type: delete_after
-    path: "Udmeldte elever/{student}/**"
-    $anchor
-    approval:
-      - {group: leaders, count: 1}
-    guard: {max_items: 0, max_growth: 0}
-YAML
-}
-config() { # $1: policy file, $2: with the export source or not
-	# Each database has its keys of its own: a ledger key remembers its
-	# database (keys/ledger.key.checkpoint) and refuses another.
-	cat <<YAML
-version: 1
-database: $1.db
-keys: {signing: $1-keys/ledger.key, references: $1-keys/references.key}
-ledger: {origin: bench.invalid/ledger}
-policies: [$1.yaml]
-cli: {trust_as: true}
-people:
-  - {id: anna, roles: [approver], groups: [leaders]}
-  - {id: it, roles: [operator]}
-sources:
-  - {name: share, kind: fileshare, options: {root: share}}
-YAML
-	if [ "$2" = yes ]; then
-		echo "  - {name: elever, kind: export, options: {dir: exports, preset: tea-students, ignore_other_columns: true}}"
-	fi
-}
-policy linked >"$WORK/linked.yaml"
-policy unlinked >"$WORK/unlinked.yaml"
-config linked yes >"$WORK/linked-config.yaml"
-config unlinked no >"$WORK/unlinked-config.yaml"
+exports_policy linked >"$WORK/linked.yaml"
+exports_policy unlinked >"$WORK/unlinked.yaml"
+exports_config linked linked yes >"$WORK/linked-config.yaml"
+exports_config unlinked unlinked no >"$WORK/unlinked-config.yaml"
 
 measure() { # prints "seconds max_rss_kb"
 	/usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null

@@ -15,6 +15,10 @@ set -euo pipefail
 STUDENTS=${1:-200000}
 FILES=${2:-5}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib/build.sh
+. "$HERE/bench/lib/build.sh"
+# shellcheck source=bench/lib/exports.sh
+. "$HERE/bench/lib/exports.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-exports-mem.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 trap 'exit 130' INT
@@ -26,57 +30,15 @@ BINS=()
 if [ -n "${RETENTIOND_BINS:-}" ]; then
 	for b in $RETENTIOND_BINS; do BINS+=("$b"); done
 else
-	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
+	RETENTIOND_BIN="" bench_retentiond "$WORK"
 	BINS=("$WORK/retentiond")
 fi
-(cd "$HERE" && go build -o "$WORK/exportbench" ./bench/exportbench)
+bench_tools "$WORK" exportbench
 mkdir -p "$WORK/exports"
 "$WORK/exportbench" -students "$STUDENTS" -files "$FILES" -dir "$WORK/share" -export "$WORK/exports/elever.csv"
 
-policy() { # $1: linked or unlinked
-	if [ "$1" = linked ]; then
-		anchor='subject: {kind: student, capture: student}
-    from: subject.left
-    from_end_of: school_year
-    keep: P0D'
-	else
-		anchor='from: item.modified
-    from_end_of: school_year
-    keep: P0D'
-	fi
-	cat <<YAML
-version: 1
-id: bench
-rules:
-  - id: S3
-    type: delete_after
-    path: "Udmeldte elever/{student}/**"
-    $anchor
-    approval:
-      - {group: leaders, count: 1}
-    guard: {max_items: 0, max_growth: 0}
-YAML
-}
-config() { # $1: policy, $2: with the export source or not, $3: run number
-	cat <<YAML
-version: 1
-database: $1-$3.db
-keys: {signing: $1-$3-keys/ledger.key, references: $1-$3-keys/references.key}
-ledger: {origin: bench.invalid/ledger}
-policies: [$1.yaml]
-cli: {trust_as: true}
-people:
-  - {id: anna, roles: [approver], groups: [leaders]}
-  - {id: it, roles: [operator]}
-sources:
-  - {name: share, kind: fileshare, options: {root: share}}
-YAML
-	if [ "$2" = yes ]; then
-		echo "  - {name: elever, kind: export, options: {dir: exports, preset: tea-students, ignore_other_columns: true}}"
-	fi
-}
-policy linked >"$WORK/linked.yaml"
-policy unlinked >"$WORK/unlinked.yaml"
+exports_policy linked >"$WORK/linked.yaml"
+exports_policy unlinked >"$WORK/unlinked.yaml"
 
 measure() { # prints "seconds max_rss_kb"
 	/usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >/dev/null
@@ -88,8 +50,8 @@ summary=()
 run=0
 for bin in "${BINS[@]}"; do
 	run=$((run + 1))
-	config linked yes $run >"$WORK/linked-config-$run.yaml"
-	config unlinked no $run >"$WORK/unlinked-config-$run.yaml"
+	exports_config "linked-$run" linked yes >"$WORK/linked-config-$run.yaml"
+	exports_config "unlinked-$run" unlinked no >"$WORK/unlinked-config-$run.yaml"
 	read -r imp_s imp_kb < <(measure "$bin" --config "$WORK/linked-config-$run.yaml" subjects import)
 	read -r linked_s linked_kb < <(measure "$bin" --config "$WORK/linked-config-$run.yaml" plan --source share --examples 0)
 	read -r unlinked_s unlinked_kb < <(measure "$bin" --config "$WORK/unlinked-config-$run.yaml" plan --source share --examples 0)

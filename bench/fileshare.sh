@@ -16,6 +16,10 @@
 set -euo pipefail
 N=${1:-1000000}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib/build.sh
+. "$HERE/bench/lib/build.sh"
+# shellcheck source=bench/lib/fileshare.sh
+. "$HERE/bench/lib/fileshare.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 trap 'exit 130' INT
@@ -23,39 +27,13 @@ trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
 
 echo "building in $WORK" >&2
-if [ -n "${RETENTIOND_BIN:-}" ]; then
-	cp "$RETENTIOND_BIN" "$WORK/retentiond"
-else
-	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
-fi
-(cd "$HERE" && go build -o "$WORK/mktree" ./bench/mktree)
+bench_retentiond "$WORK"
+bench_tools "$WORK" mktree
 "$WORK/mktree" -n "$N" -dir "$WORK/tree-find"
 "$WORK/mktree" -n "$N" -dir "$WORK/tree-rd"
 
-cat >"$WORK/policy.yaml" <<'YAML'
-version: 1
-id: bench
-rules:
-  - id: OLD
-    type: delete_after
-    path: "**"
-    from: item.modified
-    keep: P30D
-    approval:
-      - {group: leaders, count: 1}
-    guard: {max_items: 0, max_growth: 0}
-YAML
-cat >"$WORK/retentiond.yaml" <<YAML
-version: 1
-ledger: {origin: bench.invalid/ledger}
-policies: [policy.yaml]
-cli: {trust_as: true}
-people:
-  - {id: anna, roles: [approver], groups: [leaders]}
-  - {id: it, roles: [operator]}
-sources:
-  - {name: tree, kind: fileshare, options: {root: tree-rd}}
-YAML
+fileshare_policy >"$WORK/policy.yaml"
+fileshare_config tree-rd >"$WORK/retentiond.yaml"
 RD="$WORK/retentiond --config $WORK/retentiond.yaml"
 
 # measure CMD...: prints "seconds max_rss_kb"

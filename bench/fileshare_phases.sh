@@ -25,16 +25,22 @@ N=${1:-200000}
 PLAN_RUNS=${2:-3}
 EXEC_RUNS=${3:-3}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib/build.sh
+. "$HERE/bench/lib/build.sh"
+# shellcheck source=bench/lib/fileshare.sh
+. "$HERE/bench/lib/fileshare.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-phases.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
 
 if [ -z "${RD_BIN:-}" ]; then
 	echo "building in $WORK" >&2
-	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
+	RETENTIOND_BIN="" bench_retentiond "$WORK"
 	RD_BIN=$WORK/retentiond
 fi
-(cd "$HERE" && go build -o "$WORK/mktree" ./bench/mktree)
+bench_tools "$WORK" mktree
 BINS=("$RD_BIN")
 NAMES=(rd)
 if [ -n "${RD_BASE:-}" ]; then
@@ -48,36 +54,13 @@ off=$((14 - h))
 [ $off -lt -12 ] && off=$((off + 24))
 if [ $off -ge 0 ]; then TZNAME="Etc/GMT-$off"; else TZNAME="Etc/GMT+$((-off))"; fi
 
-cat >"$WORK/policy.yaml" <<'YAML'
-version: 1
-id: bench
-rules:
-  - id: OLD
-    type: delete_after
-    path: "**"
-    from: item.modified
-    keep: P30D
-    approval:
-      - {group: leaders, count: 1}
-    guard: {max_items: 0, max_growth: 0}
-YAML
+fileshare_policy >"$WORK/policy.yaml"
 
 # config DIR TREE: a configuration (and later its database) in DIR.
 config() {
 	mkdir -p "$1"
 	cp "$WORK/policy.yaml" "$1/"
-	cat >"$1/retentiond.yaml" <<YAML
-version: 1
-timezone: $TZNAME
-ledger: {origin: bench.invalid/ledger}
-policies: [policy.yaml]
-cli: {trust_as: true}
-people:
-  - {id: anna, roles: [approver], groups: [leaders]}
-  - {id: it, roles: [operator]}
-sources:
-  - {name: tree, kind: fileshare, options: {root: $2}}
-YAML
+	fileshare_config "$2" "$TZNAME" >"$1/retentiond.yaml"
 }
 
 psi() { # total stall µs: cpu some, io some

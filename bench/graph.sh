@@ -19,24 +19,17 @@ set -euo pipefail
 N=${1:-10000}
 RSS_SIZES=${2-10000 100000 200000}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib/build.sh
+. "$HERE/bench/lib/build.sh"
+# shellcheck source=bench/lib/graph.sh
+. "$HERE/bench/lib/graph.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-graph-bench.XXXXXX")
-SERVER=
-stop_server() {
-	[ -n "$SERVER" ] || return 0
-	kill "$SERVER" 2>/dev/null || true
-	wait "$SERVER" 2>/dev/null || true
-	SERVER=
-}
-trap 'stop_server; rm -rf "$WORK"' EXIT
+trap 'graph_stop; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
-if [ -n "${RETENTIOND_BIN:-}" ]; then
-	cp "$RETENTIOND_BIN" "$WORK/retentiond"
-else
-	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
-fi
-(cd "$HERE" && go build -o "$WORK/graphbench" ./bench/graphbench)
+bench_retentiond "$WORK"
+bench_tools "$WORK" graphbench
 
 echo "== connector: one listing, one DeleteBatch call"
 "$WORK/graphbench" -n "$N" -mailboxes 20 -latency 50ms
@@ -45,50 +38,15 @@ echo "== connector: one listing, one DeleteBatch call"
 # plan_rss, exec_rss (KiB), wall (s), requests.
 product() {
 	local n=$1 latency=$2 dir="$WORK/product-$1-$2"
-	mkdir -p "$dir/policies"
-	"$WORK/graphbench" -serve "$dir" -n "$n" -mailboxes 20 -latency "$latency" >"$dir/server.out" &
-	SERVER=$!
-	while [ ! -f "$dir/source.yaml" ]; do
-		kill -0 "$SERVER" 2>/dev/null || { echo "fake Graph did not start" >&2; exit 1; }
-		sleep 0.1
-	done
-	cat >"$dir/policies/mail.yaml" <<'POLICY'
-version: 1
-id: bench
-rules:
-  - id: M2
-    title: All mail
-    type: delete_after
-    kinds: [message]
-    from: item.received
-    keep: P3Y
-    approval: none
-    # Without this the first batch of a rule that needs no approval waits
-    # for `batches confirm`; the benchmark times plan and execute alone.
-    guard: {max_growth: 0}
-POLICY
-	{
-		cat <<'CONFIG'
-version: 1
-timezone: Europe/Copenhagen
-database: retentiond.db
-keys: {signing: keys/ledger.key, references: keys/references.key}
-ledger: {origin: bench.retentiond.invalid/ledger}
-policies: [policies/mail.yaml]
-cli: {trust_as: true}
-people:
-  - {id: it, roles: [operator]}
-sources:
-CONFIG
-		cat "$dir/source.yaml"
-	} >"$dir/retentiond.yaml"
+	graph_serve "$WORK/graphbench" "$dir" "$n" "$latency"
+	graph_config "$dir"
 	local t0 t1 t2
 	t0=$(date +%s.%N)
 	/usr/bin/time -f '%M' -o "$dir/plan.rss" "$WORK/retentiond" plan --config "$dir/retentiond.yaml" --as it >"$dir/plan.out"
 	t1=$(date +%s.%N)
 	/usr/bin/time -f '%M' -o "$dir/exec.rss" "$WORK/retentiond" execute --config "$dir/retentiond.yaml" --as it >"$dir/exec.out"
 	t2=$(date +%s.%N)
-	stop_server
+	graph_stop
 	grep -q "$n deleted" "$dir/exec.out" || { echo "execute did not delete $n messages:" >&2; cat "$dir/exec.out" >&2; exit 1; }
 	plan_rss=$(tail -1 "$dir/plan.rss")
 	exec_rss=$(tail -1 "$dir/exec.rss")

@@ -12,73 +12,38 @@
 #
 # Then, per step from one N to the next, how each figure grew against
 # the growth of N (1.00: linear). The last line holds every figure as
-# name=value.
+# name=value. RETENTIOND_BIN: use this retentiond binary instead of
+# building one.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib/build.sh
+. "$HERE/bench/lib/build.sh"
+# shellcheck source=bench/lib/graph.sh
+. "$HERE/bench/lib/graph.sh"
 LATENCY=${1:-50ms}
 shift || true
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(10000 100000)
-MAILBOXES=20
+MAILBOXES=$GRAPH_MAILBOXES
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-graph-scale.XXXXXX")
-SERVER=
-cleanup() {
-	if [ -n "$SERVER" ]; then
-		kill "$SERVER" 2>/dev/null || true
-		wait "$SERVER" 2>/dev/null || true
-	fi
-	rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap 'graph_stop; rm -rf "$WORK"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
-(cd "$HERE" && go build -o "$WORK/graphbench" ./bench/graphbench && go build -o "$WORK/retentiond" ./cmd/retentiond)
+bench_retentiond "$WORK"
+bench_tools "$WORK" graphbench
 lat_s=$(awk -v l="$LATENCY" 'BEGIN { v = l + 0; if (l ~ /ms$/) v /= 1000; else if (l ~ /us$|µs$/) v /= 1e6; printf "%.6f", v }')
 
 # run N: plan and execute N messages; sets the figures of N.
 run() {
 	local n=$1 dir="$WORK/n-$1"
-	mkdir -p "$dir/policies"
-	"$WORK/graphbench" -serve "$dir" -n "$n" -mailboxes "$MAILBOXES" -latency "$LATENCY" >"$dir/server.out" &
-	SERVER=$!
-	while [ ! -f "$dir/source.yaml" ]; do
-		kill -0 "$SERVER" 2>/dev/null || { echo "fake Graph did not start" >&2; exit 1; }
-		sleep 0.1
-	done
-	cat >"$dir/policies/mail.yaml" <<'POLICY'
-version: 1
-id: bench
-rules:
-  - id: M2
-    title: All mail
-    type: delete_after
-    kinds: [message]
-    from: item.received
-    keep: P3Y
-    approval: none
-    guard: {max_growth: 0}
-POLICY
-	{
-		cat <<'CONFIG'
-version: 1
-timezone: Europe/Copenhagen
-database: retentiond.db
-keys: {signing: keys/ledger.key, references: keys/references.key}
-ledger: {origin: bench.retentiond.invalid/ledger}
-policies: [policies/mail.yaml]
-cli: {trust_as: true}
-people:
-  - {id: it, roles: [operator]}
-sources:
-CONFIG
-		cat "$dir/source.yaml"
-	} >"$dir/retentiond.yaml"
+	graph_serve "$WORK/graphbench" "$dir" "$n" "$LATENCY"
+	graph_config "$dir"
 	local load
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	/usr/bin/time -f '%e %U %S %M' -o "$dir/plan.time" "$WORK/retentiond" plan --config "$dir/retentiond.yaml" --as it >"$dir/plan.out"
 	/usr/bin/time -f '%e %U %S %M' -o "$dir/exec.time" "$WORK/retentiond" execute --config "$dir/retentiond.yaml" --as it >"$dir/exec.out"
-	kill "$SERVER"
-	wait "$SERVER" || true
-	SERVER=
+	graph_stop
 	grep -q "$n deleted" "$dir/exec.out" || { echo "execute did not delete $n messages:" >&2; cat "$dir/exec.out" >&2; exit 1; }
 	local pw pu ps pm ew eu es em req per pages batches
 	read -r pw pu ps pm < <(tail -1 "$dir/plan.time")

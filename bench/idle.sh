@@ -13,6 +13,8 @@
 set -euo pipefail
 SECONDS_IDLE=${1:-600}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib/build.sh
+. "$HERE/bench/lib/build.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-idle.XXXXXX")
 PID='' SLEEP='' LISTENER=''
 trap 'kill $PID $SLEEP $LISTENER 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -20,11 +22,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
 
-if [ -n "${RETENTIOND_BIN:-}" ]; then
-	cp "$RETENTIOND_BIN" "$WORK/retentiond"
-else
-	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
-fi
+bench_retentiond "$WORK"
 (cd "$WORK" && ./retentiond demo --dir demo >/dev/null)
 CFG="$WORK/demo/retentiond.yaml"
 # Nothing due while measuring: every schedule on the 1st of January.

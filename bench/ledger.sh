@@ -14,6 +14,8 @@
 set -euo pipefail
 N=${1:-1000000}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib/build.sh
+. "$HERE/bench/lib/build.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-ledger-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 trap 'exit 130' INT
@@ -21,12 +23,8 @@ trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
 
 echo "building in $WORK" >&2
-if [ -n "${RETENTIOND_BIN:-}" ]; then
-	cp "$RETENTIOND_BIN" "$WORK/retentiond"
-else
-	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
-fi
-(cd "$HERE" && go build -o "$WORK/ledgerbench" ./bench/ledgerbench)
+bench_retentiond "$WORK"
+bench_tools "$WORK" ledgerbench
 mkdir -p "$WORK/share" "$WORK/policies"
 cat >"$WORK/policies/bench.yaml" <<'YAML'
 version: 1

@@ -21,6 +21,8 @@
 set -euo pipefail
 N=${1:-100000}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib/build.sh
+. "$HERE/bench/lib/build.sh"
 # shellcheck source=bench/lib/smbd.sh
 . "$HERE/bench/lib/smbd.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-bench.XXXXXX")
@@ -33,12 +35,8 @@ export PATH="/usr/local/go/bin:/usr/sbin:$PATH"
 command -v smbd >/dev/null && command -v smbclient >/dev/null || { echo "install samba and smbclient" >&2; exit 1; }
 
 echo "building in $WORK" >&2
-if [ -n "${RETENTIOND_BIN:-}" ]; then
-	cp "$RETENTIOND_BIN" "$WORK/retentiond"
-else
-	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
-fi
-(cd "$HERE" && go build -o "$WORK/mktree" ./bench/mktree)
+bench_retentiond "$WORK"
+bench_tools "$WORK" mktree
 USER_=rdsmbbench
 start_smbd "$WORK" "$USER_"
 

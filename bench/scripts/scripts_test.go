@@ -232,6 +232,55 @@ func TestAllSh(t *testing.T) {
 	})
 }
 
+// TestAllShBefore runs bench/all.sh --before on fake benches and fake
+// binaries: each bench runs first with the old binary, then with the new
+// one, script by script; the table shows both figures side by side; and a
+// bench that fails with the old binary (which lacks a command the script
+// needs) is shown as failed with its reason, without failing the run.
+func TestAllShBefore(t *testing.T) {
+	dir := t.TempDir()
+	// The figure comes from the binary: the old one says 2.00, the new one
+	// nothing (0.50).
+	fakeBench(t, dir, "smb.sh", `v=$("$RETENTIOND_BIN" ratio); echo "files=$1 smb_list_vs_smbclient=${v:-0.50} plan_s=${v:-1.5} bin=$RETENTIOND_BIN"`)
+	fakeBench(t, dir, "ledger.sh", `"$RETENTIOND_BIN" ledger || { echo "bench/ledger.sh: this retentiond has no ledger command" >&2; exit 1; }; echo "entries=$1 verify_per_s=400000 verify_s=1"`)
+	old := filepath.Join(t.TempDir(), "retentiond-old")
+	script := "#!/bin/sh\ncase \"$1\" in\nratio) echo 2.00 ;;\nledger) echo 'Error: unknown command \"ledger\" for \"retentiond\"' >&2; exit 1 ;;\nesac\n"
+	if err := os.WriteFile(old, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runAll(t, dir, nil, "--before", old, "--only", "smb,ledger")
+	if err != nil {
+		t.Fatalf("bench/all.sh --before: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		`(?m)^script +figure +before +after +after/before +target +met +load$`,
+		`(?m)^smb +smb_list_vs_smbclient +2\.00 +0\.50 +0\.25 +<=1\.0 +no→yes +[0-9.]+→[0-9.]+\|[0-9.]+→[0-9.]+$`,
+		`(?m)^smb +plan_s +2\.00 +1\.5 +0\.75 +- +- `,
+		`(?m)^smb +exit +0 +0 `,
+		`(?m)^ledger +exit +1 +0 `,
+		`(?m)^ledger +verify_per_s +failed +400000 +- +>=300000 +no→yes `,
+		`(?m)^before-failed: ledger: exit 1: Error: unknown command "ledger" for "retentiond"$`,
+		`(?m)^bench=smb side=before rc=0 .* smb_list_vs_smbclient=2\.00 plan_s=2\.00 bin=\S*/retentiond-before$`,
+		`(?m)^bench=smb side=after rc=0 .* smb_list_vs_smbclient=0\.50 plan_s=1\.5 bin=\S*/retentiond$`,
+		`(?m)^bench=ledger side=before rc=1 `,
+		`(?s)== smb-before: .*== smb-after: .*== ledger-before: .*== ledger-after: `,
+		`benches=2 exited=2 failed=0 targets=2 targets_met=2 before_exited=1 before_failed=1 before_targets_met=0\n$`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("bench/all.sh --before's output has no %s:\n%s", want, out)
+		}
+	}
+	// A bench that fails with the new binary fails the run.
+	fakeBench(t, dir, "smb.sh", `[ "$RETENTIOND_BIN" != "${RETENTIOND_BIN%-before}" ] || exit 4; echo "files=$1 smb_list_vs_smbclient=1"`)
+	out, err = runAll(t, dir, nil, "--before", old, "--only", "smb")
+	if err == nil || !strings.Contains(out, "after-failed: smb: exit 4") || !strings.Contains(out, "exited=0 failed=1 ") {
+		t.Errorf("bench/all.sh --before passed a bench that fails with the new binary (err %v):\n%s", err, out)
+	}
+	if out, err := runAll(t, dir, nil, "--before", filepath.Join(dir, "missing"), "--only", "smb"); err == nil || !strings.Contains(out, "not an executable file") {
+		t.Errorf("bench/all.sh --before accepted a missing binary (err %v):\n%s", err, out)
+	}
+}
+
 // processesWith lists the processes whose command line contains s.
 func processesWith(t *testing.T, s string) []string {
 	t.Helper()
