@@ -19,6 +19,7 @@ import (
 	"github.com/retentiond/retentiond/connectors/cctv"
 	"github.com/retentiond/retentiond/connectors/exports"
 	"github.com/retentiond/retentiond/connectors/fileshare"
+	"github.com/retentiond/retentiond/connectors/google"
 	"github.com/retentiond/retentiond/connectors/m365"
 	"github.com/retentiond/retentiond/scheduler"
 )
@@ -49,7 +50,7 @@ type app struct {
 
 func newApp(out, errOut io.Writer) *app {
 	return &app{out: out, errOut: errOut, clock: scheduler.SystemClock{},
-		registry: connectors.NewRegistry(fileshare.Kind(), m365.Kind(), exports.Kind(), cctv.Kind())}
+		registry: connectors.NewRegistry(fileshare.Kind(), m365.Kind(), exports.Kind(), cctv.Kind(), google.Kind())}
 }
 
 func (a *app) root() *cobra.Command {
