@@ -88,17 +88,18 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # name | script | quick arguments | environment (quick) | scale: small ; large
-# | size figure | scaled figures (time and memory)
+# | size figure | figures shown beside those with a target (time and memory;
+# with --scale, how they grow)
 BENCHES=(
 	"fileshare|fileshare.sh|${ALL_FILESHARE:-100000}||${SCALE_FILESHARE:-20000 200000}|files|plan_s execute_s plan_peak_rss_mb execute_peak_rss_mb"
 	"smb|smb.sh|${ALL_SMB:-5000}||${SCALE_SMB:-2000 20000}|files|plan_s execute_s plan_peak_rss_mb"
 	"ledger|ledger.sh|${ALL_LEDGER:-200000}||${SCALE_LEDGER:-100000 1000000}|entries|append_s verify_s export_s append_peak_rss_mb verify_peak_rss_mb export_peak_rss_mb"
-	"graph|graph.sh|${ALL_GRAPH:-10000 '10000 100000'}||${SCALE_GRAPH:-10000 100000}|messages|wall_s plan_s execute_s plan_peak_rss_mb execute_peak_rss_mb"
+	"graph|graph.sh|${ALL_GRAPH:-10000 '10000 100000'}||${SCALE_GRAPH:-10000 100000}|messages|wall_s plan_s execute_s plan_peak_rss_mb execute_peak_rss_mb plan_rss_100k_mb execute_rss_100k_mb"
 	"exports|exports.sh|${ALL_EXPORTS:-20000 2}||${SCALE_EXPORTS:-20000 200000}|students|import_s plan_linked_s import_peak_rss_mb plan_linked_peak_rss_mb"
 	"cctv|cctv.sh|${ALL_CCTV:-24 30}||${SCALE_CCTV:-2 20}|recordings|plan_s plan_peak_rss_mb"
 	"batchshow|batchshow.sh|${ALL_BATCHSHOW:-100000}|SMALL=10000|${SCALE_BATCHSHOW:-10000 100000}|items|csv_cpu_s xlsx_cpu_s csv_rss_kb xlsx_rss_kb"
-	"exportjunk|exportjunk.sh|${ALL_EXPORTJUNK:-200}|||junk_megabytes|"
-	"idle|idle.sh|${ALL_IDLE:-30}|||idle_seconds|"
+	"exportjunk|exportjunk.sh|${ALL_EXPORTJUNK:-200}|||junk_megabytes|junk_default_s junk_default_peak_rss_mb junk_raised_s junk_raised_peak_rss_mb"
+	"idle|idle.sh|${ALL_IDLE:-30}|||idle_seconds|start_to_ready_ms daemon_rss_kb daemon_peak_rss_kb daemon_cpu_seconds"
 	"chaos|chaos.sh|${ALL_CHAOS:-1}|CHAOS_BIN=@BIN@|||"
 )
 # Arguments a bench takes besides its size in --scale runs.
