@@ -379,14 +379,16 @@ func (s *Server) gmailUser(w http.ResponseWriter, r *http.Request, full bool) (s
 	return subject, true
 }
 
-// gmailCharge charges units to the user's quota and counts them.
-func (s *Server) gmailCharge(w http.ResponseWriter, user string, units int) bool {
+// gmailCharge charges units to the user's quota and counts them and the
+// call (the counter count returns).
+func (s *Server) gmailCharge(w http.ResponseWriter, user string, units int, count func(*GmailStats) *int) bool {
 	if !s.charge(w, user, units) {
 		return false
 	}
 	s.mu.Lock()
 	if mb := s.mailboxes[user]; mb != nil {
 		mb.stats.Units += units
+		*count(&mb.stats)++
 	}
 	s.mu.Unlock()
 	return true
@@ -480,7 +482,7 @@ func listLess(a, b *gmail.Message) int {
 
 func (s *Server) gmailList(w http.ResponseWriter, r *http.Request) {
 	user, ok := s.gmailUser(w, r, false)
-	if !ok || !s.gmailCharge(w, user, 5) {
+	if !ok || !s.gmailCharge(w, user, 5, func(st *GmailStats) *int { return &st.List }) {
 		return
 	}
 	qv := r.URL.Query()
@@ -509,7 +511,6 @@ func (s *Server) gmailList(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	mb := s.mailboxes[user]
-	mb.stats.List++
 	f := &mb.faults
 	f.listPages++
 	malformed := f.MalformedPage > 0 && f.listPages == f.MalformedPage
@@ -559,7 +560,7 @@ func containsAll(have, want []string) bool {
 
 func (s *Server) gmailGet(w http.ResponseWriter, r *http.Request) {
 	user, ok := s.gmailUser(w, r, false)
-	if !ok || !s.gmailCharge(w, user, 5) {
+	if !ok || !s.gmailCharge(w, user, 5, func(st *GmailStats) *int { return &st.Get }) {
 		return
 	}
 	id := r.PathValue("id")
@@ -574,7 +575,6 @@ func (s *Server) gmailGet(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	mb := s.mailboxes[user]
-	mb.stats.Get++
 	m := mb.messages[id]
 	var out gmail.Message
 	if m != nil {
@@ -620,7 +620,7 @@ func (s *Server) gmailGet(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) gmailBatchDelete(w http.ResponseWriter, r *http.Request) {
 	user, ok := s.gmailUser(w, r, true)
-	if !ok || !s.gmailCharge(w, user, 50) {
+	if !ok || !s.gmailCharge(w, user, 50, func(st *GmailStats) *int { return &st.BatchDelete }) {
 		return
 	}
 	var req gmail.BatchDeleteMessagesRequest
@@ -638,7 +638,6 @@ func (s *Server) gmailBatchDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	mb := s.mailboxes[user]
-	mb.stats.BatchDelete++
 	for _, id := range req.Ids {
 		// Ids that do not exist are ignored, as Gmail does.
 		if mb.messages[id] != nil && !mb.faults.KeepOnDelete[id] {
@@ -651,12 +650,11 @@ func (s *Server) gmailBatchDelete(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) gmailLabels(w http.ResponseWriter, r *http.Request) {
 	user, ok := s.gmailUser(w, r, false)
-	if !ok || !s.gmailCharge(w, user, 1) {
+	if !ok || !s.gmailCharge(w, user, 1, func(st *GmailStats) *int { return &st.Labels }) {
 		return
 	}
 	s.mu.Lock()
 	mb := s.mailboxes[user]
-	mb.stats.Labels++
 	resp := &gmail.ListLabelsResponse{}
 	for _, l := range mb.labels {
 		c := *l
@@ -668,12 +666,11 @@ func (s *Server) gmailLabels(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) gmailProfile(w http.ResponseWriter, r *http.Request) {
 	user, ok := s.gmailUser(w, r, false)
-	if !ok || !s.gmailCharge(w, user, 1) {
+	if !ok || !s.gmailCharge(w, user, 1, func(st *GmailStats) *int { return &st.Profile }) {
 		return
 	}
 	s.mu.Lock()
 	mb := s.mailboxes[user]
-	mb.stats.Profile++
 	resp := &gmail.Profile{EmailAddress: user, HistoryId: mb.historyID, MessagesTotal: int64(len(mb.messages))}
 	threads := map[string]bool{}
 	for _, m := range mb.messages {
@@ -688,7 +685,7 @@ var historyTypes = map[string]bool{"messageAdded": true, "messageDeleted": true,
 
 func (s *Server) gmailHistory(w http.ResponseWriter, r *http.Request) {
 	user, ok := s.gmailUser(w, r, false)
-	if !ok || !s.gmailCharge(w, user, 2) {
+	if !ok || !s.gmailCharge(w, user, 2, func(st *GmailStats) *int { return &st.History }) {
 		return
 	}
 	qv := r.URL.Query()
@@ -718,7 +715,6 @@ func (s *Server) gmailHistory(w http.ResponseWriter, r *http.Request) {
 	labelID := qv.Get("labelId")
 	s.mu.Lock()
 	mb := s.mailboxes[user]
-	mb.stats.History++
 	if start < mb.oldest || mb.faults.HistoryNotFound {
 		s.mu.Unlock()
 		writeError(w, http.StatusNotFound, "notFound", "Requested entity was not found.")
