@@ -33,8 +33,11 @@ func codeOf(err error) connectors.Code {
 	var ge *googleapi.Error
 	var re *oauth2.RetrieveError
 	var ne net.Error
+	var te *timeoutError
 	switch {
-	case errors.Is(err, context.Canceled) && !errors.As(err, &ge):
+	case errors.As(err, &te):
+		return connectors.CodeUnavailable
+	case (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) && !errors.As(err, &ge):
 		return connectors.CodeCancelled
 	case errors.As(err, &ge):
 		return codeOfStatus(ge.Code, reasons(ge))
@@ -43,7 +46,7 @@ func codeOf(err error) connectors.Code {
 			return connectors.CodeUnavailable
 		}
 		return connectors.CodePermission
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne):
+	case errors.As(err, &ne):
 		return connectors.CodeUnavailable
 	}
 	return connectors.CodeIO

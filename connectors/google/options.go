@@ -44,9 +44,10 @@ type Options struct {
 	SharedDrivesAs string   `yaml:"shared_drives_as"`
 
 	// Vault: "api" reads holds with the Vault API (the
-	// ediscovery.readonly scope must be granted); "list" uses
-	// VaultHolds, the accounts under a hold, as exchange_holds does for
-	// Exchange. Default "list" (an empty list: no account is held).
+	// ediscovery.readonly and admin.directory.orgunit.readonly scopes
+	// must be granted); "list" uses VaultHolds, the accounts (and shared
+	// drive ids) under a hold, as exchange_holds does for Exchange.
+	// Default "list" (an empty list: nothing is held).
 	Vault      string   `yaml:"vault"`
 	VaultHolds []string `yaml:"vault_holds"`
 
@@ -131,7 +132,11 @@ func (o *Options) Validate() error {
 	for _, l := range lists {
 		seen := map[string]bool{}
 		for i, u := range l.list {
-			if !validEmail(u) {
+			if l.name == "vault_holds" {
+				if !validEmail(u) && !validDriveID(u) {
+					bad("vault_holds[%d] %q is neither an email address nor a shared drive id", i, u)
+				}
+			} else if !validEmail(u) {
 				bad("%s[%d] %q is not an email address (user@domain)", l.name, i, u)
 			}
 			if seen[strings.ToLower(u)] {

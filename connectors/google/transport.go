@@ -134,6 +134,9 @@ func (c *Connector) limiter(a api, user string) *rate.Limiter {
 // wait paces a request of units for user: it returns once the user's
 // quota allows it, or with ctx's error.
 func (c *Connector) wait(ctx context.Context, a api, user string, units int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if a != apiGmail && a != apiDrive {
 		return nil
 	}
@@ -214,9 +217,12 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		c.stats.requests.Add(1)
 		resp, err := t.base.RoundTrip(r)
 		if err != nil {
+			if actx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+				err = &timeoutError{timeout: c.opts.Timeout, err: err}
+			}
 			cancel()
 			var ne net.Error
-			if ctx.Err() == nil && replayable && failed < c.retry.Failed && (errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, context.DeadlineExceeded)) {
+			if ctx.Err() == nil && replayable && failed < c.retry.Failed && (errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF)) {
 				failed++
 				c.log.Debug("retrying google request", zap.Int("api", int(t.api)), zap.String("error_kind", "transport"), zap.Int("attempt", attempt+1))
 				if err := c.sleep(ctx, c.retry.backoff(failed)); err != nil {
@@ -335,3 +341,17 @@ func (b *cancelBody) Close() error {
 	b.cancel()
 	return err
 }
+
+// timeoutError is an attempt that ran out of the timeout option while
+// the caller's context was still live: the service is slow, not the
+// caller gone.
+type timeoutError struct {
+	timeout time.Duration
+	err     error
+}
+
+func (e *timeoutError) Error() string {
+	return "no answer within the timeout of " + e.timeout.String()
+}
+func (e *timeoutError) Timeout() bool   { return true }
+func (e *timeoutError) Temporary() bool { return true }
