@@ -185,7 +185,7 @@ func unescapeSeg(seg string) (string, bool) {
 		return "", false
 	}
 	if !strings.Contains(seg, "%") {
-		return seg, seg != "." && seg != ".."
+		return seg, driveSeg(seg) == seg
 	}
 	var b strings.Builder
 	for i := 0; i < len(seg); i++ {
@@ -587,39 +587,40 @@ func (w *driveWalk) walk(folderID string, ref driveRef) error {
 	return nil
 }
 
+// resolveCache holds, for one DeleteBatch call, the children of the
+// folders read on the way to the targets' folders (by folder id), so
+// that each is listed once a call. Versions are never checked against
+// it: the targets' own folders are listed afresh.
+type resolveCache map[string][]driveEntry
+
 // resolve finds the item at r's path, listing each folder on the way
-// (folder ids cached in cache when it is not nil, by ref). found is false
-// when a step does not exist.
-func (d *driveService) resolve(ctx context.Context, svc *drive.Service, r driveRef, rootID string, cache map[string]string) (e driveEntry, found bool, err error) {
+// (through cache when it is not nil). found is false when a step does
+// not exist.
+func (d *driveService) resolve(ctx context.Context, svc *drive.Service, r driveRef, rootID string, cache resolveCache) (e driveEntry, found bool, err error) {
 	cur := rootID
 	for i, seg := range r.segs {
-		last := i == len(r.segs)-1
-		prefix := driveRef{ctr: r.ctr, segs: r.segs[:i+1]}.String()
-		if !last && cache != nil {
-			if id, ok := cache[prefix]; ok {
-				cur = id
-				continue
+		es, ok := cache[cur]
+		if !ok {
+			es, err = d.listFolder(ctx, svc, r.ctr, cur, driveRef{ctr: r.ctr, segs: r.segs[:i]}.String())
+			if err != nil {
+				if connectors.IsNotFound(err) {
+					return driveEntry{}, false, nil // the folder vanished
+				}
+				return driveEntry{}, false, err
 			}
-		}
-		es, err := d.listFolder(ctx, svc, r.ctr, cur, driveRef{ctr: r.ctr, segs: r.segs[:i]}.String())
-		if err != nil {
-			if connectors.IsNotFound(err) {
-				return driveEntry{}, false, nil // the folder vanished
+			if cache != nil {
+				cache[cur] = es
 			}
-			return driveEntry{}, false, err
 		}
 		e, ok := findSeg(es, seg)
 		if !ok {
 			return driveEntry{}, false, nil
 		}
-		if last {
+		if i == len(r.segs)-1 {
 			return e, true, nil
 		}
 		if !e.folder {
 			return driveEntry{}, false, nil
-		}
-		if cache != nil {
-			cache[prefix] = e.id
 		}
 		cur = e.id
 	}
@@ -727,7 +728,7 @@ func (d *driveService) deleteBatch(ctx context.Context, targets []connectors.Tar
 			failAll(err)
 			continue
 		}
-		cache := map[string]string{}
+		cache := resolveCache{}
 		for _, g := range groups[cref] {
 			d.deleteGroup(ctx, svc, ctr, rootID, cache, held, g, targets, set)
 		}
@@ -737,7 +738,7 @@ func (d *driveService) deleteBatch(ctx context.Context, targets []connectors.Tar
 
 // deleteGroup deletes the targets of one folder: one listing to check
 // versions, the deletions, one listing to verify.
-func (d *driveService) deleteGroup(ctx context.Context, svc *drive.Service, ctr container, rootID string, cache map[string]string, held bool, g *driveGroup, targets []connectors.Target, set func(int, connectors.Outcome, error)) {
+func (d *driveService) deleteGroup(ctx context.Context, svc *drive.Service, ctr container, rootID string, cache resolveCache, held bool, g *driveGroup, targets []connectors.Target, set func(int, connectors.Outcome, error)) {
 	failGroup := func(err error) {
 		for _, i := range g.idx {
 			set(i, connectors.OutcomeFailed, err)

@@ -135,6 +135,8 @@ type DriveFault struct {
 	// VanishAfter: the folder (Folder) is deleted after this many pages
 	// of its listing were served (a folder that vanishes mid-walk).
 	VanishAfter int
+	// KeepOnDelete: files.delete answers 204 but the file stays.
+	KeepOnDelete bool
 
 	hits int
 }
@@ -869,7 +871,8 @@ func (s *Server) driveDelete(w http.ResponseWriter, r *http.Request) {
 		d = f.drive
 	}
 	s.countLocked(d, subject, "delete")
-	if writeFault(w, d.fault("delete", "", id)) {
+	fault := d.fault("delete", "", id)
+	if writeFault(w, fault) {
 		return
 	}
 	f := s.lookupLocked(w, r, subject, id)
@@ -880,7 +883,9 @@ func (s *Server) driveDelete(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "insufficientFilePermissions", "The user does not have sufficient permissions for this file.")
 		return
 	}
-	s.deleteLocked(f)
+	if fault == nil || !fault.KeepOnDelete {
+		s.deleteLocked(f)
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -1072,9 +1077,9 @@ func (s *Server) driveList(w http.ResponseWriter, r *http.Request) {
 		files = append(files, driveFileJSON(f, fault))
 	}
 	v := map[string]any{"kind": "drive#fileList", "incompleteSearch": false, "files": files}
-	if end < len(match) {
+	if loop := fault != nil && fault.LoopPages && off > 0; end < len(match) || loop {
 		next := end
-		if fault != nil && fault.LoopPages {
+		if loop {
 			next = min(size, len(match))
 		}
 		v["nextPageToken"] = base64.RawURLEncoding.EncodeToString([]byte(bind + ":" + strconv.Itoa(next)))
