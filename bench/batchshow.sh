@@ -28,6 +28,7 @@ export PATH="/usr/local/go/bin:$PATH"
 
 echo "building in $WORK" >&2
 bench_retentiond "$WORK"
+bench_needs "batches show" --format --output
 bench_tools "$WORK" batchshowbench
 
 # measure CMD...: runs CMD with its output to $WORK/out, prints "cpu_seconds

@@ -22,6 +22,7 @@ export PATH="/usr/local/go/bin:$PATH"
 
 echo "building in $WORK" >&2
 bench_retentiond "$WORK"
+bench_needs plan --source --examples
 bench_tools "$WORK" cctvbench
 "$WORK/cctvbench" -cameras "$CAMERAS" -days "$DAYS" -root "$WORK/nvr" -backup "$WORK/backup"
 cp "$HERE/configs/policies/fileshare.yaml" "$WORK/policy.yaml"

@@ -24,6 +24,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
 bench_retentiond "$WORK"
+bench_needs "subjects import"
 mkdir -p "$WORK/exports"
 awk -v bytes="$((MB << 20))" 'BEGIN {
 	printf "Elevnummer;Fornavn;Efternavn;Klasse;Indmeldt;Udmeldt;Fødselsdato\r\n"

@@ -28,6 +28,8 @@ export PATH="/usr/local/go/bin:$PATH"
 
 echo "building in $WORK" >&2
 bench_retentiond "$WORK"
+bench_needs "subjects import"
+bench_needs plan --source --examples
 bench_tools "$WORK" exportbench
 mkdir -p "$WORK/exports"
 "$WORK/exportbench" -students "$STUDENTS" -files "$FILES" -dir "$WORK/share" -export "$WORK/exports/elever.csv"

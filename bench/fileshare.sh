@@ -28,6 +28,11 @@ export PATH="/usr/local/go/bin:$PATH"
 
 echo "building in $WORK" >&2
 bench_retentiond "$WORK"
+bench_needs plan --examples
+bench_needs "batches list"
+bench_needs "batches approve" --as
+bench_needs execute --as
+bench_needs "ledger verify"
 bench_tools "$WORK" mktree
 "$WORK/mktree" -n "$N" -dir "$WORK/tree-find"
 "$WORK/mktree" -n "$N" -dir "$WORK/tree-rd"

@@ -29,6 +29,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
 bench_retentiond "$WORK"
+bench_needs plan --as
+bench_needs execute --as
 bench_tools "$WORK" graphbench
 
 echo "== connector: one listing, one DeleteBatch call"

@@ -31,6 +31,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
 bench_retentiond "$WORK"
+bench_needs plan --as
+bench_needs execute --as
 bench_tools "$WORK" graphbench
 lat_s=$(awk -v l="$LATENCY" 'BEGIN { v = l + 0; if (l ~ /ms$/) v /= 1000; else if (l ~ /us$|µs$/) v /= 1e6; printf "%.6f", v }')
 

@@ -23,6 +23,8 @@ trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
 
 bench_retentiond "$WORK"
+bench_needs demo --dir
+bench_needs run
 (cd "$WORK" && ./retentiond demo --dir demo >/dev/null)
 CFG="$WORK/demo/retentiond.yaml"
 # Nothing due while measuring: every schedule on the 1st of January.

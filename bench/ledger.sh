@@ -24,6 +24,8 @@ export PATH="/usr/local/go/bin:$PATH"
 
 echo "building in $WORK" >&2
 bench_retentiond "$WORK"
+bench_needs "ledger verify" --key
+bench_needs "ledger export" --out
 bench_tools "$WORK" ledgerbench
 mkdir -p "$WORK/share" "$WORK/policies"
 cat >"$WORK/policies/bench.yaml" <<'YAML'

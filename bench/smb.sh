@@ -36,6 +36,10 @@ command -v smbd >/dev/null && command -v smbclient >/dev/null || { echo "install
 
 echo "building in $WORK" >&2
 bench_retentiond "$WORK"
+bench_needs plan --examples
+bench_needs "batches list"
+bench_needs "batches approve" --as
+bench_needs execute --as
 bench_tools "$WORK" mktree
 USER_=rdsmbbench
 start_smbd "$WORK" "$USER_"

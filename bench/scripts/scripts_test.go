@@ -281,6 +281,47 @@ func TestAllShBefore(t *testing.T) {
 	}
 }
 
+// TestBenchNeeds checks bench_needs (bench/lib/build.sh) against a fake
+// retentiond whose help, like cobra's, falls back to the parent's for an
+// unknown command: a command and flag it has pass; a flag or a command it
+// lacks stop the bench with exit 3 and say what is missing.
+func TestBenchNeeds(t *testing.T) {
+	work := t.TempDir()
+	help := "#!/bin/sh\ncase \"$1 $2\" in\n" +
+		"\"plan --help\") printf 'Dry run\\n\\nUsage:\\n  retentiond plan [flags]\\n\\nFlags:\\n      --examples int   example items\\n\\nGlobal Flags:\\n      --as string   who you are\\n' ;;\n" +
+		"*) printf 'Usage:\\n  retentiond [command]\\n\\nAvailable Commands:\\n  plan        Dry run\\n' ;;\nesac\n"
+	if err := os.WriteFile(filepath.Join(work, "retentiond"), []byte(help), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	lib, err := filepath.Abs(filepath.Join(root, "bench", "lib", "build.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		needs string
+		rc    int
+		say   string
+	}{
+		{`plan --examples --as`, 0, ""},
+		{`plan --examples --source`, 3, "needs `retentiond plan --source`, which this retentiond (/old/retentiond) lacks"},
+		{`"ledger verify" --key`, 3, "needs `retentiond ledger verify`, which this retentiond (/old/retentiond) lacks"},
+		{`plan --example`, 3, "needs `retentiond plan --example`"},
+	} {
+		cmd := exec.Command("bash", "-c", `set -euo pipefail; . "$1"; bench_needs `+c.needs+`; echo passed`, "bench", lib)
+		cmd.Env = append(os.Environ(), "WORK="+work, "RETENTIOND_BIN=/old/retentiond")
+		out, err := cmd.CombinedOutput()
+		rc := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			rc = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if rc != c.rc || !strings.Contains(string(out), c.say) || (rc == 0) != strings.Contains(string(out), "passed") {
+			t.Errorf("bench_needs %s: exit %d, want %d saying %q:\n%s", c.needs, rc, c.rc, c.say, out)
+		}
+	}
+}
+
 // processesWith lists the processes whose command line contains s.
 func processesWith(t *testing.T, s string) []string {
 	t.Helper()
