@@ -12,6 +12,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/retentiond/retentiond/connectors"
+	"github.com/retentiond/retentiond/connectors/google"
 )
 
 // testOptions are the options of the test connector kind. Validate makes
@@ -37,10 +38,12 @@ func testKind(name string) connectors.Kind {
 	}
 }
 
-// testRegistry holds the kinds the test configurations use; two, so that a
-// message listing the known kinds is seen to list them all.
+// testRegistry holds the kinds the test configurations use; several, so
+// that a message listing the known kinds is seen to list them all. The
+// google kind is real, for the corpus's google-*.yaml: its options are
+// decoded and validated as in production (Open is never called).
 func testRegistry() *connectors.Registry {
-	return connectors.NewRegistry(testKind("testkind"), testKind("othertest"))
+	return connectors.NewRegistry(testKind("testkind"), testKind("othertest"), google.Kind())
 }
 
 func abs(t testing.TB, path string) string {
