@@ -86,7 +86,7 @@ type Message struct {
 	Subject  string
 	Snippet  string
 	Date     string // the Date header; default: Internal in RFC 5322 form
-	Size     int64  // sizeEstimate; default 1000
+	Size     int64  // sizeEstimate
 }
 
 // GmailFaults make one mailbox misbehave. Set them with SetGmailFaults.
@@ -111,6 +111,10 @@ type GmailFaults struct {
 	DropPart map[string]bool
 	// KeepOnDelete: ids batchDelete answers 204 for but keeps.
 	KeepOnDelete map[string]bool
+	// VanishOnGet: ids removed (permanently, with a history record) by
+	// the first get that asks for them, which then answers 404: a
+	// message deleted between list and get.
+	VanishOnGet map[string]bool
 	// HistoryNotFound: history.list answers 404 for any start.
 	HistoryNotFound bool
 
@@ -164,9 +168,6 @@ func (s *Server) PutMessage(user string, m Message) string {
 		date = m.Internal.Format(time.RFC1123Z)
 	}
 	size := m.Size
-	if size == 0 {
-		size = 1000
-	}
 	msg := &gmail.Message{
 		Id: id, ThreadId: thread, LabelIds: ids,
 		InternalDate: m.Internal.UnixMilli(), SizeEstimate: size, Snippet: m.Snippet,
@@ -575,6 +576,10 @@ func (s *Server) gmailGet(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	mb := s.mailboxes[user]
+	if mb.faults.VanishOnGet[id] && mb.messages[id] != nil {
+		delete(mb.faults.VanishOnGet, id)
+		mb.remove(id)
+	}
 	m := mb.messages[id]
 	var out gmail.Message
 	if m != nil {
