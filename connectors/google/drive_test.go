@@ -647,42 +647,59 @@ func TestDrivePruneSafety(t *testing.T) {
 	}
 }
 
-// TestDriveRequestsPerFile: deleting 1,000 files in 10 folders of one
-// user costs one files.delete each plus a few listings a folder.
+// TestDriveRequestsPerFile: deleting 1,000 files of one user in 10
+// folders, or 200 files one a folder, costs one files.delete each plus
+// two listings (check, verify) a window of folders and the resolution of
+// the folders above them.
 func TestDriveRequestsPerFile(t *testing.T) {
-	f := newDriveFixture(t, nil)
-	const folders, per = 10, 100
-	for i := range folders {
-		id := f.srv.Folder(dAnna, fmt.Sprintf("Udmeldte elever/elev %02d", i))
-		for j := range per {
-			f.srv.PutFileIn(id, googletest.File{Name: fmt.Sprintf("f%03d.txt", j), Content: []byte{byte(j)}})
-		}
-	}
-	before := f.srv.DriveStats(dAnna)
-	items := f.mustList(t, "drive/"+dAnna)
-	listed := f.srv.DriveStats(dAnna)
-	var targets []connectors.Target
-	for _, ref := range refsOf(items) {
-		targets = append(targets, target(items[ref]))
-	}
-	for _, r := range f.delete(t, targets...) {
-		wantOutcome(t, r, connectors.OutcomeDeleted, 0)
-	}
-	after := f.srv.DriveStats(dAnna)
-	n := folders * per
-	listReq := listed.Requests - before.Requests
-	delReq := after.Requests - listed.Requests
-	t.Logf("%d files in %d folders: listing %d requests (%.4f a file), deletion %d requests (%.3f a file: %d deletes, %d listings)",
-		n, folders, listReq, float64(listReq)/float64(n), delReq, float64(delReq)/float64(n), after.Deletes-listed.Deletes, after.Lists-listed.Lists)
-	if after.Deletes-listed.Deletes != n {
-		t.Errorf("%d files.delete for %d files", after.Deletes-listed.Deletes, n)
-	}
-	// Per folder: one listing to check, one to verify; plus resolving
-	// the two folders above (root, "Udmeldte elever").
-	if max := n + 2*folders + 2; delReq > max {
-		t.Errorf("deletion took %d requests, want at most %d", delReq, max)
-	}
-	if max := folders + 2 + 1; listReq > max {
-		t.Errorf("listing took %d requests, want at most %d", listReq, max)
+	for _, layout := range []struct{ folders, per int }{{10, 100}, {200, 1}} {
+		t.Run(fmt.Sprintf("%dx%d", layout.folders, layout.per), func(t *testing.T) {
+			f := newDriveFixture(t, nil)
+			for i := range layout.folders {
+				id := f.srv.Folder(dAnna, fmt.Sprintf("Udmeldte elever/elev %03d", i))
+				for j := range layout.per {
+					f.srv.PutFileIn(id, googletest.File{Name: fmt.Sprintf("f%03d.txt", j), Content: []byte{byte(j)}})
+				}
+			}
+			before := f.srv.DriveStats(dAnna)
+			items := f.mustList(t, "drive/"+dAnna)
+			listed := f.srv.DriveStats(dAnna)
+			var targets []connectors.Target
+			for _, ref := range refsOf(items) {
+				targets = append(targets, target(items[ref]))
+			}
+			for _, r := range f.delete(t, targets...) {
+				wantOutcome(t, r, connectors.OutcomeDeleted, 0)
+			}
+			after := f.srv.DriveStats(dAnna)
+			n := layout.folders * layout.per
+			listReq := listed.Requests - before.Requests
+			delReq := after.Requests - listed.Requests
+			t.Logf("%d files in %d folders: listing %d requests (%.4f a file), deletion %d requests (%.3f a file: %d deletes, %d listings)",
+				n, layout.folders, listReq, float64(listReq)/float64(n), delReq, float64(delReq)/float64(n), after.Deletes-listed.Deletes, after.Lists-listed.Lists)
+			if after.Deletes-listed.Deletes != n {
+				t.Errorf("%d files.delete for %d files", after.Deletes-listed.Deletes, n)
+			}
+			// Windows: up to 50 folders and about 100 targets; two
+			// listings each, plus the root's and "Udmeldte elever"'s.
+			windows := 0
+			for folders, items := 0, 0; folders < layout.folders; windows++ {
+				k, m := 0, 0
+				for folders+k < layout.folders && k < driveFoldersPerQuery && m < driveWindowItems {
+					k++
+					m += layout.per
+				}
+				folders += k
+				items += m
+			}
+			if max := n + 2*windows + 2; delReq > max {
+				t.Errorf("deletion took %d requests, want at most %d", delReq, max)
+			}
+			// The walk: the root's id, its listing, "Udmeldte elever"'s,
+			// and its subfolders 50 a query.
+			if max := 3 + (layout.folders+driveFoldersPerQuery-1)/driveFoldersPerQuery; listReq > max {
+				t.Errorf("listing took %d requests, want at most %d", listReq, max)
+			}
+		})
 	}
 }

@@ -516,14 +516,14 @@ func (d *Drive) sortedFiles() []*File {
 	return fs
 }
 
-// fault returns the first of d's faults for op on folder or file, and
-// counts it.
-func (d *Drive) fault(op, folder, file string) *DriveFault {
+// fault returns the first of d's faults for op on one of the folders
+// (listed) or the file, and counts it.
+func (d *Drive) fault(op string, folders []string, file string) *DriveFault {
 	if d == nil {
 		return nil
 	}
 	for _, f := range d.faults {
-		if f.Op != "" && f.Op != op || f.Folder != "" && f.Folder != folder || f.File != "" && f.File != file {
+		if f.Op != "" && f.Op != op || f.Folder != "" && !slices.Contains(folders, f.Folder) || f.File != "" && f.File != file {
 			continue
 		}
 		if f.Times > 0 && f.hits >= f.Times {
@@ -847,7 +847,7 @@ func (s *Server) driveGet(w http.ResponseWriter, r *http.Request) {
 		d = f.drive
 	}
 	s.countLocked(d, subject, "get")
-	fault := d.fault("get", "", id)
+	fault := d.fault("get", nil, id)
 	if writeFault(w, fault) {
 		return
 	}
@@ -871,7 +871,7 @@ func (s *Server) driveDelete(w http.ResponseWriter, r *http.Request) {
 		d = f.drive
 	}
 	s.countLocked(d, subject, "delete")
-	fault := d.fault("delete", "", id)
+	fault := d.fault("delete", nil, id)
 	if writeFault(w, fault) {
 		return
 	}
@@ -929,7 +929,7 @@ func (s *Server) driveUpdate(w http.ResponseWriter, r *http.Request) {
 		d = f.drive
 	}
 	s.countLocked(d, subject, "update")
-	fault := d.fault("update", "", id)
+	fault := d.fault("update", nil, id)
 	if writeFault(w, fault) {
 		return
 	}
@@ -1011,7 +1011,7 @@ func (s *Server) driveList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.countLocked(target, subject, "list")
-	fault := target.fault("list", folder, "")
+	fault := target.fault("list", q.parents(), "")
 	if writeFault(w, fault) {
 		return
 	}
@@ -1084,8 +1084,8 @@ func (s *Server) driveList(w http.ResponseWriter, r *http.Request) {
 		}
 		v["nextPageToken"] = base64.RawURLEncoding.EncodeToString([]byte(bind + ":" + strconv.Itoa(next)))
 	}
-	if fault != nil && fault.VanishAfter > 0 && fault.hits >= fault.VanishAfter && folder != "" {
-		if f := s.fileLocked(folder); f != nil {
+	if fault != nil && fault.VanishAfter > 0 && fault.hits >= fault.VanishAfter && fault.Folder != "" {
+		if f := s.fileLocked(fault.Folder); f != nil {
 			s.deleteLocked(f)
 		}
 	}
