@@ -1,0 +1,192 @@
+package google
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap/zaptest"
+	"google.golang.org/api/drive/v3"
+	"google.golang.org/api/gmail/v1"
+
+	"github.com/retentiond/retentiond/connectors"
+)
+
+// TestLiveDomain runs against a real Google Workspace domain when these
+// are set:
+//
+//	RETENTIOND_GOOGLE_KEY_FILE   the service account's JSON key, with
+//	                             domain-wide delegation of the scopes in
+//	                             docs/operators/sources.md
+//	RETENTIOND_GOOGLE_ADMIN      the administrator impersonated for the
+//	                             directory
+//	RETENTIOND_GOOGLE_USERS      users to read, comma-separated
+//
+// RETENTIOND_GOOGLE_API_URL and _CA_FILE optionally name another endpoint
+// (a private one, or bench/googlebench -serve's fake) and its CA.
+//
+// It only reads: for each user it lists up to 200 messages and 200 Drive
+// files and stats the first of each (same version). With
+// RETENTIOND_GOOGLE_SACRIFICE, an account whose mail and Drive may be
+// changed, it also inserts an old message and creates a file there, finds
+// them by listing, deletes them with DeleteBatch at the listed version and
+// checks that they are gone. Without the variables (and so in CI) it
+// skips and says which to set.
+func TestLiveDomain(t *testing.T) {
+	env := func(k string) string { return strings.TrimSpace(os.Getenv("RETENTIOND_GOOGLE_" + k)) }
+	if env("KEY_FILE") == "" || env("ADMIN") == "" || env("USERS") == "" {
+		t.Skip("live Google test not run: set RETENTIOND_GOOGLE_KEY_FILE, _ADMIN and _USERS (and _SACRIFICE to delete there) to run it against a real domain")
+	}
+	var users []string
+	for _, u := range strings.Split(env("USERS"), ",") {
+		if u = strings.ToLower(strings.TrimSpace(u)); u != "" {
+			users = append(users, u)
+		}
+	}
+	sacrifice := strings.ToLower(env("SACRIFICE"))
+	if sacrifice != "" && !slices.Contains(users, sacrifice) {
+		users = append(users, sacrifice)
+	}
+	o := Options{KeyFile: env("KEY_FILE"), Admin: env("ADMIN"), Users: users, PageSize: 100, APIURL: env("API_URL"), CAFile: env("CA_FILE")}
+	if env("VAULT") == "api" {
+		o.Vault = "api"
+	}
+	c, err := Open(t.Context(), connectors.Env{Source: "live", Logger: zaptest.NewLogger(t)}, o)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer c.Close()
+
+	errEnough := errors.New("enough")
+	for _, u := range users {
+		for _, prefix := range []string{prefixGmail + "/" + u, prefixDrive + "/" + u} {
+			var first connectors.Item
+			n := 0
+			err := c.List(t.Context(), connectors.ListOptions{Prefix: prefix}, func(it connectors.Item) error {
+				if !strings.HasPrefix(it.Ref, prefix+"/") {
+					return fmt.Errorf("listed %s under %s", it.Ref, prefix)
+				}
+				if n == 0 {
+					first = it
+				}
+				if n++; n == 200 {
+					return errEnough
+				}
+				return nil
+			})
+			if err != nil && !errors.Is(err, errEnough) {
+				t.Fatalf("List %s: %v", prefix, err)
+			}
+			t.Logf("%s: listed %d items (at most 200 read)", prefix, n)
+			if n == 0 {
+				continue
+			}
+			st, err := c.Stat(t.Context(), first.Ref)
+			if err != nil || st.Version != first.Version {
+				t.Errorf("Stat(%s) = version %q, %v; want version %q", first.Ref, st.Version, err, first.Version)
+			}
+		}
+	}
+	if sacrifice == "" {
+		return
+	}
+	liveDelete(t, c, sacrifice)
+}
+
+// liveDelete inserts a message and creates a file in the sacrificial
+// account, finds them by listing as a plan does, and deletes them.
+func liveDelete(t *testing.T, c *Connector, user string) {
+	ctx := t.Context()
+	stamp := time.Now().UTC().Format("20060102T150405.000000000")
+	gs, err := c.gmailFor(ctx, user)
+	if err != nil {
+		t.Fatalf("gmail client for %s: %v", user, err)
+	}
+	// An old message (its Date header in 2019 is its internal date), so
+	// that a listing of mail received before 2020 finds it.
+	raw := "From: retentiond <" + user + ">\r\nTo: " + user + "\r\nSubject: retentiond live test " + stamp +
+		"\r\nDate: Tue, 1 Jan 2019 10:00:00 +0000\r\nMessage-ID: <" + stamp + "@retentiond.invalid>\r\n\r\nInserted by TestLiveDomain; it deletes it.\r\n"
+	msg, err := gs.Users.Messages.Insert(user, &gmail.Message{Raw: base64.URLEncoding.EncodeToString([]byte(raw)), LabelIds: []string{"INBOX"}}).
+		InternalDateSource("dateHeader").Context(ctx).Do()
+	if err != nil {
+		t.Fatalf("insert a message for %s: %v", user, err)
+	}
+	msgRef := prefixGmail + "/" + user + "/" + msg.Id
+	ds, err := c.driveFor(ctx, user)
+	if err != nil {
+		t.Fatalf("drive client for %s: %v", user, err)
+	}
+	name := "retentiond-live-" + stamp + ".txt"
+	file, err := ds.Files.Create(&drive.File{Name: name}).Media(strings.NewReader("retentiond live test\n")).Fields("id").Context(ctx).Do()
+	if err != nil {
+		t.Fatalf("create a Drive file for %s: %v", user, err)
+	}
+	t.Cleanup(func() {
+		// Whatever failed above, leave nothing behind (these fail
+		// quietly once the test has deleted them).
+		gs.Users.Messages.Delete(user, msg.Id).Do()
+		ds.Files.Delete(file.Id).Do()
+	})
+
+	var targets []connectors.Target
+	before := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	err = c.List(ctx, connectors.ListOptions{Prefix: prefixGmail + "/" + user, ReceivedBefore: before}, func(it connectors.Item) error {
+		if it.Ref == msgRef {
+			targets = append(targets, connectors.Target{Ref: it.Ref, Version: it.Version})
+		}
+		return nil
+	})
+	if err != nil || len(targets) != 1 {
+		t.Fatalf("listing mail received before 2020 found the inserted message %d times: %v", len(targets), err)
+	}
+	err = c.List(ctx, connectors.ListOptions{Prefix: prefixDrive + "/" + user}, func(it connectors.Item) error {
+		if strings.HasSuffix(it.Ref, "/"+name) {
+			targets = append(targets, connectors.Target{Ref: it.Ref, Version: it.Version})
+		}
+		return nil
+	})
+	if err != nil || len(targets) != 2 {
+		t.Fatalf("listing the Drive found the created file %d times: %v", len(targets)-1, err)
+	}
+	// A message changed after it was listed (a label added) is not
+	// deleted; listed again, it is.
+	if _, err := gs.Users.Messages.Modify(user, msg.Id, &gmail.ModifyMessageRequest{AddLabelIds: []string{"STARRED"}}).Context(ctx).Do(); err != nil {
+		t.Fatalf("star the inserted message: %v", err)
+	}
+	rs, err := c.DeleteBatch(ctx, targets[:1])
+	if err != nil || len(rs) != 1 || rs[0].Outcome != connectors.OutcomeChanged {
+		t.Fatalf("DeleteBatch of a message changed since listing = %+v, %v; want changed", rs, err)
+	}
+	st, err := c.Stat(ctx, msgRef)
+	if err != nil || st.Version == targets[0].Version {
+		t.Fatalf("Stat(%s) after the change = version %q, %v; want another than %q", msgRef, st.Version, err, targets[0].Version)
+	}
+	targets[0].Version = st.Version
+	rs, err = c.DeleteBatch(ctx, targets)
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("DeleteBatch = %+v, %v", rs, err)
+	}
+	for i, r := range rs {
+		if r.Outcome != connectors.OutcomeDeleted && r.Outcome != connectors.OutcomeHeld {
+			t.Errorf("%s: %v %v; want deleted (or held, under a Vault hold)", targets[i].Ref, r.Outcome, r.Err)
+		}
+		if _, err := c.Stat(ctx, targets[i].Ref); connectors.CodeOf(err) != connectors.CodeNotFound {
+			t.Errorf("Stat(%s) after deletion: %v; want not found", targets[i].Ref, err)
+		}
+	}
+	// Deleted twice: absent.
+	rs, err = c.DeleteBatch(ctx, targets)
+	for i, r := range rs {
+		if r.Outcome != connectors.OutcomeAbsent {
+			t.Errorf("%s deleted again: %v %v; want absent", targets[i].Ref, r.Outcome, r.Err)
+		}
+	}
+	if err != nil {
+		t.Error(err)
+	}
+}
