@@ -129,7 +129,8 @@ func (g *gmailService) list(ctx context.Context, ctr container, opts connectors.
 		call.Q("before:" + strconv.FormatInt((ms+999)/1000, 10))
 	}
 	seen := map[string]bool{}
-	var bad int // messages whose metadata could not be read
+	var bad int       // messages whose metadata could not be read
+	reloaded := false // labels read again for an unknown label id
 	for page := 1; ; page++ {
 		if err := ctx.Err(); err != nil {
 			return connectors.Errorf(connectors.CodeCancelled, "list", ctr.Ref, err)
@@ -158,12 +159,14 @@ func (g *gmailService) list(ctx context.Context, ctr container, opts connectors.
 				var it connectors.Item
 				err := o.err
 				if err == nil {
-					it, err = g.item(user, o.msg, names)
+					it, err = g.item(user, o.msg, names, reloaded)
 				}
 				if errors.Is(err, errUnknownLabel) {
-					if names, err = g.reloadLabels(ctx, svc, user); err == nil {
-						it, err = g.item(user, o.msg, names)
+					reloaded = true
+					if names, err = g.reloadLabels(ctx, svc, user); err != nil {
+						return gerr("list", ctr.Ref, err)
 					}
+					it, err = g.item(user, o.msg, names, true)
 				}
 				if err != nil {
 					bad++
@@ -255,7 +258,12 @@ func parseGmailRef(ref string) (user, id string, err error) {
 
 // item converts a message read with metadataQuery. It refuses a message
 // lacking what the rules need rather than guess it.
-func (g *gmailService) item(user string, m *gmail.Message, names map[string]string) (connectors.Item, error) {
+//
+// A label id names does not hold is errUnknownLabel, so that the caller
+// reads the labels again (a label made since); with anyLabel, such a
+// label (one labels.list does not show even when read again) is named by
+// its id.
+func (g *gmailService) item(user string, m *gmail.Message, names map[string]string, anyLabel bool) (connectors.Item, error) {
 	if m == nil || !validMessageID(m.Id) {
 		return connectors.Item{}, errors.New("message without a valid id")
 	}
@@ -280,8 +288,11 @@ func (g *gmailService) item(user string, m *gmail.Message, names map[string]stri
 	var labelNames []string
 	for _, id := range m.LabelIds {
 		n, ok := names[id]
-		if !ok {
+		if !ok && !anyLabel {
 			return connectors.Item{}, errUnknownLabel
+		}
+		if !ok {
+			n = id
 		}
 		labelNames = append(labelNames, n)
 	}
@@ -331,11 +342,12 @@ func (g *gmailService) stat(ctx context.Context, ref string) (connectors.Item, e
 	if err != nil {
 		return connectors.Item{}, gerr("stat", ref, err)
 	}
-	it, err := g.item(user, m, names)
+	it, err := g.item(user, m, names, false)
 	if errors.Is(err, errUnknownLabel) {
-		if names, err = g.reloadLabels(ctx, svc, user); err == nil {
-			it, err = g.item(user, m, names)
+		if names, err = g.reloadLabels(ctx, svc, user); err != nil {
+			return connectors.Item{}, gerr("stat", ref, err)
 		}
+		it, err = g.item(user, m, names, true)
 	}
 	if err != nil {
 		return connectors.Item{}, connectors.Errorf(connectors.CodeIO, "stat", ref, err)

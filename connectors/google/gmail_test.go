@@ -690,3 +690,38 @@ func TestParseBatchResponse(t *testing.T) {
 	}
 	_ = url.Values{}
 }
+
+// TestGmailQuotaStorm: Gmail allows a fifth of the rate the connector
+// paces for, and refuses the first requests of each kind with 429,
+// 403 userRateLimitExceeded and 503: the listing is whole and every
+// message is deleted, each exactly once reported.
+func TestGmailQuotaStorm(t *testing.T) {
+	f := newGmailFixture(t, []string{gAnna}, nil)
+	var ids []string
+	for i := range 30 {
+		ids = append(ids, f.srv.PutMessage(gAnna, googletest.Message{Internal: t0.Add(-time.Duration(i) * time.Minute)}))
+	}
+	f.srv.SetQuota(50, 0)
+	f.srv.Inject(googletest.Fault{Method: "GET", Path: "/messages", Times: 1, Status: 429, Reason: "rateLimitExceeded", Header: map[string][]string{"Retry-After": {"1"}}})
+	f.srv.Inject(googletest.Fault{Method: "POST", Path: "/batch/gmail", Times: 1, Status: 403, Reason: "userRateLimitExceeded"})
+	f.srv.Inject(googletest.Fault{Method: "GET", Path: "/history", Times: 1, Status: 503})
+	f.srv.Inject(googletest.Fault{Method: "POST", Path: "/batchDelete", Times: 1, Status: 500})
+	items, _, err := f.list(t, connectors.ListOptions{})
+	if err != nil || len(items) != len(ids) {
+		t.Fatalf("%d items, %v", len(items), err)
+	}
+	var ts []connectors.Target
+	for _, id := range ids {
+		it := items[gmailRef(gAnna, id)]
+		ts = append(ts, connectors.Target{Ref: it.Ref, Version: it.Version})
+	}
+	for _, r := range f.deleteAll(t, ts...) {
+		gotOutcome(t, r, connectors.OutcomeDeleted, 0)
+	}
+	if left := f.srv.MessageIDs(gAnna); len(left) != 0 {
+		t.Errorf("%d messages left", len(left))
+	}
+	if f.srv.Stats().Throttled == 0 {
+		t.Error("the fake's quota refused nothing: not a storm")
+	}
+}
