@@ -296,7 +296,7 @@ const callItems = 1000
 // ContainerChunking implements connectors.ContainerChunker: quotas are
 // per user, so each user's items form chunks of their own.
 func (c *Connector) ContainerChunking() connectors.ContainerChunking {
-	return connectors.ContainerChunking{MinItems: 100, CallItems: callItems}
+	return connectors.ContainerChunking{MinItems: 50, CallItems: callItems}
 }
 
 // containers returns the containers of the scope in listing order: each

@@ -108,6 +108,12 @@ func gmailUnits(method, path string) int {
 	return 5
 }
 
+// paceMargin: requests are paced at 95% of the per-user rate. They reach
+// Google a varying time after they leave, and at exactly the rate a late
+// one lands in a bucket Google has just emptied: 2% of batched gets came
+// back 429 in the fake at 100%, none at 95%.
+const paceMargin = 0.95
+
 // pacer holds the per-user limiters of Gmail and Drive.
 type pacer struct {
 	mu    sync.Mutex
@@ -125,7 +131,7 @@ func (c *Connector) limiter(a api, user string) *rate.Limiter {
 	}
 	l := m[user]
 	if l == nil {
-		l = rate.NewLimiter(rate.Limit(per), per)
+		l = rate.NewLimiter(rate.Limit(float64(per)*paceMargin), per)
 		m[user] = l
 	}
 	return l
