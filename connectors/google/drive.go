@@ -230,12 +230,12 @@ func unescapeSeg(seg string) (string, bool) {
 }
 
 // altSeg is the segment of a later item of the same name: its id before
-// the extension.
-func altSeg(seg, id string) string {
-	if i := strings.LastIndexByte(seg, '.'); i > 0 {
-		return seg[:i] + "~" + id + seg[i:]
+// the name's extension.
+func altSeg(name, id string) string {
+	if i := strings.LastIndexByte(name, '.'); i > 0 {
+		return driveSeg(name[:i] + "~" + id + name[i:])
 	}
-	return seg + "~" + id
+	return driveSeg(name + "~" + id)
 }
 
 // assignSegs gives each entry of one folder its segment and sorts them by
@@ -257,7 +257,7 @@ func assignSegs(es []driveEntry) {
 			if k == 0 && s != "" {
 				es[i].seg = s
 			} else {
-				es[i].seg = altSeg(s, es[i].id)
+				es[i].seg = altSeg(es[i].name, es[i].id)
 			}
 		}
 	}

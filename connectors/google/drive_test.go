@@ -265,12 +265,13 @@ func TestDriveRefs(t *testing.T) {
 	third := f.srv.PutFileIn(folder, googletest.File{Name: "Referat.docx", Content: []byte("latest"), Created: t0.Add(2 * time.Hour)})
 	noExt := f.srv.PutFileIn(folder, googletest.File{Name: "~", Content: []byte("x"), Created: t0.Add(3 * time.Hour)})
 	unnamed := f.srv.PutFileIn(folder, googletest.File{Name: "", Content: []byte("?"), Created: t0})
+	dotTwo := f.srv.PutFileIn(folder, googletest.File{Name: ".", Content: []byte("."), Created: t0.Add(4 * time.Hour)})
 
 	base := "drive/" + dAnna + "/Udmeldte elever/Bo B/"
 	want := []string{
 		base + "%2E", base + "%2E%2E", base + "100%25.txt", base + "Referat.docx",
 		base + "Referat~" + second + ".docx", base + "Referat~" + third + ".docx",
-		base + "a%2Fb.txt", base + "~", base + "~" + unnamed, base + "~~" + noExt,
+		base + "a%2Fb.txt", base + "~", base + "~" + unnamed, base + "~~" + noExt, base + ".~" + dotTwo,
 	}
 	slices.Sort(want)
 	items := f.mustList(t, "")
