@@ -596,9 +596,6 @@ func TestGmailRequestsPerMessage(t *testing.T) {
 		us = append(us, fmt.Sprintf("elev%02d@skole.test", i))
 	}
 	f := newGmailFixture(t, us, nil)
-	if n := os.Getenv("G2_BATCH"); n != "" {
-		fmt.Sscan(n, &f.c.gmail.batchCalls)
-	}
 	for _, u := range us {
 		for i := range per {
 			f.srv.PutMessage(u, googletest.Message{Internal: t0.Add(-time.Duration(i) * time.Hour), Subject: "s"})
