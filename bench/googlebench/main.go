@@ -12,15 +12,18 @@
 // and the key and CA files it names, then serves until SIGTERM or
 // SIGINT. SIGUSR1 marks the start of a phase (bench/google.sh sends it
 // before `execute`) and writes DIR/mark once the mark is taken. On exit
-// it prints one line of name=value figures: the requests answered
-// (token, directory, Gmail and Drive, an HTTP batch counting one), and
-// the quota bound of the whole run and of the phase since the mark.
+// it prints the requests each route answered (the whole run, then the
+// phase since the mark), and last one line of name=value figures: the
+// requests answered (token, directory, Gmail and Drive, an HTTP batch
+// counting one, 429s included), what is left, and the quota bounds of the
+// whole run and of the phase since the mark.
 //
 // The quota bound is the least time the quotas allow for the quota units
 // the fake charged (requests it refused with 429 charge nothing): each
 // user's units less one second's burst, at the user's rate, for the user
 // that spent most, and the same for the project's total; the larger of
-// the two. Gmail charges 5 units a list or get (inside an HTTP batch
+// the two (quota_bound_s). The sustained bound (sustained_bound_s) is the
+// same without the burst: what a run much longer than a second approaches. Gmail charges 5 units a list or get (inside an HTTP batch
 // too), 50 a batchDelete, 2 a history.list; Drive one a request, from the
 // same per-user bucket in this fake.
 package main
@@ -32,6 +35,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -143,10 +147,22 @@ func run(dir string, messages, files, nusers int, latency time.Duration, userUni
 			leftFiles += countFiles(srv, u)
 		}
 	}
-	fmt.Printf("requests=%d token_requests=%d throttled=%d gmail_requests=%d gmail_batches=%d gmail_units=%d drive_requests=%d drive_deletes=%d quota_bound_s=%.2f phase_requests=%d phase_drive_requests=%d phase_quota_bound_s=%.2f messages_left=%d files_left=%d\n",
+	for _, p := range []struct {
+		name string
+		c    counters
+	}{{"run", all}, {"phase", phase}} {
+		var rs []string
+		for r, n := range p.c.routes {
+			rs = append(rs, fmt.Sprintf("%q=%d", r, n))
+		}
+		slices.Sort(rs)
+		fmt.Printf("%s routes: %s\n", p.name, strings.Join(rs, " "))
+	}
+	fmt.Printf("requests=%d token_requests=%d throttled=%d gmail_requests=%d gmail_batches=%d gmail_units=%d drive_requests=%d drive_deletes=%d quota_bound_s=%.2f sustained_bound_s=%.2f phase_requests=%d phase_drive_requests=%d phase_quota_bound_s=%.2f phase_sustained_bound_s=%.2f phase_most_user_units=%d messages_left=%d files_left=%d\n",
 		all.requests, all.tokens, all.throttled, all.gmail.Requests, all.gmail.Batches, all.gmail.Units,
-		all.drive.Requests, all.drive.Deletes, all.bound(userUnits, projectUnits),
-		phase.requests, phase.drive.Requests, phase.bound(userUnits, projectUnits), left, leftFiles)
+		all.drive.Requests, all.drive.Deletes, all.bound(userUnits, projectUnits), all.sustained(userUnits, projectUnits),
+		phase.requests, phase.drive.Requests, phase.bound(userUnits, projectUnits), phase.sustained(userUnits, projectUnits),
+		phase.mostUnits(), left, leftFiles)
 	return nil
 }
 
@@ -173,6 +189,7 @@ func countFiles(srv *googletest.Server, user string) int {
 // counters is a snapshot of the fake's counters.
 type counters struct {
 	requests, tokens, throttled int64
+	routes                      map[string]int64
 	gmail                       googletest.GmailStats
 	drive                       googletest.DriveStats
 	units                       map[string]int // quota units by user
@@ -181,7 +198,7 @@ type counters struct {
 // snapshot takes the counters; drives says the users have My Drives.
 func snapshot(srv *googletest.Server, users []string, drives bool) counters {
 	st := srv.Stats()
-	c := counters{requests: st.Requests, tokens: st.TokenRequests, throttled: st.Throttled,
+	c := counters{requests: st.Requests, tokens: st.TokenRequests, throttled: st.Throttled, routes: st.ByRoute,
 		gmail: srv.GmailStats(""), drive: srv.TotalDriveStats(), units: map[string]int{}}
 	for _, u := range users {
 		c.units[u] = srv.GmailStats(u).Units
@@ -196,7 +213,12 @@ func (c counters) minus(o counters) counters {
 	d := counters{requests: c.requests - o.requests, tokens: c.tokens - o.tokens, throttled: c.throttled - o.throttled,
 		gmail: googletest.GmailStats{Requests: c.gmail.Requests - o.gmail.Requests, Batches: c.gmail.Batches - o.gmail.Batches, Units: c.gmail.Units - o.gmail.Units},
 		drive: googletest.DriveStats{Requests: c.drive.Requests - o.drive.Requests, Deletes: c.drive.Deletes - o.drive.Deletes},
-		units: map[string]int{}}
+		units: map[string]int{}, routes: map[string]int64{}}
+	for r, n := range c.routes {
+		if n -= o.routes[r]; n != 0 {
+			d.routes[r] = n
+		}
+	}
 	for u, n := range c.units {
 		d.units[u] = n - o.units[u]
 	}
@@ -219,6 +241,29 @@ func (c counters) bound(userRate, projectRate int) float64 {
 		return math.Max(0, float64(units-rate)/float64(rate))
 	}
 	return math.Max(secs(most, userRate), secs(total, projectRate))
+}
+
+// sustained is the time in seconds the quotas' sustained rates need for
+// the units charged, without the burst: what a long run approaches.
+func (c counters) sustained(userRate, projectRate int) float64 {
+	total := 0
+	for _, n := range c.units {
+		total += n
+	}
+	b := float64(c.mostUnits()) / float64(userRate)
+	if projectRate > 0 {
+		b = math.Max(b, float64(total)/float64(projectRate))
+	}
+	return b
+}
+
+// mostUnits is the most units one user was charged.
+func (c counters) mostUnits() int {
+	most := 0
+	for _, n := range c.units {
+		most = max(most, n)
+	}
+	return most
 }
 
 func writeAtomic(path string, b []byte) error {
