@@ -232,14 +232,10 @@ func tokenWithContext(ctx context.Context, ts oauth2.TokenSource) (*oauth2.Token
 func (c *Connector) services() []service {
 	var ss []service
 	if c.gmail != nil {
-		if s, ok := any(c.gmail).(service); ok {
-			ss = append(ss, s)
-		}
+		ss = append(ss, c.gmail)
 	}
 	if c.drive != nil {
-		if s, ok := any(c.drive).(service); ok {
-			ss = append(ss, s)
-		}
+		ss = append(ss, c.drive)
 	}
 	return ss
 }
@@ -636,11 +632,5 @@ func (c *Connector) PruneEmpty(ctx context.Context, containers []string, stopAt 
 	if len(drive) == 0 {
 		return nil, nil
 	}
-	pr, ok := any(c.drive).(interface {
-		pruneEmpty(ctx context.Context, containers []string, stopAt string) ([]string, error)
-	})
-	if !ok {
-		return nil, nil
-	}
-	return pr.pruneEmpty(ctx, drive, stopAt)
+	return c.drive.pruneEmpty(ctx, drive, stopAt)
 }
