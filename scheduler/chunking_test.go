@@ -11,6 +11,7 @@ import (
 
 	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/connectors"
+	"github.com/retentiond/retentiond/connectors/memory"
 	"github.com/retentiond/retentiond/store"
 )
 
@@ -73,10 +74,10 @@ func (l *callLog) deleteBatch(ctx context.Context, conn connectors.Connector, ta
 	return conn.DeleteBatch(ctx, targets)
 }
 
-// containerEnv plans, approves and executes rule OLD over four small
-// folders of 5 items, six of 700 and one of 2100, through a connector
-// wrapped by wrap, and returns the batch's chunk sizes and the calls.
-func containerEnv(t *testing.T, wrap func(connectors.Connector, *callLog) connectors.Connector) (chunks []int, log *callLog, e *env) {
+// containerSetup plans and approves rule OLD over four small folders of 5
+// items, six of 700 and one of 2100, through a connector wrapped by wrap,
+// and returns the batch and its chunk sizes.
+func containerSetup(t *testing.T, wrap func(connectors.Connector, *callLog) connectors.Connector) (e *env, b store.Batch, chunks []int, log *callLog) {
 	e = newEnv(t)
 	folders := map[string]int{}
 	for i := range 4 {
@@ -92,15 +93,8 @@ func containerEnv(t *testing.T, wrap func(connectors.Connector, *callLog) connec
 		}
 	}
 	log = &callLog{}
-	open := e.p.Open
-	e.p.Open = func(ctx context.Context, src configs.Source) (connectors.Connector, error) {
-		c, err := open(ctx, src)
-		if err != nil {
-			return nil, err
-		}
-		return wrap(c, log), nil
-	}
-	b := e.batch(e.plan(), "OLD")
+	wrapOpen(e, wrap, log)
+	b = e.batch(e.plan(), "OLD")
 	ctx := context.Background()
 	if err := e.p.Store.BatchChunks(ctx, b.ID, func(c store.Chunk) error {
 		chunks = append(chunks, len(c.Items))
@@ -111,10 +105,26 @@ func containerEnv(t *testing.T, wrap func(connectors.Connector, *callLog) connec
 	if _, _, err := e.p.Approve(ctx, b.ID, "anna", ""); err != nil {
 		t.Fatal(err)
 	}
-	rs, err := e.p.Execute(ctx, 0, "it")
-	if err != nil || len(rs) != 1 || rs[0].Err != nil || rs[0].Deleted != b.Items {
-		t.Fatalf("execute: %v %+v", err, rs)
+	return e, b, chunks, log
+}
+
+// wrapOpen makes e's pipeline open its source through wrap.
+func wrapOpen(e *env, wrap func(connectors.Connector, *callLog) connectors.Connector, log *callLog) {
+	open := e.p.Open
+	e.p.Open = func(ctx context.Context, src configs.Source) (connectors.Connector, error) {
+		c, err := open(ctx, src)
+		if err != nil {
+			return nil, err
+		}
+		return wrap(c, log), nil
 	}
+}
+
+// checkAllDeletedOnce checks that every item of batch b is gone and
+// recorded deleted exactly once in a ledger that verifies, and the batch
+// done.
+func checkAllDeletedOnce(t *testing.T, e *env, b store.Batch) {
+	t.Helper()
 	if e.src.Len() != 0 {
 		t.Fatalf("%d items left", e.src.Len())
 	}
@@ -127,7 +137,64 @@ func containerEnv(t *testing.T, wrap func(connectors.Connector, *callLog) connec
 			t.Fatalf("%s: ledger outcomes %v, want exactly one deletion", ref, outcomes)
 		}
 	}
+	got, err := e.p.Store.Batch(context.Background(), b.ID)
+	if err != nil || got.Status != store.StatusDone || got.Deleted != b.Items {
+		t.Fatalf("batch: %+v %v", got, err)
+	}
+}
+
+// containerEnv is containerSetup, then an execution, which must delete
+// and record every item once.
+func containerEnv(t *testing.T, wrap func(connectors.Connector, *callLog) connectors.Connector) (chunks []int, log *callLog, e *env) {
+	e, b, chunks, log := containerSetup(t, wrap)
+	rs, err := e.p.Execute(context.Background(), 0, "it")
+	if err != nil || len(rs) != 1 || rs[0].Err != nil || rs[0].Deleted != b.Items {
+		t.Fatalf("execute: %v %+v", err, rs)
+	}
+	checkAllDeletedOnce(t, e, b)
 	return chunks, log, e
+}
+
+func chunkByContainer(c connectors.Connector, log *callLog) connectors.Connector {
+	return &byContainer{Connector: c, chunking: connectors.ContainerChunking{MinItems: 20, CallItems: 300}, parallel: 3, log: log}
+}
+
+// The process dies while calls of a container chunker's size are in
+// flight in several chunks: after a restart every approved item is
+// recorded as deleted exactly once (the open intents of 300 items are
+// reconciled) and the ledger verifies.
+func TestCrashRecoveryContainerChunks(t *testing.T) {
+	for _, after := range []int{1, 650, 3000} {
+		t.Run(fmt.Sprintf("crash_after_%d_deletions", after), func(t *testing.T) {
+			e, b, _, _ := containerSetup(t, chunkByContainer)
+			var (
+				mu      sync.Mutex
+				deleted int
+			)
+			dead := e.p
+			e.src.SetFaults(memory.Faults{AfterDelete: func(string) {
+				mu.Lock()
+				defer mu.Unlock()
+				if deleted++; deleted == after {
+					dead.Store.Close() // nothing after this is recorded
+				}
+			}})
+			if rs, err := e.p.Execute(context.Background(), 0, "it"); err == nil && (len(rs) == 0 || rs[0].Err == nil) {
+				t.Fatalf("execution went on after the store was gone: %+v", rs)
+			}
+			e.src.SetFaults(memory.Faults{})
+			e.reopen()
+			wrapOpen(e, chunkByContainer, &callLog{})
+			if open, err := e.p.Store.OpenIntents(context.Background()); err != nil || len(open) == 0 {
+				t.Fatalf("open intents after the crash: %v %v", open, err)
+			}
+			rs, err := e.p.Execute(context.Background(), 0, "it")
+			if err != nil || len(rs) != 1 || rs[0].Err != nil {
+				t.Fatalf("execute after restart: %v %+v", err, rs)
+			}
+			checkAllDeletedOnce(t, e, b) // e.deletions verifies the ledger
+		})
+	}
 }
 
 // A connector whose deletions are limited per container gets chunks that
@@ -135,9 +202,7 @@ func containerEnv(t *testing.T, wrap func(connectors.Connector, *callLog) connec
 // and DeleteBatch calls of at most CallItems targets, each of one
 // container except the small ones', DeleteConcurrency at once.
 func TestExecuteChunksByContainer(t *testing.T) {
-	chunks, log, _ := containerEnv(t, func(c connectors.Connector, log *callLog) connectors.Connector {
-		return &byContainer{Connector: c, chunking: connectors.ContainerChunking{MinItems: 20, CallItems: 300}, parallel: 3, log: log}
-	})
+	chunks, log, _ := containerEnv(t, chunkByContainer)
 	want := []int{20, 700, 700, 700, 700, 700, 700, 2048, 52}
 	if fmt.Sprint(chunks) != fmt.Sprint(want) {
 		t.Fatalf("chunks of %v items, want %v", chunks, want)
