@@ -304,7 +304,7 @@ func (d *driveService) parseRef(op, ref string, minSegs int) (driveRef, error) {
 	switch parts[0] {
 	case prefixDrive:
 		u := parts[1]
-		if u == "" || u != strings.ToLower(u) || strings.Count(u, "@") != 1 || strings.HasPrefix(u, "@") || strings.HasSuffix(u, "@") {
+		if u != strings.ToLower(u) || !validEmail(u) {
 			return bad("not a user's address")
 		}
 		r.ctr = container{Ref: prefixDrive + "/" + u, User: u}
@@ -1000,6 +1000,9 @@ func (d *driveService) pruneEmpty(ctx context.Context, containers []string, stop
 			return removed, connectors.Errorf(connectors.CodeCancelled, "prune", ref, err)
 		}
 		r, err := d.parseRef("prune", ref, 0)
+		if err == nil {
+			_, err = d.c.route(ctx, "prune", ref) // the user is in the scope
+		}
 		if err != nil {
 			errs = append(errs, err)
 			continue

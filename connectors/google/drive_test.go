@@ -783,3 +783,17 @@ func BenchmarkDriveDelete(b *testing.B) {
 	b.ReportMetric(float64(requests)/float64(files), "req/file")
 	b.ReportMetric(bound/perSec, "x_bound")
 }
+
+// TestDrivePruneScope: PruneEmpty refuses folders of a user outside the
+// source's scope and malformed refs, and removes nothing of them.
+func TestDrivePruneScope(t *testing.T) {
+	f := newDriveFixture(t, func(o *Options) { o.Users = []string{dAnna} })
+	empty := f.srv.Folder(dBo, "tom")
+	removed, err := f.c.PruneEmpty(t.Context(), []string{"drive/" + dBo + "/tom", "drive/" + dAnna + "/../x"}, "")
+	if connectors.CodeOf(err) != connectors.CodeInvalid || len(removed) != 0 {
+		t.Errorf("PruneEmpty: %q, %v", removed, err)
+	}
+	if !f.srv.HasFile(empty) {
+		t.Error("a folder of a user outside the scope was removed")
+	}
+}
