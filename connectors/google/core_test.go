@@ -84,7 +84,7 @@ func openCore(t testing.TB, o Options) (*Connector, *fakeClock) {
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
-	c.sleep = clk.sleep
+	c.sleep, c.paceNow = clk.sleep, clk.now
 	t.Cleanup(func() { c.Close() })
 	return c, clk
 }
@@ -671,7 +671,10 @@ func TestPacing(t *testing.T) {
 	srv.EnableGmail("bo@skole.test")
 	srv.SetQuota(50, 0)
 	o.UserUnitsPerSecond = 50
-	c, err := Open(t.Context(), connectors.Env{Logger: zaptest.NewLogger(t)}, o)
+	// The run's clock is fixed (as in a test or a dry run at a date):
+	// pacing still measures real seconds.
+	fixed := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	c, err := Open(t.Context(), connectors.Env{Logger: zaptest.NewLogger(t), Now: func() time.Time { return fixed }}, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -731,8 +734,8 @@ func TestPacing(t *testing.T) {
 	}
 }
 
-// TestPacingClock: pacing reads the injected clock and waits through
-// the injected sleep.
+// TestPacingClock: pacing reads its clock and waits through the
+// injected sleep.
 func TestPacingClock(t *testing.T) {
 	_, o := coreFake(t, "anna@skole.test")
 	o.UserUnitsPerSecond = 20

@@ -102,6 +102,7 @@ type Connector struct {
 	tokenClient *http.Client
 	retry       retryPolicy
 	sleep       func(ctx context.Context, d time.Duration) error
+	paceNow     func() time.Time // see wait
 	pace        pacer
 	stats       counters
 
@@ -173,6 +174,7 @@ func Open(ctx context.Context, env connectors.Env, o Options) (*Connector, error
 		base:      tr,
 		retry:     defaultRetry,
 		sleep:     sleepCtx,
+		paceNow:   time.Now,
 		pace:      pacer{gmail: map[string]*rate.Limiter{}, drive: map[string]*rate.Limiter{}},
 		sources:   map[string]oauth2.TokenSource{},
 		clients:   map[clientKey]*http.Client{},

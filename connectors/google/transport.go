@@ -138,7 +138,10 @@ func (c *Connector) limiter(a api, user string) *rate.Limiter {
 }
 
 // wait paces a request of units for user: it returns once the user's
-// quota allows it, or with ctx's error.
+// quota allows it, or with ctx's error. Pacing measures the time that
+// passes with paceNow, the system's monotonic clock, not Env.Now: the
+// clock of a run may be fixed (tests, a dry run at a given date) or step,
+// and a quota refills in real seconds. Env.Now reads Retry-After dates.
 func (c *Connector) wait(ctx context.Context, a api, user string, units int) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -151,7 +154,7 @@ func (c *Connector) wait(ctx context.Context, a api, user string, units int) err
 	for units > 0 {
 		n := min(units, l.Burst())
 		units -= n
-		now := c.now()
+		now := c.paceNow()
 		r := l.ReserveN(now, n)
 		d := r.DelayFrom(now)
 		if d <= 0 {
@@ -159,7 +162,7 @@ func (c *Connector) wait(ctx context.Context, a api, user string, units int) err
 		}
 		c.stats.waited.Add(int64(d))
 		if err := c.sleep(ctx, d); err != nil {
-			r.CancelAt(c.now())
+			r.CancelAt(c.paceNow())
 			return err
 		}
 	}
