@@ -722,3 +722,51 @@ func TestGmailQuotaStorm(t *testing.T) {
 		t.Error("the fake's quota refused nothing: not a storm")
 	}
 }
+
+// TestGmailMalformedAnswers: a batch answer cut in half fails the
+// mailbox's listing (nothing of that batch listed); a history page cut
+// in half at deletion deletes nothing; a history page token that loops
+// deletes nothing.
+func TestGmailMalformedAnswers(t *testing.T) {
+	f := newGmailFixture(t, []string{gAnna}, nil)
+	var ids []string
+	for i := range 3 {
+		ids = append(ids, f.srv.PutMessage(gAnna, googletest.Message{Internal: t0.Add(time.Duration(i) * time.Minute)}))
+	}
+	fault := f.srv.Inject(googletest.Fault{Method: "POST", Path: "/batch/gmail/v1", Times: 1, Malformed: true})
+	items, done, err := f.list(t, connectors.ListOptions{})
+	if err == nil || len(items) != 0 || connectors.CodeOf(done[gmailBase+gAnna]) != connectors.CodeIO || f.srv.Hits(fault) != 1 {
+		t.Fatalf("cut batch answer: %d items, %v", len(items), err)
+	}
+	items, _, err = f.list(t, connectors.ListOptions{})
+	if err != nil || len(items) != 3 {
+		t.Fatalf("%d items, %v", len(items), err)
+	}
+	var ts []connectors.Target
+	for _, id := range ids {
+		it := items[gmailRef(gAnna, id)]
+		ts = append(ts, connectors.Target{Ref: it.Ref, Version: it.Version})
+	}
+	f.srv.Inject(googletest.Fault{Method: "GET", Path: "/history", Times: 1, Malformed: true})
+	for _, r := range f.deleteAll(t, ts...) {
+		if r.Outcome != connectors.OutcomeFailed {
+			t.Errorf("cut history page: %q %v", r.Ref, r.Outcome)
+		}
+	}
+	// Two history pages, the second naming the first's token again.
+	page := `{"history":[],"historyId":"99999999","nextPageToken":"x"}`
+	f.srv.Inject(googletest.Fault{Method: "GET", Path: "/history", Nth: 2, Times: 1, Status: 200, Body: page})
+	f.srv.Inject(googletest.Fault{Method: "GET", Path: "/history", Times: 1, Status: 200, Body: page})
+	for _, r := range f.deleteAll(t, ts...) {
+		if r.Outcome != connectors.OutcomeFailed || !strings.Contains(fmt.Sprint(r.Err), "loop") {
+			t.Errorf("looping history pages: %q %v %v", r.Ref, r.Outcome, r.Err)
+		}
+	}
+	if got := len(f.srv.MessageIDs(gAnna)); got != 3 {
+		t.Errorf("%d messages left, want all", got)
+	}
+	f.srv.ClearFaults()
+	for _, r := range f.deleteAll(t, ts...) {
+		gotOutcome(t, r, connectors.OutcomeDeleted, 0)
+	}
+}

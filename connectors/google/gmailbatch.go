@@ -159,7 +159,7 @@ func (g *gmailService) batchGet(ctx context.Context, op, user string, ids []stri
 			n := min(len(pending), g.batchCalls, maxBatchCalls)
 			chunk := pending[:n]
 			pending = pending[n:]
-			parts, err := g.postBatch(ctx, hc, svc.BasePath, batchURL, user, chunk, query)
+			parts, err := g.postBatch(ctx, hc, svc.BasePath, batchURL, op, user, chunk, query)
 			if err != nil {
 				return out, classifyError(op, prefixGmail+"/"+user, err)
 			}
@@ -241,7 +241,7 @@ func retryablePart(err error) bool {
 }
 
 // postBatch sends one batch of gets and parses its answer.
-func (g *gmailService) postBatch(ctx context.Context, hc *http.Client, basePath, batchURL, user string, ids []string, query url.Values) ([]batchPart, error) {
+func (g *gmailService) postBatch(ctx context.Context, hc *http.Client, basePath, batchURL, op, user string, ids []string, query url.Values) ([]batchPart, error) {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	for i, id := range ids {
@@ -277,7 +277,7 @@ func (g *gmailService) postBatch(ctx context.Context, hc *http.Client, basePath,
 	}
 	parts, err := parseBatchResponse(res.Header.Get("Content-Type"), io.LimitReader(res.Body, maxBatchResponse))
 	if err != nil {
-		return nil, connectors.Errorf(connectors.CodeIO, "batch", "", err)
+		return nil, connectors.Errorf(connectors.CodeIO, op, prefixGmail+"/"+user, err)
 	}
 	return parts, nil
 }
