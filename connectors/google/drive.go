@@ -548,7 +548,7 @@ func (d *driveService) list(ctx context.Context, ctr container, opts connectors.
 	}
 	start := driveRef{ctr: ctr}
 	startID := rootID
-	if p := opts.Prefix; strings.HasPrefix(p, ctr.Ref+"/") {
+	if p := strings.TrimSuffix(opts.Prefix, "/"); strings.HasPrefix(p, ctr.Ref+"/") {
 		r, err := d.parseRef("list", p, 1)
 		if err != nil {
 			return err

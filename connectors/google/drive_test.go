@@ -797,3 +797,35 @@ func TestDrivePruneScope(t *testing.T) {
 		t.Error("a folder of a user outside the scope was removed")
 	}
 }
+
+// TestDriveVaultAPI: holds read with the Vault API. A DRIVE hold on an
+// account placed between the plan and the deletion makes its deletions
+// held; a MAIL hold does not; a DRIVE hold that includes
+// shared drive files holds the shared drive's deletions.
+func TestDriveVaultAPI(t *testing.T) {
+	const shared = "0AvaultShared"
+	f := newDriveFixture(t, func(o *Options) {
+		o.Vault = vaultAPI
+		o.SharedDrives = []string{shared}
+	})
+	f.srv.AddUser(googletest.User{Email: "carl@skole.test", OrgUnit: "/Ansatte"})
+	f.srv.AddSharedDrive(shared, "Fælles", []string{dAdmin}, nil)
+	a := f.srv.PutFile(dAnna, "x/a.txt", googletest.File{Content: []byte("a")})
+	b := f.srv.PutFile(dBo, "x/b.txt", googletest.File{Content: []byte("b")})
+	s := f.srv.PutFile(shared, "x/s.txt", googletest.File{Content: []byte("s")})
+	items := f.mustList(t, "")
+	f.srv.AddMatter(googletest.Matter{Name: "sag", Holds: []googletest.Hold{
+		{Name: "anna", Corpus: "DRIVE", Accounts: []string{dAnna}},
+		{Name: "bo mail", Corpus: "MAIL", Accounts: []string{dBo}},
+		{Name: "fælles", Corpus: "DRIVE", SharedDriveFiles: true, Accounts: []string{"carl@skole.test"}},
+	}})
+	rs := f.delete(t, target(items["drive/"+dAnna+"/x/a.txt"]), target(items["drive/"+dBo+"/x/b.txt"]), target(items["shared/"+shared+"/x/s.txt"]))
+	wantOutcome(t, rs[0], connectors.OutcomeHeld, connectors.CodeHeld)
+	wantOutcome(t, rs[1], connectors.OutcomeDeleted, 0)
+	wantOutcome(t, rs[2], connectors.OutcomeHeld, connectors.CodeHeld)
+	for _, id := range []string{a, b, s} {
+		if f.srv.HasFile(id) {
+			t.Errorf("file %s was not deleted", id)
+		}
+	}
+}
