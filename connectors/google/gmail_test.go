@@ -770,3 +770,27 @@ func TestGmailMalformedAnswers(t *testing.T) {
 		gotOutcome(t, r, connectors.OutcomeDeleted, 0)
 	}
 }
+
+// FuzzGmailRef: a ref parseGmailRef accepts is the ref of what it
+// returns (the user in lower case), and ids it accepts are ids a ref can
+// hold.
+func FuzzGmailRef(f *testing.F) {
+	for _, s := range []string{"gmail/anna@skole.test/18c2f0a1b2c3d4e5", "gmail/Anna@Skole.test/x", "gmail/anna@skole.test/", "gmail//x", "gmail/a/b/c", "drive/anna@skole.test/x", "gmail/anna@skole.test/ø ü=", "gmail/anna@skole.test/.."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, ref string) {
+		user, id, err := parseGmailRef(ref)
+		if err != nil {
+			if connectors.CodeOf(err) != connectors.CodeInvalid {
+				t.Errorf("%q: %v, want invalid", ref, err)
+			}
+			return
+		}
+		if !validMessageID(id) || strings.Contains(user, "/") || user != strings.ToLower(user) {
+			t.Errorf("%q: user %q id %q", ref, user, id)
+		}
+		if got := gmailRef(user, id); !strings.EqualFold(got, ref) || !strings.HasSuffix(ref, "/"+id) {
+			t.Errorf("%q: parsed back as %q", ref, got)
+		}
+	})
+}
