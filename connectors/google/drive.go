@@ -19,8 +19,9 @@ package google
 // by its id before the extension, "Referat~<id>.docx" ("Noter~<id>" with
 // no extension), as is an item with an empty name ("~<id>"). The refs are
 // stable while the folder is unchanged, and a ref with an id stays bound
-// to that file: when the oldest goes, the later ones keep their refs
-// until they are listed again. The Container of an item is its folder's
+// to that file: when the oldest goes, a later one is listed under the
+// plain name from then on, but a target planned with its id still finds
+// it. The Container of an item is its folder's
 // ref ("drive/<user>" at the top), so emptied folders can be pruned.
 //
 // # Versions
@@ -92,9 +93,9 @@ package google
 // (TestDriveRequestsPerFile). The Go client has no support for Google's HTTP
 // batch endpoint, and Drive counts every call inside a batch against the
 // quota as a request of its own, so batching would save round trips but
-// not quota: the quota-bound rate (200 requests a second a user,
-// 12,000 a minute) is reached with concurrent single deletes
-// (driveParallel in flight per call) instead.
+// not quota: the quota-bound rate (Drive allows 12,000 requests a minute
+// a user, and as many a project) is reached with concurrent single
+// deletes (driveParallel in flight per call) instead.
 //
 // PruneEmpty removes a folder only when it is empty, Trash included (a
 // folder holding trashed files is not empty: deleting it would purge
@@ -264,13 +265,24 @@ func assignSegs(es []driveEntry) {
 	slices.SortFunc(es, func(a, b driveEntry) int { return strings.Compare(a.seg, b.seg) })
 }
 
-// findSeg returns the entry with the given segment.
+// findSeg returns the entry with the given segment, or, failing that,
+// the entry whose name with its id is the segment: a ref made for a later
+// file of a name stays bound to that file after the files before it went
+// (and it took the plain name).
 func findSeg(es []driveEntry, seg string) (driveEntry, bool) {
 	i, ok := slices.BinarySearchFunc(es, seg, func(e driveEntry, s string) int { return strings.Compare(e.seg, s) })
-	if !ok {
+	if ok {
+		return es[i], true
+	}
+	if !strings.Contains(seg, "~") {
 		return driveEntry{}, false
 	}
-	return es[i], true
+	for _, e := range es {
+		if strings.Contains(seg, e.id) && altSeg(e.name, e.id) == seg {
+			return e, true
+		}
+	}
+	return driveEntry{}, false
 }
 
 // driveRef is a parsed Drive ref.

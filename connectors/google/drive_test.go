@@ -319,6 +319,15 @@ func TestDriveRefs(t *testing.T) {
 	if !f.srv.HasFile(second) {
 		t.Fatal("a stale target deleted the file that took its name")
 	}
+	// The target planned for "second" under its id still finds it.
+	if st, err := f.c.Stat(t.Context(), base+"Referat~"+second+".docx"); err != nil || !strings.HasPrefix(st.Version, second+":") {
+		t.Errorf("Stat by the id form: %+v, %v", st, err)
+	}
+	rs = f.delete(t, target(items[base+"Referat~"+second+".docx"]))
+	wantOutcome(t, rs[0], connectors.OutcomeDeleted, 0)
+	if f.srv.HasFile(second) {
+		t.Fatal("the target with an id did not delete its file")
+	}
 }
 
 // TestDriveOwnership: only files the user owns are items. Files of
