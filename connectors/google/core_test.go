@@ -778,3 +778,71 @@ func TestPacingClock(t *testing.T) {
 		t.Errorf("cancelled wait: %v", err)
 	}
 }
+
+// TestListReadAhead: with parallel_users, containers are read side by
+// side but delivered in order, fn never called concurrently; the same
+// listing as one user at a time, in a fraction of the time.
+func TestListReadAhead(t *testing.T) {
+	var users []string
+	for _, n := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
+		users = append(users, n+"@skole.test")
+	}
+	srv, o := coreFake(t, users...)
+	for _, u := range users {
+		srv.AddDrive(u)
+		for i := range 3 {
+			srv.PutFile(u, "mappe/f"+string(rune('0'+i))+".txt", googletest.File{Content: []byte("x")})
+		}
+	}
+	srv.SetLatency(40 * time.Millisecond)
+	list := func(parallel int) ([]string, time.Duration) {
+		o := o
+		o.ParallelUsers = parallel
+		c, _ := openCore(t, o)
+		var refs []string
+		var busy sync.Mutex
+		// A first listing resolves the scope and gets the users' tokens;
+		// the second is timed.
+		if err := c.List(t.Context(), connectors.ListOptions{}, func(connectors.Item) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+		before := srv.Stats().Requests
+		start := time.Now()
+		defer func() { t.Logf("parallel_users %d: %d requests", parallel, srv.Stats().Requests-before) }()
+		err := c.List(t.Context(), connectors.ListOptions{}, func(it connectors.Item) error {
+			if !busy.TryLock() {
+				t.Error("fn called concurrently")
+				return nil
+			}
+			defer busy.Unlock()
+			refs = append(refs, it.Ref)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return refs, time.Since(start)
+	}
+	one, slow := list(1)
+	eight, fast := list(8)
+	if len(one) != 24 || !slices.Equal(one, eight) {
+		t.Fatalf("listings differ:\n%v\n%v", one, eight)
+	}
+	if fast*3 > slow {
+		t.Errorf("8 users at once took %v, one at a time %v", fast, slow)
+	}
+	// fn's error stops the listing at once, and List returns it as is.
+	c, _ := openCore(t, o)
+	stop := errors.New("enough")
+	n := 0
+	err := c.List(t.Context(), connectors.ListOptions{}, func(connectors.Item) error {
+		n++
+		if n == 5 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || n != 5 {
+		t.Errorf("stopped listing: %v after %d items", err, n)
+	}
+}
