@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -246,5 +247,40 @@ func TestExecuteChunksWithoutContainerHint(t *testing.T) {
 	}
 	if most != ExecSlice {
 		t.Errorf("largest call of %d targets, want ExecSlice %d", most, ExecSlice)
+	}
+}
+
+// The batch's status is read again before every call, whatever its size:
+// a batch rejected while a container chunker's call of 300 runs stops
+// after that call (one call at a time here).
+func TestRejectWhileExecutingStopsAfterTheCallInFlight(t *testing.T) {
+	e, b, _, _ := containerSetup(t, func(c connectors.Connector, log *callLog) connectors.Connector {
+		return &byContainer{Connector: c, chunking: connectors.ContainerChunking{MinItems: 20, CallItems: 300}, parallel: 1, log: log}
+	})
+	rejected := false
+	e.src.SetFaults(memory.Faults{BeforeDelete: func(ref string) error {
+		if !rejected && strings.HasPrefix(ref, "old/b") {
+			rejected = true
+			res, err := e.p.Reject(context.Background(), b.ID, "bo", DecisionOptions{Reason: "a case is still open"})
+			if err != nil || !res.WasExecuting {
+				t.Errorf("reject during execution: %+v %v", res, err)
+			}
+		}
+		return nil
+	}})
+	rs, err := e.p.Execute(context.Background(), 0, "it")
+	if err != nil || len(rs) != 1 || rs[0].Err != nil {
+		t.Fatalf("execute: %v %+v", err, rs)
+	}
+	// The small containers' chunk (20), then the call in flight (300).
+	const want = 20 + 300
+	if rs[0].Stopped == "" || rs[0].Deleted != want {
+		t.Fatalf("result %+v: want stopped after the call in flight (%d deleted)", rs[0], want)
+	}
+	if left := int64(e.src.Len()); left != b.Items-want {
+		t.Fatalf("%d items left, want %d", left, b.Items-want)
+	}
+	if len(e.deletions()) != want {
+		t.Fatalf("%d deletion entries, want %d", len(e.deletions()), want)
 	}
 }
