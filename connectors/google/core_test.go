@@ -846,3 +846,57 @@ func TestListReadAhead(t *testing.T) {
 		t.Errorf("stopped listing: %v after %d items", err, n)
 	}
 }
+
+// TestDeleteBatchRouting: targets of no part fail as invalid in place,
+// the others are deleted, results in the order given; a cancelled
+// context attempts nothing; a directory that cannot be read fails the
+// call before anything is attempted.
+func TestDeleteBatchRouting(t *testing.T) {
+	srv, o := coreFake(t, "anna@skole.test")
+	srv.AddDrive("anna@skole.test")
+	srv.PutFile("anna@skole.test", "a.txt", googletest.File{Content: []byte("a")})
+	c, _ := openCore(t, o)
+	it, err := c.Stat(t.Context(), "drive/anna@skole.test/a.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := []connectors.Target{
+		{Ref: "gmail/anna@skole.test/1", Version: "1"}, // Gmail not managed
+		{Ref: it.Ref, Version: it.Version},
+		{Ref: "drive/bo@skole.test/a.txt", Version: it.Version}, // not in scope
+		{Ref: "x", Version: "1"},
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	rs, err := c.DeleteBatch(ctx, targets)
+	if err != nil || len(rs) != 4 {
+		t.Fatalf("cancelled: %v %v", rs, err)
+	}
+	for _, r := range rs {
+		if r.Outcome != connectors.OutcomeFailed || connectors.CodeOf(r.Err) != connectors.CodeCancelled {
+			t.Errorf("cancelled: %+v", r)
+		}
+	}
+	rs, err = c.DeleteBatch(t.Context(), targets)
+	if err != nil || len(rs) != 4 {
+		t.Fatalf("%v %v", rs, err)
+	}
+	for i, r := range rs {
+		want := connectors.OutcomeFailed
+		if i == 1 {
+			want = connectors.OutcomeDeleted
+		}
+		if r.Ref != targets[i].Ref || r.Outcome != want || want == connectors.OutcomeFailed && connectors.CodeOf(r.Err) != connectors.CodeInvalid {
+			t.Errorf("result %d: %+v", i, r)
+		}
+	}
+	if _, ok := srv.FileID("anna@skole.test", "a.txt"); ok {
+		t.Error("a.txt was not deleted")
+	}
+
+	srv.Inject(googletest.Fault{Path: "/admin/directory/v1/users", Status: 403, Reason: "forbidden", Message: "Not Authorized to access this resource/api"})
+	c2, _ := openCore(t, o)
+	if rs, err := c2.DeleteBatch(t.Context(), targets[1:2]); err == nil || rs != nil || connectors.CodeOf(err) != connectors.CodePermission {
+		t.Errorf("directory refused: %v, %v", rs, err)
+	}
+}

@@ -569,6 +569,9 @@ func (c *Connector) Stat(ctx context.Context, ref string) (connectors.Item, erro
 // put back in the order given. Refs that are not the source's fail with
 // CodeInvalid.
 func (c *Connector) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]connectors.Result, error) {
+	if ctx.Err() != nil {
+		return connectors.EachTarget(ctx, "delete", targets, nil), nil
+	}
 	results := make([]connectors.Result, len(targets))
 	type group struct {
 		svc     service
@@ -579,11 +582,12 @@ func (c *Connector) DeleteBatch(ctx context.Context, targets []connectors.Target
 	for i, t := range targets {
 		svc, err := c.route(ctx, "delete", t.Ref)
 		if err != nil {
-			if connectors.CodeOf(err) != connectors.CodeInvalid {
-				if i == 0 && len(groups) == 0 {
-					// The scope could not be read: nothing was attempted.
-					return nil, err
-				}
+			switch code := connectors.CodeOf(err); {
+			case code == connectors.CodeCancelled && ctx.Err() != nil:
+				return connectors.EachTarget(ctx, "delete", targets, nil), nil
+			case code != connectors.CodeInvalid:
+				// The scope could not be read: nothing was attempted.
+				return nil, err
 			}
 			results[i] = connectors.Result{Ref: t.Ref, Outcome: connectors.OutcomeFailed, Err: err}
 			continue
