@@ -124,6 +124,7 @@ func TestOptionsValidate(t *testing.T) {
 		{func(o *Options) { o.VaultHolds = []string{"a b"} }, "vault_holds[0] \"a b\" is neither an email address nor a shared drive id"},
 		{func(o *Options) { o.UserUnitsPerSecond = 251 }, "user_units_per_second 251: give 1 to 250"},
 		{func(o *Options) { o.ParallelUsers = 65 }, "parallel_users 65: give 1 to 64"},
+		{func(o *Options) { o.DriveRequestsPerMinute = -1 }, "drive_requests_per_minute -1: give 1 to 1000000"},
 		{func(o *Options) { o.PageSize = 501 }, "page_size 501: give 1 to 500"},
 		{func(o *Options) { o.Timeout = -time.Second }, "timeout -1s must not be negative"},
 		{func(o *Options) { o.Timeout = time.Millisecond }, "timeout 1ms is too short"},
@@ -141,7 +142,7 @@ func TestOptionsValidate(t *testing.T) {
 	}
 	d := good.withDefaults()
 	if !*d.Gmail || !*d.Drive || d.Vault != "list" || d.PageSize != 500 || d.ParallelUsers != 8 || d.UserUnitsPerSecond != 250 ||
-		d.Timeout != time.Minute || !slices.Equal(d.Domains, []string{"skole.dk"}) || d.SharedDrivesAs != "admin@skole.dk" {
+		d.Timeout != time.Minute || d.DriveRequestsPerMinute != 12000 || !slices.Equal(d.Domains, []string{"skole.dk"}) || d.SharedDrivesAs != "admin@skole.dk" {
 		t.Errorf("defaults: %+v", d)
 	}
 }
@@ -771,6 +772,26 @@ func TestPacingClock(t *testing.T) {
 	want += time.Duration(100 / (20 * margin) * float64(time.Second))
 	if total < want-10*time.Millisecond || total > want+10*time.Millisecond {
 		t.Errorf("waited %v after a batch of 100 units, want %v", total, want)
+	}
+	// Drive: the project's limit is shared by every user.
+	o.DriveRequestsPerMinute = 600 // 10 a second, a burst of 10
+	d, dclk := openCore(t, o)
+	for _, u := range []string{"anna@skole.test", "bo@skole.test"} {
+		for range 10 {
+			if err := d.wait(t.Context(), apiDrive, u, 1); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	total = 0
+	for _, w := range dclk.waits() {
+		total += w
+	}
+	// 10 requests beyond the project's burst at 95% of 10/s, though
+	// each user is far below Drive's 200 a second.
+	want = time.Duration(10 / (10 * margin) * float64(time.Second))
+	if total < want-10*time.Millisecond || total > want+10*time.Millisecond {
+		t.Errorf("Drive: waited %v, want %v", total, want)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()

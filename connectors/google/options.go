@@ -64,6 +64,9 @@ type Options struct {
 	ParallelUsers      int           `yaml:"parallel_users"`        // default 8
 	PageSize           int           `yaml:"page_size"`             // 1..500, default 500
 	Timeout            time.Duration `yaml:"timeout"`               // one request, default 60s
+	// DriveRequestsPerMinute is the project's Drive quota, shared by all
+	// users (the Cloud console's "Queries per minute"): default 12000.
+	DriveRequestsPerMinute int `yaml:"drive_requests_per_minute"`
 
 	// APIURL replaces https://*.googleapis.com for every service (tests,
 	// a private endpoint). The token endpoint is the key's token_uri.
@@ -178,6 +181,9 @@ func (o *Options) Validate() error {
 	if o.UserUnitsPerSecond < 0 || o.UserUnitsPerSecond > maxUserUnits {
 		bad("user_units_per_second %d: give 1 to %d (Gmail's per-user limit)", o.UserUnitsPerSecond, maxUserUnits)
 	}
+	if o.DriveRequestsPerMinute < 0 || o.DriveRequestsPerMinute > 1_000_000 {
+		bad("drive_requests_per_minute %d: give 1 to 1000000 (the project's Drive queries per minute)", o.DriveRequestsPerMinute)
+	}
 	if o.ParallelUsers < 0 || o.ParallelUsers > 64 {
 		bad("parallel_users %d: give 1 to 64", o.ParallelUsers)
 	}
@@ -238,6 +244,9 @@ func (o *Options) withDefaults() Options {
 	}
 	if c.UserUnitsPerSecond == 0 {
 		c.UserUnitsPerSecond = maxUserUnits
+	}
+	if c.DriveRequestsPerMinute == 0 {
+		c.DriveRequestsPerMinute = 12000
 	}
 	if c.ParallelUsers == 0 {
 		c.ParallelUsers = 8

@@ -32,7 +32,9 @@ const (
 )
 
 // Drive allows 12,000 queries a minute per user: 200 a second, a
-// request costing 1.
+// request costing 1. The project's limit (drive_requests_per_minute,
+// 12,000 by default) is shared by every user: the pacer's project
+// limiter.
 const driveUnitsPerSecond = 200
 
 // retryPolicy says which failed requests are retried and how long to
@@ -114,11 +116,13 @@ func gmailUnits(method, path string) int {
 // back 429 in the fake at 100%, none at 95%.
 const paceMargin = 0.95
 
-// pacer holds the per-user limiters of Gmail and Drive.
+// pacer holds the per-user limiters of Gmail and Drive, and Drive's
+// project-wide one.
 type pacer struct {
-	mu    sync.Mutex
-	gmail map[string]*rate.Limiter
-	drive map[string]*rate.Limiter
+	mu           sync.Mutex
+	gmail        map[string]*rate.Limiter
+	drive        map[string]*rate.Limiter
+	driveProject *rate.Limiter
 }
 
 func (c *Connector) limiter(a api, user string) *rate.Limiter {
@@ -150,7 +154,29 @@ func (c *Connector) wait(ctx context.Context, a api, user string, units int) err
 		return nil
 	}
 	c.stats.units.Add(int64(units))
-	l := c.limiter(a, user)
+	if a == apiDrive {
+		if err := c.reserve(ctx, c.driveProject(), units); err != nil {
+			return err
+		}
+	}
+	return c.reserve(ctx, c.limiter(a, user), units)
+}
+
+// driveProject returns the project-wide Drive limiter.
+func (c *Connector) driveProject() *rate.Limiter {
+	p := &c.pace
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.driveProject == nil {
+		per := max(1, c.opts.DriveRequestsPerMinute/60)
+		p.driveProject = rate.NewLimiter(rate.Limit(float64(c.opts.DriveRequestsPerMinute)/60*paceMargin), per)
+	}
+	return p.driveProject
+}
+
+// reserve takes units from l, waiting as long as it says, in pieces of
+// at most its burst.
+func (c *Connector) reserve(ctx context.Context, l *rate.Limiter, units int) error {
 	for units > 0 {
 		n := min(units, l.Burst())
 		units -= n
