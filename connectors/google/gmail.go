@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -117,7 +118,9 @@ func (g *gmailService) list(ctx context.Context, ctr container, opts connectors.
 	if err != nil {
 		return gerr("list", ctr.Ref, err)
 	}
-	names, err := g.loadLabels(ctx, svc, user)
+	// Labels are read anew for every listing (one request, 1 unit): a
+	// label renamed since the last one shows under its new name.
+	names, err := g.reloadLabels(ctx, svc, user)
 	if err != nil {
 		return gerr("list", ctr.Ref, err)
 	}
@@ -129,6 +132,9 @@ func (g *gmailService) list(ctx context.Context, ctr container, opts connectors.
 		call.Q("before:" + strconv.FormatInt((ms+999)/1000, 10))
 	}
 	seen := map[string]bool{}
+	// emitted holds the ids passed to fn: a message Gmail lists on two
+	// pages (the mailbox changed while it was paged) is passed once.
+	emitted := map[string]bool{}
 	var bad int       // messages whose metadata could not be read
 	reloaded := false // labels read again for an unknown label id
 	for page := 1; ; page++ {
@@ -144,7 +150,9 @@ func (g *gmailService) list(ctx context.Context, ctr container, opts connectors.
 			if m == nil || !validMessageID(m.Id) {
 				return connectors.Errorf(connectors.CodeIO, "list", ctr.Ref, fmt.Errorf("page %d of the listing names a message without a valid id", page))
 			}
-			ids = append(ids, m.Id)
+			if !emitted[m.Id] && !slices.Contains(ids, m.Id) {
+				ids = append(ids, m.Id)
+			}
 		}
 		if len(ids) > 0 {
 			got, err := g.batchGet(ctx, "list", user, ids, metadataQuery)
@@ -153,8 +161,8 @@ func (g *gmailService) list(ctx context.Context, ctr container, opts connectors.
 			}
 			for _, id := range ids {
 				o := got[id]
-				if o.notFound {
-					continue // vanished between list and get
+				if o.notFound || emitted[id] {
+					continue // vanished between list and get, or listed already
 				}
 				var it connectors.Item
 				err := o.err
@@ -176,6 +184,7 @@ func (g *gmailService) list(ctx context.Context, ctr container, opts connectors.
 				if !opts.ReceivedBefore.IsZero() && !it.Received.Before(opts.ReceivedBefore) {
 					continue
 				}
+				emitted[id] = true
 				if err := fn(it); err != nil {
 					return err
 				}
@@ -196,7 +205,7 @@ func (g *gmailService) list(ctx context.Context, ctr container, opts connectors.
 	return nil
 }
 
-// loadLabels returns user's label names by id, read once per mailbox.
+// loadLabels returns user's label names by id, as last read (Stat).
 func (g *gmailService) loadLabels(ctx context.Context, svc *gmail.Service, user string) (map[string]string, error) {
 	g.mu.Lock()
 	names := g.labels[user]

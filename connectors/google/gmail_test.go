@@ -2,6 +2,7 @@ package google
 
 import (
 	"bytes"
+	"encoding/base64"
 	"context"
 	"errors"
 	"fmt"
@@ -793,4 +794,26 @@ func FuzzGmailRef(f *testing.F) {
 			t.Errorf("%q: parsed back as %q", ref, got)
 		}
 	})
+}
+
+// TestGmailListDuplicates: a message Gmail names twice, on one page or
+// on two (the mailbox changed while it was paged), is read and listed
+// once.
+func TestGmailListDuplicates(t *testing.T) {
+	f := newGmailFixture(t, []string{gAnna}, nil)
+	a := f.srv.PutMessage(gAnna, googletest.Message{Internal: t0})
+	b := f.srv.PutMessage(gAnna, googletest.Message{Internal: t0.Add(-time.Minute)})
+	f.srv.PutMessage(gAnna, googletest.Message{Internal: t0.Add(-2 * time.Minute)})
+	// The fake's page token names the message a page starts after; this
+	// one is after nothing, so the second page is the whole mailbox.
+	token := base64.RawURLEncoding.EncodeToString([]byte("99999999999999:"))
+	f.srv.Inject(googletest.Fault{Method: "GET", Path: "/messages", Times: 1, Status: 200,
+		Body: fmt.Sprintf(`{"messages":[{"id":%q,"threadId":%[1]q},{"id":%[1]q,"threadId":%[1]q},{"id":%q,"threadId":%[2]q}],"nextPageToken":%q}`, a, b, token)})
+	items, _, err := f.list(t, connectors.ListOptions{})
+	if err != nil || len(items) != 3 {
+		t.Fatalf("%d items, %v", len(items), err)
+	}
+	if st := f.srv.GmailStats(gAnna); st.Get != 3 {
+		t.Errorf("%d gets for 3 messages", st.Get)
+	}
 }
