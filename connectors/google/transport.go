@@ -31,6 +31,22 @@ const (
 	apiToken
 )
 
+func (a api) String() string {
+	switch a {
+	case apiGmail:
+		return "gmail"
+	case apiDrive:
+		return "drive"
+	case apiAdmin:
+		return "directory"
+	case apiVault:
+		return "vault"
+	case apiToken:
+		return "token"
+	}
+	return "unknown"
+}
+
 // Drive allows 12,000 queries a minute per user: 200 a second, a
 // request costing 1. The project's limit (drive_requests_per_minute,
 // 12,000 by default) is shared by every user: the pacer's project
@@ -259,7 +275,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			var ne net.Error
 			if ctx.Err() == nil && replayable && failed < c.retry.Failed && (errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF)) {
 				failed++
-				c.log.Debug("retrying google request", zap.Int("api", int(t.api)), zap.String("error_kind", "transport"), zap.Int("attempt", attempt+1))
+				c.log.Debug("retrying google request", zap.Stringer("api", t.api), zap.String("error_kind", "transport"), zap.Int("attempt", attempt+1))
 				if err := c.sleep(ctx, c.retry.backoff(failed)); err != nil {
 					return nil, err
 				}
@@ -285,7 +301,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if ra, ok := retryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
 			d = min(ra, c.retry.MaxWait)
 		}
-		c.log.Debug("retrying google request", zap.Int("api", int(t.api)), zap.Int("status", resp.StatusCode),
+		c.log.Debug("retrying google request", zap.Stringer("api", t.api), zap.Int("status", resp.StatusCode),
 			zap.String("error_kind", kind), zap.Duration("wait", d), zap.Int("attempt", attempt+1))
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
