@@ -817,3 +817,39 @@ func TestGmailListDuplicates(t *testing.T) {
 		t.Errorf("%d gets for 3 messages", st.Get)
 	}
 }
+
+// TestGmailVaultAPI: Vault holds placed after the plan, read with the
+// Vault API at deletion: a MAIL hold on an account or on its
+// organisational unit makes its deletions held; a DRIVE hold does not.
+func TestGmailVaultAPI(t *testing.T) {
+	const carl = "carl@skole.test"
+	f := newGmailFixture(t, []string{gAnna, gBo}, func(o *Options) {
+		o.Vault = vaultAPI
+		o.Users = append(o.Users, carl)
+	})
+	f.srv.AddUser(googletest.User{Email: carl, OrgUnit: "/Ansatte"})
+	f.srv.EnableGmail(carl)
+	a := f.srv.PutMessage(gAnna, googletest.Message{Internal: t0})
+	b := f.srv.PutMessage(gBo, googletest.Message{Internal: t0})
+	c := f.srv.PutMessage(carl, googletest.Message{Internal: t0})
+	items, _, err := f.list(t, connectors.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv.AddMatter(googletest.Matter{Name: "sag", Holds: []googletest.Hold{
+		{Name: "anna", Corpus: "MAIL", Accounts: []string{gAnna}},
+		{Name: "bo drive", Corpus: "DRIVE", Accounts: []string{gBo}},
+		{Name: "ansatte", Corpus: "MAIL", OrgUnit: "/Ansatte"},
+	}})
+	var ts []connectors.Target
+	for _, r := range []string{gmailRef(gAnna, a), gmailRef(gBo, b), gmailRef(carl, c)} {
+		ts = append(ts, connectors.Target{Ref: r, Version: items[r].Version})
+	}
+	rs := f.deleteAll(t, ts...)
+	gotOutcome(t, rs[0], connectors.OutcomeHeld, connectors.CodeHeld)
+	gotOutcome(t, rs[1], connectors.OutcomeDeleted, 0)
+	gotOutcome(t, rs[2], connectors.OutcomeHeld, connectors.CodeHeld)
+	if f.srv.HasMessage(gAnna, a) || f.srv.HasMessage(gBo, b) || f.srv.HasMessage(carl, c) {
+		t.Error("a message is still in its mailbox")
+	}
+}
