@@ -853,3 +853,40 @@ func TestGmailVaultAPI(t *testing.T) {
 		t.Error("a message is still in its mailbox")
 	}
 }
+
+// TestGmailCancelAfterDelete: the caller's context ends once Gmail has
+// the batchDelete: what was sent is still verified, and reported
+// deleted, not failed.
+func TestGmailCancelAfterDelete(t *testing.T) {
+	f := newGmailFixture(t, []string{gAnna}, nil)
+	a := f.srv.PutMessage(gAnna, googletest.Message{Internal: t0})
+	items, _, err := f.list(t, connectors.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := items[gmailRef(gAnna, a)]
+	f.srv.SetLatency(200 * time.Millisecond)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	type answer struct {
+		rs  []connectors.Result
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		rs, err := f.c.DeleteBatch(ctx, []connectors.Target{{Ref: it.Ref, Version: it.Version}})
+		ch <- answer{rs, err}
+	}()
+	for f.srv.GmailStats(gAnna).BatchDelete == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	got := <-ch
+	if got.err != nil || len(got.rs) != 1 {
+		t.Fatalf("DeleteBatch: %v, %v", got.rs, got.err)
+	}
+	gotOutcome(t, got.rs[0], connectors.OutcomeDeleted, 0)
+	if f.srv.HasMessage(gAnna, a) {
+		t.Error("message still there")
+	}
+}
