@@ -49,8 +49,11 @@ package google
 // reported to ListOptions.Ignored with the reason. Files the user owns in
 // folders of others (outside their My Drive tree) are not reached by the
 // walk: they are not in the user's My Drive and a path for them would be
-// another user's; this is a known gap (see the report of #21). In a shared
-// drive every file is an item (the drive, not a person, owns them).
+// another user's, so they are not items; after a complete walk of a
+// whole My Drive one flat query ('me' in owners, ids only) finds them and
+// reports them to ListOptions.Ignored as "drive/<user>/~<id>", so they
+// are counted, not missed in silence. In a shared drive every file is an
+// item (the drive, not a person, owns them).
 //
 // Trashed files ARE listed, labelled "trashed": a file in Trash still
 // holds its personal data until Trash is emptied (30 days later, or
@@ -574,7 +577,7 @@ func (d *driveService) list(ctx context.Context, ctr container, opts connectors.
 		}
 		start, startID = r, e.id
 	}
-	w := &driveWalk{d: d, ctx: ctx, svc: svc, ctr: ctr, opts: opts, fn: fn, seen: map[string]bool{}}
+	w := &driveWalk{d: d, ctx: ctx, svc: svc, ctr: ctr, opts: opts, fn: fn, seen: map[string]bool{}, own: map[string]bool{}}
 	if err := w.walk(startID, start); err != nil {
 		var stop errStop
 		if errors.As(err, &stop) {
@@ -585,6 +588,57 @@ func (d *driveService) list(ctx context.Context, ctr container, opts connectors.
 	if len(w.skipped) > 0 {
 		d.logger().Info("drive listing incomplete", zap.Int("folders_skipped", len(w.skipped)), zap.Int("files_listed", w.files))
 		return &connectors.IncompleteError{Skipped: w.skipped}
+	}
+	if ctr.DriveID == "" && len(start.segs) == 0 && opts.Ignored != nil {
+		if err := d.reportOutside(ctx, svc, ctr, w.own, opts.Ignored); err != nil {
+			if ctx.Err() != nil {
+				return connectors.Errorf(connectors.CodeCancelled, "list", ctr.Ref, ctx.Err())
+			}
+			// Only a report: the listing itself is complete.
+			d.logger().Warn("drive files outside the tree not reported", zap.String("code", connectors.CodeOf(err).String()))
+		}
+	}
+	return nil
+}
+
+// reportOutside reports to ignored the files the user owns that the walk
+// of their My Drive did not reach (they sit in folders of other accounts,
+// or their folder is gone): with one flat query of the user's files
+// ('me' in owners, ids only, 1000 a page), so that they are counted and
+// named, never silently missed. Their refs are "drive/<user>/~<id>": no
+// path of the user's leads to them.
+func (d *driveService) reportOutside(ctx context.Context, svc *drive.Service, ctr container, own map[string]bool, ignored func(ref, why string)) error {
+	var (
+		outside []string
+		token   string
+		seen    = map[string]bool{}
+	)
+	for {
+		call := svc.Files.List().Q("'me' in owners and mimeType != '" + driveFolderMime + "'").PageSize(drivePageSize).Fields("nextPageToken,files(id,mimeType)").Context(ctx)
+		if token != "" {
+			call = call.PageToken(token)
+		}
+		page, err := call.Do()
+		if err != nil {
+			return classifyError("list", ctr.Ref, err)
+		}
+		for _, f := range page.Files {
+			if f != nil && f.Id != "" && f.MimeType != driveFolderMime && !own[f.Id] {
+				outside = append(outside, f.Id)
+			}
+		}
+		if page.NextPageToken == "" {
+			break
+		}
+		if seen[page.NextPageToken] || page.NextPageToken == token {
+			return connectors.Errorf(connectors.CodeIO, "list", ctr.Ref, errors.New("drive returned a page token that was already followed"))
+		}
+		seen[page.NextPageToken] = true
+		token = page.NextPageToken
+	}
+	slices.Sort(outside)
+	for _, id := range slices.Compact(outside) {
+		ignored(ctr.Ref+"/~"+id, "owned by the user but outside their My Drive (in a folder of another account): no path of theirs leads to it")
 	}
 	return nil
 }
@@ -597,6 +651,7 @@ type driveWalk struct {
 	opts    connectors.ListOptions
 	fn      func(connectors.Item) error
 	seen    map[string]bool
+	own     map[string]bool // ids of the user's files reached
 	skipped []error
 	files   int
 }
@@ -661,6 +716,9 @@ func (w *driveWalk) folder(ref driveRef, es []driveEntry) error {
 				return err
 			}
 			continue
+		}
+		if e.owner == w.ctr.User {
+			w.own[e.id] = true
 		}
 		if why := w.d.ignored(w.ctr, e); why != "" {
 			if w.opts.Ignored != nil {
