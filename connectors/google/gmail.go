@@ -320,10 +320,19 @@ func (g *gmailService) item(user string, m *gmail.Message, names map[string]stri
 	if len(findings) > 0 {
 		it.Labels = append(it.Labels, labelSensitive)
 		for _, f := range findings {
-			it.Labels = append(it.Labels, "sensitive: "+f.String())
+			it.Labels = append(it.Labels, "sensitive: "+findingText(f))
 		}
 	}
 	return it, nil
+}
+
+// findingText is a finding as reasons show it: as m365's, but a label is
+// a Gmail label, not an Outlook category.
+func findingText(f classify.Finding) string {
+	if f.Kind == classify.KindCategory {
+		return fmt.Sprintf("the Gmail label %q", f.What)
+	}
+	return f.String()
 }
 
 // labelSensitive is the label of a message in which the classifier found

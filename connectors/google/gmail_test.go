@@ -248,7 +248,7 @@ func TestGmailListItems(t *testing.T) {
 		sent:  {"SENT", "sensitive", `sensitive: the keyword "trivsel" in the preview`},
 		trash: {"TRASH"},
 		spam:  {"SPAM"},
-		label: {"INBOX", "Elevsag", "sensitive", `sensitive: the Outlook category "Elevsag"`},
+		label: {"INBOX", "Elevsag", "sensitive", `sensitive: the Gmail label "Elevsag"`},
 	}
 	if len(items) != len(want) {
 		t.Errorf("listed %v, want the 5 old messages", refsOfItems(items))
