@@ -662,6 +662,22 @@ func TestDrivePruneSafety(t *testing.T) {
 	if _, ok := f.srv.FileID(dAnna, "U/trash/x.txt"); !ok {
 		t.Error("the trashed file was purged with its folder")
 	}
+
+	// A file arrives while the empty folder is being pruned (after it
+	// went to Trash): the folder is restored, the file kept.
+	late := f.srv.Folder(dAnna, "V/late")
+	f.srv.SetDriveFault(dAnna, googletest.DriveFault{Op: "update", File: late, Times: 1, Arrive: "arrived.txt"})
+	removed, err = f.c.PruneEmpty(t.Context(), []string{p + "/V/late"}, "")
+	if err != nil || len(removed) != 0 {
+		t.Errorf("PruneEmpty with a file arriving: %q, %v", removed, err)
+	}
+	folder, ok := f.srv.FileByID(late)
+	if !ok || folder.Trashed {
+		t.Errorf("the folder is %+v (exists %v), want restored from Trash", folder, ok)
+	}
+	if _, ok := f.srv.FileID(dAnna, "V/late/arrived.txt"); !ok {
+		t.Error("the file that arrived was deleted")
+	}
 }
 
 // TestDriveRequestsPerFile: deleting 1,000 files of one user in 10

@@ -137,6 +137,10 @@ type DriveFault struct {
 	VanishAfter int
 	// KeepOnDelete: files.delete answers 204 but the file stays.
 	KeepOnDelete bool
+	// Arrive: right after files.update of the folder, a file of this
+	// name (owned by the drive's user) appears in it, as if another
+	// client put it there in between.
+	Arrive string
 
 	hits int
 }
@@ -948,6 +952,9 @@ func (s *Server) driveUpdate(w http.ResponseWriter, r *http.Request) {
 		f.Name = *body.Name
 	}
 	f.touch(s.now())
+	if fault != nil && fault.Arrive != "" && f.IsFolder() {
+		s.putLocked(f.drive, f.ID, File{Name: fault.Arrive, Content: []byte(fault.Arrive)})
+	}
 	writeDriveJSON(w, r, driveFileJSON(f, nil), driveFileDefaultFields, fault)
 }
 
