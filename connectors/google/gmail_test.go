@@ -351,7 +351,7 @@ func TestGmailListFaults(t *testing.T) {
 			return googletest.GmailFaults{VanishOnGet: map[string]bool{ids[3]: true}}
 		}, 5, false},
 		{"parts refused and left out", func(ids []string) googletest.GmailFaults {
-			return googletest.GmailFaults{PartStatus: map[string]int{ids[0]: 429, ids[5]: 503}, PartTimes: 3, DropPart: map[string]bool{ids[2]: true}}
+			return googletest.GmailFaults{PartStatus: map[string]int{ids[0]: 429, ids[5]: 503, ids[3]: 403}, PartTimes: 2, DropPart: map[string]bool{ids[2]: true}}
 		}, 6, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

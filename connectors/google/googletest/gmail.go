@@ -103,7 +103,8 @@ type GmailFaults struct {
 	// number).
 	BadInternalDate map[string]bool
 	// PartStatus: ids whose get inside an HTTP batch answers this status
-	// (429 rateLimitExceeded, 500 backendError, 503) PartTimes times.
+	// (429 rateLimitExceeded, 403 userRateLimitExceeded, 500
+	// backendError, 503) PartTimes times each.
 	PartStatus map[string]int
 	PartTimes  int
 	// DropPart: ids whose get is left out of an HTTP batch's answer
@@ -118,7 +119,8 @@ type GmailFaults struct {
 	// HistoryNotFound: history.list answers 404 for any start.
 	HistoryNotFound bool
 
-	listPages int
+	listPages   int
+	partRefused map[string]int
 }
 
 // GmailStats count what a mailbox was asked. Requests counts HTTP
@@ -854,9 +856,12 @@ func (s *Server) gmailBatch(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		if mb != nil && id != "" {
 			f := &mb.faults
-			if st := f.PartStatus[id]; st != 0 && f.PartTimes > 0 {
+			if st := f.PartStatus[id]; st != 0 && f.partRefused[id] < f.PartTimes {
 				status = st
-				f.PartTimes--
+				if f.partRefused == nil {
+					f.partRefused = map[string]int{}
+				}
+				f.partRefused[id]++
 			}
 			if f.DropPart[id] {
 				drop = true
@@ -873,6 +878,8 @@ func (s *Server) gmailBatch(w http.ResponseWriter, r *http.Request) {
 			mux.ServeHTTP(rec, c.req)
 		case http.StatusTooManyRequests:
 			writeError(rec, status, "rateLimitExceeded", "Too many concurrent requests for user.")
+		case http.StatusForbidden:
+			writeError(rec, status, "userRateLimitExceeded", "User Rate Limit Exceeded")
 		default:
 			writeError(rec, status, "backendError", "Backend Error")
 		}
