@@ -916,8 +916,30 @@ func TestDeleteBatchRouting(t *testing.T) {
 	}
 
 	srv.Inject(googletest.Fault{Path: "/admin/directory/v1/users", Status: 403, Reason: "forbidden", Message: "Not Authorized to access this resource/api"})
+	o.Users, o.OrgUnit = nil, "/"
 	c2, _ := openCore(t, o)
 	if rs, err := c2.DeleteBatch(t.Context(), targets[1:2]); err == nil || rs != nil || connectors.CodeOf(err) != connectors.CodePermission {
 		t.Errorf("directory refused: %v, %v", rs, err)
+	}
+}
+
+// TestRouteWithoutDirectory: with listed users, Stat and DeleteBatch of
+// a listed user's refs read no directory; refs of others do (a listed
+// alias's primary address is the source's too).
+func TestRouteWithoutDirectory(t *testing.T) {
+	srv, o := coreFake(t, "anna@skole.test", "bo@skole.test")
+	srv.AddDrive("anna@skole.test")
+	c, _ := openCore(t, o)
+	if _, err := c.Stat(t.Context(), "drive/anna@skole.test/x.txt"); connectors.CodeOf(err) != connectors.CodeNotFound {
+		t.Errorf("Stat: %v", err)
+	}
+	if n := srv.Stats().ByRoute["GET /admin/directory/v1/users/{userKey}"]; n != 0 {
+		t.Errorf("%d users.get for a listed user's ref", n)
+	}
+	if _, err := c.Stat(t.Context(), "drive/carl@skole.test/x.txt"); connectors.CodeOf(err) != connectors.CodeInvalid {
+		t.Errorf("Stat of another user: %v", err)
+	}
+	if n := srv.Stats().ByRoute["GET /admin/directory/v1/users/{userKey}"]; n != 2 {
+		t.Errorf("%d users.get for a ref of no listed user, want the scope resolved (2)", n)
 	}
 }
