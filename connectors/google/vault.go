@@ -73,9 +73,12 @@ func (c *Connector) heldByVault(ctx context.Context, user, corpus string) (bool,
 }
 
 // orgUnitOf returns a user's org unit path, from the scope's directory
-// read or, failing that, users.get.
+// read when the connector has made it, else with users.get.
 func (c *Connector) orgUnitOf(ctx context.Context, user string) (string, error) {
-	if sc, err := c.scope(ctx); err == nil {
+	c.mu.Lock()
+	sc := c.resolved
+	c.mu.Unlock()
+	if sc != nil {
 		if ou := sc.orgUnit[user]; ou != "" {
 			return ou, nil
 		}
