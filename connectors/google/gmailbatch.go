@@ -50,6 +50,10 @@ const maxBatchCalls = 100
 // refuses what exceeds the user's rate with 429 per call: those calls
 // must be sent again, so a batch of 100 costs as many requests as two of
 // 50 and more waiting. Google's documentation advises at most 50 too.
+// Measured against the fake (TestGmailRequestsPerMessage at 20 users of
+// 500 messages, parallel_users 20, quota 250 units a user a second):
+// 50 a batch, 206 batches, 10 calls refused, 11.6 s; 100 a batch, 200
+// batches, 8,001 calls refused, 19.9 s.
 const defaultBatchCalls = 50
 
 // batchPart is one answer of a batch response.
