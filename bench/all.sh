@@ -7,10 +7,12 @@
 #   bench/all.sh --scale         each bench that has a size at two sizes (about
 #                                10x apart), and how time and memory grow
 #   bench/all.sh --only fileshare,ledger [--scale]
-#   bench/all.sh --before OLD    each bench twice, first with the retentiond
+#   bench/all.sh --before OLD [--repeat N]
+#                                each bench twice, first with the retentiond
 #                                binary OLD (built from an earlier commit),
-#                                then with this one, script by script, and
-#                                one table of both
+#                                then with this one, script by script (N
+#                                times over: before, after, before, after…),
+#                                and one table of both
 #
 # Each script runs from a pipe (`| cat`) under a timeout, with its own stderr
 # kept in a log: a script that does not exit by itself (a child holding its
@@ -35,9 +37,14 @@
 # before run that fails (e.g. the old binary lacks a command or option the
 # script needs) shows "failed" in its rows and its reason in a line
 # "before-failed: script: …" below the table, without failing the whole
-# run (only the after runs count as failed). The name=value lines carry
-# side=before or side=after, and the run's last line adds
-# before_exited=… before_failed=… before_targets_met=….
+# run (only the after runs count as failed). With --repeat N each cell is
+# the range over the N runs (min–max), after/before is the ratio of the
+# medians, met counts the runs that met the target (k/N: a target counts as
+# met when every run met it), the exit cell lists each run's, and load is
+# the range of the 1-minute load over each side's runs. The name=value
+# lines carry side=before or side=after and run=1…N, and the run's last
+# line adds before_exited=… before_failed=… before_targets_met=… (exited
+# and failed count runs).
 # With --scale the scaling table comes before it:
 #   script  figure  small  large  size_ratio  growth
 # where growth = (figure(large) / figure(small)) / (size(large) / size(small)):
@@ -55,6 +62,7 @@ export PATH="/usr/local/go/bin:/usr/sbin:$PATH"
 SCALE=0
 ONLY=""
 BEFORE=""
+REPEAT=1
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--scale) SCALE=1 ;;
@@ -62,7 +70,9 @@ while [ $# -gt 0 ]; do
 	--only=*) ONLY=",${1#--only=},"; shift 0 ;;
 	--before) [ $# -ge 2 ] || { echo "bench/all.sh: --before needs a retentiond binary" >&2; exit 2; }; BEFORE=$2; shift ;;
 	--before=*) BEFORE=${1#--before=} ;;
-	*) echo "usage: bench/all.sh [--scale | --before OLD_RETENTIOND] [--only NAME,...]" >&2; exit 2 ;;
+	--repeat) [ $# -ge 2 ] || { echo "bench/all.sh: --repeat needs a number" >&2; exit 2; }; REPEAT=$2; shift ;;
+	--repeat=*) REPEAT=${1#--repeat=} ;;
+	*) echo "usage: bench/all.sh [--scale | --before OLD_RETENTIOND [--repeat N]] [--only NAME,...]" >&2; exit 2 ;;
 	esac
 	shift
 done
@@ -70,6 +80,8 @@ if [ -n "$BEFORE" ]; then
 	[ "$SCALE" = 0 ] || { echo "bench/all.sh: --before and --scale do not go together" >&2; exit 2; }
 	[ -f "$BEFORE" ] && [ -x "$BEFORE" ] || { echo "bench/all.sh: --before $BEFORE: not an executable file" >&2; exit 2; }
 fi
+[[ "$REPEAT" =~ ^[1-9][0-9]*$ ]] || { echo "bench/all.sh: --repeat takes a whole number from 1" >&2; exit 2; }
+[ "$REPEAT" = 1 ] || [ -n "$BEFORE" ] || { echo "bench/all.sh: --repeat goes with --before" >&2; exit 2; }
 TIMEOUT=${BENCH_TIMEOUT:-900}
 BENCH_DIR=${BENCH_DIR:-$HERE/bench} # the scripts (a test points it elsewhere)
 GRACE=${BENCH_GRACE:-30}            # seconds past the timeout before a bench counts as hung
@@ -220,6 +232,24 @@ why() {
 	[ -n "$l" ] || l=$(grep -v '^[[:space:]]*$' "$1" 2>/dev/null | tail -n 1 || true)
 	echo "${l:-no message on stderr}" | cut -c1-300
 }
+span() { # values... -> the value, or min–max; - if none
+	awk 'BEGIN {
+		n = ARGC - 1
+		if (n == 0) { print "-"; exit }
+		lo = hi = ARGV[1]
+		for (i = 1; i <= n; i++) {
+			v = ARGV[i]
+			if (v !~ /^-?[0-9.]+$/) { print ARGV[1] (n > 1 ? ",…" : ""); exit }
+			if (v + 0 < lo + 0) lo = v
+			if (v + 0 > hi + 0) hi = v
+		}
+		print (lo + 0 == hi + 0 ? lo : lo "–" hi) }' "$@"
+}
+median() { # values... -> their median, or nothing
+	printf '%s\n' "$@" | grep -E '^-?[0-9.]+$' | sort -g | awk '{ v[NR] = $1 } END {
+		if (NR == 0) exit
+		print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
 ratio() { # before after -> after/before, or -
 	awk -v b="$1" -v a="$2" 'BEGIN {
 		if (b !~ /^-?[0-9.]+$/ || a !~ /^-?[0-9.]+$/ || b + 0 == 0) { print "-"; exit }
@@ -244,57 +274,84 @@ for b in "${BENCHES[@]}"; do
 	[ -z "$ONLY" ] || [[ "$ONLY" == *",$name,"* ]] || continue
 	if [ -n "$BEFORE" ]; then
 		# The same bench with the old binary, then at once with this one,
-		# so that both see about the same load.
+		# so that both see about the same load; REPEAT times.
 		benches=$((benches + 1))
 		eval "set -- $quick"
-		after_bin=$RETENTIOND_BIN
-		export RETENTIOND_BIN="$WORK/retentiond-before"
-		runbench "$name-before" "$script" "$qenv" "$@"
-		export RETENTIOND_BIN="$after_bin"
-		b_rc=$rc b_secs=$secs b_last=$last b_lb=$lb b_la=$la
-		if [ "$rc" = 0 ] && form_ok "$last"; then
-			bexited=$((bexited + 1))
+		declare -A lines=() rcs=() secss=() loads=()
+		for i in $(seq "$REPEAT"); do
+			for side in before after; do
+				id="$name-$side"
+				[ "$REPEAT" = 1 ] || id="$id-$i"
+				after_bin=$RETENTIOND_BIN
+				[ "$side" = after ] || export RETENTIOND_BIN="$WORK/retentiond-before"
+				runbench "$id" "$script" "$qenv" "$@"
+				export RETENTIOND_BIN="$after_bin"
+				if [ "$rc" = 0 ] && form_ok "$last"; then
+					if [ "$side" = after ]; then exited=$((exited + 1)); else bexited=$((bexited + 1)); fi
+				else
+					if [ "$side" = after ]; then failed=$((failed + 1)); else bfailed=$((bfailed + 1)); fi
+					form_ok "$last" || { echo "bench/$script: the last line is not name=value: $last" >&2; last=""; }
+					notes+=("$side-failed: $name run $i: exit $rc: $(why "$WORK/$id.err")")
+				fi
+				lines[$side]+="$last"$'\n'
+				rcs[$side]+="${rcs[$side]:+,}$rc"
+				secss[$side]+=" $secs"
+				loads[$side]+=" ${lb%%/*} ${la%%/*}"
+				kvlines+=("bench=$name side=$side run=$i rc=$rc seconds=$secs load_before=$lb load_after=$la $last")
+			done
+		done
+		if [ "$REPEAT" = 1 ]; then
+			read -r l1 l2 <<<"${loads[before]}"
+			read -r l3 l4 <<<"${loads[after]}"
+			ld="$l1→$l2|$l3→$l4"
 		else
-			bfailed=$((bfailed + 1))
-			form_ok "$last" || b_last=""
-			notes+=("before-failed: $name: exit $rc: $(why "$WORK/$name-before.err")")
+			ld="$(span ${loads[before]})|$(span ${loads[after]})"
 		fi
-		runbench "$name-after" "$script" "$qenv" "$@"
-		if [ "$rc" = 0 ] && form_ok "$last"; then
-			exited=$((exited + 1))
-		else
-			failed=$((failed + 1))
-			form_ok "$last" || { echo "bench/$script: the last line is not name=value: $last" >&2; last=""; }
-			notes+=("after-failed: $name: exit $rc: $(why "$WORK/$name-after.err")")
-		fi
-		ld="${b_lb%%/*}→${b_la%%/*}|${lb%%/*}→${la%%/*}"
-		rows+=("$name exit $b_rc $rc - - - $ld")
-		rows+=("$name seconds $b_secs $secs $(ratio "$b_secs" "$secs") - - $ld")
-		# The figures of the after run in its order, then any only the
-		# before run printed.
+		# shellcheck disable=SC2086 # lists of numbers
+		rows+=("$name exit ${rcs[before]} ${rcs[after]} - - - $ld")
+		# shellcheck disable=SC2086
+		rows+=("$name seconds $(span ${secss[before]}) $(span ${secss[after]}) $(ratio "$(median ${secss[before]})" "$(median ${secss[after]})") - - $ld")
+		# The figures of the after runs in their order, then any only the
+		# before runs printed.
 		keys=()
-		for f in $last $b_last; do
+		for f in ${lines[after]} ${lines[before]}; do
 			k=${f%%=*}
 			[[ " ${keys[*]} " == *" $k "* ]] || keys+=("$k")
 		done
 		for k in "${keys[@]}"; do
 			t=$(target_of "$name" "$k")
 			[ -n "$t" ] || [[ " $scaled " == *" $k "* ]] || [ "$k" = "$sizefig" ] || continue
-			vb=$(figure "$b_last" "$k") va=$(figure "$last" "$k")
-			[ -n "$b_last" ] || vb=failed
-			[ -n "$last" ] || va=failed
+			declare -A vals=() mets=()
+			for side in before after; do
+				vals[$side]="" mets[$side]=0
+				while IFS= read -r l; do
+					v=$(figure "$l" "$k")
+					[ -n "$v" ] || continue
+					vals[$side]+=" $v"
+					[ -z "$t" ] || [ "$(met "$v" $t)" != yes ] || mets[$side]=$((mets[$side] + 1))
+				done <<<"${lines[$side]}"
+			done
+			# shellcheck disable=SC2086
+			vb=$(span ${vals[before]}) va=$(span ${vals[after]})
+			[ -n "$(tr -d '[:space:]' <<<"${lines[before]}")" ] || vb=failed
+			[ -n "$(tr -d '[:space:]' <<<"${lines[after]}")" ] || va=failed
+			# shellcheck disable=SC2086
+			r=$(ratio "$(median ${vals[before]})" "$(median ${vals[after]})")
 			if [ -n "$t" ]; then
-				mb=$(met "${vb:--}" $t) ma=$(met "${va:--}" $t)
 				ntargets=$((ntargets + 1))
-				[ "$ma" = yes ] && nmet=$((nmet + 1))
-				[ "$mb" = yes ] && bmet=$((bmet + 1))
-				rows+=("$name $k ${vb:--} ${va:--} $(ratio "$vb" "$va") ${t/ /} $mb→$ma $ld")
+				[ "${mets[after]}" = "$REPEAT" ] && nmet=$((nmet + 1))
+				[ "${mets[before]}" = "$REPEAT" ] && bmet=$((bmet + 1))
+				if [ "$REPEAT" = 1 ]; then
+					mb=$([ "${mets[before]}" = 1 ] && echo yes || echo no)
+					ma=$([ "${mets[after]}" = 1 ] && echo yes || echo no)
+				else
+					mb="${mets[before]}/$REPEAT" ma="${mets[after]}/$REPEAT"
+				fi
+				rows+=("$name $k $vb $va $r ${t/ /} $mb→$ma $ld")
 			else
-				rows+=("$name $k ${vb:--} ${va:--} $(ratio "$vb" "$va") - - $ld")
+				rows+=("$name $k $vb $va $r - - $ld")
 			fi
 		done
-		kvlines+=("bench=$name side=before rc=$b_rc seconds=$b_secs load_before=$b_lb load_after=$b_la $b_last")
-		kvlines+=("bench=$name side=after rc=$rc seconds=$secs load_before=$lb load_after=$la $last")
 		continue
 	fi
 	if [ "$SCALE" = 1 ]; then

@@ -259,10 +259,10 @@ func TestAllShBefore(t *testing.T) {
 		`(?m)^smb +exit +0 +0 `,
 		`(?m)^ledger +exit +1 +0 `,
 		`(?m)^ledger +verify_per_s +failed +400000 +- +>=300000 +no→yes `,
-		`(?m)^before-failed: ledger: exit 1: Error: unknown command "ledger" for "retentiond"$`,
-		`(?m)^bench=smb side=before rc=0 .* smb_list_vs_smbclient=2\.00 plan_s=2\.00 bin=\S*/retentiond-before$`,
-		`(?m)^bench=smb side=after rc=0 .* smb_list_vs_smbclient=0\.50 plan_s=1\.5 bin=\S*/retentiond$`,
-		`(?m)^bench=ledger side=before rc=1 `,
+		`(?m)^before-failed: ledger run 1: exit 1: Error: unknown command "ledger" for "retentiond"$`,
+		`(?m)^bench=smb side=before run=1 rc=0 .* smb_list_vs_smbclient=2\.00 plan_s=2\.00 bin=\S*/retentiond-before$`,
+		`(?m)^bench=smb side=after run=1 rc=0 .* smb_list_vs_smbclient=0\.50 plan_s=1\.5 bin=\S*/retentiond$`,
+		`(?m)^bench=ledger side=before run=1 rc=1 `,
 		`(?s)== smb-before: .*== smb-after: .*== ledger-before: .*== ledger-after: `,
 		`benches=2 exited=2 failed=0 targets=2 targets_met=2 before_exited=1 before_failed=1 before_targets_met=0\n$`,
 	} {
@@ -270,10 +270,30 @@ func TestAllShBefore(t *testing.T) {
 			t.Errorf("bench/all.sh --before's output has no %s:\n%s", want, out)
 		}
 	}
+	// --repeat 2: before, after, before, after; each figure's range over
+	// the runs, the ratio of the medians, the runs that met the target.
+	fakeBench(t, dir, "smb.sh", `c=$(cat "$0.n" 2>/dev/null || echo 0); echo $((c + 1)) >"$0.n"
+v=$("$RETENTIOND_BIN" ratio); echo "files=$1 smb_list_vs_smbclient=${v:-0.$((c + 3))} plan_s=$((c + 1))"`)
+	out, err = runAll(t, dir, nil, "--before", old, "--repeat", "2", "--only", "smb")
+	if err != nil {
+		t.Fatalf("bench/all.sh --before --repeat 2: %v\n%s", err, out)
+	}
+	for _, want := range []string{
+		`(?m)^smb +exit +0,0 +0,0 `,
+		`(?m)^smb +smb_list_vs_smbclient +2\.00 +0\.4–0\.6 +0\.25 +<=1\.0 +0/2→2/2 +[0-9.–]+\|[0-9.–]+$`,
+		`(?m)^smb +plan_s +1–3 +2–4 +1\.50 +- +- `,
+		`(?s)== smb-before-1: .*== smb-after-1: .*== smb-before-2: .*== smb-after-2: `,
+		`(?m)^bench=smb side=after run=2 rc=0 .* smb_list_vs_smbclient=0\.6 plan_s=4$`,
+		`benches=1 exited=2 failed=0 targets=1 targets_met=1 before_exited=2 before_failed=0 before_targets_met=0\n$`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out) {
+			t.Errorf("bench/all.sh --before --repeat 2's output has no %s:\n%s", want, out)
+		}
+	}
 	// A bench that fails with the new binary fails the run.
 	fakeBench(t, dir, "smb.sh", `[ "$RETENTIOND_BIN" != "${RETENTIOND_BIN%-before}" ] || exit 4; echo "files=$1 smb_list_vs_smbclient=1"`)
 	out, err = runAll(t, dir, nil, "--before", old, "--only", "smb")
-	if err == nil || !strings.Contains(out, "after-failed: smb: exit 4") || !strings.Contains(out, "exited=0 failed=1 ") {
+	if err == nil || !strings.Contains(out, "after-failed: smb run 1: exit 4") || !strings.Contains(out, "exited=0 failed=1 ") {
 		t.Errorf("bench/all.sh --before passed a bench that fails with the new binary (err %v):\n%s", err, out)
 	}
 	if out, err := runAll(t, dir, nil, "--before", filepath.Join(dir, "missing"), "--only", "smb"); err == nil || !strings.Contains(out, "not an executable file") {
