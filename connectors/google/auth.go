@@ -297,9 +297,13 @@ func (c *Connector) classifyAuth(op, ref, user string, scopes []string, err erro
 	case status >= 500 || status == http.StatusTooManyRequests:
 		return connectors.Errorf(connectors.CodeUnavailable, op, ref, fmt.Errorf("token endpoint answered %d", status))
 	case te.Error == "unauthorized_client":
+		asked := ""
+		if len(scopes) > 0 {
+			asked = " with the scopes " + strings.Join(scopes, ",")
+		}
 		return connectors.Errorf(connectors.CodePermission, op, ref, fmt.Errorf(
-			"%s: the service account (client id %s) may not impersonate users with the scopes %s: in the Admin console (Security → Access and data control → API controls → Domain-wide delegation) grant client id %s the scopes %s",
-			te.Error, c.clientID, strings.Join(scopes, ","), c.clientID, strings.Join(c.opts.neededScopes(), ",")))
+			"%s: the service account (client id %s) may not impersonate users%s: in the Admin console (Security → Access and data control → API controls → Domain-wide delegation) grant client id %s the scopes %s",
+			te.Error, c.clientID, asked, c.clientID, strings.Join(c.opts.neededScopes(), ",")))
 	case te.Error == "invalid_grant" && strings.Contains(te.Description, "Invalid email or User ID"):
 		return connectors.Errorf(connectors.CodeNotFound, op, ref, fmt.Errorf(
 			"%s: the account %s does not exist or is suspended: it cannot be impersonated", te.Error, user))

@@ -943,3 +943,37 @@ func TestRouteWithoutDirectory(t *testing.T) {
 		t.Errorf("%d users.get for a ref of no listed user, want the scope resolved (2)", n)
 	}
 }
+
+// TestListTokenFailures: a user that can no longer be impersonated
+// (suspended since the scope was read) is skipped and named; delegation
+// revoked for the service account stops the whole listing.
+func TestListTokenFailures(t *testing.T) {
+	srv, o := coreFake(t, "anna@skole.test", "bo@skole.test")
+	srv.AddDrive("anna@skole.test")
+	srv.AddDrive("bo@skole.test")
+	srv.PutFile("bo@skole.test", "x.txt", googletest.File{Content: []byte("x")})
+	c, _ := openCore(t, o)
+	if _, err := c.scope(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	srv.SetSuspended("anna@skole.test", true)
+	var refs []string
+	err := c.List(t.Context(), connectors.ListOptions{}, func(it connectors.Item) error {
+		refs = append(refs, it.Ref)
+		return nil
+	})
+	skipped := skippedRefs(t, err)
+	if len(skipped) != 1 || skipped["drive/anna@skole.test"] == connectors.CodeOther || len(refs) != 1 {
+		t.Errorf("suspended since: %v, listed %v", err, refs)
+	}
+
+	c2, _ := openCore(t, o)
+	srv.SetSuspended("anna@skole.test", false)
+	srv.Grant(googletest.ScopeUsers, googletest.ScopeMembers) // Drive revoked
+	err = c2.List(t.Context(), connectors.ListOptions{}, func(connectors.Item) error { return nil })
+	var ie *connectors.IncompleteError
+	if err == nil || errors.As(err, &ie) || connectors.CodeOf(err) != connectors.CodePermission || !strings.Contains(err.Error(), "Domain-wide delegation") ||
+		!strings.Contains(err.Error(), "may not impersonate users: ") {
+		t.Errorf("delegation revoked: %v", err)
+	}
+}
