@@ -521,6 +521,22 @@ func TestVaultHolds(t *testing.T) {
 		t.Errorf("Vault refusing: %v, %v", held, err)
 	}
 
+	// A malformed page of holds, a hold without a corpus, a page token
+	// that loops: an error, never "not held".
+	for _, f := range []googletest.Fault{
+		{Path: "/holds", Malformed: true},
+		{Path: "/holds", Status: 200, Body: `{"holds":[{"holdId":"h","accounts":[{"email":"anna@skole.test"}]}]}`},
+		{Path: "/v1/matters", Status: 200, Body: `{"matters":[],"nextPageToken":"again"}`},
+	} {
+		srv.ClearFaults()
+		srv.Inject(f)
+		clk.sleep(t.Context(), holdsTTL)
+		if held, err := c.heldByVault(t.Context(), "dorte@skole.test", "MAIL"); err == nil {
+			t.Errorf("%+v: %v, %v", f, held, err)
+		}
+	}
+	srv.ClearFaults()
+
 	// vault: list.
 	o.Vault, o.VaultHolds = "list", []string{"Bo@skole.test", "0AshareD"}
 	c2, _ := openCore(t, o)
