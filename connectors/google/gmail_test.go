@@ -877,7 +877,11 @@ func TestGmailCancelAfterDelete(t *testing.T) {
 		rs, err := f.c.DeleteBatch(ctx, []connectors.Target{{Ref: it.Ref, Version: it.Version}})
 		ch <- answer{rs, err}
 	}()
-	for f.srv.GmailStats(gAnna).BatchDelete == 0 {
+	for deadline := time.Now().Add(20 * time.Second); f.srv.GmailStats(gAnna).BatchDelete == 0; {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("no batchDelete reached Gmail: %+v", <-ch)
+		}
 		time.Sleep(time.Millisecond)
 	}
 	cancel()
