@@ -25,6 +25,8 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 . "$HERE/bench/lib/build.sh"
 # shellcheck source=bench/lib/smbd.sh
 . "$HERE/bench/lib/smbd.sh"
+# shellcheck source=bench/lib/fileshare.sh
+. "$HERE/bench/lib/fileshare.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-bench.XXXXXX")
 cleanup() { stop_smbd; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -47,19 +49,7 @@ start_smbd "$WORK" "$USER_"
 "$WORK/mktree" -n "$N" -dir "$WORK/share/tree-client"
 "$WORK/mktree" -n "$N" -dir "$WORK/share/tree-rd"
 printf '%s\n' "$PASS" >"$WORK/smb.secret"
-cat >"$WORK/policy.yaml" <<'YAML'
-version: 1
-id: bench
-rules:
-  - id: ALL
-    type: delete_after
-    path: "**"
-    from: item.modified
-    keep: P0D
-    approval:
-      - {group: leaders, count: 1}
-    guard: {max_items: 0, max_growth: 0}
-YAML
+fileshare_policy P0D ALL >"$WORK/policy.yaml"
 cat >"$WORK/retentiond.yaml" <<YAML
 version: 1
 ledger: {origin: bench.invalid/ledger}

@@ -25,6 +25,8 @@ FULL=${FULL:-0}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=bench/lib/smbd.sh
 . "$HERE/bench/lib/smbd.sh"
+# shellcheck source=bench/lib/fileshare.sh
+. "$HERE/bench/lib/fileshare.sh"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/retentiond-smbphases.XXXXXX")
 cleanup() {
 	stop_smbd
@@ -62,19 +64,7 @@ smbd_cpu() { # CPU seconds smbd and its children (reaped or not) have used so fa
 }
 field() { tr ' ' '\n' <"$WORK/out" | awk -F= -v k="$1" '$1 == k {print $2}'; }
 
-cat >"$WORK/policy.yaml" <<'YAML'
-version: 1
-id: bench
-rules:
-  - id: ALL
-    type: delete_after
-    path: "**"
-    from: item.modified
-    keep: P0D
-    approval:
-      - {group: leaders, count: 1}
-    guard: {max_items: 0, max_growth: 0}
-YAML
+fileshare_policy P0D ALL >"$WORK/policy.yaml"
 
 : >"$WORK/ratios"
 for run in $(seq "$RUNS"); do

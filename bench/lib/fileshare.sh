@@ -1,25 +1,28 @@
 # shellcheck shell=bash
 # The 30-day rule and configuration of the file-share benches
-# (bench/fileshare.sh, bench/fileshare_phases.sh), sourced by them.
+# (bench/fileshare.sh, bench/fileshare_phases.sh), sourced by them; the
+# SMB benches (bench/smb.sh, bench/smb_phases.sh) take the rule.
 #
-#   fileshare_policy               prints the policy: rule OLD deletes every
-#                                  file modified more than 30 days ago, after
-#                                  one approval by the group leaders
+#   fileshare_policy [KEEP] [ID]   prints the policy: rule ID (OLD) deletes
+#                                  every file modified more than KEEP (P30D)
+#                                  ago, after one approval by the group
+#                                  leaders (bench/smb.sh and smb_phases.sh:
+#                                  P0D ALL, every file)
 #   fileshare_config ROOT [TZ]     prints a configuration with that policy
 #                                  (policy.yaml beside it) and one fileshare
 #                                  source "tree" at ROOT, in time zone TZ if
 #                                  given; anna approves, it operates
 
 fileshare_policy() {
-	cat <<'YAML'
+	cat <<YAML
 version: 1
 id: bench
 rules:
-  - id: OLD
+  - id: ${2:-OLD}
     type: delete_after
     path: "**"
     from: item.modified
-    keep: P30D
+    keep: ${1:-P30D}
     approval:
       - {group: leaders, count: 1}
     guard: {max_items: 0, max_growth: 0}
