@@ -133,7 +133,7 @@ func FuzzDriveListPage(f *testing.F) {
 			if err != nil {
 				continue
 			}
-			if e.id == "" || parent != "P" || !strings.HasPrefix(e.version, e.id+":") || e.modified.IsZero() && file.ModifiedTime == "" {
+			if !validDriveID(e.id) || parent != "P" || !strings.HasPrefix(e.version, e.id+":") || e.modified.IsZero() && file.ModifiedTime == "" {
 				t.Fatalf("accepted %+v from %+v", e, file)
 			}
 			if file.Version <= 0 {
