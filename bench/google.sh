@@ -123,7 +123,7 @@ if [ "$(field messages_left)" != 0 ]; then
 	cat "$WORK/gmail/plan.out" "$WORK/gmail/exec.out" >&2
 	exit 1
 fi
-gmail="messages=$N gmail_plan_s=$plan_s gmail_approve_s=$approve_s gmail_execute_s=$execute_s gmail_wall_s=$wall_s gmail_requests=$(field requests) gmail_execute_requests=$(field phase_requests) gmail_token_requests=$(field token_requests) gmail_throttled=$(field throttled) gmail_units=$(field gmail_units) gmail_quota_bound_s=$(field quota_bound_s) gmail_sustained_bound_s=$(field sustained_bound_s)"
+gmail="messages=$N gmail_plan_s=$plan_s gmail_approve_s=$approve_s gmail_execute_s=$execute_s gmail_wall_s=$wall_s gmail_requests=$(field requests) gmail_api_requests=$(field gmail_requests) gmail_execute_requests=$(field phase_requests) gmail_token_requests=$(field token_requests) gmail_throttled=$(field throttled) gmail_units=$(field gmail_units) gmail_quota_bound_s=$(field quota_bound_s) gmail_sustained_bound_s=$(field sustained_bound_s)"
 gmail_ratios=$(awk -v r="$(field requests)" -v n="$N" -v w="$wall_s" -v b="$(field quota_bound_s)" \
 	'BEGIN { printf "requests_per_deleted_message=%.4f wall_vs_quota_bound=%.2f", r / n, (b > 0 ? w / b : 0) }')
 echo "$gmail_ratios $gmail"
