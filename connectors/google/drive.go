@@ -374,8 +374,8 @@ func (d *driveService) root(ctx context.Context, svc *drive.Service, ctr contain
 	if err != nil {
 		return "", classifyError("list", ctr.Ref, err)
 	}
-	if f.Id == "" {
-		return "", connectors.Errorf(connectors.CodeIO, "list", ctr.Ref, errors.New("drive named no root folder"))
+	if !validDriveID(f.Id) {
+		return "", connectors.Errorf(connectors.CodeIO, "list", ctr.Ref, errors.New("drive named no root folder, or one whose id is not a drive id"))
 	}
 	d.mu.Lock()
 	if d.roots == nil {
