@@ -25,6 +25,9 @@
 #    drive_vs_quota_bound: that rate against the most the quotas allow for
 #    execute's requests at their sustained rates (1 is the bound; the
 #    project's 200 a second binds first).
+# 0. First the connector alone (googlebench -connect: one listing, each
+#    user's DeleteBatch calls, no binary, no database) on the Gmail data:
+#    connector_wall_vs_quota_bound.
 # The last line has every figure, name=value, and the load before and
 # after. LATENCY (default 50ms) sets the fake's latency per request.
 # RETENTIOND_BIN: use this retentiond binary instead of building one.
@@ -116,6 +119,22 @@ CONFIG
 # field NAME: the value of NAME= in $server.
 field() { tr ' ' '\n' <<<"$server" | sed -n "s/^$1=//p"; }
 
+echo "== the connector alone: $N messages over $USERS users, $LATENCY a request" >&2
+mkdir -p "$WORK/connector"
+"$WORK/googlebench" -serve "$WORK/connector" -users "$USERS" -latency "$LATENCY" -messages "$N" >"$WORK/connector/server.out" &
+SERVER=$!
+while [ ! -f "$WORK/connector/source.yaml" ]; do
+	kill -0 "$SERVER" 2>/dev/null || { echo "the fake Google did not start" >&2; exit 1; }
+	sleep 0.1
+done
+connector=$("$WORK/googlebench" -connect "$WORK/connector")
+stop_server
+server=$(tail -1 "$WORK/connector/server.out")
+echo "$connector; fake: $server" >&2
+connector_ratio=$(tr ' ' '\n' <<<"$connector" | sed -n 's/^connector_wall_s=//p' |
+	awk -v b="$(field quota_bound_s)" -v r="$(field requests)" -v n="$N" '{ printf "connector_wall_vs_quota_bound=%.2f connector_requests_per_deleted_message=%.4f connector_wall_s=%s", (b > 0 ? $1 / b : 0), r / n, $1 }')
+echo "$connector_ratio"
+
 echo "== Gmail: $N messages over $USERS users, $LATENCY a request" >&2
 product gmail mail.yaml -messages "$N"
 if [ "$(field messages_left)" != 0 ]; then
@@ -140,4 +159,4 @@ drive_ratios=$(awk -v n="$FILES" -v e="$execute_s" -v b="$(field phase_sustained
 	'BEGIN { printf "drive_deletions_per_s=%.1f drive_vs_quota_bound=%.2f requests_per_deleted_file=%.2f", n / e, b / e, r / n }')
 echo "$drive_ratios $drive"
 
-echo "$gmail_ratios $drive_ratios $gmail $drive latency=$LATENCY load_before=$load_before load_after=$(cut -d' ' -f1 /proc/loadavg)"
+echo "$gmail_ratios $drive_ratios $connector_ratio $gmail $drive latency=$LATENCY load_before=$load_before load_after=$(cut -d' ' -f1 /proc/loadavg)"

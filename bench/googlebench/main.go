@@ -7,6 +7,7 @@
 // be measured against it without sharing its CPU (bench/google.sh).
 //
 //	googlebench -serve DIR [-messages N] [-files F] [-users U] [-latency D]
+//	googlebench -connect DIR
 //
 // It writes DIR/source.yaml (a google source block for retentiond.yaml)
 // and the key and CA files it names, then serves until SIGTERM or
@@ -17,6 +18,13 @@
 // requests answered (token, directory, Gmail and Drive, an HTTP batch
 // counting one, 429s included), what is left, and the quota bounds of the
 // whole run and of the phase since the mark.
+//
+// With -connect DIR it measures the connector alone against the fake that
+// `googlebench -serve DIR` runs (from DIR/fake.json): one listing of every
+// user, then each user's items deleted with DeleteBatch calls of the
+// connector's CallItems, DeleteConcurrency users at once, as the executor
+// does without its database; it prints the seconds of each. The fake's
+// figures line (printed when it is stopped) has the requests and bound.
 //
 // The quota bound is the least time the quotas allow for the quota units
 // the fake charged (requests it refused with 429 charge nothing): each
@@ -29,6 +37,8 @@
 package main
 
 import (
+	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"math"
@@ -37,14 +47,20 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"go.uber.org/zap"
+
+	"github.com/retentiond/retentiond/connectors"
+	"github.com/retentiond/retentiond/connectors/google"
 	"github.com/retentiond/retentiond/connectors/google/googletest"
 )
 
 func main() {
 	serve := flag.String("serve", "", "serve the fake Google; write the source block and its files to this directory")
+	connect := flag.String("connect", "", "measure the connector alone against the fake served for this directory")
 	messages := flag.Int("messages", 10000, "Gmail messages")
 	files := flag.Int("files", 0, "Drive files (under Kladder/ in each user's My Drive)")
 	users := flag.Int("users", 20, "users")
@@ -52,6 +68,13 @@ func main() {
 	userUnits := flag.Int("user-units", 250, "quota units a user may spend a second (Gmail's 250)")
 	projectUnits := flag.Int("project-units", 20000, "quota units the project may spend a second (Gmail's 1,200,000 a minute)")
 	flag.Parse()
+	if *connect != "" {
+		if err := measure(*connect); err != nil {
+			fmt.Fprintln(os.Stderr, "googlebench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *serve == "" || *users < 1 || *messages < 0 || *files < 0 {
 		fmt.Fprintln(os.Stderr, "usage: googlebench -serve DIR [-messages N] [-files F] [-users U] [-latency D]")
 		os.Exit(2)
@@ -120,6 +143,13 @@ func run(dir string, messages, files, nusers int, latency time.Duration, userUni
       parallel_users: %d
       user_units_per_second: %d
 `, key, admin, strings.Join(users, ", "), messages > 0, files > 0, srv.URL, ca, nusers, userUnits)
+	fj, err := json.Marshal(fake{KeyFile: key, CAFile: ca, URL: srv.URL, Admin: admin, Users: users, Gmail: messages > 0, Drive: files > 0})
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(filepath.Join(dir, "fake.json"), fj); err != nil {
+		return err
+	}
 	// Written last and renamed into place: its presence says "ready".
 	if err := writeAtomic(filepath.Join(dir, "source.yaml"), []byte(src)); err != nil {
 		return err
@@ -264,6 +294,99 @@ func (c counters) mostUnits() int {
 		most = max(most, n)
 	}
 	return most
+}
+
+// fake is how -connect reaches the fake -serve runs.
+type fake struct {
+	KeyFile, CAFile, URL, Admin string
+	Users                       []string
+	Gmail, Drive                bool
+}
+
+// measure lists every user and deletes what was listed, as the executor
+// would, with the connector alone.
+func measure(dir string) error {
+	b, err := os.ReadFile(filepath.Join(dir, "fake.json"))
+	if err != nil {
+		return err
+	}
+	var f fake
+	if err := json.Unmarshal(b, &f); err != nil {
+		return fmt.Errorf("read fake.json: %w", err)
+	}
+	ctx := context.Background()
+	start := time.Now()
+	c, err := google.Open(ctx, connectors.Env{Source: "google", Logger: zap.NewNop()}, google.Options{
+		KeyFile: f.KeyFile, Admin: f.Admin, Domains: []string{"skole.test"}, Users: f.Users,
+		Gmail: &f.Gmail, Drive: &f.Drive, APIURL: f.URL, CAFile: f.CAFile, ParallelUsers: len(f.Users),
+	})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	byUser := map[string][]connectors.Target{}
+	var order []string
+	n := 0
+	err = c.List(ctx, connectors.ListOptions{ReceivedBefore: old.AddDate(10, 0, 0)}, func(it connectors.Item) error {
+		// Drive items' containers are folders: group by user, as the
+		// executor's chunks are.
+		k := strings.Join(strings.SplitN(it.Ref, "/", 3)[:2], "/")
+		if _, ok := byUser[k]; !ok {
+			order = append(order, k)
+		}
+		byUser[k] = append(byUser[k], connectors.Target{Ref: it.Ref, Version: it.Version})
+		n++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	listed := time.Since(start)
+	call := max(1, c.ContainerChunking().CallItems)
+	var (
+		mu      sync.Mutex
+		deleted int
+		first   error
+		wg      sync.WaitGroup
+	)
+	slots := make(chan struct{}, c.DeleteConcurrency())
+	for _, k := range order {
+		ts := byUser[k]
+		if len(ts) == 0 {
+			continue
+		}
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			for from := 0; from < len(ts); from += call {
+				rs, err := c.DeleteBatch(ctx, ts[from:min(from+call, len(ts))])
+				mu.Lock()
+				if err != nil && first == nil {
+					first = err
+				}
+				for _, r := range rs {
+					if r.Outcome == connectors.OutcomeDeleted {
+						deleted++
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	wall := time.Since(start)
+	st := c.Stats()
+	fmt.Printf("connector_listed=%d connector_deleted=%d connector_list_s=%.2f connector_wall_s=%.2f connector_requests=%d connector_retries=%d connector_throttled=%d connector_waited_s=%.2f\n",
+		n, deleted, listed.Seconds(), wall.Seconds(), st.Requests, st.Retries, st.Throttled, st.Waited.Seconds())
+	if deleted != n {
+		return fmt.Errorf("deleted %d of %d", deleted, n)
+	}
+	return nil
 }
 
 func writeAtomic(path string, b []byte) error {
