@@ -875,3 +875,32 @@ func TestDriveVaultAPI(t *testing.T) {
 		}
 	}
 }
+
+// TestDrivePrefix: a prefix inside a My Drive lists that folder's
+// subtree only; a prefix naming a file or nothing lists nothing, without
+// error; a malformed one is invalid.
+func TestDrivePrefix(t *testing.T) {
+	f := newDriveFixture(t, nil)
+	f.srv.PutFile(dAnna, "Elever/7a/x.txt", googletest.File{Content: []byte("x")})
+	f.srv.PutFile(dAnna, "Elever/7b/y.txt", googletest.File{Content: []byte("y")})
+	f.srv.PutFile(dAnna, "Elever.txt", googletest.File{Content: []byte("z")})
+	p := "drive/" + dAnna
+	for prefix, want := range map[string][]string{
+		p + "/Elever":          {p + "/Elever/7a/x.txt", p + "/Elever/7b/y.txt"},
+		p + "/Elever/7a/":      {p + "/Elever/7a/x.txt"},
+		p + "/Elever.txt":      nil,
+		p + "/Elever/7c":       nil,
+		p + "/Nothing/Here/At": nil,
+	} {
+		items, _, err := f.listAll(t, prefix)
+		if err != nil {
+			t.Errorf("List(%q): %v", prefix, err)
+		}
+		if got := refsOf(items); !slices.Equal(got, want) {
+			t.Errorf("List(%q) = %q, want %q", prefix, got, want)
+		}
+	}
+	if _, _, err := f.listAll(t, p+"/../x"); err == nil {
+		t.Error("a prefix with .. was listed")
+	}
+}
