@@ -1,7 +1,8 @@
 package googletest
 
 // The fake's Drive (owner: G3): files.list, files.get, files.update (the
-// trashed flag only), files.delete, about.get, with the wire format of
+// trashed flag and the name), files.delete, files.create (metadata only,
+// or with content by uploadType=multipart or media), about.get, with the wire format of
 // google.golang.org/api/drive/v3 (its File type is what is marshalled),
 // partial responses (fields=), paging with opaque page tokens, the query
 // language's subset below, shared drives, and faults for tests.
@@ -39,6 +40,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"slices"
 	"strconv"
@@ -64,6 +67,8 @@ func init() {
 	handle("PATCH /drive/v3/files/{fileId}", (*Server).driveUpdate)
 	handle("DELETE /drive/v3/files/{fileId}", (*Server).driveDelete)
 	handle("GET /drive/v3/about", (*Server).driveAbout)
+	handle("POST /drive/v3/files", (*Server).driveCreate)
+	handle("POST /upload/drive/v3/files", (*Server).driveCreate)
 }
 
 // Drive is one user's My Drive or a shared drive.
@@ -1335,4 +1340,80 @@ func (p *queryParser) term() (*driveQuery, error) {
 		return nil, fmt.Errorf("unknown field %q", a.s)
 	}
 	return &driveQuery{op: "term", field: a.s, cmp: b.s, value: c.s}, nil
+}
+
+// driveCreate is files.create: metadata only (POST /drive/v3/files), or
+// with content (POST /upload/drive/v3/files, uploadType multipart: a
+// multipart/related body of the JSON metadata and the content; or media:
+// the content alone, named "Untitled"). The parent defaults to the
+// user's My Drive root.
+func (s *Server) driveCreate(w http.ResponseWriter, r *http.Request) {
+	subject, ok := s.driveAuth(w, r, true)
+	if !ok || !s.driveCharge(w, subject) {
+		return
+	}
+	var meta struct {
+		Name     string   `json:"name"`
+		MimeType string   `json:"mimeType"`
+		Parents  []string `json:"parents"`
+	}
+	var content []byte
+	body := io.LimitReader(r.Body, 10<<20)
+	upload := strings.HasPrefix(r.URL.Path, "/upload/")
+	var err error
+	switch ut := r.URL.Query().Get("uploadType"); {
+	case !upload:
+		err = json.NewDecoder(body).Decode(&meta)
+	case ut == "media":
+		meta.Name = "Untitled"
+		content, err = io.ReadAll(body)
+	case ut == "multipart":
+		mt, params, perr := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if perr != nil || mt != "multipart/related" || params["boundary"] == "" {
+			writeError(w, http.StatusBadRequest, "badContent", "Multipart upload needs a multipart/related body")
+			return
+		}
+		mr := multipart.NewReader(body, params["boundary"])
+		part, perr := mr.NextPart()
+		if perr == nil {
+			perr = json.NewDecoder(part).Decode(&meta)
+		}
+		if perr == nil {
+			if part, perr = mr.NextPart(); perr == nil {
+				content, perr = io.ReadAll(part)
+			}
+		}
+		err = perr
+	default:
+		writeError(w, http.StatusBadRequest, "invalid", "Invalid Value")
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "parseError", "Parse Error")
+		return
+	}
+	if len(meta.Parents) > 1 {
+		writeError(w, http.StatusForbidden, "cannotAddParent", "Increasing the number of parents is not allowed")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var parent *File
+	if len(meta.Parents) == 0 || meta.Parents[0] == "root" {
+		if d := s.drives[subject]; d != nil {
+			parent = d.files[d.ID]
+		}
+	} else {
+		parent = s.fileLocked(meta.Parents[0])
+	}
+	s.countLocked(nil, subject, "update")
+	if parent == nil || !canRead(subject, parent) || !parent.IsFolder() || parent.drive.User == "" && !boolParam(r, "supportsAllDrives") {
+		writeError(w, http.StatusNotFound, "notFound", "File not found: parent.")
+		return
+	}
+	if meta.Name == "" {
+		meta.Name = "Untitled"
+	}
+	id := s.putLocked(parent.drive, parent.ID, File{Name: meta.Name, MimeType: meta.MimeType, Owner: subject, Content: content})
+	writeDriveJSON(w, r, driveFileJSON(parent.drive.files[id], nil), driveFileDefaultFields, nil)
 }

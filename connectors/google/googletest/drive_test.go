@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"golang.org/x/oauth2"
@@ -161,4 +162,25 @@ func TestFakeDriveDeleteAndSharedDrives(t *testing.T) {
 	if err != nil || !u.Trashed || u.Version != 2 {
 		t.Errorf("trash: %+v, %v", u, err)
 	}
+}
+
+func TestFakeDriveCreate(t *testing.T) {
+	srv := newDrive(t)
+	svc := driveClient(t, srv, anna)
+	folder, err := svc.Files.Create(&drive.File{Name: "Ny", MimeType: googletest.FolderMime}).Fields("id").Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := svc.Files.Create(&drive.File{Name: "x.txt", Parents: []string{folder.Id}}).Media(strings.NewReader("hello\n")).Fields("id,size,md5Checksum,owners,parents,version").Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Size != 6 || f.Md5Checksum != "b1946ac92492d2347c6235b4d2611184" || len(f.Owners) != 1 || f.Owners[0].EmailAddress != anna || !slices.Equal(f.Parents, []string{folder.Id}) || f.Version != 1 {
+		t.Errorf("created %+v", f)
+	}
+	if id, ok := srv.FileID(anna, "Ny/x.txt"); !ok || id != f.Id {
+		t.Errorf("the fake holds %q, %v", id, ok)
+	}
+	_, err = driveClient(t, srv, bo).Files.Create(&drive.File{Name: "y", Parents: []string{folder.Id}}).Do()
+	apiError(t, err, http.StatusNotFound, "notFound")
 }
