@@ -33,10 +33,12 @@ import (
 // It only reads: for each user it lists up to 200 messages and 200 Drive
 // files and stats the first of each (same version). With
 // RETENTIOND_GOOGLE_SACRIFICE, an account whose mail and Drive may be
-// changed, it also inserts an old message and creates a file there, finds
-// them by listing, deletes them with DeleteBatch at the listed version and
-// checks that they are gone. Without the variables (and so in CI) it
-// skips and says which to set.
+// changed, it also inserts an old message and creates a file there
+// (subtests gmail and drive), finds each by listing, changes it (a label;
+// the Trash) and checks that DeleteBatch at the listed version leaves it
+// (changed), then deletes it at its new version, checks that it is gone
+// and that a second deletion finds it absent. Without the variables (and
+// so in CI) it skips and says which to set.
 func TestLiveDomain(t *testing.T) {
 	env := func(k string) string { return strings.TrimSpace(os.Getenv("RETENTIOND_GOOGLE_" + k)) }
 	if env("KEY_FILE") == "" || env("ADMIN") == "" || env("USERS") == "" {
@@ -99,94 +101,100 @@ func TestLiveDomain(t *testing.T) {
 }
 
 // liveDelete inserts a message and creates a file in the sacrificial
-// account, finds them by listing as a plan does, and deletes them.
+// account, finds each by listing as a plan does, checks that a change
+// after listing keeps it, and deletes it.
 func liveDelete(t *testing.T, c *Connector, user string) {
-	ctx := t.Context()
 	stamp := time.Now().UTC().Format("20060102T150405.000000000")
-	gs, err := c.gmailFor(ctx, user)
-	if err != nil {
-		t.Fatalf("gmail client for %s: %v", user, err)
-	}
-	// An old message (its Date header in 2019 is its internal date), so
-	// that a listing of mail received before 2020 finds it.
-	raw := "From: retentiond <" + user + ">\r\nTo: " + user + "\r\nSubject: retentiond live test " + stamp +
-		"\r\nDate: Tue, 1 Jan 2019 10:00:00 +0000\r\nMessage-ID: <" + stamp + "@retentiond.invalid>\r\n\r\nInserted by TestLiveDomain; it deletes it.\r\n"
-	msg, err := gs.Users.Messages.Insert(user, &gmail.Message{Raw: base64.URLEncoding.EncodeToString([]byte(raw)), LabelIds: []string{"INBOX"}}).
-		InternalDateSource("dateHeader").Context(ctx).Do()
-	if err != nil {
-		t.Fatalf("insert a message for %s: %v", user, err)
-	}
-	msgRef := prefixGmail + "/" + user + "/" + msg.Id
-	ds, err := c.driveFor(ctx, user)
-	if err != nil {
-		t.Fatalf("drive client for %s: %v", user, err)
-	}
-	name := "retentiond-live-" + stamp + ".txt"
-	file, err := ds.Files.Create(&drive.File{Name: name}).Media(strings.NewReader("retentiond live test\n")).Fields("id").Context(ctx).Do()
-	if err != nil {
-		t.Fatalf("create a Drive file for %s: %v", user, err)
-	}
-	t.Cleanup(func() {
-		// Whatever failed above, leave nothing behind (these fail
-		// quietly once the test has deleted them).
-		gs.Users.Messages.Delete(user, msg.Id).Do()
-		ds.Files.Delete(file.Id).Do()
+	t.Run("gmail", func(t *testing.T) {
+		ctx := t.Context()
+		gs, err := c.gmailFor(ctx, user)
+		if err != nil {
+			t.Fatalf("gmail client for %s: %v", user, err)
+		}
+		// An old message (its Date header in 2019 is its internal date),
+		// so that a listing of mail received before 2020 finds it.
+		raw := "From: retentiond <" + user + ">\r\nTo: " + user + "\r\nSubject: retentiond live test " + stamp +
+			"\r\nDate: Tue, 1 Jan 2019 10:00:00 +0000\r\nMessage-ID: <" + stamp + "@retentiond.invalid>\r\n\r\nInserted by TestLiveDomain; it deletes it.\r\n"
+		msg, err := gs.Users.Messages.Insert(user, &gmail.Message{Raw: base64.URLEncoding.EncodeToString([]byte(raw)), LabelIds: []string{"INBOX"}}).
+			InternalDateSource("dateHeader").Context(ctx).Do()
+		if err != nil {
+			t.Fatalf("insert a message for %s: %v", user, err)
+		}
+		t.Cleanup(func() { gs.Users.Messages.Delete(user, msg.Id).Do() }) // fails quietly once deleted
+		ref := prefixGmail + "/" + user + "/" + msg.Id
+		before := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+		tg := liveFind(t, c, connectors.ListOptions{Prefix: prefixGmail + "/" + user, ReceivedBefore: before}, func(r string) bool { return r == ref })
+		liveDeleteChanged(t, c, tg, func() error {
+			_, err := gs.Users.Messages.Modify(user, msg.Id, &gmail.ModifyMessageRequest{AddLabelIds: []string{"STARRED"}}).Context(ctx).Do()
+			return err
+		})
 	})
+	t.Run("drive", func(t *testing.T) {
+		ctx := t.Context()
+		ds, err := c.driveFor(ctx, user)
+		if err != nil {
+			t.Fatalf("drive client for %s: %v", user, err)
+		}
+		name := "retentiond-live-" + stamp + ".txt"
+		file, err := ds.Files.Create(&drive.File{Name: name}).Media(strings.NewReader("retentiond live test\n")).Fields("id").Context(ctx).Do()
+		if err != nil {
+			t.Fatalf("create a Drive file for %s: %v", user, err)
+		}
+		t.Cleanup(func() { ds.Files.Delete(file.Id).Do() }) // fails quietly once deleted
+		tg := liveFind(t, c, connectors.ListOptions{Prefix: prefixDrive + "/" + user}, func(r string) bool { return strings.HasSuffix(r, "/"+name) })
+		// Trashed after listing: another version (trashed files are still
+		// listed, and purged when due).
+		liveDeleteChanged(t, c, tg, func() error {
+			_, err := ds.Files.Update(file.Id, &drive.File{Trashed: true}).Context(ctx).Do()
+			return err
+		})
+	})
+}
 
-	var targets []connectors.Target
-	before := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-	err = c.List(ctx, connectors.ListOptions{Prefix: prefixGmail + "/" + user, ReceivedBefore: before}, func(it connectors.Item) error {
-		if it.Ref == msgRef {
-			targets = append(targets, connectors.Target{Ref: it.Ref, Version: it.Version})
+// liveFind lists with opts and returns the one item whose ref matches.
+func liveFind(t *testing.T, c *Connector, opts connectors.ListOptions, match func(ref string) bool) connectors.Target {
+	t.Helper()
+	var found []connectors.Target
+	err := c.List(t.Context(), opts, func(it connectors.Item) error {
+		if match(it.Ref) {
+			found = append(found, connectors.Target{Ref: it.Ref, Version: it.Version})
 		}
 		return nil
 	})
-	if err != nil || len(targets) != 1 {
-		t.Fatalf("listing mail received before 2020 found the inserted message %d times: %v", len(targets), err)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("listing %s found the created item %d times: %v", opts.Prefix, len(found), err)
 	}
-	err = c.List(ctx, connectors.ListOptions{Prefix: prefixDrive + "/" + user}, func(it connectors.Item) error {
-		if strings.HasSuffix(it.Ref, "/"+name) {
-			targets = append(targets, connectors.Target{Ref: it.Ref, Version: it.Version})
-		}
-		return nil
-	})
-	if err != nil || len(targets) != 2 {
-		t.Fatalf("listing the Drive found the created file %d times: %v", len(targets)-1, err)
+	return found[0]
+}
+
+// liveDeleteChanged changes the listed item with change, checks that
+// DeleteBatch at the listed version leaves it (changed), then deletes it
+// at its new version, checks that it is gone, and that deleting it again
+// finds it absent.
+func liveDeleteChanged(t *testing.T, c *Connector, tg connectors.Target, change func() error) {
+	t.Helper()
+	ctx := t.Context()
+	if err := change(); err != nil {
+		t.Fatalf("change %s: %v", tg.Ref, err)
 	}
-	// A message changed after it was listed (a label added) is not
-	// deleted; listed again, it is.
-	if _, err := gs.Users.Messages.Modify(user, msg.Id, &gmail.ModifyMessageRequest{AddLabelIds: []string{"STARRED"}}).Context(ctx).Do(); err != nil {
-		t.Fatalf("star the inserted message: %v", err)
-	}
-	rs, err := c.DeleteBatch(ctx, targets[:1])
+	rs, err := c.DeleteBatch(ctx, []connectors.Target{tg})
 	if err != nil || len(rs) != 1 || rs[0].Outcome != connectors.OutcomeChanged {
-		t.Fatalf("DeleteBatch of a message changed since listing = %+v, %v; want changed", rs, err)
+		t.Fatalf("DeleteBatch of %s changed since listing = %+v, %v; want changed", tg.Ref, rs, err)
 	}
-	st, err := c.Stat(ctx, msgRef)
-	if err != nil || st.Version == targets[0].Version {
-		t.Fatalf("Stat(%s) after the change = version %q, %v; want another than %q", msgRef, st.Version, err, targets[0].Version)
+	st, err := c.Stat(ctx, tg.Ref)
+	if err != nil || st.Version == tg.Version {
+		t.Fatalf("Stat(%s) after the change = version %q, %v; want another than %q", tg.Ref, st.Version, err, tg.Version)
 	}
-	targets[0].Version = st.Version
-	rs, err = c.DeleteBatch(ctx, targets)
-	if err != nil || len(rs) != 2 {
-		t.Fatalf("DeleteBatch = %+v, %v", rs, err)
+	tg.Version = st.Version
+	rs, err = c.DeleteBatch(ctx, []connectors.Target{tg})
+	if err != nil || len(rs) != 1 || rs[0].Outcome != connectors.OutcomeDeleted && rs[0].Outcome != connectors.OutcomeHeld {
+		t.Fatalf("DeleteBatch(%s) = %+v, %v; want deleted (or held, under a Vault hold)", tg.Ref, rs, err)
 	}
-	for i, r := range rs {
-		if r.Outcome != connectors.OutcomeDeleted && r.Outcome != connectors.OutcomeHeld {
-			t.Errorf("%s: %v %v; want deleted (or held, under a Vault hold)", targets[i].Ref, r.Outcome, r.Err)
-		}
-		if _, err := c.Stat(ctx, targets[i].Ref); connectors.CodeOf(err) != connectors.CodeNotFound {
-			t.Errorf("Stat(%s) after deletion: %v; want not found", targets[i].Ref, err)
-		}
+	if _, err := c.Stat(ctx, tg.Ref); connectors.CodeOf(err) != connectors.CodeNotFound {
+		t.Errorf("Stat(%s) after deletion: %v; want not found", tg.Ref, err)
 	}
-	// Deleted twice: absent.
-	rs, err = c.DeleteBatch(ctx, targets)
-	for i, r := range rs {
-		if r.Outcome != connectors.OutcomeAbsent {
-			t.Errorf("%s deleted again: %v %v; want absent", targets[i].Ref, r.Outcome, r.Err)
-		}
-	}
-	if err != nil {
-		t.Error(err)
+	rs, err = c.DeleteBatch(ctx, []connectors.Target{tg})
+	if err != nil || len(rs) != 1 || rs[0].Outcome != connectors.OutcomeAbsent {
+		t.Errorf("%s deleted again: %+v, %v; want absent", tg.Ref, rs, err)
 	}
 }
