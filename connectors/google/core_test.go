@@ -994,3 +994,30 @@ func TestListTokenFailures(t *testing.T) {
 		t.Errorf("delegation revoked: %v", err)
 	}
 }
+
+// TestScopeUsersParallel: listed users are looked up parallel_users at a
+// time, their order kept.
+func TestScopeUsersParallel(t *testing.T) {
+	var users []string
+	for _, n := range []string{"h", "g", "f", "e", "d", "c", "b", "a"} {
+		users = append(users, n+"@skole.test")
+	}
+	srv, o := coreFake(t, users...)
+	c, _ := openCore(t, o)
+	srv.SetLatency(50 * time.Millisecond)
+	start := time.Now()
+	sc, err := c.scope(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	elapsed := time.Since(start)
+	want := slices.Clone(users)
+	slices.Sort(want)
+	if !slices.Equal(sc.users, want) {
+		t.Errorf("users %v", sc.users)
+	}
+	// 8 lookups of 50 ms (and the admin's directory token), 8 at a time.
+	if elapsed > 300*time.Millisecond {
+		t.Errorf("8 lookups took %v", elapsed)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.uber.org/zap"
 	admin "google.golang.org/api/admin/directory/v1"
@@ -74,8 +75,27 @@ func (c *Connector) resolveScope(ctx context.Context) (*scope, error) {
 	}
 	switch {
 	case len(c.opts.Users) > 0:
-		for _, u := range c.opts.Users {
-			usr, err := svc.Users.Get(u).Fields("primaryEmail", "suspended", "orgUnitPath").Context(ctx).Do()
+		// The listed users are looked up parallel_users at a time; the
+		// answers are taken in the order configured.
+		type lookup struct {
+			usr *admin.User
+			err error
+		}
+		found := make([]lookup, len(c.opts.Users))
+		var wg sync.WaitGroup
+		slots := make(chan struct{}, c.opts.ParallelUsers)
+		for i, u := range c.opts.Users {
+			wg.Add(1)
+			slots <- struct{}{}
+			go func() {
+				defer wg.Done()
+				defer func() { <-slots }()
+				found[i].usr, found[i].err = svc.Users.Get(u).Fields("primaryEmail", "suspended", "orgUnitPath").Context(ctx).Do()
+			}()
+		}
+		wg.Wait()
+		for i, u := range c.opts.Users {
+			usr, err := found[i].usr, found[i].err
 			if err != nil {
 				if codeOf(err) == connectors.CodeNotFound {
 					sc.set[u] = true
