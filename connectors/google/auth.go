@@ -226,7 +226,9 @@ func (c *Connector) adminService(ctx context.Context) (*admin.Service, error) {
 	if s != nil {
 		return s, nil
 	}
-	hc, err := c.client(c.opts.Admin, apiAdmin, scopesDirectory)
+	// The admin's token has every scope the source needs (Open got it to
+	// check them): the directory and Vault clients share it.
+	hc, err := c.client(c.opts.Admin, apiAdmin, c.opts.neededScopes())
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +251,7 @@ func (c *Connector) vaultServices(ctx context.Context) (*vault.Service, *admin.S
 	if v != nil {
 		return v, ou, nil
 	}
-	hc, err := c.client(c.opts.Admin, apiVault, scopesVault)
+	hc, err := c.client(c.opts.Admin, apiVault, c.opts.neededScopes())
 	if err != nil {
 		return nil, nil, err
 	}

@@ -575,9 +575,9 @@ func TestRetries(t *testing.T) {
 		if w := clk.waits(); !slices.Equal(w, []time.Duration{7 * time.Second, 7 * time.Second}) || srv.Hits(f) != 2 {
 			t.Errorf("waits %v, hits %d", w, srv.Hits(f))
 		}
-		// Requests: the two tokens (Open's and the directory's) and three
-		// attempts.
-		if s := c.Stats(); s.Retries != 2 || s.Throttled != 2 || s.Requests != 5 {
+		// Requests: Open's token (the directory client shares it) and
+		// three attempts.
+		if s := c.Stats(); s.Retries != 2 || s.Throttled != 2 || s.Requests != 4 {
 			t.Errorf("stats %+v", s)
 		}
 	})
@@ -1016,8 +1016,12 @@ func TestScopeUsersParallel(t *testing.T) {
 	if !slices.Equal(sc.users, want) {
 		t.Errorf("users %v", sc.users)
 	}
-	// 8 lookups of 50 ms (and the admin's directory token), 8 at a time.
+	// 8 lookups of 50 ms, 8 at a time.
 	if elapsed > 300*time.Millisecond {
 		t.Errorf("8 lookups took %v", elapsed)
+	}
+	// The directory client uses the admin's token that Open got.
+	if n := srv.Stats().TokenRequests; n != 1 {
+		t.Errorf("%d token requests, want Open's alone", n)
 	}
 }
