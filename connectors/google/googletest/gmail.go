@@ -14,6 +14,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/mail"
 	"net/textproto"
 	"slices"
 	"strconv"
@@ -26,10 +27,12 @@ import (
 // The fake's Gmail (owner: G2): users.messages.list/get/batchDelete,
 // users.labels.list, users.history.list, users.getProfile, and Google's
 // HTTP batch endpoint POST /batch/gmail/v1 (multipart/mixed, up to 100
-// calls). Bodies are the gmail/v1 types, so the wire format is the real
-// client's. Quota units as Gmail charges them: list and get 5,
-// batchDelete 50, history.list 2, labels.list and getProfile 1; each call
-// inside a batch is charged as if sent alone, as Gmail does.
+// calls); for the live test's sacrificial path also users.messages.insert
+// (a raw RFC 822 message in the JSON body), modify and delete. Bodies are
+// the gmail/v1 types, so the wire format is the real client's. Quota
+// units as Gmail charges them: list, get and modify 5, delete 10, insert
+// 25, batchDelete 50, history.list 2, labels.list and getProfile 1; each
+// call inside a batch is charged as if sent alone, as Gmail does.
 
 func init() {
 	handle("GET /gmail/v1/users/{userId}/messages", (*Server).gmailList)
@@ -39,6 +42,9 @@ func init() {
 	handle("GET /gmail/v1/users/{userId}/history", (*Server).gmailHistory)
 	handle("GET /gmail/v1/users/{userId}/profile", (*Server).gmailProfile)
 	handle("POST /batch/gmail/v1", (*Server).gmailBatch)
+	handle("POST /gmail/v1/users/{userId}/messages", (*Server).gmailInsert)
+	handle("POST /gmail/v1/users/{userId}/messages/{id}/modify", (*Server).gmailModify)
+	handle("DELETE /gmail/v1/users/{userId}/messages/{id}", (*Server).gmailDelete)
 }
 
 // Scopes Gmail accepts: reading with any of them, permanent deletion
@@ -135,6 +141,9 @@ type GmailStats struct {
 	History     int
 	Labels      int
 	Profile     int
+	Insert      int
+	Modify      int
+	Delete      int
 	Units       int // quota units charged
 }
 
@@ -275,6 +284,9 @@ func (s *Server) GmailStats(user string) GmailStats {
 		sum.History += st.History
 		sum.Labels += st.Labels
 		sum.Profile += st.Profile
+		sum.Insert += st.Insert
+		sum.Modify += st.Modify
+		sum.Delete += st.Delete
 		sum.Units += st.Units
 	}
 	return sum
@@ -904,4 +916,142 @@ func (s *Server) gmailBatch(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	w.Header().Set("Content-Type", "multipart/mixed; boundary="+mw.Boundary())
 	w.Write(body.Bytes())
+}
+
+// gmailInsert is users.messages.insert with the message in the JSON
+// body's raw field (base64url RFC 822): Subject and Date from its
+// headers, the snippet from its body; internalDate from the Date header
+// with internalDateSource=dateHeader, else the server's clock.
+func (s *Server) gmailInsert(w http.ResponseWriter, r *http.Request) {
+	user, ok := s.gmailUser(w, r, false)
+	if !ok || !s.gmailCharge(w, user, 25, func(st *GmailStats) *int { return &st.Insert }) {
+		return
+	}
+	var req gmail.Message
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Raw == "" {
+		writeError(w, http.StatusBadRequest, "invalidArgument", "'raw' RFC822 payload message string or uploading message via /upload/* URL required")
+		return
+	}
+	raw, err := base64.URLEncoding.DecodeString(req.Raw)
+	if err != nil {
+		raw, err = base64.RawURLEncoding.DecodeString(strings.TrimRight(req.Raw, "="))
+	}
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalidArgument", "Invalid value for ByteString")
+		return
+	}
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalidArgument", "Invalid RFC822 message")
+		return
+	}
+	body, _ := io.ReadAll(io.LimitReader(msg.Body, 1<<20))
+	snippet := strings.Join(strings.Fields(string(body)), " ")
+	if len(snippet) > 200 {
+		snippet = snippet[:200]
+	}
+	internal := s.now()
+	src := r.URL.Query().Get("internalDateSource")
+	if src != "" && src != "receivedTime" && src != "dateHeader" {
+		writeError(w, http.StatusBadRequest, "invalidArgument", "Invalid value for internalDateSource")
+		return
+	}
+	if src == "dateHeader" {
+		if d, err := msg.Header.Date(); err == nil {
+			internal = d
+		}
+	}
+	s.mu.Lock()
+	mb := s.mailboxes[user]
+	for _, l := range req.LabelIds {
+		if !slices.ContainsFunc(mb.labels, func(x *gmail.Label) bool { return x.Id == l }) {
+			s.mu.Unlock()
+			writeError(w, http.StatusBadRequest, "invalidArgument", "Invalid label: "+l)
+			return
+		}
+	}
+	s.mu.Unlock()
+	labels := req.LabelIds
+	if labels == nil {
+		labels = []string{}
+	}
+	id := s.PutMessage(user, Message{ThreadID: req.ThreadId, Labels: labels, Internal: internal,
+		Subject: msg.Header.Get("Subject"), Date: msg.Header.Get("Date"), Snippet: snippet, Size: int64(len(raw))})
+	s.mu.Lock()
+	m := brief(s.mailboxes[user].messages[id])
+	s.mu.Unlock()
+	writeJSON(w, m)
+}
+
+// gmailModify is users.messages.modify: labels added and removed, each
+// change a history record and a new historyId.
+func (s *Server) gmailModify(w http.ResponseWriter, r *http.Request) {
+	user, ok := s.gmailUser(w, r, false)
+	if !ok || !s.gmailCharge(w, user, 5, func(st *GmailStats) *int { return &st.Modify }) {
+		return
+	}
+	var req gmail.ModifyMessageRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "badRequest", "Invalid JSON payload received.")
+		return
+	}
+	s.mu.Lock()
+	mb := s.mailboxes[user]
+	m := mb.messages[r.PathValue("id")]
+	if m == nil {
+		s.mu.Unlock()
+		writeError(w, http.StatusNotFound, "notFound", "Requested entity was not found.")
+		return
+	}
+	for _, l := range slices.Concat(req.AddLabelIds, req.RemoveLabelIds) {
+		if !slices.ContainsFunc(mb.labels, func(x *gmail.Label) bool { return x.Id == l }) {
+			s.mu.Unlock()
+			writeError(w, http.StatusBadRequest, "invalidArgument", "Invalid label: "+l)
+			return
+		}
+	}
+	var added, removed []string
+	for _, l := range req.AddLabelIds {
+		if !slices.Contains(m.LabelIds, l) {
+			m.LabelIds = append(m.LabelIds, l)
+			added = append(added, l)
+		}
+	}
+	for _, l := range req.RemoveLabelIds {
+		if i := slices.Index(m.LabelIds, l); i >= 0 {
+			m.LabelIds = slices.Delete(m.LabelIds, i, i+1)
+			removed = append(removed, l)
+		}
+	}
+	if len(added) > 0 {
+		mb.record(&gmail.History{LabelsAdded: []*gmail.HistoryLabelAdded{{LabelIds: added, Message: brief(m)}}}, m)
+	}
+	if len(removed) > 0 {
+		mb.record(&gmail.History{LabelsRemoved: []*gmail.HistoryLabelRemoved{{LabelIds: removed, Message: brief(m)}}}, m)
+	}
+	out := brief(m)
+	out.HistoryId = m.HistoryId
+	s.mu.Unlock()
+	writeJSON(w, out)
+}
+
+// gmailDelete is users.messages.delete: permanent, the full scope only.
+func (s *Server) gmailDelete(w http.ResponseWriter, r *http.Request) {
+	user, ok := s.gmailUser(w, r, true)
+	if !ok || !s.gmailCharge(w, user, 10, func(st *GmailStats) *int { return &st.Delete }) {
+		return
+	}
+	s.mu.Lock()
+	mb := s.mailboxes[user]
+	id := r.PathValue("id")
+	found := mb.messages[id] != nil
+	if found {
+		mb.remove(id)
+	}
+	s.mu.Unlock()
+	if !found {
+		writeError(w, http.StatusNotFound, "notFound", "Requested entity was not found.")
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -305,5 +306,48 @@ func TestFakeGmailBatchEndpoint(t *testing.T) {
 	}
 	if _, err := batch(t, srv, hc, ids); apiCode(err) != 400 {
 		t.Errorf("101 calls: %v, want 400", err)
+	}
+}
+
+// TestFakeGmailInsertModifyDelete: users.messages.insert with a raw
+// message (its Date as internalDate with dateHeader), modify (a new
+// historyId, in the history), delete (permanent; 404 after).
+func TestFakeGmailInsertModifyDelete(t *testing.T) {
+	srv := newGmail(t)
+	svc, _ := gmailClient(t, srv, anna)
+	raw := "From: bo@skole.test\r\nTo: anna@skole.test\r\nSubject: Til sletning\r\nDate: Sun, 01 Mar 2020 12:00:00 +0000\r\n\r\nHej Anna,\r\nbare en test.\r\n"
+	m, err := svc.Users.Messages.Insert("me", &gmail.Message{Raw: base64.URLEncoding.EncodeToString([]byte(raw)), LabelIds: []string{"INBOX"}}).InternalDateSource("dateHeader").Do()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := svc.Users.Messages.Get("me", m.Id).Format("metadata").MetadataHeaders("Subject").Do()
+	if err != nil || got.InternalDate != day0.UnixMilli() || got.Payload.Headers[0].Value != "Til sletning" || got.Snippet != "Hej Anna, bare en test." || !slices.Equal(got.LabelIds, []string{"INBOX"}) {
+		t.Fatalf("inserted: %+v, %v", got, err)
+	}
+	mod, err := svc.Users.Messages.Modify("me", m.Id, &gmail.ModifyMessageRequest{AddLabelIds: []string{"STARRED"}, RemoveLabelIds: []string{"INBOX"}}).Do()
+	if err != nil || mod.HistoryId <= got.HistoryId || !slices.Equal(mod.LabelIds, []string{"STARRED"}) {
+		t.Fatalf("modify: %+v, %v", mod, err)
+	}
+	h, err := svc.Users.History.List("me").StartHistoryId(got.HistoryId).Do()
+	if err != nil || len(h.History) != 2 || len(h.History[0].LabelsAdded) != 1 || len(h.History[1].LabelsRemoved) != 1 {
+		t.Errorf("history after modify: %+v, %v", h, err)
+	}
+	if _, err := svc.Users.Messages.Modify("me", m.Id, &gmail.ModifyMessageRequest{AddLabelIds: []string{"NO_SUCH"}}).Do(); apiCode(err) != 400 {
+		t.Errorf("unknown label: %v, want 400", err)
+	}
+	if err := svc.Users.Messages.Delete("me", m.Id).Do(); err != nil {
+		t.Fatal(err)
+	}
+	if srv.HasMessage(anna, m.Id) {
+		t.Error("deleted message still there")
+	}
+	if err := svc.Users.Messages.Delete("me", m.Id).Do(); apiCode(err) != 404 {
+		t.Errorf("second delete: %v, want 404", err)
+	}
+	if _, err := svc.Users.Messages.Insert("me", &gmail.Message{}).Do(); apiCode(err) != 400 {
+		t.Errorf("insert without raw: %v, want 400", err)
+	}
+	if st := srv.GmailStats(anna); st.Insert != 2 || st.Modify != 2 || st.Delete != 2 {
+		t.Errorf("stats %+v", st)
 	}
 }
