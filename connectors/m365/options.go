@@ -16,6 +16,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/cloud"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+
+	"github.com/retentiond/retentiond/connectors"
 )
 
 // Options configure a mailbox source: the `options:` of a source with
@@ -247,39 +249,6 @@ func validMailbox(s string) bool {
 	return true
 }
 
-// readCredential reads a credential from a file, an environment variable or
-// systemd's credentials directory.
-func readCredential(baseDir, file, env, cred string) ([]byte, string, error) {
-	switch {
-	case file != "":
-		if !filepath.IsAbs(file) {
-			file = filepath.Join(baseDir, file)
-		}
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return nil, file, fmt.Errorf("read credential file: %w", err)
-		}
-		return b, file, nil
-	case env != "":
-		v, ok := os.LookupEnv(env)
-		if !ok || v == "" {
-			return nil, "$" + env, fmt.Errorf("environment variable %s is not set", env)
-		}
-		return []byte(v), "$" + env, nil
-	default:
-		dir := os.Getenv("CREDENTIALS_DIRECTORY")
-		if dir == "" {
-			return nil, cred, fmt.Errorf("credential %q: $CREDENTIALS_DIRECTORY is not set (is the service started with LoadCredential=%s:...?)", cred, cred)
-		}
-		p := filepath.Join(dir, cred)
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return nil, p, fmt.Errorf("read systemd credential: %w", err)
-		}
-		return b, p, nil
-	}
-}
-
 // credential builds the azidentity credential the options describe.
 func (o *Options) credential(baseDir string, transport policy.Transporter) (azcore.TokenCredential, error) {
 	copts := azcore.ClientOptions{
@@ -288,7 +257,7 @@ func (o *Options) credential(baseDir string, transport policy.Transporter) (azco
 	}
 	custom := o.LoginURL != defaultLoginURL
 	if o.CertificateFile != "" || o.CertificateCredential != "" {
-		data, where, err := readCredential(baseDir, o.CertificateFile, "", o.CertificateCredential)
+		data, where, err := connectors.ReadCredential(baseDir, o.CertificateFile, "", o.CertificateCredential)
 		if err != nil {
 			return nil, err
 		}
@@ -299,7 +268,7 @@ func (o *Options) credential(baseDir string, transport policy.Transporter) (azco
 		return azidentity.NewClientCertificateCredential(o.TenantID, o.ClientID, certs, key,
 			&azidentity.ClientCertificateCredentialOptions{ClientOptions: copts, DisableInstanceDiscovery: custom})
 	}
-	data, _, err := readCredential(baseDir, o.ClientSecretFile, o.ClientSecretEnv, o.ClientSecretCredential)
+	data, _, err := connectors.ReadCredential(baseDir, o.ClientSecretFile, o.ClientSecretEnv, o.ClientSecretCredential)
 	if err != nil {
 		return nil, err
 	}
