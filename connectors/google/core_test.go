@@ -744,6 +744,10 @@ func TestPacing(t *testing.T) {
 		{"GET", "/gmail/v1/users/me/messages/abc", 5},
 		{"GET", "/gmail/v1/users/me/messages", 5},
 		{"DELETE", "/gmail/v1/users/me/messages/abc", 10},
+		{"POST", "/gmail/v1/users/me/messages", 25},
+		{"POST", "/gmail/v1/users/me/messages/import", 25},
+		{"POST", "/gmail/v1/users/me/messages/send", 100},
+		{"POST", "/gmail/v1/users/me/messages/abc/modify", 5},
 	} {
 		if got := gmailUnits(tc.method, tc.path); got != tc.want {
 			t.Errorf("%s %s costs %d, want %d", tc.method, tc.path, got, tc.want)

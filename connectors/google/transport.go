@@ -122,6 +122,11 @@ func gmailUnits(method, path string) int {
 		return 50
 	case seg[0] == "messages" && len(seg) == 2 && method == http.MethodDelete:
 		return 10
+	case seg[0] == "messages" && len(seg) == 1 && method == http.MethodPost, // insert
+		seg[0] == "messages" && len(seg) == 2 && seg[1] == "import":
+		return 25
+	case seg[0] == "messages" && len(seg) == 2 && seg[1] == "send":
+		return 100
 	}
 	return 5
 }
