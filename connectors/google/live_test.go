@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"google.golang.org/api/gmail/v1"
 
 	"github.com/retentiond/retentiond/connectors"
+	"github.com/retentiond/retentiond/connectors/google/googletest"
 )
 
 // TestLiveDomain runs against a real Google Workspace domain when these
@@ -50,14 +52,56 @@ func TestLiveDomain(t *testing.T) {
 			users = append(users, u)
 		}
 	}
-	sacrifice := strings.ToLower(env("SACRIFICE"))
-	if sacrifice != "" && !slices.Contains(users, sacrifice) {
-		users = append(users, sacrifice)
-	}
-	o := Options{KeyFile: env("KEY_FILE"), Admin: env("ADMIN"), Users: users, PageSize: 100, APIURL: env("API_URL"), CAFile: env("CA_FILE")}
+	o := Options{KeyFile: env("KEY_FILE"), Admin: env("ADMIN"), Users: users, APIURL: env("API_URL"), CAFile: env("CA_FILE")}
 	if env("VAULT") == "api" {
 		o.Vault = "api"
 	}
+	liveRun(t, o, strings.ToLower(env("SACRIFICE")))
+}
+
+// TestLivePathAgainstFake runs what TestLiveDomain runs, sacrificial
+// account included, against the fake Google, so that the live test's own
+// code is checked with every go test and does not wait for a real domain
+// to show that it is wrong.
+func TestLivePathAgainstFake(t *testing.T) {
+	srv := googletest.New()
+	t.Cleanup(srv.Close)
+	srv.AddUser(googletest.User{Email: "it@skole.test"})
+	users := []string{"anna@skole.test", "offer@skole.test"}
+	for _, u := range users {
+		srv.AddUser(googletest.User{Email: u})
+		srv.AddDrive(u)
+		for i := range 3 {
+			srv.PutMessage(u, googletest.Message{Internal: time.Date(2021, 3, i+1, 9, 0, 0, 0, time.UTC), Subject: "Referat", Snippet: "Hej"})
+			srv.PutFile(u, fmt.Sprintf("Mappe/fil-%d.txt", i), googletest.File{Content: []byte("indhold")})
+		}
+	}
+	dir := t.TempDir()
+	key, ca := filepath.Join(dir, "key.json"), filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(key, srv.Key(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(ca, srv.CertificatePEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	liveRun(t, Options{KeyFile: key, Admin: "it@skole.test", Users: slices.Clone(users[:1]), APIURL: srv.URL, CAFile: ca}, users[1])
+	for _, u := range users {
+		if n := len(srv.MessageIDs(u)); n != 3 {
+			t.Errorf("%s has %d messages after the live test, want its 3 (the inserted one deleted, nothing else)", u, n)
+		}
+		if _, ok := srv.FileID(u, "Mappe/fil-0.txt"); !ok {
+			t.Errorf("%s lost a file the live test did not create", u)
+		}
+	}
+}
+
+// liveRun opens the connector for o's users and the sacrificial account
+// (none: ""), reads each user, and deletes in the sacrificial account.
+func liveRun(t *testing.T, o Options, sacrifice string) {
+	if sacrifice != "" && !slices.Contains(o.Users, sacrifice) {
+		o.Users = append(o.Users, sacrifice)
+	}
+	o.PageSize = 100
 	c, err := Open(t.Context(), connectors.Env{Source: "live", Logger: zaptest.NewLogger(t)}, o)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
@@ -65,7 +109,7 @@ func TestLiveDomain(t *testing.T) {
 	defer c.Close()
 
 	errEnough := errors.New("enough")
-	for _, u := range users {
+	for _, u := range o.Users {
 		for _, prefix := range []string{prefixGmail + "/" + u, prefixDrive + "/" + u} {
 			var first connectors.Item
 			n := 0
