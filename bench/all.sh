@@ -108,6 +108,7 @@ BENCHES=(
 	"ledger|ledger.sh|${ALL_LEDGER:-200000}||${SCALE_LEDGER:-100000 1000000}|entries|append_s verify_s export_s append_peak_rss_mb verify_peak_rss_mb export_peak_rss_mb"
 	"graph|graph.sh|${ALL_GRAPH:-10000 '10000 100000'}||${SCALE_GRAPH:-10000 100000}|messages|wall_s plan_s execute_s plan_peak_rss_mb execute_peak_rss_mb plan_rss_100k_mb execute_rss_100k_mb"
 	"exports|exports.sh|${ALL_EXPORTS:-20000 2}||${SCALE_EXPORTS:-20000 200000}|students|import_s plan_linked_s import_peak_rss_mb plan_linked_peak_rss_mb"
+	"google|google.sh|${ALL_GOOGLE:-10000 2000}||${SCALE_GOOGLE:-2000 20000}|messages|gmail_plan_s gmail_execute_s gmail_requests drive_deletions_per_s"
 	"cctv|cctv.sh|${ALL_CCTV:-24 30}||${SCALE_CCTV:-2 20}|recordings|plan_s plan_peak_rss_mb"
 	"batchshow|batchshow.sh|${ALL_BATCHSHOW:-100000}|SMALL=10000|${SCALE_BATCHSHOW:-10000 100000}|items|csv_cpu_s xlsx_cpu_s csv_rss_kb xlsx_rss_kb"
 	"exportjunk|exportjunk.sh|${ALL_EXPORTJUNK:-200}|||junk_megabytes|junk_default_s junk_default_peak_rss_mb junk_raised_s junk_raised_peak_rss_mb"
@@ -119,6 +120,7 @@ scale_args() { # name size
 	case "$1" in
 	graph) echo "$2 ''" ;;       # no RSS runs at other sizes
 	exports) echo "$2 1" ;;      # one file per student
+	google) echo "$2 $(($2 / 5))" ;; # Drive files: a fifth of the messages
 	cctv) echo "$2 30" ;;        # cameras, 30 days
 	*) echo "$2" ;;
 	esac
@@ -144,6 +146,8 @@ TARGETS=(
 	"ledger verify_per_s >= 300000"
 	"exports plan_linked_vs_unlinked <= 1.5"
 	"exports link_bytes_per_person <= 300"
+	"google requests_per_deleted_message <= 0.01"
+	"google wall_vs_quota_bound <= 1.2"
 	"chaos violations == 0"
 )
 target_of() { # name figure -> "op value" or nothing
