@@ -39,7 +39,7 @@ sources:
       labels: [Elevsag]
       api_url: %s
       ca_file: google-ca.pem
-  - name: elever
+%s  - name: elever
     kind: export
     options: {dir: elever, preset: tea-students}
   - name: hr
@@ -114,7 +114,7 @@ func TestShippedPoliciesApplyToGoogle(t *testing.T) {
 	// the scope).
 	shared := srv.PutFile("bo@skole.dk", "Kladder/delt.docx", googletest.File{Content: []byte("delt"), Modified: days(60), SharedWith: []string{anna}})
 
-	e := newGoogleEnv(t, srv)
+	e := newGoogleEnv(t, srv, "")
 	e.export("elever", 1, teaHeader+"1001;A;01-08-2019;20-06-2026;12-05-2010\n1002;B;01-08-2019;;12-05-2010\n")
 	e.export("hr", 1, hrHeader)
 	res := e.planShareAs("google")
@@ -214,8 +214,9 @@ func TestShippedPoliciesApplyToGoogle(t *testing.T) {
 
 // newGoogleEnv is newEnvWith for a google source served by srv: its key
 // and CA files beside the configuration, the shipped policy files copied
-// unchanged into policies/, and the registry's google kind.
-func newGoogleEnv(t *testing.T, srv *googletest.Server) *subjEnv {
+// unchanged into policies/, and the registry's google kind. options are
+// more lines of the source's options (indented six spaces).
+func newGoogleEnv(t *testing.T, srv *googletest.Server, options string) *subjEnv {
 	t.Helper()
 	dir := t.TempDir()
 	for _, d := range []string{"elever", "hr", "policies"} {
@@ -239,7 +240,7 @@ func newGoogleEnv(t *testing.T, srv *googletest.Server) *subjEnv {
 		t.Fatal(err)
 	}
 	cfgFile := filepath.Join(dir, "retentiond.yaml")
-	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf(googleConfig, srv.URL)), 0o644); err != nil {
+	if err := os.WriteFile(cfgFile, []byte(fmt.Sprintf(googleConfig, srv.URL, options)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := configs.Load(cfgFile, connectors.NewRegistry(google.Kind(), exports.Kind()))
@@ -249,6 +250,75 @@ func newGoogleEnv(t *testing.T, srv *googletest.Server) *subjEnv {
 	e := &env{t: t, dir: dir, cfg: cfg}
 	e.reopen()
 	return &subjEnv{e}
+}
+
+// TestGoogleVaultHoldAfterPlan: a Google Vault hold placed on an org
+// unit's mail and on an account's Drive after the plan was approved
+// (vault: api) makes those deletions held, recorded as such in the
+// ledger, never as destroyed; the unheld items are deleted.
+func TestGoogleVaultHoldAfterPlan(t *testing.T) {
+	srv := googletest.New()
+	t.Cleanup(srv.Close)
+	const anna, kontor = "anna@skole.dk", "kontor@skole.dk"
+	srv.AddUser(googletest.User{Email: "it@skole.dk", OrgUnit: "/IT"})
+	srv.AddUser(googletest.User{Email: anna, OrgUnit: "/Personale"})
+	srv.AddUser(googletest.User{Email: kontor, OrgUnit: "/Personale/Kontor"})
+	old := now.AddDate(-4, 0, 0)
+	mail := map[string]string{} // id → user
+	for _, u := range []string{anna, anna, kontor} {
+		mail[srv.PutMessage(u, googletest.Message{Internal: old, Subject: "Referat", Snippet: "Hej alle"})] = u
+	}
+	srv.AddDrive(anna)
+	srv.AddDrive(kontor)
+	srv.PutFile(anna, "Kladder/rapport.docx", googletest.File{Content: []byte("udkast"), Modified: old})
+
+	e := newGoogleEnv(t, srv, "      vault: api\n")
+	e.export("elever", 1, teaHeader)
+	e.export("hr", 1, hrHeader)
+	res := e.planShareAs("google")
+	for _, b := range res.Batches {
+		if _, _, err := e.p.Approve(context.Background(), b.ID, "anna", b.Fingerprint); err != nil {
+			t.Fatalf("approve batch %d (%s): %v", b.ID, b.Rule, err)
+		}
+	}
+	if len(res.Batches) != 2 || res.Plan.Due != 4 {
+		t.Fatalf("plan: %d due in batches %+v; want 4 in M2 and S4", res.Plan.Due, res.Batches)
+	}
+	// Approved; then the DPO's matter puts the office's mail and anna's
+	// Drive on hold.
+	srv.AddMatter(googletest.Matter{Name: "Klagesag", Holds: []googletest.Hold{
+		{Name: "kontor mail", Corpus: "MAIL", OrgUnit: "/Personale/Kontor"},
+		{Name: "anna drive", Corpus: "DRIVE", Accounts: []string{anna}},
+	}})
+	rs, err := e.p.Execute(context.Background(), 0, "it")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deleted, skipped int64
+	for _, r := range rs {
+		if r.Err != nil || r.Failed != 0 {
+			t.Errorf("batch %d: %+v", r.Batch, r)
+		}
+		deleted += r.Deleted
+		skipped += r.Skipped
+	}
+	if deleted != 2 || skipped != 2 {
+		t.Errorf("deleted %d, skipped %d; want anna's 2 messages deleted, the held message and file skipped", deleted, skipped)
+	}
+	outcomes := map[string]int{}
+	for _, en := range e.entries() {
+		if en.Type == ledger.TypeDeletion {
+			outcomes[en.Outcome]++
+		}
+	}
+	if fmt.Sprint(outcomes) != "map[deleted:2 held:2]" {
+		t.Errorf("ledger outcomes %v, want 2 deleted and 2 held", outcomes)
+	}
+	for id, u := range mail {
+		if u == anna && srv.HasMessage(u, id) {
+			t.Errorf("anna's unheld message %s was not deleted", id)
+		}
+	}
 }
 
 // planShareAs plans one source.
