@@ -321,6 +321,73 @@ func TestGoogleVaultHoldAfterPlan(t *testing.T) {
 	}
 }
 
+// TestGoogleChangesAfterPlan: between the approval and the execution a
+// message is starred and another deleted by its user, a file edited,
+// another deleted and a third replaced by a new file of the same name.
+// The changed and replaced ones are not deleted (changed), the vanished
+// ones are recorded absent, the rest deleted; every outcome is in the
+// ledger.
+func TestGoogleChangesAfterPlan(t *testing.T) {
+	srv := googletest.New()
+	t.Cleanup(srv.Close)
+	const anna = "anna@skole.dk"
+	srv.AddUser(googletest.User{Email: "it@skole.dk", OrgUnit: "/IT"})
+	srv.AddUser(googletest.User{Email: anna, OrgUnit: "/Personale"})
+	srv.AddDrive(anna)
+	old := now.AddDate(-4, 0, 0)
+	var msgs []string
+	for range 3 {
+		msgs = append(msgs, srv.PutMessage(anna, googletest.Message{Internal: old, Subject: "Referat", Snippet: "Hej alle"}))
+	}
+	var files []string
+	for i := range 4 {
+		files = append(files, srv.PutFile(anna, fmt.Sprintf("Kladder/rapport-%d.docx", i), googletest.File{Content: []byte("udkast"), Modified: old}))
+	}
+	e := newGoogleEnv(t, srv, "")
+	e.export("elever", 1, teaHeader)
+	e.export("hr", 1, hrHeader)
+	res := e.planShareAs("google")
+	for _, b := range res.Batches {
+		if _, _, err := e.p.Approve(context.Background(), b.ID, "anna", b.Fingerprint); err != nil {
+			t.Fatalf("approve batch %d (%s): %v", b.ID, b.Rule, err)
+		}
+	}
+	if res.Plan.Due != 7 {
+		t.Fatalf("plan: %d due, want 7", res.Plan.Due)
+	}
+	srv.ModifyMessage(anna, msgs[0])
+	srv.RemoveMessage(anna, msgs[1])
+	srv.ModifyFile(files[0])
+	srv.RemoveFile(files[1])
+	srv.RemoveFile(files[2])
+	replaced := srv.PutFile(anna, "Kladder/rapport-2.docx", googletest.File{Content: []byte("udkast"), Modified: old})
+
+	rs, err := e.p.Execute(context.Background(), 0, "it")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Err != nil || r.Failed != 0 {
+			t.Errorf("batch %d: %+v", r.Batch, r)
+		}
+	}
+	outcomes := map[string]int{}
+	for _, en := range e.entries() {
+		if en.Type == ledger.TypeDeletion {
+			outcomes[en.Outcome]++
+		}
+	}
+	if fmt.Sprint(outcomes) != "map[absent:2 changed:3 deleted:2]" {
+		t.Errorf("ledger outcomes %v, want 2 deleted, 3 changed (a starred message, an edited file, a replaced file), 2 absent", outcomes)
+	}
+	if !srv.HasMessage(anna, msgs[0]) || srv.HasMessage(anna, msgs[2]) {
+		t.Errorf("the starred message kept %v (want true), the unchanged one kept %v (want false)", srv.HasMessage(anna, msgs[0]), srv.HasMessage(anna, msgs[2]))
+	}
+	if !srv.HasFile(files[0]) || !srv.HasFile(replaced) || srv.HasFile(files[3]) {
+		t.Errorf("edited file kept %v, replacing file kept %v (want both true); unchanged file kept %v (want false)", srv.HasFile(files[0]), srv.HasFile(replaced), srv.HasFile(files[3]))
+	}
+}
+
 // planShareAs plans one source.
 func (e *subjEnv) planShareAs(source string) *PlanResult {
 	e.t.Helper()
