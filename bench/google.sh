@@ -6,8 +6,12 @@
 # binary: plan, approve every batch as an approver, execute.
 #
 #   bench/google.sh [N] [FILES]   (default 10000 messages and 2000 Drive
-#                                  files, each over 20 users)
+#                                  files, each over 20 users, read
+#                                  20 at once: parallel_users 20)
 #
+# 0. First the connector alone (googlebench -connect: one listing, each
+#    user's DeleteBatch calls, no binary, no database) on the Gmail data:
+#    connector_wall_vs_quota_bound.
 # 1. Gmail: N messages, all due under rule M2 of the shipped
 #    configs/policies/mail.yaml (used unchanged).
 #    requests_per_deleted_message: every HTTP request the fake answered
@@ -25,12 +29,10 @@
 #    drive_vs_quota_bound: that rate against the most the quotas allow for
 #    execute's requests at their sustained rates (1 is the bound; the
 #    project's 200 a second binds first).
-# 0. First the connector alone (googlebench -connect: one listing, each
-#    user's DeleteBatch calls, no binary, no database) on the Gmail data:
-#    connector_wall_vs_quota_bound.
 # The last line has every figure, name=value, and the load before and
 # after. LATENCY (default 50ms) sets the fake's latency per request.
-# RETENTIOND_BIN: use this retentiond binary instead of building one.
+# RETENTIOND_BIN: use this retentiond binary instead of building one; one
+# without `kind: google` stops the bench with exit 3 (bench_needs).
 set -euo pipefail
 N=${1:-10000}
 FILES=${2:-2000}
@@ -51,13 +53,13 @@ trap 'exit 143' TERM
 export PATH="/usr/local/go/bin:$PATH"
 load_before=$(cut -d' ' -f1 /proc/loadavg)
 
-if [ -n "${RETENTIOND_BIN:-}" ]; then
-	[ -x "$RETENTIOND_BIN" ] || { echo "RETENTIOND_BIN=$RETENTIOND_BIN is not an executable file" >&2; exit 1; }
-	cp "$RETENTIOND_BIN" "$WORK/retentiond"
-else
-	(cd "$HERE" && go build -o "$WORK/retentiond" ./cmd/retentiond)
-fi
-(cd "$HERE" && go build -o "$WORK/googlebench" ./bench/googlebench)
+# shellcheck source=bench/lib/build.sh
+. "$HERE/bench/lib/build.sh"
+bench_retentiond "$WORK"
+bench_tools "$WORK" googlebench
+bench_needs plan
+bench_needs "batches approve"
+bench_needs execute
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
@@ -95,7 +97,14 @@ CONFIG
 	} >"$dir/retentiond.yaml"
 	local rd="$WORK/retentiond" cfg="$dir/retentiond.yaml" t0 t1 t2 t3 b
 	t0=$(now)
-	"$rd" plan --config "$cfg" --as it >"$dir/plan.out"
+	if ! "$rd" plan --config "$cfg" --as it >"$dir/plan.out" 2>"$dir/plan.err"; then
+		if grep -q 'is not a connector kind' "$dir/plan.err"; then
+			echo "bench/google.sh needs \`kind: google\`, which this retentiond (${RETENTIOND_BIN:-built from this tree}) lacks: build one from a newer commit" >&2
+			exit 3
+		fi
+		cat "$dir/plan.err" >&2
+		exit 1
+	fi
 	t1=$(now)
 	for b in $("$rd" batches list --config "$cfg" | awk 'NR > 1 { print $1 }'); do
 		"$rd" batches approve "$b" --config "$cfg" --as anna >>"$dir/approve.out"
