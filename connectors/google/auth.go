@@ -2,14 +2,10 @@ package google
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -76,32 +72,6 @@ func (o *Options) readKey(baseDir string) (key []byte, clientID string, err erro
 	}
 	json.Unmarshal(key, &k)
 	return key, k.ClientID, nil
-}
-
-// httpTransport returns the base transport, trusting CAFile if given.
-func (o *Options) httpTransport(baseDir string) (*http.Transport, error) {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 64
-	if o.CAFile == "" {
-		return tr, nil
-	}
-	p := o.CAFile
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(baseDir, p)
-	}
-	pem, err := os.ReadFile(p)
-	if err != nil {
-		return nil, fmt.Errorf("read ca_file: %w", err)
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("ca_file %s holds no PEM certificate", p)
-	}
-	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	return tr, nil
 }
 
 // tokenSource returns the cached token source impersonating user with

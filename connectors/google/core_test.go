@@ -665,7 +665,7 @@ func TestRetries(t *testing.T) {
 		defer srv.ClearFaults()
 		srv.Inject(googletest.Fault{Path: path, Status: 429, Reason: "rateLimitExceeded", Header: http.Header{"Retry-After": {"3600"}}})
 		c, _ := openCore(t, o)
-		c.sleep = sleepCtx // really wait
+		c.sleep = connectors.Sleep // really wait
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		time.AfterFunc(200*time.Millisecond, cancel)

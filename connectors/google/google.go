@@ -160,7 +160,7 @@ func Open(ctx context.Context, env connectors.Env, o Options) (*Connector, error
 	if err != nil {
 		return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", err)
 	}
-	tr, err := o.httpTransport(env.BaseDir)
+	tr, err := connectors.HTTPTransport(env.BaseDir, o.CAFile)
 	if err != nil {
 		return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", err)
 	}
@@ -173,7 +173,7 @@ func Open(ctx context.Context, env connectors.Env, o Options) (*Connector, error
 		clientID:  clientID,
 		base:      tr,
 		retry:     defaultRetry,
-		sleep:     sleepCtx,
+		sleep:     connectors.Sleep,
 		paceNow:   time.Now,
 		pace:      pacer{gmail: map[string]*rate.Limiter{}, drive: map[string]*rate.Limiter{}},
 		sources:   map[string]oauth2.TokenSource{},

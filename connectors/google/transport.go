@@ -216,21 +216,6 @@ func (c *Connector) reserve(ctx context.Context, l *rate.Limiter, units int) err
 	return nil
 }
 
-// sleepCtx waits for d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // transport is the RoundTripper under the OAuth transport of one user's
 // client for one API: it paces requests against the user's quota, bounds
 // each attempt by the timeout, counts requests and retries throttled and

@@ -202,7 +202,7 @@ func (c *Connector) deleteMailbox(ctx context.Context, mb string, ts []*delTarge
 		again, wait := c.deleteChunk(ctx, mb, chunk)
 		if len(again) > 0 {
 			queue = append(again, queue...)
-			if err := sleep(ctx, wait); err != nil {
+			if err := connectors.Sleep(ctx, wait); err != nil {
 				continue // the loop's check reports the rest as cancelled
 			}
 		}
@@ -228,7 +228,7 @@ func (c *Connector) deleteMailbox(ctx context.Context, mb string, ts []*delTarge
 	}
 	left, err := c.present(vctx, mb, check)
 	if err != nil {
-		if err2 := sleep(vctx, c.retry.Backoff); err2 == nil {
+		if err2 := connectors.Sleep(vctx, c.retry.Backoff); err2 == nil {
 			left, err = c.present(vctx, mb, check)
 		}
 	}
@@ -465,7 +465,7 @@ func (c *Connector) presentByGet(ctx context.Context, mb string, ts []*delTarget
 			}
 		}
 		if len(again) > 0 {
-			if err := sleep(ctx, wait); err != nil {
+			if err := connectors.Sleep(ctx, wait); err != nil {
 				return connectors.Errorf(connectors.CodeCancelled, "stat", mb, err)
 			}
 		}

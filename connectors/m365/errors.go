@@ -182,21 +182,6 @@ func (p retryPolicy) retries(status int) int {
 	return 0
 }
 
-// sleep waits for d or until ctx ends.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // retryMiddleware replaces kiota's retry handler: it spends the source's
 // request budget before every attempt, and retries throttled and failed
 // requests, honouring fractional Retry-After values exactly.
@@ -226,7 +211,7 @@ func (m *retryMiddleware) Intercept(pipeline khttp.Pipeline, index int, req *htt
 		if err != nil {
 			var ne net.Error
 			if req.Method == http.MethodGet && errors.As(err, &ne) && attempt < m.c.retry.Failed && ctx.Err() == nil {
-				if err := sleep(ctx, m.c.retry.wait(0, "", attempt+1, m.c.now())); err != nil {
+				if err := connectors.Sleep(ctx, m.c.retry.wait(0, "", attempt+1, m.c.now())); err != nil {
 					return nil, err
 				}
 				continue
@@ -240,7 +225,7 @@ func (m *retryMiddleware) Intercept(pipeline khttp.Pipeline, index int, req *htt
 		m.c.log.Debug("retrying Graph request", zap.Int("status", resp.StatusCode), zap.Duration("wait", d))
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
-		if err := sleep(ctx, d); err != nil {
+		if err := connectors.Sleep(ctx, d); err != nil {
 			return nil, err
 		}
 	}

@@ -125,7 +125,7 @@ func Open(ctx context.Context, env connectors.Env, o Options) (*Connector, error
 	if env.Now == nil {
 		env.Now = time.Now
 	}
-	tr, err := o.httpTransport(env.BaseDir)
+	tr, err := connectors.HTTPTransport(env.BaseDir, o.CAFile)
 	if err != nil {
 		return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", err)
 	}

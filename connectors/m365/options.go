@@ -1,14 +1,9 @@
 package m365
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -275,30 +270,4 @@ func (o *Options) credential(baseDir string, transport policy.Transporter) (azco
 	secret := strings.TrimSpace(string(data))
 	return azidentity.NewClientSecretCredential(o.TenantID, o.ClientID, secret,
 		&azidentity.ClientSecretCredentialOptions{ClientOptions: copts, DisableInstanceDiscovery: custom})
-}
-
-// httpTransport returns the base transport, trusting CAFile if given.
-func (o *Options) httpTransport(baseDir string) (*http.Transport, error) {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 64
-	if o.CAFile == "" {
-		return tr, nil
-	}
-	p := o.CAFile
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(baseDir, p)
-	}
-	pem, err := os.ReadFile(p)
-	if err != nil {
-		return nil, fmt.Errorf("read ca_file: %w", err)
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("ca_file %s holds no PEM certificate", p)
-	}
-	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	return tr, nil
 }
