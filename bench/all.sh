@@ -259,11 +259,12 @@ ratio() { # before after -> after/before, or -
 		if (b !~ /^-?[0-9.]+$/ || a !~ /^-?[0-9.]+$/ || b + 0 == 0) { print "-"; exit }
 		printf "%.2f\n", a / b }'
 }
-figure() { # line name -> value
+figure() { # line name -> value, or nothing (and status 0: a failed run's line may lack it)
 	local f
 	for f in $1; do
-		[ "${f%%=*}" = "$2" ] && { echo "${f#*=}"; return; }
+		[ "${f%%=*}" = "$2" ] && { echo "${f#*=}"; return 0; }
 	done
+	return 0
 }
 
 rows=()      # script figure value target met
