@@ -338,8 +338,10 @@ for b in "${BENCHES[@]}"; do
 			done
 			# shellcheck disable=SC2086
 			vb=$(span ${vals[before]}) va=$(span ${vals[after]})
-			[ -n "$(tr -d '[:space:]' <<<"${lines[before]}")" ] || vb=failed
-			[ -n "$(tr -d '[:space:]' <<<"${lines[after]}")" ] || va=failed
+			# A side without the figure whose runs did not all exit 0
+			# failed (it may have printed other figures first).
+			[ -n "${vals[before]}" ] || [[ ",${rcs[before]}," =~ ^(,0)+,$ ]] || vb=failed
+			[ -n "${vals[after]}" ] || [[ ",${rcs[after]}," =~ ^(,0)+,$ ]] || va=failed
 			# shellcheck disable=SC2086
 			r=$(ratio "$(median ${vals[before]})" "$(median ${vals[after]})")
 			if [ -n "$t" ]; then
