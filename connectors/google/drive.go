@@ -1036,7 +1036,11 @@ func (d *driveService) deleteWindow(ctx context.Context, svc *drive.Service, ctr
 			verify = append(verify, x.dir)
 		}
 	}
-	after, verrs := d.listMany(ctx, svc, ctr, verify, refs)
+	// What was sent is verified even when the caller has given up, so
+	// that its outcome is recorded truthfully (as Gmail's verification).
+	vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), verifyTimeout)
+	defer cancel()
+	after, verrs := d.listMany(vctx, svc, ctr, verify, refs)
 	present := map[string]bool{}
 	for _, es := range after {
 		for _, e := range es {

@@ -904,3 +904,38 @@ func TestDrivePrefix(t *testing.T) {
 		t.Error("a prefix with .. was listed")
 	}
 }
+
+// A caller that gives up while files are being deleted still gets their
+// deletion verified and recorded truthfully: the verification runs
+// without the caller's cancellation, as Gmail's does.
+func TestDriveCancelAfterDelete(t *testing.T) {
+	f := newDriveFixture(t, nil)
+	id := f.srv.PutFile(dAnna, "a/x.txt", googletest.File{Content: []byte("x")})
+	items := f.mustList(t, "")
+	it := items["drive/"+dAnna+"/a/x.txt"]
+	f.srv.SetLatency(200 * time.Millisecond)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	type answer struct {
+		rs  []connectors.Result
+		err error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		rs, err := f.c.DeleteBatch(ctx, []connectors.Target{target(it)})
+		ch <- answer{rs, err}
+	}()
+	for deadline := time.Now().Add(20 * time.Second); f.srv.HasFile(id); {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("the file was never deleted: %+v", <-ch)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	got := <-ch
+	if got.err != nil || len(got.rs) != 1 {
+		t.Fatalf("DeleteBatch: %v, %v", got.rs, got.err)
+	}
+	wantOutcome(t, got.rs[0], connectors.OutcomeDeleted, 0)
+}
