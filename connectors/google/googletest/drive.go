@@ -872,30 +872,43 @@ func (s *Server) driveDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok || !s.driveCharge(w, subject) {
 		return
 	}
-	id := r.PathValue("fileId")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var d *Drive
-	if f := s.fileLocked(id); f != nil {
-		d = f.drive
-	}
-	s.countLocked(d, subject, "delete")
-	fault := d.fault("delete", nil, id)
-	if writeFault(w, fault) {
-		return
-	}
-	f := s.lookupLocked(w, r, subject, id)
+	f, fault := s.changeableLocked(w, r, subject, "delete")
 	if f == nil {
-		return
-	}
-	if !mayDelete(subject, f) {
-		writeError(w, http.StatusForbidden, "insufficientFilePermissions", "The user does not have sufficient permissions for this file.")
 		return
 	}
 	if fault == nil || !fault.KeepOnDelete {
 		s.deleteLocked(f)
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// changeableLocked is the common start of files.delete and files.update:
+// it counts the request, applies the drive's fault for op, finds the file
+// and checks the subject may change it (its owner; a shared drive's
+// organiser). When it returns a nil file it has written the reply. s.mu
+// must be held.
+func (s *Server) changeableLocked(w http.ResponseWriter, r *http.Request, subject, op string) (*File, *DriveFault) {
+	id := r.PathValue("fileId")
+	var d *Drive
+	if f := s.fileLocked(id); f != nil {
+		d = f.drive
+	}
+	s.countLocked(d, subject, op)
+	fault := d.fault(op, nil, id)
+	if writeFault(w, fault) {
+		return nil, nil
+	}
+	f := s.lookupLocked(w, r, subject, id)
+	if f == nil {
+		return nil, nil
+	}
+	if !mayDelete(subject, f) {
+		writeError(w, http.StatusForbidden, "insufficientFilePermissions", "The user does not have sufficient permissions for this file.")
+		return nil, nil
+	}
+	return f, fault
 }
 
 func mayDelete(subject string, f *File) bool {
@@ -930,24 +943,10 @@ func (s *Server) driveUpdate(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "parseError", "Parse Error")
 		return
 	}
-	id := r.PathValue("fileId")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var d *Drive
-	if f := s.fileLocked(id); f != nil {
-		d = f.drive
-	}
-	s.countLocked(d, subject, "update")
-	fault := d.fault("update", nil, id)
-	if writeFault(w, fault) {
-		return
-	}
-	f := s.lookupLocked(w, r, subject, id)
+	f, fault := s.changeableLocked(w, r, subject, "update")
 	if f == nil {
-		return
-	}
-	if !mayDelete(subject, f) {
-		writeError(w, http.StatusForbidden, "insufficientFilePermissions", "The user does not have sufficient permissions for this file.")
 		return
 	}
 	if body.Trashed != nil {
