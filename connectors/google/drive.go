@@ -1,6 +1,6 @@
 package google
 
-// Drive (owner: G3): the files users own in their My Drive, and every file
+// Drive: the files users own in their My Drive, and every file
 // of the shared drives named in the configuration.
 //
 // # Refs
@@ -149,7 +149,7 @@ const (
 	labelTrashed = "trashed"
 )
 
-// driveService lists, checks and deletes Drive files (owner: G3).
+// driveService lists, checks and deletes Drive files.
 type driveService struct {
 	c *Connector
 

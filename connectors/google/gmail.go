@@ -21,7 +21,7 @@ import (
 	"github.com/retentiond/retentiond/connectors/m365/classify"
 )
 
-// gmailService lists, checks and deletes Gmail messages (owner: G2).
+// gmailService lists, checks and deletes Gmail messages.
 //
 // Listing a mailbox: users.messages.list with q "before:<epoch seconds>"
 // (only mail old enough for some rule), includeSpamTrash (every label:

@@ -1,6 +1,6 @@
 package googletest
 
-// The fake's Drive (owner: G3): files.list, files.get, files.update (the
+// The fake's Drive: files.list, files.get, files.update (the
 // trashed flag and the name), files.delete, files.create (metadata only,
 // or with content by uploadType=multipart or media), about.get, with the wire format of
 // google.golang.org/api/drive/v3 (its File type is what is marshalled),

@@ -24,7 +24,7 @@ import (
 	"google.golang.org/api/gmail/v1"
 )
 
-// The fake's Gmail (owner: G2): users.messages.list/get/batchDelete,
+// The fake's Gmail: users.messages.list/get/batchDelete,
 // users.labels.list, users.history.list, users.getProfile, and Google's
 // HTTP batch endpoint POST /batch/gmail/v1 (multipart/mixed, up to 100
 // calls); for the live test's sacrificial path also users.messages.insert

@@ -10,8 +10,8 @@
 // /token. The connector's api_url is Server.URL; its ca_file holds
 // CertificatePEM.
 //
-// Files: server.go (state, token endpoint, auth, faults, quota, latency;
-// owner G1), directory.go and vault.go (G1), gmail.go (G2), drive.go (G3).
+// Files: server.go (state, token endpoint, auth, faults, quota, latency),
+// directory.go and vault.go (Admin SDK, Vault), gmail.go, drive.go.
 // Each file registers its handlers from an init func with handle.
 package googletest
 
