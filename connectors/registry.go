@@ -28,6 +28,23 @@ type Kind struct {
 	Open func(ctx context.Context, env Env, options any) (Connector, error)
 }
 
+// NewKind returns the Kind named name whose options are decoded into a
+// fresh *O and handed to open typed, so that each connector's Kind need
+// not assert the type itself.
+func NewKind[O any](name string, open func(ctx context.Context, env Env, o *O) (Connector, error)) Kind {
+	return Kind{
+		Name:      name,
+		NewConfig: func() any { return new(O) },
+		Open: func(ctx context.Context, env Env, options any) (Connector, error) {
+			o, ok := options.(*O)
+			if !ok {
+				return nil, Errorf(CodeInvalid, "open", "", fmt.Errorf("%s options have type %T, want %T", name, options, o))
+			}
+			return open(ctx, env, o)
+		},
+	}
+}
+
 // Root is a folder a source manages, as its options give it: Field names
 // the option ("root", "backups[0]"), Path the folder (a local path, a UNC
 // path or an smb:// URL; relative to Env.BaseDir when relative).

@@ -155,17 +155,9 @@ func (o *Options) location() (*time.Location, error) {
 // Kind is the registry entry for `kind: cctv`. Relative folders are
 // resolved against Env.BaseDir.
 func Kind() connectors.Kind {
-	return connectors.Kind{
-		Name:      "cctv",
-		NewConfig: func() any { return &Options{} },
-		Open: func(ctx context.Context, env connectors.Env, options any) (connectors.Connector, error) {
-			o, ok := options.(*Options)
-			if !ok {
-				return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", fmt.Errorf("cctv options have type %T, want *cctv.Options", options))
-			}
-			return Open(ctx, env, o)
-		},
-	}
+	return connectors.NewKind("cctv", func(ctx context.Context, env connectors.Env, o *Options) (connectors.Connector, error) {
+		return Open(ctx, env, o)
+	})
 }
 
 // backupPrefix starts the refs of backup copies: "@backup-1/".

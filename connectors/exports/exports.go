@@ -169,25 +169,17 @@ func (o *Options) resolve() (*Mapping, Format, error) {
 
 // Kind is the registry entry for `kind: export`.
 func Kind() connectors.Kind {
-	return connectors.Kind{
-		Name:      "export",
-		NewConfig: func() any { return &Options{} },
-		Open: func(ctx context.Context, env connectors.Env, options any) (connectors.Connector, error) {
-			o, ok := options.(*Options)
-			if !ok {
-				return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", fmt.Errorf("export options have type %T, want *exports.Options", options))
-			}
-			dir := o.Dir
-			if !filepath.IsAbs(dir) {
-				dir = filepath.Join(env.BaseDir, dir)
-			}
-			c, err := Open(ctx, dir, o, env)
-			if err != nil {
-				return nil, err
-			}
-			return c, nil
-		},
-	}
+	return connectors.NewKind("export", func(ctx context.Context, env connectors.Env, o *Options) (connectors.Connector, error) {
+		dir := o.Dir
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(env.BaseDir, dir)
+		}
+		c, err := Open(ctx, dir, o, env)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	})
 }
 
 // Conn is an open export folder. It implements [connectors.Connector],

@@ -146,38 +146,30 @@ func isASCIILetter(b byte) bool { return 'a' <= b && b <= 'z' || 'A' <= b && b <
 // Kind is the registry entry for `kind: fileshare`. A relative root is
 // resolved against Env.BaseDir.
 func Kind() connectors.Kind {
-	return connectors.Kind{
-		Name:      "fileshare",
-		NewConfig: func() any { return &Options{} },
-		Open: func(ctx context.Context, env connectors.Env, options any) (connectors.Connector, error) {
-			o, ok := options.(*Options)
-			if !ok {
-				return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", fmt.Errorf("fileshare options have type %T, want *fileshare.Options", options))
-			}
-			if err := ctx.Err(); err != nil {
-				return nil, connectors.Errorf(connectors.CodeCancelled, "open", "", err)
-			}
-			if err := o.Validate(); err != nil {
+	return connectors.NewKind("fileshare", func(ctx context.Context, env connectors.Env, o *Options) (connectors.Connector, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, connectors.Errorf(connectors.CodeCancelled, "open", "", err)
+		}
+		if err := o.Validate(); err != nil {
+			return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", err)
+		}
+		root := o.Root
+		if smb.IsURL(root) {
+			password, err := o.password(env.BaseDir)
+			if err != nil {
 				return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", err)
 			}
-			root := o.Root
-			if smb.IsURL(root) {
-				password, err := o.password(env.BaseDir)
-				if err != nil {
-					return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", err)
-				}
-				return smb.Open(ctx, root, password, env.Logger)
-			}
-			if !filepath.IsAbs(root) {
-				root = filepath.Join(env.BaseDir, root)
-			}
-			c, err := open(root, o.Exclude, env.Logger)
-			if err != nil {
-				return nil, err
-			}
-			return c, nil
-		},
-	}
+			return smb.Open(ctx, root, password, env.Logger)
+		}
+		if !filepath.IsAbs(root) {
+			root = filepath.Join(env.BaseDir, root)
+		}
+		c, err := open(root, o.Exclude, env.Logger)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	})
 }
 
 // Conn is an open file share. It implements [connectors.Connector] and

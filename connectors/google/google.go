@@ -129,17 +129,9 @@ var (
 
 // Kind is the registry entry for `kind: google`.
 func Kind() connectors.Kind {
-	return connectors.Kind{
-		Name:      "google",
-		NewConfig: func() any { return &Options{} },
-		Open: func(ctx context.Context, env connectors.Env, options any) (connectors.Connector, error) {
-			o, ok := options.(*Options)
-			if !ok {
-				return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", fmt.Errorf("google options have type %T, want *google.Options", options))
-			}
-			return Open(ctx, env, *o)
-		},
-	}
+	return connectors.NewKind("google", func(ctx context.Context, env connectors.Env, o *Options) (connectors.Connector, error) {
+		return Open(ctx, env, *o)
+	})
 }
 
 // Open builds a connector and checks that the service account's key is

@@ -98,17 +98,9 @@ var (
 
 // Kind is the registry entry for `kind: m365`.
 func Kind() connectors.Kind {
-	return connectors.Kind{
-		Name:      "m365",
-		NewConfig: func() any { return &Options{} },
-		Open: func(ctx context.Context, env connectors.Env, options any) (connectors.Connector, error) {
-			o, ok := options.(*Options)
-			if !ok {
-				return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", fmt.Errorf("m365 options have type %T, want *m365.Options", options))
-			}
-			return Open(ctx, env, *o)
-		},
-	}
+	return connectors.NewKind("m365", func(ctx context.Context, env connectors.Env, o *Options) (connectors.Connector, error) {
+		return Open(ctx, env, *o)
+	})
 }
 
 // Open builds a connector and checks that it can authenticate. It reads

@@ -654,25 +654,17 @@ func (o *Options) Validate() error {
 // connector on the source registered under Options.Name, and fails with
 // CodeUnavailable if there is none.
 func Kind() connectors.Kind {
-	return connectors.Kind{
-		Name:      "memory",
-		NewConfig: func() any { return &Options{} },
-		Open: func(ctx context.Context, env connectors.Env, options any) (connectors.Connector, error) {
-			o, ok := options.(*Options)
-			if !ok {
-				return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", fmt.Errorf("memory options have type %T, want *memory.Options", options))
-			}
-			if err := o.Validate(); err != nil {
-				return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", err)
-			}
-			if err := ctx.Err(); err != nil {
-				return nil, connectors.Errorf(connectors.CodeCancelled, "open", "", err)
-			}
-			s, ok := lookup(o.Name)
-			if !ok {
-				return nil, connectors.Errorf(connectors.CodeUnavailable, "open", "", fmt.Errorf("no memory source is registered under %q", o.Name))
-			}
-			return s.Connector(), nil
-		},
-	}
+	return connectors.NewKind("memory", func(ctx context.Context, env connectors.Env, o *Options) (connectors.Connector, error) {
+		if err := o.Validate(); err != nil {
+			return nil, connectors.Errorf(connectors.CodeInvalid, "open", "", err)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, connectors.Errorf(connectors.CodeCancelled, "open", "", err)
+		}
+		s, ok := lookup(o.Name)
+		if !ok {
+			return nil, connectors.Errorf(connectors.CodeUnavailable, "open", "", fmt.Errorf("no memory source is registered under %q", o.Name))
+		}
+		return s.Connector(), nil
+	})
 }
