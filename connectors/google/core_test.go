@@ -726,11 +726,14 @@ func TestPacing(t *testing.T) {
 	if s.Units != 200+5*s.Retries || s.Requests != 43+s.Retries || s.Throttled != fake.Throttled || s.Throttled > 2 {
 		t.Errorf("stats %+v, fake %+v", s, fake)
 	}
-	// Each user sends 50 units beyond its burst at 47.5/s: 1.05s, side
-	// by side (waits are shorter by the time the requests took).
-	if s.Waited < 500*time.Millisecond || elapsed < 1000*time.Millisecond || elapsed > 1900*time.Millisecond {
-		t.Errorf("waited %v in all, %v elapsed; want about 1s elapsed", s.Waited, elapsed)
+	// Each user sends 50 units beyond its burst at 47.5/s: at least 1.05s
+	// (waits are shorter by the time the requests took). That the users
+	// are paced apart, not one after another, is TestPacingClock's, on a fake
+	// clock: a busy machine only makes this slower.
+	if s.Waited < 500*time.Millisecond || elapsed < 1000*time.Millisecond {
+		t.Errorf("waited %v in all, %v elapsed; want at least 1s elapsed", s.Waited, elapsed)
 	}
+	t.Logf("waited %v in all, %v elapsed", s.Waited, elapsed)
 	if n := srv.Stats().TokenRequests; n != 3 {
 		t.Errorf("%d token requests, want 3 (Open's and one per user)", n)
 	}
@@ -821,8 +824,8 @@ func TestPacingClock(t *testing.T) {
 }
 
 // TestListReadAhead: with parallel_users, containers are read side by
-// side but delivered in order, fn never called concurrently; the same
-// listing as one user at a time, in a fraction of the time.
+// side (the fake sees requests at once) but delivered in order, fn
+// never called concurrently; the same listing as one user at a time.
 func TestListReadAhead(t *testing.T) {
 	var users []string
 	for _, n := range []string{"a", "b", "c", "d", "e", "f", "g", "h"} {
@@ -836,7 +839,7 @@ func TestListReadAhead(t *testing.T) {
 		}
 	}
 	srv.SetLatency(40 * time.Millisecond)
-	list := func(parallel int) ([]string, time.Duration) {
+	list := func(parallel int) ([]string, int64) {
 		o := o
 		o.ParallelUsers = parallel
 		c, _ := openCore(t, o)
@@ -848,8 +851,11 @@ func TestListReadAhead(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := srv.Stats().Requests
+		srv.ResetPeak()
 		start := time.Now()
-		defer func() { t.Logf("parallel_users %d: %d requests", parallel, srv.Stats().Requests-before) }()
+		defer func() {
+			t.Logf("parallel_users %d: %d requests in %v", parallel, srv.Stats().Requests-before, time.Since(start))
+		}()
 		err := c.List(t.Context(), connectors.ListOptions{}, func(it connectors.Item) error {
 			if !busy.TryLock() {
 				t.Error("fn called concurrently")
@@ -862,17 +868,17 @@ func TestListReadAhead(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return refs, time.Since(start)
+		return refs, srv.Stats().Peak
 	}
-	one, slow := list(1)
-	eight, fast := list(8)
+	one, peak1 := list(1)
+	eight, peak8 := list(8)
 	if len(one) != 24 || !slices.Equal(one, eight) {
 		t.Fatalf("listings differ:\n%v\n%v", one, eight)
 	}
-	if fast*3 > slow {
-		t.Errorf("8 users at once took %v, one at a time %v", fast, slow)
+	// 40 ms a request: eight users read at once overlap at the fake.
+	if peak1 != 1 || peak8 < 2 || peak8 > 8 {
+		t.Errorf("requests at once: %d with parallel_users 1 (want 1), %d with 8 (want 2–8)", peak1, peak8)
 	}
-	t.Logf("8 users, 40 ms a request: %v one at a time, %v with parallel_users 8", slow, fast)
 	// fn's error stops the listing at once, and List returns it as is.
 	c, _ := openCore(t, o)
 	stop := errors.New("enough")
@@ -1009,20 +1015,19 @@ func TestScopeUsersParallel(t *testing.T) {
 	srv, o := coreFake(t, users...)
 	c, _ := openCore(t, o)
 	srv.SetLatency(50 * time.Millisecond)
-	start := time.Now()
+	srv.ResetPeak()
 	sc, err := c.scope(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	elapsed := time.Since(start)
 	want := slices.Clone(users)
 	slices.Sort(want)
 	if !slices.Equal(sc.users, want) {
 		t.Errorf("users %v", sc.users)
 	}
-	// 8 lookups of 50 ms, 8 at a time.
-	if elapsed > 300*time.Millisecond {
-		t.Errorf("8 lookups took %v", elapsed)
+	// 8 lookups of 50 ms, up to 8 at a time: the fake sees them at once.
+	if p := srv.Stats().Peak; p < 2 || p > 8 {
+		t.Errorf("%d lookups at once, want 2–8", p)
 	}
 	// The directory client uses the admin's token that Open got.
 	if n := srv.Stats().TokenRequests; n != 1 {

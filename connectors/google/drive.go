@@ -1006,6 +1006,10 @@ func (d *driveService) deleteWindow(ctx context.Context, svc *drive.Service, ctr
 	}
 	// Delete.
 	delErrs := make([]error, len(dels))
+	// sent marks the deletions whose request went out: their outcome is
+	// decided by the verification below even when the answer was lost
+	// (the caller gave up or the connection broke after Drive acted).
+	sent := make([]bool, len(dels))
 	sem := make(chan struct{}, driveParallel)
 	var wg sync.WaitGroup
 	for k, x := range dels {
@@ -1021,6 +1025,7 @@ func (d *driveService) deleteWindow(ctx context.Context, svc *drive.Service, ctr
 				delErrs[k] = connectors.Errorf(connectors.CodeCancelled, "delete", targets[x.i].Ref, err)
 				return
 			}
+			sent[k] = true
 			if err := svc.Files.Delete(x.id).SupportsAllDrives(true).Context(ctx).Do(); err != nil {
 				delErrs[k] = classifyError("delete", targets[x.i].Ref, err)
 			}
@@ -1031,7 +1036,7 @@ func (d *driveService) deleteWindow(ctx context.Context, svc *drive.Service, ctr
 	var verify []string
 	vseen := map[string]bool{}
 	for k, x := range dels {
-		if delErrs[k] == nil && !vseen[x.dir] {
+		if sent[k] && !connectors.IsNotFound(delErrs[k]) && !vseen[x.dir] {
 			vseen[x.dir] = true
 			verify = append(verify, x.dir)
 		}
@@ -1054,10 +1059,16 @@ func (d *driveService) deleteWindow(ctx context.Context, svc *drive.Service, ctr
 		switch {
 		case delErrs[k] != nil && connectors.IsNotFound(delErrs[k]):
 			set(x.i, connectors.OutcomeAbsent, nil)
-		case delErrs[k] != nil:
+		case !sent[k]:
 			set(x.i, connectors.OutcomeFailed, delErrs[k])
 		case verr != nil && !connectors.IsNotFound(verr):
-			set(x.i, connectors.OutcomeFailed, fmt.Errorf("verify deletion: %w", verr))
+			if delErrs[k] != nil {
+				set(x.i, connectors.OutcomeFailed, delErrs[k])
+			} else {
+				set(x.i, connectors.OutcomeFailed, fmt.Errorf("verify deletion: %w", verr))
+			}
+		case present[x.id] && delErrs[k] != nil:
+			set(x.i, connectors.OutcomeFailed, delErrs[k])
 		case present[x.id]:
 			set(x.i, connectors.OutcomeFailed, connectors.Errorf(connectors.CodeIO, "delete", ref, errors.New("the file is still listed after its deletion")))
 		case held:

@@ -425,6 +425,7 @@ func TestDriveDeleteOutcomes(t *testing.T) {
 	ok := put("b/ok.txt")
 	denied := put("b/denied.txt")
 	vanish := put("b/vanish.txt")
+	lost := put("b/lost.txt")
 	stays := put("c/stays.txt")
 	dirGone := put("d/e/in-gone-folder.txt")
 	items := f.mustList(t, "")
@@ -438,6 +439,7 @@ func TestDriveDeleteOutcomes(t *testing.T) {
 	f.srv.SetDriveFault(dAnna, googletest.DriveFault{Op: "delete", File: denied, Status: 403, Reason: "insufficientFilePermissions"})
 	f.srv.SetDriveFault(dAnna, googletest.DriveFault{Op: "delete", File: vanish, Status: 404, Reason: "notFound"})
 	f.srv.SetDriveFault(dAnna, googletest.DriveFault{Op: "delete", File: stays, KeepOnDelete: true})
+	f.srv.SetDriveFault(dAnna, googletest.DriveFault{Op: "delete", File: lost, DeleteThenFail: true, Status: 400, Reason: "badRequest"})
 	id, _ := f.srv.FileID(dAnna, "d/e")
 	f.srv.RemoveFile(id)
 	_ = dirGone
@@ -446,6 +448,7 @@ func TestDriveDeleteOutcomes(t *testing.T) {
 		tgt("a/gone.txt"), tgt("a/changed.txt"), tgt("a/moved.txt"), tgt("a/replaced.txt"),
 		tgt("b/ok.txt"), tgt("b/denied.txt"), tgt("b/vanish.txt"), tgt("c/stays.txt"),
 		tgt("d/e/in-gone-folder.txt"), {Ref: "drive/" + dAnna + "/../x", Version: "v"},
+		tgt("b/lost.txt"),
 	}
 	rs := f.delete(t, targets...)
 	wantOutcome(t, rs[0], connectors.OutcomeAbsent, 0)
@@ -458,7 +461,9 @@ func TestDriveDeleteOutcomes(t *testing.T) {
 	wantOutcome(t, rs[7], connectors.OutcomeFailed, connectors.CodeIO)
 	wantOutcome(t, rs[8], connectors.OutcomeAbsent, 0)
 	wantOutcome(t, rs[9], connectors.OutcomeFailed, connectors.CodeInvalid)
-	for id, want := range map[string]bool{changed: true, moved: true, ok: false, denied: true, stays: true} {
+	// Deleted, though its answer was an error: the verification decides.
+	wantOutcome(t, rs[10], connectors.OutcomeDeleted, 0)
+	for id, want := range map[string]bool{changed: true, moved: true, ok: false, denied: true, stays: true, lost: false} {
 		if f.srv.HasFile(id) != want {
 			t.Errorf("file %s exists: %v, want %v", id, !want, want)
 		}

@@ -142,6 +142,9 @@ type DriveFault struct {
 	VanishAfter int
 	// KeepOnDelete: files.delete answers 204 but the file stays.
 	KeepOnDelete bool
+	// DeleteThenFail: files.delete deletes the file, then answers with
+	// Status (an answer that was lost or wrong after Drive acted).
+	DeleteThenFail bool
 	// Arrive: right after files.update of the folder, a file of this
 	// name (owned by the drive's user) appears in it, as if another
 	// client put it there in between.
@@ -897,6 +900,11 @@ func (s *Server) changeableLocked(w http.ResponseWriter, r *http.Request, subjec
 	}
 	s.countLocked(d, subject, op)
 	fault := d.fault(op, nil, id)
+	if fault != nil && fault.DeleteThenFail && op == "delete" {
+		if f := s.fileLocked(id); f != nil && canRead(subject, f) && mayDelete(subject, f) {
+			s.deleteLocked(f)
+		}
+	}
 	if writeFault(w, fault) {
 		return nil, nil
 	}

@@ -97,6 +97,9 @@ type Server struct {
 	latency atomic.Int64 // time.Duration
 
 	requests, tokenRequests, throttled atomic.Int64
+	// inFlight counts the requests being served; peak is its highest
+	// value since the last ResetPeak.
+	inFlight, peak atomic.Int64
 
 	mu    sync.Mutex
 	users map[string]*User // by primary email, lower case
@@ -334,7 +337,13 @@ type Stats struct {
 	// ("POST /gmail/v1/users/{userId}/messages/batchDelete"); requests
 	// answered by a fault are not counted here.
 	ByRoute map[string]int64
+	// Peak is the most requests served at once since the server started
+	// or ResetPeak was called (latency included).
+	Peak int64
 }
+
+// ResetPeak starts Stats.Peak afresh.
+func (s *Server) ResetPeak() { s.peak.Store(s.inFlight.Load()) }
 
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats {
@@ -344,7 +353,7 @@ func (s *Server) Stats() Stats {
 	for k, v := range s.byRoute {
 		by[k] = v
 	}
-	return Stats{Requests: s.requests.Load(), TokenRequests: s.tokenRequests.Load(), Throttled: s.throttled.Load(), ByRoute: by}
+	return Stats{Requests: s.requests.Load(), TokenRequests: s.tokenRequests.Load(), Throttled: s.throttled.Load(), ByRoute: by, Peak: s.peak.Load()}
 }
 
 // Fault is an injected failure. A request matches when its method
@@ -413,6 +422,10 @@ func (s *Server) fault(r *http.Request) *Fault {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.requests.Add(1)
+	n := s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+	for p := s.peak.Load(); n > p && !s.peak.CompareAndSwap(p, n); p = s.peak.Load() {
+	}
 	if d := time.Duration(s.latency.Load()); d > 0 {
 		t := time.NewTimer(d)
 		select {
