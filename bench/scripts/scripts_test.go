@@ -188,7 +188,9 @@ func TestAllSh(t *testing.T) {
 		if err == nil || !strings.Contains(out, "rc=hung(0)") || !strings.Contains(out, "exited=0 failed=1") {
 			t.Errorf("bench/all.sh passed a bench that left its output open (err %v):\n%s", err, out)
 		}
-		if d := time.Since(start); d > 40*time.Second {
+		// Well under the child's 97.5 s, with room for a busy machine:
+		// all.sh did not wait for the child to let go of the output.
+		if d := time.Since(start); d > 90*time.Second {
 			t.Errorf("bench/all.sh took %s to see the bench hang (BENCH_GRACE=2)", d)
 		}
 		if p := processesWith(t, "97.531"); len(p) > 0 {
