@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -280,12 +281,18 @@ func TestReadOnlyFileIsDeleted(t *testing.T) {
 }
 
 // removeFails makes c.remove fail with errno for the first n attempts.
+// DeleteBatch removes files side by side: the count is taken under a lock
+// and read once DeleteBatch has returned.
 func removeFails(c *Conn, errno error, n int) *int {
 	attempts := 0
+	var mu sync.Mutex
 	orig := c.remove
 	c.remove = func(dir *os.Root, name string) error {
+		mu.Lock()
 		attempts++
-		if attempts <= n {
+		refused := attempts <= n
+		mu.Unlock()
+		if refused {
 			return &fs.PathError{Op: "unlinkat", Path: name, Err: errno}
 		}
 		return orig(dir, name)
