@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"go.uber.org/zap"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/connectors"
@@ -203,7 +202,8 @@ func (p *Pipeline) executeBatch(ctx context.Context, listed *store.Batch, execut
 	// slice is recorded with the next chunk's first intent; chunks run in
 	// parallel have one each.
 	seq := &slicer{p: p, run: run}
-	err = p.eachChunk(ctx, b.ID, parallel, func(c store.Chunk, done int) error {
+	_, byContainer := conn.(connectors.ContainerChunker)
+	err = p.eachChunk(ctx, b.ID, parallel, byContainer, func(c store.Chunk, done int) error {
 		s := seq
 		if parallel > 1 {
 			s = &slicer{p: p, run: run}
@@ -362,50 +362,83 @@ func (p *Pipeline) recordStopped(ctx context.Context, b *store.Batch, stop *Stop
 // eachChunk calls fn for every chunk of the batch that has items without
 // a recorded outcome, with the number of items that have one, running up
 // to parallel calls at once. Each chunk has its own intents, so chunks run
-// concurrently are recorded, and after a crash reconciled, independently.
-// After the first error no further chunk is started; those running
-// finish, and the first error is returned. With parallel 1, fn runs in the
-// calling goroutine.
-func (p *Pipeline) eachChunk(ctx context.Context, batch int64, parallel int, fn func(c store.Chunk, done int) error) error {
-	var (
-		g      errgroup.Group
-		failed atomic.Bool
-	)
-	g.SetLimit(parallel)
-	err := p.Store.BatchChunks(ctx, batch, func(c store.Chunk) error {
-		done, err := p.Store.ChunkProgress(ctx, batch, c.Seq)
-		if err != nil {
-			return err
-		}
-		if done >= len(c.Items) {
-			return nil
-		}
-		if parallel == 1 {
-			return fn(c, done)
-		}
-		g.Go(func() error { // waits while parallel chunks are running
-			if failed.Load() {
-				return nil
-			}
-			err := fn(c, done)
+// concurrently are recorded, and after a crash reconciled, independently,
+// whatever the order they ran in. With parallel 1, fn runs in the calling
+// goroutine, chunk after chunk in the plan's order. Otherwise chunks start
+// as chunkQueue orders them: with byContainer, never two at once that
+// share a container, and round robin over the containers. After the first
+// error no further chunk is started; those running finish, and the first
+// error is returned.
+func (p *Pipeline) eachChunk(ctx context.Context, batch int64, parallel int, byContainer bool, fn func(c store.Chunk, done int) error) error {
+	byContainer = byContainer && parallel > 1
+	infos, err := p.Store.BatchChunkInfos(ctx, batch, byContainer)
+	if err != nil {
+		return err
+	}
+	q := newChunkQueue(infos, byContainer)
+	if parallel == 1 {
+		for !q.empty() {
+			ci, _ := q.take()
+			c, err := p.Store.Chunk(ctx, batch, ci.Seq)
 			if err != nil {
-				failed.Store(true)
+				return err
 			}
-			return err
-		})
-		if failed.Load() {
-			return errStopChunks
+			if err := fn(c, ci.Done); err != nil {
+				return err
+			}
 		}
 		return nil
-	})
-	if gErr := g.Wait(); gErr != nil {
-		return gErr // the chunk's error, not errStopChunks
 	}
-	return err
+	var (
+		mu       sync.Mutex
+		changed  = sync.NewCond(&mu)
+		running  int
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	mu.Lock()
+	for firstErr == nil && !q.empty() {
+		if running >= parallel {
+			changed.Wait() // until a chunk finished
+			continue
+		}
+		ci, ok := q.take()
+		if !ok {
+			// Every chunk left shares a container with one running (so
+			// one is running).
+			changed.Wait()
+			continue
+		}
+		running++
+		mu.Unlock()
+		c, err := p.Store.Chunk(ctx, batch, ci.Seq)
+		mu.Lock()
+		if err != nil {
+			running--
+			q.release(ci)
+			firstErr = err
+			break
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := fn(c, ci.Done)
+			mu.Lock()
+			defer mu.Unlock()
+			running--
+			q.release(ci)
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			changed.Signal()
+		}()
+	}
+	mu.Unlock()
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	return firstErr
 }
-
-// errStopChunks stops the iteration over chunks after a chunk failed.
-var errStopChunks = errors.New("a chunk failed")
 
 // commitCount counts the transactions execution committed.
 type commitCount struct{ atomic.Int64 }

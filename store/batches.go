@@ -301,6 +301,88 @@ func (s *Store) ChunkProgress(ctx context.Context, batch, seq int64) (int, error
 	return n, nil
 }
 
+// ChunkInfo is what scheduling a batch's chunks needs to know of one,
+// without its items: how many it holds, the containers they are in and
+// how many have their outcomes recorded.
+type ChunkInfo struct {
+	Seq   int64
+	Items int
+	// Containers are the distinct non-empty containers of the chunk's
+	// items, in the order they first appear.
+	Containers []string
+	// Done is the number of items (from the first) whose outcomes closed
+	// intents record, as ChunkProgress returns.
+	Done int
+}
+
+// BatchChunkInfos returns a ChunkInfo for every chunk of a batch, in seq
+// order, with the progress of every chunk read in one query. With
+// containers it also reads each chunk's containers (walking its encoded
+// items without decoding them); otherwise it reads no item data.
+func (s *Store) BatchChunkInfos(ctx context.Context, batchID int64, containers bool) ([]ChunkInfo, error) {
+	done := map[int64]int{}
+	prog, err := s.r.QueryxContext(ctx, `SELECT seq, max(progress) FROM intent WHERE batch_id = ? AND state = 'closed' GROUP BY seq`, batchID)
+	if err != nil {
+		return nil, fmt.Errorf("read intents: %w", err)
+	}
+	for prog.Next() {
+		var (
+			seq int64
+			n   int
+		)
+		if err := prog.Scan(&seq, &n); err != nil {
+			prog.Close()
+			return nil, fmt.Errorf("read intents: %w", err)
+		}
+		done[seq] = n
+	}
+	if err := errors.Join(prog.Err(), prog.Close()); err != nil {
+		return nil, fmt.Errorf("read intents: %w", err)
+	}
+	q := `SELECT seq, n, NULL FROM plan_chunk WHERE batch_id = ? ORDER BY seq`
+	if containers {
+		q = `SELECT seq, n, data FROM plan_chunk WHERE batch_id = ? ORDER BY seq`
+	}
+	rows, err := s.r.QueryxContext(ctx, q, batchID)
+	if err != nil {
+		return nil, fmt.Errorf("read batch chunks: %w", err)
+	}
+	defer rows.Close()
+	var (
+		infos []ChunkInfo
+		seen  = map[string]bool{}
+	)
+	for rows.Next() {
+		var (
+			ci   ChunkInfo
+			data []byte
+		)
+		if err := rows.Scan(&ci.Seq, &ci.Items, &data); err != nil {
+			return nil, fmt.Errorf("read batch chunks: %w", err)
+		}
+		ci.Done = done[ci.Seq]
+		if containers {
+			clear(seen)
+			err := walkChunk(data, ci.Items, func(_ int, it *rawItem) error {
+				if len(it.container) > 0 && !seen[string(it.container)] {
+					c := string(it.container)
+					seen[c] = true
+					ci.Containers = append(ci.Containers, c)
+				}
+				return nil
+			})
+			if err != nil {
+				return nil, fmt.Errorf("read chunk %d of batch %d: %w", ci.Seq, batchID, err)
+			}
+		}
+		infos = append(infos, ci)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read batch chunks: %w", err)
+	}
+	return infos, nil
+}
+
 // Chunk returns one chunk of a batch.
 func (s *Store) Chunk(ctx context.Context, batch, seq int64) (Chunk, error) {
 	var (
