@@ -62,9 +62,11 @@ func (c *Conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]
 // folder's lock, so removals in the same folder overlap too
 // (BenchmarkDeleteBatch compares worker counts). The calls stay one
 // at a time (the connector is no ConcurrentDeleter): the executor reads
-// holds and approvals between them. Windows removes files of a folder
-// side by side as well; each worker holds one folder handle there as
-// here, which does not keep the folder from being pruned afterwards.
+// holds and approvals between them. On Windows (the service runs there
+// too) a folder opened by os.Root shares deletion, so files of a folder
+// may be removed side by side there as well; every worker closes its
+// folder handle before DeleteBatch returns, so PruneEmpty can remove the
+// folder afterwards.
 const deleteWorkers = 4
 
 // deleteBatch is DeleteBatch with at most workers removals at once.
