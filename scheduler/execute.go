@@ -820,8 +820,9 @@ func (p *Pipeline) deleteSlice(ctx context.Context, run *chunkRun, s *slice) (*s
 	o := &sliceOutcomes{intent: s.intent, progress: s.from + progress, cut: progress < len(items)}
 	out := &o.out
 	o.entries = make([]ledger.Entry, 0, progress)
+	var refs entryRefs
 	for i := range items[:progress] {
-		e := p.deletionEntry(run, &items[i], s.approvers)
+		e := p.deletionEntry(run, &items[i], s.approvers, &refs)
 		switch {
 		case s.gone[i] != "":
 			// The interrupted run deleted it before it could record so;
@@ -937,15 +938,30 @@ func (p *Pipeline) movedWithinBatch(ctx context.Context, run *chunkRun, c store.
 	return err
 }
 
+// entryRefs keeps, for the deletion entries of one slice, the domains of
+// their references and the last container's reference: a slice's items
+// come container by container (a mailbox's messages), and the keyed hash
+// of a container is the same for each of its items.
+type entryRefs struct {
+	itemDomain, containerDomain string
+	container, containerRef     string
+}
+
 // deletionEntry is the ledger entry for one item of a batch, without its
-// outcome.
-func (p *Pipeline) deletionEntry(run *chunkRun, it *store.PlanItem, approvers []string) ledger.Entry {
+// outcome. refs carries what the entries of one slice share.
+func (p *Pipeline) deletionEntry(run *chunkRun, it *store.PlanItem, approvers []string, refs *entryRefs) ledger.Entry {
 	e := p.entry(ledger.TypeDeletion)
-	kindDomain := run.src.Kind.Name + ":" + run.src.Name
+	if refs.itemDomain == "" {
+		kindDomain := run.src.Kind.Name + ":" + run.src.Name
+		refs.itemDomain, refs.containerDomain = "item:"+kindDomain, "container:"+kindDomain
+	}
 	e.Batch, e.Source, e.SourceKind = run.b.ID, run.b.Source, run.src.Kind.Name
-	e.Item = p.Refs.Ref("item:"+kindDomain, it.Ref)
+	e.Item = p.Refs.Ref(refs.itemDomain, it.Ref)
 	if it.Container != "" {
-		e.Container = p.Refs.Ref("container:"+kindDomain, it.Container)
+		if refs.containerRef == "" || refs.container != it.Container {
+			refs.container, refs.containerRef = it.Container, p.Refs.Ref(refs.containerDomain, it.Container)
+		}
+		e.Container = refs.containerRef
 	}
 	if it.Subject != "" {
 		e.Subject = p.Refs.Ref("subject", it.Subject)

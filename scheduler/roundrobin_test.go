@@ -258,3 +258,38 @@ func TestCrashResumeRoundRobinChunks(t *testing.T) {
 		})
 	}
 }
+
+// Every deletion entry names its item's container by the container's own
+// reference, also where one slice holds items of several containers, in
+// and out of order (the entries of a slice share a remembered reference).
+func TestDeletionEntriesContainerRefs(t *testing.T) {
+	e := newEnv(t)
+	for _, ref := range []string{"old/a/1.txt", "old/a/2.txt", "old/b/1.txt", "old/a/c/1.txt", "old/b/2.txt", "old/x.txt"} {
+		e.put(ref, 40*24*time.Hour)
+	}
+	b := e.batch(e.plan(), "OLD")
+	ctx := context.Background()
+	if _, _, err := e.p.Approve(ctx, b.ID, "anna", ""); err != nil {
+		t.Fatal(err)
+	}
+	if rs, err := e.p.Execute(ctx, 0, "it"); err != nil || len(rs) != 1 || rs[0].Deleted != 6 {
+		t.Fatalf("execute: %v %+v", err, rs)
+	}
+	want := map[string]string{}
+	for _, ref := range []string{"old/a/1.txt", "old/a/2.txt", "old/b/1.txt", "old/a/c/1.txt", "old/b/2.txt", "old/x.txt"} {
+		want[e.ref(ref)] = e.p.Refs.Ref("container:memory:src", path.Dir(ref))
+	}
+	n := 0
+	for _, en := range e.entries() {
+		if en.Type != "deletion" {
+			continue
+		}
+		n++
+		if w, ok := want[en.Item]; !ok || en.Container != w {
+			t.Errorf("entry of item %s: container %q, want %q", en.Item, en.Container, w)
+		}
+	}
+	if n != 6 {
+		t.Fatalf("%d deletion entries, want 6", n)
+	}
+}
