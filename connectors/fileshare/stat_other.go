@@ -14,3 +14,10 @@ func (st *statDir) close() {}
 // lstat fills e with what the folder's entry name is. It may run on two
 // goroutines at once.
 func (st *statDir) lstat(name string, e *entry) { e.set(st.dir.Lstat(name)) }
+
+// walkTop walks the folder dir, whose ref is ref, where the listing
+// starts.
+func (w *walker) walkTop(dir *os.Root, ref string) error { return w.walk(dir, ref, true) }
+
+// level is walkFD's (Linux).
+type level struct{}

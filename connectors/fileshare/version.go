@@ -17,7 +17,12 @@ func version(info fs.FileInfo) string {
 // same file.
 func versionOf(size, mtimeNs int64, id uint64, hasID bool) string {
 	var buf [64]byte
-	b := append(buf[:0], 's')
+	return string(appendVersion(buf[:0], size, mtimeNs, id, hasID))
+}
+
+// appendVersion appends versionOf's version to b.
+func appendVersion(b []byte, size, mtimeNs int64, id uint64, hasID bool) []byte {
+	b = append(b, 's')
 	b = strconv.AppendInt(b, size, 10)
 	b = append(b, "-m"...)
 	b = strconv.AppendInt(b, mtimeNs, 10)
@@ -25,5 +30,5 @@ func versionOf(size, mtimeNs int64, id uint64, hasID bool) string {
 		b = append(b, "-i"...)
 		b = strconv.AppendUint(b, id, 10)
 	}
-	return string(b)
+	return b
 }

@@ -188,7 +188,7 @@ func (c *Conn) listFrom(ctx context.Context, dir *os.Root, ref string, fn func(c
 	}
 	done := make(chan error, 1)
 	go func() {
-		err := w.walk(dir, ref, true)
+		err := w.walkTop(dir, ref)
 		if err == nil {
 			err = w.send()
 		}
@@ -236,6 +236,16 @@ type walker struct {
 	// and signals helped when it is done (lstatAll).
 	helper chan<- statJob
 	helped <-chan struct{}
+	// scratch holds an item's ref and version while they are built, so
+	// that both take one allocation (item).
+	scratch []byte
+	// dirents is the buffer folders are read into, nameBuf and nameLens
+	// what readDir collects from it, levels what walkFD keeps per depth
+	// (Linux).
+	dirents  []byte
+	nameBuf  []byte
+	nameLens []int
+	levels   []*level
 }
 
 // emit adds an item to the batch, handing the batch over when it is full.
@@ -302,41 +312,11 @@ func (w *walker) walk(dir *os.Root, ref string, top bool) error {
 // walkEntry lists the entry name of the folder dir, whose ref is ref,
 // which lstat found to be e: a file is an item, a folder is walked.
 func (w *walker) walkEntry(dir *os.Root, ref, name string, e *entry) error {
-	if err := w.ctx.Err(); err != nil {
-		return connectors.Errorf(connectors.CodeCancelled, "list", ref, err)
+	descend, err := w.look(ref, name, e)
+	if !descend || err != nil {
+		return err
 	}
-	if w.c.excluded(name) {
-		w.c.log.Debug("excluded name skipped", zap.String("ref", joinRef(ref, name)))
-		return nil
-	}
-	if e.err != nil {
-		if !errors.Is(e.err, fs.ErrNotExist) { // else removed while listing
-			w.skip(joinRef(ref, name), classify(e.err), e.err)
-		}
-		return nil
-	}
-	t := e.mode.Type()
-	switch {
-	case t&fs.ModeSymlink != 0:
-		w.c.log.Debug("symbolic link not followed", zap.String("ref", joinRef(ref, name)))
-		return nil
-	case isLink(t):
-		w.c.log.Debug("reparse point or irregular file not followed", zap.String("ref", joinRef(ref, name)), zap.String("mode", e.mode.String()))
-		return nil
-	case t != 0 && t != fs.ModeDir:
-		w.c.log.Debug("special file skipped", zap.String("ref", joinRef(ref, name)), zap.String("mode", e.mode.String()))
-		return nil
-	}
-	// The folder's ref is valid, so the child's is exactly when its name
-	// is (one segment: no slash, NUL, backslash, dots, reserved name).
 	child := joinRef(ref, name)
-	if err := checkRef(name); err != nil {
-		w.skip(child, connectors.CodeInvalid, err)
-		return nil
-	}
-	if t == 0 {
-		return w.emit(e.item(child, ref))
-	}
 	info := e.info
 	if info == nil {
 		// Looked up by lstatAt: enter compares what it opens with what
@@ -361,6 +341,48 @@ func (w *walker) walkEntry(dir *os.Root, ref, name string, e *entry) error {
 	return err
 }
 
+// look decides about the entry name of the folder ref, which lstat found
+// to be e: a regular file is emitted as an item; a folder is for the
+// caller to walk (descend); excluded names, links and special files are
+// left out, and entries that cannot be listed recorded as skipped.
+func (w *walker) look(ref, name string, e *entry) (descend bool, err error) {
+	if err := w.ctx.Err(); err != nil {
+		return false, connectors.Errorf(connectors.CodeCancelled, "list", ref, err)
+	}
+	if w.c.excluded(name) {
+		w.c.log.Debug("excluded name skipped", zap.String("ref", joinRef(ref, name)))
+		return false, nil
+	}
+	if e.err != nil {
+		if !errors.Is(e.err, fs.ErrNotExist) { // else removed while listing
+			w.skip(joinRef(ref, name), classify(e.err), e.err)
+		}
+		return false, nil
+	}
+	t := e.mode.Type()
+	switch {
+	case t&fs.ModeSymlink != 0:
+		w.c.log.Debug("symbolic link not followed", zap.String("ref", joinRef(ref, name)))
+		return false, nil
+	case isLink(t):
+		w.c.log.Debug("reparse point or irregular file not followed", zap.String("ref", joinRef(ref, name)), zap.String("mode", e.mode.String()))
+		return false, nil
+	case t != 0 && t != fs.ModeDir:
+		w.c.log.Debug("special file skipped", zap.String("ref", joinRef(ref, name)), zap.String("mode", e.mode.String()))
+		return false, nil
+	}
+	// The folder's ref is valid, so the child's is exactly when its name
+	// is (one segment: no slash, NUL, backslash, dots, reserved name).
+	if err := checkRef(name); err != nil {
+		w.skip(joinRef(ref, name), connectors.CodeInvalid, err)
+		return false, nil
+	}
+	if t == 0 {
+		return false, w.emit(w.item(e, ref, name))
+	}
+	return true, nil
+}
+
 // statWindow is how many names of a folder are looked up at a time.
 const statWindow = 512
 
@@ -372,6 +394,7 @@ type entry struct {
 	size  int64
 	mtime int64 // Unix nanoseconds
 	id    uint64
+	dev   uint64 // the file system's device, with id (walkFD)
 	hasID bool
 	err   error
 }
@@ -391,14 +414,25 @@ func (e *entry) set(info fs.FileInfo, err error) {
 	*e = entry{info: info, mode: info.Mode()}
 }
 
-// item is the item of the regular file e, at ref in the folder container.
-func (e *entry) item(ref, container string) connectors.Item {
+// item is the item of the regular file e, the entry name of the folder
+// container. Its ref and version are built in w.scratch and share one
+// allocation.
+func (w *walker) item(e *entry, container, name string) connectors.Item {
 	if e.info != nil {
-		return item(ref, container, e.info)
+		return item(joinRef(container, name), container, e.info)
 	}
+	b := w.scratch[:0]
+	if container != "" {
+		b = append(append(b, container...), '/')
+	}
+	b = append(b, name...)
+	n := len(b)
+	b = appendVersion(b, e.size, e.mtime, e.id, e.hasID)
+	w.scratch = b
+	s := string(b)
 	return connectors.Item{
-		Ref:       ref,
-		Version:   versionOf(e.size, e.mtime, e.id, e.hasID),
+		Ref:       s[:n],
+		Version:   s[n:],
 		Container: container,
 		Kind:      connectors.KindFile,
 		Size:      e.size,
