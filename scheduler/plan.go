@@ -262,11 +262,15 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 		case earlier != nil:
 			pi.Note = p.Explain(pi) + "; proposed again after " + decisionWords(earlier)
 		}
-		if key := pi.Rule + "/" + pi.Verdict; opts.Samples > 0 && len(res.Samples[key]) < opts.Samples {
-			if pi.Note == "" {
-				pi.Note = d.Reason()
+		if opts.Samples > 0 {
+			// The key is built only when samples are kept: once per item
+			// of a plan is an allocation per due item.
+			if key := pi.Rule + "/" + pi.Verdict; len(res.Samples[key]) < opts.Samples {
+				if pi.Note == "" {
+					pi.Note = d.Reason()
+				}
+				res.Samples[key] = append(res.Samples[key], pi)
 			}
-			res.Samples[key] = append(res.Samples[key], pi)
 		}
 		return w.Add(ctx, pi)
 	})

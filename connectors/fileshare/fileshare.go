@@ -13,9 +13,15 @@
 // level. Folders are entered one component at a time: each component is
 // checked with Lstat, opened as its own os.Root, and compared with
 // [os.SameFile] so that a folder swapped for a link between the check and
-// the open is noticed. The root itself may be a link (a mount point
-// configured as /srv/share -> /mnt/nas); it is resolved once, when the
-// connector is opened.
+// the open is noticed. On Linux the listing holds each folder below where
+// it starts by a descriptor instead, opened from its parent's descriptor
+// with openat(O_NOFOLLOW|O_DIRECTORY) by a name read from the parent (one
+// path segment, never "." or ".."), and compared by device and inode with
+// what fstatat said about that name: a link is never followed and nothing
+// outside the folder can be reached, with the system calls find makes (one
+// open, getdents, one fstatat per entry). The root itself may be a link
+// (a mount point configured as /srv/share -> /mnt/nas); it is resolved
+// once, when the connector is opened.
 //
 // # Refs and versions
 //
