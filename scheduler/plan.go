@@ -168,6 +168,9 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 	} else if w, err = p.Store.NewPlan(ctx, want); err != nil {
 		return nil, err
 	}
+	// Chunks are committed behind the listing (store.PlanWriter.Add): a
+	// plan that fails leaves nothing being written when it returns.
+	defer func() { _ = w.Drain() }()
 	if cc, ok := conn.(connectors.ContainerChunker); ok {
 		// Deletions limited per container (mailboxes): chunks that end
 		// where a container ends, run side by side by the executor.

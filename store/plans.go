@@ -113,6 +113,12 @@ type PlanWriter struct {
 	// containerMin: a chunk holding at least this many items ends where a
 	// container ends; 0 is chunkSize/2 (see ChunkAtContainers).
 	containerMin int
+
+	// writing is the queue a goroutine of the writer's is committing
+	// (flushBehind), written is closed when it is done, with writeErr.
+	writing  []chunkRow
+	written  chan struct{}
+	writeErr error
 }
 
 // totalKey is a rule and verdict; chunkKey adds the open batch the items
@@ -236,7 +242,7 @@ func (w *PlanWriter) Add(ctx context.Context, it PlanItem) error {
 	if n := len(pc.items); n >= cmin && pc.items[n-1].Container != it.Container {
 		w.seal(pc)
 		if len(w.queue) >= chunksPerTx {
-			if err := w.flush(ctx); err != nil {
+			if err := w.flushBehind(ctx); err != nil {
 				return err
 			}
 		}
@@ -245,11 +251,55 @@ func (w *PlanWriter) Add(ctx context.Context, it PlanItem) error {
 	if len(pc.items) == chunkSize {
 		w.seal(pc)
 		if len(w.queue) >= chunksPerTx {
-			return w.flush(ctx)
+			return w.flushBehind(ctx)
 		}
 	}
 	return nil
 }
+
+// flushBehind commits the queued chunks in a transaction of their own on
+// another goroutine, so that the caller (a listing) goes on while SQLite
+// writes and syncs them: with synchronous=FULL every commit waits for the
+// disk, which on a busy one takes longer than listing the next thousands
+// of files. One such transaction is under way at a time: the next waits
+// for it, and so do Checkpoint and Finish (sealPending) before they
+// write. A transaction that failed is not lost: its chunks go back to
+// the front of the queue, written by the next write (Checkpoint's,
+// Finish's) if the caller goes on; Add returns its error.
+func (w *PlanWriter) flushBehind(ctx context.Context) error {
+	if err := w.wait(); err != nil {
+		return err
+	}
+	rows, done := w.queue, make(chan struct{})
+	w.queue, w.writing, w.written = make([]chunkRow, 0, chunksPerTx), rows, done
+	go func() {
+		defer close(done)
+		w.writeErr = w.s.Write(ctx, func(tx *Tx) error { return tx.insertChunks(w.plan.ID, rows) })
+	}()
+	return nil
+}
+
+// wait waits for the transaction flushBehind started, if any, and
+// returns its error; the chunks of a failed one are queued again, before
+// the ones queued since.
+func (w *PlanWriter) wait() error {
+	if w.written == nil {
+		return nil
+	}
+	<-w.written
+	err, rows := w.writeErr, w.writing
+	w.written, w.writing, w.writeErr = nil, nil, nil
+	if err != nil {
+		w.queue = append(rows, w.queue...)
+	}
+	return err
+}
+
+// Drain waits for the chunks being committed behind the caller's back
+// (see Add), so that nothing is written to the store after it returns;
+// its error is the commit's, whose chunks are queued again. A caller that
+// abandons a plan defers it; Checkpoint and Finish wait by themselves.
+func (w *PlanWriter) Drain() error { return w.wait() }
 
 // appendFingerprint appends what one item adds to a fingerprint: ref,
 // version, rule and due date, NUL-separated, newline-terminated.
@@ -264,8 +314,11 @@ func appendFingerprint(b []byte, it *PlanItem) []byte {
 	return append(b, '\n')
 }
 
-// sealPending seals every chunk that holds items, in a fixed order.
+// sealPending seals every chunk that holds items, in a fixed order,
+// after the chunks being committed behind (flushBehind): a failed commit's
+// chunks are queued again, in front, for the caller's own write.
 func (w *PlanWriter) sealPending() {
+	_ = w.wait() // the chunks stay queued; the caller's write reports a failure again
 	keys := slices.Collect(maps.Keys(w.pending))
 	slices.SortFunc(keys, func(a, b chunkKey) int {
 		switch {
@@ -288,15 +341,6 @@ func (w *PlanWriter) seal(pc *pendingChunk) {
 	w.buf = encodeItems(w.buf, pc.items)
 	w.queue = append(w.queue, chunkRow{seq: w.seq, rule: pc.rule, verdict: pc.verdict, inBatch: pc.inBatch, n: len(pc.items), data: append([]byte(nil), w.buf...)})
 	pc.items = pc.items[:0]
-}
-
-func (w *PlanWriter) flush(ctx context.Context) error {
-	if len(w.queue) == 0 {
-		return nil
-	}
-	err := w.s.Write(ctx, func(tx *Tx) error { return tx.insertChunks(w.plan.ID, w.queue) })
-	w.queue = w.queue[:0]
-	return err
 }
 
 func (tx *Tx) insertChunks(planID int64, rows []chunkRow) error {
