@@ -293,3 +293,46 @@ func TestDeletionEntriesContainerRefs(t *testing.T) {
 		t.Fatalf("%d deletion entries, want 6", n)
 	}
 }
+
+// A crash after the interrupted run deleted items of the slice in flight:
+// their approved versions are gone, and the reconciliation looks for them
+// elsewhere in the batch in one listing of the source, asking the source
+// about no item outside the slice (before, it asked about every other
+// item of the batch, one request each for a mailbox, once per open
+// intent). Every approved item is then recorded deleted exactly once.
+func TestReconcileSearchesMovedVersionsInOneListing(t *testing.T) {
+	const n = 2000
+	e, b := approvedMany(t, n)
+	e.interruptAfter(100) // the first slice of ExecSlice: 100 deleted, 156 not
+	var (
+		mu           sync.Mutex
+		stats, lists int
+	)
+	e.src.SetFaults(memory.Faults{
+		Stat: func(string) error { mu.Lock(); stats++; mu.Unlock(); return nil },
+		List: func() error { mu.Lock(); lists++; mu.Unlock(); return nil },
+	})
+	if err := e.p.Reconcile(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if stats > ExecSlice || lists != 1 {
+		t.Errorf("reconciliation: %d Stat calls and %d listings, want at most %d (the slice) and 1", stats, lists, ExecSlice)
+	}
+	e.src.SetFaults(memory.Faults{})
+	rs, err := e.p.Execute(context.Background(), 0, "it")
+	if err != nil || len(rs) != 1 || rs[0].Err != nil {
+		t.Fatalf("execute: %v %+v", err, rs)
+	}
+	d := e.deletions()
+	if len(d) != n {
+		t.Fatalf("%d items in the ledger, want %d", len(d), n)
+	}
+	for ref, outcomes := range d {
+		if len(outcomes) != 1 || outcomes[0] != "deleted" {
+			t.Fatalf("%s: ledger outcomes %v, want exactly one deletion", ref, outcomes)
+		}
+	}
+	if got, _ := e.p.Store.Batch(context.Background(), b.ID); got.Status != store.StatusDone || got.Deleted != n {
+		t.Fatalf("batch: %+v", got)
+	}
+}
