@@ -120,6 +120,23 @@ type ConcurrentDeleter interface {
 	DeleteConcurrency() int
 }
 
+// StableRefs is implemented by connectors some of whose refs name one
+// item for its whole life: an id the system never gives to another item
+// (an immutable Graph message id, a Gmail message id), unlike a path,
+// where a new file may take a deleted one's place. It is optional; without
+// it every ref is taken to be a path.
+//
+// It decides what a reconciliation after a crash makes of an item found
+// at another version than the one approved: at a path, the approved
+// version may have been deleted and another put in its place; at a stable
+// ref, it is the approved item, changed since, and so not deleted.
+type StableRefs interface {
+	// StableRef reports whether ref names one item for its whole life. It
+	// is cheap and does not reach the source; a ref the connector could
+	// not have produced is not stable.
+	StableRef(ref string) bool
+}
+
 // ContainerChunker is implemented by connectors whose deletions the
 // system limits per container (requests per mailbox or per user, as
 // Graph and Gmail do) rather than per source: splitting one container's

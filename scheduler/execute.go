@@ -644,6 +644,7 @@ func (p *Pipeline) prepareSlice(ctx context.Context, run *chunkRun, c store.Chun
 	}
 	archiving := run.b.Method == store.MethodArchive
 	if s.reconciling {
+		stable, _ := run.conn.(connectors.StableRefs)
 		for i := range items {
 			if _, ok := run.withdrawn[items[i].Ref]; ok {
 				continue // never handed to the connector
@@ -656,7 +657,9 @@ func (p *Pipeline) prepareSlice(ctx context.Context, run *chunkRun, c store.Chun
 				return nil, fmt.Errorf("reconcile batch %d: ask the source about an item: %w (the intent stays open; run again)", run.b.ID, err)
 			case st.Version != items[i].Version:
 				s.stats[i] = &st
-				if !archiving {
+				// At a stable ref it is the approved item, changed since
+				// (and so not deleted): the connector finds it changed.
+				if !archiving && (stable == nil || !stable.StableRef(items[i].Ref)) {
 					s.gone[i] = "reconciled after an interrupted execution: the approved version is gone; another version now at its place was left alone"
 				}
 			default:
@@ -893,11 +896,19 @@ func (p *Pipeline) write(ctx context.Context, fn func(*store.Tx) error) error {
 // compared as connectors make them (a file's size, modification time and
 // file id, which a rename keeps). A file moved outside the batch is not
 // found: it is recorded deleted at its path, and the next plan finds it at
-// its new one; so is one in a part of the source the listing could not
-// read (an incomplete listing).
+// its new one. When the listing is incomplete (a part of the source could
+// not be read), the batch's other items are asked about one at a time
+// instead, and any that cannot be read keeps the intent open: a version
+// the source could not show is not taken to be deleted. An item at a
+// stable ref (connectors.StableRefs: a message's id) cannot have moved to
+// another ref, so its absence is not looked into.
 func (p *Pipeline) movedWithinBatch(ctx context.Context, run *chunkRun, c store.Chunk, from, until int, stats []*connectors.Item, gone []string) error {
 	missing := map[string][]int{} // approved version -> items of the slice
+	stable, _ := run.conn.(connectors.StableRefs)
 	for k, g := range gone {
+		if stable != nil && stable.StableRef(c.Items[from+k].Ref) {
+			continue
+		}
 		if g != "" && c.Items[from+k].Version != "" {
 			v := c.Items[from+k].Version
 			missing[v] = append(missing[v], k)
@@ -925,7 +936,10 @@ func (p *Pipeline) movedWithinBatch(ctx context.Context, run *chunkRun, c store.
 		}
 		return nil
 	})
-	if incomplete := (*connectors.IncompleteError)(nil); listErr != nil && !errors.As(listErr, &incomplete) {
+	if incomplete := (*connectors.IncompleteError)(nil); errors.As(listErr, &incomplete) {
+		p.Log.Warn("reconciling: the source's listing is incomplete; asking about the batch's items one at a time", zap.Int64("batch", run.b.ID), zap.Error(listErr))
+		return p.movedWithinBatchByStat(ctx, run, c, from, until, missing, found)
+	} else if listErr != nil {
 		return fmt.Errorf("reconcile batch %d: list the source: %w (the intent stays open; run again)", run.b.ID, listErr)
 	}
 	if len(at) == 0 {
@@ -948,6 +962,37 @@ func (p *Pipeline) movedWithinBatch(ctx context.Context, run *chunkRun, c store.
 				continue
 			}
 			found(v)
+			if len(missing) == 0 {
+				return errFound
+			}
+		}
+		return nil
+	})
+	if errors.Is(err, errFound) {
+		return nil
+	}
+	return err
+}
+
+// movedWithinBatchByStat is movedWithinBatch's search when the source
+// cannot be listed in full: every other item of the batch is asked about,
+// until each missing version is found; an item that cannot be read is an
+// error, and the intent stays open.
+func (p *Pipeline) movedWithinBatchByStat(ctx context.Context, run *chunkRun, c store.Chunk, from, until int, missing map[string][]int, found func(string)) error {
+	errFound := errors.New("every version found")
+	err := p.Store.BatchChunks(ctx, run.b.ID, func(ch store.Chunk) error {
+		for i := range ch.Items {
+			if ch.Seq == c.Seq && i >= from && i < until {
+				continue // the slice itself: asked already
+			}
+			st, err := run.conn.Stat(ctx, ch.Items[i].Ref)
+			if connectors.CodeOf(err) == connectors.CodeNotFound {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("reconcile batch %d: ask the source about an item: %w (the intent stays open; run again)", run.b.ID, err)
+			}
+			found(st.Version)
 			if len(missing) == 0 {
 				return errFound
 			}

@@ -125,7 +125,16 @@ var (
 	_ connectors.ConcurrentDeleter = (*Connector)(nil)
 	_ connectors.ContainerChunker  = (*Connector)(nil)
 	_ connectors.Pruner            = (*Connector)(nil)
+	_ connectors.StableRefs        = (*Connector)(nil)
 )
+
+// StableRef implements [connectors.StableRefs]: a Gmail ref holds the
+// message's id, which Gmail never gives to another message; Drive refs
+// are paths, where another file may take a deleted one's place.
+func (c *Connector) StableRef(ref string) bool {
+	_, _, err := parseGmailRef(ref)
+	return err == nil
+}
 
 // Kind is the registry entry for `kind: google`.
 func Kind() connectors.Kind {

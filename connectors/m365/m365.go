@@ -94,7 +94,16 @@ var (
 	_ connectors.Connector         = (*Connector)(nil)
 	_ connectors.ConcurrentDeleter = (*Connector)(nil)
 	_ connectors.ContainerChunker  = (*Connector)(nil)
+	_ connectors.StableRefs        = (*Connector)(nil)
 )
+
+// StableRef implements [connectors.StableRefs]: a message's ref holds its
+// immutable id (every request asks for ImmutableId), which no other
+// message ever gets.
+func (c *Connector) StableRef(ref string) bool {
+	_, _, err := SplitRef(ref)
+	return err == nil
+}
 
 // Kind is the registry entry for `kind: m365`.
 func Kind() connectors.Kind {

@@ -34,7 +34,8 @@ type Source struct {
 	containers map[string]struct{}
 	seq        uint64
 	faults     Faults
-	parallel   int // DeleteConcurrency; 0 means 1
+	parallel   int  // DeleteConcurrency; 0 means 1
+	stable     bool // StableRef's answer for every ref (SetStableRefs)
 	owners     map[string]string
 }
 
@@ -213,6 +214,7 @@ var (
 	_ connectors.Pruner            = (*conn)(nil)
 	_ connectors.ConcurrentDeleter = (*conn)(nil)
 	_ connectors.Owners            = (*conn)(nil)
+	_ connectors.StableRefs        = (*conn)(nil)
 )
 
 var errClosed = errors.New("connector is closed")
@@ -356,6 +358,22 @@ func (c *conn) Owner(ctx context.Context, ref string) (string, error) {
 
 // DeleteConcurrency implements connectors.ConcurrentDeleter with the value
 // set by SetDeleteConcurrency.
+// SetStableRefs makes the source's connectors report every ref stable
+// (connectors.StableRefs), as a source of message ids would: an item
+// found at its ref is the item listed there, whatever its version.
+func (s *Source) SetStableRefs(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stable = on
+}
+
+// StableRef implements connectors.StableRefs: what SetStableRefs set.
+func (c *conn) StableRef(string) bool {
+	c.s.mu.Lock()
+	defer c.s.mu.Unlock()
+	return c.s.stable
+}
+
 func (c *conn) DeleteConcurrency() int {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
