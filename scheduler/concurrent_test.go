@@ -89,23 +89,7 @@ func TestCrashRecoveryConcurrentChunks(t *testing.T) {
 	for _, after := range []int{1, 2100, 4500} {
 		t.Run(fmt.Sprintf("crash_after_%d_deletions", after), func(t *testing.T) {
 			e, b := approvedOld(t, 3)
-			var (
-				mu      sync.Mutex
-				deleted int
-			)
-			dead := e.p
-			e.src.SetFaults(memory.Faults{AfterDelete: func(string) {
-				mu.Lock()
-				defer mu.Unlock()
-				if deleted++; deleted == after {
-					dead.Store.Close() // nothing after this is recorded
-				}
-			}})
-			if rs, err := e.p.Execute(context.Background(), 0, "it"); err == nil && (len(rs) == 0 || rs[0].Err == nil) {
-				t.Fatalf("execution went on after the store was gone: %+v", rs)
-			}
-			e.src.SetFaults(memory.Faults{})
-			e.reopen()
+			e.crashAfterDeletions(after)
 			open, err := e.p.Store.OpenIntents(context.Background())
 			if err != nil || len(open) == 0 {
 				t.Fatalf("open intents after the crash: %v %v", open, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -246,6 +247,31 @@ func (e *env) interruptAfter(k int) {
 		e.p.Execute(context.Background(), 0, "it")
 	}()
 	e.p.Close()
+	e.src.SetFaults(memory.Faults{})
+	e.reopen()
+}
+
+// crashAfterDeletions runs execute until the connector has deleted n
+// items and then closes the store under it, so that nothing after is
+// recorded (a crash between deleting and recording, with chunks running
+// side by side), and reopens it.
+func (e *env) crashAfterDeletions(n int) {
+	e.t.Helper()
+	var (
+		mu      sync.Mutex
+		deleted int
+	)
+	dead := e.p
+	e.src.SetFaults(memory.Faults{AfterDelete: func(string) {
+		mu.Lock()
+		defer mu.Unlock()
+		if deleted++; deleted == n {
+			dead.Store.Close() // nothing after this is recorded
+		}
+	}})
+	if rs, err := e.p.Execute(context.Background(), 0, "it"); err == nil && (len(rs) == 0 || rs[0].Err == nil) {
+		e.t.Fatalf("execution went on after the store was gone: %+v", rs)
+	}
 	e.src.SetFaults(memory.Faults{})
 	e.reopen()
 }

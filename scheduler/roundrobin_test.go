@@ -199,23 +199,7 @@ func TestCrashResumeRoundRobinChunks(t *testing.T) {
 	for _, after := range []int{1500, 5000} {
 		t.Run(fmt.Sprintf("crash_after_%d_deletions", after), func(t *testing.T) {
 			e, b, _ := roundRobinSetup(t, 3, 3)
-			var (
-				mu      sync.Mutex
-				deleted int
-			)
-			dead := e.p
-			e.src.SetFaults(memory.Faults{AfterDelete: func(string) {
-				mu.Lock()
-				defer mu.Unlock()
-				if deleted++; deleted == after {
-					dead.Store.Close() // nothing after this is recorded
-				}
-			}})
-			if rs, err := e.p.Execute(context.Background(), 0, "it"); err == nil && (len(rs) == 0 || rs[0].Err == nil) {
-				t.Fatalf("execution went on after the store was gone: %+v", rs)
-			}
-			e.src.SetFaults(memory.Faults{})
-			e.reopen()
+			e.crashAfterDeletions(after)
 			ctx := context.Background()
 			infos, err := e.p.Store.BatchChunkInfos(ctx, b.ID, true)
 			if err != nil {
