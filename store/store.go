@@ -268,11 +268,17 @@ func (s *Store) migrate(ctx context.Context) error {
 	if version > int64(len(steps)) {
 		return fmt.Errorf("%s has schema version %d, newer than this build of retentiond knows (%d): upgrade retentiond", s.path, version, len(steps))
 	}
+	if version == int64(len(steps)) {
+		return nil
+	}
+	// Every pending step in one transaction: one commit (and one fsync)
+	// for a new database instead of one per step, and a database is at
+	// either its old version or the newest, never in between.
+	tx, err := s.w.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin migration: %w", err)
+	}
 	for v := version; v < int64(len(steps)); v++ {
-		tx, err := s.w.BeginTxx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("begin migration: %w", err)
-		}
 		if _, err := tx.ExecContext(ctx, steps[v]); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migrate database to version %d: %w", v+1, err)
@@ -285,9 +291,9 @@ func (s *Store) migrate(ctx context.Context) error {
 			tx.Rollback()
 			return fmt.Errorf("migrate database: %w", err)
 		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("commit migration: %w", err)
-		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit migration: %w", err)
 	}
 	return nil
 }
