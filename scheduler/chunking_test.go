@@ -188,7 +188,8 @@ func TestCrashRecoveryContainerChunks(t *testing.T) {
 // container except the small ones', DeleteConcurrency at once.
 func TestExecuteChunksByContainer(t *testing.T) {
 	chunks, log, _ := containerEnv(t, chunkByContainer)
-	want := []int{20, 700, 700, 700, 700, 700, 700, 2048, 52}
+	// The last container, 2,100 items, in whole calls: 1,800 and 300.
+	want := []int{20, 700, 700, 700, 700, 700, 700, 1800, 300}
 	if fmt.Sprint(chunks) != fmt.Sprint(want) {
 		t.Fatalf("chunks of %v items, want %v", chunks, want)
 	}
@@ -203,8 +204,8 @@ func TestExecuteChunksByContainer(t *testing.T) {
 		}
 	}
 	slices.Sort(sizes)
-	// 20; 300, 300, 100 per folder of 700; 2048 as 6 × 300 and 248; 52.
-	wantSizes := []int{20, 52, 100, 100, 100, 100, 100, 100, 248, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300}
+	// 20; 300, 300, 100 per folder of 700; 1,800 as 6 × 300; 300.
+	wantSizes := []int{20, 100, 100, 100, 100, 100, 100, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300, 300}
 	if fmt.Sprint(sizes) != fmt.Sprint(wantSizes) {
 		t.Errorf("calls of %v targets, want %v", sizes, wantSizes)
 	}

@@ -174,7 +174,8 @@ func (p *Pipeline) Plan(ctx context.Context, opts PlanOptions) (*PlanResult, err
 	if cc, ok := conn.(connectors.ContainerChunker); ok {
 		// Deletions limited per container (mailboxes): chunks that end
 		// where a container ends, run side by side by the executor.
-		w.ChunkAtContainers(cc.ContainerChunking().MinItems)
+		cs := cc.ContainerChunking()
+		w.ChunkAtContainers(cs.MinItems, cs.CallItems)
 	}
 	res := &PlanResult{Samples: map[string][]store.PlanItem{}, Imports: imports}
 	open, err := p.loadOpenSet(ctx, src.Name)

@@ -67,7 +67,7 @@ func (c *perContainer) DeleteBatch(ctx context.Context, targets []connectors.Tar
 }
 
 // roundRobinSetup plans and approves rule OLD over folders, each of 4200
-// items (chunks of 2048, 2048 and 104), opened through a perContainer
+// items (chunks of 1,400: two calls of 700 each), opened through a perContainer
 // connector with parallel calls.
 func roundRobinSetup(t *testing.T, folders, parallel int) (*env, store.Batch, *flightLog) {
 	e := newEnv(t)
@@ -102,7 +102,7 @@ func TestExecuteChunksRoundRobinOverContainers(t *testing.T) {
 	for _, ci := range infos {
 		layout = append(layout, fmt.Sprintf("%d:%v", ci.Items, ci.Containers))
 	}
-	want := "[2048:[old/m0] 2048:[old/m0] 104:[old/m0] 2048:[old/m1] 2048:[old/m1] 104:[old/m1] 2048:[old/m2] 2048:[old/m2] 104:[old/m2]]"
+	want := "[1400:[old/m0] 1400:[old/m0] 1400:[old/m0] 1400:[old/m1] 1400:[old/m1] 1400:[old/m1] 1400:[old/m2] 1400:[old/m2] 1400:[old/m2]]"
 	if fmt.Sprint(layout) != want {
 		t.Fatalf("chunks %v, want %s", layout, want)
 	}

@@ -113,6 +113,9 @@ type PlanWriter struct {
 	// containerMin: a chunk holding at least this many items ends where a
 	// container ends; 0 is chunkSize/2 (see ChunkAtContainers).
 	containerMin int
+	// chunkMax: the most items a chunk holds; 0 is chunkSize (see
+	// ChunkAtContainers).
+	chunkMax int
 
 	// writing is the queue a goroutine of the writer's is committing
 	// (flushBehind), written is closed when it is done, with writeErr.
@@ -200,9 +203,17 @@ func (w *PlanWriter) ID() int64 { return w.plan.ID }
 // every container's items form chunks of their own, which the executor
 // runs side by side. Without it a chunk ends at a container boundary only
 // once it is half full (chunkSize/2 items). Chunks still hold at most
-// chunkSize items. It applies to the items added after it.
-func (w *PlanWriter) ChunkAtContainers(minItems int) {
+// chunkSize items, and with callItems (the most items the executor hands
+// the connector at once; 0: no such limit) at most the largest multiple
+// of it that fits, so that a full chunk is whole calls (2,000 items in
+// two calls of 1,000, not 2,048 in three). It applies to the items added
+// after it.
+func (w *PlanWriter) ChunkAtContainers(minItems, callItems int) {
 	w.containerMin = min(max(minItems, 1), chunkSize/2)
+	w.chunkMax = chunkSize
+	if callItems > 0 && callItems <= chunkSize {
+		w.chunkMax = chunkSize / callItems * callItems
+	}
 }
 
 // Add records one item. Items must be added in a deterministic order (the
@@ -248,7 +259,7 @@ func (w *PlanWriter) Add(ctx context.Context, it PlanItem) error {
 		}
 	}
 	pc.items = append(pc.items, it)
-	if len(pc.items) == chunkSize {
+	if len(pc.items) == chunkSize || len(pc.items) == w.chunkMax {
 		w.seal(pc)
 		if len(w.queue) >= chunksPerTx {
 			return w.flushBehind(ctx)
