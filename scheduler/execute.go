@@ -951,27 +951,12 @@ func (p *Pipeline) movedWithinBatch(ctx context.Context, run *chunkRun, c store.
 			where[r] = v
 		}
 	}
-	errFound := errors.New("every version found")
-	err := p.Store.BatchChunks(ctx, run.b.ID, func(ch store.Chunk) error {
-		for i := range ch.Items {
-			if ch.Seq == c.Seq && i >= from && i < until {
-				continue // the slice itself: asked already
-			}
-			v, ok := where[ch.Items[i].Ref]
-			if !ok {
-				continue
-			}
+	return p.searchBatch(ctx, run, c, from, until, missing, func(ref string) error {
+		if v, ok := where[ref]; ok {
 			found(v)
-			if len(missing) == 0 {
-				return errFound
-			}
 		}
 		return nil
 	})
-	if errors.Is(err, errFound) {
-		return nil
-	}
-	return err
 }
 
 // movedWithinBatchByStat is movedWithinBatch's search when the source
@@ -979,20 +964,32 @@ func (p *Pipeline) movedWithinBatch(ctx context.Context, run *chunkRun, c store.
 // until each missing version is found; an item that cannot be read is an
 // error, and the intent stays open.
 func (p *Pipeline) movedWithinBatchByStat(ctx context.Context, run *chunkRun, c store.Chunk, from, until int, missing map[string][]int, found func(string)) error {
+	return p.searchBatch(ctx, run, c, from, until, missing, func(ref string) error {
+		st, err := run.conn.Stat(ctx, ref)
+		switch {
+		case connectors.CodeOf(err) == connectors.CodeNotFound:
+		case err != nil:
+			return fmt.Errorf("reconcile batch %d: ask the source about an item: %w (the intent stays open; run again)", run.b.ID, err)
+		default:
+			found(st.Version)
+		}
+		return nil
+	})
+}
+
+// searchBatch calls look with the ref of every item of the batch outside
+// items [from, until) of chunk c (the slice, asked about already), until
+// look (through found) has emptied missing or fails.
+func (p *Pipeline) searchBatch(ctx context.Context, run *chunkRun, c store.Chunk, from, until int, missing map[string][]int, look func(ref string) error) error {
 	errFound := errors.New("every version found")
 	err := p.Store.BatchChunks(ctx, run.b.ID, func(ch store.Chunk) error {
 		for i := range ch.Items {
 			if ch.Seq == c.Seq && i >= from && i < until {
-				continue // the slice itself: asked already
-			}
-			st, err := run.conn.Stat(ctx, ch.Items[i].Ref)
-			if connectors.CodeOf(err) == connectors.CodeNotFound {
 				continue
 			}
-			if err != nil {
-				return fmt.Errorf("reconcile batch %d: ask the source about an item: %w (the intent stays open; run again)", run.b.ID, err)
+			if err := look(ch.Items[i].Ref); err != nil {
+				return err
 			}
-			found(st.Version)
 			if len(missing) == 0 {
 				return errFound
 			}

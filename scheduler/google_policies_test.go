@@ -201,12 +201,7 @@ func TestShippedPoliciesApplyToGoogle(t *testing.T) {
 	if _, ok := srv.FileID(kontor, "Elever/Udmeldte elever"); !ok {
 		t.Error("a folder that is not empty was pruned")
 	}
-	outcomes := map[string]int{}
-	for _, en := range e.entries() {
-		if en.Type == ledger.TypeDeletion {
-			outcomes[en.Outcome]++
-		}
-	}
+	outcomes := e.outcomeCounts()
 	if outcomes["deleted"] != due || len(outcomes) != 1 {
 		t.Errorf("ledger outcomes %v, want %d deleted", outcomes, due)
 	}
@@ -305,12 +300,7 @@ func TestGoogleVaultHoldAfterPlan(t *testing.T) {
 	if deleted != 2 || skipped != 2 {
 		t.Errorf("deleted %d, skipped %d; want anna's 2 messages deleted, the held message and file skipped", deleted, skipped)
 	}
-	outcomes := map[string]int{}
-	for _, en := range e.entries() {
-		if en.Type == ledger.TypeDeletion {
-			outcomes[en.Outcome]++
-		}
-	}
+	outcomes := e.outcomeCounts()
 	if fmt.Sprint(outcomes) != "map[deleted:2 held:2]" {
 		t.Errorf("ledger outcomes %v, want 2 deleted and 2 held", outcomes)
 	}
@@ -371,12 +361,7 @@ func TestGoogleChangesAfterPlan(t *testing.T) {
 			t.Errorf("batch %d: %+v", r.Batch, r)
 		}
 	}
-	outcomes := map[string]int{}
-	for _, en := range e.entries() {
-		if en.Type == ledger.TypeDeletion {
-			outcomes[en.Outcome]++
-		}
-	}
+	outcomes := e.outcomeCounts()
 	if fmt.Sprint(outcomes) != "map[absent:2 changed:3 deleted:2]" {
 		t.Errorf("ledger outcomes %v, want 2 deleted, 3 changed (a starred message, an edited file, a replaced file), 2 absent", outcomes)
 	}
@@ -396,4 +381,15 @@ func (e *subjEnv) planShareAs(source string) *PlanResult {
 		e.t.Fatal(err)
 	}
 	return res
+}
+
+// outcomeCounts counts the ledger's deletion entries by outcome.
+func (e *env) outcomeCounts() map[string]int {
+	out := map[string]int{}
+	for _, en := range e.entries() {
+		if en.Type == ledger.TypeDeletion {
+			out[en.Outcome]++
+		}
+	}
+	return out
 }

@@ -919,28 +919,6 @@ func TestDriveCancelAfterDelete(t *testing.T) {
 	items := f.mustList(t, "")
 	it := items["drive/"+dAnna+"/a/x.txt"]
 	f.srv.SetLatency(200 * time.Millisecond)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	type answer struct {
-		rs  []connectors.Result
-		err error
-	}
-	ch := make(chan answer, 1)
-	go func() {
-		rs, err := f.c.DeleteBatch(ctx, []connectors.Target{target(it)})
-		ch <- answer{rs, err}
-	}()
-	for deadline := time.Now().Add(20 * time.Second); f.srv.HasFile(id); {
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("the file was never deleted: %+v", <-ch)
-		}
-		time.Sleep(time.Millisecond)
-	}
-	cancel()
-	got := <-ch
-	if got.err != nil || len(got.rs) != 1 {
-		t.Fatalf("DeleteBatch: %v, %v", got.rs, got.err)
-	}
-	wantOutcome(t, got.rs[0], connectors.OutcomeDeleted, 0)
+	r := deleteCancelledWhen(t, f.c, target(it), "the file was deleted", func() bool { return !f.srv.HasFile(id) })
+	wantOutcome(t, r, connectors.OutcomeDeleted, 0)
 }

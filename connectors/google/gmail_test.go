@@ -866,30 +866,8 @@ func TestGmailCancelAfterDelete(t *testing.T) {
 	}
 	it := items[gmailRef(gAnna, a)]
 	f.srv.SetLatency(200 * time.Millisecond)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	type answer struct {
-		rs  []connectors.Result
-		err error
-	}
-	ch := make(chan answer, 1)
-	go func() {
-		rs, err := f.c.DeleteBatch(ctx, []connectors.Target{{Ref: it.Ref, Version: it.Version}})
-		ch <- answer{rs, err}
-	}()
-	for deadline := time.Now().Add(20 * time.Second); f.srv.GmailStats(gAnna).BatchDelete == 0; {
-		if time.Now().After(deadline) {
-			cancel()
-			t.Fatalf("no batchDelete reached Gmail: %+v", <-ch)
-		}
-		time.Sleep(time.Millisecond)
-	}
-	cancel()
-	got := <-ch
-	if got.err != nil || len(got.rs) != 1 {
-		t.Fatalf("DeleteBatch: %v, %v", got.rs, got.err)
-	}
-	gotOutcome(t, got.rs[0], connectors.OutcomeDeleted, 0)
+	r := deleteCancelledWhen(t, f.c, connectors.Target{Ref: it.Ref, Version: it.Version}, "a batchDelete reached Gmail", func() bool { return f.srv.GmailStats(gAnna).BatchDelete > 0 })
+	gotOutcome(t, r, connectors.OutcomeDeleted, 0)
 	if f.srv.HasMessage(gAnna, a) {
 		t.Error("message still there")
 	}
