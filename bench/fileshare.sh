@@ -63,6 +63,15 @@ if [ "$($RD batches list | awk 'NR>1' | wc -l)" != 1 ]; then
 fi
 echo "re-plan with the open batch: ${replan_s}s" >&2
 
+# Both trees on disk before either side deletes. ext4 allocates a new
+# file's blocks only when writeback writes it (delayed allocation), about
+# 30 s after it was written: unlinking a file not yet written frees no
+# block, which is several times cheaper on this machine's disk (mounted
+# with discard). Without this, find deleted files younger than the
+# writeback and retentiond, minutes later, files already on disk: the
+# cause of #20's outlier ratios (find -delete of the same tree took
+# 0.7–2.5 s in some runs and 6–13 s in others).
+sync
 read -r del_s _ < <(measure find "$WORK/tree-find" -type f -mtime +30 -delete)
 batch=$($RD batches list | awk 'NR==2 {print $1}')
 read -r appr_s _ < <(measure $RD batches approve "$batch" --as anna)

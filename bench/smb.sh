@@ -72,6 +72,9 @@ list_c=$(measure "${SMBC[@]}" -D tree-client -c 'recurse; ls')
 read -r list_r plan_kb <"$WORK/time.plan"
 listed=$("${SMBC[@]}" -D tree-client -c 'recurse; ls' 2>/dev/null | grep -c 'file[0-9]*\.dat' || true)
 batch=$($RD batches list | awk 'NR==2 {print $1}')
+# Both trees on disk before either side deletes (see bench/fileshare.sh:
+# a file not yet written back is removed without freeing a block).
+sync
 start=$(date +%s.%N)
 $RD batches approve "$batch" --as anna >/dev/null
 $RD execute --as it >/dev/null

@@ -183,7 +183,8 @@ func Kind() connectors.Kind {
 }
 
 // Conn is an open export folder. It implements [connectors.Connector],
-// [connectors.Pruner] and [connectors.SubjectSource].
+// [connectors.Pruner], [connectors.ConcurrentDeleter] (as a file share
+// does) and [connectors.SubjectSource].
 type Conn struct {
 	*fileshare.Conn
 	dir     string
@@ -194,9 +195,10 @@ type Conn struct {
 }
 
 var (
-	_ connectors.Connector     = (*Conn)(nil)
-	_ connectors.Pruner        = (*Conn)(nil)
-	_ connectors.SubjectSource = (*Conn)(nil)
+	_ connectors.Connector         = (*Conn)(nil)
+	_ connectors.Pruner            = (*Conn)(nil)
+	_ connectors.ConcurrentDeleter = (*Conn)(nil)
+	_ connectors.SubjectSource     = (*Conn)(nil)
 )
 
 // Open opens the export folder dir with options o (o.Dir is not used).

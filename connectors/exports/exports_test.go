@@ -26,9 +26,10 @@ func TestConformance(t *testing.T) {
 		New: func(t testing.TB) (connectors.Connector, connectortest.Fixture) {
 			return openDir(t, Options{Dir: ".", Preset: "tea-students", KeepLatest: 2})
 		},
-		Pruner:   true,
-		Archiver: true,
-		Owners:   true, // the export folder's files, as on a file share
+		Pruner:     true,
+		Archiver:   true,
+		Owners:     true, // the export folder's files, as on a file share
+		Concurrent: true,
 	})
 }
 

@@ -60,14 +60,27 @@ func (c *Conn) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]
 // (ext4 mounted with discard, as many virtual disks are) the kernel
 // waits for the device in every unlink, after it has released the
 // folder's lock, so removals in the same folder overlap too
-// (BenchmarkDeleteBatch compares worker counts). The calls stay one
-// at a time (the connector is no ConcurrentDeleter): the executor reads
-// holds and approvals between them. On Windows (the service runs there
-// too) a folder opened by os.Root shares deletion, so files of a folder
-// may be removed side by side there as well; every worker closes its
-// folder handle before DeleteBatch returns, so PruneEmpty can remove the
-// folder afterwards.
+// (BenchmarkDeleteBatch compares worker counts). The executor may run
+// deleteCalls calls at once (DeleteConcurrency). On Windows (the service
+// runs there too) a folder opened by os.Root shares deletion, so files of
+// a folder may be removed side by side there as well; every worker closes
+// its folder handle before DeleteBatch returns, so PruneEmpty can remove
+// the folder afterwards.
 const deleteWorkers = 4
+
+// deleteCalls is how many DeleteBatch calls the executor may run at once
+// (DeleteConcurrency).
+const deleteCalls = 2
+
+// DeleteConcurrency implements [connectors.ConcurrentDeleter]: the
+// executor runs two chunks of a batch at once, so that one is deleted
+// while the executor records the outcomes of the other (its ledger
+// entries are CPU work, the deletions mostly wait on the disk), as it
+// does for SMB shares. Each chunk's slices still go one at a time, each
+// after its holds, approvals and status were read again. Calls share
+// nothing but the opened root, which is safe for concurrent use: every
+// call has its own workers and folder handles.
+func (c *Conn) DeleteConcurrency() int { return deleteCalls }
 
 // deleteBatch is DeleteBatch with at most workers removals at once.
 //

@@ -196,8 +196,9 @@ type Conn struct {
 }
 
 var (
-	_ connectors.Connector = (*Conn)(nil)
-	_ connectors.Pruner    = (*Conn)(nil)
+	_ connectors.Connector         = (*Conn)(nil)
+	_ connectors.Pruner            = (*Conn)(nil)
+	_ connectors.ConcurrentDeleter = (*Conn)(nil)
 )
 
 // Open opens the folder root. It fails, rather than presenting an empty

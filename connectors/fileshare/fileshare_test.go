@@ -52,9 +52,10 @@ func TestConformance(t *testing.T) {
 			}
 			return c, fixture{Dir: dir}
 		},
-		Pruner:   true,
-		Archiver: true,
-		Owners:   true,
+		Pruner:     true,
+		Archiver:   true,
+		Owners:     true,
+		Concurrent: true,
 	})
 }
 
