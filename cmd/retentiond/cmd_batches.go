@@ -101,7 +101,7 @@ otherwise). Revoke a decision early with ` + "`retentiond decisions revoke`" + `
 				return err
 			}
 			if res.WasExecuting {
-				a.printf("batch %d rejected while it was being executed: it stops before its next slice (at most %d items); what it deleted before is in the ledger, see `retentiond batches show %d`\n", id, scheduler.ExecSlice, id)
+				a.printf("batch %d rejected while it was being executed: it stops once the slices being deleted now are done (no new slice starts); what it deleted is in the ledger, see `retentiond batches show %d`\n", id, id)
 			} else {
 				a.printf("batch %d rejected; nothing in it will be deleted\n", id)
 			}
