@@ -4,6 +4,7 @@ package chaos
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -129,24 +130,30 @@ func (w *world) check(ex *expect) []violation {
 		}
 	}
 	for _, l := range ex.late {
-		m := -1 // the furthest item of the source gone when the decision had returned
+		byIdx := map[int]*file{}
 		for _, f := range w.due[l.src] {
-			if !l.before[f] && f.idx > m {
-				m = f.idx
-			}
+			byIdx[f.idx] = f
 		}
-		last := w.mayStillGo(l.src, m)
+		flight := w.inFlight(l.src, func(i int) bool { f := byIdx[i]; return f != nil && !l.before[f] })
 		n := 0
+		chunks := map[int]bool{} // chunks that lost files after the decision
 		for f := range l.files {
-			if l.before[f] && gone[f] {
-				n++
-				if f.idx > last {
-					add("a", fmt.Sprintf("deleted after the %s returned, in a slice after the one in flight (furthest item gone then #%d, slice in flight ends at #%d)", l.what, m, last), fmt.Sprintf("%s (#%d)", f.key(), f.idx))
-				}
+			if !l.before[f] || !gone[f] {
+				continue
 			}
+			n++
+			k := slices.IndexFunc(flight, func(sp span) bool { return sp.first <= f.idx && f.idx <= sp.last })
+			if k < 0 {
+				add("a", fmt.Sprintf("deleted after the %s returned, in a slice that was not in flight (slices that may have been: %v)", l.what, flight), fmt.Sprintf("%s (#%d)", f.key(), f.idx))
+				continue
+			}
+			chunks[flight[k].chunk] = true
 		}
-		if n > sliceMax {
-			add("a", fmt.Sprintf("more than a slice (%d items) deleted after the %s returned", sliceMax, l.what), fmt.Sprint(n, " files"))
+		if len(chunks) > parallelChunks {
+			add("a", fmt.Sprintf("files of %d chunks deleted after the %s returned; at most %d run at once", len(chunks), l.what, parallelChunks), fmt.Sprint(n, " files"))
+		}
+		if n > parallelChunks*sliceMax {
+			add("a", fmt.Sprintf("more than %d slices (%d items each) deleted after the %s returned", parallelChunks, sliceMax, l.what), fmt.Sprint(n, " files"))
 		}
 	}
 

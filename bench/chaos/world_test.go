@@ -22,6 +22,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/retentiond/retentiond/connectors/fileshare"
 	"github.com/retentiond/retentiond/scheduler"
 	"github.com/retentiond/retentiond/store/ledger"
 )
@@ -58,27 +59,27 @@ func (f *file) key() string { return f.src + "/" + f.rel }
 // world is one iteration's sandbox: a configuration, two file-share sources
 // and the database, all under dir.
 type world struct {
-	t         *testing.T
-	bin       string
-	dir       string
-	cfg       string
-	db        string
-	rng       *rand.Rand
-	sizes     map[string]int // files per source
-	files     []*file
-	due       map[string][]*file // per source, in listing order
-	batches   map[string]int64   // source -> batch id of the first plan
-	chunkLast map[string][]int   // per source and due file: the last item of its chunk
-	extra     string             // extra configuration (execute schedule)
-	anchors   bool               // anchor checkpoints into dir/anchors
-	trace     []string           // what was run, for the report
-	mu        sync.Mutex
-	hung      []string // commands killed by the hang limit
+	t       *testing.T
+	bin     string
+	dir     string
+	cfg     string
+	db      string
+	rng     *rand.Rand
+	sizes   map[string]int // files per source
+	files   []*file
+	due     map[string][]*file // per source, in listing order
+	batches map[string]int64   // source -> batch id of the first plan
+	slices  map[string][]span  // per source: its due files' slices, in order
+	extra   string             // extra configuration (execute schedule)
+	anchors bool               // anchor checkpoints into dir/anchors
+	trace   []string           // what was run, for the report
+	mu      sync.Mutex
+	hung    []string // commands killed by the hang limit
 }
 
 // newWorld creates the files and the configuration; it does not plan.
 func newWorld(t *testing.T, bin, dir string, rng *rand.Rand, sizes map[string]int, db, extra string, anchors bool) *world {
-	w := &world{t: t, bin: bin, dir: dir, rng: rng, sizes: sizes, due: map[string][]*file{}, batches: map[string]int64{}, chunkLast: map[string][]int{}, extra: extra, anchors: anchors}
+	w := &world{t: t, bin: bin, dir: dir, rng: rng, sizes: sizes, due: map[string][]*file{}, batches: map[string]int64{}, slices: map[string][]span{}, extra: extra, anchors: anchors}
 	if anchors {
 		must(t, os.MkdirAll(filepath.Join(dir, "anchors"), 0o700))
 	}
@@ -118,28 +119,29 @@ func newWorld(t *testing.T, bin, dir string, rng *rand.Rand, sizes map[string]in
 	}
 	w.writeConfig("P30D", true)
 	for src, fs := range w.due {
-		w.chunkLast[src] = chunkEnds(fs)
+		w.slices[src] = slicesOf(fs)
 	}
 	return w
 }
 
-// chunkEnds returns, for each due file of a source in listing order, the
-// index of the last item of the slice it is executed in. store.PlanWriter
-// cuts chunks: a chunk ends at chunkMax items, or where a folder ends once
-// it holds half of that; execute hands each chunk to the connector in
-// slices of sliceMax items, each under its own intent and each after the
-// batch's decisions were read again.
-func chunkEnds(fs []*file) []int {
-	ends := make([]int, len(fs))
-	start := 0
+// span is one slice of a source's due files: items [first, last] of the
+// source's listing order, in chunk chunk (counted from 0).
+type span struct{ chunk, first, last int }
+
+// slicesOf returns the slices of a source's due files, in listing order.
+// store.PlanWriter cuts chunks: a chunk ends at chunkMax items, or where a
+// folder ends once it holds half of that; execute hands each chunk to the
+// connector in slices of sliceMax items, each under its own intent and
+// each after the batch's decisions were read again.
+func slicesOf(fs []*file) []span {
+	var out []span
+	start, chunk := 0, 0
 	seal := func(end int) {
 		for s := start; s <= end; s += sliceMax {
-			last := min(s+sliceMax-1, end)
-			for i := s; i <= last; i++ {
-				ends[i] = last
-			}
+			out = append(out, span{chunk, s, min(s+sliceMax-1, end)})
 		}
 		start = end + 1
+		chunk++
 	}
 	for i := range fs {
 		if n := i - start; n >= chunkMax/2 && path.Dir(fs[i-1].rel) != path.Dir(fs[i].rel) {
@@ -152,25 +154,51 @@ func chunkEnds(fs []*file) []int {
 	if start < len(fs) {
 		seal(len(fs) - 1)
 	}
-	return ends
+	return out
 }
 
-// mayStillGo returns the last item of a source that may still be deleted
-// after a decision, given the furthest item gone once it had returned (m,
-// -1 for none): the rest of the slice in flight, or the whole next slice
-// when m ended a slice (the next one may have started, nothing deleted yet).
-func (w *world) mayStillGo(src string, m int) int {
-	ends := w.chunkLast[src]
-	if len(ends) == 0 {
-		return -1
+// parallelChunks is how many chunks of a file share's batch execute runs
+// at once (fileshare.Conn.DeleteConcurrency): up to that many slices are
+// in flight when a decision lands.
+var parallelChunks = (*fileshare.Conn)(nil).DeleteConcurrency()
+
+// inFlight returns, for a decision that had returned when gone (the due
+// files of source src gone then, by index) was taken, the slices of src
+// that may still have been deleted after it, and so whose files may go:
+// chunks start in order, parallelChunks at a time, each deciding one slice
+// after another. For a chunk with files gone, the slice of its furthest
+// file gone (the rest of the slice in flight), or the chunk's next slice
+// when that file ended a slice (the next one may have been decided,
+// nothing of it deleted yet). For the first parallelChunks chunks after
+// the last chunk with files gone, their first slice (started, nothing
+// deleted yet). Which of these were really in flight the snapshot cannot
+// tell, so the caller also bounds how many of them lost files after the
+// decision (parallelChunks) and how many files went (a slice's worth for
+// each).
+func (w *world) inFlight(src string, gone func(idx int) bool) []span {
+	ss := w.slices[src]
+	furthest := map[int]int{} // chunk -> the index in ss of the slice of its furthest file gone
+	lastChunk := -1
+	for k, sp := range ss {
+		for i := sp.first; i <= sp.last; i++ {
+			if gone(i) {
+				furthest[sp.chunk] = k
+				lastChunk = max(lastChunk, sp.chunk)
+			}
+		}
 	}
-	if m < 0 {
-		return ends[0]
+	var out []span
+	for k, sp := range ss {
+		switch f, ok := furthest[sp.chunk]; {
+		case ok && k == f:
+			out = append(out, sp)
+		case ok && k == f+1 && ss[f].chunk == sp.chunk && gone(ss[f].last):
+			out = append(out, sp)
+		case !ok && sp.chunk > lastChunk && sp.chunk <= lastChunk+parallelChunks && (k == 0 || ss[k-1].chunk != sp.chunk):
+			out = append(out, sp)
+		}
 	}
-	if ends[m] == m && m+1 < len(ends) {
-		return ends[m+1]
-	}
-	return ends[m]
+	return out
 }
 
 // writeConfig writes the configuration and the policy with the given keep
