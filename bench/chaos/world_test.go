@@ -171,8 +171,9 @@ var parallelChunks = (*fileshare.Conn)(nil).DeleteConcurrency()
 // when that file ended a slice (the next one may have been decided,
 // nothing of it deleted yet). For the first parallelChunks chunks after
 // the last chunk with files gone, their first slice (started, nothing
-// deleted yet). Which of these were really in flight the snapshot cannot
-// tell, so the caller also bounds how many of them lost files after the
+// deleted yet; a chunk that kept all its files, all held, would look
+// unstarted too, which no attack makes: a hold covers one folder). Which
+// of these were really in flight the snapshot cannot tell, so the caller also bounds how many of them lost files after the
 // decision (parallelChunks) and how many files went (a slice's worth for
 // each).
 func (w *world) inFlight(src string, gone func(idx int) bool) []span {
