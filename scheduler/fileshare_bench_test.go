@@ -11,6 +11,7 @@ import (
 
 	"github.com/retentiond/retentiond/configs"
 	"github.com/retentiond/retentiond/connectors"
+	"github.com/retentiond/retentiond/connectors/connectortest"
 	"github.com/retentiond/retentiond/connectors/fileshare"
 )
 
@@ -60,31 +61,6 @@ func benchItems(b *testing.B, def int) int {
 	return def
 }
 
-// makeBenchTree writes bench/mktree's tree of n files under dir.
-func makeBenchTree(b *testing.B, dir string, n int, at time.Time) {
-	b.Helper()
-	for i := range n {
-		folder := filepath.Join(dir, fmt.Sprintf("d%03d", i/100000), fmt.Sprintf("e%03d", i/1000%100), fmt.Sprintf("f%02d", i/100%10))
-		if i%100 == 0 {
-			if err := os.MkdirAll(folder, 0o755); err != nil {
-				b.Fatal(err)
-			}
-		}
-		p := filepath.Join(folder, fmt.Sprintf("file%07d.dat", i))
-		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
-			b.Fatal(err)
-		}
-		age := time.Duration(i*7919%60) * 24 * time.Hour
-		if age/(24*time.Hour) == 30 {
-			age += 2 * 24 * time.Hour
-		}
-		t := at.Add(-age - 12*time.Hour)
-		if err := os.Chtimes(p, t, t); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // fileshareBenchPipeline opens a pipeline with a fresh database in a new
 // temporary folder, planning the tree at root.
 func fileshareBenchPipeline(b *testing.B, root string, at time.Time) *Pipeline {
@@ -118,7 +94,7 @@ func BenchmarkFilesharePlan(b *testing.B) {
 		root = filepath.Join(b.TempDir(), "tree")
 	}
 	if _, err := os.Stat(root); err != nil {
-		makeBenchTree(b, root, n, at)
+		connectortest.WriteMkTree(b, root, n, at)
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -146,7 +122,7 @@ func BenchmarkFileshareExecute(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		root := filepath.Join(b.TempDir(), "tree")
-		makeBenchTree(b, root, n, at)
+		connectortest.WriteMkTree(b, root, n, at)
 		p := fileshareBenchPipeline(b, root, at)
 		res, err := p.Plan(context.Background(), PlanOptions{Source: "tree", Planner: "it"})
 		if err != nil || len(res.Batches) != 1 {

@@ -135,15 +135,7 @@ func TestReconcileIncompleteListing(t *testing.T) {
 		if _, err := e.p.Execute(context.Background(), 0, "it"); err != nil {
 			t.Fatal(err)
 		}
-		if !e.src.Exists(a) || !e.src.Exists(b) {
-			t.Fatal("a swapped item was deleted")
-		}
-		d := e.deletions()
-		for _, ref := range []string{a, b} {
-			if got := fmt.Sprint(d[e.ref(ref)]); got != "[changed]" {
-				t.Errorf("%s: ledger outcomes %s, want [changed]", ref, got)
-			}
-		}
+		e.wantSwappedKept(t, a, b)
 	})
 	t.Run("unreadable item", func(t *testing.T) {
 		e, _ := approvedMany(t, 2000)

@@ -2,6 +2,7 @@ package connectortest
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -69,3 +70,32 @@ func (f DirFixture) ContainerExists(t testing.TB, ref string) bool {
 }
 
 // openTest opens a connector on a fresh directory, logging to an observer.
+
+// WriteMkTree writes bench/mktree's tree of n one-byte files under dir,
+// for benchmarks that time a real file system: folders of 100 files,
+// dNNN/eNNN/fNN/fileNNNNNNN.dat, modified 0 to 59 days and 12 hours
+// before at, never 30 days (so that find's -mtime +30 and a 30-day rule
+// agree at any hour).
+func WriteMkTree(tb testing.TB, dir string, n int, at time.Time) {
+	tb.Helper()
+	for i := range n {
+		folder := filepath.Join(dir, fmt.Sprintf("d%03d", i/100000), fmt.Sprintf("e%03d", i/1000%100), fmt.Sprintf("f%02d", i/100%10))
+		if i%100 == 0 {
+			if err := os.MkdirAll(folder, 0o755); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		p := filepath.Join(folder, fmt.Sprintf("file%07d.dat", i))
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+		age := time.Duration(i*7919%60) * 24 * time.Hour
+		if age/(24*time.Hour) == 30 {
+			age += 2 * 24 * time.Hour
+		}
+		t := at.Add(-age - 12*time.Hour)
+		if err := os.Chtimes(p, t, t); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}

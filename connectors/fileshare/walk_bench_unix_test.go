@@ -4,7 +4,6 @@ package fileshare
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/retentiond/retentiond/connectors"
+	"github.com/retentiond/retentiond/connectors/connectortest"
 )
 
 // BenchmarkListTree lists a tree of bench/mktree's shape (folders of 100
@@ -39,23 +39,7 @@ func BenchmarkListTree(b *testing.B) {
 			n = v
 		}
 		root = filepath.Join(b.TempDir(), "tree")
-		at := time.Now()
-		for i := range n {
-			folder := filepath.Join(root, fmt.Sprintf("d%03d", i/100000), fmt.Sprintf("e%03d", i/1000%100), fmt.Sprintf("f%02d", i/100%10))
-			if i%100 == 0 {
-				if err := os.MkdirAll(folder, 0o755); err != nil {
-					b.Fatal(err)
-				}
-			}
-			p := filepath.Join(folder, fmt.Sprintf("file%07d.dat", i))
-			if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
-				b.Fatal(err)
-			}
-			t := at.Add(-time.Duration(i%60) * 24 * time.Hour)
-			if err := os.Chtimes(p, t, t); err != nil {
-				b.Fatal(err)
-			}
-		}
+		connectortest.WriteMkTree(b, root, n, time.Now())
 	}
 	c, err := Open(root, nil)
 	if err != nil {
