@@ -68,9 +68,11 @@ echo "$figures"
 ratios=$(awk -v r="$requests" -v w="$wall" -v b="$bound" -v n="$N" 'BEGIN { printf "http_requests_per_deleted=%.4f wall_vs_throttle_bound=%.2f", r / n, w / b }')
 echo "$ratios"
 
-# Memory is bounded by what is in flight, parallel_mailboxes (here 20)
-# mailboxes of one page (1000 messages) or one chunk (2048) each, not by
-# the number of messages: 10k fills only half a page per mailbox.
+# Memory is bounded by what is in flight, not by the number of messages:
+# in a plan, the pages read ahead of the mailbox being planned (four per
+# parallel mailbox, here 80 pages of 1000 messages) and one page in each
+# lister's hands; in an execution, parallel_mailboxes (here 20) chunks of
+# 2000. 10k fills only half a page per mailbox.
 echo "== peak RSS of retentiond (5 ms per request)"
 line=
 for n in $RSS_SIZES; do

@@ -348,8 +348,9 @@ type chunk struct {
 const chunkItems = 256
 
 // List implements connectors.Connector. Containers are listed up to
-// parallel_users at once and delivered in order, a few hundred items of
-// each in flight; fn is called in List's goroutine.
+// parallel_users at once and delivered in order, with up to 4,096 items
+// per parallel user read ahead of the container being delivered (see
+// connectors.InOrder); fn is called in List's goroutine.
 func (c *Connector) List(ctx context.Context, opts connectors.ListOptions, fn func(connectors.Item) error) error {
 	sc, err := c.scope(ctx)
 	if err != nil {
@@ -371,63 +372,29 @@ func (c *Connector) List(ctx context.Context, opts connectors.ListOptions, fn fu
 			opts.ContainerDone(ref, err)
 		}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
-
-	outs := make([]chan chunk, len(cs))
-	for i := range outs {
-		outs[i] = make(chan chunk, 2)
-	}
-	slots := make(chan struct{}, c.opts.ParallelUsers)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for i, l := range cs {
-			if l.err != nil {
-				outs[i] <- chunk{err: l.err}
-				close(outs[i])
-				continue
-			}
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
+	var (
+		skipped []error
+		failed  int
+		cErr    error // of the container being consumed
+	)
+	// Containers after the one being taken are listed meanwhile, up to
+	// sixteen chunks (4,096 items) per parallel user ahead of it.
+	err = connectors.InOrder(ctx, len(cs), c.opts.ParallelUsers, 16*c.opts.ParallelUsers,
+		func(ctx context.Context, i int, send func(chunk) bool) {
+			if cs[i].err != nil {
+				send(chunk{err: cs[i].err})
 				return
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-slots }()
-				defer close(outs[i])
-				c.listContainer(ctx, l.container, opts, outs[i])
-			}()
-		}
-	}()
-
-	var skipped []error
-	failed := 0
-	for i, l := range cs {
-		var cErr error
-	container:
-		for {
-			var ch chunk
-			var ok bool
-			select {
-			case ch, ok = <-outs[i]:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			if !ok {
-				break container
-			}
+			c.listContainer(ctx, cs[i].container, opts, send)
+		},
+		func(i int, ch chunk) error {
 			for _, it := range ch.items {
 				if err := fn(it); err != nil {
 					return err
 				}
 			}
 			if ch.err == nil {
-				continue
+				return nil
 			}
 			if stop := c.stopsListing(ch.err); stop != nil {
 				return stop
@@ -439,12 +406,19 @@ func (c *Connector) List(ctx context.Context, opts connectors.ListOptions, fn fu
 				skipped = append(skipped, ch.err)
 			}
 			cErr = ch.err
-		}
-		if cErr != nil {
-			failed++
-			c.log.Warn("container skipped", zap.String("service", strings.SplitN(l.Ref, "/", 2)[0]), zap.Int("index", i), zap.String("code", connectors.CodeOf(cErr).String()))
-		}
-		done(l.Ref, cErr)
+			return nil
+		},
+		func(i int) error {
+			if cErr != nil {
+				failed++
+				c.log.Warn("container skipped", zap.String("service", strings.SplitN(cs[i].Ref, "/", 2)[0]), zap.Int("index", i), zap.String("code", connectors.CodeOf(cErr).String()))
+			}
+			done(cs[i].Ref, cErr)
+			cErr = nil
+			return nil
+		})
+	if err != nil {
+		return err
 	}
 	if failed == len(cs) && failed > 0 {
 		return fmt.Errorf("no container could be read (%d of %d failed): %w", failed, len(cs), errors.Join(skipped...))
@@ -455,17 +429,10 @@ func (c *Connector) List(ctx context.Context, opts connectors.ListOptions, fn fu
 	return nil
 }
 
-// listContainer lists one container into out, in chunks; the last chunk
-// carries the container's error, if any.
-func (c *Connector) listContainer(ctx context.Context, ct container, opts connectors.ListOptions, out chan<- chunk) {
-	send := func(ch chunk) bool {
-		select {
-		case out <- ch:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
+// listContainer sends one container's items in chunks; the last chunk
+// carries the container's error, if any. It gives up when send refuses a
+// chunk.
+func (c *Connector) listContainer(ctx context.Context, ct container, opts connectors.ListOptions, send func(chunk) bool) {
 	svc := c.serviceFor(strings.SplitN(ct.Ref, "/", 2)[0])
 	if svc == nil {
 		send(chunk{err: errorf(connectors.CodeInvalid, "list", ct.Ref, "no service manages this container")})

@@ -418,6 +418,61 @@ func TestListSkipsBadMailboxes(t *testing.T) {
 	}
 }
 
+// TestListReadsAheadOfTheMailboxBeingPlanned checks that while the caller
+// is still on the first mailbox's first item, the mailboxes after it are
+// listed to the end (within the read-ahead of four pages per parallel
+// mailbox), not a page or two each: a mailbox's pages come one after the
+// other, so listing many large mailboxes strictly one after the other
+// would take the sum of their times. Items still reach the caller mailbox
+// by mailbox, in order, each mailbox reported done after its items.
+func TestListReadsAheadOfTheMailboxBeingPlanned(t *testing.T) {
+	mbs := []string{"anna@skole.test", "bo@skole.test", "carl@skole.test", "dorte@skole.test"}
+	srv, o := fake(t, mbs...)
+	for _, mb := range mbs {
+		fill(srv, mb, 30)
+	}
+	o.PageSize = 10 // three pages a mailbox
+	o.ParallelMailboxes = 4
+	c := open(t, o)
+	const pages = 12
+	before := srv.Stats().Requests
+	var (
+		items   []connectors.Item
+		done    []string
+		fetched int64
+	)
+	err := c.List(t.Context(), connectors.ListOptions{ContainerDone: func(mb string, err error) {
+		if err != nil || len(items) != 30*(len(done)+1) {
+			t.Errorf("%s done (%v) after %d items", mb, err, len(items))
+		}
+		done = append(done, mb)
+	}}, func(it connectors.Item) error {
+		if len(items) == 0 {
+			deadline := time.Now().Add(20 * time.Second)
+			for fetched < pages && time.Now().Before(deadline) {
+				time.Sleep(time.Millisecond)
+				fetched = srv.Stats().Requests - before
+			}
+		}
+		items = append(items, it)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fetched < pages {
+		t.Errorf("%d of the %d pages were fetched while the first mailbox's first item was being planned", fetched, pages)
+	}
+	if !slices.Equal(done, mbs) || len(items) != 4*30 {
+		t.Fatalf("mailboxes done %v, %d items", done, len(items))
+	}
+	for i, it := range items {
+		if it.Container != mbs[i/30] {
+			t.Fatalf("item %d is from %s: mailboxes interleaved", i, it.Container)
+		}
+	}
+}
+
 func TestListFailsWhenNothingReadable(t *testing.T) {
 	srv, o := fake(t, "anna@skole.test")
 	srv.Deny("anna@skole.test", 0)

@@ -535,74 +535,55 @@ func (c *Connector) List(ctx context.Context, opts connectors.ListOptions, fn fu
 			opts.ContainerDone(mb, err)
 		}
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer cancel()
-
-	pages := make([]chan page, len(mbs))
-	for i := range pages {
-		pages[i] = make(chan page, 1)
-	}
-	slots := make(chan struct{}, c.opts.ParallelMailboxes)
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for i, mb := range mbs {
-			select {
-			case slots <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() { <-slots }()
-				defer close(pages[i])
-				c.listMailbox(ctx, mb, opts.ReceivedBefore, pages[i])
-			}()
-		}
-	}()
-
-	var skipped []error
-	failed := 0
-	for i, mb := range mbs {
-		var mbErr error
-		for {
-			var p page
-			var ok bool
-			select {
-			case p, ok = <-pages[i]:
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-			if !ok {
-				done(mb, mbErr)
-				break
-			}
+	var (
+		skipped []error
+		failed  int
+		mbErr   error // of the mailbox being consumed
+	)
+	// A mailbox's pages come one after the other, a round trip each, and
+	// the caller takes mailboxes in order: the mailboxes after the one
+	// being taken are listed meanwhile, up to four pages per parallel
+	// mailbox ahead of it (page_size messages each), so that a listing of
+	// large mailboxes does not take the sum of their round trips. That
+	// read-ahead is what bounds a plan's memory.
+	err = connectors.InOrder(ctx, len(mbs), c.opts.ParallelMailboxes, 4*c.opts.ParallelMailboxes,
+		func(ctx context.Context, i int, send func(page) bool) {
+			c.listMailbox(ctx, mbs[i], opts.ReceivedBefore, send)
+		},
+		func(i int, p page) error {
+			mb := mbs[i]
 			for _, it := range p.items {
 				if err := fn(it); err != nil {
 					return err
 				}
 			}
-			if p.err != nil {
-				if errors.Is(p.err, errNoMailbox) && len(c.opts.Mailboxes) == 0 {
-					c.log.Debug("user has no mailbox; skipped", zap.String("mailbox", mb))
-					continue
-				}
-				if connectors.CodeOf(p.err) == connectors.CodeCancelled {
-					return p.err
-				}
-				var af *azidentity.AuthenticationFailedError
-				if errors.As(p.err, &af) || isUnauthenticated(p.err) {
-					return p.err
-				}
-				c.log.Warn("mailbox skipped", zap.String("mailbox", mb), zap.Error(p.err))
-				skipped = append(skipped, p.err)
-				mbErr = p.err
-				failed++
+			if p.err == nil {
+				return nil
 			}
-		}
+			if errors.Is(p.err, errNoMailbox) && len(c.opts.Mailboxes) == 0 {
+				c.log.Debug("user has no mailbox; skipped", zap.String("mailbox", mb))
+				return nil
+			}
+			if connectors.CodeOf(p.err) == connectors.CodeCancelled {
+				return p.err
+			}
+			var af *azidentity.AuthenticationFailedError
+			if errors.As(p.err, &af) || isUnauthenticated(p.err) {
+				return p.err
+			}
+			c.log.Warn("mailbox skipped", zap.String("mailbox", mb), zap.Error(p.err))
+			skipped = append(skipped, p.err)
+			mbErr = p.err
+			failed++
+			return nil
+		},
+		func(i int) error {
+			done(mbs[i], mbErr)
+			mbErr = nil
+			return nil
+		})
+	if err != nil {
+		return err
 	}
 	if failed == len(mbs) {
 		return fmt.Errorf("no mailbox could be read (%d of %d failed): %w", failed, len(mbs), errors.Join(skipped...))
@@ -615,17 +596,9 @@ func (c *Connector) List(ctx context.Context, opts connectors.ListOptions, fn fu
 
 var errNoMailbox = errors.New("the user has no Exchange Online mailbox")
 
-// listMailbox sends the mailbox's pages to out; the last one may carry an
-// error. It gives up when ctx ends.
-func (c *Connector) listMailbox(ctx context.Context, mb string, before time.Time, out chan<- page) {
-	send := func(p page) bool {
-		select {
-		case out <- p:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
+// listMailbox sends the mailbox's pages; the last one may carry an error.
+// It gives up when send refuses a page.
+func (c *Connector) listMailbox(ctx context.Context, mb string, before time.Time, send func(page) bool) {
 	q := &users.ItemMessagesRequestBuilderGetQueryParameters{Select: listFields, Top: ptr(int32(c.opts.PageSize))}
 	if !before.IsZero() {
 		q.Filter = ptr("receivedDateTime lt " + before.UTC().Format(time.RFC3339))
