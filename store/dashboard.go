@@ -49,8 +49,8 @@ type DeletionCount struct {
 
 // DeletionCounts counts the ledger's deletion entries per minute and
 // outcome, from the minute since on (UTC, "2006-01-02T15:04"; "" for all).
-// It reads the counts a trigger keeps as entries are appended (migration
-// 016), not the entries.
+// It reads the counts Tx.Append keeps as entries are appended (migrations
+// 016 and 019), not the entries.
 func (s *Store) DeletionCounts(ctx context.Context, since string) ([]DeletionCount, error) {
 	var cs []DeletionCount
 	if err := s.r.SelectContext(ctx, &cs, `SELECT minute, outcome, n FROM ledger_deletion_count WHERE minute >= ? ORDER BY minute, outcome`, since); err != nil {
@@ -70,7 +70,7 @@ type PeriodCount struct {
 // DeletionsIn sums the deletion entries between consecutive bounds
 // (minutes, UTC, "2006-01-02T15:04", ascending; the first inclusive, the
 // next exclusive) per period and outcome, in SQL over the counts
-// migration 016's trigger keeps.
+// Tx.Append keeps.
 func (s *Store) DeletionsIn(ctx context.Context, bounds []string) ([]PeriodCount, error) {
 	var out []PeriodCount
 	for i := 0; i+1 < len(bounds); i++ {

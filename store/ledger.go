@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
@@ -43,7 +44,9 @@ func (tx *Tx) Append(leaves ...[]byte) (int64, error) {
 	hashRows := &rowInserter{tx: tx.tx, into: "tlog_hash(idx, hash)", what: "append ledger hash", max: min(2*len(leaves), hashRowsPerInsert)}
 	defer hashRows.close()
 	var slab []byte // the stored hashes' bytes for hashRows, kept until it flushes
+	var deletions deletionTally
 	for _, data := range leaves {
+		deletions.add(data)
 		if err := leafRows.add(ctx, n, data); err != nil {
 			return 0, err
 		}
@@ -76,7 +79,70 @@ func (tx *Tx) Append(leaves ...[]byte) (int64, error) {
 	if err := hashRows.flush(ctx); err != nil {
 		return 0, err
 	}
+	if err := deletions.store(ctx, tx.tx); err != nil {
+		return 0, err
+	}
 	return first, nil
+}
+
+// deletionTally counts deletion entries per minute and outcome for the
+// dashboard's table ledger_deletion_count (migrations 016 and 019). It
+// reads them from the canonical bytes as migration 016 did in SQL:
+// canonical entries begin with their type and then their time
+// ({"type":"deletion","time":"2026-11-22T10:00…), so the minute is the 16
+// bytes from the 28th; the key "outcome": appears only as that member
+// (quotes inside strings are escaped), and the outcome is the string it
+// opens ("" without one). It never fails, whatever the bytes; the counts
+// are a view, the entries the evidence.
+type deletionTally struct {
+	keys []minuteOutcome // in order of first appearance; a few per call
+	n    []int64
+}
+
+type minuteOutcome struct{ minute, outcome string }
+
+var (
+	deletionPrefix = []byte(`{"type":"deletion",`)
+	outcomeKey     = []byte(`"outcome":"`)
+)
+
+func (t *deletionTally) add(data []byte) {
+	if !bytes.HasPrefix(data, deletionPrefix) {
+		return
+	}
+	var minute, outcome []byte
+	if len(data) > 27 {
+		minute = data[27:min(len(data), 43)]
+	}
+	if i := bytes.Index(data, outcomeKey); i >= 0 {
+		rest := data[i+len(outcomeKey):]
+		if j := bytes.IndexByte(rest, '"'); j >= 0 {
+			outcome = rest[:j]
+		}
+	}
+	// The entries of one call mostly share both: the newest key first,
+	// compared without allocating.
+	for i := len(t.keys) - 1; i >= 0; i-- {
+		if k := &t.keys[i]; k.minute == string(minute) && k.outcome == string(outcome) {
+			t.n[i]++
+			return
+		}
+	}
+	t.keys = append(t.keys, minuteOutcome{string(minute), string(outcome)})
+	t.n = append(t.n, 1)
+}
+
+// store adds the counts to ledger_deletion_count, one statement per
+// minute and outcome.
+func (t *deletionTally) store(ctx context.Context, tx *sqlx.Tx) error {
+	for i, k := range t.keys {
+		_, err := tx.ExecContext(ctx, `INSERT INTO ledger_deletion_count(minute, outcome, n) VALUES (?, ?, ?)
+			ON CONFLICT (minute, outcome) DO UPDATE SET n = n + excluded.n`, k.minute, k.outcome, t.n[i])
+		if err != nil {
+			return fmt.Errorf("count deletion entries: %w", err)
+		}
+	}
+	return nil
 }
 
 // Rows per multi-row INSERT: large enough that the per-statement cost

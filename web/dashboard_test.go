@@ -793,7 +793,7 @@ func TestDashboardSignedOut(t *testing.T) {
 	}
 }
 
-// TestDeletionCountsKept: the counts migration 016's trigger keeps are
+// TestDeletionCountsKept: the counts Tx.Append keeps (migration 019) are
 // the deletion entries of the ledger, parsed, per minute and outcome; and
 // a migration of a database that already holds entries counts them.
 func TestDeletionCountsKept(t *testing.T) {
