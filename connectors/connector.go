@@ -120,6 +120,26 @@ type ConcurrentDeleter interface {
 	DeleteConcurrency() int
 }
 
+// BatchStater is implemented by connectors that can read many items in
+// far fewer round trips than a Stat each (mailboxes: JSON batches of 20
+// messages). It is optional; a reconciliation after an interrupted
+// execution asks about a whole slice through it, and otherwise calls Stat
+// for each item.
+type BatchStater interface {
+	// StatBatch returns, for each of refs in order, what Stat would: the
+	// item, or an error classified as Stat's would be (CodeNotFound for
+	// an item that is absent, CodeInvalid for a ref the connector refuses,
+	// CodeCancelled once ctx has ended). One item's error does not stop
+	// the others from being read.
+	StatBatch(ctx context.Context, refs []string) []StatResult
+}
+
+// StatResult is what StatBatch found for one ref.
+type StatResult struct {
+	Item Item
+	Err  error
+}
+
 // StableRefs is implemented by connectors some of whose refs name one
 // item for its whole life: an id the system never gives to another item
 // (an immutable Graph message id, a Gmail message id), unlike a path,

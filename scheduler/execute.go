@@ -626,6 +626,31 @@ func (s *slicer) flush(ctx context.Context, err error) error {
 	return err
 }
 
+// statSlice returns what the source says about items[i], for a
+// reconciliation: through connectors.BatchStater, all items but those
+// withdrawn from the batch in one call (a mailbox's messages 20 to a
+// request), or else one Stat per item, asked when its turn comes.
+func (p *Pipeline) statSlice(ctx context.Context, run *chunkRun, items []store.PlanItem) func(i int) (connectors.Item, error) {
+	bs, ok := run.conn.(connectors.BatchStater)
+	if !ok {
+		return func(i int) (connectors.Item, error) { return run.conn.Stat(ctx, items[i].Ref) }
+	}
+	refs := make([]string, 0, len(items))
+	at := make([]int, len(items)) // items[i]'s index in refs
+	for i := range items {
+		if _, ok := run.withdrawn[items[i].Ref]; !ok {
+			at[i] = len(refs)
+			refs = append(refs, items[i].Ref)
+		}
+	}
+	rs := bs.StatBatch(ctx, refs)
+	if len(rs) != len(refs) {
+		err := connectors.Errorf(connectors.CodeIO, "stat", "", fmt.Errorf("the connector answered %d of %d items", len(rs), len(refs)))
+		return func(int) (connectors.Item, error) { return connectors.Item{}, err }
+	}
+	return func(i int) (connectors.Item, error) { return rs[at[i]].Item, rs[at[i]].Err }
+}
+
 // prepareSlice reads what deciding items [from, until) of chunk c needs
 // and cannot read in the transaction that decides it: for a
 // reconciliation (intent non-zero), what the source says about every item
@@ -645,11 +670,12 @@ func (p *Pipeline) prepareSlice(ctx context.Context, run *chunkRun, c store.Chun
 	archiving := run.b.Method == store.MethodArchive
 	if s.reconciling {
 		stable, _ := run.conn.(connectors.StableRefs)
+		stat := p.statSlice(ctx, run, items)
 		for i := range items {
 			if _, ok := run.withdrawn[items[i].Ref]; ok {
 				continue // never handed to the connector
 			}
-			st, err := run.conn.Stat(ctx, items[i].Ref)
+			st, err := stat(i)
 			switch {
 			case connectors.CodeOf(err) == connectors.CodeNotFound:
 				s.gone[i] = "reconciled after an interrupted execution: found absent"

@@ -81,6 +81,10 @@ type Harness struct {
 	// Owners says the connector implements connectors.Owners. The suite
 	// checks that it does exactly when Owners is set.
 	Owners bool
+	// BatchStat says the connector implements connectors.BatchStater. The
+	// suite checks that it does exactly when BatchStat is set, and that
+	// StatBatch answers as Stat does.
+	BatchStat bool
 }
 
 // layout is the set of samples for one shape of source, and the roles the
@@ -106,7 +110,7 @@ func Run(t *testing.T, h Harness) {
 		t.Fatal("connectortest: Harness.New is nil")
 	}
 	for _, c := range checks {
-		if c.pruner && !h.Pruner || c.concurrent && !h.Concurrent || c.flat && !h.Flat || c.archiver && !h.Archiver || c.owners && !h.Owners {
+		if c.pruner && !h.Pruner || c.concurrent && !h.Concurrent || c.flat && !h.Flat || c.archiver && !h.Archiver || c.owners && !h.Owners || c.batchStat && !h.BatchStat {
 			continue
 		}
 		t.Run(c.name, func(t *testing.T) {
@@ -126,6 +130,7 @@ type check struct {
 	flat       bool // only for flat sources (Harness.Flat)
 	archiver   bool // only for connectors that implement connectors.Archiver
 	owners     bool // only for connectors that implement connectors.Owners
+	batchStat  bool // only for connectors that implement connectors.BatchStater
 	run        func(t testing.TB, h Harness)
 }
 
@@ -142,6 +147,7 @@ var checks = []check{
 	{name: "StatMatchesList", run: testStatMatchesList},
 	{name: "StatMissing", run: testStatMissing},
 	{name: "StatInvalid", run: testStatInvalid},
+	{name: "StatBatch", batchStat: true, run: testStatBatch},
 	{name: "DeleteBatch", run: testDeleteBatch},
 	{name: "DeleteAbsent", run: testDeleteAbsent},
 	{name: "DeleteChanged", run: testDeleteChanged},
@@ -339,6 +345,9 @@ func testCapabilities(t testing.TB, h Harness) {
 	}
 	if _, isOwners := c.(connectors.Owners); isOwners != h.Owners {
 		t.Errorf("connector implements connectors.Owners: %v, but Harness.Owners is %v", isOwners, h.Owners)
+	}
+	if _, isBatchStater := c.(connectors.BatchStater); isBatchStater != h.BatchStat {
+		t.Errorf("connector implements connectors.BatchStater: %v, but Harness.BatchStat is %v", isBatchStater, h.BatchStat)
 	}
 	if _, isArchiver := c.(connectors.Archiver); isArchiver != h.Archiver {
 		t.Errorf("connector implements connectors.Archiver: %v, but Harness.Archiver is %v", isArchiver, h.Archiver)
@@ -627,6 +636,52 @@ func testStatInvalid(t testing.TB, h Harness) {
 		_, err := c.Stat(t.Context(), ref)
 		if code := connectors.CodeOf(err); code != connectors.CodeInvalid {
 			t.Errorf("Stat(%q): %v (code %v), want invalid", ref, err, code)
+		}
+	}
+}
+
+// testStatBatch checks that StatBatch answers for every ref what Stat
+// answers, in the order asked: listed items (one changed since it was
+// listed), an item removed since, refs that never existed, a ref asked
+// twice and invalid refs, mixed; and that an empty call answers nothing.
+func testStatBatch(t testing.TB, h Harness) {
+	c, f := open(t, h)
+	L := h.layout()
+	putSamples(t, f, L)
+	items := list(t, c, "")
+	f.Remove(t, L.one)
+	f.Modify(t, L.two)
+	var asked []string
+	for i, it := range items {
+		asked = append(asked, it.Ref)
+		if i < len(L.missing) {
+			asked = append(asked, L.missing[i])
+		}
+		if i < len(invalidRefs) {
+			asked = append(asked, invalidRefs[i])
+		}
+	}
+	asked = append(asked, items[0].Ref)
+	bs := c.(connectors.BatchStater)
+	if rs := bs.StatBatch(t.Context(), nil); len(rs) != 0 {
+		t.Errorf("StatBatch(nil) = %d results", len(rs))
+	}
+	rs := bs.StatBatch(t.Context(), asked)
+	if len(rs) != len(asked) {
+		t.Fatalf("StatBatch of %d refs: %d results", len(asked), len(rs))
+	}
+	for i, ref := range asked {
+		st, err := c.Stat(t.Context(), ref)
+		got := rs[i]
+		switch {
+		case err != nil || got.Err != nil:
+			if connectors.CodeOf(got.Err) != connectors.CodeOf(err) {
+				t.Errorf("StatBatch for %q: %v (code %v); Stat: %v (code %v)", ref, got.Err, connectors.CodeOf(got.Err), err, connectors.CodeOf(err))
+			}
+		default:
+			if d := sameItem(got.Item, st); d != "" {
+				t.Errorf("StatBatch for %q differs from Stat: %s", ref, d)
+			}
 		}
 	}
 }

@@ -41,6 +41,7 @@ type broken struct {
 	prune   func(inner connectors.Pruner, ctx context.Context, containers []string, stopAt string) ([]string, error)
 	archive func(inner connectors.Archiver, ctx context.Context, targets []connectors.Target, dest string) ([]connectors.Result, error)
 	owner   func(inner connectors.Owners, ctx context.Context, ref string) (string, error)
+	stats   func(inner connectors.BatchStater, ctx context.Context, refs []string) []connectors.StatResult
 	// concurrency, when set, replaces DeleteConcurrency's answer.
 	concurrency func() int
 }
@@ -104,6 +105,14 @@ func (b *broken) Owner(ctx context.Context, ref string) (string, error) {
 	return o.Owner(ctx, ref)
 }
 
+func (b *broken) StatBatch(ctx context.Context, refs []string) []connectors.StatResult {
+	bs := b.inner.(connectors.BatchStater)
+	if b.stats != nil {
+		return b.stats(bs, ctx, refs)
+	}
+	return bs.StatBatch(ctx, refs)
+}
+
 func (b *broken) Close() error { return b.inner.Close() }
 
 func harness(breakIt func(*broken)) Harness {
@@ -111,6 +120,7 @@ func harness(breakIt func(*broken)) Harness {
 		New: func(t testing.TB) (connectors.Connector, Fixture) {
 			s := memory.New(t.Name())
 			s.SetDeleteConcurrency(4)
+			s.SetBatchStat(true)
 			b := &broken{inner: s.Connector()}
 			if breakIt != nil {
 				breakIt(b)
@@ -121,6 +131,7 @@ func harness(breakIt func(*broken)) Harness {
 		Concurrent: true,
 		Archiver:   true,
 		Owners:     true,
+		BatchStat:  true,
 	}
 }
 
@@ -265,6 +276,59 @@ var flatMutants = []mutant{
 }
 
 var mutants = []mutant{
+	{"batch stat answers out of order", "StatBatch", func(b *broken) {
+		b.stats = func(inner connectors.BatchStater, ctx context.Context, refs []string) []connectors.StatResult {
+			return reversed(inner.StatBatch(ctx, refs))
+		}
+	}},
+	{"batch stat hides absence", "StatBatch", func(b *broken) {
+		b.stats = func(inner connectors.BatchStater, ctx context.Context, refs []string) []connectors.StatResult {
+			rs := inner.StatBatch(ctx, refs)
+			for i := range rs {
+				if connectors.IsNotFound(rs[i].Err) {
+					rs[i] = connectors.StatResult{Item: connectors.Item{Ref: refs[i]}}
+				}
+			}
+			return rs
+		}
+	}},
+	{"batch stat stops at the first error", "StatBatch", func(b *broken) {
+		b.stats = func(inner connectors.BatchStater, ctx context.Context, refs []string) []connectors.StatResult {
+			rs := inner.StatBatch(ctx, refs)
+			for i := range rs {
+				if rs[i].Err != nil {
+					for j := i + 1; j < len(rs); j++ {
+						rs[j] = connectors.StatResult{Err: rs[i].Err}
+					}
+					break
+				}
+			}
+			return rs
+		}
+	}},
+	{"batch stat answers the listing's version", "StatBatch", func(b *broken) {
+		listed := map[string]string{}
+		var mu sync.Mutex
+		b.list = func(inner connectors.Connector, ctx context.Context, opts connectors.ListOptions, fn func(connectors.Item) error) error {
+			return inner.List(ctx, opts, func(it connectors.Item) error {
+				mu.Lock()
+				listed[it.Ref] = it.Version
+				mu.Unlock()
+				return fn(it)
+			})
+		}
+		b.stats = func(inner connectors.BatchStater, ctx context.Context, refs []string) []connectors.StatResult {
+			rs := inner.StatBatch(ctx, refs)
+			mu.Lock()
+			defer mu.Unlock()
+			for i := range rs {
+				if v, ok := listed[refs[i]]; ok && rs[i].Err == nil {
+					rs[i].Item.Version = v
+				}
+			}
+			return rs
+		}
+	}},
 	{"archive deletes instead of moving", "Archive", func(b *broken) {
 		b.archive = func(a connectors.Archiver, ctx context.Context, targets []connectors.Target, dest string) ([]connectors.Result, error) {
 			rs, err := b.inner.DeleteBatch(ctx, targets)

@@ -407,71 +407,26 @@ func (c *Connector) presentByListing(ctx context.Context, mb string, ts []*delTa
 
 // presentByGet asks for up to 20 messages in one JSON batch.
 func (c *Connector) presentByGet(ctx context.Context, mb string, ts []*delTarget, found map[string]string) error {
-	pending := ts
-	for attempt := 1; len(pending) > 0; attempt++ {
-		steps := make([]batchStepReq, len(pending))
-		for i, t := range pending {
-			steps[i] = batchStepReq{id: i + 1, method: http.MethodGet, url: messagePath(mb, t.id) + "?$select=id,changeKey"}
-		}
-		var resp []batchReply
-		err := c.call(ctx, mb, len(steps), func() error {
-			var err error
-			resp, err = c.sendBatch(ctx, steps)
-			return err
-		})
-		if err != nil {
-			return connectorError("stat", mb, err)
-		}
-		var again []*delTarget
-		var wait time.Duration
-		answered := make([]bool, len(pending))
-		for i := range resp {
-			r := &resp[i]
-			k, ok := stepIndex(r.ID, len(pending))
-			if !ok || r.Status == nil {
-				continue
-			}
-			answered[k] = true
-			t := pending[k]
-			status := *r.Status
-			switch {
-			case status == http.StatusOK:
-				var m struct {
-					ChangeKey string `json:"changeKey"`
-				}
-				if err := json.Unmarshal(r.Body, &m); err != nil {
-					return connectors.Errorf(connectors.CodeIO, "stat", mb+"/"+t.id, fmt.Errorf("unreadable response from Graph: %w", err))
-				}
-				found[t.id] = m.ChangeKey
-				continue
-			}
-			ge := stepError(status, r.Body)
-			switch {
-			case status == http.StatusNotFound && ge.Code == "ErrorItemNotFound":
-				// absent
-			case c.retry.retries(status) > 0 && attempt <= c.retry.retries(status):
-				again = append(again, t)
-				wait = max(wait, c.retry.wait(status, r.retryAfter(), attempt, c.now()))
-			default:
-				return connectors.Errorf(codeOf(status, ge.Code), "stat", mb+"/"+t.id, ge)
-			}
-		}
-		for k, t := range pending {
-			if !answered[k] {
-				if attempt > c.retry.Failed {
-					return connectors.Errorf(connectors.CodeIO, "stat", mb+"/"+t.id, errors.New("the batch response had no answer for this step"))
-				}
-				again = append(again, t)
-			}
-		}
-		if len(again) > 0 {
-			if err := connectors.Sleep(ctx, wait); err != nil {
-				return connectors.Errorf(connectors.CodeCancelled, "stat", mb, err)
-			}
-		}
-		pending = again
+	ids := make([]string, len(ts))
+	for i, t := range ts {
+		ids[i] = t.id
 	}
-	return nil
+	return c.getMessages(ctx, mb, ids, "id,changeKey", func(k int, body []byte, err error) error {
+		switch {
+		case connectors.IsNotFound(err):
+			return nil // absent
+		case err != nil:
+			return err
+		}
+		var m struct {
+			ChangeKey string `json:"changeKey"`
+		}
+		if err := json.Unmarshal(body, &m); err != nil {
+			return connectors.Errorf(connectors.CodeIO, "stat", mb+"/"+ids[k], fmt.Errorf("unreadable response from Graph: %w", err))
+		}
+		found[ids[k]] = m.ChangeKey
+		return nil
+	})
 }
 
 func minTime(a, b time.Time) time.Time {

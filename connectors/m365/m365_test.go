@@ -92,6 +92,7 @@ func TestConformance(t *testing.T) {
 		Flat:        true,
 		SizeUnknown: true,
 		Concurrent:  true,
+		BatchStat:   true,
 	})
 }
 
@@ -108,5 +109,6 @@ func TestConformanceThrottledSmallPages(t *testing.T) {
 		Flat:        true,
 		SizeUnknown: true,
 		Concurrent:  true,
+		BatchStat:   true,
 	})
 }

@@ -36,6 +36,7 @@ type Source struct {
 	faults     Faults
 	parallel   int  // DeleteConcurrency; 0 means 1
 	stable     bool // StableRef's answer for every ref (SetStableRefs)
+	batchStat  bool // connectors implement connectors.BatchStater (SetBatchStat)
 	owners     map[string]string
 }
 
@@ -60,6 +61,9 @@ type Faults struct {
 	// Stat is called when Stat starts, after the ref was validated. A
 	// non-nil error is returned as BeforeDelete's is.
 	Stat func(ref string) error
+	// StatBatch is called when StatBatch starts (see SetBatchStat), with
+	// the refs asked about, before Stat is called for each.
+	StatBatch func(refs []string)
 }
 
 // New returns an empty source. The name appears in Location.
@@ -202,7 +206,40 @@ func (s *Source) Len() int {
 // connectors.Connector, connectors.Pruner and connectors.ConcurrentDeleter.
 // Closing it does not affect the source or other connectors on it; using it
 // after Close fails with CodeUnavailable.
-func (s *Source) Connector() connectors.Connector { return &conn{s: s} }
+func (s *Source) Connector() connectors.Connector {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.batchStat {
+		return &batchConn{&conn{s: s}}
+	}
+	return &conn{s: s}
+}
+
+// SetBatchStat makes the connectors the source returns from then on
+// implement connectors.BatchStater too, as a mailbox connector does.
+func (s *Source) SetBatchStat(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.batchStat = on
+}
+
+// batchConn is a conn that implements connectors.BatchStater.
+type batchConn struct{ *conn }
+
+var _ connectors.BatchStater = (*batchConn)(nil)
+
+// StatBatch implements connectors.BatchStater: Stat for each ref, after
+// Faults.StatBatch.
+func (c *batchConn) StatBatch(ctx context.Context, refs []string) []connectors.StatResult {
+	if f := c.s.getFaults().StatBatch; f != nil {
+		f(refs)
+	}
+	res := make([]connectors.StatResult, len(refs))
+	for i, ref := range refs {
+		res[i].Item, res[i].Err = c.Stat(ctx, ref)
+	}
+	return res
+}
 
 type conn struct {
 	s      *Source
@@ -356,8 +393,6 @@ func (c *conn) Owner(ctx context.Context, ref string) (string, error) {
 	return c.s.owners[ref], nil
 }
 
-// DeleteConcurrency implements connectors.ConcurrentDeleter with the value
-// set by SetDeleteConcurrency.
 // SetStableRefs makes the source's connectors report every ref stable
 // (connectors.StableRefs), as a source of message ids would: an item
 // found at its ref is the item listed there, whatever its version.
@@ -374,6 +409,8 @@ func (c *conn) StableRef(string) bool {
 	return c.s.stable
 }
 
+// DeleteConcurrency implements connectors.ConcurrentDeleter with the value
+// set by SetDeleteConcurrency.
 func (c *conn) DeleteConcurrency() int {
 	c.s.mu.Lock()
 	defer c.s.mu.Unlock()
