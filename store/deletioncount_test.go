@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"testing"
 	"unicode/utf8"
 )
@@ -64,4 +65,34 @@ func FuzzDeletionTally(f *testing.F) {
 			t.Fatalf("outcome %q, the trigger's %q, of %q", got.outcome, outcome.String, data)
 		}
 	})
+}
+
+// TestDeletionTallyCounts checks the counts over entries whose minutes and
+// outcomes come back after others, as one call's entries may.
+func TestDeletionTallyCounts(t *testing.T) {
+	entry := func(minute, outcome string) []byte {
+		return []byte(`{"type":"deletion","time":"2026-11-22T` + minute + `:00Z","batch":7,"outcome":"` + outcome + `"}`)
+	}
+	var tally deletionTally
+	want := map[minuteOutcome]int64{}
+	for i := range 500 {
+		minute := fmt.Sprintf("10:%02d", i%7)
+		outcome := []string{"deleted", "absent", "failed"}[i%3]
+		if i%5 == 0 {
+			outcome = "deleted"
+		}
+		tally.add(entry(minute, outcome))
+		want[minuteOutcome{"2026-11-22T" + minute, outcome}]++
+	}
+	tally.add([]byte(`{"type":"approval","time":"2026-11-22T10:00:00Z","batch":7}`))
+	got := map[minuteOutcome]int64{}
+	for i, k := range tally.keys {
+		if _, dup := got[k]; dup {
+			t.Fatalf("%+v counted under two keys", k)
+		}
+		got[k] = tally.n[i]
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("counts %v, want %v", got, want)
+	}
 }

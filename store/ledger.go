@@ -95,8 +95,9 @@ func (tx *Tx) Append(leaves ...[]byte) (int64, error) {
 // opens ("" without one). It never fails, whatever the bytes; the counts
 // are a view, the entries the evidence.
 type deletionTally struct {
-	keys []minuteOutcome // in order of first appearance; a few per call
-	n    []int64
+	keys  []minuteOutcome // in order of first appearance
+	n     []int64
+	index map[minuteOutcome]int // into keys
 }
 
 type minuteOutcome struct{ minute, outcome string }
@@ -120,15 +121,22 @@ func (t *deletionTally) add(data []byte) {
 			outcome = rest[:j]
 		}
 	}
-	// The entries of one call mostly share both: the newest key first,
+	// The entries of one call mostly share both: the last key first,
 	// compared without allocating.
-	for i := len(t.keys) - 1; i >= 0; i-- {
-		if k := &t.keys[i]; k.minute == string(minute) && k.outcome == string(outcome) {
-			t.n[i]++
-			return
-		}
+	if last := len(t.keys) - 1; last >= 0 && t.keys[last].minute == string(minute) && t.keys[last].outcome == string(outcome) {
+		t.n[last]++
+		return
 	}
-	t.keys = append(t.keys, minuteOutcome{string(minute), string(outcome)})
+	k := minuteOutcome{string(minute), string(outcome)}
+	if i, ok := t.index[k]; ok {
+		t.n[i]++
+		return
+	}
+	if t.index == nil {
+		t.index = map[minuteOutcome]int{}
+	}
+	t.index[k] = len(t.keys)
+	t.keys = append(t.keys, k)
 	t.n = append(t.n, 1)
 }
 
