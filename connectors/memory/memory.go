@@ -203,9 +203,10 @@ func (s *Source) Len() int {
 }
 
 // Connector returns a new connector on the source, which implements
-// connectors.Connector, connectors.Pruner and connectors.ConcurrentDeleter.
-// Closing it does not affect the source or other connectors on it; using it
-// after Close fails with CodeUnavailable.
+// connectors.Connector, connectors.Pruner and connectors.ConcurrentDeleter,
+// and connectors.BatchStater after SetBatchStat(true). Closing it does not
+// affect the source or other connectors on it; using it after Close fails
+// with CodeUnavailable.
 func (s *Source) Connector() connectors.Connector {
 	s.mu.Lock()
 	defer s.mu.Unlock()
