@@ -151,6 +151,18 @@ func (u *scoped) DeleteBatch(ctx context.Context, targets []connectors.Target) (
 	return rs, err
 }
 
+func (u *scoped) StatBatch(ctx context.Context, refs []string) []connectors.StatResult {
+	in := make([]string, len(refs))
+	for i, ref := range refs {
+		in[i] = u.in(ref)
+	}
+	rs := u.c.StatBatch(ctx, in)
+	for i := range rs {
+		rs[i].Item = u.rel(rs[i].Item)
+	}
+	return rs
+}
+
 // scopedPruner is a scoped Drive, which prunes emptied folders.
 type scopedPruner struct{ *scoped }
 
@@ -180,6 +192,7 @@ func TestConformance(t *testing.T) {
 			},
 			Flat:       true,
 			Concurrent: true,
+			BatchStat:  true,
 		})
 	})
 	t.Run("drive", func(t *testing.T) {
@@ -191,6 +204,7 @@ func TestConformance(t *testing.T) {
 			},
 			Pruner:     true,
 			Concurrent: true,
+			BatchStat:  true,
 		})
 	})
 	t.Run("shared", func(t *testing.T) {
@@ -201,6 +215,7 @@ func TestConformance(t *testing.T) {
 			},
 			Pruner:     true,
 			Concurrent: true,
+			BatchStat:  true,
 		})
 	})
 }

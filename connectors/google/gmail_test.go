@@ -122,6 +122,7 @@ func TestGmailConformance(t *testing.T) {
 		},
 		Flat:       true,
 		Concurrent: f0Concurrent(),
+		BatchStat:  true,
 	})
 }
 
@@ -168,6 +169,18 @@ func (u *underGmail) List(ctx context.Context, opts connectors.ListOptions, fn f
 func (u *underGmail) Stat(ctx context.Context, ref string) (connectors.Item, error) {
 	it, err := u.c.Stat(ctx, gmailBase+ref)
 	return u.rel(it), err
+}
+
+func (u *underGmail) StatBatch(ctx context.Context, refs []string) []connectors.StatResult {
+	in := make([]string, len(refs))
+	for i, ref := range refs {
+		in[i] = gmailBase + ref
+	}
+	rs := u.c.StatBatch(ctx, in)
+	for i := range rs {
+		rs[i].Item = u.rel(rs[i].Item)
+	}
+	return rs
 }
 
 func (u *underGmail) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]connectors.Result, error) {
