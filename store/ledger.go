@@ -22,9 +22,11 @@ import (
 //
 // It reads the roots of the tree's right edge that the leaves complete, in
 // one query, computes every stored hash (tlog.StoredHashes) in memory from
-// them, and writes leaves and hashes
-// with multi-row INSERTs, so that a batch costs a few statements per
-// hundred entries rather than several per entry.
+// them, and writes leaves and hashes with multi-row INSERTs, so that a
+// batch costs a few statements per hundred entries rather than several per
+// entry. It also adds the deletion entries among the leaves to the
+// dashboard's counts (ledger_deletion_count, see deletionTally), one
+// statement per minute and outcome.
 func (tx *Tx) Append(leaves ...[]byte) (int64, error) {
 	ctx := tx.ctx
 	n, err := treeSize(ctx, tx.tx)
