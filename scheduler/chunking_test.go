@@ -21,6 +21,10 @@ type callLog struct {
 	mu             sync.Mutex
 	calls          [][]string // containers of each call's targets, in order
 	inFlight, most int
+	// overlapped is closed once as many calls as the connector allows
+	// were in flight at once: until then each call waits for it (or 10 s),
+	// so that the calls overlap however slow the machine is.
+	overlapped chan struct{}
 }
 
 // byContainer wraps a connector as one whose deletions are limited per
@@ -46,14 +50,16 @@ type counting struct {
 func (c *counting) DeleteConcurrency() int { return c.parallel }
 
 func (c *counting) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]connectors.Result, error) {
-	return c.log.deleteBatch(ctx, c.Connector, targets)
+	return c.log.deleteBatch(ctx, c.Connector, c.parallel, targets)
 }
 
 func (c *byContainer) DeleteBatch(ctx context.Context, targets []connectors.Target) ([]connectors.Result, error) {
-	return c.log.deleteBatch(ctx, c.Connector, targets)
+	return c.log.deleteBatch(ctx, c.Connector, c.parallel, targets)
 }
 
-func (l *callLog) deleteBatch(ctx context.Context, conn connectors.Connector, targets []connectors.Target) ([]connectors.Result, error) {
+// deleteBatch logs the call and deletes through conn; the first calls
+// wait until parallel of them are in flight.
+func (l *callLog) deleteBatch(ctx context.Context, conn connectors.Connector, parallel int, targets []connectors.Target) ([]connectors.Result, error) {
 	var cs []string
 	for _, t := range targets {
 		cs = append(cs, path.Dir(t.Ref))
@@ -62,10 +68,22 @@ func (l *callLog) deleteBatch(ctx context.Context, conn connectors.Connector, ta
 	l.calls = append(l.calls, cs)
 	l.inFlight++
 	l.most = max(l.most, l.inFlight)
-	wait := l.most < 3
+	if l.overlapped == nil {
+		l.overlapped = make(chan struct{})
+	}
+	overlapped := l.overlapped
+	if l.inFlight == parallel {
+		select {
+		case <-overlapped:
+		default:
+			close(overlapped)
+		}
+	}
 	l.mu.Unlock()
-	if wait {
-		time.Sleep(20 * time.Millisecond) // let calls overlap
+	select {
+	case <-overlapped:
+	case <-time.After(10 * time.Second): // fewer calls than allowed run at once: the test says so
+	case <-ctx.Done():
 	}
 	defer func() {
 		l.mu.Lock()
