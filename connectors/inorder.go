@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"context"
+	"slices"
 	"sync"
 )
 
@@ -22,6 +23,15 @@ import (
 // parallel + 2×ahead parts). The container being consumed is never held
 // back by that bound, so the listing cannot stall on it.
 //
+// The bound favours the containers next in line: a producer may take one
+// of the last parts of the bound only if no container between it and the
+// one being consumed is still being listed (each of those keeps one part
+// of the bound for itself). Without that, every producer took an even
+// share, so that each container came up with a few parts read ahead and
+// the rest still to be fetched one after the other while the consumer
+// waited; with it, the next containers are read whole while the far ones
+// wait.
+//
 // send returns false once ctx is done or InOrder is returning; produce
 // should then return. InOrder returns the first error of consume or
 // finished, or ctx's error if ctx ends first; either way it cancels the
@@ -34,23 +44,18 @@ func InOrder[T any](ctx context.Context, n, parallel, ahead int,
 	if n == 0 {
 		return nil
 	}
-	parallel = max(parallel, 1)
-	ahead = max(ahead, 1)
+	parallel, ahead = max(parallel, 1), max(ahead, 1)
 	ctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	defer cancel()
+	defer cancel() // which also wakes the producers waiting for the bound
+	budget := newReadAhead(ctx, ahead)
 
 	type part struct {
 		v     T
-		token bool // holds one of tokens, given back when consumed
+		token bool // holds a part of the bound, given back when consumed
 	}
-	type lane struct {
-		out  chan part     // the container's parts, closed when produce returns
-		head chan struct{} // closed when the consumer reaches the container
-	}
-	tokens := make(chan struct{}, ahead)
-	lanes := make(chan lane, parallel) // in order of i
+	lanes := make(chan chan part, parallel) // each container's parts, in order of i
 	slots := make(chan struct{}, parallel)
 	wg.Add(1)
 	go func() {
@@ -65,30 +70,21 @@ func InOrder[T any](ctx context.Context, n, parallel, ahead int,
 			// (each holds a token), so its send never waits for the
 			// consumer; the one being consumed waits once it is ahead+1
 			// parts ahead.
-			l := lane{out: make(chan part, ahead+1), head: make(chan struct{})}
+			out := make(chan part, ahead+1)
+			budget.start(i)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				defer func() { <-slots }()
-				defer close(l.out)
+				defer close(out)
+				defer budget.finish(i)
 				produce(ctx, i, func(v T) bool {
-					if ctx.Err() != nil {
+					token, ok := budget.take(ctx, i)
+					if !ok {
 						return false
 					}
-					p := part{v: v}
 					select {
-					case <-l.head:
-					default:
-						select {
-						case tokens <- struct{}{}:
-							p.token = true
-						case <-l.head:
-						case <-ctx.Done():
-							return false
-						}
-					}
-					select {
-					case l.out <- p:
+					case out <- part{v: v, token: token}:
 						return true
 					case <-ctx.Done():
 						return false
@@ -96,7 +92,7 @@ func InOrder[T any](ctx context.Context, n, parallel, ahead int,
 				})
 			}()
 			select {
-			case lanes <- l:
+			case lanes <- out:
 			case <-ctx.Done():
 				return
 			}
@@ -104,18 +100,18 @@ func InOrder[T any](ctx context.Context, n, parallel, ahead int,
 	}()
 
 	for i := range n {
-		var l lane
+		var out chan part
 		select {
-		case l = <-lanes:
+		case out = <-lanes:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-		close(l.head)
+		budget.reach(i)
 		for {
 			var p part
 			var ok bool
 			select {
-			case p, ok = <-l.out:
+			case p, ok = <-out:
 			case <-ctx.Done():
 			}
 			if err := ctx.Err(); err != nil {
@@ -127,7 +123,7 @@ func InOrder[T any](ctx context.Context, n, parallel, ahead int,
 				break
 			}
 			if p.token {
-				<-tokens
+				budget.give()
 			}
 			if err := consume(i, p.v); err != nil {
 				return err
@@ -138,4 +134,76 @@ func InOrder[T any](ctx context.Context, n, parallel, ahead int,
 		}
 	}
 	return nil
+}
+
+// readAhead is InOrder's bound on the parts held by containers ahead of
+// the one being consumed.
+type readAhead struct {
+	mu      sync.Mutex
+	changed sync.Cond // free, head or live changed, or ctx ended
+	free    int       // parts of the bound not held
+	head    int       // the container being consumed; -1 before the first
+	live    []int     // containers being listed, in order
+}
+
+func newReadAhead(ctx context.Context, ahead int) *readAhead {
+	r := &readAhead{free: ahead, head: -1}
+	r.changed.L = &r.mu
+	context.AfterFunc(ctx, func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.changed.Broadcast()
+	})
+	return r
+}
+
+// take waits until container i may hand a part over and says whether the
+// part holds a token (it does unless i is being consumed); ok is false
+// once ctx is done.
+func (r *readAhead) take(ctx context.Context, i int) (token, ok bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for ctx.Err() == nil {
+		if i == r.head {
+			return false, true
+		}
+		if r.free > r.nearer(i) {
+			r.free--
+			return true, true
+		}
+		r.changed.Wait()
+	}
+	return false, false
+}
+
+// nearer counts the containers being listed between the one being
+// consumed and i: each keeps a token for itself.
+func (r *readAhead) nearer(i int) int {
+	k := 0
+	for _, j := range r.live {
+		if j > r.head && j < i {
+			k++
+		}
+	}
+	return k
+}
+
+func (r *readAhead) update(fn func()) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fn()
+	r.changed.Broadcast()
+}
+
+// start and finish bracket container i's listing; reach says the consumer
+// has come to it; give returns a token.
+func (r *readAhead) start(i int) { r.update(func() { r.live = append(r.live, i) }) }
+func (r *readAhead) reach(i int) { r.update(func() { r.head = i }) }
+func (r *readAhead) give()       { r.update(func() { r.free++ }) }
+func (r *readAhead) finish(i int) {
+	r.update(func() {
+		if k := slices.Index(r.live, i); k >= 0 {
+			r.live = slices.Delete(r.live, k, k+1)
+		}
+	})
 }

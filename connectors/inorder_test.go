@@ -191,3 +191,62 @@ func TestInOrderCancelled(t *testing.T) {
 		t.Fatal("no send was refused after the cancellation")
 	}
 }
+
+// TestInOrderKeepsAPartForTheNextContainer checks that producers further
+// from the consumer leave a part of the bound to the containers between
+// them and the consumer that are still being listed: with containers 2
+// and 3 asking for parts before container 1 does, container 1 still gets
+// one. (Were the bound shared first come, first served, containers 2 and
+// 3 would take all of it, and each container would come up with a few
+// parts read ahead and the rest still to fetch while the consumer waited.)
+func TestInOrderKeepsAPartForTheNextContainer(t *testing.T) {
+	const n, parallel, ahead, parts = 4, 4, 3, 5
+	var far, next atomic.Int64
+	release, go1 := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- InOrder(context.Background(), n, parallel, ahead,
+			func(ctx context.Context, i int, send func(int) bool) {
+				sent := &far
+				switch i {
+				case 0:
+					<-release
+					send(0)
+					return
+				case 1:
+					<-go1
+					sent = &next
+				}
+				for range parts {
+					if !send(i) {
+						return
+					}
+					sent.Add(1)
+				}
+			},
+			func(int, int) error { return nil },
+			func(int) error { return nil })
+	}()
+	wait := func(what string, c *atomic.Int64, want int64) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for c.Load() < want && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		time.Sleep(50 * time.Millisecond) // room to overrun, if it would
+		if got := c.Load(); got != want {
+			t.Errorf("%s sent %d parts ahead of the consumer, want %d", what, got, want)
+		}
+	}
+	// Containers 2 and 3 leave one part to container 1, still listing.
+	wait("containers 2 and 3", &far, ahead-1)
+	close(go1)
+	wait("container 1, asking last,", &next, 1)
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if f, x := far.Load(), next.Load(); f != 2*parts || x != parts {
+		t.Fatalf("sent %d and %d parts, want %d and %d", f, x, 2*parts, parts)
+	}
+}

@@ -378,7 +378,8 @@ func (c *Connector) List(ctx context.Context, opts connectors.ListOptions, fn fu
 		cErr    error // of the container being consumed
 	)
 	// Containers after the one being taken are listed meanwhile, up to
-	// sixteen chunks (4,096 items) per parallel user ahead of it.
+	// sixteen chunks (4,096 items) per parallel user ahead of it, the
+	// next containers first.
 	err = connectors.InOrder(ctx, len(cs), c.opts.ParallelUsers, 16*c.opts.ParallelUsers,
 		func(ctx context.Context, i int, send func(chunk) bool) {
 			if cs[i].err != nil {

@@ -543,9 +543,10 @@ func (c *Connector) List(ctx context.Context, opts connectors.ListOptions, fn fu
 	// A mailbox's pages come one after the other, a round trip each, and
 	// the caller takes mailboxes in order: the mailboxes after the one
 	// being taken are listed meanwhile, up to four pages per parallel
-	// mailbox ahead of it (page_size messages each), so that a listing of
-	// large mailboxes does not take the sum of their round trips. That
-	// read-ahead is what bounds a plan's memory.
+	// mailbox ahead of it (page_size messages each), the next mailboxes
+	// first, so that a listing of large mailboxes does not take the sum
+	// of their round trips. That read-ahead is what bounds a plan's
+	// memory.
 	err = connectors.InOrder(ctx, len(mbs), c.opts.ParallelMailboxes, 4*c.opts.ParallelMailboxes,
 		func(ctx context.Context, i int, send func(page) bool) {
 			c.listMailbox(ctx, mbs[i], opts.ReceivedBefore, send)
