@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -247,6 +248,32 @@ func (f filter) match(m *Message) bool {
 	return true
 }
 
+// span returns the messages of ms (sorted by receipt, see byReceipt) that
+// match f: ms[lo:hi].
+func (f filter) span(ms []*Message) (lo, hi int) {
+	hi = len(ms)
+	first := func(p func(time.Time) bool) int {
+		return sort.Search(len(ms), func(i int) bool { return p(ms[i].Received) })
+	}
+	for _, c := range f {
+		notBefore := func(r time.Time) bool { return !r.Before(c.t) }
+		after := func(r time.Time) bool { return r.After(c.t) }
+		switch c.op {
+		case "ge":
+			lo = max(lo, first(notBefore))
+		case "gt":
+			lo = max(lo, first(after))
+		case "lt":
+			hi = min(hi, first(notBefore))
+		case "le":
+			hi = min(hi, first(after))
+		case "eq":
+			lo, hi = max(lo, first(notBefore)), min(hi, first(after))
+		}
+	}
+	return lo, max(lo, hi)
+}
+
 func parseFilter(s string) (filter, error) {
 	var f filter
 	if strings.TrimSpace(s) == "" {
@@ -293,37 +320,56 @@ func selectOf(q url.Values) ([]string, *response) {
 	return sel, nil
 }
 
-func (s *Server) messageJSON(m *Message, sel []string, immutable bool) map[string]any {
-	j := map[string]any{"@odata.etag": `W/"` + m.ChangeKey + `"`}
-	id := m.ImmutableID
+// messageOut is a message as Graph sends it: @odata.etag and id always,
+// the other properties when selected.
+type messageOut struct {
+	ETag                 string         `json:"@odata.etag"`
+	ID                   string         `json:"id"`
+	ChangeKey            *string        `json:"changeKey,omitempty"`
+	Categories           *[]string      `json:"categories,omitempty"`
+	ReceivedDateTime     *string        `json:"receivedDateTime,omitempty"`
+	CreatedDateTime      *string        `json:"createdDateTime,omitempty"`
+	LastModifiedDateTime *string        `json:"lastModifiedDateTime,omitempty"`
+	Subject              *string        `json:"subject,omitempty"`
+	BodyPreview          *string        `json:"bodyPreview,omitempty"`
+	ParentFolderID       *string        `json:"parentFolderId,omitempty"`
+	IsDraft              *bool          `json:"isDraft,omitempty"`
+	Body                 map[string]any `json:"body,omitempty"`
+	From                 map[string]any `json:"from,omitempty"`
+}
+
+func (s *Server) messageJSON(m *Message, sel []string, immutable bool) *messageOut {
+	j := &messageOut{ETag: `W/"` + m.ChangeKey + `"`, ID: m.ImmutableID}
 	if !immutable {
-		id = m.restID()
+		j.ID = m.restID()
 	}
-	j["id"] = id
+	str := func(v string) *string { return &v }
 	for _, p := range sel {
 		switch p {
 		case "changeKey":
-			j[p] = m.ChangeKey
+			j.ChangeKey = str(m.ChangeKey)
 		case "categories":
-			j[p] = append([]string{}, m.Categories...)
+			c := append([]string{}, m.Categories...)
+			j.Categories = &c
 		case "receivedDateTime":
-			j[p] = m.Received.UTC().Format(time.RFC3339)
+			j.ReceivedDateTime = str(m.Received.UTC().Format(time.RFC3339))
 		case "createdDateTime":
-			j[p] = m.Received.UTC().Format(time.RFC3339)
+			j.CreatedDateTime = str(m.Received.UTC().Format(time.RFC3339))
 		case "lastModifiedDateTime":
-			j[p] = m.LastModified.UTC().Format(time.RFC3339)
+			j.LastModifiedDateTime = str(m.LastModified.UTC().Format(time.RFC3339))
 		case "subject":
-			j[p] = m.Subject
+			j.Subject = str(m.Subject)
 		case "bodyPreview":
-			j[p] = m.BodyPreview
+			j.BodyPreview = str(m.BodyPreview)
 		case "parentFolderId":
-			j[p] = "AQMkAD" + m.Folder
+			j.ParentFolderID = str("AQMkAD" + m.Folder)
 		case "isDraft":
-			j[p] = m.Folder == "drafts"
+			d := m.Folder == "drafts"
+			j.IsDraft = &d
 		case "body":
-			j[p] = map[string]any{"contentType": "text", "content": m.BodyPreview}
+			j.Body = map[string]any{"contentType": "text", "content": m.BodyPreview}
 		case "from":
-			j[p] = map[string]any{"emailAddress": map[string]any{"name": "Sender", "address": "sender@example.org"}}
+			j.From = map[string]any{"emailAddress": map[string]any{"name": "Sender", "address": "sender@example.org"}}
 		}
 	}
 	return j
@@ -350,30 +396,19 @@ func (s *Server) listMessages(u *user, path string, q url.Values, immutable bool
 		return *bad
 	}
 	s.mu.Lock()
-	var ms []*Message
-	for _, m := range u.messages {
-		if f.match(m) {
-			ms = append(ms, m)
-		}
-	}
-	s.mu.Unlock()
-	slices.SortFunc(ms, func(a, b *Message) int {
-		c := a.Received.Compare(b.Received)
-		if desc {
-			c = -c
-		}
-		if c == 0 {
-			c = strings.Compare(a.ImmutableID, b.ImmutableID)
-		}
-		return c
-	})
-	from, to, next, resp, ok := s.page(path, q, len(ms))
+	all := u.byReceipt()
+	lo, hi := f.span(all)
+	from, to, next, resp, ok := s.page(path, q, hi-lo)
 	if !ok {
+		s.mu.Unlock()
 		return resp
 	}
-	value := []map[string]any{}
-	s.mu.Lock()
-	for _, m := range ms[from:to] {
+	value := make([]*messageOut, 0, to-from)
+	for k := from; k < to; k++ {
+		m := all[lo+k]
+		if desc {
+			m = all[hi-1-k]
+		}
 		value = append(value, s.messageJSON(m, sel, immutable))
 	}
 	s.mu.Unlock()
@@ -449,6 +484,7 @@ func (s *Server) permanentDelete(u *user, id string) response {
 		return notFound()
 	}
 	delete(u.messages, m.ImmutableID)
+	u.sorted = nil
 	if u.hold {
 		u.purges[m.ImmutableID] = m
 	}

@@ -48,6 +48,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -95,11 +96,14 @@ type Server struct {
 }
 
 type user struct {
-	id, upn     string
-	noMailbox   bool
-	hold        bool
-	denied      bool
-	messages    map[string]*Message // by immutable id
+	id, upn   string
+	noMailbox bool
+	hold      bool
+	denied    bool
+	messages  map[string]*Message // by immutable id
+	// sorted are the messages by receipt and immutable id, nil when
+	// messages changed since they were sorted (listings page through it).
+	sorted      []*Message
 	purges      map[string]*Message
 	revokeAfter int // deny after this many more requests, when > 0
 }
@@ -247,6 +251,7 @@ func (s *Server) Put(upn string, m Message) *Message {
 	m.ChangeKey = changeKey(m.ImmutableID, 0)
 	mm := m
 	u.messages[m.ImmutableID] = &mm
+	u.sorted = nil
 	return &mm
 }
 
@@ -285,7 +290,28 @@ func (s *Server) Move(upn, id, folder string) {
 func (s *Server) Remove(upn, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.mustUser(upn).messages, id)
+	u := s.mustUser(upn)
+	delete(u.messages, id)
+	u.sorted = nil
+}
+
+// byReceipt returns the user's messages sorted by receipt and immutable
+// id (a slice it does not change afterwards). s.mu must be held.
+func (u *user) byReceipt() []*Message {
+	if u.sorted == nil {
+		ms := make([]*Message, 0, len(u.messages))
+		for _, m := range u.messages {
+			ms = append(ms, m)
+		}
+		slices.SortFunc(ms, func(a, b *Message) int {
+			if c := a.Received.Compare(b.Received); c != 0 {
+				return c
+			}
+			return strings.Compare(a.ImmutableID, b.ImmutableID)
+		})
+		u.sorted = ms
+	}
+	return u.sorted
 }
 
 // Get returns a copy of a message visible in the mailbox.

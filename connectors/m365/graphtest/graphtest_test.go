@@ -79,3 +79,41 @@ func TestGzippedBatchRequest(t *testing.T) {
 		t.Fatalf("bad gzip: status %d, want 400", resp2.StatusCode)
 	}
 }
+
+// TestFilterSpan checks that the span of sorted messages a listing pages
+// through is exactly the messages the filter matches, for every operator
+// and pair of operators, at, between and beyond the messages' times (with
+// ties).
+func TestFilterSpan(t *testing.T) {
+	base := time.Date(2023, 1, 7, 10, 0, 0, 0, time.UTC)
+	u := &user{messages: map[string]*Message{}}
+	for i := range 40 {
+		id := string(rune('a'+i%26)) + string(rune('a'+i/26))
+		u.messages[id] = &Message{ImmutableID: id, Received: base.Add(time.Duration(i/3) * time.Minute)}
+	}
+	ms := u.byReceipt()
+	ops := []string{"ge", "gt", "lt", "le", "eq"}
+	var times []time.Time
+	for k := -2; k <= 30; k++ {
+		times = append(times, base.Add(time.Duration(k)*30*time.Second))
+	}
+	check := func(f filter) {
+		t.Helper()
+		lo, hi := f.span(ms)
+		for i, m := range ms {
+			if in := i >= lo && i < hi; in != f.match(m) {
+				t.Fatalf("filter %+v: message %d (%s) in the span [%d,%d) is %v, matches %v", f, i, m.Received.Format(time.TimeOnly), lo, hi, in, f.match(m))
+			}
+		}
+	}
+	for _, a := range ops {
+		for _, ta := range times {
+			check(filter{{a, ta}})
+			for _, b := range ops {
+				for _, tb := range times {
+					check(filter{{a, ta}, {b, tb}})
+				}
+			}
+		}
+	}
+}
