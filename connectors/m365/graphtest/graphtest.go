@@ -37,6 +37,7 @@
 package graphtest
 
 import (
+	"cmp"
 	"compress/gzip"
 	"crypto/rand"
 	"crypto/sha256"
@@ -45,6 +46,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -299,17 +301,9 @@ func (s *Server) Remove(upn, id string) {
 // id (a slice it does not change afterwards). s.mu must be held.
 func (u *user) byReceipt() []*Message {
 	if u.sorted == nil {
-		ms := make([]*Message, 0, len(u.messages))
-		for _, m := range u.messages {
-			ms = append(ms, m)
-		}
-		slices.SortFunc(ms, func(a, b *Message) int {
-			if c := a.Received.Compare(b.Received); c != 0 {
-				return c
-			}
-			return strings.Compare(a.ImmutableID, b.ImmutableID)
+		u.sorted = slices.SortedFunc(maps.Values(u.messages), func(a, b *Message) int {
+			return cmp.Or(a.Received.Compare(b.Received), strings.Compare(a.ImmutableID, b.ImmutableID))
 		})
-		u.sorted = ms
 	}
 	return u.sorted
 }
