@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -181,9 +182,10 @@ func (c *Conn) listFrom(ctx context.Context, dir *os.Root, ref string, fn func(c
 	}
 	w := walker{c: c, ctx: wctx, full: full, free: free, batch: <-free}
 	if runtime.GOMAXPROCS(0) > 1 {
-		jobs, helped := make(chan statJob), make(chan struct{})
-		w.helper, w.helped = jobs, helped
-		go help(jobs, helped)
+		// One window at most waits for the helper (lstatAll).
+		jobs := make(chan *statJob, 1)
+		w.helper = jobs
+		go help(jobs)
 		defer close(jobs)
 	}
 	done := make(chan error, 1)
@@ -232,10 +234,9 @@ type walker struct {
 	batch      []connectors.Item
 	full, free chan []connectors.Item
 	skipped    []error
-	// helper, when set, takes a share of each large window of lookups
-	// and signals helped when it is done (lstatAll).
-	helper chan<- statJob
-	helped <-chan struct{}
+	// helper, when set, is offered each large window of lookups to
+	// share (lstatAll).
+	helper chan *statJob
 	// scratch holds an item's ref and version while they are built, so
 	// that both take one allocation (item).
 	scratch []byte
@@ -441,41 +442,74 @@ func (w *walker) item(e *entry, container, name string) connectors.Item {
 }
 
 // lstatAll looks up names in the folder st was opened on, filling ents.
-// A large window is shared with the walk's helper goroutine, which looks
-// up the second half meanwhile: the system calls of one folder then use
-// both cores.
+// A large window is offered to the walk's helper goroutine, and both
+// take its names a few at a time until none is left: the system calls of
+// one folder then use both cores while the helper runs, and the walker
+// never waits for a helper the scheduler has not run yet (the evaluation
+// of the items listed before competes for the same two cores), only for
+// the few names the helper has taken and is still looking up.
 func (w *walker) lstatAll(st *statDir, names []string, ents []entry) {
-	h := 0
-	if w.helper != nil && len(names) >= 2*minShare {
-		h = len(names) / 2
-		w.helper <- statJob{st: st, names: names[h:], ents: ents[h:]}
-		names, ents = names[:h], ents[:h]
+	if w.helper == nil || len(names) < 2*minShare {
+		for i, name := range names {
+			st.lstat(name, &ents[i])
+		}
+		return
 	}
-	for i, name := range names {
-		st.lstat(name, &ents[i])
+	j := &statJob{st: st, names: names, ents: ents, done: make(chan struct{})}
+	select {
+	case <-w.helper: // a window the helper never came to: all looked up
+	default:
 	}
-	if h > 0 {
-		<-w.helped
+	select {
+	case w.helper <- j:
+	default:
 	}
+	j.run()
+	<-j.done
 }
 
-// minShare is the fewest names worth handing to the helper.
+// minShare is the fewest names worth offering to the helper.
 const minShare = 16
 
-// statJob is a part of a window for the helper to look up.
+// statClaim is how many names the walker or the helper takes at a time.
+const statClaim = 4
+
+// statJob is a window of names shared between the walker and its helper.
 type statJob struct {
-	st    *statDir
-	names []string
-	ents  []entry
+	st       *statDir
+	names    []string
+	ents     []entry
+	next     atomic.Int64  // the first name nobody has taken
+	finished atomic.Int64  // names looked up
+	done     chan struct{} // closed when every name is looked up
 }
 
-// help looks up what the walker hands over until jobs is closed.
-func help(jobs <-chan statJob, done chan<- struct{}) {
-	for j := range jobs {
-		for i, name := range j.names {
-			j.st.lstat(name, &j.ents[i])
+// run looks names up, statClaim at a time, until none is left to take;
+// whoever looks up the last one closes done. Once next is past the end
+// run touches neither names nor ents, so a job the helper comes to after
+// the walker has finished it (and reuses ents) is harmless.
+func (j *statJob) run() {
+	n := int64(len(j.names))
+	for {
+		i := j.next.Add(statClaim) - statClaim
+		if i >= n {
+			return
 		}
-		done <- struct{}{}
+		end := min(i+statClaim, n)
+		for k := i; k < end; k++ {
+			j.st.lstat(j.names[k], &j.ents[k])
+		}
+		if j.finished.Add(end-i) == n {
+			close(j.done)
+		}
+	}
+}
+
+// help takes a share of each window the walker offers until jobs is
+// closed.
+func help(jobs <-chan *statJob) {
+	for j := range jobs {
+		j.run()
 	}
 }
 
