@@ -50,6 +50,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"go.uber.org/zap"
@@ -193,6 +194,10 @@ type Conn struct {
 	// remove removes name from dir. Tests replace it to make a removal fail
 	// even when they run as root.
 	remove func(dir *os.Root, name string) error
+	// helpers is how many goroutines help a listing's walk, ahead how
+	// many parts the runs not being read may hold (runs.go). Tests set
+	// them to split as often, and wait as often, as they can.
+	helpers, ahead int
 }
 
 var (
@@ -248,6 +253,8 @@ func open(root string, exclude []string, logger *zap.Logger) (*Conn, error) {
 		log:       logger,
 		readNames: readNames,
 		remove:    func(dir *os.Root, name string) error { return dir.Remove(name) },
+		helpers:   min(runtime.GOMAXPROCS(0)-1, maxHelpers),
+		ahead:     listAhead,
 	}
 	if len(exclude) > 0 {
 		c.exclude = make(map[string]struct{}, len(exclude))

@@ -112,6 +112,9 @@ func (w *walker) walkFD(fd int, ref string, depth int) error {
 	if n := min(len(names), statWindow); cap(lv.ents) < n {
 		lv.ents = make([]entry, n)
 	}
+	if n := min(len(names), statWindow); cap(lv.splits) < n {
+		lv.splits = make([]*run, n)
+	}
 	ents := lv.ents[:min(len(names), statWindow)]
 	for lo := 0; lo < len(names); lo += statWindow {
 		win := names[lo:min(lo+statWindow, len(names))]
@@ -119,9 +122,18 @@ func (w *walker) walkFD(fd int, ref string, depth int) error {
 			return connectors.Errorf(connectors.CodeCancelled, "list", ref, err)
 		}
 		w.lstatAll(st, win, ents[:len(win)])
+		splits := lv.splits[:len(win)]
+		clear(splits)
 		for k, name := range win {
 			descend, err := w.look(ref, name, &ents[k])
-			if err == nil && descend {
+			switch {
+			case err != nil || !descend:
+			case splits[k] != nil && !splits[k].taken.CompareAndSwap(false, true):
+				err = w.send(splits[k]) // a helper walks it
+			case splits[k] != nil: // no helper came to it: walked here
+				err = w.walkRun(splits[k])
+			default:
+				w.offerNext(fd, ref, win, ents, splits, k, depth+1)
 				err = w.enterFD(fd, ref, name, &ents[k], depth+1)
 			}
 			if err != nil {
@@ -132,6 +144,46 @@ func (w *walker) walkFD(fd int, ref string, depth int) error {
 	return nil
 }
 
+// offerNext offers the first folder after the k-th name of a window of
+// the folder open as fd, whose ref is ref, that is not offered yet, to
+// the helpers, as a run of their own (runs.go): a helper that takes it
+// walks it while the walker walks the k-th, and the walker walks it
+// itself if none has taken it by then. The folder is opened as enterFD
+// opens it; if that fails, it is left to the walk, which comes to it in
+// its turn and records why.
+func (w *walker) offerNext(fd int, ref string, names []string, ents []entry, splits []*run, k, depth int) {
+	if w.runs == nil || len(w.runs) == cap(w.runs) {
+		return
+	}
+	for n := k + 1; n < len(names); n++ {
+		if splits[n] != nil || !w.c.descends(names[n], &ents[n]) {
+			continue
+		}
+		sub, err := openVerified(fd, names[n], &ents[n])
+		if err != nil {
+			return
+		}
+		r := newRun(sub, joinRef(ref, names[n]), depth)
+		select {
+		case w.runs <- r:
+			splits[n] = r
+		default:
+			unix.Close(sub) // offered enough meanwhile
+		}
+		return
+	}
+}
+
+// walkRun walks the run a walker offered (offerNext) and closes its
+// folder.
+func (w *walker) walkRun(r *run) error {
+	defer r.close()
+	return w.walkFD(r.fd, r.ref, r.depth)
+}
+
+// close closes the folder of a run.
+func (r *run) close() { unix.Close(r.fd) }
+
 // enterFD walks the folder name of the folder open as fd, whose ref is
 // ref, which lstat found to be e. It is opened with O_NOFOLLOW and
 // O_DIRECTORY, so never through a link, and compared with e (device and
@@ -139,6 +191,21 @@ func (w *walker) walkFD(fd int, ref string, depth int) error {
 // enter does.
 func (w *walker) enterFD(fd int, ref, name string, e *entry, depth int) error {
 	child := joinRef(ref, name)
+	sub, err := openVerified(fd, name, e)
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			w.skip(child, classify(err), err)
+		}
+		return nil
+	}
+	err = w.walkFD(sub, child, depth)
+	unix.Close(sub)
+	return err
+}
+
+// openVerified opens the folder name of the folder open as fd, which
+// lstat found to be e, and checks that it is e.
+func openVerified(fd int, name string, e *entry) (int, error) {
 	sub, err := openDirAt(fd, name)
 	if errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP) {
 		err = errMoved // no longer a folder: a file or a link now
@@ -152,17 +219,10 @@ func (w *walker) enterFD(fd int, ref, name string, e *entry, depth int) error {
 		}
 		if err != nil {
 			unix.Close(sub)
+			return -1, err
 		}
 	}
-	if err != nil {
-		if !errors.Is(err, fs.ErrNotExist) {
-			w.skip(child, classify(err), err)
-		}
-		return nil
-	}
-	err = w.walkFD(sub, child, depth)
-	unix.Close(sub)
-	return err
+	return sub, err
 }
 
 // openDirAt opens the folder name in the folder open as fd, never
@@ -183,8 +243,9 @@ func openDirAt(fd int, name string) (int, error) {
 // level is what walkFD keeps of a folder while it walks the folders in
 // it, reused for the next folder at the same depth.
 type level struct {
-	names []string
-	ents  []entry
+	names  []string
+	ents   []entry
+	splits []*run // the folders of the window handed to helpers
 }
 
 // readDir appends to names the names in the folder open as fd, except

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -157,86 +157,158 @@ func (c *Conn) List(ctx context.Context, opts connectors.ListOptions, fn func(co
 	return nil
 }
 
-// listBatch is how many items the walking goroutine hands to fn's at a
-// time, and listQueue how many such batches may wait: enough to keep
-// both busy, little enough to hold no memory to speak of.
+// listBatch is how many items a walking goroutine hands to fn's at a
+// time, and listQueue how many such batches one run may have sent ahead:
+// enough to keep both busy, little enough to hold no memory to speak of.
+// listAhead is how many parts the runs not being read may hold (runs.go):
+// some 33,000 items, under 10 MB (a plan is bound by its CPU by then: 512
+// parts were no faster on 200,000 files, and 20 MB larger). maxHelpers
+// bounds the goroutines helping a walk.
 const (
-	listBatch = 256
-	listQueue = 4
+	listBatch  = 256
+	listQueue  = 4
+	listAhead  = 128
+	maxHelpers = 3
 )
 
-// listFrom walks the folder dir, whose ref is ref, on a goroutine of its
-// own, which makes the system calls (reading folders, one lstat per
+// listFrom walks the folder dir, whose ref is ref, on goroutines of its
+// own, which make the system calls (reading folders, one lstat per
 // entry), while fn runs on the caller's goroutine on the items already
 // found, batch by batch, in the walk's order: a caller that evaluates and
-// stores what it is given (a plan) then uses a second core instead of
-// waiting for the file system. When fn fails, the walk stops and its
-// error is returned unwrapped.
+// stores what it is given (a plan) then uses another core instead of
+// waiting for the file system. With two cores or more, helper goroutines
+// walk folders ahead of the walker and share the lookups of large
+// folders with it (runs.go, lstatAll). When fn fails, the walk stops and
+// its error is returned unwrapped.
 func (c *Conn) listFrom(ctx context.Context, dir *os.Root, ref string, fn func(connectors.Item) error) error {
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
-	full := make(chan []connectors.Item, listQueue)
-	free := make(chan []connectors.Item, listQueue+2)
-	for range listQueue + 2 {
-		free <- make([]connectors.Item, 0, listBatch)
-	}
-	w := walker{c: c, ctx: wctx, full: full, free: free, batch: <-free}
-	if runtime.GOMAXPROCS(0) > 1 {
-		// One window at most waits for the helper (lstatAll).
-		jobs := make(chan *statJob, 1)
-		w.helper = jobs
-		go help(jobs)
-		defer close(jobs)
-	}
-	done := make(chan error, 1)
-	go func() {
-		err := w.walkTop(dir, ref)
-		if err == nil {
-			err = w.send()
+	b, stopBudget := newBudget(wctx, max(c.ahead, 1))
+	defer stopBudget()
+	l := &listing{ctx: wctx, stop: stop, fn: fn, budget: b, free: make(chan []connectors.Item, listQueue+2)}
+	sh := &shared{c: c, ctx: wctx, budget: b, free: l.free}
+	var wg sync.WaitGroup
+	if c.helpers > 0 {
+		// One window at most waits for a helper (lstatAll), and a run
+		// for each (offerNext).
+		sh.helper, sh.runs = make(chan *statJob, 1), make(chan *run, c.helpers)
+		for range c.helpers {
+			wg.Go(sh.help)
 		}
-		close(full)
-		done <- err
-	}()
-	var fnErr error
-	for batch := range full {
-		for i := range batch {
-			if fnErr != nil || ctx.Err() != nil {
-				break // the walk stops at its next entry
-			}
-			if fnErr = fn(batch[i]); fnErr != nil {
-				stop()
-			}
-		}
-		clear(batch) // drop the strings for the collector
-		free <- batch[:0]
 	}
-	walkErr := <-done
+	first := newRun(-1, ref, 0)
+	wg.Go(func() {
+		w := sh.walker()
+		w.out, w.batch = first, w.takeBatch()
+		w.finish(first, w.walkTop(dir, ref))
+		if sh.runs != nil {
+			sh.helpWith(w) // the walker helps the runs still going
+		}
+	})
+	err := l.drain(first)
+	stop() // the helpers, waiting for work, return
+	wg.Wait()
+	sh.closeOffered()
+	c.log.Debug("listed", zap.String("ref", ref), zap.Int("helpers", c.helpers), zap.Int64("folders_walked_by_helpers", sh.helped.Load()))
 	switch {
-	case fnErr != nil:
-		return fnErr
+	case l.fnErr != nil:
+		return l.fnErr
 	case ctx.Err() != nil:
 		return connectors.Errorf(connectors.CodeCancelled, "list", ref, ctx.Err())
-	case walkErr != nil:
-		return walkErr
+	case err != nil:
+		return err
 	}
-	if len(w.skipped) > 0 {
-		return &connectors.IncompleteError{Skipped: w.skipped}
+	if len(l.skipped) > 0 {
+		return &connectors.IncompleteError{Skipped: l.skipped}
 	}
 	return nil
 }
 
-// walker is the state of one listing's walk, on the walking goroutine.
-type walker struct {
-	c   *Conn
-	ctx context.Context
-	// batch collects items until it is full, then goes to full; empty
-	// ones come back on free.
-	batch      []connectors.Item
-	full, free chan []connectors.Item
-	skipped    []error
+// listing is what fn's goroutine keeps of a listing while it reads the
+// runs (drain).
+type listing struct {
+	ctx     context.Context // the walk's: it ends when fn fails
+	stop    context.CancelFunc
+	fn      func(connectors.Item) error
+	fnErr   error
+	budget  *budget
+	free    chan []connectors.Item
+	skipped []error
+}
+
+// recycle gives a batch fn's goroutine has read back to the walkers.
+func (l *listing) recycle(b []connectors.Item) {
+	if cap(b) < listBatch {
+		return
+	}
+	clear(b) // drop the strings for the collector
+	select {
+	case l.free <- b[:0]:
+	default:
+	}
+}
+
+// shared is what the goroutines walking one listing share.
+type shared struct {
+	c      *Conn
+	ctx    context.Context
+	budget *budget
+	free   chan []connectors.Item
 	// helper, when set, is offered each large window of lookups to
-	// share (lstatAll).
+	// share (lstatAll), and runs the folders to walk ahead (offerNext).
 	helper chan *statJob
+	runs   chan *run
+	// helped counts the runs helpers walked.
+	helped atomic.Int64
+}
+
+// closeOffered closes the folders of the runs offered and never taken,
+// once the listing stopped early.
+func (sh *shared) closeOffered() {
+	for {
+		select {
+		case r := <-sh.runs:
+			if r.taken.CompareAndSwap(false, true) {
+				r.close()
+			}
+		default:
+			return
+		}
+	}
+}
+
+func (sh *shared) walker() *walker { return &walker{shared: sh} }
+
+// help walks the runs and looks up the windows handed to it until the
+// listing ends.
+func (sh *shared) help() { sh.helpWith(sh.walker()) }
+
+func (sh *shared) helpWith(w *walker) {
+	for {
+		select {
+		case j := <-sh.helper:
+			j.run()
+		case r := <-sh.runs:
+			if r.taken.CompareAndSwap(false, true) {
+				sh.helped.Add(1)
+				w.out, w.batch, w.skipped = r, w.takeBatch(), nil
+				w.finish(r, w.walkRun(r))
+			}
+		case <-sh.ctx.Done():
+			return
+		}
+	}
+}
+
+// walker is the state of one goroutine's walk of a run.
+type walker struct {
+	*shared
+	// out is the run being walked; batch collects its items until it is
+	// full, then goes to out, with the parts of the share skipped since
+	// the last one.
+	out     *run
+	batch   []connectors.Item
+	skipped []error
 	// scratch holds an item's ref and version while they are built, so
 	// that both take one allocation (item).
 	scratch []byte
@@ -255,25 +327,40 @@ func (w *walker) emit(it connectors.Item) error {
 	if len(w.batch) < listBatch {
 		return nil
 	}
-	return w.send()
+	return w.send(nil)
 }
 
-// send hands the batch, if it holds anything, to fn's goroutine.
-func (w *walker) send() error {
-	if len(w.batch) == 0 {
+// send hands the batch and the parts skipped, if any, and then the run
+// split, if any, to fn's goroutine.
+func (w *walker) send(split *run) error {
+	if len(w.batch) == 0 && len(w.skipped) == 0 && split == nil {
 		return nil
 	}
-	select {
-	case w.full <- w.batch:
-	case <-w.ctx.Done():
+	if !w.budget.send(w.out, part{items: w.batch, skipped: w.skipped, split: split}) {
 		return w.ctx.Err()
 	}
-	select {
-	case w.batch = <-w.free:
-	case <-w.ctx.Done():
-		return w.ctx.Err()
-	}
+	w.batch, w.skipped = w.takeBatch(), nil
 	return nil
+}
+
+// takeBatch returns an empty batch, one fn's goroutine gave back if it
+// can.
+func (w *walker) takeBatch() []connectors.Item {
+	select {
+	case b := <-w.free:
+		return b
+	default:
+		return make([]connectors.Item, 0, listBatch)
+	}
+}
+
+// finish ends the run r, which stopped with err (nil: at its end).
+func (w *walker) finish(r *run, err error) {
+	if err == nil {
+		err = w.send(nil)
+	}
+	w.budget.end(r, err)
+	w.out, w.batch, w.skipped = nil, nil, nil
 }
 
 // walk lists the folder dir, whose ref is ref. Failing to read the folder
@@ -340,6 +427,13 @@ func (w *walker) walkEntry(dir *os.Root, ref, name string, e *entry) error {
 	err = w.walk(sub, child, false)
 	sub.Close()
 	return err
+}
+
+// descends reports whether look would have the walk enter the entry
+// name, which lstat found to be e, without doing what look does: a
+// folder the walk may enter is one offerNext may hand to a helper.
+func (c *Conn) descends(name string, e *entry) bool {
+	return e.err == nil && e.mode.Type() == fs.ModeDir && !c.excluded(name) && checkRef(name) == nil
 }
 
 // look decides about the entry name of the folder ref, which lstat found
@@ -442,12 +536,14 @@ func (w *walker) item(e *entry, container, name string) connectors.Item {
 }
 
 // lstatAll looks up names in the folder st was opened on, filling ents.
-// A large window is offered to the walk's helper goroutine, and both
-// take its names a few at a time until none is left: the system calls of
-// one folder then use both cores while the helper runs, and the walker
-// never waits for a helper the scheduler has not run yet (the evaluation
-// of the items listed before competes for the same two cores), only for
-// the few names the helper has taken and is still looking up.
+// A large window is offered to the helpers, and whoever takes it and the
+// walker take its names a few at a time until none is left: the system
+// calls of one folder then use two cores while a helper is free, and the
+// walker never waits for a helper the scheduler has not run yet (fn's
+// goroutine competes for the same cores), only for the few names a
+// helper has taken and is still looking up. A window offered earlier
+// that no helper came to (another walker's, when helpers walk runs of
+// their own) is looked into first.
 func (w *walker) lstatAll(st *statDir, names []string, ents []entry) {
 	if w.helper == nil || len(names) < 2*minShare {
 		for i, name := range names {
@@ -457,7 +553,8 @@ func (w *walker) lstatAll(st *statDir, names []string, ents []entry) {
 	}
 	j := &statJob{st: st, names: names, ents: ents, done: make(chan struct{})}
 	select {
-	case <-w.helper: // a window the helper never came to: all looked up
+	case other := <-w.helper: // another walker's window no helper came to
+		other.run()
 	default:
 	}
 	select {

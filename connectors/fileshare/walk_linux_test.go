@@ -103,7 +103,7 @@ func TestEnterFDChecksFolder(t *testing.T) {
 		return &e
 	}
 	var listed []string
-	w := walker{c: c, ctx: context.Background(), free: make(chan []connectors.Item, 1), full: make(chan []connectors.Item, 1)}
+	w := walker{shared: &shared{c: c, ctx: context.Background()}}
 	walk := func(name string, e *entry) {
 		t.Helper()
 		if err := w.enterFD(fd, "", name, e, 1); err != nil {
@@ -162,7 +162,7 @@ func TestEnterFDChecksFolder(t *testing.T) {
 func TestWalkFDUnreadable(t *testing.T) {
 	c, f, _ := openTest(t)
 	f.Put(t, "a/in.txt", []byte("a"), when)
-	w := walker{c: c, ctx: context.Background()}
+	w := walker{shared: &shared{c: c, ctx: context.Background()}}
 	bad, err := unix.Open(filepath.Join(f.Dir, "a", "in.txt"), unix.O_RDONLY|unix.O_CLOEXEC, 0) // getdents: ENOTDIR
 	if err != nil {
 		t.Fatal(err)
