@@ -126,17 +126,22 @@ func (w *walker) walkFD(fd int, ref string, depth int) error {
 		clear(splits)
 		for k, name := range win {
 			descend, err := w.look(ref, name, &ents[k])
-			switch {
-			case err != nil || !descend:
-			case splits[k] != nil && !splits[k].taken.CompareAndSwap(false, true):
-				err = w.send(splits[k]) // a helper walks it
-			case splits[k] != nil: // no helper came to it: walked here
-				err = w.walkRun(splits[k])
+			if err != nil {
+				dropOffered(splits[k:])
+				return err
+			}
+			switch r := splits[k]; {
+			case !descend: // never offered: descends is look's decision
+			case r != nil && !r.keep():
+				err = w.send(r) // a helper walks it
+			case r != nil: // no helper took it: walked here
+				err = w.walkRun(r)
 			default:
 				w.offerNext(fd, ref, win, ents, splits, k, depth+1)
 				err = w.enterFD(fd, ref, name, &ents[k], depth+1)
 			}
 			if err != nil {
+				dropOffered(splits[k+1:])
 				return err
 			}
 		}
@@ -146,13 +151,13 @@ func (w *walker) walkFD(fd int, ref string, depth int) error {
 
 // offerNext offers the first folder after the k-th name of a window of
 // the folder open as fd, whose ref is ref, that is not offered yet, to
-// the helpers, as a run of their own (runs.go): a helper that takes it
+// the helpers, as a run of its own (runs.go): a helper that takes it
 // walks it while the walker walks the k-th, and the walker walks it
 // itself if none has taken it by then. The folder is opened as enterFD
 // opens it; if that fails, it is left to the walk, which comes to it in
 // its turn and records why.
 func (w *walker) offerNext(fd int, ref string, names []string, ents []entry, splits []*run, k, depth int) {
-	if w.runs == nil || len(w.runs) == cap(w.runs) {
+	if !w.helping || !w.board.mayOffer(w.out) {
 		return
 	}
 	for n := k + 1; n < len(names); n++ {
@@ -164,13 +169,22 @@ func (w *walker) offerNext(fd int, ref string, names []string, ents []entry, spl
 			return
 		}
 		r := newRun(sub, joinRef(ref, names[n]), depth)
-		select {
-		case w.runs <- r:
+		if w.board.offerRun(w.out, r) {
 			splits[n] = r
-		default:
+		} else {
 			unix.Close(sub) // offered enough meanwhile
 		}
 		return
+	}
+}
+
+// dropOffered closes the folders of the runs offered that no helper
+// took, when the walk that offered them stops before it comes to them.
+func dropOffered(splits []*run) {
+	for _, r := range splits {
+		if r != nil && r.keep() {
+			r.close()
+		}
 	}
 }
 

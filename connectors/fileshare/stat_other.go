@@ -22,6 +22,5 @@ func (w *walker) walkTop(dir *os.Root, ref string) error { return w.walk(dir, re
 // level is walkFD's (Linux).
 type level struct{}
 
-// walkRun and close are Linux's: only walkFD offers runs.
+// walkRun is Linux's: only walkFD offers runs.
 func (w *walker) walkRun(*run) error { panic("fileshare: a run offered outside walkFD") }
-func (r *run) close()                { panic("fileshare: a run offered outside walkFD") }

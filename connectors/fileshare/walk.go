@@ -183,32 +183,26 @@ const (
 func (c *Conn) listFrom(ctx context.Context, dir *os.Root, ref string, fn func(connectors.Item) error) error {
 	wctx, stop := context.WithCancel(ctx)
 	defer stop()
-	b, stopBudget := newBudget(wctx, max(c.ahead, 1))
-	defer stopBudget()
-	l := &listing{ctx: wctx, stop: stop, fn: fn, budget: b, free: make(chan []connectors.Item, listQueue+2)}
-	sh := &shared{c: c, ctx: wctx, budget: b, free: l.free}
+	b, stopBoard := newBoard(wctx, max(c.ahead, 1))
+	defer stopBoard()
+	l := &listing{ctx: wctx, stop: stop, fn: fn, board: b, free: make(chan []connectors.Item, listQueue+2)}
+	sh := &shared{c: c, ctx: wctx, board: b, free: l.free, helping: c.helpers > 0}
 	var wg sync.WaitGroup
-	if c.helpers > 0 {
-		// One window at most waits for a helper (lstatAll), and a run
-		// for each (offerNext).
-		sh.helper, sh.runs = make(chan *statJob, 1), make(chan *run, c.helpers)
-		for range c.helpers {
-			wg.Go(sh.help)
-		}
+	for range c.helpers {
+		wg.Go(sh.help)
 	}
 	first := newRun(-1, ref, 0)
 	wg.Go(func() {
 		w := sh.walker()
 		w.out, w.batch = first, w.takeBatch()
 		w.finish(first, w.walkTop(dir, ref))
-		if sh.runs != nil {
+		if sh.helping {
 			sh.helpWith(w) // the walker helps the runs still going
 		}
 	})
 	err := l.drain(first)
 	stop() // the helpers, waiting for work, return
 	wg.Wait()
-	sh.closeOffered()
 	c.log.Debug("listed", zap.String("ref", ref), zap.Int("helpers", c.helpers), zap.Int64("folders_walked_by_helpers", sh.helped.Load()))
 	switch {
 	case l.fnErr != nil:
@@ -231,7 +225,7 @@ type listing struct {
 	stop    context.CancelFunc
 	fn      func(connectors.Item) error
 	fnErr   error
-	budget  *budget
+	board   *board
 	free    chan []connectors.Item
 	skipped []error
 }
@@ -250,51 +244,33 @@ func (l *listing) recycle(b []connectors.Item) {
 
 // shared is what the goroutines walking one listing share.
 type shared struct {
-	c      *Conn
-	ctx    context.Context
-	budget *budget
-	free   chan []connectors.Item
-	// helper, when set, is offered each large window of lookups to
-	// share (lstatAll), and runs the folders to walk ahead (offerNext).
-	helper chan *statJob
-	runs   chan *run
+	c     *Conn
+	ctx   context.Context
+	board *board
+	free  chan []connectors.Item
+	// helping: helpers take the windows of lookups (lstatAll) and the
+	// folders (offerNext) offered on the board.
+	helping bool
 	// helped counts the runs helpers walked.
 	helped atomic.Int64
 }
 
-// closeOffered closes the folders of the runs offered and never taken,
-// once the listing stopped early.
-func (sh *shared) closeOffered() {
-	for {
-		select {
-		case r := <-sh.runs:
-			if r.taken.CompareAndSwap(false, true) {
-				r.close()
-			}
-		default:
-			return
-		}
-	}
-}
-
 func (sh *shared) walker() *walker { return &walker{shared: sh} }
 
-// help walks the runs and looks up the windows handed to it until the
+// help walks the runs and looks up the windows offered until the
 // listing ends.
 func (sh *shared) help() { sh.helpWith(sh.walker()) }
 
 func (sh *shared) helpWith(w *walker) {
 	for {
-		select {
-		case j := <-sh.helper:
+		switch j, r := sh.board.work(); {
+		case j != nil:
 			j.run()
-		case r := <-sh.runs:
-			if r.taken.CompareAndSwap(false, true) {
-				sh.helped.Add(1)
-				w.out, w.batch, w.skipped = r, w.takeBatch(), nil
-				w.finish(r, w.walkRun(r))
-			}
-		case <-sh.ctx.Done():
+		case r != nil:
+			sh.helped.Add(1)
+			w.out, w.batch, w.skipped = r, w.takeBatch(), nil
+			w.finish(r, w.walkRun(r))
+		default:
 			return
 		}
 	}
@@ -336,7 +312,7 @@ func (w *walker) send(split *run) error {
 	if len(w.batch) == 0 && len(w.skipped) == 0 && split == nil {
 		return nil
 	}
-	if !w.budget.send(w.out, part{items: w.batch, skipped: w.skipped, split: split}) {
+	if !w.board.send(w.out, part{items: w.batch, skipped: w.skipped, split: split}) {
 		return w.ctx.Err()
 	}
 	w.batch, w.skipped = w.takeBatch(), nil
@@ -359,7 +335,7 @@ func (w *walker) finish(r *run, err error) {
 	if err == nil {
 		err = w.send(nil)
 	}
-	w.budget.end(r, err)
+	w.board.end(r, err)
 	w.out, w.batch, w.skipped = nil, nil, nil
 }
 
@@ -536,31 +512,22 @@ func (w *walker) item(e *entry, container, name string) connectors.Item {
 }
 
 // lstatAll looks up names in the folder st was opened on, filling ents.
-// A large window is offered to the helpers, and whoever takes it and the
-// walker take its names a few at a time until none is left: the system
-// calls of one folder then use two cores while a helper is free, and the
-// walker never waits for a helper the scheduler has not run yet (fn's
-// goroutine competes for the same cores), only for the few names a
-// helper has taken and is still looking up. A window offered earlier
-// that no helper came to (another walker's, when helpers walk runs of
-// their own) is looked into first.
+// A large window is offered on the board, and the helpers and walkers
+// waiting for the budget that take it, and the walker, take its names a
+// few at a time until none is left: the system calls of one folder then
+// use two cores while another goroutine is free, and the walker never
+// waits for a helper the scheduler has not run yet (fn's goroutine
+// competes for the same cores), only for the few names a helper has
+// taken and is still looking up.
 func (w *walker) lstatAll(st *statDir, names []string, ents []entry) {
-	if w.helper == nil || len(names) < 2*minShare {
+	if !w.helping || len(names) < 2*minShare {
 		for i, name := range names {
 			st.lstat(name, &ents[i])
 		}
 		return
 	}
 	j := &statJob{st: st, names: names, ents: ents, done: make(chan struct{})}
-	select {
-	case other := <-w.helper: // another walker's window no helper came to
-		other.run()
-	default:
-	}
-	select {
-	case w.helper <- j:
-	default:
-	}
+	w.board.offerWindow(j)
 	j.run()
 	<-j.done
 }
@@ -581,6 +548,9 @@ type statJob struct {
 	done     chan struct{} // closed when every name is looked up
 }
 
+// taken reports whether every name of j is taken.
+func (j *statJob) taken() bool { return j.next.Load() >= int64(len(j.names)) }
+
 // run looks names up, statClaim at a time, until none is left to take;
 // whoever looks up the last one closes done. Once next is past the end
 // run touches neither names nor ents, so a job the helper comes to after
@@ -599,14 +569,6 @@ func (j *statJob) run() {
 		if j.finished.Add(end-i) == n {
 			close(j.done)
 		}
-	}
-}
-
-// help takes a share of each window the walker offers until jobs is
-// closed.
-func help(jobs <-chan *statJob) {
-	for j := range jobs {
-		j.run()
 	}
 }
 
