@@ -197,6 +197,13 @@ func (b *board) reading(r *run) {
 func (b *board) mayOffer(from *run) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.takesFrom(from)
+}
+
+// takesFrom reports whether the board takes an offer of from's walker
+// (b.mu held): unless the listing ended, when no offer waits, or when
+// from is the run being read (offerRun).
+func (b *board) takesFrom(from *run) bool {
 	return !b.done && (b.run == nil || from.head || b.run.state.Load() != runOffered)
 }
 
@@ -209,7 +216,7 @@ func (b *board) mayOffer(from *run) bool {
 func (b *board) offerRun(from, r *run) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if !(!b.done && (b.run == nil || from.head || b.run.state.Load() != runOffered)) {
+	if !b.takesFrom(from) {
 		return false
 	}
 	if b.run != nil {

@@ -162,7 +162,7 @@ func (c *Conn) List(ctx context.Context, opts connectors.ListOptions, fn func(co
 // enough to keep both busy, little enough to hold no memory to speak of.
 // listAhead is how many parts the runs not being read may hold (runs.go):
 // some 33,000 items, under 10 MB (a plan is bound by its CPU by then: 512
-// parts were no faster on 200,000 files, and 20 MB larger). maxHelpers
+// parts were no faster on 200,000 files, and 27 MB larger). maxHelpers
 // bounds the goroutines helping a walk.
 const (
 	listBatch  = 256
