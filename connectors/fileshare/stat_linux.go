@@ -109,13 +109,14 @@ func (w *walker) walkFD(fd int, ref string, depth int) error {
 	defer clear(names) // the folder's names, for the collector
 	slices.Sort(names)
 	st := &statDir{fd: fd, nul: true}
-	if n := min(len(names), statWindow); cap(lv.ents) < n {
+	n := min(len(names), statWindow)
+	if cap(lv.ents) < n {
 		lv.ents = make([]entry, n)
 	}
-	if n := min(len(names), statWindow); cap(lv.splits) < n {
+	if cap(lv.splits) < n {
 		lv.splits = make([]*run, n)
 	}
-	ents := lv.ents[:min(len(names), statWindow)]
+	ents := lv.ents[:n]
 	for lo := 0; lo < len(names); lo += statWindow {
 		win := names[lo:min(lo+statWindow, len(names))]
 		if err := w.ctx.Err(); err != nil {

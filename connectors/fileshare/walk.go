@@ -532,13 +532,14 @@ func (w *walker) lstatAll(st *statDir, names []string, ents []entry) {
 	<-j.done
 }
 
-// minShare is the fewest names worth offering to the helper.
+// minShare is the fewest names worth offering on the board.
 const minShare = 16
 
-// statClaim is how many names the walker or the helper takes at a time.
+// statClaim is how many names the walker or a helper takes at a time.
 const statClaim = 4
 
-// statJob is a window of names shared between the walker and its helper.
+// statJob is a window of names shared between the walker and whoever
+// takes it from the board (lstatAll).
 type statJob struct {
 	st       *statDir
 	names    []string
@@ -553,7 +554,7 @@ func (j *statJob) taken() bool { return j.next.Load() >= int64(len(j.names)) }
 
 // run looks names up, statClaim at a time, until none is left to take;
 // whoever looks up the last one closes done. Once next is past the end
-// run touches neither names nor ents, so a job the helper comes to after
+// run touches neither names nor ents, so a job a helper comes to after
 // the walker has finished it (and reuses ents) is harmless.
 func (j *statJob) run() {
 	n := int64(len(j.names))
